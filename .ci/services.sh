@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Starts the real servers the pack tests talk to, on loopback only. On the
+# node-svc machines PostgreSQL, MariaDB and Redis usually already run; this
+# only installs and starts what is missing. nginx is never started with its
+# default site: the tests start their own instance on a loopback port.
+set -euo pipefail
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v psql >/dev/null || need+=(postgresql)
+command -v mariadb >/dev/null || need+=(mariadb-server mariadb-client)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian's nginx package starts the default site on 0.0.0.0:80 when it can; stop it.
+  nginx -s quit 2>/dev/null || true
+fi
+up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! up 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if ! up 3306; then
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || true
+fi
+if ! up 6379; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp --logfile /tmp/redis-ci.log || true
+fi
+for port in 5432 3306 6379; do
+  for _ in $(seq 1 50); do up "$port" && break; sleep 0.2; done
+  up "$port" && echo "service on 127.0.0.1:$port: up" || echo "service on 127.0.0.1:$port: NOT up"
+done

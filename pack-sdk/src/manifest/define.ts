@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { SondeError } from '../errors.js';
+import type { ProbeContext } from '../runtime/context.js';
+import { PermissionsSchema, type PermissionsInput } from './permissions.js';
+import {
+  PackManifestSchema,
+  type Capability,
+  type Detect,
+  type Finding,
+  type PackKind,
+  type PackManifest,
+  type RunbookStep,
+} from './schema.js';
+
+export interface ProbeDefinition<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  /** Name within the pack, e.g. `disk.usage` (the full name is `system.disk.usage`). */
+  name: string;
+  /** What it returns and when to use it, key point first. */
+  description: string;
+  params: P;
+  result: R;
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  capability?: Capability;
+  openWorld?: boolean;
+  handler: (params: z.infer<P>, ctx: ProbeContext) => Promise<z.input<R>>;
+}
+
+export interface RunbookDefinition {
+  category: string;
+  description: string;
+  steps: Array<{ probe: string; params?: Record<string, unknown> }>;
+  /**
+   * Turns step results into findings. `results` is keyed by probe name; a step
+   * that failed is present as `{ error }` so rules can say why.
+   */
+  evaluate: (results: Record<string, unknown>) => Finding[];
+}
+
+export interface PackDefinition {
+  name: string;
+  version: string;
+  description: string;
+  kind?: PackKind;
+  detect?: Partial<Detect>;
+  permissions: PermissionsInput;
+  probes: ProbeDefinition[];
+  runbooks?: RunbookDefinition[];
+}
+
+export interface Pack {
+  readonly manifest: PackManifest;
+  readonly probes: ReadonlyMap<string, ProbeDefinition>;
+  readonly runbooks: readonly RunbookDefinition[];
+}
+
+/** Identity at run time; keeps the handler's params and result typed from the zod schemas. */
+export function defineProbe<P extends z.ZodType, R extends z.ZodType>(probe: ProbeDefinition<P, R>): ProbeDefinition {
+  return probe as unknown as ProbeDefinition;
+}
+
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', where: string): Record<string, unknown> {
+  try {
+    const json = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<string, unknown>;
+    delete json.$schema;
+    return json;
+  } catch (error) {
+    throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `${where}: schema cannot be expressed as JSON Schema (${String(error)})`);
+  }
+}
+
+/**
+ * Validates a pack definition and derives its manifest. Everything a host needs
+ * to decide whether to load a pack (permissions, probes, schemas) comes from
+ * the manifest built here, so it cannot drift from the code.
+ */
+export function definePack(definition: PackDefinition): Pack {
+  const probes = new Map<string, ProbeDefinition>();
+  for (const probe of definition.probes) {
+    if (probes.has(probe.name)) {
+      throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${definition.name}: probe ${probe.name} is defined twice`);
+    }
+    probes.set(probe.name, probe);
+  }
+  const candidate = {
+    name: definition.name,
+    version: definition.version,
+    description: definition.description,
+    kind: definition.kind ?? 'system',
+    detect: { commands: [], files: [], services: [], ...definition.detect },
+    permissions: PermissionsSchema.parse(definition.permissions),
+    probes: definition.probes.map((probe) => ({
+      name: probe.name,
+      description: probe.description,
+      capability: probe.capability ?? 'observe',
+      timeoutMs: probe.timeoutMs,
+      maxOutputBytes: probe.maxOutputBytes,
+      openWorld: probe.openWorld ?? false,
+      params: toJsonSchema(probe.params, 'input', `${definition.name}.${probe.name} params`),
+      result: toJsonSchema(probe.result, 'output', `${definition.name}.${probe.name} result`),
+    })),
+    runbooks: (definition.runbooks ?? []).map((runbook) => ({
+      category: runbook.category,
+      description: runbook.description,
+      steps: runbook.steps.map((step): RunbookStep => ({ probe: step.probe, params: step.params ?? {} })),
+    })),
+  };
+  const parsed = PackManifestSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${definition.name}: ${z.prettifyError(parsed.error)}`);
+  }
+  for (const runbook of parsed.data.runbooks) {
+    for (const step of runbook.steps) {
+      if (!probes.has(step.probe)) {
+        throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${definition.name}: runbook ${runbook.category} uses unknown probe ${step.probe}`);
+      }
+    }
+  }
+  return { manifest: parsed.data, probes, runbooks: definition.runbooks ?? [] };
+}
+
+/** Full, globally unique probe name as seen by the hub and MCP clients. */
+export function fullProbeName(pack: string, probe: string): string {
+  return `${pack}.${probe}`;
+}
+
+/** Splits `system.disk.usage` into pack `system` and probe `disk.usage`. */
+export function splitProbeName(full: string): { pack: string; probe: string } | undefined {
+  const dot = full.indexOf('.');
+  if (dot <= 0 || dot === full.length - 1) return undefined;
+  return { pack: full.slice(0, dot), probe: full.slice(dot + 1) };
+}

@@ -1,0 +1,127 @@
+import { createPrivateKey, createPublicKey, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { SondeError } from '../errors.js';
+import { canonicalJson } from './canonical.js';
+import { MessageSchemas, type MessagePayload, type MessageType } from './messages.js';
+import { ReplayGuard } from './replay.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './version.js';
+
+export const EnvelopeSchema = z
+  .object({
+    v: z.number().int(),
+    id: z.string().uuid(),
+    type: z.string().max(64),
+    ts: z.number().int().nonnegative(),
+    agentId: z.string().uuid().nullable(),
+    payload: z.unknown(),
+    sig: z.string().max(2048).optional(),
+  })
+  .strict();
+
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+export type UnsignedEnvelope = Omit<Envelope, 'sig'>;
+
+export type SigningKey = KeyObject | string;
+export type VerifyKey = KeyObject | string;
+
+function privateKey(key: SigningKey): KeyObject {
+  return typeof key === 'string' ? createPrivateKey(key) : key;
+}
+
+function publicKey(key: VerifyKey): KeyObject {
+  return typeof key === 'string' ? createPublicKey(key) : key;
+}
+
+/** Bytes covered by the signature: every envelope field except `sig`, canonically encoded. */
+export function signingInput(envelope: UnsignedEnvelope): Buffer {
+  const { v, id, type, ts, agentId, payload } = envelope;
+  return Buffer.from(canonicalJson({ v, id, type, ts, agentId, payload }), 'utf8');
+}
+
+function algorithmFor(key: KeyObject): string | null {
+  // Ed25519 signs the message itself; RSA and EC keys sign a SHA-256 digest.
+  return key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+}
+
+export function signEnvelope(envelope: UnsignedEnvelope, key: SigningKey): Envelope {
+  const keyObject = privateKey(key);
+  const sig = sign(algorithmFor(keyObject), signingInput(envelope), keyObject).toString('base64');
+  return { ...envelope, sig };
+}
+
+export function verifyEnvelopeSignature(envelope: Envelope, key: VerifyKey): boolean {
+  if (!envelope.sig) return false;
+  const keyObject = publicKey(key);
+  try {
+    return verify(algorithmFor(keyObject), signingInput(envelope), keyObject, Buffer.from(envelope.sig, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+export interface CreateMessageOptions {
+  agentId: string | null;
+  key: SigningKey;
+  /** For tests only: a fixed clock. */
+  now?: () => number;
+}
+
+/** Builds, validates and signs one message; returns the frame to send. */
+export function encodeMessage<T extends MessageType>(type: T, payload: MessagePayload<T>, options: CreateMessageOptions): string {
+  const parsed = MessageSchemas[type].parse(payload);
+  const envelope = signEnvelope(
+    { v: PROTOCOL_VERSION, id: randomUUID(), type, ts: (options.now ?? Date.now)(), agentId: options.agentId, payload: parsed },
+    options.key,
+  );
+  return JSON.stringify(envelope);
+}
+
+export type DecodedMessage = {
+  [T in MessageType]: { type: T; payload: MessagePayload<T>; envelope: Envelope };
+}[MessageType];
+
+export interface DecodeOptions {
+  /** The sender's public key; a missing or wrong signature fails closed. */
+  key: VerifyKey;
+  replay: ReplayGuard;
+  /** When set, the envelope's agentId must equal it (identity bound to the socket). */
+  expectAgentId?: string | null;
+  now?: () => number;
+}
+
+/**
+ * Parses and checks one frame: size, shape, protocol version, signature,
+ * freshness and replay, agent binding, then the payload schema. Throws a
+ * SondeError with a stable code on the first failure; nothing about an
+ * unverified frame is trusted.
+ */
+export function decodeMessage(frame: string | Buffer, options: DecodeOptions): DecodedMessage {
+  const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+  if (size > MAX_FRAME_BYTES) throw new SondeError('SONDE_ERR_BAD_FRAME', `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof frame === 'string' ? frame : frame.toString('utf8'));
+  } catch {
+    throw new SondeError('SONDE_ERR_BAD_FRAME', 'frame is not JSON');
+  }
+  const parsed = EnvelopeSchema.safeParse(json);
+  if (!parsed.success) throw new SondeError('SONDE_ERR_BAD_FRAME', `invalid envelope: ${z.prettifyError(parsed.error)}`);
+  const envelope = parsed.data;
+  if (envelope.v !== PROTOCOL_VERSION) {
+    throw new SondeError('SONDE_ERR_PROTOCOL_VERSION', `peer speaks protocol ${envelope.v}, this side speaks ${PROTOCOL_VERSION}`, {
+      peer: envelope.v,
+      local: PROTOCOL_VERSION,
+    });
+  }
+  if (!envelope.sig) throw new SondeError('SONDE_ERR_UNSIGNED');
+  if (!verifyEnvelopeSignature(envelope, options.key)) throw new SondeError('SONDE_ERR_BAD_SIGNATURE');
+  options.replay.check(envelope.id, envelope.ts, options.now?.());
+  if (options.expectAgentId !== undefined && envelope.agentId !== options.expectAgentId) {
+    throw new SondeError('SONDE_ERR_AGENT_MISMATCH', `message claims agent ${envelope.agentId ?? 'none'}`);
+  }
+  const schema = MessageSchemas[envelope.type as MessageType];
+  if (!schema) throw new SondeError('SONDE_ERR_BAD_FRAME', `unknown message type ${envelope.type}`);
+  const payload = schema.safeParse(envelope.payload);
+  if (!payload.success) throw new SondeError('SONDE_ERR_BAD_FRAME', `invalid ${envelope.type} payload: ${z.prettifyError(payload.error)}`);
+  return { type: envelope.type, payload: payload.data, envelope } as DecodedMessage;
+}

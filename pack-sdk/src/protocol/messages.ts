@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { SondeErrorCodes, type SondeErrorCode } from '../errors.js';
+import { PackManifestSchema } from '../manifest/schema.js';
+import { AttestationSchema } from './attestation.js';
+
+const errorCode = z.enum(Object.keys(SondeErrorCodes) as [SondeErrorCode, ...SondeErrorCode[]]);
+
+export const WireErrorSchema = z.object({ code: z.string().max(64), message: z.string().max(2000) }).strict();
+
+export const PackStateSchema = z.enum(['active', 'pending', 'failed', 'disabled', 'quarantined']);
+
+export const PackStatusSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    state: PackStateSchema,
+    reason: z.string().max(500).optional(),
+    /** Present for active packs: what the hub may expose as tools. */
+    manifest: PackManifestSchema.optional(),
+  })
+  .strict();
+
+/** Agent → hub: first message on every connection. */
+export const RegisterSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    agentVersion: z.string(),
+    protocolVersion: z.number().int(),
+    attestation: AttestationSchema,
+    packs: z.array(PackStatusSchema),
+    maxConcurrency: z.number().int().min(1).max(256),
+    isolation: z.string().max(200).optional(),
+  })
+  .strict();
+
+/** Hub → agent: registration accepted. */
+export const RegisteredSchema = z
+  .object({
+    agentId: z.string().uuid(),
+    heartbeatIntervalMs: z.number().int().min(1000),
+    hubVersion: z.string(),
+  })
+  .strict();
+
+/** Either side: the peer's message or connection was refused. */
+export const RejectSchema = z
+  .object({ code: z.string().max(64), message: z.string().max(2000), refId: z.string().optional() })
+  .strict();
+
+export const HeartbeatSchema = z
+  .object({ uptimeS: z.number().nonnegative(), running: z.number().int().nonnegative(), rssBytes: z.number().int().nonnegative() })
+  .strict();
+
+/** Hub → agent: run one probe. `probe` is the full name (`system.disk.usage`). */
+export const ProbeRequestSchema = z
+  .object({
+    requestId: z.string().uuid(),
+    probe: z.string().max(200),
+    params: z.record(z.string(), z.unknown()),
+    timeoutMs: z.number().int().min(100).max(120_000),
+  })
+  .strict();
+
+/** Agent → hub: the scrubbed outcome of one probe request. */
+export const ProbeResultSchema = z
+  .object({
+    requestId: z.string().uuid(),
+    status: z.enum(['ok', 'error', 'timeout', 'denied']),
+    result: z.unknown().optional(),
+    error: WireErrorSchema.extend({ code: errorCode.or(z.string().max(64)) }).optional(),
+    durationMs: z.number().nonnegative(),
+    truncated: z.boolean().default(false),
+  })
+  .strict();
+
+/** Agent → hub: pack states changed (install, approval, failure). */
+export const PacksUpdateSchema = z.object({ packs: z.array(PackStatusSchema) }).strict();
+
+/** Agent → hub: a security-relevant event the operator must see (refused effect, sandbox violation). */
+export const SecurityEventSchema = z
+  .object({ kind: z.string().max(64), pack: z.string().optional(), probe: z.string().optional(), detail: z.string().max(2000) })
+  .strict();
+
+/** Every message type and its payload schema; the envelope `type` selects one. */
+export const MessageSchemas = {
+  'agent.register': RegisterSchema,
+  'hub.registered': RegisteredSchema,
+  reject: RejectSchema,
+  'agent.heartbeat': HeartbeatSchema,
+  'hub.probe.request': ProbeRequestSchema,
+  'agent.probe.result': ProbeResultSchema,
+  'agent.packs': PacksUpdateSchema,
+  'agent.security': SecurityEventSchema,
+} as const;
+
+export type MessageType = keyof typeof MessageSchemas;
+export type MessagePayload<T extends MessageType> = z.infer<(typeof MessageSchemas)[T]>;
+export type PackState = z.infer<typeof PackStateSchema>;
+export type PackStatus = z.infer<typeof PackStatusSchema>;
+export type Register = z.infer<typeof RegisterSchema>;
+export type Registered = z.infer<typeof RegisteredSchema>;
+export type ProbeRequest = z.infer<typeof ProbeRequestSchema>;
+export type ProbeResult = z.infer<typeof ProbeResultSchema>;
+export type WireError = z.infer<typeof WireErrorSchema>;

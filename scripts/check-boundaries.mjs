@@ -1,0 +1,70 @@
+// Lint step: the dependency rules between Sonde's parts (see ARCHITECTURE.md).
+// pack-sdk imports nothing of ours; packs import only pack-sdk and have no
+// direct host effects; agent and hub never import each other or a pack.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+const HOST_EFFECTS = ['child_process', 'fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'tls', 'worker_threads', 'cluster', 'vm', 'inspector'];
+
+function files(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...files(full));
+    else if (/\.(ts|mts|js|mjs)$/.test(name)) out.push(full);
+  }
+  return out;
+}
+
+const rules = [
+  { dir: 'pack-sdk', forbid: (s) => s.startsWith('@sonde/') && 'pack-sdk imports nothing of ours' },
+  { dir: 'registry', forbid: (s) => s.startsWith('@sonde/') && !s.startsWith('@sonde/pack-sdk') && 'registry imports only pack-sdk' },
+  {
+    dir: 'agent',
+    forbid: (s) =>
+      (/^@sonde\/hub/.test(s) || /(^|\/)hub\//.test(s) ? 'agent and hub meet only over the wire' : false) ||
+      (/^@sonde\/pack-(?!sdk)/.test(s) && 'the agent loads packs at run time after verification, never statically'),
+  },
+  {
+    dir: 'hub',
+    forbid: (s) =>
+      (/^@sonde\/agent/.test(s) || /(^|\/)agent\//.test(s) ? 'agent and hub meet only over the wire' : false) ||
+      (/^@sonde\/pack-(?!sdk)/.test(s) && 'the hub loads integration packs at run time after verification, never statically'),
+  },
+  { dir: 'web-components', forbid: (s) => s.startsWith('@sonde/') && 'web components talk to the hub only over its HTTP/WS API' },
+];
+
+const problems = [];
+function check(file, forbid) {
+  const text = readFileSync(file, 'utf8');
+  for (const match of text.matchAll(IMPORT)) {
+    const spec = match[1] ?? match[2] ?? match[3];
+    const reason = forbid(spec, file);
+    if (reason) problems.push(`${path.relative(root, file)}: imports ${spec} (${reason})`);
+  }
+}
+for (const rule of rules) {
+  const dir = path.join(root, rule.dir);
+  for (const file of files(dir)) check(file, rule.forbid);
+}
+for (const pack of readdirSync(path.join(root, 'packs'))) {
+  const dir = path.join(root, 'packs', pack);
+  for (const file of files(dir)) {
+    const inSrc = file.includes(`${path.sep}src${path.sep}`) && !file.endsWith('.test.ts');
+    check(file, (s) => {
+      if (s.startsWith('@sonde/') && !s.startsWith('@sonde/pack-sdk')) return 'packs import only pack-sdk';
+      if (s.startsWith('.') && !path.resolve(path.dirname(file), s).startsWith(dir + path.sep)) return 'packs import nothing outside their folder';
+      const bare = s.replace(/^node:/, '');
+      if (inSrc && HOST_EFFECTS.includes(bare)) return 'pack code reaches the host only through its ProbeContext';
+      return false;
+    });
+  }
+}
+if (problems.length) {
+  console.error(`Boundary violations (${problems.length}):\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('boundaries: ok');
