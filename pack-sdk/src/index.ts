@@ -6,3 +6,4 @@ export * from './runtime/context.js';
 export * from './runtime/guard.js';
 export * from './runtime/run-probe.js';
 export * from './runtime/exec-result.js';
+export * from './runtime/host-context.js';

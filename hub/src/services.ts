@@ -1,0 +1,133 @@
+import type { PackStatus } from '@sonde/pack-sdk/protocol';
+
+/**
+ * The seams between the hub's plugins. The MCP layer and the REST routes are
+ * written against these interfaces only, so storage (SQLite today, PostgreSQL
+ * later) and probe routing (this process today, another hub over NATS later)
+ * can change behind them.
+ */
+
+export type Role = 'admin' | 'member';
+
+/** Scopes from the security model; an empty list means no restriction on that dimension. */
+export interface KeyPolicy {
+  allowedAgents: string[];
+  allowedProbes: string[];
+  allowedClients: string[];
+}
+
+/** Who is asking: an API key or a dashboard user session. */
+export interface Principal {
+  kind: 'api_key' | 'user';
+  /** Key id or user id. */
+  id: string;
+  /** Key name or user name, for audit and messages. */
+  name: string;
+  role: Role;
+  policy: KeyPolicy;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * The one policy decision point. Every MCP tool and every REST route asks it
+ * before anything runs; nothing else interprets a KeyPolicy.
+ */
+export interface PolicyDecisionPoint {
+  /** MCP client id restriction (`allowedClients`). */
+  checkClient(principal: Principal, clientId: string | undefined): Decision;
+  /** Whether the principal may see or query this agent (by name). */
+  checkAgent(principal: Principal, agentName: string): Decision;
+  /** Whether the principal may run this probe (full name) on this agent. */
+  checkProbe(principal: Principal, agentName: string, probe: string): Decision;
+  /** REST administration needs the admin role. */
+  checkAdmin(principal: Principal): Decision;
+}
+
+export type AgentStatus = 'online' | 'offline' | 'degraded';
+
+export interface AgentView {
+  id: string;
+  name: string;
+  status: AgentStatus;
+  /** Why degraded (attestation changed, duplicate identity, failed packs, …). */
+  reasons: string[];
+  connected: boolean;
+  lastSeenAt: string | null;
+  enrolledAt: string;
+  agentVersion: string | null;
+  os: string | null;
+  packs: PackStatus[];
+  isolation: string | null;
+}
+
+export interface Fleet {
+  list(): AgentView[];
+  /** By name or id. */
+  get(nameOrId: string): AgentView | undefined;
+}
+
+export interface DispatchRequest {
+  /** Agent name or id. */
+  agent: string;
+  /** Full probe name, e.g. `system.disk.usage`. */
+  probe: string;
+  params: Record<string, unknown>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DispatchResult {
+  agent: string;
+  probe: string;
+  status: 'ok' | 'error' | 'timeout' | 'denied' | 'offline';
+  result?: unknown;
+  error?: { code: string; message: string };
+  durationMs: number;
+  truncated: boolean;
+}
+
+/**
+ * Routes a probe request to whichever connection holds the agent. Policy is
+ * decided before this is called; the dispatcher only delivers and waits.
+ */
+export interface ProbeDispatcher {
+  dispatch(request: DispatchRequest): Promise<DispatchResult>;
+}
+
+export interface AuditEntryInput {
+  /** e.g. `mcp.tool_call`, `rest.probe`, `api_key.create`, `agent.enroll`, `login`. */
+  action: string;
+  actor: { kind: 'api_key' | 'user' | 'agent' | 'system' | 'cli'; id: string | null; name: string | null };
+  clientId?: string | null;
+  tool?: string | null;
+  agents?: string[];
+  probe?: string | null;
+  params?: unknown;
+  status: 'ok' | 'error' | 'denied' | 'timeout' | 'offline' | 'partial';
+  resultBytes?: number;
+  durationMs?: number;
+  detail?: string | null;
+}
+
+export interface AuditRecord extends AuditEntryInput {
+  seq: number;
+  at: string;
+  hash: string;
+}
+
+export interface AuditLog {
+  /** Appends and commits before returning, so an answered call is never missing from the log. */
+  append(entry: AuditEntryInput): AuditRecord;
+}
+
+/** Everything the MCP plugin and REST routes need, decorated on the Fastify instance as `sonde`. */
+export interface HubServices {
+  pdp: PolicyDecisionPoint;
+  fleet: Fleet;
+  dispatcher: ProbeDispatcher;
+  audit: AuditLog;
+  /** Resolves a raw Bearer API key to a principal; agent keys resolve to undefined here. */
+  authenticateApiKey(rawKey: string): Principal | undefined;
+  config: { mcpMaxTools: number; serverName: string; hubVersion: string; publicUrl: string };
+}
