@@ -18,7 +18,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'node:child_process', importNames: ['exec', 'execSync'], message: 'No shell, ever: use execFile with an argument array.' }],
+          paths: [
+            {
+              name: 'node:child_process',
+              importNames: ['exec', 'execSync'],
+              message: 'No shell, ever: use execFile with an argument array.',
+            },
+          ],
         },
       ],
       'no-restricted-syntax': [
@@ -41,6 +47,17 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', fetch: 'readonly', performance: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+      },
+    },
   },
 );

@@ -5,8 +5,23 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
-const HOST_EFFECTS = ['child_process', 'fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'tls', 'worker_threads', 'cluster', 'vm', 'inspector'];
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+const HOST_EFFECTS = [
+  'child_process',
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'dgram',
+  'tls',
+  'worker_threads',
+  'cluster',
+  'vm',
+  'inspector',
+];
 
 function files(dir) {
   const out = [];
@@ -56,7 +71,8 @@ for (const pack of readdirSync(path.join(root, 'packs'))) {
     const inSrc = file.includes(`${path.sep}src${path.sep}`) && !file.endsWith('.test.ts');
     check(file, (s) => {
       if (s.startsWith('@sonde/') && !s.startsWith('@sonde/pack-sdk')) return 'packs import only pack-sdk';
-      if (s.startsWith('.') && !path.resolve(path.dirname(file), s).startsWith(dir + path.sep)) return 'packs import nothing outside their folder';
+      if (s.startsWith('.') && !path.resolve(path.dirname(file), s).startsWith(dir + path.sep))
+        return 'packs import nothing outside their folder';
       const bare = s.replace(/^node:/, '');
       if (inSrc && HOST_EFFECTS.includes(bare)) return 'pack code reaches the host only through its ProbeContext';
       return false;

@@ -15,7 +15,9 @@ if (!existsSync(out)) {
 }
 const report = JSON.parse(readFileSync(out, 'utf8'));
 const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0 ? 0 : 0);
-const brokenSuites = (report.testResults ?? []).filter((suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + ((report.numFailedTestSuites ?? 0) ? 0 : 0);
+const brokenSuites = (report.testResults ?? []).filter(
+  (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0,
+).length;
 console.log(`${passed} passed, ${failed + brokenSuites} failed`);
 process.exit(run.status === 0 && failed + brokenSuites === 0 ? 0 : 1);

@@ -30,7 +30,9 @@ export interface AgentRecord {
 }
 
 export interface AgentStore {
-  create(record: Omit<AgentRecord, 'degradedReasons' | 'lastSeenAt' | 'agentVersion' | 'packs' | 'attestationBaseline' | 'removedAt'>): AgentRecord;
+  create(
+    record: Omit<AgentRecord, 'degradedReasons' | 'lastSeenAt' | 'agentVersion' | 'packs' | 'attestationBaseline' | 'removedAt'>,
+  ): AgentRecord;
   /** Re-enrolment of an existing name keeps its id; replaces cert and key. */
   replaceCredentials(id: string, cert: { certPem: string; certSerial: string; certNotAfter: string; publicKeyPem: string }): void;
   getById(id: string): AgentRecord | undefined;
