@@ -1,0 +1,46 @@
+// `npm run bench`: runs every benchmark, prints one table and writes
+// bench/results/latest.json (plus a timestamped copy). `--smoke` runs a tiny
+// version of each (CI uses it so the bench code cannot rot); `--only NAME`
+// runs one suite.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const here = import.meta.dirname;
+const suites = ['protocol'];
+
+const rows = [];
+for (const name of suites) {
+  if (values.only && values.only !== name) continue;
+  const mod = await import(pathToFileURL(path.join(here, 'suites', `${name}.mjs`)).href);
+  const started = performance.now();
+  try {
+    for (const row of await mod.run({ smoke: values.smoke })) rows.push({ suite: name, ...row });
+  } catch (error) {
+    rows.push({ suite: name, metric: 'suite failed', value: String(error?.message ?? error), unit: '', goal: '', met: false });
+  }
+  process.stderr.write(`bench ${name}: ${Math.round(performance.now() - started)} ms\n`);
+}
+
+const format = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1)) : String(v));
+const table = [
+  ['suite', 'metric', 'value', 'unit', 'goal', 'met'],
+  ...rows.map((r) => [r.suite, r.metric, format(r.value), r.unit ?? '', r.goal ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']),
+];
+const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+
+const out = path.join(here, 'results');
+mkdirSync(out, { recursive: true });
+const report = {
+  at: new Date().toISOString(),
+  node: process.version,
+  smoke: values.smoke,
+  cpus: (await import('node:os')).cpus().length,
+  rows,
+};
+writeFileSync(path.join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(path.join(out, `${report.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2) + '\n');
+if (rows.some((r) => r.metric === 'suite failed')) process.exit(1);
