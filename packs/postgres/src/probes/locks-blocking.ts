@@ -1,0 +1,15 @@
+import { defineProbe } from '@sonde/pack-sdk';
+import { ConnectionParamsSchema, queryJson } from '../connection.js';
+import { BlockingResultSchema, parseBlocking } from '../parsers/blocking.js';
+
+export const locksBlocking = defineProbe({
+  name: 'locks.blocking',
+  description: 'Sessions waiting on a lock, the pids blocking each (pg_blocking_pids), and the root blockers that hold everyone up.',
+  params: ConnectionParamsSchema,
+  result: BlockingResultSchema,
+  timeoutMs: 15_000,
+  async handler(params, ctx) {
+    const [rows] = await queryJson(ctx, params, 'blocking');
+    return parseBlocking(rows);
+  },
+});
