@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { refuseRoot } from './root-guard.js';
+import { printError } from './cli/output.js';
+
+// First thing, before anything parses options or touches SONDE_HOME: commands
+// that read or write keys, approvals or packs never run as root. No override.
+const KEY_COMMANDS = new Set(['enroll', 'start', 'packs:install', 'packs:update', 'packs:approve', 'packs:remove']);
+const [first, second] = process.argv.slice(2);
+if (first && (KEY_COMMANDS.has(first) || KEY_COMMANDS.has(`${first}:${second ?? ''}`))) {
+  try {
+    refuseRoot();
+  } catch (error) {
+    process.exit(printError(error, process.argv.includes('--json')));
+  }
+}
+
+const { runCli } = await import('./cli/program.js');
+process.exitCode = await runCli(process.argv);

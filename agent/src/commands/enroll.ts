@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { loadConfig, saveConfig } from '../config/load.js';
+import { AgentError } from '../errors.js';
+import { ensureHome, homePaths } from '../home.js';
+import { defaultAgentName, parseHubUrl, requestEnrollment } from '../identity/enroll.js';
+import { refuseRoot } from '../root-guard.js';
+import { isEnrolled } from '../identity/state.js';
+import { action, emit, type JsonOption } from '../cli/output.js';
+
+interface EnrollOptions extends JsonOption {
+  hub: string;
+  token: string;
+  name?: string;
+  force?: boolean;
+}
+
+export function registerEnroll(program: Command): void {
+  program
+    .command('enroll')
+    .description('Enroll this host with a hub: makes a key pair here, sends only a CSR, stores the issued credentials (0600)')
+    .requiredOption('--hub <url>', 'hub base URL, e.g. https://hub.example.com')
+    .requiredOption('--token <token>', 'one-time enrollment token from the hub dashboard')
+    .option('--name <name>', 'agent name (default: host name)')
+    .option('--force', 're-enroll even if this agent is already enrolled')
+    .option('--json', 'print the outcome as JSON')
+    .action(
+      action(async (options: EnrollOptions) => {
+        refuseRoot();
+        const paths = homePaths();
+        ensureHome(paths.home);
+        if (isEnrolled(paths) && !options.force) throw new AgentError('SONDE_ERR_ALREADY_ENROLLED');
+        const hub = parseHubUrl(options.hub);
+        const config = loadConfig(paths);
+        const name = options.name ?? config.name ?? defaultAgentName();
+        // node-forge is only needed here; keep it off every other command's start-up path.
+        const { generateKeyAndCsr, saveIdentity } = await import('../identity/identity.js');
+        const { keyPem, csrPem } = generateKeyAndCsr(name);
+        const answer = await requestEnrollment(hub, options.token, name, csrPem);
+        saveIdentity(
+          paths,
+          { agentId: answer.agentId, name: answer.name, hubUrl: hub.href, wsUrl: answer.wsUrl, enrolledAt: new Date().toISOString() },
+          { keyPem, certPem: answer.certPem, caPem: answer.caPem, apiKey: answer.apiKey },
+        );
+        saveConfig(paths, { ...config, hubUrl: hub.href, name: answer.name });
+        emit(options, { ok: true, agentId: answer.agentId, name: answer.name, hub: hub.href, wsUrl: answer.wsUrl, home: paths.home }, [
+          `Enrolled as ${answer.name} (${answer.agentId}) with ${hub.href}.`,
+          `Credentials stored in ${paths.home} (mode 0600).`,
+          'Next: sonde start',
+        ]);
+      }),
+    );
+}

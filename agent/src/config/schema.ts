@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** One organisation-specific secret pattern for the scrubber (SONDE_HOME/config.json). */
+export const ScrubPatternSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    regex: z.string().min(1).max(1000),
+    flags: z
+      .string()
+      .regex(/^[gimsuy]*$/)
+      .default('g'),
+    replacement: z.string().max(200).default('[REDACTED]'),
+  })
+  .strict();
+
+export const AgentConfigSchema = z
+  .object({
+    /** Hub base URL (set by enroll). */
+    hubUrl: z.string().url().optional(),
+    /** Agent name (set by enroll; defaults to the host name). */
+    name: z.string().optional(),
+    /** Probes that may run at the same time. */
+    maxConcurrency: z.number().int().min(1).max(256).default(4),
+    /** Requests waiting for a slot; beyond this the agent answers `error` SONDE_ERR_BUSY. */
+    maxQueue: z.number().int().min(0).max(10_000).default(64),
+    /** Where packs are installed (an npm prefix). Default SONDE_HOME/packs. */
+    packsDir: z.string().optional(),
+    /** Entries kept in the in-memory audit ring. */
+    auditSize: z.number().int().min(10).max(100_000).default(1000),
+    scrubber: z
+      .object({ patterns: z.array(ScrubPatternSchema).default([]) })
+      .strict()
+      .default({ patterns: [] }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** Reconnect backoff bounds (ms); the security model fixes 1 s → 60 s, tests may shorten them. */
+    reconnect: z
+      .object({ initialMs: z.number().int().min(10).default(1000), maxMs: z.number().int().min(100).default(60_000) })
+      .strict()
+      .default({ initialMs: 1000, maxMs: 60_000 }),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;

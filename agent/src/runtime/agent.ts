@@ -1,0 +1,114 @@
+import { realpathSync } from 'node:fs';
+import { PROTOCOL_VERSION } from '@sonde/pack-sdk/protocol';
+import type { Logger } from 'pino';
+import { AuditRing } from '../audit/ring.js';
+import { loadConfig, packsDirOf } from '../config/load.js';
+import { ensureHome, type HomePaths } from '../home.js';
+import { loadIdentity } from '../identity/identity.js';
+import { preparePacksDir } from '../packs/store.js';
+import { agentVersion } from '../version.js';
+import { buildAttestation } from './attestation.js';
+import { HubConnection, type ConnectionState } from './connection.js';
+import { ISOLATION } from './isolation.js';
+import { ProbeExecutor } from './executor.js';
+import { loadPacks } from './load-packs.js';
+import { createAgentScrubber } from './scrub.js';
+import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+}
+
+export async function startAgent(paths: HomePaths, log: Logger): Promise<RunningAgent> {
+  ensureHome(paths.home);
+  const config = loadConfig(paths);
+  const identity = loadIdentity(paths);
+  const packsDir = packsDirOf(paths, config);
+  preparePacksDir(packsDir);
+  const { active, statuses } = await loadPacks(paths, packsDir, log);
+
+  // Real paths: a pack asking through a symlinked path still hits the denial.
+  const deniedPaths = [...new Set([paths.home, realpathSync(paths.home)])];
+  const audit = new AuditRing(config.auditSize);
+  // The executor reports refused effects over the connection built after it.
+  const link: { connection?: HubConnection } = {};
+  const executor = new ProbeExecutor({
+    packs: active,
+    deniedPaths,
+    scrub: createAgentScrubber(config),
+    audit,
+    maxConcurrency: config.maxConcurrency,
+    maxQueue: config.maxQueue,
+    log,
+    onSecurityEvent: (event) => link.connection?.send('agent.security', event),
+  });
+
+  const startedAt = new Date().toISOString();
+  let lastState: ConnectionState = { connected: false, registered: false, connects: 0, rejectedFrames: 0 };
+  const publish = (running = true): void => {
+    const status: RuntimeStatus = {
+      pid: process.pid,
+      startedAt,
+      updatedAt: new Date().toISOString(),
+      running,
+      connected: running && lastState.connected,
+      registered: running && lastState.registered,
+      lastRegisteredAt: lastState.lastRegisteredAt,
+      lastError: lastState.lastError,
+      connects: lastState.connects,
+      rejectedFrames: lastState.rejectedFrames,
+      isolation: ISOLATION,
+      packs: statuses.map(({ name, version, state, reason }) => ({ name, version, state, ...(reason ? { reason } : {}) })),
+    };
+    writeStatus(paths.status, status);
+  };
+
+  // The audit file mirrors the ring for `sonde audit`; writes are coalesced.
+  let auditTimer: NodeJS.Timeout | undefined;
+  const flushAudit = (): void => {
+    auditTimer = undefined;
+    writeAuditFile(paths.audit, audit.list());
+  };
+  const originalAppend = audit.append.bind(audit);
+  audit.append = (input) => {
+    const entry = originalAppend(input);
+    auditTimer ??= setTimeout(flushAudit, 100);
+    return entry;
+  };
+  flushAudit();
+
+  const connection = new HubConnection({
+    identity,
+    executor,
+    log,
+    backoff: config.reconnect,
+    registration: () => ({
+      name: identity.name,
+      agentVersion: agentVersion(),
+      protocolVersion: PROTOCOL_VERSION,
+      attestation: buildAttestation(
+        config,
+        [...active.values()].map(({ installed }) => ({ name: installed.name, version: installed.version, dir: installed.dir })),
+      ),
+      packs: statuses,
+      maxConcurrency: config.maxConcurrency,
+      isolation: ISOLATION,
+    }),
+    onStateChange: (state) => {
+      lastState = state;
+      publish();
+    },
+  });
+  link.connection = connection;
+  publish();
+  connection.start();
+
+  return {
+    async stop(): Promise<void> {
+      await connection.stop();
+      clearTimeout(auditTimer);
+      flushAudit();
+      publish(false);
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_FRAME_BYTES,
+  ReplayGuard,
+  type MessagePayload,
+  type MessageType,
+  type Register,
+} from '@sonde/pack-sdk/protocol';
+import { isSondeError } from '@sonde/pack-sdk';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { LoadedIdentity } from '../identity/identity.js';
+import { Backoff } from './backoff.js';
+import type { ProbeExecutor } from './executor.js';
+
+export interface ConnectionState {
+  connected: boolean;
+  registered: boolean;
+  lastRegisteredAt?: string;
+  lastError?: string;
+  connects: number;
+  rejectedFrames: number;
+}
+
+export interface ConnectionOptions {
+  identity: LoadedIdentity;
+  executor: ProbeExecutor;
+  /** Built fresh for every connection: attestation is sent on every reconnect. */
+  registration: () => Register;
+  log: Logger;
+  backoff: { initialMs: number; maxMs: number };
+  onStateChange: (state: ConnectionState) => void;
+}
+
+/** Before the hub names its heartbeat interval, give the handshake this long. */
+const REGISTER_TIMEOUT_MS = 30_000;
+
+/**
+ * The agent's only network path: one outbound WebSocket to the hub. It never
+ * listens. TLS pins the hub CA and presents the client certificate; the API
+ * key goes in the Authorization header. Every frame out is signed with the
+ * agent key; every frame in must verify against the hub CA key, be fresh and
+ * unseen, and name this agent, or it is dropped, logged and reported.
+ */
+export class HubConnection {
+  private socket: WebSocket | undefined;
+  private replay = new ReplayGuard();
+  private readonly backoff: Backoff;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private lastSeen = 0;
+  private heartbeatMs = 0;
+  private stopped = false;
+  private readonly startedAt = Date.now();
+  readonly state: ConnectionState = { connected: false, registered: false, connects: 0, rejectedFrames: 0 };
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.backoff = new Backoff(options.backoff.initialMs, options.backoff.maxMs);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.clearTimers();
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 2000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.close(1000, 'agent stopping');
+    });
+  }
+
+  /** Signs and sends one message; false when there is no open socket. */
+  send<T extends MessageType>(type: T, payload: MessagePayload<T>): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(encodeMessage(type, payload, { agentId: this.options.identity.agentId, key: this.options.identity.privateKey }));
+    return true;
+  }
+
+  private open(): void {
+    const { identity, log } = this.options;
+    const url = new URL(identity.wsUrl);
+    const tls = url.protocol === 'wss:';
+    this.replay = new ReplayGuard();
+    this.lastSeen = Date.now();
+    const socket = new WebSocket(identity.wsUrl, {
+      headers: { authorization: `Bearer ${identity.apiKey}` },
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: 15_000,
+      followRedirects: false,
+      ...(tls ? { ca: identity.caPem, cert: identity.certPem, key: identity.keyPem, rejectUnauthorized: true } : {}),
+    });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.state.connected = true;
+      this.state.connects++;
+      this.emit();
+      log.info({ url: identity.wsUrl }, 'connected to hub; registering');
+      this.send('agent.register', this.options.registration());
+      this.armLiveness(REGISTER_TIMEOUT_MS);
+    });
+    socket.on('message', (data: WebSocket.RawData) => {
+      this.lastSeen = Date.now();
+      this.onFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
+    });
+    socket.on('pong', () => {
+      this.lastSeen = Date.now();
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      const reason =
+        response.statusCode === 401
+          ? 'hub refused the agent credentials (HTTP 401)'
+          : `hub answered HTTP ${response.statusCode} instead of upgrading`;
+      this.state.lastError = reason;
+      log.error({ status: response.statusCode }, reason);
+      socket.terminate();
+    });
+    socket.on('error', (error) => {
+      this.state.lastError = error.message;
+      log.warn({ err: error.message }, 'hub connection error');
+    });
+    socket.on('close', (code, reason) => {
+      this.clearTimers();
+      const wasRegistered = this.state.registered;
+      this.state.connected = false;
+      this.state.registered = false;
+      this.emit();
+      if (this.socket === socket) this.socket = undefined;
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      log.warn({ code, reason: reason.toString(), wasRegistered, retryInMs: delay }, `hub connection closed; reconnecting in ${delay} ms`);
+      this.reconnectTimer = setTimeout(() => this.open(), delay);
+    });
+  }
+
+  private onFrame(frame: Buffer): void {
+    const { identity, log } = this.options;
+    let message;
+    try {
+      message = decodeMessage(frame, { key: identity.hubKey, replay: this.replay, expectAgentId: identity.agentId });
+    } catch (error) {
+      const code = isSondeError(error) ? error.code : 'SONDE_ERR_BAD_FRAME';
+      const detail = error instanceof Error ? error.message : String(error);
+      this.state.rejectedFrames++;
+      this.emit();
+      log.warn({ code, detail }, `rejected hub message: ${code}`);
+      this.send('agent.security', { kind: 'hub-message-rejected', detail: `${code}: ${detail}`.slice(0, 2000) });
+      return;
+    }
+    switch (message.type) {
+      case 'hub.registered': {
+        this.heartbeatMs = message.payload.heartbeatIntervalMs;
+        this.state.registered = true;
+        this.state.lastRegisteredAt = new Date().toISOString();
+        this.backoff.reset();
+        this.emit();
+        log.info(
+          { agentId: identity.agentId, heartbeatMs: this.heartbeatMs, hubVersion: message.payload.hubVersion },
+          'registered with hub',
+        );
+        this.startHeartbeats();
+        return;
+      }
+      case 'hub.probe.request': {
+        const request = message.payload;
+        log.info({ requestId: request.requestId, probe: request.probe }, 'probe request');
+        void this.options.executor.handle(request).then((result) => {
+          if (!this.send('agent.probe.result', result))
+            log.warn({ requestId: request.requestId }, 'probe finished after the connection closed; result dropped');
+        });
+        return;
+      }
+      case 'reject': {
+        this.state.lastError = `${message.payload.code}: ${message.payload.message}`;
+        this.emit();
+        log.error({ code: message.payload.code, refId: message.payload.refId }, `hub rejected a message: ${message.payload.message}`);
+        return;
+      }
+      default:
+        log.warn({ type: message.type }, 'ignoring a message type the hub should not send');
+    }
+  }
+
+  private startHeartbeats(): void {
+    this.clearTimers();
+    const beat = (): void => {
+      this.send('agent.heartbeat', {
+        uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+        running: this.options.executor.inFlight,
+        rssBytes: process.memoryUsage.rss(),
+      });
+      this.socket?.ping();
+    };
+    beat();
+    this.heartbeatTimer = setInterval(beat, this.heartbeatMs);
+    this.armLiveness(2 * this.heartbeatMs);
+  }
+
+  /** A half-open socket shows up as silence: nothing (frame or pong) for `limitMs` → terminate and reconnect. */
+  private armLiveness(limitMs: number): void {
+    clearInterval(this.livenessTimer);
+    const tick = Math.max(50, Math.min(1000, Math.floor(limitMs / 4)));
+    this.livenessTimer = setInterval(() => {
+      if (Date.now() - this.lastSeen <= limitMs) return;
+      this.options.log.warn({ silentMs: Date.now() - this.lastSeen }, 'hub is silent for two heartbeat intervals; dropping the connection');
+      this.socket?.terminate();
+    }, tick);
+  }
+
+  private clearTimers(): void {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.livenessTimer);
+    this.heartbeatTimer = undefined;
+    this.livenessTimer = undefined;
+  }
+
+  private emit(): void {
+    this.options.onStateChange({ ...this.state });
+  }
+}

@@ -1,0 +1,173 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const CLI = path.join(REPO, 'agent/dist/cli.js');
+const FIXTURE = path.join(REPO, 'agent/test/fixtures/pack-fixture');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Tests spawn the real built CLI; rebuild the agent (and what it references) when its sources are newer. */
+export function ensureBuilt(): void {
+  const built = existsSync(CLI) ? statSync(CLI).mtimeMs : 0;
+  if (built >= newestMtime(path.join(REPO, 'agent/src')) && built >= newestMtime(path.join(REPO, 'pack-sdk/src'))) return;
+  try {
+    execFileSync('npx', ['tsc', '-b', 'agent'], { cwd: REPO, stdio: 'pipe' });
+  } catch (error) {
+    // Another workspace may be mid-edit; a previous build of the agent is still a real binary to test.
+    if (!existsSync(CLI)) throw error;
+    process.stderr.write(`agent tests: rebuild failed, testing the existing build (${String(error).slice(0, 300)})\n`);
+  }
+}
+
+export interface AgentUser {
+  uid: number;
+  gid: number;
+}
+
+/** Root runs the agent as the unprivileged `sonde` user (created when missing); others run it as themselves. */
+export function agentUser(): AgentUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'sonde'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', 'sonde']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+function chownTree(target: string, user: AgentUser | undefined): void {
+  if (!user) return;
+  chownSync(target, user.uid, user.gid);
+  if (statSync(target).isDirectory()) for (const entry of readdirSync(target)) chownTree(path.join(target, entry), user);
+}
+
+/** A private temp dir owned by the agent user (SONDE_HOME or scratch). */
+export function tempDirFor(user: AgentUser | undefined, prefix = 'sonde-test-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o700);
+  chownTree(dir, user);
+  return dir;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function spawnEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SONDE_HOME: home, ...extra };
+}
+
+export function runCli(
+  args: string[],
+  options: { home: string; user?: AgentUser; env?: Record<string, string>; asRoot?: boolean },
+): Promise<CliResult> {
+  const user = options.asRoot ? undefined : options.user;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: spawnEnv(options.home, options.env), cwd: options.home, uid: user?.uid, gid: user?.gid, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export function json<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
+  }
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  output: () => string;
+  waitForOutput: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
+  stop: () => Promise<number | null>;
+}
+
+export function spawnAgent(options: { home: string; user?: AgentUser; args?: string[] }): AgentProcess {
+  const child = spawn(process.execPath, [CLI, 'start', '--json-logs', ...(options.args ?? [])], {
+    env: spawnEnv(options.home),
+    cwd: options.home,
+    uid: options.user?.uid,
+    gid: options.user?.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    out += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return {
+    child,
+    output: () => out,
+    waitForOutput: (pattern, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(out);
+          if (match) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve(match[0]);
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`agent output did not match ${pattern} within ${timeoutMs} ms:\n${out}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * Copies the fixture pack to a temp dir owned by the agent user and writes its
+ * sonde-pack.json from the definition (as the real build does for packs).
+ */
+export function prepareFixturePack(user: AgentUser | undefined): string {
+  const dir = tempDirFor(user, 'sonde-fixture-');
+  const target = path.join(dir, 'pack-fixture');
+  cpSync(FIXTURE, target, { recursive: true });
+  const script = `const m = await import(${JSON.stringify(path.join(FIXTURE, 'index.js'))}); process.stdout.write(JSON.stringify(m.default.manifest, null, 2));`;
+  const manifest = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+  writeFileSync(path.join(target, 'sonde-pack.json'), `${manifest}\n`);
+  chmodSync(dir, 0o755);
+  chownTree(dir, user);
+  return target;
+}
