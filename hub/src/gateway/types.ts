@@ -10,9 +10,15 @@ export interface GatewayDeps {
   audit: AuditLog;
   log: FastifyBaseLogger;
   hubVersion: string;
+  /**
+   * How often agents send heartbeats. The wire schema (`hub.registered`) refuses
+   * values under 1000 ms, so the gateway raises anything smaller to 1000.
+   */
   heartbeatIntervalMs: number;
   /** CA certificate PEM, to check mTLS client certificates. */
   caCertPem: string;
+  /** Time allowed between the upgrade and `agent.register` (default 10 s). */
+  registerTimeoutMs?: number;
 }
 
 /**
@@ -30,3 +36,19 @@ export interface AgentGateway {
   disconnect(agentId: string, reason: string): void;
   close(): Promise<void>;
 }
+
+/** How an agent proved who it is before the upgrade. */
+export type AuthMethod = 'mtls' | 'api_key';
+
+export interface AuthenticatedAgent {
+  agentId: string;
+  name: string;
+  method: AuthMethod;
+  /** The API key id when `method` is `api_key` (re-checked for revocation while connected). */
+  keyId: string | null;
+  /** SHA-256 fingerprint of the client certificate when `method` is `mtls`. */
+  certFingerprint: string | null;
+  remoteAddress: string | null;
+}
+
+export type AuthOutcome = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: string };

@@ -1,0 +1,35 @@
+/**
+ * Codes the gateway puts on the wire (`reject`), in dispatch results and in
+ * 401 bodies. Stable: agents and MCP clients key on them.
+ */
+export const GatewayErrorCodes = {
+  SONDE_ERR_UNAUTHORIZED: 'The agent connection carried no valid certificate or agent API key.',
+  SONDE_ERR_DUPLICATE_IDENTITY: 'Another live connection already holds this agent identity.',
+  SONDE_ERR_AGENT_REMOVED: 'The agent was removed or its credentials revoked.',
+  SONDE_ERR_NOT_REGISTERED: 'The first message on a connection must be agent.register.',
+  SONDE_ERR_REGISTER_TIMEOUT: 'The agent did not register in time after connecting.',
+  SONDE_ERR_UNEXPECTED_MESSAGE: 'The agent sent a message type only the hub may send.',
+  SONDE_ERR_UNKNOWN_AGENT: 'No enrolled agent has this name or id.',
+  SONDE_ERR_AGENT_OFFLINE: 'The agent is not connected.',
+  SONDE_ERR_AGENT_DISCONNECTED: 'The agent disconnected before answering.',
+  SONDE_ERR_CANCELLED: 'The caller cancelled the request.',
+  SONDE_ERR_HUB_SHUTDOWN: 'The hub is shutting down.',
+} as const;
+
+export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
+
+/** WebSocket close codes the hub uses; the agent decides from them whether reconnecting can help. */
+export const CloseCodes = {
+  /** Hub shutting down: reconnect with backoff. */
+  goingAway: 1001,
+  /** Invalid frames, impersonation, unexpected messages: reconnect with backoff. */
+  policy: 1008,
+  /** Agent removed or credentials revoked: reconnecting will not help. */
+  removed: 4401,
+  /** No registration in time. */
+  registerTimeout: 4408,
+  /** A live connection already holds this identity. */
+  duplicate: 4409,
+  /** Protocol versions differ: an upgrade is needed. */
+  protocolVersion: 4426,
+} as const;

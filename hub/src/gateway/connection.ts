@@ -1,0 +1,409 @@
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { isSondeError } from '@sonde/pack-sdk';
+import {
+  decodeMessage,
+  encodeMessage,
+  ReplayGuard,
+  type Attestation,
+  type DecodedMessage,
+  type MessagePayload,
+  type MessageType,
+  type PackStatus,
+  type Register,
+} from '@sonde/pack-sdk/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { AuditLog } from '../services.js';
+import type { HubStore } from '../store/types.js';
+import { CloseCodes } from './codes.js';
+import type { AuthenticatedAgent } from './types.js';
+
+/** What a registered connection told the hub about itself. */
+export interface LiveSession {
+  agentVersion: string;
+  attestation: Attestation;
+  packs: PackStatus[];
+  isolation: string | null;
+  maxConcurrency: number;
+  registeredAt: number;
+  running: number;
+  rssBytes: number;
+  uptimeS: number;
+}
+
+/** Outcome of one probe request on this connection, before the dispatcher names agent and probe. */
+export interface AgentAnswer {
+  status: 'ok' | 'error' | 'timeout' | 'denied' | 'offline';
+  result?: unknown;
+  error?: { code: string; message: string };
+  durationMs: number;
+  truncated: boolean;
+}
+
+export interface ConnectionContext {
+  store: HubStore;
+  audit: AuditLog;
+  log: FastifyBaseLogger;
+  signingKey: KeyObject;
+  heartbeatMs: number;
+  /** Runs the registration rules; called once, for the first valid frame. */
+  register(connection: AgentConnection, payload: Register): Promise<void>;
+  /** The socket is gone: release the identity. */
+  closed(connection: AgentConnection): void;
+}
+
+/** Invalid frames tolerated on a registered connection before it is closed. */
+const MAX_FRAME_FAILURES = 5;
+/** Hub-side wait on top of the timeout the agent is given, so the agent's own timeout answer normally arrives first. */
+export const DISPATCH_MARGIN_MS = 1_000;
+/** Every dispatch answers within this (the MCP layer's 45 s promise). */
+export const MAX_DISPATCH_WAIT_MS = 45_000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
+
+interface Pending {
+  probe: string;
+  finish(answer: Omit<AgentAnswer, 'durationMs'>): void;
+}
+
+/**
+ * One authenticated agent socket. Identity comes from the pre-upgrade
+ * authentication and never from a message: every frame is decoded with the
+ * agent's stored public key, a replay guard of its own and `expectAgentId`
+ * bound to that identity (`onFrame`).
+ */
+export class AgentConnection {
+  readonly agentId: string;
+  readonly name: string;
+  readonly connectedAt = Date.now();
+  state: 'awaiting-register' | 'registering' | 'registered' | 'closed' = 'awaiting-register';
+  session: LiveSession | null = null;
+  /** Last valid frame or pong (liveness). */
+  lastActivity = Date.now();
+  lastPingAt = 0;
+  private readonly verifyKey: KeyObject;
+  private readonly replay = new ReplayGuard();
+  private readonly pending = new Map<string, Pending>();
+  private readonly pongWaiters = new Set<(alive: boolean) => void>();
+  private readonly log: FastifyBaseLogger;
+  private queue: Promise<void> = Promise.resolve();
+  private failures = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly identity: AuthenticatedAgent,
+    publicKeyPem: string,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.agentId = identity.agentId;
+    this.name = identity.name;
+    this.verifyKey = createPublicKey(publicKeyPem);
+    this.log = ctx.log.child({ agent: identity.name, agentId: identity.agentId });
+  }
+
+  start(): void {
+    this.ws.on('message', (data, isBinary) => {
+      // Frames are handled one at a time, in order: registration may wait on
+      // a liveness check and nothing after it may overtake it.
+      this.queue = this.queue
+        .then(() => this.onFrame(data, isBinary))
+        .catch((err: unknown) => this.log.error({ err }, 'agent frame handler failed'));
+    });
+    this.ws.on('pong', () => {
+      this.lastActivity = Date.now();
+      for (const waiter of this.pongWaiters) waiter(true);
+      this.pongWaiters.clear();
+    });
+    this.ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.log.warn({ remote: this.identity.remoteAddress }, 'agent frame exceeds 1 MiB: connection closed');
+      else this.log.warn({ err: err.message }, 'agent socket error');
+    });
+    this.ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one signed hub message bound to this agent. */
+  send<T extends MessageType>(type: T, payload: MessagePayload<T>, done?: (err?: Error) => void): void {
+    const frame = encodeMessage(type, payload, { agentId: this.agentId, key: this.ctx.signingKey });
+    this.ws.send(frame, done);
+  }
+
+  /** Tells the agent why, then closes. `code` is a gateway code or a wire code from pack-sdk. */
+  refuse(code: string, message: string, closeCode: number, refId?: string): void {
+    if (this.state === 'closed') return;
+    try {
+      this.send('reject', { code, message: message.slice(0, 2000), ...(refId ? { refId } : {}) });
+    } catch (err) {
+      this.log.warn({ err }, 'could not encode reject');
+    }
+    this.close(closeCode, message);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    this.ws.close(
+      code,
+      Buffer.from(reason, 'utf8')
+        .subarray(0, 123)
+        .toString('utf8')
+        .replace(/\uFFFD$/, ''),
+    );
+    this.markClosed(`closed by hub: ${reason}`);
+    // A peer that never answers the close handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 2_000).unref();
+  }
+
+  terminate(reason: string): void {
+    this.ws.terminate();
+    this.markClosed(reason);
+  }
+
+  /** Sends a ping and reports whether a pong (or any valid frame) comes back in time. */
+  checkAlive(timeoutMs: number): Promise<boolean> {
+    if (this.state === 'closed') return Promise.resolve(false);
+    const since = Date.now();
+    return new Promise((resolve) => {
+      const waiter = (alive: boolean): void => {
+        clearTimeout(timer);
+        resolve(alive);
+      };
+      const timer = setTimeout(() => {
+        this.pongWaiters.delete(waiter);
+        resolve(this.lastActivity > since);
+      }, timeoutMs);
+      this.pongWaiters.add(waiter);
+      this.ping();
+    });
+  }
+
+  ping(): void {
+    this.lastPingAt = Date.now();
+    try {
+      this.ws.ping();
+    } catch {
+      // The socket is already closing; the close handler cleans up.
+    }
+  }
+
+  /** Called by registration once the identity is claimed and checked. */
+  markRegistered(session: LiveSession): void {
+    this.session = session;
+    this.state = 'registered';
+  }
+
+  /** Runs one probe on this agent and waits for its answer, a timeout, a drop or a cancel. */
+  request(probe: string, params: Record<string, unknown>, timeoutMs: number | undefined, signal?: AbortSignal): Promise<AgentAnswer> {
+    const started = performance.now();
+    if (this.state !== 'registered') {
+      return Promise.resolve({
+        status: 'offline',
+        error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: `agent ${this.name} is not registered` },
+        durationMs: 0,
+        truncated: false,
+      });
+    }
+    const agentTimeout = Math.min(
+      Math.max(Math.round(timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS), 100),
+      MAX_DISPATCH_WAIT_MS - DISPATCH_MARGIN_MS,
+    );
+    const requestId = randomUUID();
+    return new Promise<AgentAnswer>((resolve) => {
+      const onAbort = (): void =>
+        finish({ status: 'error', error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' }, truncated: false });
+      const finish = (answer: Omit<AgentAnswer, 'durationMs'>): void => {
+        if (!this.pending.delete(requestId)) return;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ ...answer, durationMs: Math.round(performance.now() - started) });
+      };
+      const timer = setTimeout(
+        () =>
+          finish({
+            status: 'timeout',
+            error: {
+              code: 'SONDE_ERR_TIMEOUT',
+              message: `agent ${this.name} did not answer ${probe} within ${agentTimeout + DISPATCH_MARGIN_MS} ms`,
+            },
+            truncated: false,
+          }),
+        agentTimeout + DISPATCH_MARGIN_MS,
+      );
+      this.pending.set(requestId, { probe, finish });
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        this.send('hub.probe.request', { requestId, probe, params, timeoutMs: agentTimeout }, (err) => {
+          if (err)
+            finish({
+              status: 'offline',
+              error: { code: 'SONDE_ERR_AGENT_DISCONNECTED', message: `agent ${this.name}: ${err.message}` },
+              truncated: false,
+            });
+        });
+      } catch (err) {
+        const message = isSondeError(err) || err instanceof Error ? err.message : String(err);
+        finish({ status: 'error', error: { code: 'SONDE_ERR_INVALID_PARAMS', message: `request not sent: ${message}` }, truncated: false });
+      }
+    });
+  }
+
+  private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
+    if (this.state === 'closed') return;
+    const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    let message: DecodedMessage;
+    try {
+      if (isBinary) throw Object.assign(new Error('binary frames are not part of the protocol'), { code: 'SONDE_ERR_BAD_FRAME' });
+      message = decodeMessage(frame, { key: this.verifyKey, replay: this.replay, expectAgentId: this.agentId });
+    } catch (err) {
+      this.frameFailed(err, frame);
+      return;
+    }
+    this.lastActivity = Date.now();
+    if (this.state === 'awaiting-register') {
+      if (message.type !== 'agent.register') {
+        this.refuse(
+          'SONDE_ERR_NOT_REGISTERED',
+          `first message must be agent.register, got ${message.type}`,
+          CloseCodes.policy,
+          message.envelope.id,
+        );
+        return;
+      }
+      this.state = 'registering';
+      await this.ctx.register(this, message.payload);
+      return;
+    }
+    switch (message.type) {
+      case 'agent.heartbeat':
+        this.onHeartbeat(message.payload);
+        return;
+      case 'agent.probe.result': {
+        const pending = this.pending.get(message.payload.requestId);
+        if (!pending) {
+          this.log.debug({ requestId: message.payload.requestId }, 'probe result for no pending request (late or unknown)');
+          return;
+        }
+        const { status, result, error, truncated } = message.payload;
+        pending.finish({ status, result, ...(error ? { error } : {}), truncated });
+        return;
+      }
+      case 'agent.packs':
+        if (this.session) this.session.packs = message.payload.packs;
+        this.ctx.store.agents.setPacks(this.agentId, message.payload.packs);
+        return;
+      case 'agent.security':
+        this.onSecurityEvent(message.payload);
+        return;
+      case 'reject':
+        this.log.warn(
+          { code: message.payload.code, refId: message.payload.refId },
+          `agent refused a hub message: ${message.payload.message}`,
+        );
+        return;
+      case 'agent.register':
+        this.send('reject', { code: 'SONDE_ERR_UNEXPECTED_MESSAGE', message: 'already registered', refId: message.envelope.id });
+        return;
+      default:
+        this.log.warn({ type: message.type }, 'agent sent a hub-only message type');
+        this.send('reject', {
+          code: 'SONDE_ERR_UNEXPECTED_MESSAGE',
+          message: `${message.type} is sent by the hub only`,
+          refId: message.envelope.id,
+        });
+    }
+  }
+
+  private onHeartbeat(payload: MessagePayload<'agent.heartbeat'>): void {
+    const now = new Date();
+    if (this.session) Object.assign(this.session, { running: payload.running, rssBytes: payload.rssBytes, uptimeS: payload.uptimeS });
+    // Removal or revocation while connected ends the session at the next heartbeat at the latest.
+    const record = this.ctx.store.agents.getById(this.agentId);
+    const key = this.identity.keyId ? this.ctx.store.apiKeys.getById(this.identity.keyId) : undefined;
+    if (!record || record.removedAt || (this.identity.keyId && (!key || key.revokedAt))) {
+      this.refuse('SONDE_ERR_AGENT_REMOVED', 'agent removed or credentials revoked', CloseCodes.removed);
+      return;
+    }
+    this.ctx.store.agents.markSeen(this.agentId, now.toISOString());
+  }
+
+  private onSecurityEvent(payload: MessagePayload<'agent.security'>): void {
+    this.log.warn({ kind: payload.kind, pack: payload.pack, probe: payload.probe }, `agent security event: ${payload.detail}`);
+    this.ctx.audit.append({
+      action: 'agent.security',
+      actor: { kind: 'agent', id: this.agentId, name: this.name },
+      agents: [this.name],
+      probe: payload.probe ?? null,
+      status: 'denied',
+      detail: `${payload.kind}${payload.pack ? ` (pack ${payload.pack})` : ''}: ${payload.detail}`,
+    });
+  }
+
+  private frameFailed(err: unknown, frame: Buffer): void {
+    const code = isSondeError(err) ? err.code : ((err as { code?: string }).code ?? 'SONDE_ERR_BAD_FRAME');
+    const message = err instanceof Error ? err.message : String(err);
+    const refId = envelopeId(frame);
+    if (code === 'SONDE_ERR_AGENT_MISMATCH') {
+      this.log.warn({ remote: this.identity.remoteAddress, refId }, `impersonation attempt: ${message} on the connection of ${this.name}`);
+      this.ctx.audit.append({
+        action: 'agent.impersonation',
+        actor: { kind: 'agent', id: this.agentId, name: this.name },
+        agents: [this.name],
+        status: 'denied',
+        detail: `${message} on a connection authenticated as ${this.name} (${this.identity.method})`,
+      });
+    } else {
+      this.log.warn({ code, refId }, `agent frame refused: ${message}`);
+    }
+    this.failures += 1;
+    if (this.state === 'awaiting-register') {
+      this.refuse(code, message, CloseCodes.policy, refId);
+    } else if (this.failures >= MAX_FRAME_FAILURES) {
+      this.refuse(code, `${message} (${this.failures} invalid frames: closing)`, CloseCodes.policy, refId);
+    } else {
+      this.send('reject', { code, message: message.slice(0, 2000), ...(refId ? { refId } : {}) });
+    }
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.markClosed(`socket closed (${code}${reason ? ` ${reason}` : ''})`);
+  }
+
+  private markClosed(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasRegistered = this.state === 'registered';
+    this.state = 'closed';
+    for (const waiter of this.pongWaiters) waiter(false);
+    this.pongWaiters.clear();
+    for (const [, pending] of this.pending) {
+      pending.finish({
+        status: 'offline',
+        error: {
+          code: 'SONDE_ERR_AGENT_DISCONNECTED',
+          message: `agent ${this.name} disconnected before answering ${pending.probe}: ${reason}`,
+        },
+        truncated: false,
+      });
+    }
+    this.ctx.closed(this);
+    if (wasRegistered) this.ctx.store.agents.markSeen(this.agentId, new Date(this.lastActivity).toISOString());
+    this.log.info({ reason }, 'agent disconnected');
+  }
+}
+
+/** The frame's envelope id when it has one, for the `refId` of a reject; never trusted for anything else. */
+function envelopeId(frame: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(frame.toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

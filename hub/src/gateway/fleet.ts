@@ -1,0 +1,58 @@
+import type { PackStatus } from '@sonde/pack-sdk/protocol';
+import type { AgentStatus, AgentView, Fleet } from '../services.js';
+import type { AgentRecord, HubStore } from '../store/types.js';
+import { describeOs } from './attestation.js';
+import { findAgent } from './dispatcher.js';
+import type { ConnectionRegistry } from './registry.js';
+
+/**
+ * The fleet as the MCP layer and REST see it: stored records joined with the
+ * live connections of this process. Removed agents are not part of the fleet.
+ */
+export class GatewayFleet implements Fleet {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly store: HubStore,
+  ) {}
+
+  list(): AgentView[] {
+    return this.store.agents
+      .list()
+      .filter((record) => !record.removedAt)
+      .map((record) => this.view(record))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(nameOrId: string): AgentView | undefined {
+    const record = findAgent(this.store, nameOrId);
+    return record && !record.removedAt ? this.view(record) : undefined;
+  }
+
+  private view(record: AgentRecord): AgentView {
+    const connection = this.registry.holder(record.id);
+    const session = connection?.state === 'registered' ? connection.session : null;
+    const packs = session?.packs ?? record.packs;
+    const reasons = [...record.degradedReasons, ...packProblems(packs)];
+    const status: AgentStatus = !session ? 'offline' : reasons.length > 0 ? 'degraded' : 'online';
+    return {
+      id: record.id,
+      name: record.name,
+      status,
+      reasons,
+      connected: session !== null,
+      lastSeenAt: session && connection ? new Date(connection.lastActivity).toISOString() : record.lastSeenAt,
+      enrolledAt: record.enrolledAt,
+      agentVersion: session?.agentVersion ?? record.agentVersion,
+      os: describeOs(session?.attestation ?? record.attestationBaseline),
+      packs,
+      isolation: session?.isolation ?? null,
+    };
+  }
+}
+
+/** Failed and quarantined packs make a connected agent degraded while they last (not stored as reasons). */
+function packProblems(packs: PackStatus[]): string[] {
+  return packs
+    .filter((pack) => pack.state === 'failed' || pack.state === 'quarantined')
+    .map((pack) => `pack ${pack.name} ${pack.state}${pack.reason ? `: ${pack.reason}` : ''}`);
+}

@@ -1,0 +1,145 @@
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MAX_FRAME_BYTES } from '@sonde/pack-sdk/protocol';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import { authenticateUpgrade } from './authenticate.js';
+import { CloseCodes } from './codes.js';
+import { AgentConnection, type ConnectionContext } from './connection.js';
+import { LocalProbeDispatcher } from './dispatcher.js';
+import { GatewayFleet } from './fleet.js';
+import { registerAgent, type RegistrationContext } from './registration.js';
+import { ConnectionRegistry } from './registry.js';
+import type { AgentGateway, GatewayDeps } from './types.js';
+
+export type { AgentGateway, GatewayDeps } from './types.js';
+export { GatewayErrorCodes, CloseCodes } from './codes.js';
+
+export const AGENT_WS_PATH = '/ws/agent';
+/** `hub.registered` refuses shorter intervals (RegisteredSchema). */
+export const MIN_HEARTBEAT_MS = 1_000;
+const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+
+/**
+ * Builds the agent gateway. `register(app)` attaches `/ws/agent` to the
+ * Fastify server's `upgrade` event: authentication (`authenticateUpgrade`)
+ * runs before the WebSocket handshake is answered, so a refused peer gets a
+ * plain 401 and no socket state exists for it.
+ */
+export function createAgentGateway(deps: GatewayDeps): AgentGateway {
+  const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, Math.round(deps.heartbeatIntervalMs));
+  const registerTimeoutMs = deps.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS;
+  const log = deps.log.child({ component: 'agent-gateway' });
+  const caCert = new X509Certificate(deps.caCertPem);
+  const registry = new ConnectionRegistry();
+  const dispatcher = new LocalProbeDispatcher(registry, deps.store);
+  const fleet = new GatewayFleet(registry, deps.store);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const registration: RegistrationContext = {
+    store: deps.store,
+    audit: deps.audit,
+    log,
+    registry,
+    hubVersion: deps.hubVersion,
+    heartbeatMs,
+    duplicateProbeMs: Math.min(2_000, heartbeatMs),
+  };
+  const connectionContext: ConnectionContext = {
+    store: deps.store,
+    audit: deps.audit,
+    log,
+    signingKey: deps.signingKey,
+    heartbeatMs,
+    register: (connection, payload) => registerAgent(connection, payload, registration),
+    closed: (connection) => registry.release(connection),
+  };
+
+  /** Liveness: ping every interval; nothing (frame or pong) for 2 intervals → terminated, offline. */
+  const sweep = (): void => {
+    const now = Date.now();
+    for (const connection of registry.connections()) {
+      if (connection.state === 'awaiting-register' && now - connection.connectedAt > registerTimeoutMs) {
+        connection.refuse('SONDE_ERR_REGISTER_TIMEOUT', `no agent.register within ${registerTimeoutMs} ms`, CloseCodes.registerTimeout);
+      } else if (now - connection.lastActivity > 2 * heartbeatMs) {
+        log.warn({ agent: connection.name }, `no heartbeat or pong for ${now - connection.lastActivity} ms: agent offline`);
+        connection.terminate(`nothing received for ${now - connection.lastActivity} ms`);
+      } else if (now - connection.lastPingAt >= heartbeatMs) {
+        connection.ping();
+      }
+    }
+  };
+
+  const refuse = (socket: Duplex, status: 401 | 404 | 503, code: string, message: string): void => {
+    const body = JSON.stringify({ error: { code, message } });
+    const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable';
+    socket.once('finish', () => socket.destroy());
+    socket.once('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    // Whatever the peer does, the socket does not outlive this.
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  };
+
+  const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== AGENT_WS_PATH) {
+      // Another plugin may own this path; with no other owner, answer instead of leaving the socket hanging.
+      if (app.server.listenerCount('upgrade') <= 1) refuse(socket, 404, 'SONDE_ERR_NOT_FOUND', 'no WebSocket endpoint here');
+      return;
+    }
+    if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
+    let outcome;
+    try {
+      outcome = authenticateUpgrade(request, deps.store, caCert);
+    } catch (err) {
+      log.error({ err }, 'agent authentication failed with an error');
+      outcome = { ok: false as const, reason: 'authentication error' };
+    }
+    if (!outcome.ok) {
+      log.warn({ remote: request.socket.remoteAddress, reason: outcome.reason }, 'agent connection refused before upgrade');
+      return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
+    }
+    const identity = { ...outcome.agent, remoteAddress: request.socket.remoteAddress ?? null };
+    const record = deps.store.agents.getById(identity.agentId);
+    if (!record) return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
+    if (identity.keyId) deps.store.apiKeys.touch(identity.keyId, new Date().toISOString());
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new AgentConnection(ws, identity, record.publicKeyPem, connectionContext);
+      registry.track(connection);
+      connection.start();
+      if (closed) connection.close(CloseCodes.goingAway, 'hub shutting down');
+    });
+  };
+
+  const gateway: AgentGateway = {
+    dispatcher,
+    fleet,
+    async register(app: FastifyInstance): Promise<void> {
+      app.server.on('upgrade', onUpgrade(app));
+      // Upgraded sockets are no longer HTTP requests: Fastify's close would wait on them forever.
+      app.addHook('preClose', () => gateway.close());
+      sweepTimer = setInterval(sweep, Math.max(100, Math.floor(heartbeatMs / 4)));
+      sweepTimer.unref();
+      return Promise.resolve();
+    },
+    disconnect(agentId: string, reason: string): void {
+      for (const connection of registry.forAgent(agentId)) {
+        log.info({ agent: connection.name, reason }, 'disconnecting agent');
+        connection.refuse('SONDE_ERR_AGENT_REMOVED', reason, CloseCodes.removed);
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,162 @@
+import { PROTOCOL_VERSION, type Register } from '@sonde/pack-sdk/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuditEntryInput, AuditLog } from '../services.js';
+import type { HubStore } from '../store/types.js';
+import { compareAttestation } from './attestation.js';
+import { CloseCodes } from './codes.js';
+import type { AgentConnection } from './connection.js';
+import type { ConnectionRegistry } from './registry.js';
+
+export interface RegistrationContext {
+  store: HubStore;
+  audit: AuditLog;
+  log: FastifyBaseLogger;
+  registry: ConnectionRegistry;
+  hubVersion: string;
+  heartbeatMs: number;
+  /** How long a holder of the identity gets to answer a ping before a newcomer may replace it. */
+  duplicateProbeMs: number;
+}
+
+export const DUPLICATE_IDENTITY_REASON = 'duplicate identity';
+/** Degraded reasons are stored and shown; keep each one readable. */
+const MAX_REASON_CHARS = 500;
+
+/**
+ * The rules of `agent.register`, in order: protocol version, enrolled name,
+ * one live connection per identity (`claimIdentity`), attestation against the
+ * baseline (`applyAttestation`), packs; then `hub.registered`.
+ */
+export async function registerAgent(connection: AgentConnection, payload: Register, ctx: RegistrationContext): Promise<void> {
+  const audit = (entry: Omit<AuditEntryInput, 'actor' | 'agents'>): void => {
+    ctx.audit.append({ actor: { kind: 'agent', id: connection.agentId, name: connection.name }, agents: [connection.name], ...entry });
+  };
+  if (payload.protocolVersion !== PROTOCOL_VERSION) {
+    connection.refuse(
+      'SONDE_ERR_PROTOCOL_VERSION',
+      `agent speaks protocol ${payload.protocolVersion}, hub ${ctx.hubVersion} speaks protocol ${PROTOCOL_VERSION}`,
+      CloseCodes.protocolVersion,
+    );
+    return;
+  }
+  const record = ctx.store.agents.getById(connection.agentId);
+  if (!record || record.removedAt) {
+    connection.refuse('SONDE_ERR_AGENT_REMOVED', `agent ${connection.name} was removed`, CloseCodes.removed);
+    return;
+  }
+  if (payload.name !== record.name) {
+    ctx.log.warn({ agent: record.name, claimed: payload.name }, 'impersonation attempt: registration names another agent');
+    audit({
+      action: 'agent.impersonation',
+      status: 'denied',
+      detail: `registered as ${payload.name} on a connection authenticated as ${record.name}`,
+    });
+    connection.refuse('SONDE_ERR_AGENT_MISMATCH', `enrolled as ${record.name}, registered as ${payload.name}`, CloseCodes.policy);
+    return;
+  }
+  if (!(await claimIdentity(connection, ctx))) {
+    const remote = connection.identity.remoteAddress ?? 'unknown address';
+    const holder = ctx.registry.holder(connection.agentId)?.identity.remoteAddress ?? 'unknown address';
+    ctx.log.warn({ agent: record.name, remote, holder }, 'duplicate identity: second live connection refused, first kept');
+    if (!record.degradedReasons.some((reason) => reason.startsWith(DUPLICATE_IDENTITY_REASON))) {
+      ctx.store.agents.addDegradedReason(
+        record.id,
+        `${DUPLICATE_IDENTITY_REASON}: a second connection from ${remote} at ${new Date().toISOString()} while ${holder} was connected`,
+      );
+    }
+    audit({
+      action: 'agent.duplicate_identity',
+      status: 'denied',
+      detail: `second connection from ${remote} refused; ${holder} keeps the identity`,
+    });
+    connection.refuse('SONDE_ERR_DUPLICATE_IDENTITY', `agent ${record.name} is already connected from another host`, CloseCodes.duplicate);
+    return;
+  }
+  if (!connection.isOpen) {
+    ctx.registry.release(connection);
+    return;
+  }
+  applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
+  const now = new Date();
+  ctx.store.agents.setPacks(record.id, payload.packs);
+  ctx.store.agents.markSeen(record.id, now.toISOString(), payload.agentVersion);
+  connection.markRegistered({
+    agentVersion: payload.agentVersion,
+    attestation: payload.attestation,
+    packs: payload.packs,
+    isolation: payload.isolation ?? null,
+    maxConcurrency: payload.maxConcurrency,
+    registeredAt: now.getTime(),
+    running: 0,
+    rssBytes: 0,
+    uptimeS: 0,
+  });
+  connection.send('hub.registered', { agentId: record.id, heartbeatIntervalMs: ctx.heartbeatMs, hubVersion: ctx.hubVersion });
+  ctx.log.info({ agent: record.name, method: connection.identity.method, remote: connection.identity.remoteAddress }, 'agent registered');
+  audit({
+    action: 'agent.connect',
+    status: 'ok',
+    detail: `${connection.identity.method} from ${connection.identity.remoteAddress ?? 'unknown address'}, agent ${payload.agentVersion}, ${payload.packs.length} packs`,
+  });
+}
+
+/**
+ * One live connection per identity. A newcomer is refused while the holder
+ * answers a ping: a cloned machine never takes over. A holder that does not
+ * answer is a dead socket the agent itself left behind (network blip before
+ * the liveness sweep noticed), so it is terminated and the newcomer admitted.
+ */
+async function claimIdentity(connection: AgentConnection, ctx: RegistrationContext): Promise<boolean> {
+  const holder = ctx.registry.holder(connection.agentId);
+  if (holder && holder !== connection) {
+    const alive = await holder.checkAlive(ctx.duplicateProbeMs);
+    if (alive && holder.isOpen) return false;
+    if (ctx.registry.holder(connection.agentId) === holder) {
+      ctx.log.warn({ agent: connection.name }, 'previous connection did not answer a ping: replaced by the new one');
+      holder.terminate('replaced by a new connection after it stopped answering');
+      ctx.registry.release(holder);
+    }
+  }
+  return ctx.registry.claim(connection);
+}
+
+function applyAttestation(
+  connection: AgentConnection,
+  payload: Register,
+  baseline: Register['attestation'] | null,
+  reasons: string[],
+  ctx: RegistrationContext,
+  audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => void,
+): void {
+  const verdict = compareAttestation(baseline, payload.attestation);
+  switch (verdict.kind) {
+    case 'unchanged':
+      return;
+    case 'first':
+      ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
+      audit({
+        action: 'agent.attestation.baseline',
+        status: 'ok',
+        detail: `first attestation of agent ${payload.attestation.agentVersion}`,
+      });
+      return;
+    case 'upgraded':
+      ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
+      ctx.log.info({ agent: connection.name, from: verdict.from, to: verdict.to }, 'agent version changed: new attestation baseline');
+      audit({ action: 'agent.attestation.baseline', status: 'ok', detail: `agent version ${verdict.from} → ${verdict.to}: new baseline` });
+      return;
+    case 'changed': {
+      let reason = `attestation changed: ${verdict.changes.join('; ')}`;
+      if (reason.length > MAX_REASON_CHARS) reason = `${reason.slice(0, MAX_REASON_CHARS - 1)}…`;
+      ctx.log.warn({ agent: connection.name, changes: verdict.changes }, 'attestation changed without a version change: agent degraded');
+      // The baseline stays; the new attestation waits for an admin to accept it.
+      // The same change on the next connection finds the same reason already recorded.
+      ctx.store.agents.setPendingAttestation(connection.agentId, payload.attestation);
+      if (!reasons.includes(reason)) {
+        ctx.store.agents.addDegradedReason(connection.agentId, reason);
+        audit({ action: 'agent.degraded', status: 'error', detail: reason });
+      }
+      return;
+    }
+  }
+}

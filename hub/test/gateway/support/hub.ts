@@ -1,0 +1,149 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createAgentGateway } from '../../../src/gateway/index.js';
+import { sha256Hex } from '../../../src/gateway/authenticate.js';
+import type { AgentGateway } from '../../../src/gateway/types.js';
+import { openSqliteStore } from '../../../src/store/sqlite/index.js';
+import type { HubStore } from '../../../src/store/types.js';
+import { MemoryAudit } from './memory-audit.js';
+import { createTestCa, pooledRsa, type TestCa } from './pki.js';
+
+export interface EnrolledAgent {
+  id: string;
+  name: string;
+  apiKey: string;
+  keyId: string;
+  privateKeyPem: string;
+  publicKeyPem: string;
+  certPem: string;
+  serial: string;
+}
+
+export interface TestHub {
+  app: FastifyInstance;
+  gateway: AgentGateway;
+  store: HubStore;
+  audit: MemoryAudit;
+  ca: TestCa;
+  /** `ws://127.0.0.1:PORT/ws/agent` or `wss://…`. */
+  wsUrl: string;
+  heartbeatMs: number;
+  /** Parsed pino lines the hub logged. */
+  logs: Array<{ level: number; msg: string; [key: string]: unknown }>;
+  enroll(name: string): EnrolledAgent;
+  /** A user-type key (must never open `/ws/agent`). */
+  userKey(): string;
+  close(): Promise<void>;
+}
+
+export interface TestHubOptions {
+  heartbeatMs?: number;
+  tls?: boolean;
+  registerTimeoutMs?: number;
+}
+
+/** A real Fastify server on 127.0.0.1:0 with the gateway registered, as app.ts will do. */
+export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
+  const ca = createTestCa();
+  const dir = mkdtempSync(path.join(tmpdir(), 'sonde-gateway-'));
+  const store = openSqliteStore(path.join(dir, 'hub.db'));
+  const audit = new MemoryAudit();
+  const logs: TestHub['logs'] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+      callback();
+    },
+  });
+  const server = options.tls ? ca.issueServer() : undefined;
+  const app = Fastify({
+    logger: { level: 'debug', stream },
+    ...(server
+      ? { https: { key: server.keyPem, cert: server.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } }
+      : {}),
+  }) as unknown as FastifyInstance;
+  const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const gateway = createAgentGateway({
+    store,
+    signingKey: ca.key,
+    audit,
+    log: app.log,
+    hubVersion: '0.1.0-test',
+    heartbeatIntervalMs: heartbeatMs,
+    caCertPem: ca.certPem,
+    ...(options.registerTimeoutMs ? { registerTimeoutMs: options.registerTimeoutMs } : {}),
+  });
+  await gateway.register(app);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  let enrolled = 0;
+  const wsUrl = `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${address.port}/ws/agent`;
+
+  return {
+    app,
+    gateway,
+    store,
+    audit,
+    ca,
+    wsUrl,
+    heartbeatMs,
+    logs,
+    enroll(name) {
+      const keys = pooledRsa(2 + enrolled++);
+      const { certPem, serial } = ca.issueClient(name, keys.publicKeyPem);
+      const id = randomUUID();
+      store.agents.create({
+        id,
+        name,
+        enrolledAt: new Date().toISOString(),
+        certPem,
+        certSerial: serial,
+        certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+        publicKeyPem: keys.publicKeyPem,
+      });
+      const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
+      const keyId = randomUUID();
+      store.apiKeys.create({
+        id: keyId,
+        name: `agent:${name}`,
+        type: 'agent',
+        role: 'member',
+        hash: sha256Hex(apiKey),
+        prefix: apiKey.slice(0, 8),
+        policy: { allowedAgents: [], allowedProbes: [], allowedClients: [] },
+        agentId: id,
+        createdAt: new Date().toISOString(),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      return { id, name, apiKey, keyId, privateKeyPem: keys.privateKeyPem, publicKeyPem: keys.publicKeyPem, certPem, serial };
+    },
+    userKey() {
+      const raw = `sonde_${randomBytes(24).toString('base64url')}`;
+      store.apiKeys.create({
+        id: randomUUID(),
+        name: 'admin key',
+        type: 'user',
+        role: 'admin',
+        hash: sha256Hex(raw),
+        prefix: raw.slice(0, 8),
+        policy: { allowedAgents: [], allowedProbes: [], allowedClients: [] },
+        agentId: null,
+        createdAt: new Date().toISOString(),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      return raw;
+    },
+    async close() {
+      await app.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
