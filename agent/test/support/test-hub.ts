@@ -50,6 +50,10 @@ export interface HubConnectionRecord {
 export interface TestHubOptions {
   tls?: boolean;
   heartbeatIntervalMs?: number;
+  /** Fixed port (a restarted hub keeps the address agents enrolled with); default any free port. */
+  port?: number;
+  /** Continue from a stopped hub: same CA and enrolled agents. */
+  from?: TestHub;
 }
 
 function toForgeKey(pem: string): forge.pki.rsa.PrivateKey {
@@ -113,11 +117,11 @@ function issue(
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export class TestHub {
-  readonly ca = makeCa();
+  readonly ca: ReturnType<typeof makeCa>;
   readonly heartbeatIntervalMs: number;
   readonly tls: boolean;
   private readonly tokens = new Map<string, TokenRecord>();
-  private readonly agents = new Map<string, AgentRecord>();
+  private readonly agents: Map<string, AgentRecord>;
   readonly connections: HubConnectionRecord[] = [];
   readonly enrollRequests: Array<{ name: string; csrPem: string }> = [];
   private server!: http.Server;
@@ -127,7 +131,10 @@ export class TestHub {
 
   constructor(options: TestHubOptions = {}) {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
-    this.tls = options.tls ?? false;
+    this.tls = options.tls ?? options.from?.tls ?? false;
+    this.ca = options.from?.ca ?? makeCa();
+    this.agents = options.from?.agents ?? new Map();
+    this.port = options.port ?? 0;
   }
 
   get baseUrl(): string {
@@ -167,7 +174,10 @@ export class TestHub {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, agent));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', resolve);
+    });
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

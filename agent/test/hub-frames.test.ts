@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { randomUUID, generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMessage, type Envelope } from '@sonde/pack-sdk/protocol';
+import {
+  agentUser,
+  ensureBuilt,
+  json,
+  prepareFixturePack,
+  removeDir,
+  runCli,
+  spawnAgent,
+  tempDirFor,
+  type AgentProcess,
+} from './support/cli.js';
+import { listeningSockets, socketCount } from './support/sockets.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+const user = agentUser();
+let hub: TestHub;
+let home: string;
+let fixture: string;
+let agent: AgentProcess;
+let agentId: string;
+
+beforeAll(async () => {
+  ensureBuilt();
+  hub = await startTestHub({ heartbeatIntervalMs: 1000 });
+  home = tempDirFor(user);
+  fixture = prepareFixturePack(user);
+  const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'frames-agent', '--json'], {
+    home,
+    user,
+  });
+  agentId = json<{ agentId: string }>(enrolled).agentId;
+  await runCli(['packs', 'install', fixture], { home, user });
+  await runCli(['packs', 'approve', 'fixture'], { home, user });
+  agent = spawnAgent({ home, user });
+  await hub.waitForRegistered();
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await hub?.close();
+  if (home) removeDir(home);
+  if (fixture) removeDir(path.dirname(fixture));
+});
+
+function probeRequest(now?: () => number, who = agentId): string {
+  return hub.frame(
+    'hub.probe.request',
+    { requestId: randomUUID(), probe: 'fixture.echo', params: { text: 'forged' }, timeoutMs: 5000 },
+    who,
+    now,
+  );
+}
+
+async function expectRejected(frame: string, code: string): Promise<void> {
+  const record = hub.live()!;
+  const before = record.received.filter((m) => m.type === 'agent.security').length;
+  record.socket.send(frame);
+  const event = await hub.waitFor(
+    () =>
+      record.received
+        .filter((m) => m.type === 'agent.security')
+        .slice(before)
+        .find((m) => m.type === 'agent.security' && m.payload.detail.startsWith(code)),
+    5000,
+    `agent.security for ${code}`,
+  );
+  expect(event.type).toBe('agent.security');
+  await agent.waitForOutput(new RegExp(`rejected hub message: ${code}`));
+}
+
+describe('hub messages the agent must refuse', () => {
+  it('rejects a tampered message (payload changed after signing) and never runs it', async () => {
+    const envelope = JSON.parse(probeRequest()) as Envelope & { payload: { params: { text: string } } };
+    envelope.payload.params.text = 'tampered';
+    await expectRejected(JSON.stringify(envelope), 'SONDE_ERR_BAD_SIGNATURE');
+  });
+
+  it('rejects an unsigned message', async () => {
+    const envelope = JSON.parse(probeRequest()) as Envelope;
+    delete envelope.sig;
+    await expectRejected(JSON.stringify(envelope), 'SONDE_ERR_UNSIGNED');
+  });
+
+  it('rejects a message signed by a key other than the hub CA', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = encodeMessage(
+      'hub.probe.request',
+      { requestId: randomUUID(), probe: 'fixture.echo', params: { text: 'x' }, timeoutMs: 5000 },
+      { agentId, key: privateKey },
+    );
+    await expectRejected(forged, 'SONDE_ERR_BAD_SIGNATURE');
+  });
+
+  it('runs a message once and rejects its replay', async () => {
+    const record = hub.live()!;
+    const frame = probeRequest();
+    const requestId = (JSON.parse(frame) as { payload: { requestId: string } }).payload.requestId;
+    record.socket.send(frame);
+    await hub.waitFor(
+      () => record.received.find((m) => m.type === 'agent.probe.result' && m.payload.requestId === requestId),
+      5000,
+      'first run',
+    );
+    await expectRejected(frame, 'SONDE_ERR_REPLAYED');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(record.received.filter((m) => m.type === 'agent.probe.result' && m.payload.requestId === requestId)).toHaveLength(1);
+  });
+
+  it('rejects a stale message and one addressed to another agent', async () => {
+    await expectRejected(
+      probeRequest(() => Date.now() - 10 * 60_000),
+      'SONDE_ERR_STALE',
+    );
+    await expectRejected(probeRequest(undefined, randomUUID()), 'SONDE_ERR_AGENT_MISMATCH');
+    await expectRejected('this is not json', 'SONDE_ERR_BAD_FRAME');
+  });
+
+  it('counts rejected frames in sonde status and stays connected', async () => {
+    const status = json<{ connected: boolean; rejectedFrames: number }>(await runCli(['status', '--json'], { home, user }));
+    expect(status.connected).toBe(true);
+    expect(status.rejectedFrames).toBeGreaterThanOrEqual(7);
+    const reply = await hub.probe('fixture.echo', { text: 'still fine' });
+    expect(reply.payload.status).toBe('ok');
+  });
+
+  it('has no listening sockets: its only socket is the outbound hub connection', async () => {
+    // Control: the same check does see a listener in a process that has one.
+    const { spawn } = await import('node:child_process');
+    const listener = spawn(process.execPath, ['-e', "require('net').createServer().listen(0, '127.0.0.1', () => console.log('up'))"], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => listener.stdout.once('data', resolve));
+    expect(listeningSockets(listener.pid!)).toEqual([expect.stringMatching(/^tcp listen /)]);
+    listener.kill();
+
+    const pid = agent.child.pid!;
+    expect(socketCount(pid)).toBeGreaterThanOrEqual(1);
+    expect(listeningSockets(pid)).toEqual([]);
+  });
+});
