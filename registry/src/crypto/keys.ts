@@ -1,3 +1,4 @@
+import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { z } from 'zod';
@@ -90,7 +91,37 @@ export function signDetached(domain: SignatureDomain, canonical: string, key: Si
   return Buffer.from(nacl.sign.detached(message(domain, canonical), derived.secretKey)).toString('base64');
 }
 
+const publicKeyObjects = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKey: string): KeyObject {
+  let key = publicKeyObjects.get(publicKey);
+  if (key === undefined) {
+    const x = Buffer.from(decodePublicKey(publicKey)).toString('base64url');
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    if (publicKeyObjects.size > 1000) publicKeyObjects.clear();
+    publicKeyObjects.set(publicKey, key);
+  }
+  return key;
+}
+
+/**
+ * Verification runs at every pack load, so it uses Node's built-in Ed25519
+ * (OpenSSL), about 40 times faster than tweetnacl's pure JavaScript here; both
+ * implement RFC 8032 and a test checks they agree. Keys and signatures are
+ * still made with tweetnacl.
+ */
 export function verifyDetached(domain: SignatureDomain, canonical: string, signature: string, publicKey: string): boolean {
+  try {
+    const sig = Buffer.from(signature, 'base64');
+    if (sig.length !== nacl.sign.signatureLength) return false;
+    return nodeVerify(null, message(domain, canonical), publicKeyObject(publicKey), sig);
+  } catch {
+    return false;
+  }
+}
+
+/** The same check with tweetnacl, for hosts that want the pure-JavaScript path (and for the agreement test). */
+export function verifyDetachedNacl(domain: SignatureDomain, canonical: string, signature: string, publicKey: string): boolean {
   try {
     const sig = Buffer.from(signature, 'base64');
     if (sig.length !== nacl.sign.signatureLength) return false;

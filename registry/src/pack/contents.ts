@@ -32,14 +32,17 @@ export async function readPackDir(dir: string): Promise<PackContents> {
         `cannot read ${absolute}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       );
     }
-    for (const name of names) {
-      const path = relative === '' ? name : `${relative}/${name}`;
-      if (path === 'node_modules') continue;
-      const info = await lstat(join(dir, path));
-      if (info.isDirectory()) await walk(path);
-      else if (info.isFile()) files.set(path, await readFile(join(dir, path)));
-      else throw new RegistryError('SONDE_ERR_PACK_MALFORMED', `${path} is not a regular file (symlinks are refused)`, path);
-    }
+    // Side by side: verification runs at every load and is bound by file system latency, not hashing.
+    await Promise.all(
+      names.map(async (name) => {
+        const path = relative === '' ? name : `${relative}/${name}`;
+        if (path === 'node_modules') return;
+        const info = await lstat(join(dir, path));
+        if (info.isDirectory()) await walk(path);
+        else if (info.isFile()) files.set(path, await readFile(join(dir, path)));
+        else throw new RegistryError('SONDE_ERR_PACK_MALFORMED', `${path} is not a regular file (symlinks are refused)`, path);
+      }),
+    );
   }
   await walk('');
   return files;
