@@ -1,11 +1,138 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
 import type { HubServices } from '../services.js';
+import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
+import { CatalogCache, type Catalog } from './catalog.js';
+import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER } from './client-id.js';
+import type { CallContext, Endpoint } from './context.js';
+import { bearerToken, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized, toWebRequest } from './http.js';
+import { CONTEXT_KEY, createMcpServer } from './mcp-server.js';
+import { ServerPool } from './server-pool.js';
 
 export interface McpPluginOptions {
   services: HubServices;
+  /** Signs the stateless session tokens; hubs behind one load balancer share it. Default: random per process. */
+  sessionSecret?: Buffer;
+  /** Result budget per tool call (default 64 KiB, the tightest real client's limit). */
+  resultBudgetBytes?: number;
 }
 
-/** Placeholder until the MCP layer lands: answers 503 so a client sees why. */
-export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app) => {
-  app.all('/mcp', async (_request, reply) => reply.code(503).send({ error: { code: 'SONDE_ERR_NOT_READY', message: 'MCP endpoint not built yet' } }));
+/**
+ * `/mcp` and `/mcp/packs/<pack>`: MCP Streamable HTTP, stateless. Every POST is
+ * authenticated (Bearer API key), its client checked against the key's policy,
+ * then handed to a pooled MCP server over a fresh transport that answers JSON.
+ * Register encapsulated (`app.register(mcpPlugin, { services })`): the error
+ * handler below shapes errors for these routes only.
+ */
+export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) => {
+  const { services } = options;
+  const catalogs = new CatalogCache(services.fleet, services.config.serverName);
+  const sessions = new ClientSessions(options.sessionSecret ?? randomBytes(32));
+  const pool = new ServerPool(() => createMcpServer(services.config));
+  const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendJsonRpcError(reply, 413, 'SONDE_ERR_REQUEST_TOO_LARGE', `request body over ${MAX_REQUEST_BYTES} bytes`);
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendJsonRpcError(reply, 415, 'SONDE_ERR_BAD_REQUEST', 'Content-Type must be application/json');
+    }
+    if ((error.statusCode ?? 500) < 500)
+      return sendJsonRpcError(reply, 400, 'SONDE_ERR_BAD_REQUEST', `invalid JSON-RPC request: ${error.message}`);
+    request.log.error({ err: error }, 'mcp request failed');
+    return sendJsonRpcError(reply, 500, 'SONDE_ERR_INTERNAL', 'internal error; the hub log has details');
+  });
+
+  async function handlePost(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint): Promise<FastifyReply> {
+    const token = bearerToken(request);
+    if (!token) return sendUnauthorized(reply, 'missing API key: send Authorization: Bearer <key>');
+    const principal = services.authenticateApiKey(token);
+    if (!principal) return sendUnauthorized(reply, 'invalid, revoked or non-user API key');
+    const body = request.body;
+    if (!body || typeof body !== 'object')
+      return sendJsonRpcError(reply, 400, 'SONDE_ERR_BAD_REQUEST', 'the body must be a JSON-RPC message or batch');
+
+    const { clientId } = resolveClientId(request.headers, body, sessions, principal.id);
+    const clientDecision = services.pdp.checkClient(principal, clientId);
+    if (!clientDecision.allowed) {
+      const hint = clientId
+        ? `MCP client "${clientId}" may not use this API key`
+        : 'this API key is limited to named MCP clients; reconnect (initialize) or send X-Sonde-Client';
+      return sendJsonRpcError(reply, 403, 'SONDE_ERR_CLIENT_DENIED', `${hint}: ${clientDecision.reason}`, requestIdOf(body));
+    }
+    if (endpoint.kind === 'pack' && !catalogs.get().packs.has(endpoint.pack)) {
+      return sendJsonRpcError(
+        reply,
+        404,
+        'SONDE_ERR_UNKNOWN_PACK',
+        `no agent serves pack ${endpoint.pack}; list_capabilities on /mcp lists the packs`,
+        requestIdOf(body),
+      );
+    }
+
+    let catalog: Catalog | undefined;
+    const ctx: CallContext = {
+      services,
+      principal,
+      clientId,
+      endpoint,
+      // Only tools/list and tools/call need the catalog; initialize and ping skip the fleet scan.
+      get catalog() {
+        return (catalog ??= catalogs.get());
+      },
+      resultBudgetBytes,
+      log: request.log,
+    };
+    const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
+    const server = pool.acquire();
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    try {
+      await server.connect(transport);
+      const response = await transport.handleRequest(toWebRequest(request), { authInfo, parsedBody: body });
+      reply.code(response.status);
+      response.headers.forEach((value, name) => {
+        if (name !== 'content-length') reply.header(name, value);
+      });
+      if (clientId && isInitialize(body) && response.ok) reply.header(SESSION_HEADER, sessions.issue(principal.id, clientId));
+      const text = await response.text();
+      return text.length > 0 ? reply.send(text) : reply.send();
+    } finally {
+      await server.close();
+      pool.release(server);
+    }
+  }
+
+  function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    // Stateless: no server-initiated stream to resume, so GET is refused as the transport spec allows.
+    reply.header('allow', 'POST, DELETE');
+    return sendJsonRpcError(reply, 405, 'SONDE_ERR_METHOD_NOT_ALLOWED', 'this MCP endpoint is stateless: use POST');
+  }
+
+  function endSession(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const token = bearerToken(request);
+    if (!token || !services.authenticateApiKey(token)) return sendUnauthorized(reply, 'missing or invalid API key');
+    // Nothing is kept per session, so there is nothing to end.
+    return reply.code(200).send();
+  }
+
+  const packEndpoint = (request: FastifyRequest): Endpoint | undefined => {
+    const pack = (request.params as { pack?: string }).pack ?? '';
+    return PACK_NAME_PATTERN.test(pack) ? { kind: 'pack', pack } : undefined;
+  };
+
+  app.post('/mcp', { bodyLimit: MAX_REQUEST_BYTES }, (request, reply) => handlePost(request, reply, { kind: 'main' }));
+  app.post('/mcp/packs/:pack', { bodyLimit: MAX_REQUEST_BYTES }, (request, reply) => {
+    const endpoint = packEndpoint(request);
+    if (!endpoint) return sendJsonRpcError(reply, 404, 'SONDE_ERR_UNKNOWN_PACK', 'not a pack name');
+    return handlePost(request, reply, endpoint);
+  });
+  for (const url of ['/mcp', '/mcp/packs/:pack']) {
+    app.get(url, methodNotAllowed);
+    app.delete(url, endSession);
+  }
+  return Promise.resolve();
 };
