@@ -27,11 +27,16 @@ export interface AgentRecord {
   lastSeenAt: string | null;
   agentVersion: string | null;
   packs: PackStatus[];
+  /** The attestation that made the agent degraded, waiting for an admin to accept it as the new baseline. */
+  pendingAttestation: Attestation | null;
 }
 
 export interface AgentStore {
   create(
-    record: Omit<AgentRecord, 'degradedReasons' | 'lastSeenAt' | 'agentVersion' | 'packs' | 'attestationBaseline' | 'removedAt'>,
+    record: Omit<
+      AgentRecord,
+      'degradedReasons' | 'lastSeenAt' | 'agentVersion' | 'packs' | 'attestationBaseline' | 'removedAt' | 'pendingAttestation'
+    >,
   ): AgentRecord;
   /** Re-enrolment of an existing name keeps its id; replaces cert and key. */
   replaceCredentials(id: string, cert: { certPem: string; certSerial: string; certNotAfter: string; publicKeyPem: string }): void;
@@ -46,6 +51,20 @@ export interface AgentStore {
   setPacks(id: string, packs: PackStatus[]): void;
   /** Marks removed and revokes the certificate; the record (and its history) stays. */
   remove(id: string, at: string): void;
+  /**
+   * Gateway: when an attestation differs unexpectedly, keep it here (and add a
+   * degraded reason) so an admin can accept it as the new baseline.
+   */
+  setPendingAttestation(id: string, attestation: Attestation | null): void;
+  /** Admin: pending attestation becomes the baseline (or, without one, the next registration sets it); degraded reasons cleared. */
+  acceptAttestation(id: string): void;
+}
+
+/** Serials of certificates that must never authenticate again (removed agents, replaced on re-enrolment). */
+export interface RevokedCertStore {
+  add(serial: string, agentId: string, at: string, reason: string): void;
+  isRevoked(serial: string): boolean;
+  list(): { serial: string; agentId: string; revokedAt: string; reason: string }[];
 }
 
 export type ApiKeyType = 'user' | 'agent';
@@ -154,6 +173,10 @@ export interface AuditFilter {
   from?: string;
   to?: string;
   afterSeq?: number;
+  /** Paging newest-first: entries older than this seq. */
+  beforeSeq?: number;
+  /** Default 'asc' (by seq). */
+  order?: 'asc' | 'desc';
   limit: number;
 }
 
@@ -171,6 +194,7 @@ export interface HubStore {
   sessions: SessionStore;
   audit: AuditStore;
   settings: SettingsStore;
+  revokedCerts: RevokedCertStore;
   /** Runs `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { adminGuard } from './auth/require-admin.js';
+import { createSessionService } from './auth/sessions.js';
+import type { HubConfig } from './config.js';
+import type { HubContext } from './context.js';
+import { openHubCore, type HubCore } from './core.js';
+import { installErrorHandler } from './errors.js';
+import { createAgentGateway } from './gateway/index.js';
+import { mcpPlugin } from './mcp/plugin.js';
+import { agentRoutes } from './routes/agents.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { ApiRegistry } from './routes/define.js';
+import { enrollmentRoutes } from './routes/enrollment.js';
+import { healthRoutes } from './routes/health.js';
+import { probeRoutes } from './routes/probes.js';
+import { userRoutes } from './routes/users.js';
+import type { HubServices } from './services.js';
+import { HUB_VERSION } from './version.js';
+
+export const SERVER_NAME = 'sonde';
+/** REST bodies are small; probe results travel over the agent socket, not here. */
+const BODY_LIMIT = 256 * 1024;
+
+export interface BuildAppOptions {
+  /** Test seam: overrides pino options (e.g. `false` to silence). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+function httpsOptions(config: HubConfig, core: HubCore): Record<string, unknown> | undefined {
+  const ca = core.ca!;
+  const base = { ca: [ca.certPem], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
+  // Client certificates are requested, not required: the gateway decides per request (mTLS or agent key), REST uses keys.
+  if (config.tls.mode === 'files') return { ...base, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+  if (config.tls.mode === 'auto') {
+    const issued = ca.issueServerCert(config.tls.hostnames);
+    return { ...base, cert: issued.certPem, key: issued.keyPem };
+  }
+  return undefined;
+}
+
+/** Ensures the bootstrap admin (SONDE_ADMIN_USER) has a user record so sessions can refer to it. */
+function ensureBootstrapAdmin(core: HubCore, name: string): void {
+  core.store.transaction(() => {
+    if (core.store.users.getByName(name)) return;
+    core.store.users.upsert({ id: randomUUID(), name, email: null, role: 'admin', enabled: true, createdAt: new Date().toISOString() });
+  });
+}
+
+/** Store, crypto, CA and the one policy decision point: opened before Fastify exists because TLS needs the CA. */
+const corePlugin = fp<{ core: HubCore }>(
+  async (app, { core }) => {
+    app.addHook('onClose', () => core.close());
+    await Promise.resolve();
+  },
+  { name: 'sonde-core', fastify: '5.x' },
+);
+
+/**
+ * Builds the hub: one plugin per concern. Route plugins are encapsulated and
+ * read the shared HubContext (`app.hub`); the MCP plugin sees only HubServices.
+ */
+export async function buildApp(config: HubConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const core = openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  let app: FastifyInstance;
+  try {
+    ensureBootstrapAdmin(core, config.adminUser);
+    const https = httpsOptions(config, core);
+    app = Fastify({
+      logger: options.logger ?? { level: config.logLevel },
+      bodyLimit: BODY_LIMIT,
+      trustProxy: config.trustProxy,
+      ...(https ? { https } : {}),
+      // Request ids in logs, never request headers (they carry keys).
+      genReqId: () => randomUUID(),
+    });
+  } catch (error) {
+    core.close();
+    throw error;
+  }
+  installErrorHandler(app);
+  await app.register(corePlugin, { core });
+
+  const ca = core.ca!;
+  const gateway = createAgentGateway({
+    store: core.store,
+    signingKey: ca.privateKey,
+    audit: core.audit,
+    log: app.log,
+    hubVersion: HUB_VERSION,
+    heartbeatIntervalMs: config.heartbeatMs,
+    caCertPem: ca.certPem,
+  });
+  const sessions = createSessionService(core.store);
+  const scheme = config.tls.mode === 'off' ? 'http' : 'https';
+  const services: HubServices = {
+    pdp: core.pdp,
+    fleet: gateway.fleet,
+    dispatcher: gateway.dispatcher,
+    audit: core.audit,
+    authenticateApiKey: (rawKey) => core.apiKeys.authenticateUser(rawKey),
+    config: {
+      mcpMaxTools: config.mcpMaxTools,
+      serverName: SERVER_NAME,
+      hubVersion: HUB_VERSION,
+      // Known only after listen() when SONDE_PUBLIC_URL is unset (port 0 in tests).
+      get publicUrl(): string {
+        if (config.publicUrl) return config.publicUrl;
+        const address = app.server.address() as AddressInfo | null;
+        const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+        return `${scheme}://${host}:${address?.port ?? config.port}`;
+      },
+    },
+  };
+  const context: HubContext = {
+    config,
+    core,
+    ca,
+    services,
+    gateway,
+    sessions,
+    api: new ApiRegistry(),
+    requireAdmin: adminGuard(core.apiKeys, sessions, core.pdp),
+    secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
+    startedAt: Date.now(),
+  };
+  app.decorate('sonde', services);
+  app.decorate('hub', context);
+
+  await gateway.register(app);
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(enrollmentRoutes);
+  await app.register(agentRoutes);
+  await app.register(apiKeyRoutes);
+  await app.register(userRoutes);
+  await app.register(auditRoutes);
+  await app.register(probeRoutes);
+  await app.register(mcpPlugin, { services });
+  return app;
+}

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, TEST_SECRET } from '../../test/helpers.js';
+import { openCrypto } from '../crypto/index.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { createAuditLog } from './audit-log.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+/** A log with `n` entries in a real file, plus a second connection for tampering like an attacker with file access. */
+function logWith(n: number) {
+  const { dir, cleanup } = tempDir();
+  const file = path.join(dir, 'sonde.db');
+  const store = openSqliteStore(file);
+  const crypto = openCrypto(TEST_SECRET, store);
+  const log = createAuditLog(store, crypto.auditKey, crypto.sealer);
+  for (let i = 1; i <= n; i++) {
+    log.append({
+      action: 'mcp.tool_call',
+      actor: { kind: 'api_key', id: 'k1', name: 'key-1' },
+      clientId: 'cursor',
+      tool: 'probe',
+      agents: ['web-1'],
+      probe: 'system.disk.usage',
+      params: { path: `/data/${i}`, nested: { n: i, list: [1, 2.5, null] } },
+      status: 'ok',
+      resultBytes: 100 + i,
+      durationMs: 1.25 * i,
+    });
+  }
+  const raw = new Database(file);
+  cleanups.push(() => {
+    raw.close();
+    store.close();
+    cleanup();
+  });
+  return { store, log, raw };
+}
+
+describe('audit log', () => {
+  it('appends a keyed hash chain that verifies', () => {
+    const { log, store } = logWith(5);
+    const rows = store.audit.query({ limit: 10 });
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows[0].params).toEqual({ path: '/data/1', nested: { n: 1, list: [1, 2.5, null] } });
+    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 5, total: 5, lastSeq: 5 });
+  });
+
+  it('detects a modified row', () => {
+    const { log, raw } = logWith(5);
+    raw.prepare("UPDATE audit_log SET status = 'denied' WHERE seq = 3").run();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 3 });
+  });
+
+  it('detects a modified row even when the attacker recomputes a plain SHA-256 chain', () => {
+    const { log, raw } = logWith(3);
+    raw.prepare("UPDATE audit_log SET params = '{}', hash = 'f' || substr(hash, 2) WHERE seq = 2").run();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+  });
+
+  it('detects a deleted row in the middle', () => {
+    const { log, raw } = logWith(5);
+    raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+  });
+
+  it('detects a deleted row renumbered to close the gap', () => {
+    const { log, raw } = logWith(5);
+    raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+    raw.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 2').run();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+  });
+
+  it('detects reordered rows', () => {
+    const { log, raw } = logWith(5);
+    raw.transaction(() => {
+      raw.prepare('UPDATE audit_log SET seq = 100 WHERE seq = 2').run();
+      raw.prepare('UPDATE audit_log SET seq = 2 WHERE seq = 3').run();
+      raw.prepare('UPDATE audit_log SET seq = 3 WHERE seq = 100').run();
+    })();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+  });
+
+  it('detects a truncated tail through the signed head', () => {
+    const { log, raw } = logWith(5);
+    raw.prepare('DELETE FROM audit_log WHERE seq >= 4').run();
+    const result = log.verify({ full: true });
+    expect(result).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+    expect(result.reason).toMatch(/removed/);
+  });
+
+  it('verifies incrementally from a sealed checkpoint, walking only new rows', () => {
+    const { log } = logWith(50);
+    expect(log.verify()).toMatchObject({ ok: true, checked: 50, full: true });
+    for (let i = 0; i < 3; i++) log.append({ action: 'login', actor: { kind: 'user', id: 'u', name: 'ann' }, status: 'ok' });
+    expect(log.verify()).toMatchObject({ ok: true, checked: 3, fromSeq: 51, lastSeq: 53, full: false });
+    expect(log.verify()).toMatchObject({ ok: true, checked: 0 });
+    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 53 });
+  });
+
+  it('incremental verify notices a change to the checkpointed row; full verify finds older tampering', () => {
+    const { log, raw } = logWith(10);
+    log.verify();
+    raw.prepare("UPDATE audit_log SET hash = 'x' || substr(hash, 2) WHERE seq = 10").run();
+    expect(log.verify()).toMatchObject({ ok: false, firstBrokenSeq: 10 });
+    raw.prepare("UPDATE audit_log SET detail = 'edited' WHERE seq = 4").run();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+  });
+
+  it('an empty log verifies', () => {
+    const { log } = logWith(0);
+    expect(log.verify()).toMatchObject({ ok: true, checked: 0, total: 0 });
+  });
+});

@@ -1,0 +1,1 @@
+export { createAuditLog, chainHash, chainPayload, type HubAuditLog, type VerifyResult } from './audit-log.js';

@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import { HubError } from '../errors.js';
+import type { ApiKeyService } from '../keys/index.js';
+import type { PolicyDecisionPoint, Principal } from '../services.js';
+import { parseCookies, SESSION_COOKIE, type SessionService } from './sessions.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The Authorization header must be "Bearer <API key>".');
+  return match[1];
+}
+
+/** Resolves the caller from a Bearer user key or a session cookie; agent keys are never accepted here. */
+export function principalOf(request: FastifyRequest, apiKeys: ApiKeyService, sessions: SessionService): Principal | undefined {
+  const bearer = bearerOf(request);
+  if (bearer !== undefined) {
+    const principal = apiKeys.authenticateUser(bearer);
+    if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The API key is unknown, revoked or not a user key.');
+    return principal;
+  }
+  const sessionId = parseCookies(request.headers.cookie)[SESSION_COOKIE];
+  if (!sessionId) return undefined;
+  const principal = sessions.resolve(sessionId);
+  if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The session expired; log in again.');
+  // SameSite=Lax already keeps the cookie off cross-site POSTs; an Origin from another host is refused as well.
+  if (!SAFE_METHODS.has(request.method)) {
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (host !== request.headers.host) throw new HubError('SONDE_ERR_CSRF');
+    }
+  }
+  return principal;
+}
+
+export function adminGuard(
+  apiKeys: ApiKeyService,
+  sessions: SessionService,
+  pdp: PolicyDecisionPoint,
+): (request: FastifyRequest) => Principal {
+  return (request) => {
+    const principal = principalOf(request, apiKeys, sessions);
+    if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
+    const decision = pdp.checkAdmin(principal);
+    if (!decision.allowed) throw new HubError('SONDE_ERR_FORBIDDEN', decision.reason);
+    return principal;
+  };
+}

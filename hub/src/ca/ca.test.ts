@@ -1,0 +1,97 @@
+import { X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import forge from 'node-forge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentKey, makeCsr, tempDir, TEST_SECRET } from '../../test/helpers.js';
+import { openCrypto } from '../crypto/index.js';
+import { HubError } from '../errors.js';
+import { openSqliteStore, type SqliteHubStore } from '../store/sqlite/index.js';
+import { openCa, type HubCa } from './index.js';
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+let store: SqliteHubStore;
+let ca: HubCa;
+let file: string;
+let cleanup: () => void;
+
+beforeAll(() => {
+  const tmp = tempDir();
+  cleanup = tmp.cleanup;
+  file = path.join(tmp.dir, 'sonde.db');
+  store = openSqliteStore(file);
+  ca = openCa(store, openCrypto(TEST_SECRET, store).sealer);
+});
+afterAll(() => {
+  store.close();
+  cleanup();
+});
+
+describe('hub CA', () => {
+  it('is a 10-year RSA CA whose key is sealed in the database', () => {
+    const cert = new X509Certificate(ca.certPem);
+    expect(cert.ca).toBe(true);
+    const years = (new Date(cert.validTo).getTime() - new Date(cert.validFrom).getTime()) / (365 * 86_400_000);
+    expect(years).toBeGreaterThan(9.9);
+    expect(ca.privateKey.asymmetricKeyType).toBe('rsa');
+    const sealedKey = store.settings.get('ca.key')!;
+    expect(sealedKey.startsWith('v1:')).toBe(true);
+    expect(sealedKey).not.toContain('PRIVATE KEY');
+  });
+
+  it('is the same CA after a restart', () => {
+    const again = openSqliteStore(file);
+    const reopened = openCa(again, openCrypto(TEST_SECRET, again).sealer);
+    expect(reopened.certPem).toBe(ca.certPem);
+    again.close();
+  });
+
+  it('issues a 1-year clientAuth-only, non-CA, SHA-256 agent certificate from a CSR', () => {
+    const issued = ca.issueAgentCert(makeCsr('web-1'), 'web-1');
+    const cert = new X509Certificate(issued.certPem);
+    expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+    expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+    expect(cert.ca).toBe(false);
+    expect(cert.keyUsage).toEqual([CLIENT_AUTH]);
+    expect(cert.subject).toBe('CN=web-1');
+    const days = (new Date(cert.validTo).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(364);
+    expect(days).toBeLessThan(366);
+    expect(cert.serialNumber.toLowerCase()).toBe(issued.serial);
+    expect(issued.publicKeyPem.replace(/\s/g, '')).toBe(agentKey().publicKeyPem.replace(/\s/g, ''));
+    const forgeCert = forge.pki.certificateFromPem(issued.certPem);
+    expect(forge.pki.oids[forgeCert.siginfo.algorithmOid]).toBe('sha256WithRSAEncryption');
+    const ku = forgeCert.getExtension('keyUsage') as { digitalSignature?: boolean; keyCertSign?: boolean };
+    expect(ku.digitalSignature).toBe(true);
+    expect(ku.keyCertSign).toBeFalsy();
+  });
+
+  it('uses random serials', () => {
+    const a = ca.issueAgentCert(makeCsr('a'), 'a');
+    const b = ca.issueAgentCert(makeCsr('a'), 'a');
+    expect(a.serial).not.toBe(b.serial);
+    expect(a.serial).toMatch(/^[4-7][0-9a-f]{31}$/);
+  });
+
+  it('refuses a CSR whose signature does not verify', () => {
+    // Flip one bit of the signature (the last bytes of the DER): the CSR still parses but no longer verifies.
+    const der = Buffer.from(makeCsr('web-1').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    der[der.length - 5] = der[der.length - 5] ^ 0x01;
+    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+    expect(() => ca.issueAgentCert(tampered, 'web-1')).toThrow(HubError);
+    expect(() => ca.issueAgentCert('not a csr', 'web-1')).toThrow(/PKCS#10/);
+  });
+
+  it('issues a server certificate for SONDE_TLS=auto with the host names as SANs', () => {
+    const { certPem } = ca.issueServerCert(['localhost', '127.0.0.1']);
+    const cert = new X509Certificate(certPem);
+    expect(cert.subjectAltName).toContain('DNS:localhost');
+    expect(cert.subjectAltName).toContain('IP Address:127.0.0.1');
+    expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+  });
+
+  it('allows renewal only in the last 30 days', () => {
+    const now = new Date('2027-01-01T00:00:00Z');
+    expect(ca.renewalDue('2027-03-01T00:00:00Z', now)).toBe(false);
+    expect(ca.renewalDue('2027-01-20T00:00:00Z', now)).toBe(true);
+  });
+});

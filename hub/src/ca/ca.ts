@@ -1,0 +1,169 @@
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+import { HubError } from '../errors.js';
+import type { Sealer } from '../crypto/index.js';
+import type { HubStore } from '../store/types.js';
+
+const { pki } = forge;
+
+const CA_CERT_SETTING = 'ca.cert';
+const CA_KEY_SETTING = 'ca.key';
+const DAY_MS = 86_400_000;
+/** Agent certificates may be renewed in their last 30 days. */
+export const RENEWAL_WINDOW_MS = 30 * DAY_MS;
+
+export interface IssuedCert {
+  certPem: string;
+  serial: string;
+  notAfter: string;
+  publicKeyPem: string;
+}
+
+export interface HubCa {
+  readonly certPem: string;
+  /** The CA private key as a KeyObject: the gateway signs hub → agent messages with it. */
+  readonly privateKey: KeyObject;
+  /** Verifies the CSR's own signature and issues a 1-year clientAuth-only certificate for `name`. */
+  issueAgentCert(csrPem: string, name: string): IssuedCert;
+  /** A TLS server certificate for SONDE_TLS=auto (key generated here, never stored). */
+  issueServerCert(hostnames: string[]): { certPem: string; keyPem: string };
+  /** Whether the certificate with this notAfter may be renewed now. */
+  renewalDue(notAfter: string, now?: Date): boolean;
+}
+
+/**
+ * 16 random bytes as hex, first byte in 0x40-0x7f: positive (as X.509 requires)
+ * and without a leading zero, so the DER encoding is minimal and the hex form
+ * is the same wherever it is read back (node:tls reports it upper-case).
+ */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] & 0x3f) | 0x40;
+  return bytes.toString('hex');
+}
+
+function generateRsa(): { privateKeyPem: string; publicKeyPem: string } {
+  // node:crypto generates in native code (milliseconds); forge's pure-JS generator takes seconds.
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
+}
+
+function createCa(): { certPem: string; keyPem: string } {
+  const { privateKeyPem, publicKeyPem } = generateRsa();
+  const cert = pki.createCertificate();
+  cert.publicKey = pki.publicKeyFromPem(publicKeyPem);
+  cert.serialNumber = randomSerial();
+  const now = new Date();
+  cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
+  cert.validity.notAfter = new Date(now.getTime() + 3650 * DAY_MS);
+  const subject = [
+    { name: 'commonName', value: 'Sonde Hub CA' },
+    { name: 'organizationName', value: 'Sonde' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(pki.privateKeyFromPem(privateKeyPem), forge.md.sha256.create());
+  return { certPem: pki.certificateToPem(cert), keyPem: privateKeyPem };
+}
+
+/**
+ * Loads the hub CA, generating it on first boot (RSA-2048, 10 years). The key
+ * is sealed (AES-256-GCM) in settings; the certificate is public.
+ */
+export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer: Sealer): HubCa {
+  const { certPem, keyPem } = store.transaction(() => {
+    const existingCert = store.settings.get(CA_CERT_SETTING);
+    const existingKey = store.settings.get(CA_KEY_SETTING);
+    if (existingCert && existingKey) return { certPem: existingCert, keyPem: sealer.openText(existingKey, CA_KEY_SETTING) };
+    const created = createCa();
+    store.settings.set(CA_CERT_SETTING, created.certPem);
+    store.settings.set(CA_KEY_SETTING, sealer.seal(created.keyPem, CA_KEY_SETTING));
+    return created;
+  });
+  const caCert = pki.certificateFromPem(certPem);
+  const caKey = pki.privateKeyFromPem(keyPem);
+  const privateKey = createPrivateKey(keyPem);
+
+  function sign(cert: forge.pki.Certificate): void {
+    cert.setIssuer(caCert.subject.attributes);
+    cert.sign(caKey, forge.md.sha256.create());
+  }
+
+  return {
+    certPem,
+    privateKey,
+    issueAgentCert(csrPem, name) {
+      let csr: forge.pki.CertificateSigningRequest;
+      try {
+        csr = pki.certificationRequestFromPem(csrPem);
+      } catch {
+        throw new HubError('SONDE_ERR_CSR_INVALID', 'csrPem is not a PEM PKCS#10 certificate signing request');
+      }
+      let verified = false;
+      try {
+        verified = csr.verify();
+      } catch {
+        verified = false;
+      }
+      if (!verified || !csr.publicKey) throw new HubError('SONDE_ERR_CSR_INVALID', 'the CSR signature does not verify');
+      const rsaKey = csr.publicKey as forge.pki.rsa.PublicKey;
+      if (typeof rsaKey.n?.bitLength !== 'function' || rsaKey.n.bitLength() < 2048) {
+        throw new HubError('SONDE_ERR_CSR_INVALID', 'the CSR key must be RSA with at least 2048 bits');
+      }
+      const cert = pki.createCertificate();
+      cert.publicKey = csr.publicKey;
+      cert.serialNumber = randomSerial();
+      const now = new Date();
+      cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
+      cert.validity.notAfter = new Date(now.getTime() + 365 * DAY_MS);
+      // The subject is the name the hub accepted, never whatever the CSR claims.
+      cert.setSubject([{ name: 'commonName', value: name }]);
+      cert.setExtensions([
+        { name: 'basicConstraints', cA: false, critical: true },
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', clientAuth: true },
+        { name: 'subjectKeyIdentifier' },
+      ]);
+      sign(cert);
+      return {
+        certPem: pki.certificateToPem(cert),
+        serial: cert.serialNumber,
+        notAfter: cert.validity.notAfter.toISOString(),
+        publicKeyPem: pki.publicKeyToPem(csr.publicKey),
+      };
+    },
+    issueServerCert(hostnames) {
+      const { privateKeyPem, publicKeyPem } = generateRsa();
+      const cert = pki.createCertificate();
+      cert.publicKey = pki.publicKeyFromPem(publicKeyPem);
+      cert.serialNumber = randomSerial();
+      const now = new Date();
+      cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
+      cert.validity.notAfter = new Date(now.getTime() + 365 * DAY_MS);
+      cert.setSubject([{ name: 'commonName', value: hostnames[0] ?? 'localhost' }]);
+      cert.setExtensions([
+        { name: 'basicConstraints', cA: false, critical: true },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames: hostnames.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
+      ]);
+      sign(cert);
+      return { certPem: pki.certificateToPem(cert), keyPem: privateKeyPem };
+    },
+    renewalDue: (notAfter, now = new Date()) => new Date(notAfter).getTime() - now.getTime() <= RENEWAL_WINDOW_MS,
+  };
+}
+
+/** Serial (lower-case hex, no leading zeros) of a certificate as node:tls reports it, for lookups. */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+/, '') || '0';
+}

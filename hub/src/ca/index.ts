@@ -1,0 +1,1 @@
+export { openCa, normalizeSerial, RENEWAL_WINDOW_MS, type HubCa, type IssuedCert } from './ca.js';

@@ -1,0 +1,183 @@
+import type { Command } from 'commander';
+import { loadAdminConfig } from '../config.js';
+import { openHubCore, type HubCore } from '../core.js';
+import { HubError } from '../errors.js';
+import { KeyNameSchema, RoleSchema, type ApiKeyView } from '../keys/index.js';
+import { EnrollRequestSchema } from '@sonde/pack-sdk/protocol';
+import { enrollCommand } from '../routes/hub-url.js';
+import type { AuditEntryInput } from '../services.js';
+import { fail, print } from './output.js';
+
+/** The OS user running the CLI goes into the audit entry: headless admin is not anonymous. */
+function cliActor(): AuditEntryInput['actor'] {
+  return { kind: 'cli', id: null, name: `${process.env.USER ?? process.env.LOGNAME ?? `uid:${process.getuid?.() ?? '?'}`}@cli` };
+}
+
+/** Opens the database with SONDE_SECRET (safe while the hub runs: WAL + busy timeout), runs `fn`, closes. */
+function withCore<T>(json: boolean, fn: (core: HubCore) => T): T {
+  let core: HubCore | undefined;
+  try {
+    const config = loadAdminConfig();
+    core = openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: false });
+    const result = fn(core);
+    core.close();
+    return result;
+  } catch (error) {
+    core?.close();
+    return fail(error, json);
+  }
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function keyLine(k: ApiKeyView): string {
+  const scope = [
+    k.policy.allowedAgents.length ? `agents=${k.policy.allowedAgents.join(',')}` : '',
+    k.policy.allowedProbes.length ? `probes=${k.policy.allowedProbes.join(',')}` : '',
+    k.policy.allowedClients.length ? `clients=${k.policy.allowedClients.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const state = k.revokedAt ? `revoked ${k.revokedAt}` : `last used ${k.lastUsedAt ?? 'never'}`;
+  return `${k.id}  ${k.name}  ${k.type}/${k.role}  ${k.prefix}…  ${state}${scope ? `  ${scope}` : ''}`;
+}
+
+export function registerAdminCommands(program: Command): void {
+  const keys = program.command('keys').description('Manage API keys (prints a new key value once)');
+
+  keys
+    .command('create')
+    .description('Create a user API key')
+    .requiredOption('--name <name>', 'descriptive key name')
+    .requiredOption('--role <role>', 'admin (MCP + REST) or member (MCP only)')
+    .option('--agents <glob>', 'allow only agents matching this glob (repeatable)', collect, [])
+    .option('--probes <glob>', 'allow only probes matching this glob (repeatable)', collect, [])
+    .option('--clients <id>', 'allow only this MCP client id (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((options: { name: string; role: string; agents: string[]; probes: string[]; clients: string[]; json?: boolean }) => {
+      const json = options.json ?? false;
+      withCore(json, (core) => {
+        const name = KeyNameSchema.parse(options.name);
+        const role = RoleSchema.parse(options.role);
+        const { key, rawKey } = core.store.transaction(() => {
+          const created = core.apiKeys.create({
+            name,
+            role,
+            policy: { allowedAgents: options.agents, allowedProbes: options.probes, allowedClients: options.clients },
+          });
+          core.audit.append({
+            action: 'api_key.create',
+            actor: cliActor(),
+            status: 'ok',
+            params: { keyId: created.key.id, name, role, policy: created.key.policy },
+          });
+          return created;
+        });
+        print(
+          json,
+          { key, rawKey },
+          () => `${rawKey}\n\nAPI key "${key.name}" (${key.role}, id ${key.id}) created. This value is shown only once.`,
+        );
+      });
+    });
+
+  keys
+    .command('list')
+    .description('List API keys (never their values)')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      withCore(json, (core) => {
+        const list = core.apiKeys.list();
+        print(json, list, () => (list.length ? list.map(keyLine).join('\n') : 'no API keys'));
+      });
+    });
+
+  keys
+    .command('revoke <idOrName>')
+    .description('Revoke a key by id or name; it stops working at once')
+    .option('--json', 'print JSON')
+    .action((idOrName: string, options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      withCore(json, (core) => {
+        const view = core.store.transaction(() => {
+          const revoked = core.apiKeys.revoke(idOrName);
+          core.audit.append({
+            action: 'api_key.revoke',
+            actor: cliActor(),
+            status: 'ok',
+            params: { keyId: revoked.id, name: revoked.name },
+          });
+          return revoked;
+        });
+        print(json, view, () => `revoked ${view.name} (${view.id})`);
+      });
+    });
+
+  const tokens = program.command('tokens').description('Manage enrollment tokens');
+  tokens
+    .command('create')
+    .description('Create a single-use enrollment token (15 minutes); bound to --name if given')
+    .option('--name <agent>', 'only an agent of this name may enroll with it (needed to re-enroll an existing name)')
+    .option('--hub-url <url>', 'hub URL for the printed agent command (default SONDE_PUBLIC_URL)')
+    .option('--json', 'print JSON')
+    .action((options: { name?: string; hubUrl?: string; json?: boolean }) => {
+      const json = options.json ?? false;
+      withCore(json, (core) => {
+        const name = options.name === undefined ? null : EnrollRequestSchema.shape.name.parse(options.name);
+        const hubUrl = (options.hubUrl ?? process.env.SONDE_PUBLIC_URL ?? `http://127.0.0.1:${process.env.SONDE_PORT ?? 3000}`).replace(
+          /\/+$/,
+          '',
+        );
+        const { token, view } = core.store.transaction(() => {
+          const created = core.tokens.create(name);
+          core.audit.append({
+            action: 'enrollment_token.create',
+            actor: cliActor(),
+            agents: name ? [name] : [],
+            status: 'ok',
+            detail: `token ${created.view.prefix}${name ? ` bound to ${name}` : ''}`,
+          });
+          return created;
+        });
+        const command = enrollCommand(hubUrl, token, name);
+        print(
+          json,
+          { ...view, token, command },
+          () => `${token}\n\nExpires ${view.expiresAt}${name ? `, bound to agent name "${name}"` : ''}. On the agent host:\n  ${command}`,
+        );
+      });
+    });
+
+  const audit = program.command('audit').description('Audit log');
+  audit
+    .command('verify')
+    .description('Verify the audit hash chain (from the last checkpoint; --full for everything)')
+    .option('--full', 'walk the whole chain, not just entries since the last verified checkpoint')
+    .option('--json', 'print JSON')
+    .action((options: { full?: boolean; json?: boolean }) => {
+      const json = options.json ?? false;
+      const result = withCore(json, (core) => {
+        const verified = core.audit.verify({ full: options.full ?? false });
+        core.audit.append({
+          action: 'audit.verify',
+          actor: cliActor(),
+          status: verified.ok ? 'ok' : 'error',
+          detail: verified.ok
+            ? `${verified.checked} entries checked${verified.full ? ' (full)' : ''}`
+            : `first broken entry ${verified.firstBrokenSeq}: ${verified.reason}`,
+        });
+        return verified;
+      });
+      if (!result.ok) {
+        if (json) print(true, result, () => '');
+        fail(new HubError('SONDE_ERR_AUDIT_BROKEN', `first broken entry ${result.firstBrokenSeq}: ${result.reason}`), json);
+      }
+      print(
+        json,
+        result,
+        () =>
+          `audit chain OK: ${result.checked} entries checked (${result.full ? 'full' : `from entry ${result.fromSeq}`}), ${result.total} in total, ${result.durationMs} ms`,
+      );
+    });
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadAdminConfig, loadConfig } from './config.js';
+
+const good = { SONDE_SECRET: 's'.repeat(32), SONDE_ADMIN_USER: 'admin', SONDE_ADMIN_PASSWORD: 'p'.repeat(12) };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(good);
+    expect(config).toMatchObject({
+      dbPath: './sonde.db',
+      port: 3000,
+      host: '127.0.0.1',
+      heartbeatMs: 15_000,
+      mcpMaxTools: 40,
+      logLevel: 'info',
+      tls: { mode: 'off' },
+      publicUrl: undefined,
+    });
+  });
+
+  it('names the variable in one line per problem', () => {
+    const lines = problems({ SONDE_ADMIN_PASSWORD: 'short' });
+    expect(lines).toHaveLength(3);
+    expect(lines.find((l) => l.startsWith('SONDE_SECRET '))).toMatch(/required/);
+    expect(lines.find((l) => l.startsWith('SONDE_ADMIN_USER '))).toMatch(/required/);
+    expect(lines.find((l) => l.startsWith('SONDE_ADMIN_PASSWORD '))).toMatch(/at least 12/);
+    for (const line of lines) expect(line).not.toContain('\n');
+  });
+
+  it('refuses a SONDE_SECRET shorter than 32 characters', () => {
+    expect(problems({ ...good, SONDE_SECRET: 's'.repeat(31) })).toEqual(['SONDE_SECRET must be at least 32 characters']);
+  });
+
+  it('treats empty variables as unset (compose leaves them empty)', () => {
+    expect(loadConfig({ ...good, SONDE_PORT: '', SONDE_PUBLIC_URL: '' })).toMatchObject({ port: 3000, publicUrl: undefined });
+  });
+
+  it('reads TLS settings', () => {
+    expect(loadConfig({ ...good, SONDE_TLS: 'auto', SONDE_TLS_HOSTNAMES: 'hub.example.com, 10.0.0.1' }).tls).toEqual({
+      mode: 'auto',
+      hostnames: ['hub.example.com', '10.0.0.1'],
+    });
+    expect(loadConfig({ ...good, SONDE_TLS_CERT: '/c.pem', SONDE_TLS_KEY: '/k.pem' }).tls).toEqual({
+      mode: 'files',
+      certFile: '/c.pem',
+      keyFile: '/k.pem',
+    });
+    expect(problems({ ...good, SONDE_TLS_CERT: '/c.pem' })).toEqual(['SONDE_TLS_CERT and SONDE_TLS_KEY must be set together']);
+    expect(problems({ ...good, SONDE_TLS: 'yes' })[0]).toMatch(/^SONDE_TLS /);
+  });
+
+  it('validates numbers and URLs', () => {
+    expect(problems({ ...good, SONDE_PORT: 'eighty' })[0]).toMatch(/^SONDE_PORT /);
+    expect(problems({ ...good, SONDE_PUBLIC_URL: 'ftp://x' })[0]).toMatch(/^SONDE_PUBLIC_URL /);
+    expect(loadConfig({ ...good, SONDE_PUBLIC_URL: 'https://hub.example.com/' }).publicUrl).toBe('https://hub.example.com');
+  });
+
+  it('admin CLI config needs only the secret', () => {
+    expect(loadAdminConfig({ SONDE_SECRET: good.SONDE_SECRET, SONDE_DB_PATH: '/x.db' })).toMatchObject({ dbPath: '/x.db' });
+    expect(() => loadAdminConfig({})).toThrow(/SONDE_SECRET is required/);
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * Hub configuration from SONDE_* environment variables. The schema is the only
+ * definition: the Dockerfile/compose test reads ENV_VARS from here.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(0).max(65_535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const EnvSchema = z.object({
+  SONDE_SECRET: z
+    .string({ error: 'is required (a random string of at least 32 characters, e.g. `openssl rand -base64 48`)' })
+    .min(32, 'must be at least 32 characters'),
+  SONDE_DB_PATH: z.string().min(1).default('./sonde.db'),
+  SONDE_ADMIN_USER: z
+    .string({ error: 'is required (the bootstrap admin user name)' })
+    .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash, underscore or @'),
+  SONDE_ADMIN_PASSWORD: z.string({ error: 'is required (at least 12 characters)' }).min(12, 'must be at least 12 characters'),
+  SONDE_PORT: port.default(3000),
+  SONDE_HOST: z.string().min(1).default('127.0.0.1'),
+  SONDE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sonde.example.com' }).optional(),
+  SONDE_TLS: z.enum(['auto', 'off'], { error: "must be 'auto' or 'off'" }).optional(),
+  SONDE_TLS_CERT: z.string().min(1).optional(),
+  SONDE_TLS_KEY: z.string().min(1).optional(),
+  SONDE_TLS_HOSTNAMES: z.string().default('localhost,127.0.0.1'),
+  SONDE_HEARTBEAT_MS: z.coerce.number().int().min(100, 'must be at least 100').default(15_000),
+  SONDE_MCP_MAX_TOOLS: z.coerce.number().int().min(1).max(128).default(40),
+  SONDE_LOG_LEVEL: logLevel.default('info'),
+  SONDE_TRUST_PROXY: bool.default(false),
+});
+
+/** Every variable the hub reads; documented in the Dockerfile and compose file. */
+export const ENV_VARS = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
+
+export type TlsConfig = { mode: 'files'; certFile: string; keyFile: string } | { mode: 'auto'; hostnames: string[] } | { mode: 'off' };
+
+export interface HubConfig {
+  secret: string;
+  dbPath: string;
+  adminUser: string;
+  adminPassword: string;
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  tls: TlsConfig;
+  heartbeatMs: number;
+  mcpMaxTools: number;
+  logLevel: z.infer<typeof logLevel>;
+  trustProxy: boolean;
+}
+
+/** What the headless CLI needs: the database and the secret, nothing about serving. */
+export type AdminConfig = Pick<HubConfig, 'secret' | 'dbPath' | 'logLevel'>;
+
+export class ConfigError extends Error {
+  readonly code = 'SONDE_ERR_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? 'environment');
+    return `${variable} ${issue.message}`;
+  });
+}
+
+function pickEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENV_VARS) {
+    const value = env[name];
+    // An empty variable counts as unset, the way compose files leave them.
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+/** Full server configuration; throws ConfigError listing every problem, one line each. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const parsed = EnvSchema.safeParse(pickEnv(env));
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
+  const e = parsed.data;
+  const problems: string[] = [];
+  let tls: TlsConfig = { mode: 'off' };
+  if (e.SONDE_TLS_CERT || e.SONDE_TLS_KEY) {
+    if (!e.SONDE_TLS_CERT || !e.SONDE_TLS_KEY) problems.push('SONDE_TLS_CERT and SONDE_TLS_KEY must be set together');
+    else if (e.SONDE_TLS === 'auto') problems.push('SONDE_TLS=auto cannot be combined with SONDE_TLS_CERT/SONDE_TLS_KEY');
+    else tls = { mode: 'files', certFile: e.SONDE_TLS_CERT, keyFile: e.SONDE_TLS_KEY };
+  } else if (e.SONDE_TLS === 'auto') {
+    const hostnames = e.SONDE_TLS_HOSTNAMES.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+    if (hostnames.length === 0) problems.push('SONDE_TLS_HOSTNAMES must name at least one host name or IP address');
+    tls = { mode: 'auto', hostnames };
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    secret: e.SONDE_SECRET,
+    dbPath: e.SONDE_DB_PATH,
+    adminUser: e.SONDE_ADMIN_USER,
+    adminPassword: e.SONDE_ADMIN_PASSWORD,
+    port: e.SONDE_PORT,
+    host: e.SONDE_HOST,
+    publicUrl: e.SONDE_PUBLIC_URL?.replace(/\/+$/, ''),
+    tls,
+    heartbeatMs: e.SONDE_HEARTBEAT_MS,
+    mcpMaxTools: e.SONDE_MCP_MAX_TOOLS,
+    logLevel: e.SONDE_LOG_LEVEL,
+    trustProxy: e.SONDE_TRUST_PROXY,
+  };
+}
+
+const AdminEnvSchema = EnvSchema.pick({ SONDE_SECRET: true, SONDE_DB_PATH: true, SONDE_LOG_LEVEL: true });
+
+/** Configuration for headless administration (`sonde-hub keys …`): only the database and the secret. */
+export function loadAdminConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
+  const parsed = AdminEnvSchema.safeParse(pickEnv(env));
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
+  return { secret: parsed.data.SONDE_SECRET, dbPath: parsed.data.SONDE_DB_PATH, logLevel: parsed.data.SONDE_LOG_LEVEL };
+}

@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import type { HubCa } from './ca/index.js';
+import type { HubConfig } from './config.js';
+import type { HubCore } from './core.js';
+import type { AgentGateway } from './gateway/types.js';
+import type { ApiRegistry } from './routes/define.js';
+import type { SessionService } from './auth/sessions.js';
+import type { HubServices, Principal } from './services.js';
+
+/** What the hub's own plugins share (the MCP layer only sees HubServices). */
+export interface HubContext {
+  config: HubConfig;
+  core: HubCore;
+  ca: HubCa;
+  services: HubServices;
+  gateway: AgentGateway;
+  sessions: SessionService;
+  api: ApiRegistry;
+  /** Throws 401/403 unless the request carries an admin API key or an admin session. */
+  requireAdmin: (request: FastifyRequest) => Principal;
+  /** Cookies get `Secure` when the hub serves TLS or its public URL is https. */
+  secureCookies: boolean;
+  startedAt: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sonde: HubServices;
+    hub: HubContext;
+  }
+}

@@ -1,0 +1,45 @@
+import { createHash, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
+import type { SettingsStore } from '../store/types.js';
+
+/**
+ * scrypt cost: N = 2^15, r = 8 (32 MiB, ~100 ms here), run ONCE at start-up;
+ * everything else is derived from its output with HKDF, so each purpose has
+ * its own independent key.
+ */
+const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+
+export interface HubKeys {
+  /** Key id stored with every sealed value, so a later rotation can tell keys apart. */
+  sealKid: string;
+  sealKey: Buffer;
+  /** HMAC-SHA256 key for the audit chain. */
+  auditKey: Buffer;
+}
+
+const SALT_SETTING = 'crypto.salt';
+
+/** The per-database scrypt salt, created on first use (INSERT-or-read so two processes agree). */
+function saltFor(settings: SettingsStore, transaction: <T>(fn: () => T) => T): Buffer {
+  return transaction(() => {
+    let salt = settings.get(SALT_SETTING);
+    if (!salt) {
+      salt = randomBytes(16).toString('base64');
+      settings.set(SALT_SETTING, salt);
+    }
+    return Buffer.from(salt, 'base64');
+  });
+}
+
+function hkdf(master: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+}
+
+export function deriveKeys(secret: string, settings: SettingsStore, transaction: <T>(fn: () => T) => T): HubKeys {
+  const master = scryptSync(secret, saltFor(settings, transaction), 32, SCRYPT);
+  const sealKey = hkdf(master, 'sonde/seal/v1');
+  const auditKey = hkdf(master, 'sonde/audit-hmac/v1');
+  // The kid is a fingerprint of the key, not a secret: 8 hex characters.
+  const sealKid = createHash('sha256').update(hkdf(master, 'sonde/seal-kid/v1')).digest('hex').slice(0, 8);
+  master.fill(0);
+  return { sealKid, sealKey, auditKey };
+}

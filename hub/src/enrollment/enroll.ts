@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { EnrollRequest, EnrollResponse } from '@sonde/pack-sdk/protocol';
+import type { HubCa } from '../ca/index.js';
+import { HubError } from '../errors.js';
+import type { ApiKeyService } from '../keys/index.js';
+import type { AuditLog } from '../services.js';
+import type { HubStore } from '../store/types.js';
+import type { EnrollmentTokenService } from './tokens.js';
+
+export interface EnrollDeps {
+  store: HubStore;
+  ca: HubCa;
+  tokens: EnrollmentTokenService;
+  apiKeys: ApiKeyService;
+  audit: AuditLog;
+}
+
+/**
+ * One enrolment, all or nothing: token consumed, agent created (or, for a
+ * name the token was bound to, its credentials replaced under the same UUID
+ * with the previous certificate and agent key revoked), certificate issued,
+ * agent key minted. A refused enrolment leaves the token unused.
+ */
+export function enroll(deps: EnrollDeps, rawToken: string, request: EnrollRequest, wsUrl: string, remote: string): EnrollResponse {
+  const { store, ca, tokens, apiKeys, audit } = deps;
+  try {
+    const result = store.transaction(() => {
+      const token = tokens.consume(rawToken, request.name);
+      const existing = store.agents.getByName(request.name);
+      if (existing && token.boundName !== request.name) throw new HubError('SONDE_ERR_NAME_TAKEN');
+      const cert = ca.issueAgentCert(request.csrPem, request.name);
+      const now = new Date().toISOString();
+      const credentials = { certPem: cert.certPem, certSerial: cert.serial, certNotAfter: cert.notAfter, publicKeyPem: cert.publicKeyPem };
+      let agentId: string;
+      if (existing) {
+        agentId = existing.id;
+        if (existing.certSerial) store.revokedCerts.add(existing.certSerial, agentId, now, 're-enrolled');
+        store.apiKeys.revokeForAgent(agentId, now);
+        store.agents.replaceCredentials(agentId, credentials);
+      } else {
+        agentId = randomUUID();
+        store.agents.create({ id: agentId, name: request.name, enrolledAt: now, ...credentials });
+      }
+      const { rawKey } = apiKeys.create({ name: `agent:${request.name}`, role: 'member', type: 'agent', agentId });
+      audit.append({
+        action: existing ? 'agent.reenroll' : 'agent.enroll',
+        actor: { kind: 'agent', id: agentId, name: request.name },
+        agents: [request.name],
+        status: 'ok',
+        detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, from ${remote}`,
+      });
+      return { agentId, name: request.name, certPem: cert.certPem, caPem: ca.certPem, apiKey: rawKey, wsUrl };
+    });
+    return result;
+  } catch (error) {
+    if (error instanceof HubError) {
+      audit.append({
+        action: 'agent.enroll',
+        actor: { kind: 'agent', id: null, name: request.name },
+        agents: [request.name],
+        status: 'denied',
+        detail: `${error.code} from ${remote}`,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { defineRoute } from './define.js';
+import { AuditRecordSchema, VerifyResultSchema } from './schemas.js';
+
+const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
+const AuditQuery = z
+  .object({
+    agent: z.string().max(200).optional(),
+    tool: z.string().max(200).optional().describe('MCP tool or action, e.g. probe or api_key.create'),
+    key: z.string().max(200).optional().describe('API key id (or user id) that made the request'),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.coerce.number().int().min(1).optional().describe('Page cursor: entries older than this seq (newest first)'),
+  })
+  .strict();
+const AuditPage = z.object({ entries: z.array(AuditRecordSchema), nextBefore: z.number().nullable() });
+const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('false') }).strict();
+
+export const auditRoutes: FastifyPluginAsync = async (app) => {
+  const { hub } = app;
+  const { core } = hub;
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/audit',
+      summary: 'Audit entries, newest first, with filters and a seq cursor',
+      tag: 'audit',
+      auth: 'admin',
+      query: AuditQuery,
+      response: AuditPage,
+    },
+    ({ query }) => {
+      // A bare date as `to` means the whole day.
+      const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
+      const entries = core.store.audit.query({
+        agent: query.agent,
+        tool: query.tool,
+        keyId: query.key,
+        from: query.from,
+        to,
+        beforeSeq: query.before,
+        order: 'desc',
+        limit: query.limit,
+      });
+      const last = entries[entries.length - 1];
+      return { entries, nextBefore: entries.length === query.limit && last ? last.seq : null };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/audit/verify',
+      summary: 'Verifies the keyed hash chain from the last checkpoint (or everything with full=true); reports the first broken entry',
+      tag: 'audit',
+      auth: 'admin',
+      query: VerifyQuery,
+      response: VerifyResultSchema,
+    },
+    ({ query, principal }) => {
+      const result = core.audit.verify({ full: query.full === 'true' });
+      core.audit.append({
+        action: 'audit.verify',
+        actor: { kind: principal.kind, id: principal.id, name: principal.name },
+        status: result.ok ? 'ok' : 'error',
+        detail: result.ok
+          ? `${result.checked} entries checked${result.full ? ' (full)' : ''}`
+          : `first broken entry ${result.firstBrokenSeq}: ${result.reason}`,
+      });
+      return result;
+    },
+  );
+  await Promise.resolve();
+};

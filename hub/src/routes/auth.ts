@@ -1,0 +1,108 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { FailureWindow } from '../auth/rate-limit.js';
+import { principalOf } from '../auth/require-admin.js';
+import { parseCookies, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie } from '../auth/sessions.js';
+import { safeEqual } from '../crypto/index.js';
+import { HubError } from '../errors.js';
+import { defineRoute } from './define.js';
+
+const LoginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
+const MeSchema = z.object({ kind: z.enum(['api_key', 'user']), id: z.string(), name: z.string(), role: z.enum(['admin', 'member']) });
+
+/** Per IP: 10 failures per 15 minutes; per user name: 5. In memory, per hub process. */
+const WINDOW_MS = 15 * 60_000;
+
+export const authRoutes: FastifyPluginAsync = async (app) => {
+  const { hub } = app;
+  const { core, config, sessions } = hub;
+  const byIp = new FailureWindow(10, WINDOW_MS);
+  const byUser = new FailureWindow(5, WINDOW_MS);
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      summary: 'Local admin login (sets the session cookie)',
+      tag: 'auth',
+      auth: 'none',
+      body: LoginBody,
+      response: MeSchema,
+    },
+    ({ body, request, reply }) => {
+      const ipKey = `ip:${request.ip}`;
+      const userKey = `user:${body.user.toLowerCase()}`;
+      const wait = Math.max(byIp.blockedFor(ipKey), byUser.blockedFor(userKey));
+      if (wait > 0) {
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        throw new HubError('SONDE_ERR_RATE_LIMITED', `Too many failed logins; try again in ${Math.ceil(wait / 1000)} s.`);
+      }
+      // Both comparisons always run (no short-circuit), each over equal-length SHA-256 digests.
+      const userOk = safeEqual(body.user, config.adminUser);
+      const passwordOk = safeEqual(body.password, config.adminPassword);
+      const user = core.store.users.getByName(config.adminUser);
+      if (!(userOk && passwordOk) || !user || !user.enabled) {
+        byIp.fail(ipKey);
+        byUser.fail(userKey);
+        core.audit.append({
+          action: 'login',
+          actor: { kind: 'user', id: null, name: body.user.slice(0, 100) },
+          status: 'denied',
+          detail: `from ${request.ip}`,
+        });
+        throw new HubError('SONDE_ERR_LOGIN_FAILED');
+      }
+      byUser.reset(userKey);
+      const session = sessions.create(user.id);
+      core.audit.append({
+        action: 'login',
+        actor: { kind: 'user', id: user.id, name: user.name },
+        status: 'ok',
+        detail: `from ${request.ip}`,
+      });
+      reply.header('set-cookie', sessionCookie(session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
+      return { kind: 'user' as const, id: user.id, name: user.name, role: user.role };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    { method: 'POST', url: '/api/v1/auth/logout', summary: 'Ends the session', tag: 'auth', auth: 'none', status: 204 },
+    ({ request, reply }) => {
+      const id = parseCookies(request.headers.cookie)[SESSION_COOKIE];
+      if (id) {
+        const principal = sessions.resolve(id);
+        sessions.destroy(id);
+        if (principal)
+          core.audit.append({ action: 'logout', actor: { kind: 'user', id: principal.id, name: principal.name }, status: 'ok' });
+      }
+      reply.header('set-cookie', sessionCookie('', { secure: hub.secureCookies, maxAgeS: 0 }));
+      return reply.code(204).send();
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      summary: 'Who the caller is (API key or session)',
+      tag: 'auth',
+      auth: 'none',
+      response: MeSchema,
+    },
+    ({ request }) => {
+      const principal = principalOf(request, core.apiKeys, sessions);
+      if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
+      return { kind: principal.kind, id: principal.id, name: principal.name, role: principal.role };
+    },
+  );
+  await Promise.resolve();
+};

@@ -1,0 +1,168 @@
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { EnrollRequestSchema, EnrollResponseSchema } from '@sonde/pack-sdk/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { bearerOf } from '../auth/require-admin.js';
+import { normalizeSerial } from '../ca/index.js';
+import { enroll } from '../enrollment/index.js';
+import { HubError } from '../errors.js';
+import { defineRoute } from './define.js';
+import { enrollCommand, hubUrlFor, wsUrlFor } from './hub-url.js';
+import { IdParams, TokenViewSchema } from './schemas.js';
+
+const agentName = EnrollRequestSchema.shape.name;
+const CreateTokenBody = z.object({ name: agentName.optional() }).strict();
+const CreatedToken = TokenViewSchema.extend({ token: z.string(), command: z.string() });
+const RenewBody = z.object({ csrPem: EnrollRequestSchema.shape.csrPem }).strict();
+const RenewResponse = z.object({ agentId: z.string(), certPem: z.string(), caPem: z.string(), notAfter: z.string() });
+
+export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
+  const { hub } = app;
+  const { core, ca } = hub;
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/enroll',
+      summary: 'Agent enrollment: CSR in, client certificate + agent API key out (Bearer enrollment token)',
+      tag: 'enrollment',
+      auth: 'enrollment-token',
+      body: EnrollRequestSchema,
+      response: EnrollResponseSchema,
+      status: 201,
+    },
+    ({ body, request }) => {
+      const token = bearerOf(request);
+      if (!token) throw new HubError('SONDE_ERR_TOKEN_INVALID', 'Send the enrollment token as "Authorization: Bearer <token>".');
+      return enroll(
+        { store: core.store, ca, tokens: core.tokens, apiKeys: core.apiKeys, audit: core.audit },
+        token,
+        body,
+        wsUrlFor(hubUrlFor(hub, request)),
+        request.ip,
+      );
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/agents/renew',
+      summary: 'Renews the calling agent certificate in its last 30 days (authenticated by that certificate over mTLS)',
+      tag: 'enrollment',
+      auth: 'client-cert',
+      body: RenewBody,
+      response: RenewResponse,
+    },
+    ({ body, request }) => {
+      const socket = request.raw.socket as Partial<TLSSocket>;
+      const peer = socket.encrypted && typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+      if (!peer || !socket.authorized) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
+      const agent = core.store.agents.getByCertSerial(normalizeSerial(peer.serialNumber));
+      if (!agent || !agent.certPem || core.store.revokedCerts.isRevoked(normalizeSerial(peer.serialNumber))) {
+        throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED', 'The client certificate is not the current certificate of an enrolled agent.');
+      }
+      if (new X509Certificate(agent.certPem).fingerprint256 !== peer.fingerprint256) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
+      if (!agent.certNotAfter || !ca.renewalDue(agent.certNotAfter)) {
+        throw new HubError(
+          'SONDE_ERR_RENEWAL_NOT_DUE',
+          `The certificate is valid until ${agent.certNotAfter}; renew within 30 days of that.`,
+        );
+      }
+      const cert = ca.issueAgentCert(body.csrPem, agent.name);
+      const now = new Date().toISOString();
+      core.store.transaction(() => {
+        core.store.revokedCerts.add(agent.certSerial!, agent.id, now, 'renewed');
+        core.store.agents.replaceCredentials(agent.id, {
+          certPem: cert.certPem,
+          certSerial: cert.serial,
+          certNotAfter: cert.notAfter,
+          publicKeyPem: cert.publicKeyPem,
+        });
+        core.audit.append({
+          action: 'agent.renew',
+          actor: { kind: 'agent', id: agent.id, name: agent.name },
+          agents: [agent.name],
+          status: 'ok',
+          detail: `cert ${cert.serial}`,
+        });
+      });
+      return { agentId: agent.id, certPem: cert.certPem, caPem: ca.certPem, notAfter: cert.notAfter };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/enrollment-tokens',
+      summary: 'Creates a single-use, 15-minute enrollment token (optionally bound to an agent name); the token is shown only here',
+      tag: 'enrollment',
+      auth: 'admin',
+      body: CreateTokenBody,
+      response: CreatedToken,
+      status: 201,
+    },
+    ({ body, request, principal }) => {
+      const { token, view } = core.tokens.create(body.name ?? null);
+      core.audit.append({
+        action: 'enrollment_token.create',
+        actor: { kind: principal.kind, id: principal.id, name: principal.name },
+        agents: body.name ? [body.name] : [],
+        status: 'ok',
+        detail: `token ${view.prefix}${body.name ? ` bound to ${body.name}` : ''}`,
+      });
+      return { ...view, token, command: enrollCommand(hubUrlFor(hub, request), token, body.name) };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/enrollment-tokens',
+      summary: 'Lists enrollment tokens (masked)',
+      tag: 'enrollment',
+      auth: 'admin',
+      response: z.array(TokenViewSchema),
+    },
+    () => core.tokens.list(),
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'DELETE',
+      url: '/api/v1/enrollment-tokens/:id',
+      summary: 'Revokes an enrollment token',
+      tag: 'enrollment',
+      auth: 'admin',
+      params: IdParams,
+      status: 204,
+    },
+    ({ params, principal, reply }) => {
+      core.tokens.revoke(params.id);
+      core.audit.append({
+        action: 'enrollment_token.revoke',
+        actor: { kind: principal.kind, id: principal.id, name: principal.name },
+        status: 'ok',
+        detail: params.id,
+      });
+      return reply.code(204).send();
+    },
+  );
+  await Promise.resolve();
+};

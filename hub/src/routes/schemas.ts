@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** Response schemas shared by routes and the OpenAPI document. */
+export const IdParams = z.object({ id: z.string().min(1).max(200) }).strict();
+
+export const PolicySchemaOut = z.object({
+  allowedAgents: z.array(z.string()),
+  allowedProbes: z.array(z.string()),
+  allowedClients: z.array(z.string()),
+});
+
+export const ApiKeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(['user', 'agent']),
+  role: z.enum(['admin', 'member']),
+  prefix: z.string(),
+  policy: PolicySchemaOut,
+  agentId: z.string().nullable(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+export const TokenViewSchema = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  boundName: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  usedAt: z.string().nullable(),
+  usedBy: z.string().nullable(),
+  state: z.enum(['active', 'used', 'expired']),
+});
+
+export const AgentViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['online', 'offline', 'degraded']),
+  reasons: z.array(z.string()),
+  connected: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  enrolledAt: z.string(),
+  agentVersion: z.string().nullable(),
+  os: z.string().nullable(),
+  packs: z.array(z.unknown()),
+  isolation: z.string().nullable(),
+});
+
+export const UserSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  role: z.enum(['admin', 'member']),
+  enabled: z.boolean(),
+  createdAt: z.string(),
+});
+
+export const AuditRecordSchema = z.object({
+  seq: z.number(),
+  at: z.string(),
+  hash: z.string(),
+  action: z.string(),
+  actor: z.object({ kind: z.string(), id: z.string().nullable(), name: z.string().nullable() }),
+  clientId: z.string().nullable().optional(),
+  tool: z.string().nullable().optional(),
+  agents: z.array(z.string()).optional(),
+  probe: z.string().nullable().optional(),
+  params: z.unknown().optional(),
+  status: z.string(),
+  resultBytes: z.number().optional(),
+  durationMs: z.number().optional(),
+  detail: z.string().nullable().optional(),
+});
+
+export const VerifyResultSchema = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  total: z.number(),
+  fromSeq: z.number(),
+  lastSeq: z.number(),
+  firstBrokenSeq: z.number().optional(),
+  reason: z.string().optional(),
+  full: z.boolean(),
+  durationMs: z.number(),
+});

@@ -1,0 +1,37 @@
+import type { AddressInfo } from 'node:net';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+/** Starts the hub from SONDE_* variables; stops cleanly on SIGINT/SIGTERM. */
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadConfig(env);
+  const started = performance.now();
+  const app = await buildApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  app.log.info(
+    {
+      port: address.port,
+      host: config.host,
+      tls: config.tls.mode,
+      db: config.dbPath,
+      startupMs: Math.round(performance.now() - started),
+      publicUrl: app.sonde.config.publicUrl,
+    },
+    'sonde hub listening',
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'sonde hub stopping');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.js';
+import { HubError } from '../../errors.js';
+import { LATEST_VERSION, openSqliteStore } from './index.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function dbFile(): string {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return path.join(dir, 'nested', 'sonde.db');
+}
+
+const hour = 3_600_000;
+const iso = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
+
+describe('SQLite hub store', () => {
+  it('migrates a new file in WAL mode with foreign keys and records the schema version', () => {
+    const file = dbFile();
+    const store = openSqliteStore(file);
+    expect(store.schemaVersion).toBe(LATEST_VERSION);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const versions = store.db.prepare('SELECT version, name FROM schema_version ORDER BY version').all();
+    expect(versions).toEqual([{ version: 1, name: 'init' }]);
+    store.close();
+  });
+
+  it('keeps everything across a restart on the same file and does not re-run migrations', () => {
+    const file = dbFile();
+    const first = openSqliteStore(file);
+    first.settings.set('k', 'v');
+    first.agents.create({
+      id: 'a1',
+      name: 'web-1',
+      enrolledAt: iso(),
+      certPem: 'pem',
+      certSerial: '4a',
+      certNotAfter: iso(hour),
+      publicKeyPem: 'pub',
+    });
+    first.users.upsert({ id: 'u1', name: 'ann', email: null, role: 'admin', enabled: true, createdAt: iso() });
+    first.close();
+    const second = openSqliteStore(file);
+    expect(second.settings.get('k')).toBe('v');
+    expect(second.agents.getByName('web-1')).toMatchObject({ id: 'a1', certSerial: '4a', degradedReasons: [], packs: [] });
+    expect(second.users.getById('u1')?.enabled).toBe(true);
+    expect(second.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({ n: 1 });
+    second.close();
+  });
+
+  it('refuses a database written by a newer hub', () => {
+    const file = dbFile();
+    openSqliteStore(file).close();
+    const raw = new Database(file);
+    raw.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST_VERSION + 1, 'future', iso());
+    raw.close();
+    expect(() => openSqliteStore(file)).toThrow(HubError);
+    try {
+      openSqliteStore(file);
+    } catch (error) {
+      expect((error as HubError).code).toBe('SONDE_ERR_DB_TOO_NEW');
+    }
+  });
+
+  it('consumes an enrollment token exactly once, even from two connections', () => {
+    const file = dbFile();
+    const a = openSqliteStore(file);
+    const b = openSqliteStore(file);
+    a.enrollmentTokens.create({
+      id: 't1',
+      hash: 'h1',
+      prefix: 'abcdefgh',
+      boundName: null,
+      createdAt: iso(),
+      expiresAt: iso(hour),
+      usedAt: null,
+      usedBy: null,
+    });
+    const results = [a.enrollmentTokens.consume('h1', iso(), 'x'), b.enrollmentTokens.consume('h1', iso(), 'y')];
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(a.enrollmentTokens.findByHash('h1')?.usedBy).toBe('x');
+    a.close();
+    b.close();
+  });
+
+  it('never consumes an expired token', () => {
+    const store = openSqliteStore(dbFile());
+    store.enrollmentTokens.create({
+      id: 't1',
+      hash: 'h1',
+      prefix: 'abcdefgh',
+      boundName: null,
+      createdAt: iso(-hour),
+      expiresAt: iso(-1),
+      usedAt: null,
+      usedBy: null,
+    });
+    expect(store.enrollmentTokens.consume('h1', iso(), 'x')).toBeUndefined();
+    store.close();
+  });
+
+  it('removal revokes the certificate serial and keeps the record', () => {
+    const store = openSqliteStore(dbFile());
+    store.agents.create({
+      id: 'a1',
+      name: 'web-1',
+      enrolledAt: iso(),
+      certPem: 'pem',
+      certSerial: '4a',
+      certNotAfter: iso(hour),
+      publicKeyPem: 'pub',
+    });
+    store.agents.remove('a1', iso());
+    expect(store.revokedCerts.isRevoked('4a')).toBe(true);
+    expect(store.agents.getByCertSerial('4a')).toBeUndefined();
+    expect(store.agents.getById('a1')?.removedAt).not.toBeNull();
+    store.close();
+  });
+
+  it('keeps degraded reasons until an admin accepts the pending attestation', () => {
+    const store = openSqliteStore(dbFile());
+    store.agents.create({
+      id: 'a1',
+      name: 'web-1',
+      enrolledAt: iso(),
+      certPem: null,
+      certSerial: null,
+      certNotAfter: null,
+      publicKeyPem: 'pub',
+    });
+    const attestation = {
+      os: { platform: 'linux', release: '6', version: '1' },
+      kernel: '6',
+      arch: 'x64',
+      nodeVersion: '20',
+      agentVersion: '1',
+      agentCodeSha256: 'a'.repeat(64),
+      configSha256: 'b'.repeat(64),
+      packs: [],
+    };
+    store.agents.addDegradedReason('a1', 'attestation changed: kernel');
+    store.agents.addDegradedReason('a1', 'attestation changed: kernel');
+    store.agents.setPendingAttestation('a1', attestation);
+    expect(store.agents.getById('a1')?.degradedReasons).toEqual(['attestation changed: kernel']);
+    store.agents.acceptAttestation('a1');
+    expect(store.agents.getById('a1')).toMatchObject({ degradedReasons: [], attestationBaseline: attestation, pendingAttestation: null });
+    store.close();
+  });
+});
