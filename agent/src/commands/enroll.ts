@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, saveConfig } from '../config/load.js';
 import { AgentError } from '../errors.js';
@@ -12,6 +13,17 @@ interface EnrollOptions extends JsonOption {
   token: string;
   name?: string;
   force?: boolean;
+  caFile?: string;
+}
+
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('BEGIN CERTIFICATE')) throw new Error('not a PEM certificate');
+    return pem;
+  } catch (error) {
+    throw new AgentError('SONDE_ERR_USAGE', `--ca-file ${file}: ${(error as Error).message}`);
+  }
 }
 
 export function registerEnroll(program: Command): void {
@@ -22,6 +34,7 @@ export function registerEnroll(program: Command): void {
     .requiredOption('--token <token>', 'one-time enrollment token from the hub dashboard')
     .option('--name <name>', 'agent name (default: host name)')
     .option('--force', 're-enroll even if this agent is already enrolled')
+    .option('--ca-file <pem>', 'trust this CA certificate (PEM) for the enrollment request, e.g. a hub with a private CA')
     .option('--json', 'print the outcome as JSON')
     .action(
       action(async (options: EnrollOptions) => {
@@ -35,7 +48,8 @@ export function registerEnroll(program: Command): void {
         // node-forge is only needed here; keep it off every other command's start-up path.
         const { generateKeyAndCsr, saveIdentity } = await import('../identity/identity.js');
         const { keyPem, csrPem } = generateKeyAndCsr(name);
-        const answer = await requestEnrollment(hub, options.token, name, csrPem);
+        const caPem = options.caFile ? readCaFile(options.caFile) : undefined;
+        const answer = await requestEnrollment(hub, options.token, name, csrPem, { caPem });
         saveIdentity(
           paths,
           { agentId: answer.agentId, name: answer.name, hubUrl: hub.href, wsUrl: answer.wsUrl, enrolledAt: new Date().toISOString() },

@@ -1,18 +1,5 @@
 import { z } from 'zod';
 
-/** One organisation-specific secret pattern for the scrubber (SONDE_HOME/config.json). */
-export const ScrubPatternSchema = z
-  .object({
-    name: z.string().min(1).max(64),
-    regex: z.string().min(1).max(1000),
-    flags: z
-      .string()
-      .regex(/^[gimsuy]*$/)
-      .default('g'),
-    replacement: z.string().max(200).default('[REDACTED]'),
-  })
-  .strict();
-
 export const AgentConfigSchema = z
   .object({
     /** Hub base URL (set by enroll). */
@@ -27,10 +14,11 @@ export const AgentConfigSchema = z
     packsDir: z.string().optional(),
     /** Entries kept in the in-memory audit ring. */
     auditSize: z.number().int().min(10).max(100_000).default(1000),
+    /** Extra secret patterns (regular expression sources) the scrubber redacts, on top of its defaults. */
     scrubber: z
-      .object({ patterns: z.array(ScrubPatternSchema).default([]) })
+      .object({ customPatterns: z.array(z.string().min(1).max(512)).max(100).default([]) })
       .strict()
-      .default({ patterns: [] }),
+      .default({ customPatterns: [] }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     /** Reconnect backoff bounds (ms); the security model fixes 1 s → 60 s, tests may shorten them. */
     reconnect: z

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import { EnrollRequestSchema, EnrollResponseSchema, type EnrollResponse } from '@sonde/pack-sdk/protocol';
 import { AgentError, type AgentErrorCode } from '../errors.js';
@@ -31,34 +33,69 @@ export function defaultAgentName(): string {
   return (host || 'agent').slice(0, 64);
 }
 
+interface HttpAnswer {
+  status: number;
+  text: string;
+}
+
+/** node:http(s) rather than fetch: enrollment may pin a hub CA given on the command line. */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  options: { caPem?: string; timeoutMs: number },
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const requestOptions = {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      timeout: options.timeoutMs,
+    };
+    const request =
+      url.protocol === 'https:'
+        ? https.request(url, { ...requestOptions, ...(options.caPem ? { ca: options.caPem } : {}), rejectUnauthorized: true })
+        : http.request(url, requestOptions);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > 1024 * 1024) request.destroy(new Error('answer larger than 1 MiB'));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 /** `POST /api/v1/enroll`: only the CSR and the token leave the host. */
 export async function requestEnrollment(
   hub: URL,
   token: string,
   name: string,
   csrPem: string,
-  timeoutMs = 15_000,
+  options: { caPem?: string; timeoutMs?: number } = {},
 ): Promise<EnrollResponse> {
   const body = EnrollRequestSchema.safeParse({ name, csrPem, agentVersion: agentVersion() });
   if (!body.success) throw new AgentError('SONDE_ERR_ENROLL_REFUSED', `invalid agent name "${name}".`);
   const endpoint = new URL('api/v1/enroll', hub.href.endsWith('/') ? hub.href : `${hub.href}/`);
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body.data),
-      redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
+    response = await post(endpoint, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(body.data), {
+      caPem: options.caPem,
+      timeoutMs: options.timeoutMs ?? 15_000,
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new AgentError('SONDE_ERR_HUB_UNREACHABLE', `${endpoint.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}.`);
+    const failure = error as NodeJS.ErrnoException;
+    throw new AgentError('SONDE_ERR_HUB_UNREACHABLE', `${endpoint.origin}: ${failure.code ?? failure.message}.`);
   }
-  const text = await response.text();
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(response.text);
   } catch {
     throw new AgentError('SONDE_ERR_HUB_NOT_SONDE', `${endpoint.href} answered HTTP ${response.status} without JSON.`);
   }

@@ -1,4 +1,5 @@
 import type { AgentConfig } from '../config/schema.js';
+import { AgentError } from '../errors.js';
 
 /**
  * Interim scrubber with the security model's default rules, used until
@@ -23,10 +24,13 @@ const DEFAULT_RULES: Array<{ pattern: RegExp; replace: string | ((...groups: str
 ];
 
 export function createAgentScrubber(config: AgentConfig): Scrub {
-  const custom = config.scrubber.patterns.map((rule) => ({
-    pattern: new RegExp(rule.regex, rule.flags.includes('g') ? rule.flags : `${rule.flags}g`),
-    replace: rule.replacement,
-  }));
+  const custom = config.scrubber.customPatterns.map((source, index) => {
+    try {
+      return { pattern: new RegExp(source, 'g'), replace: REDACTED };
+    } catch (error) {
+      throw new AgentError('SONDE_ERR_CONFIG_INVALID', `scrubber.customPatterns[${index}]: ${(error as Error).message}`);
+    }
+  });
   const rules = [...DEFAULT_RULES, ...custom];
   const scrubString = (text: string): string => rules.reduce((acc, rule) => acc.replace(rule.pattern, rule.replace as string), text);
   const walk = (value: unknown, key?: string): unknown => {
