@@ -24,6 +24,7 @@ export const SondeErrorCodes = {
   SONDE_ERR_REPLAYED: 'The message id was already seen.',
   SONDE_ERR_PROTOCOL_VERSION: 'The peer speaks another protocol version.',
   SONDE_ERR_AGENT_MISMATCH: 'The message claims an agent id other than the one bound to this connection.',
+  SONDE_ERR_INVALID_SCRUB_PATTERN: 'A custom scrubber pattern in the agent configuration is invalid or unsafe.',
 } as const;
 
 export type SondeErrorCode = keyof typeof SondeErrorCodes;

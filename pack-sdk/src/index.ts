@@ -7,3 +7,4 @@ export * from './runtime/guard.js';
 export * from './runtime/run-probe.js';
 export * from './runtime/exec-result.js';
 export * from './runtime/host-context.js';
+export * from './scrubber/index.js';

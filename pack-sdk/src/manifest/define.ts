@@ -56,7 +56,7 @@ export interface Pack {
 
 /** Identity at run time; keeps the handler's params and result typed from the zod schemas. */
 export function defineProbe<P extends z.ZodType, R extends z.ZodType>(probe: ProbeDefinition<P, R>): ProbeDefinition {
-  return probe as unknown as ProbeDefinition;
+  return probe;
 }
 
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', where: string): Record<string, unknown> {
@@ -112,7 +112,10 @@ export function definePack(definition: PackDefinition): Pack {
   for (const runbook of parsed.data.runbooks) {
     for (const step of runbook.steps) {
       if (!probes.has(step.probe)) {
-        throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${definition.name}: runbook ${runbook.category} uses unknown probe ${step.probe}`);
+        throw new SondeError(
+          'SONDE_ERR_INVALID_MANIFEST',
+          `pack ${definition.name}: runbook ${runbook.category} uses unknown probe ${step.probe}`,
+        );
       }
     }
   }

@@ -26,7 +26,9 @@ export const CommandPermissionSchema = z
     args: z
       .array(z.array(z.string().max(256)).max(64))
       .min(1)
-      .describe('Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>.'),
+      .describe(
+        'Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>.',
+      ),
     description: z.string().max(300).optional(),
   })
   .strict();
@@ -54,7 +56,10 @@ export const PermissionsSchema = z
       .array(z.string().startsWith('/', 'file globs must be absolute').max(4096))
       .default([])
       .describe('Absolute path globs the pack may read.'),
-    groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/)).default([]).describe('OS groups the agent user needs.'),
+    groups: z
+      .array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/))
+      .default([])
+      .describe('OS groups the agent user needs.'),
     network: z.array(NetworkPermissionSchema).default([]),
     credentials: z.array(CredentialPermissionSchema).default([]),
   })

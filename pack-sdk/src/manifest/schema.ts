@@ -23,7 +23,12 @@ export const ProbeManifestSchema = z
     description: z.string().min(1).max(1000),
     capability: CapabilitySchema.default('observe'),
     timeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_PROBE_TIMEOUT_MS),
-    maxOutputBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_MAX_OUTPUT_BYTES),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(DEFAULT_MAX_OUTPUT_BYTES),
     openWorld: z.boolean().default(false).describe('True when the probe reaches beyond the host (network, remote APIs).'),
     params: JsonSchemaSchema.describe('JSON Schema of the parameters, generated from the zod schema.'),
     result: JsonSchemaSchema.describe('JSON Schema of the result, generated from the zod schema.'),
@@ -88,5 +93,5 @@ export type Finding = z.infer<typeof FindingSchema>;
 
 /** JSON Schema for `sonde-pack.json`, derived from the zod schema above. */
 export function packManifestJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(PackManifestSchema, { io: 'input' }) as Record<string, unknown>;
+  return z.toJSONSchema(PackManifestSchema, { io: 'input' });
 }

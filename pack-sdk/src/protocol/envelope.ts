@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SondeError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import { MessageSchemas, type MessagePayload, type MessageType } from './messages.js';
-import { ReplayGuard } from './replay.js';
+import type { ReplayGuard } from './replay.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './version.js';
 
 export const EnvelopeSchema = z

@@ -43,9 +43,7 @@ export const RegisteredSchema = z
   .strict();
 
 /** Either side: the peer's message or connection was refused. */
-export const RejectSchema = z
-  .object({ code: z.string().max(64), message: z.string().max(2000), refId: z.string().optional() })
-  .strict();
+export const RejectSchema = z.object({ code: z.string().max(64), message: z.string().max(2000), refId: z.string().optional() }).strict();
 
 export const HeartbeatSchema = z
   .object({ uptimeS: z.number().nonnegative(), running: z.number().int().nonnegative(), rssBytes: z.number().int().nonnegative() })

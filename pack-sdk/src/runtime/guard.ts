@@ -47,7 +47,7 @@ export function checkCommand(permissions: Permissions, binary: string, args: rea
     }
   }
   const fits = declared.some((command) =>
-    command.args.some((shape) => shape.length === args.length && shape.every((token, i) => matchToken(token, args[i]!, permissions.files))),
+    command.args.some((shape) => shape.length === args.length && shape.every((token, i) => matchToken(token, args[i], permissions.files))),
   );
   if (!fits) {
     throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `command ${binary}: these arguments do not fit any declared shape`, {
@@ -65,7 +65,9 @@ export function checkCommand(permissions: Permissions, binary: string, args: rea
  */
 export function checkFileRead(permissions: Permissions, filePath: string, denied: readonly string[] = []): void {
   if (!isCleanAbsolutePath(filePath)) {
-    throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `file ${filePath}: only absolute, normalised paths may be read`, { path: filePath });
+    throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `file ${filePath}: only absolute, normalised paths may be read`, {
+      path: filePath,
+    });
   }
   for (const root of denied) {
     if (filePath === root || filePath.startsWith(root.endsWith('/') ? root : `${root}/`)) {
@@ -80,7 +82,9 @@ export function checkFileRead(permissions: Permissions, filePath: string, denied
 /** Directory listing is allowed when the directory itself or anything under it is declared. */
 export function checkDirList(permissions: Permissions, dirPath: string, denied: readonly string[] = []): void {
   const probe = dirPath.endsWith('/') ? dirPath : `${dirPath}/`;
-  const allowed = permissions.files.some((glob) => glob === dirPath || glob.startsWith(probe) || picomatch.isMatch(dirPath, glob, { dot: true }));
+  const allowed = permissions.files.some(
+    (glob) => glob === dirPath || glob.startsWith(probe) || picomatch.isMatch(dirPath, glob, { dot: true }),
+  );
   if (!allowed) {
     throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `directory ${dirPath} is not declared by this pack`, { path: dirPath });
   }
@@ -111,10 +115,14 @@ export function checkHttp(permissions: Permissions, url: string, endpoint?: stri
     if (rule.protocol !== protocol) return false;
     const host = rule.host === '{endpoint}' ? endpointUrl?.hostname : rule.host;
     if (!host || host.toLowerCase() !== target.hostname.toLowerCase()) return false;
-    const rulePort = rule.port ?? (rule.host === '{endpoint}' && endpointUrl?.port ? Number(endpointUrl.port) : protocol === 'https' ? 443 : 80);
+    const rulePort =
+      rule.port ?? (rule.host === '{endpoint}' && endpointUrl?.port ? Number(endpointUrl.port) : protocol === 'https' ? 443 : 80);
     if (rulePort !== port) return false;
     return !rule.paths || matchGlob(rule.paths, target.pathname);
   });
-  if (!ok) throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `endpoint ${target.origin}${target.pathname} is not declared by this pack`, { url });
+  if (!ok)
+    throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `endpoint ${target.origin}${target.pathname} is not declared by this pack`, {
+      url,
+    });
   return target;
 }

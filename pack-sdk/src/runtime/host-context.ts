@@ -45,7 +45,8 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new SondeError('SONDE_ERR_FILE_NOT_FOUND', `${filePath} does not exist`, { path: filePath });
-      if (code === 'EACCES') throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath}: the agent user may not read it`, { path: filePath });
+      if (code === 'EACCES')
+        throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath}: the agent user may not read it`, { path: filePath });
       throw asError(error);
     }
     if (real !== filePath) checkFileRead(permissions, real, denied);
@@ -81,14 +82,18 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
           (error, stdout, stderr) => {
             if (error) {
               const err = error as NodeJS.ErrnoException & { killed?: boolean; code?: string | number; signal?: string };
-              if (err.code === 'ENOENT') return reject(new SondeError('SONDE_ERR_COMMAND_NOT_FOUND', `${binary} is not installed`, { binary }));
-              if (err.code === 'EACCES') return reject(new SondeError('SONDE_ERR_PERMISSION_DENIED', `${binary}: the agent user may not run it`, { binary }));
+              if (err.code === 'ENOENT')
+                return reject(new SondeError('SONDE_ERR_COMMAND_NOT_FOUND', `${binary} is not installed`, { binary }));
+              if (err.code === 'EACCES')
+                return reject(new SondeError('SONDE_ERR_PERMISSION_DENIED', `${binary}: the agent user may not run it`, { binary }));
               if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
                 const out = capText(stdout, maxBytes);
                 return resolve({ stdout: out.text, stderr: capText(stderr, 64 * 1024).text, exitCode: 0, truncated: true });
               }
-              if (err.name === 'AbortError') return reject(signal.reason instanceof Error ? signal.reason : new SondeError('SONDE_ERR_TIMEOUT'));
-              if (err.killed) return reject(new SondeError('SONDE_ERR_TIMEOUT', `${binary} did not finish within ${timeout} ms`, { binary }));
+              if (err.name === 'AbortError')
+                return reject(signal.reason instanceof Error ? signal.reason : new SondeError('SONDE_ERR_TIMEOUT'));
+              if (err.killed)
+                return reject(new SondeError('SONDE_ERR_TIMEOUT', `${binary} did not finish within ${timeout} ms`, { binary }));
               if (typeof err.code === 'number') {
                 try {
                   return resolve(interpretExit(binary, { stdout, stderr, exitCode: err.code, truncated: false }, execOptions));

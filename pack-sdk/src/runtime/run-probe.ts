@@ -32,7 +32,10 @@ export async function runProbe(
   const manifest = pack.manifest.probes.find((entry) => entry.name === probeName);
   if (!probe || !manifest) throw new SondeError('SONDE_ERR_UNKNOWN_PROBE', `pack ${pack.manifest.name} has no probe ${probeName}`);
   if (manifest.capability !== 'observe') {
-    throw new SondeError('SONDE_ERR_CAPABILITY_REFUSED', `probe ${probeName} declares capability ${manifest.capability}; only observe may run`);
+    throw new SondeError(
+      'SONDE_ERR_CAPABILITY_REFUSED',
+      `probe ${probeName} declares capability ${manifest.capability}; only observe may run`,
+    );
   }
   const params = probe.params.safeParse(rawParams ?? {});
   if (!params.success) {
@@ -41,7 +44,8 @@ export async function runProbe(
   const timeoutMs = Math.min(options.timeoutMs ?? manifest.timeoutMs, manifest.timeoutMs);
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+  else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -51,7 +55,14 @@ export async function runProbe(
     }, timeoutMs);
   });
   const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    const fail = (): void => {
+      const reason: unknown = controller.signal.reason;
+      reject(
+        reason instanceof Error ? reason : new SondeError('SONDE_ERR_PROBE_FAILED', `${pack.manifest.name}.${probeName} was cancelled`),
+      );
+    };
+    if (controller.signal.aborted) fail();
+    else controller.signal.addEventListener('abort', fail, { once: true });
   });
   const started = performance.now();
   try {
@@ -63,7 +74,10 @@ export async function runProbe(
     return { result: result.data, durationMs: performance.now() - started };
   } catch (error) {
     if (isSondeError(error)) throw error;
-    throw new SondeError('SONDE_ERR_PROBE_FAILED', `${pack.manifest.name}.${probeName}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SondeError(
+      'SONDE_ERR_PROBE_FAILED',
+      `${pack.manifest.name}.${probeName}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);

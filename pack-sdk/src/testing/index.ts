@@ -1,7 +1,15 @@
 import { SondeError } from '../errors.js';
 import type { Pack } from '../manifest/define.js';
 import { fullProbeName } from '../manifest/define.js';
-import type { ExecOptions, ExecResult, HttpRequest, HttpResponse, ProbeContext, ReadFileOptions, ReadFileResult } from '../runtime/context.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  HttpRequest,
+  HttpResponse,
+  ProbeContext,
+  ReadFileOptions,
+  ReadFileResult,
+} from '../runtime/context.js';
 import { capText, interpretExit } from '../runtime/exec-result.js';
 import { checkCommand, checkDirList, checkFileRead, checkHttp } from '../runtime/guard.js';
 import { runProbe, type RunProbeOptions } from '../runtime/run-probe.js';
@@ -57,7 +65,9 @@ export function createFixtureContext(pack: Pack, fixtures: Fixtures, signal: Abo
     exec(binary: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
       checkCommand(permissions, binary, args);
       calls?.commands.push({ binary, args: [...args] });
-      const fixture = fixtures.commands?.find((c) => c.binary === binary && c.args.length === args.length && c.args.every((a, i) => a === args[i]));
+      const fixture = fixtures.commands?.find(
+        (c) => c.binary === binary && c.args.length === args.length && c.args.every((a, i) => a === args[i]),
+      );
       if (!fixture) {
         return Promise.reject(new Error(`harness: no recorded output for ${binary} ${JSON.stringify(args)}; add it to fixtures.commands`));
       }
@@ -71,7 +81,11 @@ export function createFixtureContext(pack: Pack, fixtures: Fixtures, signal: Abo
       const stderr = capText(fixture.stderr ?? '', 64 * 1024);
       try {
         return Promise.resolve(
-          interpretExit(binary, { stdout: stdout.text, stderr: stderr.text, exitCode: fixture.exitCode ?? 0, truncated: stdout.truncated || stderr.truncated }, options),
+          interpretExit(
+            binary,
+            { stdout: stdout.text, stderr: stderr.text, exitCode: fixture.exitCode ?? 0, truncated: stdout.truncated || stderr.truncated },
+            options,
+          ),
         );
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -1,0 +1,245 @@
+import { isSensitiveName } from './sensitive-names.js';
+
+/**
+ * Built-in redaction rules. Each rule takes a string and returns it with the
+ * secrets it knows replaced, adding one to `tally.count` per secret. Rules run
+ * in order, most specific shapes first, and never match the `[REDACTED]`
+ * marker, so a later rule cannot redact (or count) the same secret twice.
+ *
+ * Every regex here is written to run in linear time: no nested unbounded
+ * quantifiers, and each repetition is delimited by a character class the next
+ * token cannot match (or is bounded), so a hostile 1 MiB string cannot stall
+ * the agent. `scrubber.test.ts` times them on adversarial input.
+ */
+
+export const REDACTED = '[REDACTED]';
+
+export interface Tally {
+  count: number;
+}
+
+export type TextRule = (text: string, tally: Tally) => string;
+
+/** Values that look like a secret's slot but are not one: placeholders, flags, small numbers. */
+export function isSecretValue(raw: string): boolean {
+  const value = raw.trim().replace(/^["']|["']$/g, '');
+  if (value.length === 0 || value.startsWith(REDACTED)) return false;
+  if (/^\d{1,5}$/.test(value)) return false;
+  if (/^(?:true|false|null|nil|none|undefined|yes|no|on|off|required|optional|\*+|x{3,}|\.{3}|%s)$/i.test(value)) return false;
+  // References to another variable (`${DB_PASSWORD}`, `$TOKEN`) or a template placeholder (`<your-token>`).
+  if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(value) || /^<[^<>]{1,64}>$/.test(value) || /^\{\{[^{}]{1,64}\}\}$/.test(value)) return false;
+  return true;
+}
+
+/**
+ * PEM private key blocks (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP),
+ * also JSON-escaped ones as in a GCP service-account file. Done by hand
+ * rather than with `[\s\S]*?` so that many headers without a footer (output
+ * cut at the cap) stay linear: a missing footer is looked for once per label.
+ */
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----/g;
+const PEM_BODY = /[A-Za-z0-9+/=\s\\:,.]*/y;
+
+export const redactPemBlocks: TextRule = (text, tally) => {
+  if (!text.includes('PRIVATE KEY')) return text;
+  const missingFooter = new Set<string>();
+  let out = '';
+  let last = 0;
+  PEM_BEGIN.lastIndex = 0;
+  for (let match = PEM_BEGIN.exec(text); match; match = PEM_BEGIN.exec(text)) {
+    const label = match[1];
+    const bodyStart = match.index + match[0].length;
+    const footer = `-----END ${label}-----`;
+    let stop = -1;
+    if (!missingFooter.has(label)) {
+      const end = text.indexOf(footer, bodyStart);
+      if (end >= 0) stop = end + footer.length;
+      else missingFooter.add(label);
+    }
+    if (stop < 0) {
+      // No footer (the output was cut): everything that can be key material goes.
+      PEM_BODY.lastIndex = bodyStart;
+      PEM_BODY.exec(text);
+      stop = PEM_BODY.lastIndex;
+    }
+    out += `${text.slice(last, match.index)}-----BEGIN ${label}-----${REDACTED}-----END ${label}-----`;
+    tally.count += 1;
+    last = stop;
+    PEM_BEGIN.lastIndex = stop;
+  }
+  return out + text.slice(last);
+};
+
+const AUTH_SCHEMES = /^(Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot|ApiKey|SSWS|Splunk|GenieKey|AWS4-HMAC-SHA256|OAuth)\s+/i;
+const HEADER =
+  /\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key|x-auth-token|x-amz-security-token|x-goog-api-key|private-token|x-vault-token)(["']?[ \t]*[:=][ \t]*["']?)([^\r\n"']*)/gi;
+
+/** `Authorization: Basic dXNlcjpwYXNz` → `Authorization: Basic [REDACTED]`; cookies and API-key headers whole. */
+export const redactHeaders: TextRule = (text, tally) =>
+  text.replace(HEADER, (whole, name: string, sep: string, value: string) => {
+    if (!isSecretValue(value)) return whole;
+    const scheme = AUTH_SCHEMES.exec(value);
+    if (scheme && /authorization/i.test(name)) {
+      if (!isSecretValue(value.slice(scheme[0].length))) return whole;
+      tally.count += 1;
+      return `${name}${sep}${scheme[0]}${REDACTED}`;
+    }
+    tally.count += 1;
+    return `${name}${sep}${REDACTED}`;
+  });
+
+/**
+ * `scheme://user:password@host` keeps the user and host. The password may hold
+ * an unescaped `@`, so it runs to the last `@` before the path.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{1,30}:\/\/)([^\s:@/?#"'<>]{0,256}):([^\s/?#"'<>]{1,512})@/gi;
+
+export const redactUrlPasswords: TextRule = (text, tally) =>
+  text.replace(URL_USERINFO, (whole, scheme: string, user: string, password: string) => {
+    if (password.startsWith(REDACTED)) return whole;
+    tally.count += 1;
+    return `${scheme}${user}:${REDACTED}@`;
+  });
+
+/** Query parameters that carry a credential on their own even with a harmless-looking name. */
+const QUERY_SECRET_NAMES = new Set([
+  'sig',
+  'signature',
+  'x-amz-signature',
+  'x-goog-signature',
+  'x-amz-credential',
+  'auth',
+  'code_verifier',
+]);
+const QUERY_PARAM = /([?&;])([A-Za-z0-9_.[\]-]{1,100})=([^&#\s"'<>]*)/g;
+
+export const redactQueryParams: TextRule = (text, tally) =>
+  text.replace(QUERY_PARAM, (whole, sep: string, name: string, value: string) => {
+    if (!(isSensitiveName(name) || QUERY_SECRET_NAMES.has(name.toLowerCase())) || !isSecretValue(decodeSafe(value))) return whole;
+    tally.count += 1;
+    return `${sep}${name}=${REDACTED}`;
+  });
+
+function decodeSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** `export API_KEY=sk-abc` and `.env` lines: the whole rest of the line is the value. */
+const ENV_LINE = /^([ \t]*(?:export[ \t]+)?)([A-Za-z_][A-Za-z0-9_.-]{0,100})([ \t]*=)(.*)$/gm;
+
+export const redactEnvLines: TextRule = (text, tally) =>
+  text.replace(ENV_LINE, (whole, lead: string, name: string, sep: string, value: string) => {
+    if (!isSensitiveName(name) || !isSecretValue(value)) return whole;
+    tally.count += 1;
+    const space = /^[ \t]*/.exec(value)![0];
+    return `${lead}${name}${sep}${space}${REDACTED}`;
+  });
+
+/** `--password hunter2`, `--api-key=abc` in process listings. */
+const CLI_FLAG = /(^|\s)(--?[A-Za-z][A-Za-z0-9-]{0,60})(=|[ \t]+)(?!-)("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|[^\s"']+)/g;
+
+export const redactCliFlags: TextRule = (text, tally) =>
+  text.replace(CLI_FLAG, (whole, lead: string, flag: string, sep: string, value: string) => {
+    if (!isSensitiveName(flag.replace(/^-+/, '')) || !isSecretValue(value)) return whole;
+    tally.count += 1;
+    return `${lead}${flag}${sep}${REDACTED}`;
+  });
+
+/**
+ * `password=x`, `"client_secret": "x"`, `token: x`, `AccountKey=x;` anywhere in
+ * text (JSON, YAML, logs, connection strings). Only the value is replaced.
+ */
+const KEY_VALUE =
+  /(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,100})(["']?[ \t]*[:=][ \t]*)(?:"((?:[^"\\\n]|\\.){0,8192})"|'([^'\n]{0,8192})'|(?!\$\{)([^\s"'&;,<>{}[\]]+))/g;
+
+export const redactKeyValues: TextRule = (text, tally) =>
+  text.replace(
+    KEY_VALUE,
+    (whole, open: string, name: string, sep: string, dq: string | undefined, sq: string | undefined, bare: string | undefined) => {
+      const value = dq ?? sq ?? bare ?? '';
+      if (/^(?:(?:proxy-)?authorization|cookie|set-cookie)$/i.test(name)) return whole;
+      if (!isSensitiveName(name) || !isSecretValue(value)) return whole;
+      tally.count += 1;
+      const quote = dq !== undefined ? '"' : sq !== undefined ? "'" : '';
+      return `${open}${name}${sep}${quote}${REDACTED}${quote}`;
+    },
+  );
+
+/** `Bearer <token>` outside a header. Prose such as "Bearer authentication" is left: a token has a digit or symbol, or is long. */
+const BEARER = /\b(Bearer)(\s+)(?=[A-Za-z0-9._~+/-]{0,4096}[0-9._~+/-]|[A-Za-z0-9._~+/-]{20})[A-Za-z0-9._~+/-]{8,4096}=*/gi;
+
+export const redactBearer: TextRule = (text, tally) =>
+  text.replace(BEARER, (_whole, word: string, space: string) => {
+    tally.count += 1;
+    return `${word}${space}${REDACTED}`;
+  });
+
+/** Credentials recognisable by their own shape, wherever they appear. */
+const TOKEN_SHAPES: RegExp[] = [
+  // JSON Web Tokens: base64url JSON header `{"` = `eyJ`, then payload and (possibly empty) signature.
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+  // AWS access key ids (long-lived AKIA, temporary ASIA).
+  /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
+  // GitHub tokens: classic and OAuth/app/refresh, fine-grained.
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b/g,
+  /\bgithub_pat_[A-Za-z0-9_]{40,255}\b/g,
+  // GitLab personal/deploy tokens.
+  /\b(?:glpat|gldt|glrt)-[A-Za-z0-9_-]{20,}/g,
+  // Slack bot/user/app tokens and incoming webhooks.
+  /\bxox[abposre]-[A-Za-z0-9-]{10,}/g,
+  /\bxapp-\d-[A-Za-z0-9-]{10,}/g,
+  /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]{10,}/g,
+  // npm access tokens.
+  /\bnpm_[A-Za-z0-9]{36}\b/g,
+  // Stripe secret and restricted keys, webhook secrets.
+  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g,
+  /\bwhsec_[A-Za-z0-9+/=]{20,}/g,
+  // Google API keys, OAuth client secrets, access and refresh tokens.
+  /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
+  /\bGOCSPX-[A-Za-z0-9_-]{20,}/g,
+  /\bya29\.[0-9A-Za-z_-]{20,}/g,
+  /\b1\/\/0[0-9A-Za-z_-]{30,}/g,
+  // OpenAI / Anthropic style keys.
+  /\bsk-(?:ant-|proj-|svcacct-)?[A-Za-z0-9_-]{20,}/g,
+  // SendGrid, Hugging Face, DigitalOcean, Shopify, PyPI.
+  /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g,
+  /\bhf_[A-Za-z]{30,}\b/g,
+  /\bdo[pro]_v1_[a-f0-9]{64}\b/g,
+  /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g,
+  /\bpypi-[A-Za-z0-9_-]{50,}/g,
+];
+
+/** A 40-character base64 word mixing upper, lower and digits: the shape of an AWS secret access key. */
+const AWS_SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+
+export const redactTokenShapes: TextRule = (text, tally) => {
+  let out = text;
+  for (const shape of TOKEN_SHAPES) {
+    out = out.replace(shape, () => {
+      tally.count += 1;
+      return REDACTED;
+    });
+  }
+  return out.replace(AWS_SECRET_SHAPE, (word) => {
+    if (!(/[A-Z]/.test(word) && /[a-z]/.test(word) && /[0-9]/.test(word))) return word;
+    tally.count += 1;
+    return REDACTED;
+  });
+};
+
+/** Order matters: whole blocks and headers before the generic `name=value` rule and the token shapes. */
+export const BUILT_IN_RULES: readonly TextRule[] = [
+  redactPemBlocks,
+  redactHeaders,
+  redactUrlPasswords,
+  redactQueryParams,
+  redactEnvLines,
+  redactCliFlags,
+  redactKeyValues,
+  redactBearer,
+  redactTokenShapes,
+];
