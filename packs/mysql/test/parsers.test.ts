@@ -69,6 +69,41 @@ describe('mysql parsers on recorded MariaDB client output', () => {
     });
   });
 
+  it('replication: a real MariaDB source and its replica (private pair, see capture-replication.ts)', () => {
+    expect(parseReplication(batch('source-server'), batch('source-replicaStatus'), batch('source-masterStatus'))).toEqual({
+      configured: true,
+      role: 'source',
+      serverId: 1,
+      readOnly: false,
+      binaryLog: { enabled: true, file: 'source-bin.000001', position: 792 },
+      replica: null,
+    });
+    expect(parseReplication(batch('replica-server'), batch('replica-replicaStatus'), batch('replica-masterStatus'))).toEqual({
+      configured: true,
+      role: 'replica',
+      serverId: 2,
+      readOnly: true,
+      binaryLog: { enabled: false, file: null, position: null },
+      replica: {
+        sourceHost: '127.0.0.1',
+        sourcePort: 23306,
+        ioRunning: 'Yes',
+        sqlRunning: 'Yes',
+        secondsBehind: 0,
+        lastIoError: null,
+        lastSqlError: null,
+        usingGtid: 'Slave_Pos',
+        state: 'Waiting for master to send event',
+      },
+    });
+    expect(parseReplica(batch('replica-broken-replicaStatus'))).toMatchObject({
+      ioRunning: 'Connecting',
+      sqlRunning: 'Yes',
+      secondsBehind: null,
+      lastIoError: expect.stringMatching(/^error connecting to master 'repl@127\.0\.0\.1:1'/),
+    });
+  });
+
   it('replication: MySQL 8 (Source/Replica) and MariaDB (Master/Slave) column names read the same', () => {
     const mysql8 = parseBatch(
       'Replica_IO_State\tSource_Host\tSource_Port\tReplica_IO_Running\tReplica_SQL_Running\tSeconds_Behind_Source\tLast_IO_Error\tLast_SQL_Error\nWaiting for source to send event\tdb1\t3306\tYes\tYes\t4\t\t\n',

@@ -64,6 +64,29 @@ describe('mysql probes on recorded output (harness checks the declared argv shap
     expect(result).toMatchObject({ configured: false, role: 'standalone', replica: null });
   });
 
+  it('replication on a real replica: healthy is ok, a replica that cannot reach its source is critical', async () => {
+    const replica = { host: '127.0.0.1', port: 23307, user: 'root' };
+    const healthy = await runProbeWithFixtures<Loose>(pack, 'replication.status', replica, {
+      commands: ['replica-server', 'replica-replicaStatus', 'replica-masterStatus'].map(fixture),
+    });
+    expect(healthy.result).toMatchObject({ role: 'replica', replica: { ioRunning: 'Yes', secondsBehind: 0 } });
+    const broken = await runProbeWithFixtures<Loose>(pack, 'replication.status', replica, {
+      commands: ['replica-server', 'replica-broken-replicaStatus', 'replica-masterStatus'].map(fixture),
+    });
+    const runbook = pack.runbooks[0];
+    const evaluate = (replication: unknown) =>
+      runbook.evaluate({
+        status: { threadsConnected: 1, counters: {} },
+        processlist: { running: 0, longestQuery: null },
+        'replication.status': replication,
+      })[2];
+    expect(evaluate(healthy.result)).toEqual({ severity: 'ok', probe: 'replication.status', summary: 'replica running, 0 s behind' });
+    expect(evaluate(broken.result)).toMatchObject({
+      severity: 'critical',
+      summary: expect.stringMatching(/^replica threads IO=Connecting SQL=Yes: error connecting to master/),
+    });
+  });
+
   it('server down, unknown account and missing PROCESS privilege are coded failures', async () => {
     await expect(run('status', { port: 1 }, ['error-connection-refused'])).rejects.toMatchObject({
       code: 'SONDE_ERR_COMMAND_FAILED',
