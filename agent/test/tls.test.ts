@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentUser, ensureBuilt, json, removeDir, runCli, spawnAgent, tempDirFor, type AgentProcess } from './support/cli.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -43,7 +44,7 @@ describe('over TLS', () => {
     agent = spawnAgent({ home, user });
     const record = await hub.waitForRegistered();
     // The hub accepted the agent by its client certificate, not only the Bearer key.
-    const socket = (record.socket as unknown as { _socket: import('node:tls').TLSSocket })._socket;
+    const socket = (record.socket as unknown as { _socket: TLSSocket })._socket;
     expect(socket.authorized).toBe(true);
     expect(socket.getPeerCertificate().subject.CN).toBe('tls-agent');
     const reply = await hub.probe('nosuch.probe');
