@@ -58,7 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 // Each test has its own folders, so they run side by side: most of the time is process start-up.
-describe.concurrent('sonde-registry CLI', () => {
+describe.concurrent('sonde-registry CLI', { timeout: 120_000 }, () => {
   it('keygen → trust → sign → verify → tamper → verify refuses, with exit codes and --json', async () => {
     const work = await tempDir();
     const pack = await copyFixture();
@@ -76,11 +76,13 @@ describe.concurrent('sonde-registry CLI', () => {
     expect(ok.stdout).toContain(integrity);
 
     await writeFile(join(pack, 'dist', 'index.js'), 'export default {}\n');
-    const refused = await cli(work, 'verify', pack, '--trust', 'trust.json');
-    expect(refused.code).toBe(1);
+    const [refused, json] = await Promise.all([
+      cli(work, 'verify', pack, '--trust', 'trust.json'),
+      cli(work, 'verify', pack, '--trust', 'trust.json', '--json'),
+    ]);
+    expect([refused.code, json.code]).toEqual([1, 1]);
     expect(refused.stderr).toContain('SONDE_ERR_PACK_FILE_CHANGED: file dist/index.js differs from the signed digest');
-    const json = JSON.parse((await cli(work, 'verify', pack, '--trust', 'trust.json', '--json')).stdout);
-    expect(json).toMatchObject({ ok: false, code: 'SONDE_ERR_PACK_FILE_CHANGED', file: 'dist/index.js' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, code: 'SONDE_ERR_PACK_FILE_CHANGED', file: 'dist/index.js' });
   });
 
   it('revoke writes a hub-signed list that verify honours', async () => {

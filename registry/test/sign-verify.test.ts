@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -177,4 +178,26 @@ describe('npm tarballs', () => {
     await writeFile(path, 'not a tarball');
     expectRefused(await verifyPackTarball(path, loadTrust(storeFor(publisher()))), 'SONDE_ERR_PACK_MALFORMED');
   });
+});
+
+const SYSTEM_PACK = join(import.meta.dirname, '..', '..', 'packs', 'system');
+
+describe('a real built pack', () => {
+  // Present once `npm run build` has run (as in CI); the fixture above covers a clean checkout.
+  it.skipIf(!existsSync(join(SYSTEM_PACK, 'dist', 'index.js')) || !existsSync(join(SYSTEM_PACK, 'sonde-pack.json')))(
+    'npm pack of packs/system signs as a tarball and verifies, packed and unpacked',
+    async () => {
+      const out = await tempDir();
+      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: SYSTEM_PACK });
+      const [info] = JSON.parse(stdout.slice(stdout.indexOf('[')));
+      const tarball = join(out, info.filename);
+      const key = publisher('sonde');
+      const trust = loadTrust(storeFor(key));
+      const signed = await signPackTarball(tarball, key);
+      expect(await verifyPackTarball(tarball, trust)).toMatchObject({ ok: true, pack: 'system', integrity: signed.integrity });
+      await run('tar', ['-xzf', tarball, '-C', out]);
+      const result = await verifyPackDir(join(out, 'package'), trust);
+      expect(result).toMatchObject({ ok: true, packageName: '@sonde/pack-system', files: signed.files });
+    },
+  );
 });
