@@ -45,9 +45,9 @@ function short(digest: string): string {
   return digest.slice(0, 12);
 }
 
-/** One line for the fleet view: `debian 12 (linux 6.1.0, x64)`. */
+/** One line for the fleet view: `debian 12 (linux 6.1.0-13-amd64, x64)`. */
 export function describeOs(attestation: Attestation | null): string | null {
   if (!attestation) return null;
   const { os, kernel, arch } = attestation;
-  return `${os.distro ?? os.platform} ${os.release} (${os.platform} ${kernel}, ${arch})`;
+  return `${os.distro ?? `${os.platform} ${os.release}`} (${os.platform} ${kernel}, ${arch})`;
 }

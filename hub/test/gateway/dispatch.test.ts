@@ -57,7 +57,7 @@ describe('ProbeDispatcher', () => {
     await waitFor(() => hub.gateway.fleet.get(sim.agent.name)?.status === 'offline', 'offline');
     const started = performance.now();
     const result = await hub.gateway.dispatcher.dispatch({ agent: sim.agent.name, probe: 'system.load', params: {} });
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(250);
     expect(result).toMatchObject({ agent: sim.agent.name, status: 'offline', error: { code: 'SONDE_ERR_AGENT_OFFLINE' }, durationMs: 0 });
     expect(result.error?.message).toMatch(
       new RegExp(`^agent ${sim.agent.name} is offline, last seen \\d{4}-\\d\\d-\\d\\dT.* \\(\\d+ s ago\\)$`),
@@ -81,7 +81,7 @@ describe('ProbeDispatcher', () => {
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ status: 'timeout', error: { code: 'SONDE_ERR_TIMEOUT' } });
     expect(elapsed).toBeGreaterThanOrEqual(1_150);
-    expect(elapsed).toBeLessThan(2_500);
+    expect(elapsed).toBeLessThan(4_000);
     // A late answer is ignored, not an error.
     const request = sim.received.find((message) => message.type === 'hub.probe.request');
     sim.send('agent.probe.result', {
@@ -109,7 +109,7 @@ describe('ProbeDispatcher', () => {
     const dropped = performance.now();
     sim.ws.terminate();
     const result = await pending;
-    expect(performance.now() - dropped).toBeLessThan(1_000);
+    expect(performance.now() - dropped).toBeLessThan(1_500);
     expect(result).toMatchObject({ status: 'offline', error: { code: 'SONDE_ERR_AGENT_DISCONNECTED' } });
   });
 
@@ -126,11 +126,23 @@ describe('ProbeDispatcher', () => {
   it('one agent cannot answer another agent’s request', async () => {
     const target = await online();
     const intruder = await online();
-    const pending = hub.gateway.dispatcher.dispatch({ agent: target.agent.name, probe: 'system.load', params: {}, timeoutMs: 300 });
+    const pending = hub.gateway.dispatcher.dispatch({ agent: target.agent.name, probe: 'system.load', params: {}, timeoutMs: 10_000 });
     const request = await target.next('hub.probe.request');
     const requestId = (request.payload as { requestId: string }).requestId;
     intruder.send('agent.probe.result', { requestId, status: 'ok', result: { forged: true }, durationMs: 1, truncated: false });
-    expect(await pending).toMatchObject({ status: 'timeout' });
+    // The intruder's answer was looked up on its own connection and found nothing to settle.
+    await waitFor(
+      () =>
+        hub.logs.some(
+          (line) =>
+            line.agent === intruder.agent.name &&
+            line.requestId === requestId &&
+            String(line.msg).startsWith('probe result for no pending'),
+        ),
+      'the forged answer to be dropped',
+    );
+    target.send('agent.probe.result', { requestId, status: 'ok', result: { genuine: true }, durationMs: 1, truncated: false });
+    expect(await pending).toMatchObject({ status: 'ok', result: { genuine: true } });
     target.close();
     intruder.close();
   });
@@ -158,7 +170,7 @@ describe('liveness', () => {
     await waitFor(() => hub.gateway.fleet.get(sim.agent.name)?.status === 'offline', 'offline', 4_000);
     const detectedAfter = Date.now() - frozen;
     // Two intervals (2 s) after the last frame, plus the sweep period (250 ms) and scheduling slack.
-    expect(detectedAfter).toBeLessThan(2 * hub.heartbeatMs + 800);
+    expect(detectedAfter).toBeLessThan(2 * hub.heartbeatMs + 1_500);
     expect((await hub.gateway.dispatcher.dispatch({ agent: sim.agent.name, probe: 'system.load', params: {} })).status).toBe('offline');
     sim.ws.terminate();
   });

@@ -24,7 +24,7 @@ export function generateRsa(): { publicKeyPem: string; privateKeyPem: string; pr
   };
 }
 
-const pool: Array<ReturnType<typeof generateRsa>> = [];
+const pool = new Map<number, ReturnType<typeof generateRsa>>();
 
 /**
  * RSA-2048 key generation takes up to a second on a busy 2-core machine, so
@@ -33,8 +33,9 @@ const pool: Array<ReturnType<typeof generateRsa>> = [];
  * slot is distinct.
  */
 export function pooledRsa(slot: number): ReturnType<typeof generateRsa> {
-  while (pool.length <= slot) pool.push(generateRsa());
-  return pool[slot];
+  let keys = pool.get(slot);
+  if (!keys) pool.set(slot, (keys = generateRsa()));
+  return keys;
 }
 
 function serialHex(): string {
