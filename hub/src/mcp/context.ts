@@ -13,6 +13,8 @@ export interface CallContext {
   endpoint: Endpoint;
   catalog: Catalog;
   resultBudgetBytes: number;
+  /** How long a call may wait for agents (default CALL_DEADLINE_MS); the answer itself always comes within 45 s. */
+  callDeadlineMs: number;
   log?: FastifyBaseLogger;
 }
 

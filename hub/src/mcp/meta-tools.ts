@@ -103,8 +103,8 @@ function stepOutcome(result: DispatchResult, params: Record<string, unknown>, bu
   return outcome;
 }
 
-function deadlineArg(value: number | undefined): number {
-  return Math.min(CALL_DEADLINE_MS, value ?? DEFAULT_FANOUT_DEADLINE_MS);
+function deadlineArg(ctx: CallContext, value: number | undefined): number {
+  return Math.min(ctx.callDeadlineMs, value ?? DEFAULT_FANOUT_DEADLINE_MS);
 }
 
 /** The steps health_check runs on an agent: its runbooks, else its parameterless status-like probes. */
@@ -158,7 +158,7 @@ const healthCheck: MetaTool = {
     const args = raw as { agents?: string[]; packs?: string[]; deadlineMs?: number };
     const selection = selectAgents(ctx, args.agents);
     facts.agents = [...selection.agents.map((a) => a.name), ...selection.denied];
-    const deadlineAt = Date.now() + deadlineArg(args.deadlineMs);
+    const deadlineAt = Date.now() + deadlineArg(ctx, args.deadlineMs);
     type Job = { agent: AgentView; probe: string; params: Record<string, unknown>; manifest: ProbeManifest };
     const jobs: Job[] = [];
     const perAgent = new Map<string, { status?: string; lastSeenAt?: string | null; checks: StepOutcome[]; message?: string }>();
@@ -342,7 +342,7 @@ export async function runSingleProbe(
   checkProbeAllowed(ctx, agent, probe);
   const manifest = requireProbe(agent, probe);
   requireOnline(agent);
-  const result = await dispatchWithin(ctx, agent, probe, manifest, params, Date.now() + CALL_DEADLINE_MS);
+  const result = await dispatchWithin(ctx, agent, probe, manifest, params, Date.now() + ctx.callDeadlineMs);
   if (result.status !== 'ok') throw dispatchError(result);
   return { envelope: probeEnvelope(result, ctx.resultBudgetBytes, pagingParamsOf(manifest), keep), manifest };
 }
@@ -404,7 +404,7 @@ const diagnose: MetaTool = {
     // Policy first for every step: a runbook never runs a probe the key may not run.
     for (const step of steps) checkProbeAllowed(ctx, agent, step.probe);
     requireOnline(agent);
-    const deadlineAt = Date.now() + CALL_DEADLINE_MS;
+    const deadlineAt = Date.now() + ctx.callDeadlineMs;
     const budget = Math.max(512, Math.floor((ctx.resultBudgetBytes - 4096) / steps.length));
     const outcomes = await mapLimit(steps, FANOUT_CONCURRENCY, async (step): Promise<StepOutcome> => {
       const manifest = agentServes(agent, step.probe);

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
 import type { HubServices } from '../services.js';
 import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
+import { CALL_DEADLINE_MS } from './dispatch.js';
 import { CatalogCache, type Catalog } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER } from './client-id.js';
 import type { CallContext, Endpoint } from './context.js';
@@ -18,6 +19,8 @@ export interface McpPluginOptions {
   sessionSecret?: Buffer;
   /** Result budget per tool call (default 64 KiB, the tightest real client's limit). */
   resultBudgetBytes?: number;
+  /** How long one call waits for agents before answering with what it has (default 40 s, at most 40 s). */
+  callDeadlineMs?: number;
 }
 
 /**
@@ -33,6 +36,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
   const sessions = new ClientSessions(options.sessionSecret ?? randomBytes(32));
   const pool = new ServerPool(() => createMcpServer(services.config));
   const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
+  const callDeadlineMs = Math.min(CALL_DEADLINE_MS, options.callDeadlineMs ?? CALL_DEADLINE_MS);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -85,6 +89,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
         return (catalog ??= catalogs.get());
       },
       resultBudgetBytes,
+      callDeadlineMs,
       log: request.log,
     };
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
