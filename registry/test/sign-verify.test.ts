@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { replaceTarFile } from '../src/pack/tar.js';
 import { SignatureFileSchema, signPackDir, signPackTarball } from '../src/pack/signature.js';
 import { verifyPack, verifyPackDir, verifyPackTarball, type VerifyResult } from '../src/pack/verify.js';
 import { loadTrust } from '../src/trust/trust.js';
@@ -157,6 +158,11 @@ describe('npm tarballs', () => {
     const unpacked = await tempDir();
     await run('tar', ['-xzf', tarball, '-C', unpacked]);
     expect(await verifyPackDir(join(unpacked, 'package'), trust)).toMatchObject({ ok: true, integrity: signed.integrity });
+
+    // A module slipped into the tarball's node_modules would shadow the pack's imports: refused.
+    const shadowed = join(unpacked, 'shadowed.tgz');
+    await writeFile(shadowed, replaceTarFile(await readFile(tarball), 'node_modules/zod/index.js', Buffer.from('evil'), new Date()));
+    expectRefused(await verifyPackTarball(shadowed, trust), 'SONDE_ERR_PACK_FILE_ADDED', 'node_modules/zod/index.js');
 
     // A tampered file inside an unpacked-and-repacked tarball is refused before anything is installed.
     await writeFile(join(unpacked, 'package', 'dist', 'index.js'), 'process.exit(1)\n');

@@ -48,7 +48,12 @@ export async function readPackDir(dir: string): Promise<PackContents> {
   return files;
 }
 
-/** Reads a `.tgz` as produced by `npm pack`, in memory, without unpacking it. */
+/**
+ * Reads a `.tgz` as produced by `npm pack`, in memory, without unpacking it.
+ * Unlike a folder, nothing is left out: a `node_modules` inside a tarball is
+ * bundled code the publisher shipped, and one added later would shadow the
+ * pack's imports, so it must be signed like any other file.
+ */
 export async function readPackTarball(path: string): Promise<PackContents> {
   let gzipped: Buffer;
   try {
@@ -60,7 +65,6 @@ export async function readPackTarball(path: string): Promise<PackContents> {
   for (const entry of readTar(gzipped).entries) {
     if (entry.type === 'directory') continue;
     if (entry.type !== 'file') throw new RegistryError('SONDE_ERR_PACK_MALFORMED', `${entry.path} is not a regular file`, entry.path);
-    if (entry.path === 'node_modules' || entry.path.startsWith('node_modules/')) continue;
     if (files.has(entry.path))
       throw new RegistryError('SONDE_ERR_PACK_MALFORMED', `${entry.path} appears twice in the tarball`, entry.path);
     files.set(entry.path, entry.data);
