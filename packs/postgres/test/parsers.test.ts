@@ -63,6 +63,30 @@ describe('postgres parsers on recorded psql output', () => {
     });
   });
 
+  it('replication: a real primary with a streaming standby, the standby, and the standby after its primary stopped', () => {
+    const [p1, p2] = lines('primary-replication', 2);
+    expect(parseReplication(p1, p2)).toEqual({
+      role: 'primary',
+      configured: true,
+      replayLagSeconds: null,
+      walReceiverStatus: null,
+      replicas: [
+        {
+          application: 'walreceiver',
+          client: '127.0.0.1/32',
+          state: 'streaming',
+          syncState: 'async',
+          replayLagSeconds: 0.08101,
+          lagBytes: 0,
+        },
+      ],
+    });
+    const [s1, s2] = lines('standby-replication', 2);
+    expect(parseReplication(s1, s2)).toMatchObject({ role: 'standby', configured: true, walReceiverStatus: 'streaming', replicas: [] });
+    const [d1, d2] = lines('standby-disconnected-replication', 2);
+    expect(parseReplication(d1, d2)).toMatchObject({ role: 'standby', walReceiverStatus: null, replayLagSeconds: expect.any(Number) });
+  });
+
   it('settings: memory settings in bytes', () => {
     const [a, b] = lines('settings', 2);
     const result = parseSettings(a, b);

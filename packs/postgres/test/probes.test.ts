@@ -72,6 +72,40 @@ describe('postgres probes on recorded output (harness checks the declared argv s
     expect(result.statements.reason).toMatch(/pg_stat_statements/);
   });
 
+  it('replication on real primary/standby recordings: streaming is ok, a standby without its primary is critical', async () => {
+    const runbook = pack.runbooks[0];
+    const evaluate = async (name: string, port: number) => {
+      const { result } = await runProbeWithFixtures(
+        pack,
+        'replication.status',
+        { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' },
+        {
+          commands: [fixture(name)],
+        },
+      );
+      return runbook.evaluate({
+        'connections.active': { usedPercent: 1, maxConnections: 100, total: 0, byState: {} },
+        'locks.blocking': { blocked: [], rootBlockers: [] },
+        'replication.status': result,
+      })[2];
+    };
+    expect(await evaluate('primary-replication', 25432)).toEqual({
+      severity: 'ok',
+      probe: 'replication.status',
+      summary: '1 replica(s) streaming',
+    });
+    expect(await evaluate('standby-replication', 25433)).toEqual({
+      severity: 'ok',
+      probe: 'replication.status',
+      summary: 'standby is streaming and current',
+    });
+    expect(await evaluate('standby-disconnected-replication', 25433)).toEqual({
+      severity: 'critical',
+      probe: 'replication.status',
+      summary: 'standby WAL receiver is not running',
+    });
+  });
+
   it('a server that is down is a clear, coded failure', async () => {
     const down = fixture('error-connection-refused');
     await expect(runProbeWithFixtures(pack, 'version', { ...RECORDED_CONNECTION, port: 1 }, { commands: [down] })).rejects.toMatchObject({
