@@ -4,8 +4,9 @@ import { cli, probe, requireRedis, uniqueName } from './server.js';
 
 describe('redis probes against the real server on 127.0.0.1:6379', () => {
   const key = uniqueName('sonde:test');
-  // A database index few others use, so the count this test checks is its own.
-  const db = '11';
+  // Database 14 is used by this test only (the other tests use 11), so the count it checks is its own.
+  const db = '14';
+  const other = '11';
 
   beforeAll(requireRedis);
   afterAll(async () => {
@@ -14,13 +15,13 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
 
   it('keyspace counts a key this test sets, with its TTL', async () => {
     const before = await probe('keyspace');
-    const countBefore = before.databases.find((d: { db: number }) => d.db === 11)?.keys ?? 0;
+    const countBefore = before.databases.find((d: { db: number }) => d.db === 14)?.keys ?? 0;
     expect(await cli('-n', db, 'SET', key, 'v', 'EX', '300')).toBe('OK');
     const after = await probe('keyspace');
-    const db11 = after.databases.find((d: { db: number }) => d.db === 11);
-    expect(db11.keys).toBe(countBefore + 1);
-    expect(db11.expires).toBeGreaterThanOrEqual(1);
-    expect(after.totalKeys).toBeGreaterThanOrEqual(db11.keys);
+    const mine = after.databases.find((d: { db: number }) => d.db === 14);
+    expect(mine.keys).toBe(countBefore + 1);
+    expect(mine.expires).toBeGreaterThanOrEqual(1);
+    expect(after.totalKeys).toBeGreaterThanOrEqual(mine.keys);
   });
 
   it('info and memory agree with the server', async () => {
@@ -37,7 +38,7 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
     const marker = uniqueName('sonde:slow');
     try {
       await cli('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
-      await cli('-n', db, 'GET', marker);
+      await cli('-n', other, 'GET', marker);
       const result = await probe('slowlog', { count: 128 });
       expect(result.entries.some((e: { command: string[] }) => e.command[0] === 'GET' && e.command[1] === marker)).toBe(true);
       expect(result.length).toBeGreaterThanOrEqual(1);
@@ -49,7 +50,7 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
 
   it('clients.list sees the probe itself and a blocked client this test opens', async () => {
     const list = uniqueName('sonde:list');
-    const blocker = cli('-n', db, 'BLPOP', list, '2').catch(() => undefined);
+    const blocker = cli('-n', other, 'BLPOP', list, '2').catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
     try {
       const result = await probe('clients.list');
@@ -59,9 +60,9 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
       );
       expect(result.blocked).toBeGreaterThanOrEqual(1);
     } finally {
-      await cli('-n', db, 'RPUSH', list, 'done');
+      await cli('-n', other, 'RPUSH', list, 'done');
       await blocker;
-      await cli('-n', db, 'DEL', list);
+      await cli('-n', other, 'DEL', list);
     }
   });
 
