@@ -87,3 +87,10 @@ export function makeCsr(name: string, key = agentKey()): string {
   csr.sign(forge.pki.privateKeyFromPem(key.privateKeyPem), forge.md.sha256.create());
   return forge.pki.certificationRequestToPem(csr);
 }
+
+/** The same CSR with one bit of its signature flipped: it still parses but no longer verifies. */
+export function tamperCsr(csrPem: string): string {
+  const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  der[der.length - 5] = der[der.length - 5] ^ 0x01;
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+}

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentKey, makeCsr, tempDir, TEST_SECRET } from '../../test/helpers.js';
+import { agentKey, makeCsr, tamperCsr, tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { openCrypto } from '../crypto/index.js';
 import { HubError } from '../errors.js';
 import { openSqliteStore, type SqliteHubStore } from '../store/sqlite/index.js';
@@ -73,10 +73,7 @@ describe('hub CA', () => {
   });
 
   it('refuses a CSR whose signature does not verify', () => {
-    // Flip one bit of the signature (the last bytes of the DER): the CSR still parses but no longer verifies.
-    const der = Buffer.from(makeCsr('web-1').replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    der[der.length - 5] = der[der.length - 5] ^ 0x01;
-    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+    const tampered = tamperCsr(makeCsr('web-1'));
     expect(() => ca.issueAgentCert(tampered, 'web-1')).toThrow(HubError);
     expect(() => ca.issueAgentCert('not a csr', 'web-1')).toThrow(/PKCS#10/);
   });

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, makeCsr, tempDir, TEST_SECRET, testEnv } from './helpers.js';
+import { runCli, startHubProcess, type RunningHub } from './process.js';
+
+let hub: RunningHub;
+let env: Record<string, string>;
+let dbPath: string;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  const tmp = tempDir();
+  cleanup = tmp.cleanup;
+  dbPath = path.join(tmp.dir, 'sonde.db');
+  env = testEnv(dbPath, { SONDE_LOG_LEVEL: 'info' });
+  hub = await startHubProcess(env);
+  console.log(`hub start → /health: ${hub.startToHealthMs} ms`);
+});
+afterAll(async () => {
+  await hub.stop();
+  cleanup();
+});
+
+const adminEnv = () => ({ SONDE_SECRET: TEST_SECRET, SONDE_DB_PATH: dbPath });
+
+describe('sonde-hub headless administration (while the hub runs)', () => {
+  it('keys create prints the raw key once; it works at once against the running hub', async () => {
+    const created = await runCli(
+      ['keys', 'create', '--name', 'ops', '--role', 'admin', '--agents', 'prod-*', '--agents', 'db-*', '--probes', 'system.*', '--json'],
+      adminEnv(),
+    );
+    expect(created.code).toBe(0);
+    const { rawKey, key } = JSON.parse(created.stdout) as { rawKey: string; key: { id: string; policy: unknown } };
+    expect(key.policy).toEqual({ allowedAgents: ['prod-*', 'db-*'], allowedProbes: ['system.*'], allowedClients: [] });
+    const res = await fetch(`${hub.url}/api/v1/agents`, { headers: { authorization: `Bearer ${rawKey}` } });
+    expect(res.status).toBe(200);
+
+    const list = await runCli(['keys', 'list'], adminEnv());
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('ops');
+    expect(list.stdout).not.toContain(rawKey);
+
+    const revoked = await runCli(['keys', 'revoke', 'ops'], adminEnv());
+    expect(revoked.code).toBe(0);
+    expect((await fetch(`${hub.url}/api/v1/agents`, { headers: { authorization: `Bearer ${rawKey}` } })).status).toBe(401);
+    expect((await runCli(['keys', 'revoke', 'nobody'], adminEnv())).code).toBe(4);
+  });
+
+  it('plain keys create prints the key on the first line', async () => {
+    const created = await runCli(['keys', 'create', '--name', 'plain', '--role', 'member'], adminEnv());
+    expect(created.code).toBe(0);
+    expect(created.stdout.split('\n')[0]).toMatch(/^sonde_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('tokens create prints a bound token and the agent command; the token enrolls against the running hub', async () => {
+    const created = await runCli(['tokens', 'create', '--name', 'edge-1', '--hub-url', hub.url], adminEnv());
+    expect(created.code).toBe(0);
+    const token = created.stdout.split('\n')[0];
+    expect(created.stdout).toContain(`sonde enroll --hub ${hub.url} --token ${token} --name edge-1`);
+    const res = await fetch(`${hub.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'edge-1', csrPem: makeCsr('edge-1'), agentVersion: '0.1.0' }),
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it('rejects bad input with a coded one-line error and exit code 2', async () => {
+    const bad = await runCli(['keys', 'create', '--name', 'x', '--role', 'root'], adminEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sonde-hub: SONDE_ERR_VALIDATION: /);
+    const noSecret = await runCli(['keys', 'list'], { SONDE_DB_PATH: dbPath });
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/SONDE_ERR_CONFIG: SONDE_SECRET is required/);
+    expect(noSecret.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a wrong SONDE_SECRET fails with exit code 3 and a clear message, never garbage', async () => {
+    const wrong = await runCli(['keys', 'list'], { SONDE_SECRET: 'a-different-secret-that-is-long-enough', SONDE_DB_PATH: dbPath });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/SONDE_ERR_WRONG_SECRET: SONDE_SECRET does not match/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('audit verify passes, every CLI action is audited, and tampering fails it with exit code 5', async () => {
+    const ok = await runCli(['audit', 'verify', '--full', '--json'], adminEnv());
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, full: true });
+    const db = new Database(dbPath);
+    const cliActions = db.prepare("SELECT action FROM audit_log WHERE actor_kind = 'cli'").all() as { action: string }[];
+    expect(cliActions.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['api_key.create', 'api_key.revoke', 'enrollment_token.create', 'audit.verify']),
+    );
+    db.prepare("UPDATE audit_log SET detail = 'rewritten' WHERE seq = 2").run();
+    db.close();
+    const broken = await runCli(['audit', 'verify', '--full'], adminEnv());
+    expect(broken.code).toBe(5);
+    expect(broken.stderr).toMatch(/SONDE_ERR_AUDIT_BROKEN: first broken entry 2/);
+  });
+
+  it('--help documents the exit codes', async () => {
+    const help = await runCli(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:[\s\S]*3 {2}SONDE_SECRET does not match/);
+  });
+
+  it('the server log carries no secret', () => {
+    expect(hub.output()).not.toContain(TEST_SECRET);
+    expect(hub.output()).not.toContain(ADMIN_PASSWORD);
+    expect(hub.output()).not.toMatch(/sonde_[A-Za-z0-9_-]{43}/);
+  });
+});

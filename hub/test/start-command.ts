@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+/** The one way the hub is started: tests spawn exactly this, and the Dockerfile/compose must name it too. */
+export const HUB_ENTRY = 'hub/dist/cli.js';
+export const SERVE_ARGS = ['serve'];
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL(`../../${HUB_ENTRY}`, import.meta.url));
