@@ -14,6 +14,7 @@ export const GatewayErrorCodes = {
   SONDE_ERR_AGENT_DISCONNECTED: 'The agent disconnected before answering.',
   SONDE_ERR_CANCELLED: 'The caller cancelled the request.',
   SONDE_ERR_HUB_SHUTDOWN: 'The hub is shutting down.',
+  SONDE_ERR_INTERNAL: 'The hub failed while handling the message; details are in the hub log.',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
@@ -24,6 +25,8 @@ export const CloseCodes = {
   goingAway: 1001,
   /** Invalid frames, impersonation, unexpected messages: reconnect with backoff. */
   policy: 1008,
+  /** The hub failed while registering the agent: reconnect with backoff. */
+  internalError: 1011,
   /** Agent removed or credentials revoked: reconnecting will not help. */
   removed: 4401,
   /** No registration in time. */

@@ -52,6 +52,9 @@ export interface ConnectionContext {
   closed(connection: AgentConnection): void;
 }
 
+/** Security events audited per connection and minute; more are logged only. */
+const SECURITY_AUDIT_BUDGET = 60;
+const SECURITY_AUDIT_WINDOW_MS = 60_000;
 /** Invalid frames tolerated on a registered connection before it is closed. */
 const MAX_FRAME_FAILURES = 5;
 /** Hub-side wait on top of the timeout the agent is given, so the agent's own timeout answer normally arrives first. */
@@ -87,6 +90,9 @@ export class AgentConnection {
   private readonly log: FastifyBaseLogger;
   private queue: Promise<void> = Promise.resolve();
   private failures = 0;
+  private securityWindowStart = 0;
+  private securityAudited = 0;
+  private securityDropped = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -106,7 +112,12 @@ export class AgentConnection {
       // a liveness check and nothing after it may overtake it.
       this.queue = this.queue
         .then(() => this.onFrame(data, isBinary))
-        .catch((err: unknown) => this.log.error({ err }, 'agent frame handler failed'));
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'agent frame handler failed');
+          // A registration that failed half-way must not leave a socket the fleet cannot see.
+          if (this.state !== 'registered')
+            this.refuse('SONDE_ERR_INTERNAL', 'the hub could not complete registration', CloseCodes.internalError);
+        });
     });
     this.ws.on('pong', () => {
       this.lastActivity = Date.now();
@@ -336,6 +347,20 @@ export class AgentConnection {
 
   private onSecurityEvent(payload: MessagePayload<'agent.security'>): void {
     this.log.warn({ kind: payload.kind, pack: payload.pack, probe: payload.probe }, `agent security event: ${payload.detail}`);
+    // A misbehaving agent must not be able to flood the audit log: beyond the budget, events are only logged.
+    const now = Date.now();
+    if (now - this.securityWindowStart > SECURITY_AUDIT_WINDOW_MS) {
+      if (this.securityDropped > 0)
+        this.log.warn({ dropped: this.securityDropped }, 'agent security events logged but not audited (rate limit)');
+      this.securityWindowStart = now;
+      this.securityAudited = 0;
+      this.securityDropped = 0;
+    }
+    if (this.securityAudited >= SECURITY_AUDIT_BUDGET) {
+      this.securityDropped += 1;
+      return;
+    }
+    this.securityAudited += 1;
     this.ctx.audit.append({
       action: 'agent.security',
       actor: { kind: 'agent', id: this.agentId, name: this.name },

@@ -62,7 +62,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   const sweep = (): void => {
     const now = Date.now();
     for (const connection of registry.connections()) {
-      if (connection.state === 'awaiting-register' && now - connection.connectedAt > registerTimeoutMs) {
+      if (connection.state !== 'registered' && now - connection.connectedAt > registerTimeoutMs + registration.duplicateProbeMs) {
         connection.refuse('SONDE_ERR_REGISTER_TIMEOUT', `no agent.register within ${registerTimeoutMs} ms`, CloseCodes.registerTimeout);
       } else if (now - connection.lastActivity > 2 * heartbeatMs) {
         log.warn({ agent: connection.name }, `no heartbeat or pong for ${now - connection.lastActivity} ms: agent offline`);

@@ -51,6 +51,16 @@ describe('ProbeDispatcher', () => {
     sim.close();
   });
 
+  it('a result frame just under 1 MiB arrives whole', async () => {
+    const sim = await online();
+    const blob = 'x'.repeat(1024 * 1024 - 2_000);
+    sim.answerOk(() => ({ blob }));
+    const result = await hub.gateway.dispatcher.dispatch({ agent: sim.agent.name, probe: 'system.logs', params: {} });
+    expect(result.status).toBe('ok');
+    expect((result.result as { blob: string }).blob).toHaveLength(blob.length);
+    sim.close();
+  });
+
   it('an offline agent fails at once with its last-seen time', async () => {
     const sim = await online();
     sim.close();

@@ -150,6 +150,20 @@ describe('fleet and shutdown', () => {
   });
 });
 
+describe('audit flooding', () => {
+  it('audits at most 60 security events a minute per connection; the rest are logged', async () => {
+    const agent = enroll();
+    const sim = await SimAgent.online(hub, agent);
+    for (let i = 0; i < 70; i++) sim.send('agent.security', { kind: 'effect_refused', detail: `attempt ${i}` });
+    await waitFor(
+      () => hub.logs.filter((line) => line.agent === agent.name && line.msg === 'agent security event: attempt 69').length === 1,
+      'all events handled',
+    );
+    expect(auditFor(agent.name).filter(([action]) => action === 'agent.security')).toHaveLength(60);
+    sim.close();
+  });
+});
+
 describe('close()', () => {
   it('closes every agent socket (1001) and fails pending requests; the server shuts down', async () => {
     const own = await startTestHub();
