@@ -55,10 +55,14 @@ describe('injection attempts on every string param of the docker pack', () => {
     expect(calls.commands).toEqual([{ binary: 'docker', args: ['container', 'logs', '--timestamps', '--tail', '200', 'my-app_1.web'] }]);
   });
 
-  it('the guard refuses docker argv outside the declared read-only shapes', () => {
+  it('the guard refuses docker argv outside the declared read-only shapes', async () => {
     const ctx = createFixtureContext(pack, {}, new AbortController().signal);
-    expect(() => ctx.exec('docker', ['container', 'rm', 'web'])).toThrow(/do not fit/);
-    expect(() => ctx.exec('docker', ['container', 'inspect', '--format', '{{json .Config.Env}}'])).toThrow(/do not fit/);
-    expect(() => ctx.exec('docker', ['container', 'logs', '--timestamps', '--tail', '10', '-f'])).toThrow(/do not fit/);
+    await expect(Promise.resolve().then(() => ctx.exec('docker', ['container', 'rm', 'web']))).rejects.toThrow(/do not fit/);
+    await expect(
+      Promise.resolve().then(() => ctx.exec('docker', ['container', 'inspect', '--format', '{{json .Config.Env}}'])),
+    ).rejects.toThrow(/do not fit/);
+    await expect(
+      Promise.resolve().then(() => ctx.exec('docker', ['container', 'logs', '--timestamps', '--tail', '10', '-f'])),
+    ).rejects.toThrow(/do not fit/);
   });
 });

@@ -73,9 +73,11 @@ describe('injection attempts on every string param of the system pack', () => {
     expect(calls.commands).toEqual([{ binary: 'ping', args: ['-n', '-c', '3', '-W', '2', 'example.com'] }]);
   });
 
-  it('the host guard refuses argv a probe did not declare even if a handler built it', () => {
+  it('the host guard refuses argv a probe did not declare even if a handler built it', async () => {
     const ctx = createFixtureContext(pack, {}, new AbortController().signal);
-    expect(() => ctx.exec('ping', ['-n', '-c', '3', '-W', '2', '--help'])).toThrow(/do not fit/);
-    expect(() => ctx.exec('journalctl', ['--no-pager', '--output=json', '--lines=5', '--unit=-x'])).toThrow(/do not fit/);
+    await expect(Promise.resolve().then(() => ctx.exec('ping', ['-n', '-c', '3', '-W', '2', '--help']))).rejects.toThrow(/do not fit/);
+    await expect(
+      Promise.resolve().then(() => ctx.exec('journalctl', ['--no-pager', '--output=json', '--lines=5', '--unit=-x'])),
+    ).rejects.toThrow(/do not fit/);
   });
 });
