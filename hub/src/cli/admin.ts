@@ -89,6 +89,7 @@ export function registerAdminCommands(program: Command): void {
       const json = options.json ?? false;
       withCore(json, (core) => {
         const list = core.apiKeys.list();
+        core.audit.append({ action: 'api_key.list', actor: cliActor(), status: 'ok', detail: `${list.length} keys` });
         print(json, list, () => (list.length ? list.map(keyLine).join('\n') : 'no API keys'));
       });
     });
