@@ -89,6 +89,30 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
     await expect(probe('status', { user: 'sonde_no_such_user' })).rejects.toMatchObject({ details: { reason: 'auth-failed' } });
   });
 
+  it('an account with only the README grants can run every probe', async () => {
+    const user = uniqueName('sonde_m').slice(0, 32);
+    await sql(`CREATE USER '${user}'@'127.0.0.1'; GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO '${user}'@'127.0.0.1'`);
+    try {
+      for (const name of pack.probes.keys()) await probe(name, { user });
+      const sleeper = execFileAsync('mariadb', [
+        '-h',
+        MYSQL.host,
+        '-P',
+        String(MYSQL.port),
+        '-u',
+        MYSQL.user,
+        '-e',
+        `SELECT SLEEP(1.5) AS ${user}`,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const result = await probe('processlist', { user });
+      expect(result.threads.some((t: { info: string | null; user: string }) => t.user === 'root' && t.info?.includes(user))).toBe(true);
+      await sleeper;
+    } finally {
+      await sql(`DROP USER '${user}'@'127.0.0.1'`);
+    }
+  });
+
   it('an account without PROCESS gets a permission failure from innodb.status', async () => {
     const user = uniqueName('sonde_u').slice(0, 32);
     await sql(`CREATE USER '${user}'@'127.0.0.1'`);

@@ -73,6 +73,21 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
     expect(version.uptimeSeconds).toBeGreaterThan(0);
   });
 
+  it('a role with only pg_monitor (the README grant) can run every probe and sees other sessions', async () => {
+    const role = uniqueName('sonde_mon');
+    await psql(`create role ${role} login; grant pg_monitor to ${role}`);
+    try {
+      for (const name of pack.probes.keys()) await probe(name, { user: role });
+      const holder = background(['select pg_sleep(1.5)'], { PGAPPNAME: role });
+      await sleep(500);
+      const connections = await probe('connections.active', { user: role });
+      expect(connections.sessions.find((s: { application: string }) => s.application === role)?.query).toBe('select pg_sleep(1.5)');
+      await holder;
+    } finally {
+      await psql(`drop role if exists ${role}`);
+    }
+  });
+
   it('an explicit role works and a closed port fails with a clear message', async () => {
     await expect(probe('version', { user: 'postgres' })).resolves.toMatchObject({ major: expect.any(Number) });
     await expect(probe('version', { port: 1 })).rejects.toMatchObject({

@@ -75,6 +75,39 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
     expect(findings.map((f) => f.probe)).toEqual(['info', 'memory', 'slowlog']);
   });
 
+  it('the README ACL user, with its password from REDISCLI_AUTH in the context env, can run every probe', async () => {
+    const user = `sonde_m_${process.pid}_${Date.now().toString(36)}`;
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
+    await cli(
+      'ACL',
+      'SETUSER',
+      user,
+      'on',
+      `>${password}`,
+      'resetkeys',
+      'resetchannels',
+      '-@all',
+      '+ping',
+      '+info',
+      '+memory|stats',
+      '+slowlog|get',
+      '+slowlog|len',
+      '+client|list',
+      '+latency|latest',
+      '+hello',
+    );
+    try {
+      for (const name of pack.probes.keys()) await probe(name, { user }, { REDISCLI_AUTH: password });
+      const clients = await probe('clients.list', { user }, { REDISCLI_AUTH: password });
+      expect(clients.clients.some((c: { user: string; lastCommand: string }) => c.user === user && c.lastCommand === 'client|list')).toBe(
+        true,
+      );
+      await expect(probe('info', { user }, { REDISCLI_AUTH: 'wrong' })).rejects.toMatchObject({ details: { reason: 'auth-failed' } });
+    } finally {
+      await cli('ACL', 'DELUSER', user);
+    }
+  });
+
   it('an ACL user without INFO permission gets a clear permission failure; a closed port a clear refusal', async () => {
     const user = `sonde_t_${process.pid}_${Date.now().toString(36)}`;
     await cli('ACL', 'SETUSER', user, 'on', 'nopass', '-@all', '+ping');
