@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHostContext, runProbe, type Permissions } from '@sonde/pack-sdk';
@@ -37,9 +37,40 @@ describe('system probes on this machine', () => {
     expect(rows.some((row) => row.pid === process.pid) || (result as { totalProcesses: number }).totalProcesses > 100).toBe(true);
   });
 
+  it('logs.dmesg reads the kernel log, or names the restriction for an unprivileged user', async () => {
+    const outcome = await onHost('logs.dmesg', { lines: 5 }).then(
+      ({ result }) => result as { messages: unknown[]; format: string },
+      (error: { code: string }) => error,
+    );
+    if ('code' in outcome) expect(outcome.code).toBe('SONDE_ERR_PERMISSION_DENIED');
+    else expect(outcome.messages.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/journalctl') && !existsSync('/bin/journalctl'))(
+    'logs.journal returns typed entries (none on a host without a journal)',
+    async () => {
+      const { result } = await onHost('logs.journal', { lines: 5 });
+      expect(Array.isArray((result as { entries: unknown[] }).entries)).toBe(true);
+    },
+  );
+
   it('network.interfaces lists loopback', async () => {
     const { result } = await onHost('network.interfaces', {});
     expect((result as { interfaces: Array<{ name: string }> }).interfaces.map((i) => i.name)).toContain('lo');
+  });
+});
+
+const installed = (name: string): boolean => ['/usr/bin/', '/bin/', '/usr/sbin/'].some((dir) => existsSync(dir + name));
+
+describe('network probes against loopback', () => {
+  it.skipIf(!installed('ping'))('network.ping reaches 127.0.0.1', async () => {
+    const { result } = await onHost('network.ping', { host: '127.0.0.1', count: 1, timeoutSeconds: 1 });
+    expect(result).toMatchObject({ host: '127.0.0.1', reachable: true, transmitted: 1, received: 1, error: null });
+  });
+
+  it.skipIf(!installed('traceroute'))('network.traceroute reaches 127.0.0.1 in one hop', async () => {
+    const { result } = await onHost('network.traceroute', { host: '127.0.0.1', maxHops: 3, waitSeconds: 1 });
+    expect(result).toMatchObject({ reachedDestination: true, hops: [{ hop: 1, address: '127.0.0.1' }] });
   });
 });
 
