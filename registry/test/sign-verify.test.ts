@@ -207,3 +207,19 @@ describe('a real built pack', () => {
     },
   );
 });
+
+describe('packaging advice when signing a folder', () => {
+  it('warns when npm pack would leave signed files out or drop the signature', async () => {
+    const dir = await copyFixture();
+    expect((await signPackDir(dir, publisher())).warnings).toEqual([]);
+    await writeFile(join(dir, 'notes.txt'), 'local notes\n');
+    const path = join(dir, 'package.json');
+    const pkg = JSON.parse(await readFile(path, 'utf8'));
+    pkg.files = ['dist', 'sonde-pack.json'];
+    await writeFile(path, JSON.stringify(pkg));
+    const { warnings } = await signPackDir(dir, publisher());
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('unsigned');
+    expect(warnings[1]).toContain('leave out notes.txt');
+  });
+});

@@ -58,6 +58,8 @@ export interface SignResult {
   /** Content integrity (`sha256-…`), the value pins and the pack index refer to. */
   integrity: string;
   files: number;
+  /** Advice about how the package will be published (folder signing only). */
+  warnings: string[];
 }
 
 export function manifestDigest(raw: unknown): string {
@@ -139,18 +141,47 @@ export function signPackContents(contents: PackContents, key: SigningKey, option
     statement,
     signature: signDetached('sonde-pack/v1', canonicalJson(statement), key),
   };
-  return { signature, integrity: packIntegrity(statement), files: statement.files.length };
+  return { signature, integrity: packIntegrity(statement), files: statement.files.length, warnings: [] };
 }
 
 export function serializeSignature(signature: SignatureFile): Buffer {
   return Buffer.from(`${JSON.stringify(signature, null, 2)}\n`, 'utf8');
 }
 
+const ALWAYS_PACKED = /^(package\.json|readme(\..*)?|license(\..*)?|licence(\..*)?|changelog(\..*)?)$/i;
+
+/**
+ * Folder signing signs what is in the folder, but npm publishes only what
+ * `files` in package.json lets through. Names the top-level entries npm would
+ * leave out (a tarball would then fail with FILE_REMOVED) and a missing
+ * signature entry (it would ship unsigned). A rough check of npm's rules, for
+ * advice only.
+ */
+export function packagingWarnings(contents: PackContents): string[] {
+  const files = (parseJsonFile(contents, PACKAGE_FILE) as { files?: unknown } | undefined)?.files;
+  if (!Array.isArray(files)) return [];
+  const allowed = new Set(
+    files.filter((entry): entry is string => typeof entry === 'string').map((entry) => entry.replace(/^\.\//, '').split('/')[0]),
+  );
+  const warnings: string[] = [];
+  if (!allowed.has(SIGNATURE_FILE))
+    warnings.push(`package.json "files" does not list ${SIGNATURE_FILE}: npm pack would publish this pack unsigned`);
+  const tops = new Set([...contents.keys()].map((path) => path.split('/')[0]));
+  const left = [...tops].filter((top) => top !== SIGNATURE_FILE && !allowed.has(top) && !ALWAYS_PACKED.test(top)).sort();
+  if (left.length > 0) {
+    warnings.push(
+      `npm pack would leave out ${left.join(', ')} (not in package.json "files"), so its tarball would not verify; sign the tarball from npm pack instead`,
+    );
+  }
+  return warnings;
+}
+
 /** Signs an unpacked package folder in place: writes `sonde-signature.json` next to `package.json`. */
 export async function signPackDir(dir: string, key: SigningKey, options: SignOptions = {}): Promise<SignResult> {
-  const result = signPackContents(await readPackDir(dir), key, options);
+  const contents = await readPackDir(dir);
+  const result = signPackContents(contents, key, options);
   await writeFile(join(dir, SIGNATURE_FILE), serializeSignature(result.signature));
-  return result;
+  return { ...result, warnings: packagingWarnings(contents) };
 }
 
 /**

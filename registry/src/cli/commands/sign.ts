@@ -23,6 +23,8 @@ export const sign: Command = {
       ? await signPackDir(target, key, options)
       : await signPackTarball(target, key, { ...options, ...(values.out ? { out: values.out } : {}) });
     const { statement } = result.signature;
+    const { warnings } = result;
+    for (const warning of values.json ? [] : warnings) io.err(`warning: ${warning}`);
     report(
       io,
       values.json,
@@ -35,6 +37,7 @@ export const sign: Command = {
         publishedAt: statement.publishedAt,
         integrity: result.integrity,
         files: result.files,
+        warnings,
         written: info.isDirectory() ? `${target}/sonde-signature.json` : (values.out ?? target),
       },
       [
