@@ -82,13 +82,17 @@ export function definePack(definition: PackDefinition): Pack {
     }
     probes.set(probe.name, probe);
   }
+  const permissions = PermissionsSchema.safeParse(definition.permissions);
+  if (!permissions.success) {
+    throw new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${definition.name}: permissions: ${z.prettifyError(permissions.error)}`);
+  }
   const candidate = {
     name: definition.name,
     version: definition.version,
     description: definition.description,
     kind: definition.kind ?? 'system',
     detect: { commands: [], files: [], services: [], ...definition.detect },
-    permissions: PermissionsSchema.parse(definition.permissions),
+    permissions: permissions.data,
     probes: definition.probes.map((probe) => ({
       name: probe.name,
       description: probe.description,

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { constants, realpathSync } from 'node:fs';
+import { open, readdir, realpath } from 'node:fs/promises';
 import { SondeError } from '../errors.js';
 import type { Permissions } from '../manifest/permissions.js';
 import type { ExecOptions, ExecResult, HttpRequest, HttpResponse, ProbeContext, ReadFileOptions, ReadFileResult } from './context.js';
@@ -22,6 +23,33 @@ export interface HostContextOptions {
   env?: Record<string, string>;
 }
 
+function realOrSelf(filePath: string): string {
+  try {
+    return realpathSync(filePath);
+  } catch {
+    return filePath;
+  }
+}
+
+/** Reads at most `maxBytes` of a response body, then stops the transfer. */
+async function readCapped(response: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  if (!response.body) return { text: '', truncated: false };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  // Leaving the loop early cancels the stream, so a huge body is never pulled in whole.
+  for await (const value of response.body as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(value));
+    size += value.byteLength;
+    if (size > maxBytes) {
+      truncated = true;
+      break;
+    }
+  }
+  const capped = capText(Buffer.concat(chunks).toString('utf8'), maxBytes);
+  return { text: capped.text, truncated: truncated || capped.truncated };
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -33,7 +61,8 @@ function asError(error: unknown): Error {
  */
 export function createHostContext(options: HostContextOptions): ProbeContext {
   const { permissions, signal } = options;
-  const denied = options.deniedPaths ?? [];
+  // A protected path may itself be reached through a symlink: protect its real location too.
+  const denied = [...new Set((options.deniedPaths ?? []).flatMap((p) => [p, realOrSelf(p)]))];
   const defaultMax = options.maxOutputBytes ?? 1024 * 1024;
   const defaultTimeout = options.timeoutMs ?? 30_000;
 
@@ -111,10 +140,21 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
     async readFile(filePath: string, readOptions: ReadFileOptions = {}): Promise<ReadFileResult> {
       const real = await checkedRealPath(filePath);
       const maxBytes = Math.min(readOptions.maxBytes ?? defaultMax, defaultMax);
-      const info = await stat(real);
-      if (!info.isFile()) throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath} is not a regular file`, { path: filePath });
-      const handle = await open(real, 'r');
+      // O_NOFOLLOW: the checked real path must not turn into a symlink between check and open.
+      // O_NONBLOCK: opening a FIFO must not hang the probe; it is refused below as not a regular file.
+      const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ELOOP')
+            throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath} changed while it was read`, { path: filePath });
+          if (error.code === 'EACCES')
+            throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath}: the agent user may not read it`, { path: filePath });
+          if (error.code === 'ENOENT') throw new SondeError('SONDE_ERR_FILE_NOT_FOUND', `${filePath} does not exist`, { path: filePath });
+          throw error;
+        },
+      );
       try {
+        const info = await handle.stat();
+        if (!info.isFile()) throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath} is not a regular file`, { path: filePath });
         const length = Math.min(info.size, maxBytes);
         const start = readOptions.tail ? Math.max(0, info.size - length) : 0;
         const buffer = Buffer.alloc(length);
@@ -152,8 +192,13 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
         if (timeout.aborted) throw new SondeError('SONDE_ERR_TIMEOUT', `${target.origin} did not answer in time`);
         throw new SondeError('SONDE_ERR_HTTP_FAILED', `${target.origin}: ${asError(error).message}`);
       }
-      const text = await response.text();
-      const body = capText(text, maxBytes);
+      let body: { text: string; truncated: boolean };
+      try {
+        body = await readCapped(response, maxBytes);
+      } catch (error) {
+        if (timeout.aborted) throw new SondeError('SONDE_ERR_TIMEOUT', `${target.origin} did not answer in time`);
+        throw new SondeError('SONDE_ERR_HTTP_FAILED', `${target.origin}: ${asError(error).message}`);
+      }
       return { status: response.status, headers: Object.fromEntries(response.headers), body: body.text, truncated: body.truncated };
     },
   };

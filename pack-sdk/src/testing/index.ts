@@ -63,7 +63,11 @@ export function createFixtureContext(pack: Pack, fixtures: Fixtures, signal: Abo
     endpoint: fixtures.endpoint,
     signal,
     exec(binary: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-      checkCommand(permissions, binary, args);
+      try {
+        checkCommand(permissions, binary, args);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
       calls?.commands.push({ binary, args: [...args] });
       const fixture = fixtures.commands?.find(
         (c) => c.binary === binary && c.args.length === args.length && c.args.every((a, i) => a === args[i]),

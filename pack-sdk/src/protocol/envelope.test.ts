@@ -1,0 +1,163 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical.js';
+import { decodeMessage, encodeMessage, signEnvelope, type Envelope } from './envelope.js';
+import { ReplayGuard } from './replay.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, REPLAY_WINDOW_MS } from './version.js';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ed = generateKeyPairSync('ed25519');
+const agentId = randomUUID();
+const NOW = 1_800_000_000_000;
+const now = (): number => NOW;
+
+const heartbeat = { uptimeS: 10, running: 0, rssBytes: 1000 };
+
+function frame(key = rsa.privateKey, at = NOW): string {
+  return encodeMessage('agent.heartbeat', heartbeat, { agentId, key, now: () => at });
+}
+
+function decode(raw: string | Buffer, options: Partial<Parameters<typeof decodeMessage>[1]> = {}) {
+  return decodeMessage(raw, { key: rsa.publicKey, replay: new ReplayGuard(), now, ...options });
+}
+
+function tamper(raw: string, change: (envelope: Envelope) => void): string {
+  const envelope = JSON.parse(raw) as Envelope;
+  change(envelope);
+  return JSON.stringify(envelope);
+}
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+describe('envelope signing', () => {
+  it('round-trips a signed message', () => {
+    const decoded = decode(frame());
+    expect(decoded.type).toBe('agent.heartbeat');
+    expect(decoded.payload).toEqual(heartbeat);
+    expect(decoded.envelope.agentId).toBe(agentId);
+  });
+
+  it.each([
+    ['payload', (e: Envelope) => ((e.payload as typeof heartbeat).running = 5)],
+    ['type', (e: Envelope) => (e.type = 'agent.packs')],
+    ['ts', (e: Envelope) => (e.ts += 1)],
+    ['agentId', (e: Envelope) => (e.agentId = randomUUID())],
+    ['id', (e: Envelope) => (e.id = randomUUID())],
+  ])('rejects a tampered %s', (_field, change) => {
+    expect(() => decode(tamper(frame(), change))).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+
+  it('rejects an unsigned envelope', () => {
+    expect(() => decode(tamper(frame(), (e) => delete e.sig))).toThrow(code('SONDE_ERR_UNSIGNED'));
+    expect(() => decode(tamper(frame(), (e) => (e.sig = '')))).toThrow(code('SONDE_ERR_UNSIGNED'));
+  });
+
+  it('rejects a garbage signature and a signature from another key', () => {
+    expect(() => decode(tamper(frame(), (e) => (e.sig = 'AAAA')))).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+    expect(() => decode(frame(other.privateKey))).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+
+  it('rejects stale and future timestamps', () => {
+    expect(() => decode(frame(rsa.privateKey, NOW - REPLAY_WINDOW_MS - 1))).toThrow(code('SONDE_ERR_STALE'));
+    expect(() => decode(frame(rsa.privateKey, NOW + REPLAY_WINDOW_MS + 1))).toThrow(code('SONDE_ERR_STALE'));
+    expect(decode(frame(rsa.privateKey, NOW - REPLAY_WINDOW_MS + 1000)).type).toBe('agent.heartbeat');
+  });
+
+  it('rejects a replayed id', () => {
+    const replay = new ReplayGuard();
+    const raw = frame();
+    decode(raw, { replay });
+    expect(() => decode(raw, { replay })).toThrow(code('SONDE_ERR_REPLAYED'));
+  });
+
+  it('names both versions on a protocol mismatch', () => {
+    const raw = JSON.stringify(
+      signEnvelope(
+        { v: PROTOCOL_VERSION + 1, id: randomUUID(), type: 'agent.heartbeat', ts: NOW, agentId, payload: heartbeat },
+        rsa.privateKey,
+      ),
+    );
+    expect(() => decode(raw)).toThrow(
+      expect.objectContaining({
+        code: 'SONDE_ERR_PROTOCOL_VERSION',
+        message: expect.stringMatching(new RegExp(`${PROTOCOL_VERSION + 1}.*${PROTOCOL_VERSION}`)),
+      }),
+    );
+  });
+
+  it('rejects an oversize frame before parsing it', () => {
+    const big = Buffer.alloc(MAX_FRAME_BYTES + 1, 0x20);
+    expect(() => decode(big)).toThrow(code('SONDE_ERR_BAD_FRAME'));
+    expect(() => decode(tamper(frame(), (e) => ((e.payload as Record<string, unknown>).pad = 'x'.repeat(MAX_FRAME_BYTES))))).toThrow(
+      expect.objectContaining({ code: 'SONDE_ERR_BAD_FRAME', message: expect.stringMatching(/exceeds/) }),
+    );
+  });
+
+  it('rejects an unknown type and an invalid payload even when signed', () => {
+    const sign = (type: string, payload: unknown) =>
+      JSON.stringify(signEnvelope({ v: PROTOCOL_VERSION, id: randomUUID(), type, ts: NOW, agentId, payload }, rsa.privateKey));
+    expect(() => decode(sign('agent.shell', { cmd: 'id' }))).toThrow(
+      expect.objectContaining({ code: 'SONDE_ERR_BAD_FRAME', message: expect.stringMatching(/unknown message type/) }),
+    );
+    expect(() => decode(sign('agent.heartbeat', { uptimeS: -1 }))).toThrow(
+      expect.objectContaining({ code: 'SONDE_ERR_BAD_FRAME', message: expect.stringMatching(/invalid agent.heartbeat payload/) }),
+    );
+  });
+
+  it('rejects frames that are not JSON or not envelopes', () => {
+    expect(() => decode('not json')).toThrow(code('SONDE_ERR_BAD_FRAME'));
+    expect(() => decode(JSON.stringify({ hello: 1 }))).toThrow(code('SONDE_ERR_BAD_FRAME'));
+    expect(() => decode(tamper(frame(), (e) => ((e as unknown as Record<string, unknown>).extra = 1)))).toThrow(
+      code('SONDE_ERR_BAD_FRAME'),
+    );
+  });
+
+  it('binds the agent id to the connection', () => {
+    expect(() => decode(frame(), { expectAgentId: randomUUID() })).toThrow(code('SONDE_ERR_AGENT_MISMATCH'));
+  });
+
+  it('refuses to encode an invalid payload', () => {
+    expect(() => encodeMessage('agent.heartbeat', { uptimeS: -1, running: 0, rssBytes: 0 }, { agentId, key: rsa.privateKey })).toThrow();
+  });
+
+  it('signs and verifies with RSA-2048 and Ed25519 keys, PEM or KeyObject', () => {
+    const rsaPem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const rsaPub = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(decode(frame(rsa.privateKey), { key: rsaPub }).type).toBe('agent.heartbeat');
+    expect(
+      decodeMessage(encodeMessage('agent.heartbeat', heartbeat, { agentId, key: rsaPem, now }), {
+        key: rsa.publicKey,
+        replay: new ReplayGuard(),
+        now,
+      }).type,
+    ).toBe('agent.heartbeat');
+    expect(decode(frame(ed.privateKey), { key: ed.publicKey }).type).toBe('agent.heartbeat');
+    expect(() => decode(frame(ed.privateKey), { key: rsa.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+    expect(() => decode(frame(rsa.privateKey), { key: ed.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+});
+
+describe('canonical JSON', () => {
+  it('does not depend on key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'é' } })).toBe(
+      canonicalJson({ a: { c: 'é', d: [1, { x: 1, y: 2 }] }, b: 1 }),
+    );
+    expect(canonicalJson({ b: 1, a: 2, u: undefined })).toBe('{"a":2,"b":1}');
+  });
+
+  it('refuses cycles and non-finite numbers', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(/cycle/);
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow();
+  });
+
+  it('gives a signature that survives re-serialisation with other key order', () => {
+    const raw = frame();
+    const envelope = JSON.parse(raw) as Record<string, unknown>;
+    const reordered = Object.fromEntries(Object.entries(envelope).reverse());
+    expect(decode(JSON.stringify(reordered)).type).toBe('agent.heartbeat');
+  });
+});
