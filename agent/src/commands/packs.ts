@@ -60,21 +60,22 @@ export function registerPacks(program: Command): void {
     );
 
   packs
-    .command('install <pkg-or-dir>')
+    .command('install <pkg-or-dir...>')
     .description(
-      'Install a pack: a local directory is copied (development); anything else is an npm spec installed with npm --ignore-scripts. The pack stays pending until approved.',
+      'Install packs: a local directory is copied (development); anything else is an npm spec installed with npm --ignore-scripts. Packs stay pending until approved.',
     )
-    .option('--json', 'print as JSON')
+    .option('--json', 'print as JSON (one object per pack; several packs: { ok, packs: [...] })')
     .action(
-      action(async (source: string, options: JsonOption) => {
+      action(async (sources: string[], options: JsonOption) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
         ensureHome(paths.home);
-        const from = classifySource(source);
-        const pack = await installPack(packsDir, from);
-        emit(
-          options,
-          {
+        const results = [];
+        const lines: string[] = [];
+        for (const source of sources) {
+          const from = classifySource(source);
+          const pack = await installPack(packsDir, from);
+          results.push({
             ok: true,
             name: pack.name,
             packageName: pack.packageName,
@@ -83,14 +84,15 @@ export function registerPacks(program: Command): void {
             state: 'pending',
             permissions: pack.manifest.permissions,
             permissionsSha256: pack.permissionsSha256,
-          },
-          [
+          });
+          lines.push(
             `Installed ${pack.packageName} ${pack.version} (pack ${pack.name}) from ${from.kind === 'directory' ? `directory ${from.dir} (copied)` : `npm ${from.spec}`}.`,
             'It asks for these permissions:',
             JSON.stringify(pack.manifest.permissions, null, 2),
             `It stays PENDING until you review them and run: sonde packs approve ${pack.name}`,
-          ],
-        );
+          );
+        }
+        emit(options, results.length === 1 ? results[0] : { ok: true, packs: results }, lines);
       }),
     );
 
@@ -112,25 +114,28 @@ export function registerPacks(program: Command): void {
     );
 
   packs
-    .command('approve <pack>')
-    .description('Approve the permissions a pack declares now (recorded as a SHA-256 of the canonical permissions)')
+    .command('approve <pack...>')
+    .description('Approve the permissions packs declare now (recorded as a SHA-256 of the canonical permissions)')
     .option('--json', 'print as JSON')
     .action(
-      action((name: string, options: JsonOption) => {
+      action((names: string[], options: JsonOption) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
         preparePacksDir(packsDir);
-        const pack = findInstalled(packsDir, name);
         const approvals = readApprovals(paths);
-        approvals.packs[pack.name] = {
-          packageName: pack.packageName,
-          version: pack.version,
-          permissionsSha256: pack.permissionsSha256,
-          approvedAt: new Date().toISOString(),
-        };
+        const approved = names.map((name) => {
+          const pack = findInstalled(packsDir, name);
+          approvals.packs[pack.name] = {
+            packageName: pack.packageName,
+            version: pack.version,
+            permissionsSha256: pack.permissionsSha256,
+            approvedAt: new Date().toISOString(),
+          };
+          return { name: pack.name, version: pack.version, permissionsSha256: pack.permissionsSha256 };
+        });
         writeApprovals(paths, approvals);
-        emit(options, { ok: true, name: pack.name, version: pack.version, permissionsSha256: pack.permissionsSha256 }, [
-          `Approved ${pack.name} ${pack.version}.`,
+        emit(options, approved.length === 1 ? { ok: true, ...approved[0] } : { ok: true, packs: approved }, [
+          ...approved.map((pack) => `Approved ${pack.name} ${pack.version}.`),
           RESTART_HINT,
         ]);
       }),

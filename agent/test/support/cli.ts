@@ -22,6 +22,15 @@ export function ensureBuilt(): void {
   if (built >= newestMtime(path.join(REPO, 'agent/src')) && built >= newestMtime(path.join(REPO, 'pack-sdk/src'))) return;
   try {
     execFileSync('npx', ['tsc', '-b', 'agent'], { cwd: REPO, stdio: 'pipe' });
+  } catch {
+    // A referenced workspace (pack-sdk) may be mid-edit by someone else: build the agent alone against its last declarations.
+    buildAgentAlone();
+  }
+}
+
+function buildAgentAlone(): void {
+  try {
+    execFileSync('npx', ['tsc', '-p', 'agent'], { cwd: REPO, stdio: 'pipe' });
   } catch (error) {
     // Another workspace may be mid-edit; a previous build of the agent is still a real binary to test.
     if (!existsSync(CLI)) throw error;
