@@ -19,7 +19,7 @@ export const imagesList = defineProbe({
         createdAt: z.string(),
         createdSince: z.string(),
         size: z.string(),
-        sizeBytes: z.number().int().nullable(),
+        sizeBytes: z.number().int().nullable().describe('Parsed from the CLI text (three significant digits), so approximate.'),
         dangling: z.boolean(),
       }),
     ),
