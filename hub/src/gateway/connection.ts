@@ -1,4 +1,4 @@
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { isSondeError } from '@sonde/pack-sdk';
 import {
   decodeMessage,
@@ -93,6 +93,7 @@ export class AgentConnection {
   private securityWindowStart = 0;
   private securityAudited = 0;
   private securityDropped = 0;
+  private lastStoreCheck = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -333,16 +334,30 @@ export class AgentConnection {
   }
 
   private onHeartbeat(payload: MessagePayload<'agent.heartbeat'>): void {
-    const now = new Date();
+    const now = Date.now();
     if (this.session) Object.assign(this.session, { running: payload.running, rssBytes: payload.rssBytes, uptimeS: payload.uptimeS });
-    // Removal or revocation while connected ends the session at the next heartbeat at the latest.
-    const record = this.ctx.store.agents.getById(this.agentId);
-    const key = this.identity.keyId ? this.ctx.store.apiKeys.getById(this.identity.keyId) : undefined;
-    if (!record || record.removedAt || (this.identity.keyId && (!key || key.revokedAt))) {
+    // The store is consulted at most twice per interval, however fast an agent sends heartbeats.
+    if (now - this.lastStoreCheck < this.ctx.heartbeatMs / 2) return;
+    this.lastStoreCheck = now;
+    if (!this.credentialsStillValid()) {
       this.refuse('SONDE_ERR_AGENT_REMOVED', 'agent removed or credentials revoked', CloseCodes.removed);
       return;
     }
-    this.ctx.store.agents.markSeen(this.agentId, now.toISOString());
+    this.ctx.store.agents.markSeen(this.agentId, new Date(now).toISOString());
+  }
+
+  /** Removal, key revocation or certificate replacement while connected ends the session at the next heartbeat. */
+  private credentialsStillValid(): boolean {
+    const record = this.ctx.store.agents.getById(this.agentId);
+    if (!record || record.removedAt) return false;
+    if (this.identity.keyId) {
+      const key = this.ctx.store.apiKeys.getById(this.identity.keyId);
+      if (!key || key.revokedAt) return false;
+    }
+    if (this.identity.certFingerprint) {
+      if (!record.certPem || new X509Certificate(record.certPem).fingerprint256 !== this.identity.certFingerprint) return false;
+    }
+    return true;
   }
 
   private onSecurityEvent(payload: MessagePayload<'agent.security'>): void {

@@ -191,4 +191,11 @@ describe('liveness', () => {
     sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
     expect((await sim.closed).code).toBe(4401);
   });
+
+  it('revoking the agent key while connected ends the session at the next heartbeat', async () => {
+    const sim = await online();
+    hub.store.apiKeys.revoke(sim.agent.keyId, new Date().toISOString());
+    sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
+    expect((await sim.closed).code).toBe(4401);
+  });
 });

@@ -91,4 +91,20 @@ describe('mTLS on /ws/agent', () => {
     expect(await openSocket(hub, { apiKey: two.apiKey, cert: clientCert(one) })).toMatchObject({ status: 401 });
     expect(lastRefusal()).toBe(`certificate of ${one.name} presented with the API key of ${two.name}`);
   });
+
+  it('a certificate replaced while connected ends the mTLS session at the next heartbeat', async () => {
+    const agent = enroll();
+    const sim = await SimAgent.connect(hub, agent, { authorization: null, cert: clientCert(agent) });
+    expect((await sim.register()).type).toBe('hub.registered');
+    const keys = pooledRsa(42);
+    const replacement = hub.ca.issueClient(agent.name, keys.publicKeyPem);
+    hub.store.agents.replaceCredentials(agent.id, {
+      certPem: replacement.certPem,
+      certSerial: replacement.serial,
+      certNotAfter: new Date(Date.now() + 86_400_000).toISOString(),
+      publicKeyPem: keys.publicKeyPem,
+    });
+    sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
+    expect((await sim.closed).code).toBe(4401);
+  });
 });
