@@ -3,7 +3,7 @@ import { RegistryError } from '../../errors.js';
 import { TrustStoreSchema, type TrustStore } from '../../trust/schema.js';
 import { Trust } from '../../trust/trust.js';
 import { readJson, writeJson } from '../files.js';
-import { EXIT_OK, UsageError, parse, report, required, type Command, type Io } from '../output.js';
+import { EXIT_OK, UsageError, parse, parseDate, report, required, type Command, type Io } from '../output.js';
 
 async function load(path: string): Promise<TrustStore> {
   const parsed = TrustStoreSchema.safeParse(await readJson(path, 'SONDE_ERR_TRUST_INVALID'));
@@ -41,6 +41,8 @@ async function addKey(argv: string[], io: Io): Promise<number> {
   const store = await load(file);
   const key = await readPublicKeyFile(required(values.key, '--key'));
   const role = values.role;
+  const notBefore = parseDate(values['not-before'], '--not-before');
+  const notAfter = parseDate(values['not-after'], '--not-after');
   if (role === 'hub' || role === 'index') {
     const list = role === 'hub' ? store.hubKeys : store.indexKeys;
     if (!list.some((k) => k.keyId === key.keyId)) list.push({ keyId: key.keyId, publicKey: key.publicKey });
@@ -50,8 +52,8 @@ async function addKey(argv: string[], io: Io): Promise<number> {
         keyId: key.keyId,
         publicKey: key.publicKey,
         ...(key.publisher ? { publisher: key.publisher } : {}),
-        ...(values['not-before'] ? { notBefore: new Date(values['not-before']).toISOString() } : {}),
-        ...(values['not-after'] ? { notAfter: new Date(values['not-after']).toISOString() } : {}),
+        ...(notBefore ? { notBefore: notBefore.toISOString() } : {}),
+        ...(notAfter ? { notAfter: notAfter.toISOString() } : {}),
       });
     }
     for (const pack of values.allow ?? []) store.policy.allow.push({ publisher: key.keyId, pack });
