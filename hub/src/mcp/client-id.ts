@@ -85,3 +85,15 @@ export function resolveClientId(
   if (fromSession !== undefined) return { clientId: fromSession, source: 'session' };
   return { clientId: undefined, source: 'none' };
 }
+
+/** The tools/call requests in a POST body, for auditing calls refused before they reach the MCP server. */
+export function toolCalls(body: unknown): Array<{ name: string; arguments: unknown }> {
+  const calls: Array<{ name: string; arguments: unknown }> = [];
+  for (const message of asMessages(body)) {
+    if (!message || typeof message !== 'object') continue;
+    const m = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
+    if (m.method === 'tools/call')
+      calls.push({ name: typeof m.params?.name === 'string' ? m.params.name.slice(0, 200) : '?', arguments: m.params?.arguments ?? {} });
+  }
+  return calls;
+}

@@ -483,11 +483,27 @@ export const META_TOOLS: readonly MetaTool[] = [healthCheck, listCapabilities, l
 
 export const META_TOOLS_BY_NAME: ReadonlyMap<string, MetaTool> = new Map(META_TOOLS.map((tool) => [tool.name, tool]));
 
+/**
+ * zod writes a free-form record's values as `additionalProperties: {}`; schema
+ * linters (the MCP Inspector's portability check) flag that as constraining
+ * nothing, so say `true` outright.
+ */
+function explicitFreeForm(node: unknown): unknown {
+  if (Array.isArray(node)) return (node as unknown[]).map(explicitFreeForm);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    const empty = key === 'additionalProperties' && !!value && typeof value === 'object' && Object.keys(value).length === 0;
+    out[key] = empty ? true : explicitFreeForm(value);
+  }
+  return out;
+}
+
 /** JSON Schemas for the meta tools, converted from zod once at start-up. */
 export const META_INPUT_SCHEMAS: ReadonlyMap<string, Record<string, unknown>> = new Map(
   META_TOOLS.map((tool) => {
     const schema = z.toJSONSchema(tool.schema, { io: 'input' }) as Record<string, unknown>;
     delete schema.$schema;
-    return [tool.name, schema];
+    return [tool.name, explicitFreeForm(schema) as Record<string, unknown>];
   }),
 );

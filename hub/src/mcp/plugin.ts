@@ -7,7 +7,7 @@ import type { HubServices } from '../services.js';
 import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
 import { CALL_DEADLINE_MS } from './dispatch.js';
 import { CatalogCache, type Catalog } from './catalog.js';
-import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER } from './client-id.js';
+import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
 import type { CallContext, Endpoint } from './context.js';
 import { bearerToken, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized, toWebRequest } from './http.js';
 import { CONTEXT_KEY, createMcpServer } from './mcp-server.js';
@@ -63,6 +63,22 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     const { clientId } = resolveClientId(request.headers, body, sessions, principal.id);
     const clientDecision = services.pdp.checkClient(principal, clientId);
     if (!clientDecision.allowed) {
+      // A refused tool call is still a call: it is audited once, as denied, like any other policy refusal.
+      for (const call of toolCalls(body)) {
+        services.audit.append({
+          action: 'mcp.tool_call',
+          actor: { kind: principal.kind, id: principal.id, name: principal.name },
+          clientId: clientId ?? null,
+          tool: call.name,
+          agents: [],
+          probe: null,
+          params: call.arguments,
+          status: 'denied',
+          resultBytes: 0,
+          durationMs: 0,
+          detail: `client not allowed: ${clientDecision.reason}`,
+        });
+      }
       const hint = clientId
         ? `MCP client "${clientId}" may not use this API key`
         : 'this API key is limited to named MCP clients; reconnect (initialize) or send X-Sonde-Client';

@@ -5,14 +5,20 @@ import type { CallContext } from './context.js';
 import { META_INPUT_SCHEMAS, META_TOOLS } from './meta-tools.js';
 import { capDescription } from './probe-tool-schema.js';
 
+const metaCache = new WeakMap<Catalog, Tool[]>();
+
 function metaTools(catalog: Catalog): Tool[] {
+  const cached = metaCache.get(catalog);
+  if (cached) return [...cached];
   const openWorld = [...catalog.probes.values()].some((entry) => entry.manifest.openWorld);
-  return META_TOOLS.map((tool) => ({
+  const built: Tool[] = META_TOOLS.map((tool) => ({
     name: tool.name,
     description: capDescription(tool.description),
     inputSchema: META_INPUT_SCHEMAS.get(tool.name) as Tool['inputSchema'],
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: tool.dispatches && openWorld },
   }));
+  metaCache.set(catalog, built);
+  return [...built];
 }
 
 /** The tools/list answer for this caller and endpoint. */

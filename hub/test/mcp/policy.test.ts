@@ -134,7 +134,7 @@ describe('policy through every tool', () => {
     else expect(result.isError).toBeFalsy();
   });
 
-  it.each(CASES)('$tool: client outside the key policy is refused before anything runs', async (c) => {
+  it.each(CASES)('$tool: client outside the key policy is refused (and audited) before anything runs', async (c) => {
     const auditedBefore = services.audited.length;
     const dispatchedBefore = services.dispatched.length;
     const response = await fetch(`${hub.url}/mcp`, {
@@ -144,7 +144,8 @@ describe('policy through every tool', () => {
     });
     expect(response.status).toBe(403);
     expect(services.dispatched.length).toBe(dispatchedBefore);
-    expect(services.audited.length).toBe(auditedBefore);
+    expect(services.audited.length).toBe(auditedBefore + 1);
+    expect(services.audited.at(-1)).toMatchObject({ tool: c.tool, clientId: 'claude-code', status: 'denied' });
     const allowed = await fetch(`${hub.url}/mcp`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-cursorOnly', 'content-type': 'application/json', 'x-sonde-client': 'cursor' },

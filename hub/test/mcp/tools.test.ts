@@ -19,6 +19,8 @@ function checkTool(tool: Tool): string[] {
   if (typeof tool.annotations?.openWorldHint !== 'boolean') problems.push('openWorldHint not set');
   if (tool.inputSchema.type !== 'object') problems.push('inputSchema is not an object schema');
   if (tool.outputSchema && tool.outputSchema.type !== 'object') problems.push('outputSchema is not an object schema');
+  // The MCP Inspector's portability check flags `{}` schemas (they constrain nothing).
+  if (/"additionalProperties":\{\}/.test(JSON.stringify(tool))) problems.push('additionalProperties: {} (spell it true)');
   // No list of targets: descriptions never name agents.
   for (const name of ['web-1', 'db-1', 'old-1']) if (description.includes(name)) problems.push(`description names agent ${name}`);
   return problems;
