@@ -118,7 +118,7 @@ describe.skipIf(!hasClient)('docker probes: real docker CLI against a stand-in e
       if (route === '/info') return json(200, info);
       if (route === '/containers/web/json') return json(200, inspect);
       // The CLI inspects first, then asks for logs by container ID.
-      if (route === '/containers/web/logs' || route === `/containers/${CONTAINERS[0]!.Id}/logs`) {
+      if (route === '/containers/web/logs' || route === `/containers/${CONTAINERS[0].Id}/logs`) {
         res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
         res.write(frame(2, '2023-03-02T20:59:19.840210523Z /docker-entrypoint.sh: Configuration complete; ready for start up\n'));
         res.write(
