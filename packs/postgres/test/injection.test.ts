@@ -43,6 +43,7 @@ describe('postgres: injection attempts are refused or inert', () => {
     await expect(probe('version', { port: '5432; DROP TABLE x' })).rejects.toMatchObject({ code: 'SONDE_ERR_INVALID_PARAMS' });
     await expect(probe('queries.slow', { minSeconds: '1 or 1=1' })).rejects.toMatchObject({ code: 'SONDE_ERR_INVALID_PARAMS' });
     await expect(probe('version', { sql: 'drop table x' })).rejects.toMatchObject({ code: 'SONDE_ERR_INVALID_PARAMS' });
+    await expect(probe('version', { socket: '/tmp/evil' })).rejects.toMatchObject({ code: 'SONDE_ERR_INVALID_PARAMS' });
   });
 
   it('a valid but odd role name reaches psql as one inert argument', async () => {

@@ -88,6 +88,16 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
     }
   });
 
+  it('socket: true connects over the default Unix socket (peer or trust auth, no -h)', async () => {
+    const result = await probe('version', { socket: true, host: undefined });
+    expect(String(result.versionNum)).toBe(await psql('show server_version_num'));
+    await expect(probe('version', { socket: true, port: 1 })).rejects.toMatchObject({
+      code: 'SONDE_ERR_COMMAND_FAILED',
+      message: expect.stringMatching(/^postgres at the local socket \(port 1\): no server socket/),
+      details: { reason: 'connection-refused' },
+    });
+  });
+
   it('an explicit role works and a closed port fails with a clear message', async () => {
     await expect(probe('version', { user: 'postgres' })).resolves.toMatchObject({ major: expect.any(Number) });
     await expect(probe('version', { port: 1 })).rejects.toMatchObject({

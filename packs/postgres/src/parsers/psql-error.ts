@@ -16,6 +16,7 @@ export interface PsqlFailure {
 
 const RULES: Array<[RegExp, PsqlFailureReason, string]> = [
   [/Connection refused/i, 'connection-refused', 'connection refused (is the server running and listening there?)'],
+  [/\.s\.PGSQL\.\d+" failed: No such file or directory/, 'connection-refused', 'no server socket (is the server running on that port?)'],
   [/could not translate host name|Name or service not known/i, 'unknown-host', 'host name does not resolve'],
   [
     /password authentication failed|no password supplied|role "[^"]*" does not exist|no pg_hba\.conf entry|Peer authentication failed/i,

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { psqlArgs, type ConnectionParams } from '../../src/connection.js';
+import { psqlArgs, type ConnectionTarget } from '../../src/connection.js';
 import type { QuerySet } from '../../src/sql.js';
 
 const dir = import.meta.dirname;
@@ -21,7 +21,7 @@ const asPostgres = (tool: string, args: string[]) => execFileSync('runuser', ['-
 const primaryDir = path.join(work, 'primary');
 const standbyDir = path.join(work, 'standby');
 
-function record(name: string, connection: ConnectionParams, set: QuerySet): void {
+function record(name: string, connection: ConnectionTarget, set: QuerySet): void {
   const args = psqlArgs(connection, set);
   const result = spawnSync('psql', args, { encoding: 'utf8' });
   writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ args, stdout: result.stdout, stderr: result.stderr, exitCode: result.status }, null, 2)}\n`);
