@@ -85,7 +85,11 @@ export class ProbeExecutor {
         { timeoutMs: request.timeoutMs },
       );
       const budget = Math.min(manifest?.maxOutputBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES - FRAME_OVERHEAD_BYTES);
-      const capped = capResult(this.options.scrub(outcome.result), budget);
+      // Cap, scrub, cap again: scrubbing megabytes that would be cut anyway only costs time, and a
+      // redaction marker can be longer than the secret it replaces.
+      const precap = capResult(outcome.result, budget);
+      const scrubbed = capResult(this.options.scrub(precap.value), budget);
+      const capped = { ...scrubbed, truncated: precap.truncated || scrubbed.truncated, originalBytes: precap.originalBytes };
       if (capped.truncated)
         this.options.log.warn({ probe: request.probe, bytes: capped.originalBytes, budget }, 'probe result truncated to fit the frame');
       return this.finish(request, started, { status: 'ok', result: capped.value, truncated: capped.truncated });
