@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { EnrollResponseSchema } from '@sonde/pack-sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { CloseCodes } from '../src/gateway/codes.js';
 import { makeCsr, startTestHub, type TestHub } from './helpers.js';
 
 let hub: TestHub;
@@ -61,5 +62,44 @@ describe('one hub, three doors: each credential type opens only its own', () => 
 
     expect((await fetch(`${base}/api/v1/agents`, { headers: { authorization: `Bearer ${agent.apiKey}` } })).status).toBe(401);
     expect((await fetch(`${base}/api/v1/agents`, { headers: hub.auth() })).status).toBe(200);
+  });
+});
+
+describe('revocation reaches live sockets', () => {
+  async function enrolled(name: string) {
+    const token = (
+      await hub.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: hub.auth(), payload: { name } })
+    ).json<{ token: string }>().token;
+    const res = await hub.app.inject({
+      method: 'POST',
+      url: '/api/v1/enroll',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { name, csrPem: makeCsr(name), agentVersion: '0.1.0' },
+    });
+    return EnrollResponseSchema.parse(res.json());
+  }
+
+  function openSocket(apiKey: string): Promise<{ closed: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/ws/agent`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      ws.once('open', () => resolve({ closed }));
+      ws.once('error', reject);
+    });
+  }
+
+  it('revoking an agent key over REST closes the agent socket', async () => {
+    const agent = await enrolled('revoke-1');
+    const socket = await openSocket(agent.apiKey);
+    const keyId = hub.app.hub.core.apiKeys.list().find((k) => k.agentId === agent.agentId)!.id;
+    expect((await hub.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${keyId}`, headers: hub.auth() })).statusCode).toBe(200);
+    expect(await socket.closed).toBe(CloseCodes.removed);
+  });
+
+  it('removing an agent closes its socket', async () => {
+    const agent = await enrolled('remove-1');
+    const socket = await openSocket(agent.apiKey);
+    expect((await hub.app.inject({ method: 'DELETE', url: `/api/v1/agents/${agent.agentId}`, headers: hub.auth() })).statusCode).toBe(204);
+    expect(await socket.closed).toBe(CloseCodes.removed);
   });
 });

@@ -99,17 +99,21 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: ApiKeyViewSchema,
     },
-    ({ params, principal }) =>
-      core.store.transaction(() => {
-        const view = core.apiKeys.revoke(params.id);
+    ({ params, principal }) => {
+      const view = core.store.transaction(() => {
+        const revoked = core.apiKeys.revoke(params.id);
         core.audit.append({
           action: 'api_key.revoke',
           actor: { kind: principal.kind, id: principal.id, name: principal.name },
           status: 'ok',
-          params: { keyId: view.id, name: view.name },
+          params: { keyId: revoked.id, name: revoked.name },
         });
-        return view;
-      }),
+        return revoked;
+      });
+      // An agent connected with this key loses it now, not at its next reconnect.
+      if (view.type === 'agent' && view.agentId) hub.gateway.disconnect(view.agentId, 'agent API key revoked');
+      return view;
+    },
   );
   await Promise.resolve();
 };

@@ -38,13 +38,16 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
     ({ body, request }) => {
       const token = bearerOf(request);
       if (!token) throw new HubError('SONDE_ERR_TOKEN_INVALID', 'Send the enrollment token as "Authorization: Bearer <token>".');
-      return enroll(
+      const result = enroll(
         { store: core.store, ca, tokens: core.tokens, apiKeys: core.apiKeys, audit: core.audit },
         token,
         body,
         wsUrlFor(hubUrlFor(hub, request)),
         request.ip,
       );
+      // A re-enrolment revoked the previous credentials: a socket still open with them must not outlive that.
+      hub.gateway.disconnect(result.agentId, 'agent re-enrolled; previous credentials revoked');
+      return result;
     },
   );
 
