@@ -61,6 +61,13 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
     expect(variables.variables.find((v: { name: string }) => v.name === 'version').value).toBe(await sql('SELECT VERSION()'));
   });
 
+  it('host "localhost" (the client connects over the default Unix socket) works', async () => {
+    const result = await probe('processlist', { host: 'localhost' });
+    expect(result.total).toBeGreaterThanOrEqual(0);
+    const status = await probe('status', { host: 'localhost' });
+    expect(status.uptimeSeconds).toBeGreaterThan(0);
+  });
+
   it('replication.status: not configured here, said plainly', async () => {
     expect(await probe('replication.status')).toMatchObject({
       configured: false,
