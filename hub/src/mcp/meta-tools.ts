@@ -16,7 +16,7 @@ import {
   resolveAgent,
 } from './dispatch.js';
 import { ToolError } from './errors.js';
-import { UNTRUSTED_NOTE } from './probe-tool-schema.js';
+import { explicitFreeForm, UNTRUSTED_NOTE } from './probe-tool-schema.js';
 import { dispatchError, jsonResult, pagingParamsOf, probeEnvelope } from './results.js';
 import { selectAgents, visibleAgents } from './select-agents.js';
 import { perProbeToolsOnMain } from './visibility.js';
@@ -482,22 +482,6 @@ const queryLogs: MetaTool = {
 export const META_TOOLS: readonly MetaTool[] = [healthCheck, listCapabilities, listAgents, agentOverview, probeTool, diagnose, queryLogs];
 
 export const META_TOOLS_BY_NAME: ReadonlyMap<string, MetaTool> = new Map(META_TOOLS.map((tool) => [tool.name, tool]));
-
-/**
- * zod writes a free-form record's values as `additionalProperties: {}`; schema
- * linters (the MCP Inspector's portability check) flag that as constraining
- * nothing, so say `true` outright.
- */
-function explicitFreeForm(node: unknown): unknown {
-  if (Array.isArray(node)) return (node as unknown[]).map(explicitFreeForm);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-    const empty = key === 'additionalProperties' && !!value && typeof value === 'object' && Object.keys(value).length === 0;
-    out[key] = empty ? true : explicitFreeForm(value);
-  }
-  return out;
-}
 
 /** JSON Schemas for the meta tools, converted from zod once at start-up. */
 export const META_INPUT_SCHEMAS: ReadonlyMap<string, Record<string, unknown>> = new Map(

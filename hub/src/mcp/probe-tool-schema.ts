@@ -15,6 +15,22 @@ const AGENT_PROPERTY = { type: 'string', description: 'Agent name (list_agents s
 /** The same validator the SDK client uses, so what passes here passes there. */
 export const jsonSchemaValidator = new AjvJsonSchemaValidator();
 
+/**
+ * zod writes a free-form record's values as `additionalProperties: {}`; schema
+ * linters (the MCP Inspector's portability check) flag that as constraining
+ * nothing, so say `true` outright.
+ */
+export function explicitFreeForm(node: unknown): unknown {
+  if (Array.isArray(node)) return (node as unknown[]).map(explicitFreeForm);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    const empty = key === 'additionalProperties' && !!value && typeof value === 'object' && Object.keys(value).length === 0;
+    out[key] = empty ? true : explicitFreeForm(value);
+  }
+  return out;
+}
+
 export function capDescription(text: string): string {
   if (Buffer.byteLength(text) <= MAX_DESCRIPTION_BYTES) return text;
   let cut = text.slice(0, MAX_DESCRIPTION_BYTES - 1);
@@ -58,13 +74,13 @@ function inputSchemaFor(probe: ProbeManifest): { schema: JsonObject; nested: boo
         additionalProperties: params.additionalProperties ?? false,
       }
     : { type: 'object', properties: { agent: AGENT_PROPERTY, params }, required: ['agent'], additionalProperties: false };
-  return { schema: { ...schema, ...defs }, nested: !flattenable };
+  return { schema: explicitFreeForm({ ...schema, ...defs }) as JsonObject, nested: !flattenable };
 }
 
 function outputSchemaFor(probe: ProbeManifest): JsonObject | undefined {
   const defs: JsonObject = {};
   const data = hoistDefinitions(probe.result, defs);
-  const schema: JsonObject = {
+  const schema = explicitFreeForm({
     type: 'object',
     properties: {
       agent: { type: 'string' },
@@ -78,7 +94,7 @@ function outputSchemaFor(probe: ProbeManifest): JsonObject | undefined {
     },
     required: ['agent', 'probe', 'status'],
     ...defs,
-  };
+  }) as JsonObject;
   try {
     // A schema a client cannot compile would make it reject the whole tool list.
     jsonSchemaValidator.getValidator(schema);
