@@ -1,10 +1,12 @@
 import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EnrollResponseSchema, type EnrollResponse } from '@sonde/pack-sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { agentKey, makeCsr, startTestHub, type TestHub } from './helpers.js';
+import path from 'node:path';
+import { agentKey, makeCsr, startTestHub, tempDir, type TestHub } from './helpers.js';
 
 let hub: TestHub;
 let base: string;
@@ -117,5 +119,33 @@ describe('SONDE_TLS=auto', () => {
     const res = await request('POST', '/api/v1/agents/renew', { body: { csrPem: makeCsr('x-1') } });
     expect(res.status).toBe(401);
     expect((res.body as { error: { code: string } }).error.code).toBe('SONDE_ERR_CLIENT_CERT_REQUIRED');
+  });
+});
+
+describe('SONDE_TLS_CERT / SONDE_TLS_KEY', () => {
+  it('serves HTTPS with the given certificate files', async () => {
+    const { dir, cleanup } = tempDir();
+    const issued = hub.app.hub.ca.issueServerCert(['127.0.0.1']);
+    const certFile = path.join(dir, 'cert.pem');
+    const keyFile = path.join(dir, 'key.pem');
+    writeFileSync(certFile, issued.certPem);
+    writeFileSync(keyFile, issued.keyPem, { mode: 0o600 });
+    const other = await startTestHub({ SONDE_TLS_CERT: certFile, SONDE_TLS_KEY: keyFile });
+    try {
+      await other.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (other.app.server.address() as AddressInfo).port;
+      const status = await new Promise<number>((resolve, reject) => {
+        https
+          .get(`https://127.0.0.1:${port}/api/v1/health`, { ca: caPem }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
+      });
+      expect(status).toBe(200);
+    } finally {
+      await other.close();
+      cleanup();
+    }
   });
 });
