@@ -6,6 +6,8 @@
 set -euo pipefail
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v traceroute >/dev/null || need+=(traceroute)
 command -v psql >/dev/null || need+=(postgresql)
 command -v mariadb >/dev/null || need+=(mariadb-server mariadb-client)
 command -v redis-server >/dev/null || need+=(redis-server)
