@@ -32,3 +32,11 @@ for port in 5432 3306 6379; do
   for _ in $(seq 1 50); do up "$port" && break; sleep 0.2; done
   up "$port" && echo "service on 127.0.0.1:$port: up" || echo "service on 127.0.0.1:$port: NOT up"
 done
+
+# The agent runs as the OS user 'sonde'; give it the least-privilege database
+# accounts the pack READMEs document (pg_monitor; PROCESS + replica/binlog monitor).
+psql -h 127.0.0.1 -U postgres -d postgres -qtAc "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='sonde') THEN CREATE ROLE sonde LOGIN; END IF; END\$\$; GRANT pg_monitor TO sonde;" >/dev/null 2>&1 \
+  || psql -U postgres -d postgres -qtAc "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='sonde') THEN CREATE ROLE sonde LOGIN; END IF; END\$\$; GRANT pg_monitor TO sonde;" >/dev/null 2>&1 \
+  || echo "could not create the PostgreSQL role sonde"
+mariadb -uroot -e "CREATE USER IF NOT EXISTS 'sonde'@'127.0.0.1'; CREATE USER IF NOT EXISTS 'sonde'@'localhost'; GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'sonde'@'127.0.0.1'; GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'sonde'@'localhost';" 2>/dev/null \
+  || echo "could not create the MariaDB account sonde"
