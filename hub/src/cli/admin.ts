@@ -28,6 +28,12 @@ function withCore<T>(json: boolean, fn: (core: HubCore) => T): T {
   }
 }
 
+/** Without --hub-url or SONDE_PUBLIC_URL: where a default local hub listens. */
+function defaultHubUrl(): string {
+  const tls = process.env.SONDE_TLS === 'auto' || Boolean(process.env.SONDE_TLS_CERT);
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${process.env.SONDE_PORT || 3000}`;
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function keyLine(k: ApiKeyView): string {
@@ -126,10 +132,7 @@ export function registerAdminCommands(program: Command): void {
       const json = options.json ?? false;
       withCore(json, (core) => {
         const name = options.name === undefined ? null : EnrollRequestSchema.shape.name.parse(options.name);
-        const hubUrl = (options.hubUrl ?? process.env.SONDE_PUBLIC_URL ?? `http://127.0.0.1:${process.env.SONDE_PORT ?? 3000}`).replace(
-          /\/+$/,
-          '',
-        );
+        const hubUrl = (options.hubUrl ?? process.env.SONDE_PUBLIC_URL ?? defaultHubUrl()).replace(/\/+$/, '');
         const { token, view } = core.store.transaction(() => {
           const created = core.tokens.create(name);
           core.audit.append({
