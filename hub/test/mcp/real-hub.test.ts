@@ -36,7 +36,7 @@ describe('MCP in the real hub', () => {
 
     const audit = await hub.app.inject({ method: 'GET', url: '/api/v1/audit?tool=probe', headers: hub.auth() });
     expect(audit.statusCode).toBe(200);
-    const entries = (audit.json() as Json).entries as Json[];
+    const entries = audit.json<Json>().entries as Json[];
     expect(entries[0]).toMatchObject({
       tool: 'probe',
       clientId: 'claude-code',
