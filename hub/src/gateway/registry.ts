@@ -7,6 +7,7 @@ import type { AgentConnection } from './connection.js';
  */
 export class ConnectionRegistry {
   private readonly byId = new Map<string, AgentConnection>();
+  private readonly byName = new Map<string, AgentConnection>();
   /** Every open socket, registered or not (for shutdown and the liveness sweep). */
   private readonly open = new Set<AgentConnection>();
 
@@ -20,10 +21,7 @@ export class ConnectionRegistry {
 
   /** By id or name, registered connections only. */
   find(nameOrId: string): AgentConnection | undefined {
-    const byId = this.byId.get(nameOrId);
-    if (byId) return byId;
-    for (const connection of this.byId.values()) if (connection.name === nameOrId) return connection;
-    return undefined;
+    return this.byId.get(nameOrId) ?? this.byName.get(nameOrId);
   }
 
   /** Returns false when another connection holds the identity. */
@@ -31,12 +29,14 @@ export class ConnectionRegistry {
     const current = this.byId.get(connection.agentId);
     if (current && current !== connection) return false;
     this.byId.set(connection.agentId, connection);
+    this.byName.set(connection.name, connection);
     return true;
   }
 
   release(connection: AgentConnection): void {
     this.open.delete(connection);
     if (this.byId.get(connection.agentId) === connection) this.byId.delete(connection.agentId);
+    if (this.byName.get(connection.name) === connection) this.byName.delete(connection.name);
   }
 
   connections(): AgentConnection[] {

@@ -5,7 +5,7 @@ import { openSocket, SimAgent } from './support/sim-agent.js';
 
 let hub: TestHub;
 beforeEach(async () => {
-  hub = await startTestHub();
+  hub = await startTestHub({ agents: 2 });
 });
 afterEach(async () => {
   await hub.close();
@@ -118,7 +118,7 @@ describe('registration rules', () => {
 
   it('closes a connection that never registers', async () => {
     await hub.close();
-    hub = await startTestHub({ registerTimeoutMs: 300 });
+    hub = await startTestHub({ registerTimeoutMs: 300, agents: 2 });
     const agent = hub.enroll('web-01');
     const sim = await SimAgent.connect(hub, agent);
     const closed = await sim.closed;

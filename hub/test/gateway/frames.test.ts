@@ -5,7 +5,7 @@ import { waitFor } from './support/wait.js';
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await startTestHub();
+  hub = await startTestHub({ agents: 10 });
 });
 afterAll(async () => {
   await hub.close();

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.js';
-import { createTestCa, pooledRsa } from './support/pki.js';
+import { createTestCa, pooledRsa, warmRsa } from './support/pki.js';
 import { openSocket, SimAgent } from './support/sim-agent.js';
 
 let hub: TestHub;
 beforeAll(async () => {
   hub = await startTestHub({ tls: true });
+  // Keys for the attacker CA and replacement certificates.
+  await warmRsa([40, 41, 42]);
 });
 afterAll(async () => {
   await hub.close();

@@ -10,7 +10,7 @@ import type { AgentGateway } from '../../../src/gateway/types.js';
 import { openSqliteStore } from '../../../src/store/sqlite/index.js';
 import type { HubStore } from '../../../src/store/types.js';
 import { MemoryAudit } from './memory-audit.js';
-import { createTestCa, pooledRsa, type TestCa } from './pki.js';
+import { createTestCa, pooledRsa, warmRsa, type TestCa } from './pki.js';
 
 export interface EnrolledAgent {
   id: string;
@@ -44,10 +44,13 @@ export interface TestHubOptions {
   heartbeatMs?: number;
   tls?: boolean;
   registerTimeoutMs?: number;
+  /** How many agent keys to generate up front, off the event loop (default 20); more are made on demand. */
+  agents?: number;
 }
 
 /** A real Fastify server on 127.0.0.1:0 with the gateway registered, as app.ts will do. */
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
+  await warmRsa(Array.from({ length: 2 + (options.agents ?? 20) }, (_, slot) => slot));
   const ca = createTestCa();
   const dir = mkdtempSync(path.join(tmpdir(), 'sonde-gateway-'));
   const store = openSqliteStore(path.join(dir, 'hub.db'));

@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 
 /** A throwaway CA like the hub's (node:crypto keys, node-forge certificates). */
@@ -36,6 +36,33 @@ export function pooledRsa(slot: number): ReturnType<typeof generateRsa> {
   let keys = pool.get(slot);
   if (!keys) pool.set(slot, (keys = generateRsa()));
   return keys;
+}
+
+/**
+ * Fills pool slots off the event loop (libuv thread pool). Generating a key
+ * synchronously in the middle of a test blocks the hub and its agents in this
+ * same process for seconds on a loaded machine, long enough for the liveness
+ * sweep to (rightly) call them dead.
+ */
+export async function warmRsa(slots: number[]): Promise<void> {
+  await Promise.all(
+    slots
+      .filter((slot) => !pool.has(slot))
+      .map(
+        (slot) =>
+          new Promise<void>((resolve, reject) =>
+            generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => {
+              if (err) return reject(err);
+              pool.set(slot, {
+                publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+                privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+                privateKey,
+              });
+              resolve();
+            }),
+          ),
+      ),
+  );
 }
 
 function serialHex(): string {
