@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.js';
 import { EXIT, fail } from './cli/output.js';
-import { serve } from './serve.js';
 import { HUB_VERSION } from './version.js';
 
 const program = new Command();
@@ -33,6 +32,8 @@ program
   .description('Start the hub (default command)')
   .action(async () => {
     try {
+      // Loaded only to serve: admin commands skip Fastify and the MCP SDK and start faster.
+      const { serve } = await import('./serve.js');
       await serve();
     } catch (error) {
       fail(error, false);
