@@ -9,7 +9,7 @@ describe('sonde-pack.schema.json', () => {
   it('is derived from PackManifestSchema and covers the permission shapes', () => {
     const schema = packManifestJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'version', 'permissions', 'probes', 'runbooks']));
-    expect(Object.keys(schema.properties.permissions!.properties!)).toEqual(['commands', 'files', 'groups', 'network', 'credentials']);
+    expect(Object.keys(schema.properties.permissions.properties!)).toEqual(['commands', 'files', 'groups', 'network', 'credentials']);
   });
 
   it.runIf(existsSync(written))('matches the file the build wrote (run `npm run build` if this fails)', () => {
