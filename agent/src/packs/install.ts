@@ -18,8 +18,10 @@ export type InstallSource = { kind: 'directory'; dir: string } | { kind: 'npm'; 
 
 export function classifySource(input: string, cwd = process.cwd()): InstallSource {
   const candidate = path.resolve(cwd, input);
-  if ((input.startsWith('.') || input.startsWith('/')) && existsSync(candidate) && statSync(candidate).isDirectory()) {
-    return { kind: 'directory', dir: candidate };
+  if ((input.startsWith('.') || input.startsWith('/')) && existsSync(candidate)) {
+    if (statSync(candidate).isDirectory()) return { kind: 'directory', dir: candidate };
+    // A packed tarball (npm pack) goes through npm like a registry package.
+    if (/\.tgz$/.test(candidate)) return { kind: 'npm', spec: candidate };
   }
   if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=|* -]+)?$/.test(input)) {
     throw new AgentError('SONDE_ERR_PACK_INVALID', `"${input}" is neither a directory nor an npm package name.`);
@@ -61,10 +63,21 @@ export async function installPack(packsDir: string, source: InstallSource): Prom
     });
     return readPackDir(target);
   }
+  // A tarball path does not name the package: read it from the tarball's package.json.
+  const name = source.spec.endsWith('.tgz') ? await tarballPackageName(source.spec) : source.spec.replace(/(?!^)@.*$/, '');
   await runNpm(['install', '--prefix', packsDir, ...NPM_FLAGS, source.spec]);
   preparePacksDir(packsDir);
-  const name = source.spec.replace(/(?!^)@.*$/, '');
   return readPackDir(path.join(packsDir, 'node_modules', ...name.split('/')));
+}
+
+function tarballPackageName(tarball: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('tar', ['-xzOf', tarball, 'package/package.json'], { maxBuffer: 1024 * 1024 }, (error, stdout) => {
+      const name = error ? undefined : (JSON.parse(stdout) as { name?: unknown }).name;
+      if (typeof name === 'string') resolve(name);
+      else reject(new AgentError('SONDE_ERR_PACK_INVALID', `${tarball} is not an npm package tarball.`));
+    });
+  });
 }
 
 export async function updatePacks(packsDir: string, packageName?: string): Promise<void> {
