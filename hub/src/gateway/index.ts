@@ -59,8 +59,23 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   };
 
   /** Liveness: ping every interval; nothing (frame or pong) for 2 intervals → terminated, offline. */
+  const sweepEveryMs = Math.max(100, Math.floor(heartbeatMs / 4));
+  let lastSweepAt = Date.now();
   const sweep = (): void => {
     const now = Date.now();
+    const stalledMs = now - lastSweepAt - sweepEveryMs;
+    lastSweepAt = now;
+    if (stalledMs > heartbeatMs / 2) {
+      // This process was stalled (GC, blocked event loop): frames and pongs that
+      // arrived meanwhile are not read yet, so silence proves nothing. Every
+      // agent gets one more interval to show life before anyone is declared dead.
+      log.warn({ stalledMs }, 'hub event loop stalled: liveness deadlines extended by one interval');
+      for (const connection of registry.connections()) {
+        connection.lastActivity = Math.max(connection.lastActivity, now - heartbeatMs);
+        connection.ping();
+      }
+      return;
+    }
     for (const connection of registry.connections()) {
       if (connection.state !== 'registered' && now - connection.connectedAt > registerTimeoutMs + registration.duplicateProbeMs) {
         connection.refuse('SONDE_ERR_REGISTER_TIMEOUT', `no agent.register within ${registerTimeoutMs} ms`, CloseCodes.registerTimeout);
@@ -123,7 +138,8 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       app.server.on('upgrade', onUpgrade(app));
       // Upgraded sockets are no longer HTTP requests: Fastify's close would wait on them forever.
       app.addHook('preClose', () => gateway.close());
-      sweepTimer = setInterval(sweep, Math.max(100, Math.floor(heartbeatMs / 4)));
+      lastSweepAt = Date.now();
+      sweepTimer = setInterval(sweep, sweepEveryMs);
       sweepTimer.unref();
       return Promise.resolve();
     },

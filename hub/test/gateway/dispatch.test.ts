@@ -185,6 +185,21 @@ describe('liveness', () => {
     sim.ws.terminate();
   });
 
+  it('a stalled hub event loop does not declare live agents dead', async () => {
+    const sim = await online();
+    sim.startHeartbeats();
+    // Block this process (hub and simulated agent alike) for three intervals.
+    const until = Date.now() + 3 * hub.heartbeatMs;
+    while (Date.now() < until) {
+      // busy wait
+    }
+    await new Promise((resolve) => setTimeout(resolve, hub.heartbeatMs));
+    expect(sim.ws.readyState).toBe(sim.ws.OPEN);
+    expect(hub.gateway.fleet.get(sim.agent.name)?.status).toBe('online');
+    expect(hub.logs.some((line) => line.msg === 'hub event loop stalled: liveness deadlines extended by one interval')).toBe(true);
+    sim.close();
+  });
+
   it('removal while connected ends the session at the next heartbeat', async () => {
     const sim = await online();
     hub.store.agents.remove(sim.agent.id, new Date().toISOString());
