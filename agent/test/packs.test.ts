@@ -80,6 +80,19 @@ describe('pack lifecycle', () => {
     expect(reply.payload).toMatchObject({ status: 'error', error: { code: 'SONDE_ERR_UNKNOWN_PROBE' } });
   });
 
+  it('applies an approval to the running agent and tells the hub with agent.packs', async () => {
+    await startAndRegister();
+    const record = hub.live()!;
+    expect((await runCli(['packs', 'approve', 'fixture'], { home, user })).code).toBe(0);
+    const update = await hub.waitFor(() => record.received.find((m) => m.type === 'agent.packs'), 10_000, 'agent.packs');
+    expect(update.type === 'agent.packs' && update.payload.packs).toEqual([expect.objectContaining({ name: 'fixture', state: 'active' })]);
+    expect((await hub.probe('fixture.echo', { text: 'now' })).payload).toMatchObject({ status: 'ok', result: { stdout: 'now\n' } });
+    // Withdrawing the approval stops serving it, again without a restart.
+    writeFileSync(path.join(home, 'approvals.json'), JSON.stringify({ packs: {} }));
+    await hub.waitFor(() => record.received.filter((m) => m.type === 'agent.packs').length >= 2, 10_000, 'second agent.packs');
+    expect((await hub.probe('fixture.echo', { text: 'again' })).payload.status).toBe('error');
+  });
+
   it('serves it after approval, with bounded concurrency and the manifest timeout', async () => {
     const approved = await runCli(['packs', 'approve', 'fixture', '--json'], { home, user });
     expect(json(approved)).toMatchObject({ ok: true, permissionsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });

@@ -15,7 +15,8 @@ import {
 } from '../packs/store.js';
 import { refuseRoot } from '../root-guard.js';
 
-const RESTART_HINT = 'A running agent picks this up on its next start (systemctl restart sonde).';
+const RESTART_HINT =
+  'A running agent applies approvals and removals within seconds; a changed pack version needs a restart (systemctl restart sonde).';
 
 export function registerPacks(program: Command): void {
   const packs = program.command('packs').description('Manage the packs in SONDE_HOME/packs (an npm prefix)');

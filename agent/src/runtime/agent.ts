@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, unwatchFile, watchFile } from 'node:fs';
 import { PROTOCOL_VERSION } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
 import { AuditRing } from '../audit/ring.js';
@@ -25,7 +25,10 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   const identity = loadIdentity(paths);
   const packsDir = packsDirOf(paths, config);
   preparePacksDir(packsDir);
-  const { active, statuses } = await loadPacks(paths, packsDir, log);
+  const loaded = await loadPacks(paths, packsDir, log);
+  // Mutated in place on reload: the executor and the registration read the current state.
+  const active = loaded.active;
+  let statuses = loaded.statuses;
 
   // Real paths: a pack asking through a symlinked path still hits the denial.
   const deniedPaths = [...new Set([paths.home, realpathSync(paths.home)])];
@@ -103,8 +106,38 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   publish();
   connection.start();
 
+  // `sonde packs approve/remove` take effect without a restart: the approvals file is polled,
+  // packs are re-evaluated, and the hub is told with agent.packs. Code already imported stays
+  // cached, so an updated pack version still needs a restart.
+  let reloading = false;
+  const reload = async (): Promise<void> => {
+    if (reloading) return;
+    reloading = true;
+    try {
+      const next = await loadPacks(paths, packsDir, log);
+      active.clear();
+      for (const [name, pack] of next.active) active.set(name, pack);
+      const changed =
+        JSON.stringify(next.statuses.map(({ name, state }) => [name, state])) !==
+        JSON.stringify(statuses.map(({ name, state }) => [name, state]));
+      statuses = next.statuses;
+      if (changed) {
+        log.info({ packs: statuses.map(({ name, state }) => `${name}:${state}`) }, 'pack states changed');
+        connection.send('agent.packs', { packs: statuses });
+        publish();
+      }
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'reloading packs failed');
+    } finally {
+      reloading = false;
+    }
+  };
+  const onApprovalsChange = (): void => void reload();
+  watchFile(paths.approvals, { interval: 1000, persistent: false }, onApprovalsChange);
+
   return {
     async stop(): Promise<void> {
+      unwatchFile(paths.approvals, onApprovalsChange);
       await connection.stop();
       clearTimeout(auditTimer);
       flushAudit();

@@ -1,0 +1,133 @@
+/**
+ * Entry of a pack process. Runs under Node's permission model (read only the
+ * pack, its dependencies and this folder; no child processes, workers, addons
+ * or inspector), usually inside its own user, PID and network namespaces, with
+ * an empty environment. It imports the pack, then serves `run` frames on fd 3
+ * through pack-sdk's runProbe with a ProbeContext whose every effect is a
+ * frame to the agent, which checks it against the approved permissions.
+ *
+ * argv: <pack entry> <pack-sdk entry> <max frame bytes>
+ * Only Node built-ins and ./framing.js are imported statically: anything else
+ * would be read from outside the grant.
+ */
+import { Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import type { Pack, ProbeContext } from '@sonde/pack-sdk';
+import { FrameDecoder, encodeFrame, frameSize } from './framing.js';
+import type { EffectOp, ParentMessage } from './messages.js';
+
+type Sdk = typeof import('@sonde/pack-sdk');
+
+const [packEntry, sdkEntry, maxFrameArg] = process.argv.slice(2);
+const maxFrameBytes = Number(maxFrameArg);
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+const decoder = new FrameDecoder(16 * 1024 * 1024);
+
+function send(message: unknown): void {
+  channel.write(encodeFrame(message));
+}
+
+interface PendingEffect {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+const pendingEffects = new Map<number, PendingEffect>();
+let nextEffectId = 0;
+
+function errorOf(error: unknown): { code: string; message: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof code === 'string' ? code : 'SONDE_ERR_PROBE_FAILED', message: message.slice(0, 3000) };
+}
+
+function brokeredContext(run: number, credentials: Record<string, string>, endpoint: string | undefined) {
+  const call = (op: EffectOp, args: unknown[]): Promise<never> =>
+    new Promise((resolve, reject) => {
+      const id = nextEffectId++;
+      pendingEffects.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      // Trailing undefined options would not survive JSON as tuple members.
+      while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
+      send({ t: 'effect', id, run, op, args });
+    });
+  return (signal: AbortSignal): ProbeContext => ({
+    credentials,
+    endpoint,
+    signal,
+    exec: (binary, args, options) => call('exec', [binary, [...args], options]),
+    readFile: (path, options) => call('readFile', [path, options]),
+    listDir: (path) => call('listDir', [path]),
+    http: (url, request) => call('http', [url, request]),
+  });
+}
+
+async function serve(sdk: Sdk, pack: Pack, message: Extract<ParentMessage, { t: 'run' }>): Promise<void> {
+  const started = performance.now();
+  let reply: Record<string, unknown>;
+  try {
+    const outcome = await sdk.runProbe(
+      pack,
+      message.probe,
+      message.params,
+      brokeredContext(message.id, message.credentials, message.endpoint),
+      {
+        timeoutMs: message.timeoutMs,
+      },
+    );
+    reply = { t: 'result', id: message.id, ok: true, result: outcome.result, durationMs: performance.now() - started };
+    if (frameSize(reply) > maxFrameBytes) {
+      reply = {
+        t: 'result',
+        id: message.id,
+        ok: false,
+        error: { code: 'SONDE_ERR_OUTPUT_LIMIT', message: `${message.probe}: the result exceeds ${maxFrameBytes} bytes` },
+        durationMs: performance.now() - started,
+      };
+    }
+  } catch (error) {
+    const described = errorOf(error);
+    reply = {
+      t: 'result',
+      id: message.id,
+      ok: false,
+      error: described,
+      accessDenied: /Access to this API has been restricted|ERR_ACCESS_DENIED/.test(described.message),
+      durationMs: performance.now() - started,
+    };
+  }
+  send(reply);
+}
+
+async function main(): Promise<void> {
+  let sdk: Sdk;
+  let pack: Pack;
+  try {
+    sdk = (await import(pathToFileURL(sdkEntry ?? '').href)) as Sdk;
+    const module = (await import(pathToFileURL(packEntry ?? '').href)) as { default?: Pack };
+    if (!module.default || !(module.default.probes instanceof Map)) throw new Error('the entry does not default-export definePack(...)');
+    pack = module.default;
+  } catch (error) {
+    send({ t: 'load-failed', error: errorOf(error) });
+    channel.end();
+    return;
+  }
+  channel.on('data', (chunk: Buffer) => {
+    for (const raw of decoder.push(chunk)) {
+      const message = raw as ParentMessage;
+      if (message.t === 'run') {
+        void serve(sdk, pack, message);
+      } else if (message.t === 'effect-result') {
+        const pending = pendingEffects.get(message.id);
+        if (!pending) continue;
+        pendingEffects.delete(message.id);
+        if (message.ok) pending.resolve(message.value);
+        else pending.reject(new sdk.SondeError(message.error.code as never, message.error.message));
+      }
+    }
+  });
+  // The agent closing the channel is the end of this process.
+  channel.on('end', () => process.exit(0));
+  channel.on('error', () => process.exit(1));
+  send({ t: 'ready', manifest: pack.manifest });
+}
+
+void main();

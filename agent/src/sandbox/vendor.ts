@@ -1,0 +1,75 @@
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageEntry } from './tree.js';
+
+/**
+ * A pack process may read only inside its grant, so the packages the agent
+ * lends to packs (`@sonde/pack-sdk` and what it imports) must be real copies
+ * inside the packs prefix, not symlinks into the agent's own installation.
+ * Copies are refreshed when the agent's version differs.
+ */
+
+export const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod', 'picomatch'] as const;
+
+function packageRoot(name: string): string {
+  let dir = path.dirname(fileURLToPath(import.meta.resolve(name)));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cannot locate the ${name} package`);
+    dir = parent;
+  }
+}
+
+const STAMP_FILE = '.sonde-vendored';
+
+/** Version plus the entry's mtime: a rebuilt workspace package keeps its version but must be copied again. */
+function stampOf(dir: string): string {
+  const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+  return `${version ?? '?'}:${statSync(packageEntry(dir)).mtimeMs}`;
+}
+
+function recordedStamp(dir: string): string | undefined {
+  try {
+    return readFileSync(path.join(dir, STAMP_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Only what runs: package.json and dist for our workspace package (its sources and tests stay out). */
+function keep(name: string, root: string, from: string): boolean {
+  const relative = path.relative(root, from);
+  if (relative === '') return true;
+  const parts = relative.split(path.sep);
+  if (parts.includes('node_modules') || isLink(from)) return false;
+  if (name === '@sonde/pack-sdk') return parts[0] === 'package.json' || (parts[0] === 'dist' && !relative.endsWith('.tsbuildinfo'));
+  return true;
+}
+
+/** Makes `<nodeModulesDir>/<host package>` real, current copies; returns the packages it (re)copied. */
+export function vendorHostPackages(nodeModulesDir: string): string[] {
+  const copied: string[] = [];
+  for (const name of HOST_PACKAGES) {
+    const source = packageRoot(name);
+    const target = path.join(nodeModulesDir, ...name.split('/'));
+    const stamp = stampOf(source);
+    if (!isLink(target) && recordedStamp(target) === stamp) continue;
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(path.dirname(target), { recursive: true });
+    cpSync(source, target, { recursive: true, dereference: false, filter: (from) => keep(name, source, from) });
+    writeFileSync(path.join(target, STAMP_FILE), stamp);
+    copied.push(name);
+  }
+  return copied;
+}
