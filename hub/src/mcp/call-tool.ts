@@ -3,24 +3,12 @@ import { z } from 'zod';
 import type { CallContext } from './context.js';
 import { ToolError } from './errors.js';
 import { META_TOOLS_BY_NAME, runSingleProbe, type AuditFacts } from './meta-tools.js';
-import { jsonSchemaValidator, splitProbeArguments } from './probe-tool-schema.js';
+import { splitProbeArguments, validatorFor } from './probe-tool-schema.js';
 import { byteLengthOf, errorResult, jsonResult } from './results.js';
 import { findProbeTool } from './tool-list.js';
 
 /** The hard ceiling: every tools/call answers within 45 s, whatever hangs below. */
 export const HARD_DEADLINE_MS = 44_000;
-
-const validators = new WeakMap<object, (value: unknown) => boolean>();
-
-function conformsToOutputSchema(schema: object, value: unknown): boolean {
-  let validate = validators.get(schema);
-  if (!validate) {
-    const compiled = jsonSchemaValidator.getValidator(schema);
-    validate = (v: unknown) => compiled(v).valid;
-    validators.set(schema, validate);
-  }
-  return validate(value);
-}
 
 async function runTool(ctx: CallContext, name: string, args: Record<string, unknown>, facts: AuditFacts): Promise<CallToolResult> {
   const meta = META_TOOLS_BY_NAME.get(name);
@@ -43,7 +31,7 @@ async function runTool(ctx: CallContext, name: string, args: Record<string, unkn
   const schema = entry.tool.outputSchema;
   if (!schema) return jsonResult(envelope);
   // structuredContent must validate against the declared schema; a cut result may not, so it then carries no data (the text has it).
-  if (conformsToOutputSchema(schema, envelope)) return jsonResult(envelope, envelope);
+  if (validatorFor(schema)(envelope)) return jsonResult(envelope, envelope);
   const { data: _omitted, ...withoutData } = envelope;
   return jsonResult(envelope, { ...withoutData, more: envelope.more ?? 'data does not match the result schema; see the text content' });
 }
