@@ -216,30 +216,36 @@ const TOKEN_SHAPES: RegExp[] = [
 /** A 40-character base64 word mixing upper, lower and digits: the shape of an AWS secret access key. */
 const AWS_SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
+/** One pass for all shapes: a string is scanned once, not once per token kind. */
+const ANY_TOKEN_SHAPE = new RegExp(TOKEN_SHAPES.map((shape) => `(?:${shape.source})`).join('|'), 'g');
+
 export const redactTokenShapes: TextRule = (text, tally) => {
-  let out = text;
-  for (const shape of TOKEN_SHAPES) {
-    out = out.replace(shape, () => {
-      tally.count += 1;
-      return REDACTED;
-    });
-  }
-  return out.replace(AWS_SECRET_SHAPE, (word) => {
+  let out = text.replace(ANY_TOKEN_SHAPE, () => {
+    tally.count += 1;
+    return REDACTED;
+  });
+  if (out.length < 40) return out;
+  out = out.replace(AWS_SECRET_SHAPE, (word) => {
     if (!(/[A-Z]/.test(word) && /[a-z]/.test(word) && /[0-9]/.test(word))) return word;
     tally.count += 1;
     return REDACTED;
   });
+  return out;
 };
+
+/** Cheap tests that let most strings skip a rule whose regex could never match them. */
+const HEADER_HINT = /authoriz|cookie|api-key|auth-token|security-token|private-token|vault-token/i;
+const BEARER_HINT = /bearer/i;
 
 /** Order matters: whole blocks and headers before the generic `name=value` rule and the token shapes. */
 export const BUILT_IN_RULES: readonly TextRule[] = [
   redactPemBlocks,
-  redactHeaders,
-  redactUrlPasswords,
-  redactQueryParams,
-  redactEnvLines,
-  redactCliFlags,
-  redactKeyValues,
-  redactBearer,
-  redactTokenShapes,
+  (text, tally) => (HEADER_HINT.test(text) ? redactHeaders(text, tally) : text),
+  (text, tally) => (text.includes('://') ? redactUrlPasswords(text, tally) : text),
+  (text, tally) => (text.includes('=') && /[?&;]/.test(text) ? redactQueryParams(text, tally) : text),
+  (text, tally) => (text.includes('=') ? redactEnvLines(text, tally) : text),
+  (text, tally) => (text.includes('-') ? redactCliFlags(text, tally) : text),
+  (text, tally) => (text.includes('=') || text.includes(':') ? redactKeyValues(text, tally) : text),
+  (text, tally) => (BEARER_HINT.test(text) ? redactBearer(text, tally) : text),
+  (text, tally) => (text.length >= 8 ? redactTokenShapes(text, tally) : text),
 ];

@@ -75,6 +75,24 @@ export function createScrubber(options: ScrubberOptions = {}): Scrubber {
     return withCustom;
   }
 
+  // Keys repeat across the rows of a result: remember how each short key scrubs and whether it is sensitive.
+  const keyCache = new Map<string, { text: string; count: number; sensitive: boolean }>();
+  function scrubKey(key: string, walk: Walk): { text: string; sensitive: boolean } {
+    const cached = keyCache.get(key);
+    if (cached) {
+      walk.count += cached.count;
+      return cached;
+    }
+    const before = walk.count;
+    const entry = { text: scrubText(key, walk), count: 0, sensitive: isSensitiveName(key) };
+    entry.count = walk.count - before;
+    if (key.length <= 128 && entry.text !== WITHHELD) {
+      if (keyCache.size >= 4096) keyCache.clear();
+      keyCache.set(key, entry);
+    }
+    return entry;
+  }
+
   function redactWhole(value: unknown, walk: Walk): unknown {
     if (typeof value === 'string') {
       if (value.length === 0 || value === REDACTED) return value;
@@ -91,9 +109,10 @@ export function createScrubber(options: ScrubberOptions = {}): Scrubber {
     const pairName = entries.find(([k, v]) => /^(?:name|key)$/i.test(k) && typeof v === 'string');
     const pairNamesSecret = pairName !== undefined && isSensitiveName(pairName[1] as string);
     for (const [rawKey, item] of entries) {
-      let key = scrubText(rawKey, walk);
+      const scrubbedKey = scrubKey(rawKey, walk);
+      let key = scrubbedKey.text;
       for (let n = 2; Object.prototype.hasOwnProperty.call(out, key); n++) key = `${key.replace(/#\d+$/, '')}#${n}`;
-      const sensitive = isSensitiveName(rawKey) || (pairNamesSecret && /^value$/i.test(rawKey));
+      const sensitive = scrubbedKey.sensitive || (pairNamesSecret && /^value$/i.test(rawKey));
       const next =
         sensitive && (typeof item === 'string' || Array.isArray(item))
           ? safely(() => redactWhole(item, walk))
