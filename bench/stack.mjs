@@ -73,8 +73,7 @@ export const MiB = 1024 * 1024;
  * Starts `node hub/dist/cli.js serve` on 127.0.0.1:0 and waits for /api/v1/health.
  * `nodeArgs` lets a suite profile the hub (`--cpu-prof`).
  */
-export async function startHub({ env = {}, nodeArgs = [] } = {}) {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-hub-'));
+export async function startHub({ env = {}, nodeArgs = [], dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-hub-')) } = {}) {
   const hubEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     SONDE_SECRET: randomBytes(32).toString('base64'),
@@ -138,14 +137,15 @@ export async function startHub({ env = {}, nodeArgs = [] } = {}) {
     output: () => out,
     cli,
     createAdminKey: async (name = 'bench-admin') => (await cli(['keys', 'create', '--name', name, '--role', 'admin'])).rawKey,
-    async stop() {
+    /** Stops the hub; `keep` leaves the database for a restart. */
+    async stop({ keep = false } = {}) {
       if (child.exitCode === null) {
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.kill('SIGTERM');
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,198 @@
+// Simulated agents for the fleet benchmarks: each speaks the real wire protocol
+// with the pack-sdk helpers (every frame RSA-SHA256 signed and verified, replay
+// guarded), registers with a real attestation and pack manifests, heartbeats at
+// the interval the hub asks for and answers probe requests at once without
+// running anything.
+import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
+import { pathToFileURL } from 'node:url';
+import forge from 'node-forge';
+import WebSocket from 'ws';
+import { REPO } from './stack.mjs';
+
+const protocol = await import(pathToFileURL(path.join(REPO, 'pack-sdk/dist/protocol/index.js')).href);
+
+/** RSA-2048 key pairs made off the event loop; simulated agents share a small pool (key generation is ~100 ms each). */
+export async function keyPool(size) {
+  return Promise.all(
+    Array.from(
+      { length: size },
+      () =>
+        new Promise((resolve, reject) =>
+          generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) => {
+            if (error) return reject(error);
+            resolve({
+              privateKey,
+              publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+              privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            });
+          }),
+        ),
+    ),
+  );
+}
+
+export function csrFor(keys, name) {
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
+  csr.setSubject([{ name: 'commonName', value: name }]);
+  csr.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}
+
+/** Real enrollment: an enrollment token from the REST API, then POST /api/v1/enroll with a CSR. */
+export async function enrollOverHttp(hubUrl, adminKey, name, keys) {
+  const tokenResponse = await fetch(`${hubUrl}/api/v1/enrollment-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (tokenResponse.status !== 201) throw new Error(`token: HTTP ${tokenResponse.status} ${await tokenResponse.text()}`);
+  const { token } = await tokenResponse.json();
+  const response = await fetch(`${hubUrl}/api/v1/enroll`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, csrPem: csrFor(keys, name), agentVersion: '0.1.0' }),
+  });
+  if (response.status !== 201) throw new Error(`enroll: HTTP ${response.status} ${await response.text()}`);
+  const body = await response.json();
+  return { id: body.agentId, name, apiKey: body.apiKey, caPem: body.caPem, keys };
+}
+
+/**
+ * Writes agents and their agent API keys straight into the hub database, as
+ * enrollment would leave them, for fleets too large to enroll one CSR at a
+ * time in a benchmark session (the hub signs each certificate in JS).
+ */
+export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
+  const { openSqliteStore } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/sqlite/index.js')).href);
+  const { createHash } = await import('node:crypto');
+  const store = openSqliteStore(dbPath);
+  const agents = [];
+  const now = new Date().toISOString();
+  store.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const name = `${prefix}-${i}`;
+      const id = randomUUID();
+      const pair = keys[i % keys.length];
+      store.agents.create({
+        id,
+        name,
+        enrolledAt: now,
+        certPem: null,
+        certSerial: null,
+        certNotAfter: null,
+        publicKeyPem: pair.publicKeyPem,
+      });
+      const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
+      store.apiKeys.create({
+        id: randomUUID(),
+        name: `agent:${name}`,
+        type: 'agent',
+        role: 'member',
+        hash: createHash('sha256').update(apiKey).digest('hex'),
+        prefix: apiKey.slice(0, 8),
+        policy: { allowedAgents: [], allowedProbes: [], allowedClients: [] },
+        agentId: id,
+        createdAt: now,
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      agents.push({ id, name, apiKey, keys: pair });
+    }
+  });
+  store.close();
+  return agents;
+}
+
+function attestation(packs) {
+  return {
+    os: { platform: 'linux', release: '6.1.0-13-amd64', version: '#1 SMP Debian', distro: 'debian 12' },
+    kernel: '6.1.0-13-amd64',
+    arch: 'x64',
+    nodeVersion: process.version,
+    agentVersion: '0.1.0',
+    agentCodeSha256: 'a'.repeat(64),
+    configSha256: 'b'.repeat(64),
+    packs: packs.map((p) => ({ name: p.name, version: p.version, sha256: 'c'.repeat(64) })),
+  };
+}
+
+/**
+ * Connects, registers and stays online. Resolves once `hub.registered` arrives.
+ * `localAddress` spreads sockets over 127.0.0.x source addresses.
+ */
+export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, stats }) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${agent.apiKey}` }, localAddress, maxPayload: 1024 * 1024 });
+    const replay = new protocol.ReplayGuard();
+    let heartbeat;
+    const started = Date.now();
+    const send = (type, payload) => ws.send(protocol.encodeMessage(type, payload, { agentId: agent.id, key: agent.keys.privateKey }));
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`${agent.name}: not registered within 60 s`));
+    }, 60_000);
+    ws.once('open', () => {
+      send('agent.register', {
+        name: agent.name,
+        agentVersion: '0.1.0',
+        protocolVersion: protocol.PROTOCOL_VERSION,
+        attestation: attestation(manifests),
+        packs: manifests.map((m) => ({ name: m.name, version: m.version, state: 'active', manifest: m })),
+        maxConcurrency: 64,
+        isolation: 'bench simulation: answers at once, runs nothing',
+      });
+    });
+    ws.on('message', (data) => {
+      let message;
+      try {
+        message = protocol.decodeMessage(data, { key: caPem, replay, expectAgentId: agent.id });
+      } catch {
+        stats.badFrames += 1;
+        return;
+      }
+      if (message.type === 'hub.registered') {
+        clearTimeout(timer);
+        heartbeat = setInterval(() => {
+          if (ws.readyState === WebSocket.OPEN) {
+            send('agent.heartbeat', { uptimeS: (Date.now() - started) / 1000, running: 0, rssBytes: 40_000_000 });
+            stats.heartbeats += 1;
+          }
+        }, message.payload.heartbeatIntervalMs);
+        heartbeat.unref();
+        resolve({
+          ws,
+          close: () => {
+            clearInterval(heartbeat);
+            ws.terminate();
+          },
+        });
+      } else if (message.type === 'hub.probe.request') {
+        stats.probes += 1;
+        send('agent.probe.result', {
+          requestId: message.payload.requestId,
+          status: 'ok',
+          result: { ok: true },
+          durationMs: 0,
+          truncated: false,
+        });
+      } else if (message.type === 'reject') {
+        stats.rejects += 1;
+        if (stats.rejects <= 3) process.stderr.write(`bench: hub rejected ${agent.name}: ${JSON.stringify(message.payload)}\n`);
+      }
+    });
+    ws.once('close', (code, reason) => {
+      clearInterval(heartbeat);
+      clearTimeout(timer);
+      stats.closed += 1;
+      if (stats.closed <= 3) process.stderr.write(`bench: ${agent.name} closed ${code} ${reason}\n`);
+      reject(new Error(`${agent.name}: closed ${code} ${reason}`));
+    });
+    ws.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}

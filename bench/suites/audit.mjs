@@ -1,0 +1,84 @@
+// Issue 13 item 6 (and the audit rows of item 10): the hub's own audit module
+// (hub/dist/audit, keyed HMAC chain, sealed head) on a temp SQLite file opened
+// exactly as the hub opens it. Appends one commit each, as the hub does; the
+// large logs are filled in batches (many appends per transaction, same code
+// path) so the session does not spend minutes filling, then verified in full
+// and incrementally.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { row } from '../lib.mjs';
+import { REPO } from '../stack.mjs';
+
+const load = (p) => import(pathToFileURL(path.join(REPO, 'hub/dist', p)).href);
+
+function entry(i) {
+  return {
+    action: 'mcp.tool_call',
+    actor: { kind: 'api_key', id: '7d0c2a4e-5b0e-4f43-9f43-0c6f8f6f2d11', name: 'bench-admin' },
+    clientId: 'claude-code',
+    tool: 'system_disk_usage',
+    agents: ['web-01'],
+    probe: 'system.disk.usage',
+    params: { agent: 'web-01', i },
+    status: 'ok',
+    resultBytes: 1834,
+    durationMs: 12,
+    detail: null,
+  };
+}
+
+export async function run({ smoke }) {
+  const { openSqliteStore } = await load('store/sqlite/index.js');
+  const { openCrypto } = await load('crypto/index.js');
+  const { createAuditLog } = await load('audit/index.js');
+  const sizes = smoke ? [1_000, 5_000] : [10_000, 100_000, 1_000_000];
+  const appendN = smoke ? 500 : 20_000;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-audit-'));
+  const rows = [];
+  try {
+    const store = openSqliteStore(path.join(dir, 'audit.db'));
+    const crypto = openCrypto(randomBytes(32).toString('base64'), store);
+    const audit = createAuditLog(store, crypto.auditKey, crypto.sealer);
+
+    // One commit per append: what the hub does for every call.
+    let t0 = performance.now();
+    for (let i = 0; i < appendN; i++) audit.append(entry(i));
+    const perSecond = appendN / ((performance.now() - t0) / 1000);
+    rows.push(row(`appends/s, one commit each (n=${appendN})`, perSecond, '/s', '≥ 20,000/s', perSecond >= 20_000));
+
+    let total = appendN;
+    for (const size of sizes) {
+      t0 = performance.now();
+      const batch = store.db.transaction((count) => {
+        for (let i = 0; i < count; i++) audit.append(entry(i));
+      });
+      while (total < size) {
+        const count = Math.min(10_000, size - total);
+        batch.immediate(count);
+        total += count;
+      }
+      const fillMs = performance.now() - t0;
+      const full = audit.verify({ full: true });
+      if (!full.ok) throw new Error(`full verify failed at ${size}: ${full.reason}`);
+      const goal = size === 1_000_000 ? '≤ 3 s' : '';
+      rows.push(
+        row(`full verify of ${size.toLocaleString('en')} rows`, full.durationMs, 'ms', goal, goal ? full.durationMs <= 3000 : undefined),
+      );
+      if (fillMs > 0 && size === sizes[sizes.length - 1])
+        rows.push(row('batched appends/s (10k per transaction)', (size - appendN) / (fillMs / 1000), '/s'));
+      // Incremental: 1,000 new rows after a verified checkpoint.
+      for (let i = 0; i < 1000; i++) audit.append(entry(i));
+      total += 1000;
+      const inc = audit.verify();
+      if (!inc.ok || inc.checked !== 1000) throw new Error(`incremental verify: ${JSON.stringify(inc)}`);
+      rows.push(row(`incremental verify, 1,000 new on ${size.toLocaleString('en')}`, inc.durationMs, 'ms'));
+    }
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}

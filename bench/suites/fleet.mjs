@@ -1,0 +1,136 @@
+// Issue 13 items 3 and 5 (and the agent-count rows of item 10): one real hub,
+// many simulated agents (bench/sim-agent.mjs: signed frames, heartbeats at the
+// hub's interval, probes answered at once). A few agents enroll over HTTP with
+// a CSR, as real ones do; the rest are written into the database the same way
+// enrollment leaves them. At each step of the ramp: hub RSS per agent, MCP
+// probe latency to random agents while all are connected, and health_check
+// fan-out over every agent.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { row, summarize } from '../lib.mjs';
+import { rawCaller } from '../mcp-raw.mjs';
+import { connectSimAgent, enrollOverHttp, keyPool, seedAgents } from '../sim-agent.mjs';
+import { MiB, REPO, rssOf, sleep, startHub } from '../stack.mjs';
+
+async function manifests() {
+  const system = JSON.parse(readFileSync(path.join(REPO, 'packs/system/sonde-pack.json'), 'utf8'));
+  delete system.$schema;
+  const bench = (await import(pathToFileURL(path.join(REPO, 'bench/fixtures/noop-pack/index.js')).href)).default.manifest;
+  return [system, bench];
+}
+
+/** Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses. */
+async function connectAll(agents, options, parallel = 100) {
+  const sessions = [];
+  const failures = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < agents.length) {
+        const i = next++;
+        try {
+          sessions.push(
+            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${1 + (Math.floor(i / 20_000) % 250)}` }),
+          );
+        } catch (error) {
+          failures.push(error.message);
+        }
+      }
+    }),
+  );
+  return { sessions, failures };
+}
+
+export async function run({ smoke }) {
+  const steps = smoke ? [10, 30] : [100, 1_000, 10_000];
+  const probeCalls = smoke ? 20 : 300;
+  const enrollN = smoke ? 3 : 20;
+  const total = steps[steps.length - 1];
+  const keys = await keyPool(smoke ? 2 : 8);
+  const hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' } });
+  const rows = [];
+  const sessions = [];
+  const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
+  try {
+    const key = await hub.createAdminKey();
+    const baseRss = rssOf(hub.pid);
+
+    // Real enrollment for a sample: CSR → certificate + agent key.
+    let t0 = performance.now();
+    const enrolled = [];
+    for (let i = 0; i < enrollN; i++) enrolled.push(await enrollOverHttp(hub.url, key, `enrolled-${i}`, keys[i % keys.length]));
+    const enrollMs = (performance.now() - t0) / enrollN;
+    rows.push(row(`enrollment over HTTP (token + CSR → cert), mean of ${enrollN}`, enrollMs, 'ms'));
+    const caPem = enrolled[0].caPem;
+    const seeded = await seedAgents(hub.env.SONDE_DB_PATH, total - enrollN, keys);
+    const agents = [...enrolled, ...seeded];
+    const options = { wsUrl: hub.url.replace('http', 'ws') + '/ws/agent', caPem, manifests: await manifests(), stats };
+    const caller = rawCaller(hub, key);
+
+    let connected = 0;
+    for (const step of steps) {
+      t0 = performance.now();
+      const batch = await connectAll(agents.slice(connected, step), options, smoke ? 10 : 100);
+      const rampMs = performance.now() - t0;
+      sessions.push(...batch.sessions);
+      connected = step;
+      const live = sessions.length;
+      rows.push(row(`${step} agents: connected and registered`, live, 'agents', `${step}`, live === step));
+      if (batch.failures.length) rows.push(row(`${step} agents: first failure`, batch.failures[0].slice(0, 120), ''));
+      rows.push(row(`${step} agents: ramp time (+${step - (steps[steps.indexOf(step) - 1] ?? 0)})`, rampMs, 'ms'));
+      await sleep(smoke ? 500 : 5_000); // settle: GC, heartbeats, sweeps
+      const rss = rssOf(hub.pid);
+      const rssGoal = step >= 10_000 ? '≤ 250 MiB at 10k' : '';
+      rows.push(row(`${step} agents: hub RSS`, rss / MiB, 'MiB', rssGoal, rssGoal ? rss <= 250 * MiB : undefined));
+      rows.push(row(`${step} agents: hub RSS per agent`, (rss - baseRss) / 1024 / step, 'KiB'));
+
+      const samples = [];
+      let failed = 0;
+      for (let i = 0; i < probeCalls; i++) {
+        const target = agents[Math.floor(Math.random() * live)].name;
+        const started = performance.now();
+        try {
+          await caller.call('bench_noop', { agent: target });
+          samples.push(performance.now() - started);
+        } catch (error) {
+          failed += 1;
+          if (failed === 1) process.stderr.write(`bench: probe to ${target} failed: ${error.message}\n`);
+        }
+      }
+      const probe = summarize(samples);
+      const p99Goal = step >= 10_000 ? '≤ 50 ms at 10k' : '';
+      rows.push(row(`${step} agents: MCP probe p50`, probe.p50, 'ms'));
+      rows.push(
+        row(
+          `${step} agents: MCP probe p99 (n=${samples.length}, ${failed} failed)`,
+          probe.p99,
+          'ms',
+          p99Goal,
+          p99Goal ? probe.p99 <= 50 && failed === 0 : undefined,
+        ),
+      );
+
+      if (step >= 1_000 || smoke) {
+        t0 = performance.now();
+        const result = await caller.call('health_check', { packs: ['bench'], deadlineMs: 40_000 });
+        const fanMs = performance.now() - t0;
+        const text = result.content?.[0]?.text ?? '';
+        const ok = (text.match(/"status":"ok"/g) ?? []).length;
+        const goal = step === 1_000 ? '≤ 1 s at 1,000' : '';
+        rows.push(row(`${step} agents: health_check fan-out (${ok} ok statuses)`, fanMs, 'ms', goal, goal ? fanMs <= 1000 : undefined));
+      }
+    }
+    rows.push(
+      row(
+        'sim agents: heartbeats sent / probes answered / rejects / closed',
+        `${stats.heartbeats}/${stats.probes}/${stats.rejects}/${stats.closed}`,
+        '',
+      ),
+    );
+  } finally {
+    for (const session of sessions) session.close();
+    await hub.stop();
+  }
+  return rows;
+}
