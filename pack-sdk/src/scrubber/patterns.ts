@@ -154,7 +154,7 @@ export const redactCliFlags: TextRule = (text, tally) =>
  * text (JSON, YAML, logs, connection strings). Only the value is replaced.
  */
 const KEY_VALUE =
-  /(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,100})(["']?[ \t]*[:=][ \t]*)(?:"((?:[^"\\\n]|\\.){0,8192})"|'([^'\n]{0,8192})'|(?!\$\{)([^\s"'&;,<>{}[\]]+))/g;
+  /(["']?)(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,100})(["']?[ \t]*[:=][ \t]*)(?:"((?:[^"\\\n]|\\.){0,8192})"|'([^'\n]{0,8192})'|(?!\$\{)([^\s"'&;,<>{}[\]]+))/g;
 
 export const redactKeyValues: TextRule = (text, tally) =>
   text.replace(

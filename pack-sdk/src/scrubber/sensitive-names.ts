@@ -68,7 +68,19 @@ export function nameWords(name: string): string[] {
     .filter(Boolean);
 }
 
+// Names repeat (every log line has `user=`): decide each once. Bounded so hostile input cannot grow it.
+const decided = new Map<string, boolean>();
+
 export function isSensitiveName(name: string): boolean {
+  const known = decided.get(name);
+  if (known !== undefined) return known;
+  const answer = decide(name);
+  if (decided.size >= 8192) decided.clear();
+  decided.set(name, answer);
+  return answer;
+}
+
+function decide(name: string): boolean {
   if (name.length === 0 || name.length > 200) return false;
   if (NOT_SECRET.has(name.toLowerCase().replace(/[^a-z0-9]/g, ''))) return false;
   const words = nameWords(name);
