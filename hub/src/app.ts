@@ -141,6 +141,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(userRoutes);
   await app.register(auditRoutes);
   await app.register(probeRoutes);
-  await app.register(mcpPlugin, { services });
+  // Derived from SONDE_SECRET so client tokens survive a restart and work on every hub sharing the secret.
+  await app.register(mcpPlugin, { services, sessionSecret: core.crypto.mcpSessionKey });
   return app;
 }

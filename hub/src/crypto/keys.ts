@@ -14,6 +14,8 @@ export interface HubKeys {
   sealKey: Buffer;
   /** HMAC-SHA256 key for the audit chain. */
   auditKey: Buffer;
+  /** HMAC key for MCP client tokens, shared by every hub with the same SONDE_SECRET. */
+  mcpSessionKey: Buffer;
 }
 
 const SALT_SETTING = 'crypto.salt';
@@ -38,8 +40,9 @@ export function deriveKeys(secret: string, settings: SettingsStore, transaction:
   const master = scryptSync(secret, saltFor(settings, transaction), 32, SCRYPT);
   const sealKey = hkdf(master, 'sonde/seal/v1');
   const auditKey = hkdf(master, 'sonde/audit-hmac/v1');
+  const mcpSessionKey = hkdf(master, 'sonde/mcp-session/v1');
   // The kid is a fingerprint of the key, not a secret: 8 hex characters.
   const sealKid = createHash('sha256').update(hkdf(master, 'sonde/seal-kid/v1')).digest('hex').slice(0, 8);
   master.fill(0);
-  return { sealKid, sealKey, auditKey };
+  return { sealKid, sealKey, auditKey, mcpSessionKey };
 }

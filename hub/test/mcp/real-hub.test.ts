@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { buildApp } from '../../src/app.js';
 import { startTestHub, type TestHub } from '../helpers.js';
 import { textJson, type Json } from './support/harness.js';
 
@@ -60,5 +61,42 @@ describe('MCP in the real hub', () => {
     const ok = await client(limited, 'cursor');
     expect((await ok.listTools()).tools.length).toBe(7);
     await ok.close();
+  });
+
+  it('keeps a client-limited key working on another hub process that shares SONDE_SECRET', async () => {
+    const limited = hub.app.hub.core.apiKeys.create({
+      name: 'cursor-restart',
+      role: 'member',
+      policy: { allowedClients: ['cursor'] },
+    }).rawKey;
+    const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${limited}` } },
+    });
+    const first = new Client({ name: 'cursor', version: '1.0.0' });
+    await first.connect(transport);
+    const token = transport.sessionId;
+    expect(token).toBeTruthy();
+    await first.close();
+
+    // A second hub on the same database and secret (a restart, or a peer behind a load balancer).
+    const second = await buildApp(hub.config, { logger: false });
+    try {
+      const listed = await second.inject({
+        method: 'POST',
+        url: '/mcp',
+        headers: {
+          authorization: `Bearer ${limited}`,
+          'mcp-session-id': token!,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+        },
+        payload: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      });
+      expect(listed.statusCode, listed.body).toBe(200);
+      expect(listed.body).toContain('list_agents');
+    } finally {
+      await second.close();
+    }
   });
 });
