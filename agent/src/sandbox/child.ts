@@ -12,11 +12,12 @@
  */
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import type * as SdkModule from '@sonde/pack-sdk';
 import type { Pack, ProbeContext } from '@sonde/pack-sdk';
 import { FrameDecoder, encodeFrame, frameSize } from './framing.js';
 import type { EffectOp, ParentMessage } from './messages.js';
 
-type Sdk = typeof import('@sonde/pack-sdk');
+type Sdk = typeof SdkModule;
 
 const [packEntry, sdkEntry, maxFrameArg] = process.argv.slice(2);
 const maxFrameBytes = Number(maxFrameArg);
@@ -60,18 +61,53 @@ function brokeredContext(run: number, credentials: Record<string, string>, endpo
   });
 }
 
+/** What Node's permission model refused during a run, reported to the agent for its security log. */
+const refusals = new Map<number, string>();
+
+/**
+ * Wraps each handler so an ERR_ACCESS_DENIED it throws is noted with the
+ * permission and resource before runProbe turns it into a plain failure.
+ */
+function watchRefusals(pack: Pack): Pack {
+  const probes = new Map(
+    [...pack.probes].map(([name, definition]) => [
+      name,
+      {
+        ...definition,
+        handler: async (params: unknown, ctx: ProbeContext): Promise<unknown> => {
+          try {
+            return await definition.handler(params, ctx);
+          } catch (error) {
+            const denied = error as { code?: unknown; permission?: string; resource?: string };
+            if (denied?.code === 'ERR_ACCESS_DENIED') {
+              const run = runOfSignal.get(ctx.signal);
+              if (run !== undefined) refusals.set(run, `${denied.permission ?? 'access'}${denied.resource ? ` ${denied.resource}` : ''}`);
+            }
+            throw error;
+          }
+        },
+      },
+    ]),
+  );
+  return { manifest: pack.manifest, probes, runbooks: pack.runbooks };
+}
+
+const runOfSignal = new WeakMap<AbortSignal, number>();
+
 async function serve(sdk: Sdk, pack: Pack, message: Extract<ParentMessage, { t: 'run' }>): Promise<void> {
   const started = performance.now();
+  const makeContext = brokeredContext(message.id, message.credentials, message.endpoint);
   let reply: Record<string, unknown>;
   try {
     const outcome = await sdk.runProbe(
       pack,
       message.probe,
       message.params,
-      brokeredContext(message.id, message.credentials, message.endpoint),
-      {
-        timeoutMs: message.timeoutMs,
+      (signal) => {
+        runOfSignal.set(signal, message.id);
+        return makeContext(signal);
       },
+      { timeoutMs: message.timeoutMs },
     );
     reply = { t: 'result', id: message.id, ok: true, result: outcome.result, durationMs: performance.now() - started };
     if (frameSize(reply) > maxFrameBytes) {
@@ -84,15 +120,17 @@ async function serve(sdk: Sdk, pack: Pack, message: Extract<ParentMessage, { t: 
       };
     }
   } catch (error) {
-    const described = errorOf(error);
+    const refused = refusals.get(message.id);
     reply = {
       t: 'result',
       id: message.id,
       ok: false,
-      error: described,
-      accessDenied: /Access to this API has been restricted|ERR_ACCESS_DENIED/.test(described.message),
+      error: errorOf(error),
+      ...(refused ? { accessDenied: refused.slice(0, 500) } : {}),
       durationMs: performance.now() - started,
     };
+  } finally {
+    refusals.delete(message.id);
   }
   send(reply);
 }
@@ -104,7 +142,7 @@ async function main(): Promise<void> {
     sdk = (await import(pathToFileURL(sdkEntry ?? '').href)) as Sdk;
     const module = (await import(pathToFileURL(packEntry ?? '').href)) as { default?: Pack };
     if (!module.default || !(module.default.probes instanceof Map)) throw new Error('the entry does not default-export definePack(...)');
-    pack = module.default;
+    pack = watchRefusals(module.default);
   } catch (error) {
     send({ t: 'load-failed', error: errorOf(error) });
     channel.end();

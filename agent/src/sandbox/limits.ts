@@ -14,12 +14,20 @@ export const SandboxLimitsSchema = z
     /** Past its time limit a probe gets this long to answer before its process is killed. */
     graceMs: z.number().int().nonnegative().default(500),
     /** Largest result (one frame) the pack process may send. */
-    maxOutputBytes: z.number().int().min(1024).default(1024 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
     /** Time from spawn to the pack being loaded. */
     startTimeoutMs: z.number().int().positive().default(15_000),
     /** Limit trips within `tripWindowMs` that quarantine the pack. */
     maxTrips: z.number().int().positive().default(3),
-    tripWindowMs: z.number().int().positive().default(10 * 60_000),
+    tripWindowMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 60_000),
   })
   .strict();
 

@@ -34,7 +34,7 @@ export const ChildMessageSchema = z.discriminatedUnion('t', [
       result: z.unknown().optional(),
       error: ErrorSchema.optional(),
       /** The pack process says Node's permission model refused something (unverified: the child reports it). */
-      accessDenied: z.boolean().optional(),
+      accessDenied: z.string().max(500).optional(),
       durationMs: z.number().nonnegative(),
     })
     .strict(),

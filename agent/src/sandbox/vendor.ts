@@ -47,14 +47,17 @@ function isLink(file: string): boolean {
   }
 }
 
+/** Type declarations, source maps and TypeScript sources never run; leaving them out keeps a copy small. */
+const NOT_RUN = /(\.d\.[cm]?ts|\.map|\.tsbuildinfo)$/;
+
 /** Only what runs: package.json and dist for our workspace package (its sources and tests stay out). */
 function keep(name: string, root: string, from: string): boolean {
   const relative = path.relative(root, from);
   if (relative === '') return true;
   const parts = relative.split(path.sep);
-  if (parts.includes('node_modules') || isLink(from)) return false;
-  if (name === '@sonde/pack-sdk') return parts[0] === 'package.json' || (parts[0] === 'dist' && !relative.endsWith('.tsbuildinfo'));
-  return true;
+  if (parts.includes('node_modules') || isLink(from) || NOT_RUN.test(relative)) return false;
+  if (name === '@sonde/pack-sdk') return parts[0] === 'package.json' || parts[0] === 'dist';
+  return parts[0] !== 'src';
 }
 
 /** Makes `<nodeModulesDir>/<host package>` real, current copies; returns the packages it (re)copied. */

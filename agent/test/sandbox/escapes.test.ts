@@ -1,0 +1,194 @@
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandboxRunner, detectOsSandbox, type SandboxRunner, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import { childNodes, makePackTree, type PackTree } from './setup.js';
+
+/** Resolves to whether something accepts TCP connections on 127.0.0.1:port. */
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: Error) => ({ error }),
+  );
+  if ('value' in outcome) throw new Error(`expected a refusal, the probe returned ${JSON.stringify(outcome.value)}`);
+  return outcome.error;
+}
+
+const osSandbox = detectOsSandbox();
+
+describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
+  let tree: PackTree;
+  let runner: SandboxRunner;
+  let listener: net.Server;
+  let listenerPort = 0;
+  let connections = 0;
+  const events: SandboxSecurityEvent[] = [];
+  const eventsOf = (kind: string, probe: string): SandboxSecurityEvent[] => events.filter((e) => e.kind === kind && e.probe === probe);
+
+  beforeAll(async () => {
+    tree = await makePackTree();
+    listener = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    listenerPort = (listener.address() as net.AddressInfo).port;
+    runner = createSandboxRunner({
+      packDir: tree.packDir,
+      permissions: tree.permissions,
+      deniedPaths: [tree.keyFile],
+      nodePath,
+      onSecurityEvent: (event) => events.push(event),
+    });
+    await runner.start();
+  });
+
+  afterAll(async () => {
+    await runner?.close();
+    listener?.close();
+    tree?.cleanup();
+  });
+
+  it('reports the isolation it got', () => {
+    expect(runner.isolation).toBe(osSandbox ? 'permission-model+userns+netns+pidns' : 'permission-model');
+    expect(runner.state.status).toBe('ready');
+    expect(runner.state.pid).toBeGreaterThan(1);
+  });
+
+  it('starts with an empty environment', async () => {
+    const { result } = await runner.run('env', {});
+    expect(JSON.parse((result as { outcome: string }).outcome)).toEqual({});
+  });
+
+  it('serves legitimate effects through the broker', async () => {
+    expect((await runner.run('echo', { text: 'through the broker' })).result).toEqual({ outcome: 'through the broker' });
+    const file = path.join(tree.root, 'declared.txt');
+    writeFileSync(file, 'readable by declaration');
+    expect((await runner.run('read', { path: file })).result).toEqual({ outcome: 'readable by declaration' });
+  });
+
+  it('refuses undeclared effects at the broker and reports each as a security event', async () => {
+    const exec = await failure(runner.run('exec.id', {}));
+    expect(exec.code).toBe('SONDE_ERR_PERMISSION_DENIED');
+    expect(eventsOf('effect-refused', 'exec.id')[0]?.detail).toMatch(/\/usr\/bin\/id is not declared/);
+
+    // The agent's key lies under the declared /tmp/** but is a host-denied path.
+    const key = await failure(runner.run('read', { path: tree.keyFile }));
+    expect(key.code).toBe('SONDE_ERR_PERMISSION_DENIED');
+    expect(key.message).not.toContain('FAKE-AGENT-KEY');
+
+    // A declared-looking path that is a symlink to /etc/shadow: the broker checks the real path.
+    const link = path.join(tree.root, 'shadow-link');
+    symlinkSync('/etc/shadow', link);
+    const viaLink = await failure(runner.run('read', { path: link }));
+    expect(viaLink.code).toBe('SONDE_ERR_PERMISSION_DENIED');
+    expect(eventsOf('effect-refused', 'read')).toHaveLength(2);
+  });
+
+  it.each([
+    ['spawn.id', 'child_process.execFileSync(id)'],
+    ['binding.spawn', "process.binding('spawn_sync')"],
+    ['worker', 'new Worker(..., { execArgv: [] })'],
+    ['inspector', 'inspector.open()'],
+    ['nodeoptions.fork', 'NODE_OPTIONS=--allow-fs-read=* then fork'],
+  ])('stops %s (%s) inside the pack process', async (probe) => {
+    const error = await failure(runner.run(probe, {}));
+    expect(error.message).toMatch(/restricted|process\.binding/);
+    expect(error.message).not.toContain('ESCAPED');
+    // The child reports permission-model refusals it saw; the agent logs them.
+    if (probe !== 'binding.spawn') expect(eventsOf('sandbox-denied', probe)).toHaveLength(1);
+  });
+
+  it('cannot read /etc/shadow or the agent key by itself', async () => {
+    for (const target of ['/etc/shadow', tree.keyFile]) {
+      const error = await failure(runner.run('read.direct', { path: target }));
+      expect(error.message).toMatch(/restricted/);
+      expect(error.message).not.toContain('FAKE-AGENT-KEY');
+    }
+    expect(eventsOf('sandbox-denied', 'read.direct')[0]?.detail).toMatch(/FileSystemRead/);
+  });
+
+  it('refuses to start when its folder holds a symlink to /etc/shadow or to the agent key', async () => {
+    for (const [name, target] of [
+      ['leak', '/etc/shadow'],
+      ['key', tree.keyFile],
+    ] as const) {
+      const link = path.join(tree.packDir, name);
+      symlinkSync(target, link);
+      const local: SandboxSecurityEvent[] = [];
+      const linked = createSandboxRunner({
+        packDir: tree.packDir,
+        permissions: tree.permissions,
+        nodePath,
+        onSecurityEvent: (event) => local.push(event),
+      });
+      try {
+        const error = await failure(linked.start());
+        expect(error.message).toContain(`${link}: symlink to ${target}`);
+        expect(linked.state.status).toBe('failed');
+        expect(local.map((event) => event.kind)).toEqual(['sandbox-refused']);
+      } finally {
+        rmSync(link);
+        await linked.close();
+      }
+    }
+  });
+
+  it.runIf(osSandbox)('has no network: neither a local listener nor PostgreSQL is reachable', async () => {
+    const toListener = await failure(runner.run('connect', { host: '127.0.0.1', port: listenerPort }));
+    expect(toListener.message).toMatch(/ENETUNREACH|ECONNREFUSED|timeout/);
+    const toPostgres = await failure(runner.run('connect', { host: '127.0.0.1', port: 5432 }));
+    expect(toPostgres.message).toMatch(/ENETUNREACH|ECONNREFUSED|timeout/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connections).toBe(0);
+  });
+
+  it('cannot open the agent inspector with SIGUSR1', async () => {
+    const before = await isListening(9229);
+    // Aimed at the agent's real PID (invisible inside the PID namespace), then at its own parent.
+    const aimed = await failure(runner.run('signal.agent', { pid: process.pid }));
+    expect(aimed.message).not.toContain('ESCAPED');
+    await failure(runner.run('signal.agent', {}));
+    expect(await isListening(9229)).toBe(before);
+    expect(before).toBe(false);
+    // Signalling its own process group may take the pack down; it comes back.
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+  });
+});
+
+describe('without namespaces (permission model alone)', () => {
+  it('still stops spawning, and SIGUSR1 at the agent does not open its inspector', async () => {
+    const tree = await makePackTree();
+    const events: SandboxSecurityEvent[] = [];
+    const runner = createSandboxRunner({
+      packDir: tree.packDir,
+      permissions: tree.permissions,
+      osSandbox: 'none',
+      onSecurityEvent: (event) => events.push(event),
+    });
+    try {
+      expect(runner.isolation).toBe('permission-model');
+      await expect(runner.run('spawn.id', {})).rejects.toThrow(/restricted/);
+      // Here the signal does reach this process: the guard must keep the inspector shut.
+      const error = await failure(runner.run('signal.agent', { pid: process.pid }));
+      expect(error.message).toMatch(/ECONNREFUSED/);
+      expect(await isListening(9229)).toBe(false);
+      expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    } finally {
+      await runner.close();
+      tree.cleanup();
+    }
+  });
+});

