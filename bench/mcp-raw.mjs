@@ -15,6 +15,7 @@ export function rawCaller(hub, key, { session } = {}) {
       method: 'POST',
       headers: session ? { ...headers, ...session } : headers,
       body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      signal: globalThis.AbortSignal.timeout(120_000),
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`${method}: HTTP ${response.status} ${text.slice(0, 300)}`);

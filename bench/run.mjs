@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const here = import.meta.dirname;
-const suites = ['protocol', 'hub', 'agent', 'audit', 'probe', 'fleet'];
+const suites = ['protocol', 'hub', 'agent', 'audit', 'probe', 'memory', 'fleet'];
 
 const rows = [];
 for (const name of suites) {
