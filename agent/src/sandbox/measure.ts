@@ -32,6 +32,8 @@ export async function measureSandboxOverhead(
     params?: unknown;
     calls?: number;
     starts?: number;
+    /** The same pack loaded in this process, for the baseline; imported from packDir when absent. */
+    inProcessPack?: Pack;
   },
 ): Promise<SandboxOverhead> {
   const calls = options.calls ?? 500;
@@ -53,7 +55,7 @@ export async function measureSandboxOverhead(
   } finally {
     await runner.close();
   }
-  const pack = ((await import(pathToFileURL(packageEntry(options.packDir)).href)) as { default: Pack }).default;
+  const pack = options.inProcessPack ?? ((await import(pathToFileURL(packageEntry(options.packDir)).href)) as { default: Pack }).default;
   const inProcess: number[] = [];
   for (let i = 0; i < calls + 20; i++) {
     const started = performance.now();
