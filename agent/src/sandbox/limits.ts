@@ -9,8 +9,6 @@ export const SandboxLimitsSchema = z
     maxRssMb: z.number().int().min(32).max(65_536).default(512),
     /** CPU time one probe call may use, read from /proc by the agent. */
     cpuMs: z.number().int().positive().default(10_000),
-    /** Wall time when the manifest gives none for a probe. */
-    defaultTimeoutMs: z.number().int().positive().default(30_000),
     /** Past its time limit a probe gets this long to answer before its process is killed. */
     graceMs: z.number().int().nonnegative().default(500),
     /** Largest result (one frame) the pack process may send. */

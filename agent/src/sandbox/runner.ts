@@ -105,6 +105,8 @@ interface RunRecord {
   cpuStart: number | undefined;
   controller: AbortController;
   context: ProbeContext;
+  /** Brokered effects in flight: a pack may not flood the agent with commands. */
+  effects: number;
   timer: NodeJS.Timeout;
   resolve: (outcome: SandboxRunOutcome) => void;
   reject: (error: Error) => void;
@@ -131,6 +133,7 @@ interface Generation {
 
 const DENIED_CODES = new Set(['SONDE_ERR_PERMISSION_DENIED', 'SONDE_ERR_CAPABILITY_REFUSED']);
 const MONITOR_INTERVAL_MS = 50;
+const MAX_EFFECTS_IN_FLIGHT = 8;
 
 class Runner implements SandboxRunner {
   readonly isolation: string;
@@ -203,11 +206,15 @@ class Runner implements SandboxRunner {
     await this.start();
     const generation = this.generation;
     if (!generation || this.status !== 'ready') throw this.unavailable();
+    // The approved manifest decides what may run: the pack process's own checks are its word only.
     const declared = (this.options.manifest ?? this.manifest)?.probes.find((entry) => entry.name === probe);
-    const limit = Math.min(
-      timeoutMs ?? declared?.timeoutMs ?? this.limits.defaultTimeoutMs,
-      declared?.timeoutMs ?? this.limits.defaultTimeoutMs,
-    );
+    if (!declared) throw new SondeError('SONDE_ERR_UNKNOWN_PROBE', `pack ${this.packLabel} has no probe ${probe}`);
+    if (declared.capability !== 'observe')
+      throw new SondeError(
+        'SONDE_ERR_CAPABILITY_REFUSED',
+        `probe ${probe} declares capability ${declared.capability}; only observe may run`,
+      );
+    const limit = Math.min(timeoutMs ?? declared.timeoutMs, declared.timeoutMs);
     const id = this.nextRunId++;
     const controller = new AbortController();
     const context = createHostContext({
@@ -215,7 +222,7 @@ class Runner implements SandboxRunner {
       signal: controller.signal,
       deniedPaths: this.options.deniedPaths,
       timeoutMs: limit,
-      maxOutputBytes: declared?.maxOutputBytes,
+      maxOutputBytes: declared.maxOutputBytes,
       credentials: this.options.credentials,
       endpoint: this.options.endpoint,
     });
@@ -230,6 +237,7 @@ class Runner implements SandboxRunner {
         cpuStart: generation.pid === undefined ? undefined : cpuTimeMs(generation.pid),
         controller,
         context,
+        effects: 0,
         timer,
         resolve,
         reject,
@@ -459,6 +467,16 @@ class Runner implements SandboxRunner {
         error: { code: 'SONDE_ERR_PERMISSION_DENIED', message: `malformed ${message.op} request` },
       });
     }
+    if (run.effects >= MAX_EFFECTS_IN_FLIGHT) {
+      this.emit({ kind: 'sandbox-protocol', probe: run.probe, detail: `more than ${MAX_EFFECTS_IN_FLIGHT} effects at once` });
+      return reply({
+        t: 'effect-result',
+        id: message.id,
+        ok: false,
+        error: { code: 'SONDE_ERR_PERMISSION_DENIED', message: `at most ${MAX_EFFECTS_IN_FLIGHT} effects may run at once` },
+      });
+    }
+    run.effects++;
     try {
       const context = run.context;
       let value: unknown;
@@ -488,6 +506,8 @@ class Runner implements SandboxRunner {
       const text = error instanceof Error ? error.message : String(error);
       if (DENIED_CODES.has(code)) this.emit({ kind: 'effect-refused', probe: run.probe, detail: `${message.op}: ${text}` });
       reply({ t: 'effect-result', id: message.id, ok: false, error: { code, message: text.slice(0, 3000) } });
+    } finally {
+      run.effects--;
     }
   }
 
