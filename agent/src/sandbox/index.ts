@@ -12,3 +12,4 @@ export { detectOsSandbox, isolationLabel, nodeFacts } from './isolation.js';
 export { vendorHostPackages, HOST_PACKAGES } from './vendor.js';
 export { guardSigusr1 } from './signals.js';
 export { measureSandboxOverhead, type SandboxOverhead } from './measure.js';
+export { PackRunnerPool, type ApprovedPack, type PackRunnerPoolOptions } from './pool.js';

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import type { PackManifest, Permissions } from '@sonde/pack-sdk';
+import { detectOsSandbox, isolationLabel } from './isolation.js';
+import type { SandboxLimitsInput } from './limits.js';
+import { createSandboxRunner, type SandboxRunner, type SandboxSecurityEvent, type SandboxState } from './runner.js';
+import { vendorHostPackages } from './vendor.js';
+
+/** What the pool needs of an installed, approved pack (a subset of the agent's InstalledPack). */
+export interface ApprovedPack {
+  name: string;
+  version: string;
+  dir: string;
+  entry: string;
+  manifest: PackManifest;
+  permissionsSha256: string;
+}
+
+export interface PackRunnerPoolOptions {
+  packsDir: string;
+  deniedPaths: readonly string[];
+  limits?: SandboxLimitsInput;
+  nodePath?: string;
+  osSandbox?: 'auto' | 'none';
+  onSecurityEvent: (event: SandboxSecurityEvent) => void;
+}
+
+interface Entry {
+  key: string;
+  runner: SandboxRunner;
+}
+
+/**
+ * One sandbox runner per active pack, kept across reloads while the pack's
+ * folder, version and approved permissions stay the same; a changed pack
+ * gets a new process and the old one is closed.
+ */
+export class PackRunnerPool {
+  readonly isolation: string;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly options: PackRunnerPoolOptions) {
+    this.isolation = isolationLabel(options.osSandbox === 'none' ? null : detectOsSandbox());
+  }
+
+  /** Real copies of the host packages in the packs prefix (the pack processes cannot read the agent's own). */
+  prepare(): void {
+    vendorHostPackages(path.join(this.options.packsDir, 'node_modules'));
+  }
+
+  /** Starts (or keeps) the pack's process; the error says why it cannot run. */
+  async activate(pack: ApprovedPack): Promise<SandboxRunner> {
+    const key = `${pack.dir}\0${pack.version}\0${pack.permissionsSha256}\0${pack.entry}`;
+    const existing = this.entries.get(pack.name);
+    if (existing?.key === key && existing.runner.state.status !== 'failed') return existing.runner;
+    if (existing) {
+      this.entries.delete(pack.name);
+      await existing.runner.close();
+    }
+    const runner = createSandboxRunner({
+      packDir: pack.dir,
+      entry: pack.entry,
+      prefixDir: this.options.packsDir,
+      permissions: pack.manifest.permissions as Permissions,
+      manifest: pack.manifest,
+      deniedPaths: this.options.deniedPaths,
+      limits: this.options.limits,
+      nodePath: this.options.nodePath,
+      osSandbox: this.options.osSandbox,
+      onSecurityEvent: this.options.onSecurityEvent,
+    });
+    this.entries.set(pack.name, { key, runner });
+    await runner.start();
+    return runner;
+  }
+
+  get(name: string): SandboxRunner | undefined {
+    return this.entries.get(name)?.runner;
+  }
+
+  states(): Record<string, SandboxState> {
+    return Object.fromEntries([...this.entries].map(([name, entry]) => [name, entry.runner.state]));
+  }
+
+  /** Closes the processes of packs no longer active. */
+  async retain(names: ReadonlySet<string>): Promise<void> {
+    const gone = [...this.entries].filter(([name]) => !names.has(name));
+    for (const [name] of gone) this.entries.delete(name);
+    await Promise.all(gone.map(([, entry]) => entry.runner.close()));
+  }
+
+  async closeAll(): Promise<void> {
+    await this.retain(new Set());
+  }
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pack } from '@sonde/pack-sdk';
+import { permissionsDigest } from '../../src/packs/digest.js';
+import { PackRunnerPool, type ApprovedPack, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import { FIXTURE, makePackTree, type PackTree } from './setup.js';
+
+describe('pack runner pool', () => {
+  let tree: PackTree;
+  let approved: ApprovedPack;
+  const events: SandboxSecurityEvent[] = [];
+  let pool: PackRunnerPool;
+
+  beforeAll(async () => {
+    tree = await makePackTree();
+    const pack = ((await import(pathToFileURL(path.join(FIXTURE, 'index.js')).href)) as { default: Pack }).default;
+    approved = {
+      name: 'hostile',
+      version: '1.0.0',
+      dir: tree.packDir,
+      entry: path.join(tree.packDir, 'index.js'),
+      manifest: pack.manifest,
+      permissionsSha256: permissionsDigest(pack.manifest.permissions),
+    };
+    pool = new PackRunnerPool({
+      packsDir: path.dirname(path.dirname(tree.packDir)),
+      deniedPaths: [tree.keyFile],
+      onSecurityEvent: (e) => events.push(e),
+    });
+    pool.prepare();
+  });
+  afterAll(async () => {
+    await pool?.closeAll();
+    tree?.cleanup();
+  });
+
+  it('keeps one process per pack across reloads and replaces it when the pack changes', async () => {
+    const first = await pool.activate(approved);
+    expect((await first.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    expect(await pool.activate(approved)).toBe(first);
+    const second = await pool.activate({ ...approved, version: '1.0.1' });
+    expect(second).not.toBe(first);
+    expect(first.state.status).toBe('closed');
+    expect(pool.states().hostile?.status).toBe('ready');
+    await pool.retain(new Set());
+    expect(second.state.status).toBe('closed');
+    expect(pool.get('hostile')).toBeUndefined();
+  });
+
+  it('refuses a probe the approved manifest does not list, or that is not observe', async () => {
+    const runner = await pool.activate({
+      ...approved,
+      manifest: {
+        ...approved.manifest,
+        probes: approved.manifest.probes
+          .map((p) => (p.name === 'spin' ? { ...p, capability: 'mutate' as const } : p))
+          .filter((p) => p.name !== 'env'),
+      },
+    });
+    await expect(runner.run('env', {})).rejects.toMatchObject({ code: 'SONDE_ERR_UNKNOWN_PROBE' });
+    await expect(runner.run('spin', {})).rejects.toMatchObject({ code: 'SONDE_ERR_CAPABILITY_REFUSED' });
+  });
+});
