@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PackManifest, Permissions } from '@sonde/pack-sdk';
+import type { PackManifest } from '@sonde/pack-sdk';
 import { detectOsSandbox, isolationLabel } from './isolation.js';
 import type { SandboxLimitsInput } from './limits.js';
 import { createSandboxRunner, type SandboxRunner, type SandboxSecurityEvent, type SandboxState } from './runner.js';
@@ -60,7 +60,7 @@ export class PackRunnerPool {
       packDir: pack.dir,
       entry: pack.entry,
       prefixDir: this.options.packsDir,
-      permissions: pack.manifest.permissions as Permissions,
+      permissions: pack.manifest.permissions,
       manifest: pack.manifest,
       deniedPaths: this.options.deniedPaths,
       limits: this.options.limits,
