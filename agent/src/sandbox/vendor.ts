@@ -1,4 +1,4 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageEntry } from './tree.js';
@@ -12,14 +12,25 @@ import { packageEntry } from './tree.js';
 
 export const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod', 'picomatch'] as const;
 
-function packageRoot(name: string): string {
-  let dir = path.dirname(fileURLToPath(import.meta.resolve(name)));
+function packageRootOfSdk(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.resolve('@sonde/pack-sdk')));
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@sonde/pack-sdk')
+      return realpathSync(dir);
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot locate the ${name} package`);
+    if (parent === dir) throw new Error('cannot locate the @sonde/pack-sdk package');
     dir = parent;
+  }
+}
+
+/** pack-sdk's own dependencies resolve from where pack-sdk is, as Node would resolve them for it. */
+function packageRoot(name: string, sdkRoot: string): string {
+  if (name === '@sonde/pack-sdk') return sdkRoot;
+  for (let dir = sdkRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', ...name.split('/'));
+    if (existsSync(path.join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (path.dirname(dir) === dir) throw new Error(`cannot locate the ${name} package beside @sonde/pack-sdk`);
   }
 }
 
@@ -63,8 +74,9 @@ function keep(name: string, root: string, from: string): boolean {
 /** Makes `<nodeModulesDir>/<host package>` real, current copies; returns the packages it (re)copied. */
 export function vendorHostPackages(nodeModulesDir: string): string[] {
   const copied: string[] = [];
+  const sdkRoot = packageRootOfSdk();
   for (const name of HOST_PACKAGES) {
-    const source = packageRoot(name);
+    const source = packageRoot(name, sdkRoot);
     const target = path.join(nodeModulesDir, ...name.split('/'));
     const stamp = stampOf(source);
     if (!isLink(target) && recordedStamp(target) === stamp) continue;
