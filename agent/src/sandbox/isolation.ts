@@ -49,19 +49,49 @@ export function nodeFacts(execPath: string = process.execPath): NodeFacts {
 }
 
 const UNSHARE_ARGS = ['--user', '--map-root-user', '--net', '--pid', '--fork', '--kill-child=SIGKILL'];
+/**
+ * setpriv makes `unshare` die with the agent (PDEATHSIG, and --kill-child passes it on to node): a pack
+ * spinning in a loop never reads the closed channel, and must not outlive an agent killed with SIGKILL.
+ */
+const SETPRIV_ARGS = ['--pdeathsig', 'SIGKILL', '--no-new-privs', '--'];
 let unshareCache: OsSandbox | null | undefined;
+
+function firstExisting(candidates: string[]): string | undefined {
+  return candidates.find((candidate) => existsSync(candidate));
+}
+
+/** setpriv, when present and working: PDEATHSIG and no-new-privs around whatever runs the pack. */
+let setprivCache: string | null | undefined;
+export function detectSetpriv(): string | null {
+  if (setprivCache !== undefined) return setprivCache;
+  setprivCache = null;
+  const setpriv = process.platform === 'linux' ? firstExisting(['/usr/bin/setpriv', '/bin/setpriv']) : undefined;
+  const truth = firstExisting(['/usr/bin/true', '/bin/true']);
+  if (setpriv && truth && spawnSync(setpriv, [...SETPRIV_ARGS, truth], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0)
+    setprivCache = setpriv;
+  return setprivCache;
+}
 
 /** `unshare` with a user, network and PID namespace, if this kernel lets this user make them. */
 export function detectOsSandbox(): OsSandbox | null {
   if (unshareCache !== undefined) return unshareCache;
   unshareCache = null;
   if (process.platform !== 'linux') return null;
-  const command = ['/usr/bin/unshare', '/bin/unshare'].find((candidate) => existsSync(candidate));
-  const truth = ['/usr/bin/true', '/bin/true'].find((candidate) => existsSync(candidate));
-  if (!command || !truth) return null;
-  const probe = spawnSync(command, [...UNSHARE_ARGS, truth], { env: {}, stdio: 'ignore', timeout: 10_000 });
-  if (probe.status === 0) unshareCache = { kind: 'unshare', command, args: UNSHARE_ARGS, layers: ['userns', 'netns', 'pidns'] };
+  const unshare = firstExisting(['/usr/bin/unshare', '/bin/unshare']);
+  const truth = firstExisting(['/usr/bin/true', '/bin/true']);
+  if (!unshare || !truth) return null;
+  const probe = spawnSync(unshare, [...UNSHARE_ARGS, truth], { env: {}, stdio: 'ignore', timeout: 10_000 });
+  if (probe.status === 0) unshareCache = { kind: 'unshare', command: unshare, args: UNSHARE_ARGS, layers: ['userns', 'netns', 'pidns'] };
   return unshareCache;
+}
+
+/** The command line that starts a pack's node: [setpriv …] [unshare …] node …. */
+export function launchCommand(os: OsSandbox | null, nodePath: string, nodeArgs: string[]): { command: string; args: string[] } {
+  const inner = os ? [os.command, ...os.args, nodePath, ...nodeArgs] : [nodePath, ...nodeArgs];
+  const setpriv = detectSetpriv();
+  const full = setpriv ? [setpriv, ...SETPRIV_ARGS, ...inner] : inner;
+  const [command = nodePath, ...args] = full;
+  return { command, args };
 }
 
 /** The label `sonde status` and the register message show, e.g. `permission-model+userns+netns+pidns`. */

@@ -14,7 +14,7 @@ import {
 } from '@sonde/pack-sdk';
 import { permissionsDigest } from '../packs/digest.js';
 import { FrameDecoder, FrameTooLargeError, encodeFrame } from './framing.js';
-import { detectOsSandbox, isolationLabel, nodeFacts, type OsSandbox } from './isolation.js';
+import { detectOsSandbox, isolationLabel, launchCommand, nodeFacts, type OsSandbox } from './isolation.js';
 import { SandboxLimitsSchema, type LimitReason, type SandboxLimits, type SandboxLimitsInput } from './limits.js';
 import { ChildMessageSchema, EffectArgsSchemas, type ChildMessage, type ParentMessage } from './messages.js';
 import { cpuTimeMs, findChildPid, residentBytes } from './proc-stat.js';
@@ -323,8 +323,7 @@ class Runner implements SandboxRunner {
       throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `pack ${this.packLabel}: refused to start, ${detail}`, { violations });
     }
     const nodePath = this.options.nodePath ?? process.execPath;
-    const command = this.os ? this.os.command : nodePath;
-    const args = this.os ? [...this.os.args, nodePath, ...this.nodeArgs()] : this.nodeArgs();
+    const { command, args } = launchCommand(this.os, nodePath, this.nodeArgs());
     this.status = 'starting';
     const spawned = performance.now();
     // Empty environment (no NODE_OPTIONS, nothing of the agent's), no descriptors beyond the channel,
@@ -340,7 +339,7 @@ class Runner implements SandboxRunner {
     const generation: Generation = {
       process: child,
       channel,
-      pid: this.os ? undefined : child.pid,
+      pid: this.os ? undefined : child.pid, // setpriv execs node (same pid); unshare forks it
       stderrTail: '',
       exited: new Promise<void>((resolve) => (exitResolve = resolve)),
     };

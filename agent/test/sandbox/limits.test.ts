@@ -1,7 +1,15 @@
-import { symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSondeError } from '@sonde/pack-sdk';
-import { createSandboxRunner, type SandboxLimitsInput, type SandboxRunner, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import {
+  createSandboxRunner,
+  detectSetpriv,
+  type SandboxLimitsInput,
+  type SandboxRunner,
+  type SandboxSecurityEvent,
+} from '../../src/sandbox/index.js';
 import { childNodes, makePackTree, type PackTree } from './setup.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
@@ -127,4 +135,36 @@ describe.each(childNodes())('limits of a pack process under %s', (nodePath) => {
       rmSync(link);
     }
   });
+});
+
+describe.runIf(detectSetpriv())('when the agent dies', () => {
+  it.each(['auto', 'none'] as const)(
+    'takes a spinning pack process with it (PDEATHSIG through setpriv; namespaces: %s)',
+    async (osSandbox) => {
+      const tree = await makePackTree();
+      const script = `
+      import { createSandboxRunner } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../dist/sandbox/index.js'))};
+      const runner = createSandboxRunner({ packDir: ${JSON.stringify(tree.packDir)}, permissions: ${JSON.stringify(tree.permissions)}, osSandbox: '${osSandbox}' });
+      await runner.start();
+      process.stdout.write(String(runner.state.pid) + '\\n');
+      await runner.run('spin', {});
+    `;
+      const fakeAgent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const pid = await new Promise<number>((resolve, reject) => {
+          fakeAgent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+          fakeAgent.once('exit', () => reject(new Error('the fake agent exited early')));
+        });
+        expect(existsSync(`/proc/${pid}`)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        fakeAgent.kill('SIGKILL');
+        const deadline = Date.now() + 3_000;
+        while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(existsSync(`/proc/${pid}`)).toBe(false);
+      } finally {
+        fakeAgent.kill('SIGKILL');
+        tree.cleanup();
+      }
+    },
+  );
 });
