@@ -56,11 +56,21 @@ export function buildUrl(origin: URL, path: string, query?: Query): URL {
   return url;
 }
 
-/** Replaces every configured credential value in `text`, so an echoing server cannot leak one through an error. */
-export function redact(text: string, credentials: Readonly<Record<string, string>>): string {
+/** Replaces every secret in `text`, so an echoing server cannot leak one through an error message. */
+export function redact(text: string, secrets: Iterable<string>): string {
   let out = text;
-  for (const value of Object.values(credentials)) if (value && value.length >= 4) out = out.split(value).join('[redacted]');
+  for (const value of secrets) if (value && value.length >= 4) out = out.split(value).join('[redacted]');
   return out;
+}
+
+/** Credential values plus the auth header values we sent and their token parts (`Basic <b64>`, `CwsAuth Bearer=<t>`). */
+function secretsOf(credentials: Readonly<Record<string, string>>, auth: Record<string, string>): string[] {
+  const secrets = [...Object.values(credentials)];
+  for (const value of Object.values(auth)) {
+    secrets.push(value, value.slice(value.indexOf(' ') + 1), value.slice(value.lastIndexOf('=') + 1), value.slice(value.indexOf('=') + 1));
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...new Set(secrets)].sort((a, b) => b.length - a.length);
 }
 
 /** A product's error text from a JSON error body, if it has one of the usual shapes. */
@@ -108,7 +118,8 @@ export async function callApi(ctx: ProbeContext, product: string, call: ApiCall,
     maxBytes: call.maxBytes ?? DEFAULT_MAX_BYTES,
     timeoutMs: call.timeoutMs,
   });
-  const safe = (text: string): string => redact(text, ctx.credentials).slice(0, 300);
+  const secrets = secretsOf(ctx.credentials, auth);
+  const safe = (text: string): string => redact(text, secrets).slice(0, 300);
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers.location ?? response.headers.Location;
     let target = '';

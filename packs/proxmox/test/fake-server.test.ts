@@ -20,7 +20,12 @@ describe('proxmox pack against a fake Proxmox VE API on a real socket', () => {
   beforeAll(async () => {
     api = await startFakeApi({
       authorized: (req) => req.headers.authorization === HEADER,
-      route: (_req, url) => (ANSWERS[url.pathname] ? { body: recorded(ANSWERS[url.pathname]) } : undefined),
+      route: (req, url) => {
+        // Stands in for a misconfigured proxy that echoes what it received.
+        if (url.pathname === '/api2/json/nodes/echo/storage')
+          return { status: 500, body: { message: `bad header ${String(req.headers.authorization)}` } };
+        return ANSWERS[url.pathname] ? { body: recorded(ANSWERS[url.pathname]) } : undefined;
+      },
     });
   });
   afterAll(() => api.close());
@@ -79,6 +84,12 @@ describe('proxmox pack against a fake Proxmox VE API on a real socket', () => {
       message: expect.stringMatching(/authentication failed/),
     });
     expect(JSON.stringify(error)).not.toContain(wrong.tokenSecret);
+  });
+
+  it('an echoed Authorization header is redacted from the error', async () => {
+    const error = await runOnHost(pack, 'node.storage', { node: 'echo' }, api.endpoint, creds).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: expect.stringMatching(/answered 500: bad header \[redacted\]/) });
+    expect(JSON.stringify(error)).not.toContain(creds.tokenSecret);
   });
 
   it('500, a hang and a non-JSON answer are clear errors', async () => {

@@ -13,7 +13,13 @@ describe('servicenow pack against a fake instance on a real socket', () => {
   beforeAll(async () => {
     api = await startFakeApi({
       authorized: (req) => req.headers.authorization === BASIC || req.headers.authorization === BEARER,
-      route: (_req, url) => {
+      route: (req, url) => {
+        if (url.searchParams.get('sysparm_query') === 'number=INC0000666') {
+          return {
+            status: 500,
+            body: { error: { message: `cannot process request with ${String(req.headers.authorization)}`, detail: '' } },
+          };
+        }
         const query = url.searchParams.get('sysparm_query') ?? '';
         const total = (file: string) => ({
           body: recorded(file),
@@ -56,6 +62,17 @@ describe('servicenow pack against a fake instance on a real socket', () => {
       '/api/now/table/cmdb_ci',
     ]);
     expect(api.seen.every((s) => s.method === 'GET' && s.headers.authorization === BASIC)).toBe(true);
+  });
+
+  it('a server that echoes the Authorization header cannot leak it through the error message', async () => {
+    const error = await runOnHost(pack, 'incident.get', { number: 'INC0000666' }, api.endpoint, creds).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'SONDE_ERR_HTTP_FAILED',
+      message: expect.stringMatching(/answered 500: cannot process request with \[redacted\]/),
+    });
+    const text = JSON.stringify(error);
+    expect(text).not.toContain(BASIC.slice(6));
+    expect(text).not.toContain('Sup3r-secret!');
   });
 
   it('an OAuth token is sent as a bearer instead of basic auth', async () => {

@@ -37,7 +37,7 @@ export const health = defineProbe({
         ok: response.status >= 200 && response.status < 300,
         latencyMs: Math.round((performance.now() - started) * 10) / 10,
         contentType: response.headers['content-type'] ?? null,
-        redirectTo: location ? redact(location, ctx.credentials).slice(0, 500) : null,
+        redirectTo: location ? redact(location, Object.values(ctx.credentials)).slice(0, 500) : null,
         error: null,
       };
     } catch (error) {
@@ -51,7 +51,7 @@ export const health = defineProbe({
         latencyMs: Math.round((performance.now() - started) * 10) / 10,
         contentType: null,
         redirectTo: null,
-        error: `${error.code}: ${redact(error.message, ctx.credentials)}`.slice(0, 300),
+        error: `${error.code}: ${redact(error.message, Object.values(ctx.credentials))}`.slice(0, 300),
       };
     }
   },
