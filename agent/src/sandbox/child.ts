@@ -81,7 +81,8 @@ function watchRefusals(pack: Pack): Pack {
             const denied = error as { code?: unknown; permission?: string; resource?: string };
             if (denied?.code === 'ERR_ACCESS_DENIED') {
               const run = runOfSignal.get(ctx.signal);
-              if (run !== undefined) refusals.set(run, `${denied.permission ?? 'access'}${denied.resource ? ` ${denied.resource}` : ''}`);
+              if (run !== undefined)
+                refusals.set(run, `${denied.permission || (error as Error).message}${denied.resource ? ` ${denied.resource}` : ''}`);
             }
             throw error;
           }
