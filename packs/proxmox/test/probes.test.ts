@@ -154,3 +154,18 @@ describe('proxmox probes on documented answers', () => {
     });
   });
 });
+
+describe('proxmox runbook through the harness', () => {
+  it('runs its steps on the documented answers and reports the offline node and the failed tasks', async () => {
+    const runbook = pack.runbooks[0];
+    const results: Record<string, unknown> = {};
+    for (const step of runbook.steps)
+      results[step.probe] = (await runProbeWithFixtures(pack, step.probe, step.params ?? {}, fixtures)).result;
+    expect(runbook.evaluate(results)).toEqual([
+      { severity: 'critical', summary: 'node(s) offline: pve3', probe: 'cluster.status' },
+      { severity: 'ok', summary: 'no node above 90% memory or root disk', probe: 'nodes.list' },
+      { severity: 'warning', summary: '2 failed task(s) recently; e.g. vzdump 101 on pve1: job errors', probe: 'tasks.recent' },
+    ]);
+    expect(runbook.evaluate({ ...results, 'nodes.list': { error: { message: 'timeout' } } })[1]).toMatchObject({ severity: 'critical' });
+  });
+});

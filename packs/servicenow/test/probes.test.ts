@@ -184,3 +184,27 @@ describe('servicenow probes on documented answers', () => {
     ).toBe('warning');
   });
 });
+
+describe('servicenow runbook through the harness', () => {
+  it('flags the open P1 incident', async () => {
+    const runbook = pack.runbooks[0];
+    const extra = [
+      {
+        url: tableUrl(E, 'incident', 'active=true^priority<=2^ORDERBYpriority^ORDERBYDESCsys_updated_on', FIELDS.incident, 10),
+        body: recorded('incidents-open.json'),
+        headers: { 'x-total-count': '2' },
+      },
+      {
+        url: tableUrl(E, 'change_request', CHANGES_72.replace('-72', '-24'), FIELDS.change, 10),
+        body: recorded('changes-upcoming.json'),
+      },
+    ];
+    const results: Record<string, unknown> = {};
+    for (const step of runbook.steps) {
+      results[step.probe] = (await runProbeWithFixtures(pack, step.probe, step.params ?? {}, { ...fixtures, http: extra })).result;
+    }
+    const findings = runbook.evaluate(results);
+    expect(findings.map((f) => f.severity)).toEqual(['critical', 'warning']);
+    expect(findings[0].summary).toMatch(/INC0000003 Wireless access is down/);
+  });
+});
