@@ -12,4 +12,4 @@ export { detectOsSandbox, detectSetpriv, isolationLabel, nodeFacts } from './iso
 export { vendorHostPackages, HOST_PACKAGES } from './vendor.js';
 export { guardSigusr1 } from './signals.js';
 export { measureSandboxOverhead, type SandboxOverhead } from './measure.js';
-export { PackRunnerPool, type ApprovedPack, type PackRunnerPoolOptions } from './pool.js';
+export { PackRunnerPool, type ActivateOptions, type ApprovedPack, type PackRunnerPoolOptions } from './pool.js';

@@ -15,6 +15,11 @@ export interface ApprovedPack {
   permissionsSha256: string;
 }
 
+export interface ActivateOptions {
+  /** When the operator last approved the pack: a new approval is the operator action that lifts a quarantine. */
+  approvedAt?: string;
+}
+
 export interface PackRunnerPoolOptions {
   packsDir: string;
   deniedPaths: readonly string[];
@@ -48,9 +53,10 @@ export class PackRunnerPool {
   }
 
   /** Starts (or keeps) the pack's process; the error says why it cannot run. */
-  async activate(pack: ApprovedPack): Promise<SandboxRunner> {
-    const key = `${pack.dir}\0${pack.version}\0${pack.permissionsSha256}\0${pack.entry}`;
+  async activate(pack: ApprovedPack, options: ActivateOptions = {}): Promise<SandboxRunner> {
+    const key = [pack.dir, pack.version, pack.permissionsSha256, pack.entry, options.approvedAt ?? ''].join('\0');
     const existing = this.entries.get(pack.name);
+    // Same pack, same approval: keep its process, quarantined or not (a quarantine waits for the operator).
     if (existing?.key === key && existing.runner.state.status !== 'failed') return existing.runner;
     if (existing) {
       this.entries.delete(pack.name);

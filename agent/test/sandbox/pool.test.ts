@@ -39,9 +39,13 @@ describe('pack runner pool', () => {
     const first = await pool.activate(approved);
     expect((await first.run('noop', {})).result).toEqual({ outcome: 'ok' });
     expect(await pool.activate(approved)).toBe(first);
-    const second = await pool.activate({ ...approved, version: '1.0.1' });
-    expect(second).not.toBe(first);
+    // A new approval is the operator action that replaces the process (and lifts a quarantine).
+    const reapproved = await pool.activate(approved, { approvedAt: new Date().toISOString() });
+    expect(reapproved).not.toBe(first);
     expect(first.state.status).toBe('closed');
+    const second = await pool.activate({ ...approved, version: '1.0.1' });
+    expect(second).not.toBe(reapproved);
+    expect(reapproved.state.status).toBe('closed');
     expect(pool.states().hostile?.status).toBe('ready');
     await pool.retain(new Set());
     expect(second.state.status).toBe('closed');
