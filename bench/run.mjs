@@ -3,6 +3,7 @@
 // version of each (CI uses it so the bench code cannot rot); `--only NAME`
 // runs one suite.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -10,18 +11,25 @@ import { pathToFileURL } from 'node:url';
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const here = import.meta.dirname;
 const suites = ['protocol', 'hub', 'agent', 'audit', 'probe', 'memory', 'fleet'];
+if (values.only && !suites.includes(values.only)) throw new Error(`unknown suite ${values.only}; suites: ${suites.join(', ')}`);
 
 const rows = [];
+// The machine may be shared (other jobs running): every suite records the load average it ran under.
+const load = [];
 for (const name of suites) {
   if (values.only && values.only !== name) continue;
   const mod = await import(pathToFileURL(path.join(here, 'suites', `${name}.mjs`)).href);
   const started = performance.now();
+  const loadBefore = os.loadavg()[0];
   try {
     for (const row of await mod.run({ smoke: values.smoke })) rows.push({ suite: name, ...row });
   } catch (error) {
     rows.push({ suite: name, metric: 'suite failed', value: String(error?.message ?? error), unit: '', goal: '', met: false });
   }
-  process.stderr.write(`bench ${name}: ${Math.round(performance.now() - started)} ms\n`);
+  load.push({ suite: name, loadavg1Before: loadBefore, loadavg1After: os.loadavg()[0], ms: Math.round(performance.now() - started) });
+  process.stderr.write(
+    `bench ${name}: ${Math.round(performance.now() - started)} ms, load average ${loadBefore.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`,
+  );
 }
 
 const format = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1)) : String(v));
@@ -38,7 +46,9 @@ const report = {
   at: new Date().toISOString(),
   node: process.version,
   smoke: values.smoke,
-  cpus: (await import('node:os')).cpus().length,
+  cpus: os.cpus().length,
+  loadavg: os.loadavg(),
+  load,
   rows,
 };
 writeFileSync(path.join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');

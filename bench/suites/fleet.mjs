@@ -48,7 +48,7 @@ export async function run({ smoke }) {
   const steps = process.env.SONDE_BENCH_FLEET_STEPS
     ? process.env.SONDE_BENCH_FLEET_STEPS.split(',').map(Number)
     : smoke
-      ? [10, 30]
+      ? [10, 20]
       : [100, 1_000, 10_000];
   // Calls per step: the per-call cost grew with the fleet when this was written, so big steps take fewer samples.
   const probeCallsAt = (step) => (smoke ? 20 : step <= 100 ? 300 : step <= 1_000 ? 50 : 10);

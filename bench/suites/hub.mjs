@@ -18,6 +18,12 @@ export async function run({ smoke }) {
     await hub.stop();
   }
   const restart = [];
+  if (smoke) {
+    return [
+      row('start → /health, new database', fresh[0], 'ms', '≤ 300 ms', fresh[0] <= 300),
+      row('idle RSS (no agents, no calls)', rss[0], 'MiB', '≤ 80 MiB', rss[0] <= 80),
+    ];
+  }
   // Same database and secret: the start an operator sees after the first.
   const first = await startHub();
   const { env, dataDir } = first;

@@ -32,8 +32,8 @@ async function drive(callers, count, fn) {
 
 export async function run({ smoke }) {
   // 100k and 1M calls do not fit a session on this shared machine; SONDE_BENCH_CALLS=1000000 runs them.
-  const last = Number(process.env.SONDE_BENCH_CALLS ?? 20_000);
-  const checkpoints = smoke ? [50, 200] : [...new Set([5_000, 10_000, last])].filter((n) => n <= last).sort((a, b) => a - b);
+  const last = Number(process.env.SONDE_BENCH_CALLS ?? 10_000);
+  const checkpoints = smoke ? [50, 200] : [...new Set([2_000, 5_000, 10_000, last])].filter((n) => n <= last).sort((a, b) => a - b);
   const hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' } });
   const rows = [];
   let session;

@@ -13,7 +13,7 @@ const bareDf = () =>
   new Promise((resolve, reject) => execFile('df', ['-P', '-k'], (error, stdout) => (error ? reject(error) : resolve(stdout))));
 
 export async function run({ smoke }) {
-  const n = smoke ? { noop: 30, df: 10, seconds: 1 } : { noop: 3000, df: 1000, seconds: 10 };
+  const n = smoke ? { noop: 30, df: 10, seconds: 0.5 } : { noop: 3000, df: 1000, seconds: 10 };
   const hub = await startHub();
   const agent = await prepareAgent(hub, { packs: ['system'], noop: true });
   const rows = [];
