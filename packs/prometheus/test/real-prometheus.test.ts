@@ -24,9 +24,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms: number, log: () => string): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, ms: number, log: () => string, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
+    if (exited()) throw new Error(`Prometheus exited before ${what.replace(/^no /, '')}. Its log:\n${log().slice(-2000)}`);
     if (await check().catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -83,20 +84,24 @@ describe('prometheus pack against a real Prometheus on loopback', () => {
     );
     child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    let exited = false;
+    child.on('exit', () => (exited = true));
     await waitFor(
       'no answer to /api/v1/query?query=up with both targets',
       async () => {
         const body = (await (await fetch(`${endpoint}/api/v1/query?query=up`)).json()) as { data?: { result?: unknown[] } };
         return (body.data?.result?.length ?? 0) === 2;
       },
-      10_000,
+      15_000,
       () => log,
+      () => exited,
     );
     await waitFor(
       'TargetDown did not fire',
       async () => (await (await fetch(`${endpoint}/api/v1/alerts`)).text()).includes('"firing"'),
-      10_000,
+      15_000,
       () => log,
+      () => exited,
     );
   });
 
