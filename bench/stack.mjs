@@ -86,7 +86,9 @@ export async function startHub({ env = {}, nodeArgs = [], dataDir = mkdtempSync(
     ...env,
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, HUB_CLI, 'serve'], {
+  // SONDE_BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hub of any suite.
+  const extraArgs = process.env.SONDE_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extraArgs, ...nodeArgs, HUB_CLI, 'serve'], {
     env: hubEnv,
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,8 +271,9 @@ export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system
       return child?.pid;
     },
     output: () => out,
-    start() {
-      child = spawn(process.execPath, [AGENT_CLI, 'start', '--json-logs'], {
+    /** `nodeArgs` lets a suite profile the agent (`--cpu-prof`, written into its home). */
+    start(nodeArgs = []) {
+      child = spawn(process.execPath, [...nodeArgs, AGENT_CLI, 'start', '--json-logs'], {
         env,
         cwd: home,
         uid: user?.uid,
