@@ -156,7 +156,9 @@ async function startAgent() {
     if (enroll.code !== 0) return `enrollment failed: ${enroll.stdout}${enroll.stderr}`;
     const packDirs = readdirSync(path.join(root, 'packs'))
       .map((name) => path.join(root, 'packs', name))
-      .filter((dir) => existsSync(path.join(dir, 'sonde-pack.json')));
+      .filter((dir) => existsSync(path.join(dir, 'sonde-pack.json')))
+      // Integration packs (Proxmox, ServiceNow, …) belong to the hub, not to an agent.
+      .filter((dir) => JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).kind !== 'integration');
     const installed = await agentRun(['packs', 'install', ...packDirs]);
     if (installed.code !== 0) return `pack install failed: ${installed.stdout}${installed.stderr}`;
     const names = packDirs.map((dir) => JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).name);
