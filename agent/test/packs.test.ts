@@ -6,6 +6,7 @@ import {
   ensureBuilt,
   json,
   prepareFixturePack,
+  REPO,
   removeDir,
   runCli,
   spawnAgent,
@@ -156,5 +157,12 @@ describe('pack lifecycle', () => {
     expect(json<Listing>(await runCli(['packs', 'list', '--json'], { home, user })).packs).toEqual([]);
     const missing = await runCli(['packs', 'approve', 'fixture', '--json'], { home, user });
     expect(missing.code).toBe(7);
+  });
+
+  it('refuses an integration pack: those run on the hub', async () => {
+    const refused = await runCli(['packs', 'install', path.join(REPO, 'packs/http'), '--json'], { home, user });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(7);
+    expect(refused.stdout).toContain('integration pack');
+    expect(json<Listing>(await runCli(['packs', 'list', '--json'], { home, user })).packs.map((p) => p.name)).not.toContain('http');
   });
 });

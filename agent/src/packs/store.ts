@@ -123,6 +123,10 @@ export function readPackDir(dir: string): InstalledPack {
   const parsed = PackManifestSchema.safeParse(readJsonFile(manifestFile));
   if (!parsed.success) throw new AgentError('SONDE_ERR_PACK_INVALID', `${manifestFile}: ${z.prettifyError(parsed.error)}`);
   const manifest = parsed.data;
+  if (manifest.kind === 'integration') {
+    // Integration packs hold endpoints and credentials of remote products; only the hub loads them.
+    throw new AgentError('SONDE_ERR_PACK_INVALID', `${manifest.name} is an integration pack: it runs on the hub, not on an agent.`);
+  }
   return {
     name: manifest.name,
     packageName: pkg.name ?? manifest.name,
