@@ -224,13 +224,12 @@ export function prepareNoopPack(user) {
   return { dir: target, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Every built pack in packs/ (those with a generated sonde-pack.json). */
+/** Every built agent pack in packs/ (a generated sonde-pack.json of kind system; integration packs run on the hub). */
 export function builtPacks() {
   return readdirSync(path.join(REPO, 'packs'))
     .filter((name) => {
       try {
-        statSync(path.join(REPO, 'packs', name, 'sonde-pack.json'));
-        return true;
+        return JSON.parse(readFileSync(path.join(REPO, 'packs', name, 'sonde-pack.json'), 'utf8')).kind !== 'integration';
       } catch {
         return false;
       }
