@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SandboxLimitsSchema } from '../sandbox/limits.js';
 
 export const AgentConfigSchema = z
   .object({
@@ -19,6 +20,21 @@ export const AgentConfigSchema = z
       .object({ customPatterns: z.array(z.string().min(1).max(512)).max(100).default([]) })
       .strict()
       .default({ customPatterns: [] }),
+    /**
+     * How packs run. `process`: each pack in its own sandboxed process, every effect brokered by the agent
+     * (agent/src/sandbox/README.md). `in-process`: inside the agent through the permission-checked context.
+     */
+    sandbox: z
+      .object({
+        mode: z.enum(['in-process', 'process']).default('in-process'),
+        /** `auto`: user, PID and network namespaces where the kernel allows; `none`: Node's permission model alone. */
+        namespaces: z.enum(['auto', 'none']).default('auto'),
+        /** Node binary for pack processes (default: the agent's own). */
+        nodePath: z.string().optional(),
+        limits: SandboxLimitsSchema.partial().optional(),
+      })
+      .strict()
+      .default({ mode: 'in-process', namespaces: 'auto' }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     /** Reconnect backoff bounds (ms); the security model fixes 1 s → 60 s, tests may shorten them. */
     reconnect: z

@@ -12,6 +12,7 @@ import { HubConnection, type ConnectionState } from './connection.js';
 import { ISOLATION } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
+import { PackRunnerPool } from '../sandbox/index.js';
 import { createAgentScrubber } from './scrub.js';
 import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
 
@@ -25,16 +26,33 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   const identity = loadIdentity(paths);
   const packsDir = packsDirOf(paths, config);
   preparePacksDir(packsDir);
-  const loaded = await loadPacks(paths, packsDir, log);
+  // Real paths: a pack asking through a symlinked path still hits the denial.
+  const deniedPaths = [...new Set([paths.home, realpathSync(paths.home)])];
+  // The executor and the sandbox report refused effects over the connection built after them.
+  const link: { connection?: HubConnection; quarantine?: (pack: string, reason: string) => void } = {};
+  const pool =
+    config.sandbox.mode === 'process'
+      ? new PackRunnerPool({
+          packsDir,
+          deniedPaths,
+          limits: config.sandbox.limits,
+          nodePath: config.sandbox.nodePath,
+          osSandbox: config.sandbox.namespaces,
+          onSecurityEvent: (event) => {
+            log.warn({ pack: event.pack, probe: event.probe, kind: event.kind }, `security: ${event.detail}`);
+            link.connection?.send('agent.security', event);
+            if (event.kind === 'sandbox-quarantined' && event.pack) link.quarantine?.(event.pack, event.detail);
+          },
+        })
+      : undefined;
+  pool?.prepare();
+  const isolation = pool ? `${pool.isolation}: one sandboxed process per pack, effects brokered by the agent` : ISOLATION;
+  const loaded = await loadPacks(paths, packsDir, log, pool);
   // Mutated in place on reload: the executor and the registration read the current state.
   const active = loaded.active;
   let statuses = loaded.statuses;
 
-  // Real paths: a pack asking through a symlinked path still hits the denial.
-  const deniedPaths = [...new Set([paths.home, realpathSync(paths.home)])];
   const audit = new AuditRing(config.auditSize);
-  // The executor reports refused effects over the connection built after it.
-  const link: { connection?: HubConnection } = {};
   const executor = new ProbeExecutor({
     packs: active,
     deniedPaths,
@@ -60,7 +78,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       lastError: lastState.lastError,
       connects: lastState.connects,
       rejectedFrames: lastState.rejectedFrames,
-      isolation: ISOLATION,
+      isolation,
       packs: statuses.map(({ name, version, state, reason }) => ({ name, version, state, ...(reason ? { reason } : {}) })),
     };
     writeStatus(paths.status, status);
@@ -95,7 +113,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       ),
       packs: statuses,
       maxConcurrency: config.maxConcurrency,
-      isolation: ISOLATION,
+      isolation,
     }),
     onStateChange: (state) => {
       lastState = state;
@@ -103,6 +121,22 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     },
   });
   link.connection = connection;
+  // A quarantined pack shows as failed (sonde status, the hub) until the operator approves it again.
+  link.quarantine = (pack, reason) => {
+    statuses = statuses.map((status) =>
+      status.name === pack
+        ? {
+            name: status.name,
+            version: status.version,
+            state: 'failed',
+            reason: `quarantined: ${reason}; re-approve to release (sonde packs approve ${pack})`.slice(0, 500),
+          }
+        : status,
+    );
+    active.delete(pack);
+    connection.send('agent.packs', { packs: statuses });
+    publish();
+  };
   publish();
   connection.start();
 
@@ -114,7 +148,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     if (reloading) return;
     reloading = true;
     try {
-      const next = await loadPacks(paths, packsDir, log);
+      const next = await loadPacks(paths, packsDir, log, pool);
       active.clear();
       for (const [name, pack] of next.active) active.set(name, pack);
       const changed =
@@ -139,6 +173,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     async stop(): Promise<void> {
       unwatchFile(paths.approvals, onApprovalsChange);
       await connection.stop();
+      await pool?.closeAll();
       clearTimeout(auditTimer);
       flushAudit();
       publish(false);

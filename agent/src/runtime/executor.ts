@@ -70,20 +70,22 @@ export class ProbeExecutor {
     }
     const manifest = loaded.pack.manifest.probes.find((probe) => probe.name === names.probe);
     try {
-      const outcome = await runProbe(
-        loaded.pack,
-        names.probe,
-        request.params,
-        (signal) =>
-          createHostContext({
-            permissions: loaded.pack.manifest.permissions,
-            signal,
-            deniedPaths: this.options.deniedPaths,
-            timeoutMs: manifest?.timeoutMs,
-            maxOutputBytes: manifest?.maxOutputBytes,
-          }),
-        { timeoutMs: request.timeoutMs },
-      );
+      const outcome = loaded.runner
+        ? await loaded.runner.run(names.probe, request.params, request.timeoutMs)
+        : await runProbe(
+            loaded.pack,
+            names.probe,
+            request.params,
+            (signal) =>
+              createHostContext({
+                permissions: loaded.pack.manifest.permissions,
+                signal,
+                deniedPaths: this.options.deniedPaths,
+                timeoutMs: manifest?.timeoutMs,
+                maxOutputBytes: manifest?.maxOutputBytes,
+              }),
+            { timeoutMs: request.timeoutMs },
+          );
       const budget = Math.min(manifest?.maxOutputBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES - FRAME_OVERHEAD_BYTES);
       // Cap, scrub, cap again: scrubbing megabytes that would be cut anyway only costs time, and a
       // redaction marker can be longer than the secret it replaces.
@@ -99,7 +101,9 @@ export class ProbeExecutor {
       const status = code === 'SONDE_ERR_TIMEOUT' ? 'timeout' : DENIED_CODES.has(code) ? 'denied' : 'error';
       if (status === 'denied') {
         this.options.log.warn({ probe: request.probe, code }, `refused effect: ${message}`);
-        this.options.onSecurityEvent({ kind: 'effect-refused', pack: names.pack, probe: request.probe, detail: message });
+        // A sandboxed pack's broker already reported its refusals as they happened.
+        if (!loaded.runner || code !== 'SONDE_ERR_PERMISSION_DENIED')
+          this.options.onSecurityEvent({ kind: 'effect-refused', pack: names.pack, probe: request.probe, detail: message });
       }
       return this.finish(request, started, { status, error: { code, message } });
     }

@@ -2,13 +2,17 @@ import { pathToFileURL } from 'node:url';
 import type { Pack } from '@sonde/pack-sdk';
 import type { PackStatus } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
+import type { PackRunnerPool, SandboxRunner } from '../sandbox/index.js';
 import type { HomePaths } from '../home.js';
 import { permissionsDigest } from '../packs/digest.js';
 import { discoverPacks, readApprovals, stateOf, type InstalledPack } from '../packs/store.js';
 
 export interface LoadedPack {
   installed: InstalledPack;
+  /** In sandbox mode a manifest-only stand-in: the code lives in the pack's own process. */
   pack: Pack;
+  /** Set when the pack runs in its own sandboxed process. */
+  runner?: SandboxRunner;
 }
 
 export interface PackLoadOutcome {
@@ -26,7 +30,7 @@ function isPack(value: unknown): value is Pack {
  * manifest the code builds must carry exactly the approved permissions, or
  * the pack stays pending: sonde-pack.json cannot lie about what the code asks.
  */
-export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger): Promise<PackLoadOutcome> {
+export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger, pool?: PackRunnerPool): Promise<PackLoadOutcome> {
   const approvals = readApprovals(paths);
   const active = new Map<string, LoadedPack>();
   const statuses: PackStatus[] = [];
@@ -44,6 +48,28 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger)
     if (state.state !== 'active') {
       statuses.push({ name: found.name, version: found.version, state: state.state, reason: state.reason?.slice(0, 500) });
       log.warn({ pack: found.name }, `pack ${found.name} is pending: ${state.reason ?? ''}`);
+      continue;
+    }
+    if (pool) {
+      // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
+      try {
+        const runner = await pool.activate(found, { approvedAt: approvals.packs[found.name]?.approvedAt });
+        if (runner.state.status === 'quarantined') {
+          const reason = `quarantined: ${runner.state.reason ?? 'limits'}; re-approve to release (sonde packs approve ${found.name})`;
+          statuses.push({ name: found.name, version: found.version, state: 'failed', reason: reason.slice(0, 500) });
+          continue;
+        }
+        active.set(found.name, { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner });
+        statuses.push({ name: found.name, version: found.version, state: 'active', manifest: found.manifest });
+        log.info(
+          { pack: found.name, version: found.version, isolation: pool.isolation },
+          `pack ${found.name} ${found.version} started sandboxed`,
+        );
+      } catch (error) {
+        const reason = `sandbox start failed: ${(error as Error).message}`.slice(0, 500);
+        statuses.push({ name: found.name, version: found.version, state: 'failed', reason });
+        log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
+      }
       continue;
     }
     try {
@@ -70,5 +96,6 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger)
       log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
     }
   }
+  await pool?.retain(new Set(active.keys()));
   return { active, statuses };
 }
