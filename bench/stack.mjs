@@ -241,7 +241,7 @@ export function builtPacks() {
  * Enrolls a real agent with a token from the hub CLI, installs and approves the
  * packs (names under packs/, or absolute dirs), and returns a starter.
  */
-export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system'], noop = false } = {}) {
+export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system'], noop = false, sandbox } = {}) {
   const user = agentUser();
   const home = tempDirFor(user, 'sonde-bench-agent-');
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SONDE_HOME: home };
@@ -252,6 +252,13 @@ export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system
   };
   const token = (await hub.cli(['tokens', 'create', '--name', name, '--hub-url', hub.url])).token;
   await agentRun(['enroll', '--hub', hub.url, '--token', token, '--name', name, '--json']);
+  if (sandbox) {
+    // agent config.json (written by enroll): `sandbox.mode` "process" runs each pack in its own sandboxed process.
+    const file = path.join(home, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    config.sandbox = { ...config.sandbox, mode: sandbox };
+    writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  }
   const noopPack = noop ? prepareNoopPack(user) : undefined;
   const dirs = [...packs.map((p) => path.join(REPO, 'packs', p)), ...(noopPack ? [noopPack.dir] : [])];
   const names = [...packs.map((p) => JSON.parse(readFileSync(path.join(REPO, 'packs', p, 'sonde-pack.json'), 'utf8')).name)];
