@@ -33,7 +33,7 @@ async function drive(callers, count, fn) {
 export async function run({ smoke }) {
   // 100k and 1M calls do not fit a session on this shared machine; SONDE_BENCH_CALLS=1000000 runs them.
   const last = Number(process.env.SONDE_BENCH_CALLS ?? 10_000);
-  const checkpoints = smoke ? [50, 200] : [...new Set([2_000, 5_000, 10_000, last])].filter((n) => n <= last).sort((a, b) => a - b);
+  const checkpoints = smoke ? [30, 100] : [...new Set([2_000, 5_000, 10_000, last])].filter((n) => n <= last).sort((a, b) => a - b);
   const hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' } });
   const rows = [];
   let session;
@@ -59,7 +59,7 @@ export async function run({ smoke }) {
         callers.push(withSession ? rawCaller(hub, key, { session: await plain.initialize(`bench-${i}`) }) : plain);
       }
       // Warm-up so JIT, pools and caches are in place before the first reading.
-      await drive(callers, smoke ? 20 : 1_000, (c) => c.call('bench_noop', args));
+      await drive(callers, smoke ? 10 : 1_000, (c) => c.call('bench_noop', args));
       let done = 0;
       const readings = [];
       let errors = 0;
