@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../src/store/sqlite/driver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, makeCsr, tempDir, TEST_SECRET, testEnv } from './helpers.js';
 import { runCli, startHubProcess, type RunningHub } from './process.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../store/sqlite/driver.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { openCrypto } from '../crypto/index.js';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { Database } from './driver.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { HubStore, SettingsStore } from '../types.js';
@@ -12,11 +12,11 @@ export { GENESIS_HASH } from './audit.js';
 export { LATEST_VERSION, MIGRATIONS } from './migrations/index.js';
 
 export interface SqliteHubStore extends HubStore {
-  readonly db: Database.Database;
+  readonly db: Database;
   readonly schemaVersion: number;
 }
 
-function sqliteSettingsStore(db: Database.Database): SettingsStore {
+function sqliteSettingsStore(db: Database): SettingsStore {
   const get = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
   const set = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
   return {
