@@ -65,7 +65,8 @@ describe('enrolled agent', () => {
     expect(register.payload.attestation.agentCodeSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(register.payload.attestation.packs.map((p) => p.name)).toEqual(['fixture']);
     expect(register.payload.packs).toEqual([expect.objectContaining({ name: 'fixture', state: 'active' })]);
-    expect(register.payload.isolation).toMatch(/in-process/);
+    // Packs run sandboxed by default (sandbox.mode = process; agent/src/sandbox/README.md).
+    expect(register.payload.isolation).toMatch(/^permission-model/);
   });
 
   it('answers a probe with a result signed by its own key', async () => {

@@ -3,7 +3,7 @@ import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
 import { isEnrolled, readIdentity } from '../identity/state.js';
 import { listPacks } from '../packs/store.js';
-import { ISOLATION } from '../runtime/isolation.js';
+import { isolationFor } from '../runtime/isolation.js';
 import { readLiveStatus } from '../runtime/status-file.js';
 
 export function registerStatus(program: Command): void {
@@ -13,7 +13,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print as JSON')
     .action(
       action((options: JsonOption) => {
-        const { paths, packsDir } = cliContext();
+        const { paths, config, packsDir } = cliContext();
         const enrolled = isEnrolled(paths);
         const identity = enrolled ? readIdentity(paths) : undefined;
         const live = readLiveStatus(paths.status);
@@ -36,7 +36,7 @@ export function registerStatus(program: Command): void {
           lastRegisteredAt: live?.status.lastRegisteredAt ?? null,
           lastError: live?.status.lastError ?? null,
           rejectedFrames: live?.status.rejectedFrames ?? 0,
-          isolation: live?.status.isolation ?? ISOLATION,
+          isolation: running && live ? live.status.isolation : isolationFor(config),
           packs,
         };
         emit(options, data, [

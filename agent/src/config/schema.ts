@@ -21,12 +21,13 @@ export const AgentConfigSchema = z
       .strict()
       .default({ customPatterns: [] }),
     /**
-     * How packs run. `process`: each pack in its own sandboxed process, every effect brokered by the agent
-     * (agent/src/sandbox/README.md). `in-process`: inside the agent through the permission-checked context.
+     * How packs run. `process` (default): each pack in its own sandboxed process, every effect brokered by the
+     * agent (agent/src/sandbox/README.md). `in-process`: inside the agent through the permission-checked context
+     * only (no protection against a pack that bypasses its context).
      */
     sandbox: z
       .object({
-        mode: z.enum(['in-process', 'process']).default('in-process'),
+        mode: z.enum(['in-process', 'process']).default('process'),
         /** `auto`: user, PID and network namespaces where the kernel allows; `none`: Node's permission model alone. */
         namespaces: z.enum(['auto', 'none']).default('auto'),
         /** Node binary for pack processes (default: the agent's own). */
@@ -34,7 +35,7 @@ export const AgentConfigSchema = z
         limits: SandboxLimitsSchema.partial().optional(),
       })
       .strict()
-      .default({ mode: 'in-process', namespaces: 'auto' }),
+      .default({ mode: 'process', namespaces: 'auto' }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     /** Reconnect backoff bounds (ms); the security model fixes 1 s → 60 s, tests may shorten them. */
     reconnect: z

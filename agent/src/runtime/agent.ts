@@ -9,7 +9,7 @@ import { preparePacksDir } from '../packs/store.js';
 import { agentVersion } from '../version.js';
 import { buildAttestation } from './attestation.js';
 import { HubConnection, type ConnectionState } from './connection.js';
-import { ISOLATION } from './isolation.js';
+import { isolationFor } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
 import { PackRunnerPool } from '../sandbox/index.js';
@@ -46,7 +46,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
         })
       : undefined;
   pool?.prepare();
-  const isolation = pool ? `${pool.isolation}: one sandboxed process per pack, effects brokered by the agent` : ISOLATION;
+  const isolation = isolationFor(config);
   const loaded = await loadPacks(paths, packsDir, log, pool);
   // Mutated in place on reload: the executor and the registration read the current state.
   const active = loaded.active;

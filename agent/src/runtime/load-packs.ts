@@ -20,6 +20,8 @@ export interface PackLoadOutcome {
   statuses: PackStatus[];
 }
 
+const CODE_DIFFERS = 'the code declares other permissions than sonde-pack.json; re-approve after review';
+
 function isPack(value: unknown): value is Pack {
   const candidate = value as Partial<Pack> | undefined;
   return Boolean(candidate && typeof candidate === 'object' && candidate.manifest && candidate.probes instanceof Map);
@@ -66,6 +68,11 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
           `pack ${found.name} ${found.version} started sandboxed`,
         );
       } catch (error) {
+        if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) {
+          statuses.push({ name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS });
+          log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
+          continue;
+        }
         const reason = `sandbox start failed: ${(error as Error).message}`.slice(0, 500);
         statuses.push({ name: found.name, version: found.version, state: 'failed', reason });
         log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
@@ -82,7 +89,7 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
           name: found.name,
           version: found.version,
           state: 'pending',
-          reason: 'the code declares other permissions than sonde-pack.json; re-approve after review',
+          reason: CODE_DIFFERS,
         });
         log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
         continue;

@@ -11,12 +11,16 @@ export const SandboxLimitsSchema = z
     cpuMs: z.number().int().positive().default(10_000),
     /** Past its time limit a probe gets this long to answer before its process is killed. */
     graceMs: z.number().int().nonnegative().default(500),
-    /** Largest result (one frame) the pack process may send. */
+    /**
+     * Largest result (one frame) the pack process may send: what the agent agrees to hold in memory. The
+     * executor still truncates a result to the wire frame budget afterwards, as it does for in-process packs.
+     */
     maxOutputBytes: z
       .number()
       .int()
       .min(1024)
-      .default(1024 * 1024),
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
     /** Time from spawn to the pack being loaded. */
     startTimeoutMs: z.number().int().positive().default(15_000),
     /** Limit trips within `tripWindowMs` that quarantine the pack. */

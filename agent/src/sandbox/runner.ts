@@ -422,7 +422,11 @@ class Runner implements SandboxRunner {
         if (permissionsDigest(manifest.data.permissions) !== this.approvedDigest) {
           this.emit({ kind: 'sandbox-refused', detail: 'the code declares other permissions than the approved manifest' });
           return onReady(
-            new SondeError('SONDE_ERR_PERMISSION_DENIED', `pack ${this.packLabel}: the code declares other permissions than were approved`),
+            new SondeError(
+              'SONDE_ERR_PERMISSION_DENIED',
+              `pack ${this.packLabel}: the code declares other permissions than were approved`,
+              { permissionsMismatch: true },
+            ),
           );
         }
         if (this.options.manifest && manifest.data.name !== this.options.manifest.name)
