@@ -8,3 +8,4 @@ export * from './runtime/run-probe.js';
 export * from './runtime/exec-result.js';
 export * from './runtime/host-context.js';
 export * from './scrubber/index.js';
+export * from './integration/json-api.js';

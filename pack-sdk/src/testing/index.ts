@@ -159,3 +159,5 @@ export async function runProbeWithFixtures<T = unknown>(
 export function probeNames(pack: Pack): string[] {
   return pack.manifest.probes.map((probe) => fullProbeName(pack.manifest.name, probe.name));
 }
+
+export * from './fake-api.js';

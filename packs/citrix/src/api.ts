@@ -1,6 +1,5 @@
-import { SondeError, type ProbeContext } from '@sonde/pack-sdk';
+import { SondeError, type ProbeContext, callApi, expectShape, type Query } from '@sonde/pack-sdk';
 import { z } from 'zod';
-import { callApi, expectShape, type Query } from './client.js';
 
 /**
  * Citrix DaaS (Citrix Cloud) REST API, "CVAD REST API" at /cvad/manage on

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { hostContext, runOnHost } from './fake-api.js';
+import { hostContext, runOnHost } from '@sonde/pack-sdk/testing';
 
 /**
  * The pack against a real Prometheus (Debian package `prometheus`) on

@@ -1,6 +1,5 @@
-import { SondeError, type ProbeContext } from '@sonde/pack-sdk';
+import { SondeError, type ProbeContext, callApi, expectShape, type Query } from '@sonde/pack-sdk';
 import { z } from 'zod';
-import { callApi, expectShape, type Query } from './client.js';
 
 /** Proxmox VE API paths this pack reads; the network permission allows exactly these globs. */
 export const API_PATHS = [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { hostContext, runOnHost, startFakeApi, type FakeApi } from './fake-api.js';
+import { hostContext, runOnHost, startFakeApi, type FakeApi } from '@sonde/pack-sdk/testing';
 import { recorded } from './recorded.js';
 
 const creds = { tokenId: 'sonde@pve!monitor', tokenSecret: 'd2a6c0f4-1b7e-4c55-9a3e-5f1d2c3b4a59' };

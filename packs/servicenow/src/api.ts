@@ -1,6 +1,5 @@
-import { SondeError, type ProbeContext } from '@sonde/pack-sdk';
+import { SondeError, type ProbeContext, callApi, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
-import { callApi, expectShape } from './client.js';
 
 /** CMDB classes cmdb.ci.lookup may read; each is its own Table API path. */
 export const CI_CLASSES = [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { hostContext, runOnHost, startFakeApi, type FakeApi } from './fake-api.js';
+import { hostContext, runOnHost, startFakeApi, type FakeApi } from '@sonde/pack-sdk/testing';
 import { recorded } from './recorded.js';
 
 const creds = { username: 'sonde.reader', password: 'Sup3r-secret!' };

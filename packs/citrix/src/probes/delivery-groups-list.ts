@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { openSession, readCollection } from '../api.js';
-import { expectShape } from '../client.js';
 
 /** DeliveryGroupResponseModel fields this pack reads (GET /cvad/manage/DeliveryGroups). */
 const RawGroup = z.object({

@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { openSession, readCollection } from '../api.js';
-import { expectShape } from '../client.js';
 import { DeliveryGroupName } from '../params.js';
 import { MachineSchema, RawMachine, toMachine } from '../parsers/machines.js';
 

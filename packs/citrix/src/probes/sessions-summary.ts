@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { openSession, readCollection, Ref } from '../api.js';
-import { expectShape } from '../client.js';
 
 /** SessionResponseModel fields this pack reads (GET /cvad/manage/Sessions). */
 const RawSession = z.object({

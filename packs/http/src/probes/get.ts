@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, callApi } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { authHeaders } from '../auth.js';
-import { callApi } from '../client.js';
 import { QueryParams, RelativePath, safeHeaders } from '../params.js';
 
 export const get = defineProbe({

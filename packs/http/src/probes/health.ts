@@ -1,7 +1,6 @@
-import { defineProbe, isSondeError } from '@sonde/pack-sdk';
+import { defineProbe, isSondeError, buildUrl, endpointOrigin, redact } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { authHeaders } from '../auth.js';
-import { buildUrl, endpointOrigin, redact } from '../client.js';
 import { RelativePath } from '../params.js';
 
 export const health = defineProbe({

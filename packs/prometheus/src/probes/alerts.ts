@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { API_PATHS, getData } from '../api.js';
-import { expectShape } from '../client.js';
 import { Limit } from '../params.js';
 import { AlertSchema, RawAlerts, toAlerts } from '../parsers/alerts.js';
 

@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { API_PATHS, getData } from '../api.js';
-import { expectShape } from '../client.js';
 
 const RawBuildInfo = z.object({
   version: z.string(),

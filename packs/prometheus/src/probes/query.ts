@@ -1,7 +1,6 @@
-import { defineProbe, isSondeError, SondeError } from '@sonde/pack-sdk';
+import { defineProbe, isSondeError, SondeError, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { API_PATHS, getData } from '../api.js';
-import { expectShape } from '../client.js';
 import { Limit, PromQL, Timestamp } from '../params.js';
 import { QueryResultSchema, RawQueryResult, toQueryResult } from '../parsers/query.js';
 

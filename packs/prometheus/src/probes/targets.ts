@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { API_PATHS, getData } from '../api.js';
-import { expectShape } from '../client.js';
 import { JobName, Limit } from '../params.js';
 import { JobSummarySchema, RawTargets, summariseJobs, TargetSchema, toTarget } from '../parsers/targets.js';
 

@@ -1,7 +1,6 @@
-import { defineProbe } from '@sonde/pack-sdk';
+import { defineProbe, expectShape } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { API_PATHS, getData } from '../api.js';
-import { expectShape } from '../client.js';
 import { Limit } from '../params.js';
 
 const NameValue = z.object({ name: z.string(), value: z.number() });

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHostContext, runProbe, type Pack } from '@sonde/pack-sdk';
+import type { Pack } from '../manifest/define.js';
+import { createHostContext } from '../runtime/host-context.js';
+import { runProbe } from '../runtime/run-probe.js';
 
 /**
  * A stand-in for the product on 127.0.0.1:0 that answers documented paths,

@@ -1,11 +1,14 @@
-import { SondeError, type ProbeContext } from '@sonde/pack-sdk';
+import { SondeError } from '../errors.js';
+import type { ProbeContext } from '../runtime/context.js';
 import type { z } from 'zod';
 
 /**
- * The one way this pack talks to its product: the URL is the configured
- * endpoint's origin plus a fixed path built from validated pieces, query values
- * go through URLSearchParams, redirects and non-JSON answers become clear
- * errors, and no credential value ever appears in a message.
+ * The one way an integration pack talks to its product's JSON API: the URL is
+ * the configured endpoint's origin plus a fixed path built from validated
+ * pieces, query values go through URLSearchParams, redirects and non-JSON
+ * answers become clear errors, and no credential value ever appears in a
+ * message. Shared here because packs may import only pack-sdk and were
+ * otherwise each carrying an identical copy.
  */
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -168,7 +171,7 @@ export async function callApi(ctx: ProbeContext, product: string, call: ApiCall,
   return { status: response.status, headers: response.headers, body };
 }
 
-/** Checks a product answer against the documented shape this pack relies on. */
+/** Checks a product answer against the documented shape the pack relies on. */
 export function expectShape<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
