@@ -161,3 +161,16 @@ export function probeNames(pack: Pack): string[] {
 }
 
 export * from './fake-api.js';
+
+/**
+ * Every string (or enum) parameter the manifest declares, as `probe.param`.
+ * Injection tests compare their attack table against it, so a new string
+ * parameter cannot be added without being attacked.
+ */
+export function stringParams(pack: Pack): string[] {
+  return pack.manifest.probes.flatMap((probe) =>
+    Object.entries((probe.params.properties ?? {}) as Record<string, { type?: string; enum?: unknown }>)
+      .filter(([, schema]) => schema.type === 'string' || schema.enum !== undefined)
+      .map(([param]) => `${probe.name}.${param}`),
+  );
+}

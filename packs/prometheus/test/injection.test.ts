@@ -1,5 +1,5 @@
 import { runProbe, type SondeError } from '@sonde/pack-sdk';
-import { createFixtureContext, type CallLog } from '@sonde/pack-sdk/testing';
+import { createFixtureContext, type CallLog, stringParams } from '@sonde/pack-sdk/testing';
 import { describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
 
@@ -31,11 +31,7 @@ async function attempt(probe: string, params: Record<string, unknown>): Promise<
 
 describe('injection attempts on every string param of the prometheus pack', () => {
   it('covers every string param the manifest declares', () => {
-    const declared = pack.manifest.probes.flatMap((probe) =>
-      Object.entries((probe.params.properties ?? {}) as Record<string, { type?: string; enum?: unknown }>)
-        .filter(([, schema]) => schema.type === 'string' || schema.enum)
-        .map(([param]) => `${probe.name}.${param}`),
-    );
+    const declared = stringParams(pack);
     expect(STRING_PARAMS.sort()).toEqual(declared.sort());
   });
 

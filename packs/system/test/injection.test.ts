@@ -1,5 +1,5 @@
 import { runProbe, type SondeError } from '@sonde/pack-sdk';
-import { createFixtureContext, type CallLog } from '@sonde/pack-sdk/testing';
+import { createFixtureContext, type CallLog, stringParams } from '@sonde/pack-sdk/testing';
 import { describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
 
@@ -30,11 +30,7 @@ const STRING_PARAMS: Array<{ probe: string; param: string; base: Record<string, 
 
 describe('injection attempts on every string param of the system pack', () => {
   it('covers every string param the manifest declares', () => {
-    const declared = pack.manifest.probes.flatMap((probe) =>
-      Object.entries((probe.params.properties ?? {}) as Record<string, { type?: string; enum?: unknown }>)
-        .filter(([, schema]) => schema.type === 'string' || schema.enum)
-        .map(([param]) => `${probe.name}.${param}`),
-    );
+    const declared = stringParams(pack);
     expect(STRING_PARAMS.map((p) => `${p.probe}.${p.param}`).sort()).toEqual(declared.sort());
   });
 
