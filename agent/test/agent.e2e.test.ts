@@ -65,7 +65,7 @@ describe('enrolled agent', () => {
     expect(register.payload.attestation.agentCodeSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(register.payload.attestation.packs.map((p) => p.name)).toEqual(['fixture']);
     expect(register.payload.packs).toEqual([expect.objectContaining({ name: 'fixture', state: 'active' })]);
-    // Packs run sandboxed by default (sandbox.mode = process; agent/src/sandbox/README.md).
+    // Packs run sandboxed by default (sandbox.mode = process; pack-sdk/src/sandbox/README.md).
     expect(register.payload.isolation).toMatch(/^permission-model/);
   });
 

@@ -9,3 +9,4 @@ export * from './runtime/exec-result.js';
 export * from './runtime/host-context.js';
 export * from './scrubber/index.js';
 export * from './integration/json-api.js';
+export { permissionsDigest } from './manifest/permissions-digest.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SandboxLimitsSchema } from '../sandbox/limits.js';
+import { SandboxLimitsSchema } from '@sonde/pack-sdk/sandbox';
 
 export const AgentConfigSchema = z
   .object({
@@ -22,7 +22,7 @@ export const AgentConfigSchema = z
       .default({ customPatterns: [] }),
     /**
      * How packs run. `process` (default): each pack in its own sandboxed process, every effect brokered by the
-     * agent (agent/src/sandbox/README.md). `in-process`: inside the agent through the permission-checked context
+     * agent (pack-sdk/src/sandbox/README.md). `in-process`: inside the agent through the permission-checked context
      * only (no protection against a pack that bypasses its context).
      */
     sandbox: z

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalJson } from '@sonde/pack-sdk/protocol';
 
 /**
  * SHA-256 over a directory tree: sorted relative paths, each with the SHA-256
@@ -25,7 +24,4 @@ export function treeDigest(root: string, skip: (relative: string) => boolean = (
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
-/** What an operator approves: the canonical permissions object, hashed. */
-export function permissionsDigest(permissions: unknown): string {
-  return createHash('sha256').update(canonicalJson(permissions)).digest('hex');
-}
+export { permissionsDigest } from '@sonde/pack-sdk';

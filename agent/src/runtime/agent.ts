@@ -12,7 +12,7 @@ import { HubConnection, type ConnectionState } from './connection.js';
 import { isolationFor } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
-import { PackRunnerPool } from '../sandbox/index.js';
+import { PackRunnerPool } from '@sonde/pack-sdk/sandbox';
 import { createAgentScrubber } from './scrub.js';
 import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
 

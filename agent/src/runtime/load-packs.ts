@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import type { Pack } from '@sonde/pack-sdk';
 import type { PackStatus } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
-import type { PackRunnerPool, SandboxRunner } from '../sandbox/index.js';
+import type { PackRunnerPool, SandboxRunner } from '@sonde/pack-sdk/sandbox';
 import type { HomePaths } from '../home.js';
 import { permissionsDigest } from '../packs/digest.js';
 import { discoverPacks, readApprovals, stateOf, type InstalledPack } from '../packs/store.js';

@@ -2,7 +2,7 @@ import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandboxRunner, detectOsSandbox, type SandboxRunner, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import { createSandboxRunner, detectOsSandbox, type SandboxRunner, type SandboxSecurityEvent } from '@sonde/pack-sdk/sandbox';
 import { childNodes, makePackTree, type PackTree } from './setup.js';
 
 /** Resolves to whether something accepts TCP connections on 127.0.0.1:port. */

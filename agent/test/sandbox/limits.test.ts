@@ -9,7 +9,7 @@ import {
   type SandboxLimitsInput,
   type SandboxRunner,
   type SandboxSecurityEvent,
-} from '../../src/sandbox/index.js';
+} from '@sonde/pack-sdk/sandbox';
 import { childNodes, makePackTree, type PackTree } from './setup.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
@@ -143,7 +143,7 @@ describe.runIf(detectSetpriv())('when the agent dies', () => {
     async (osSandbox) => {
       const tree = await makePackTree();
       const script = `
-      import { createSandboxRunner } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../dist/sandbox/index.js'))};
+      import { createSandboxRunner } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../../pack-sdk/dist/sandbox/index.js'))};
       const runner = createSandboxRunner({ packDir: ${JSON.stringify(tree.packDir)}, permissions: ${JSON.stringify(tree.permissions)}, osSandbox: '${osSandbox}' });
       await runner.start();
       process.stdout.write(String(runner.state.pid) + '\\n');

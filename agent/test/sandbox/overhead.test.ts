@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureSandboxOverhead } from '../../src/sandbox/index.js';
+import { measureSandboxOverhead } from '@sonde/pack-sdk/sandbox';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Pack } from '@sonde/pack-sdk';

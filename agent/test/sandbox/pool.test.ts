@@ -2,8 +2,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pack } from '@sonde/pack-sdk';
-import { permissionsDigest } from '../../src/packs/digest.js';
-import { PackRunnerPool, type ApprovedPack, type SandboxSecurityEvent } from '../../src/sandbox/index.js';
+import { permissionsDigest } from '@sonde/pack-sdk';
+import { PackRunnerPool, type ApprovedPack, type SandboxSecurityEvent } from '@sonde/pack-sdk/sandbox';
 import { FIXTURE, makePackTree, type PackTree } from './setup.js';
 
 describe('pack runner pool', () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PermissionsSchema, type Permissions } from '@sonde/pack-sdk';
-import { vendorHostPackages } from '../../src/sandbox/vendor.js';
+import { vendorHostPackages } from '@sonde/pack-sdk/sandbox';
 
 export const FIXTURE = path.join(import.meta.dirname, 'fixtures/hostile-pack');
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -29,7 +29,7 @@ function builtAt(workspace: string): number {
  */
 function ensureSandboxBuilt(): void {
   const stale = ['pack-sdk', 'agent'].some((workspace) => builtAt(workspace) < newestMtime(path.join(REPO, workspace, 'src')));
-  if (stale || !existsSync(path.join(REPO, 'agent/dist/sandbox/child.js')))
+  if (stale || !existsSync(path.join(REPO, 'pack-sdk/dist/sandbox/child.js')))
     execFileSync('npx', ['tsc', '-b', 'agent'], { cwd: REPO, stdio: 'pipe' });
 }
 

@@ -12,8 +12,8 @@
  */
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type * as SdkModule from '@sonde/pack-sdk';
-import type { Pack, ProbeContext } from '@sonde/pack-sdk';
+import type * as SdkModule from '../index.js';
+import type { Pack, ProbeContext } from '../index.js';
 import { FrameDecoder, encodeFrame, frameSize } from './framing.js';
 import type { EffectOp, ParentMessage } from './messages.js';
 

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { createHostContext, runProbe, type Pack, type Permissions } from '@sonde/pack-sdk';
+import { createHostContext, runProbe, type Pack, type Permissions } from '../index.js';
 import { createSandboxRunner, type SandboxRunnerOptions } from './runner.js';
 import { packageEntry } from './tree.js';
 

@@ -12,16 +12,9 @@ import { packageEntry } from './tree.js';
 
 export const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod', 'picomatch'] as const;
 
+/** This module lives in pack-sdk itself (src/sandbox or dist/sandbox), two levels below the package root. */
 function packageRootOfSdk(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.resolve('@sonde/pack-sdk')));
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@sonde/pack-sdk')
-      return realpathSync(dir);
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot locate the @sonde/pack-sdk package');
-    dir = parent;
-  }
+  return realpathSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'));
 }
 
 /** pack-sdk's own dependencies resolve from where pack-sdk is, as Node would resolve them for it. */

@@ -11,8 +11,8 @@ import {
   type PackManifest,
   type Permissions,
   type ProbeContext,
-} from '@sonde/pack-sdk';
-import { permissionsDigest } from '../packs/digest.js';
+} from '../index.js';
+import { permissionsDigest } from '../manifest/permissions-digest.js';
 import { FrameDecoder, FrameTooLargeError, encodeFrame } from './framing.js';
 import { detectOsSandbox, isolationLabel, launchCommand, nodeFacts, type OsSandbox } from './isolation.js';
 import { SandboxLimitsSchema, type LimitReason, type SandboxLimits, type SandboxLimitsInput } from './limits.js';
@@ -310,7 +310,7 @@ class Runner implements SandboxRunner {
 
   private async spawnChild(): Promise<void> {
     if (!existsSync(this.childEntry))
-      throw new SondeError('SONDE_ERR_PROBE_FAILED', `${this.childEntry} is missing: build the agent (npx tsc -b agent)`);
+      throw new SondeError('SONDE_ERR_PROBE_FAILED', `${this.childEntry} is missing: build pack-sdk (npx tsc -b pack-sdk)`);
     const violations = checkGrantedTrees(this.grants);
     if (violations.length > 0) {
       const detail = violations

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PackManifest } from '@sonde/pack-sdk';
+import type { PackManifest } from '../index.js';
 import { detectOsSandbox, isolationLabel } from './isolation.js';
 import type { SandboxLimitsInput } from './limits.js';
 import { createSandboxRunner, type SandboxRunner, type SandboxSecurityEvent, type SandboxState } from './runner.js';
