@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { indexCommand } from './cli/commands/index-cmd.js';
 import { keygen } from './cli/commands/keygen.js';
+import { signRelease, verifyRelease } from './cli/commands/release.js';
 import { revoke } from './cli/commands/revoke.js';
 import { rotate } from './cli/commands/rotate.js';
 import { sign } from './cli/commands/sign.js';
@@ -8,7 +9,7 @@ import { trustCommand } from './cli/commands/trust.js';
 import { verify } from './cli/commands/verify.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type Command, type Io } from './cli/output.js';
 
-const commands: Command[] = [keygen, sign, verify, trustCommand, rotate, revoke, indexCommand];
+const commands: Command[] = [keygen, sign, verify, signRelease, verifyRelease, trustCommand, rotate, revoke, indexCommand];
 
 function help(io: Io): void {
   io.out('sonde-registry: sign and verify Sonde packs, offline (exit codes: 0 ok, 1 refused or failed, 2 usage)');

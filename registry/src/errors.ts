@@ -28,6 +28,8 @@ export const RegistryErrors = {
   SONDE_ERR_DOWNGRADE: 'The resolved version is older than the installed one; pass allowDowngrade to accept it.',
   SONDE_ERR_KEY_FILE: 'The key file is missing, malformed or has no secret key.',
   SONDE_ERR_SIGN_FAILED: 'The pack cannot be signed.',
+  SONDE_ERR_FETCH_FAILED: 'npm could not fetch the package tarball (registry, spec or network).',
+  SONDE_ERR_PACK_VERSION_CONFLICT: 'This pack version is already installed with other content.',
 } as const satisfies Record<`SONDE_ERR_${string}`, string>;
 
 export type RegistryErrorCode = keyof typeof RegistryErrors;

@@ -11,3 +11,5 @@ export * from './revocation/list.js';
 export * from './pack-index/index-file.js';
 export * from './pack-index/resolve-update.js';
 export * from './permissions/diff.js';
+export * from './install/index.js';
+export * from './release/release.js';

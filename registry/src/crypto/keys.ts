@@ -75,7 +75,12 @@ export function decodePublicKey(publicKey: string): Uint8Array {
  * for one kind of document (say a pack index) can never be replayed as another
  * (say a pack signature), even though all use the same canonical JSON.
  */
-export type SignatureDomain = 'sonde-pack/v1' | 'sonde-key-rotation/v1' | 'sonde-revocations/v1' | 'sonde-pack-index/v1';
+export type SignatureDomain =
+  | 'sonde-pack/v1'
+  | 'sonde-key-rotation/v1'
+  | 'sonde-revocations/v1'
+  | 'sonde-pack-index/v1'
+  | 'sonde-release/v1';
 
 function message(domain: SignatureDomain, canonical: string): Uint8Array {
   return new Uint8Array(Buffer.from(`${domain}\n${canonical}`, 'utf8'));

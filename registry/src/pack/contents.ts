@@ -15,11 +15,13 @@ export type PackContents = Map<string, Buffer>;
 
 /**
  * Reads every regular file under `dir`. The top-level `node_modules` (the
- * pack's own dependencies, installed later) is the only thing left out.
+ * pack's own dependencies, installed later) is the only thing left out, unless
+ * `includeNodeModules`: an installed copy written from a verified tarball has
+ * nothing unsigned, so there a later `node_modules` is an added file.
  * Symlinks and special files are refused: a signed digest of a link says
  * nothing about what it points to.
  */
-export async function readPackDir(dir: string): Promise<PackContents> {
+export async function readPackDir(dir: string, options: { includeNodeModules?: boolean } = {}): Promise<PackContents> {
   const files: PackContents = new Map();
   async function walk(relative: string): Promise<void> {
     const absolute = relative === '' ? dir : join(dir, relative);
@@ -36,7 +38,7 @@ export async function readPackDir(dir: string): Promise<PackContents> {
     await Promise.all(
       names.map(async (name) => {
         const path = relative === '' ? name : `${relative}/${name}`;
-        if (path === 'node_modules') return;
+        if (path === 'node_modules' && !options.includeNodeModules) return;
         const info = await lstat(join(dir, path));
         if (info.isDirectory()) await walk(path);
         else if (info.isFile()) files.set(path, await readFile(join(dir, path)));

@@ -70,6 +70,8 @@ export interface VerifyOptions {
   now?: Date;
   /** Tolerated clock skew between publisher and verifier, default 5 minutes. */
   clockSkewMs?: number;
+  /** Folders only: count a top-level node_modules as pack content (installed copies, see installVerifiedPack). */
+  includeNodeModules?: boolean;
 }
 
 function fail(code: VerifyFailureCode, reason: string, extra: Partial<VerifyFailure> = {}): VerifyFailure {
@@ -210,7 +212,7 @@ function checkContent(contents: PackContents, statement: PackStatement): VerifyF
 
 /** Verifies an unpacked pack folder (an installed pack). Call at install and at every load. */
 export async function verifyPackDir(dir: string, trust: Trust, options: VerifyOptions = {}): Promise<VerifyResult> {
-  return verifyLoaded(() => readPackDir(dir), trust, options);
+  return verifyLoaded(() => readPackDir(dir, { includeNodeModules: options.includeNodeModules }), trust, options);
 }
 
 /** Verifies an npm tarball without unpacking it. */
