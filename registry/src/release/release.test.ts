@@ -70,7 +70,14 @@ describe('signed agent releases', () => {
     const signed = await signReleaseTarball(tgz, key);
     expect(signed.signature.statement).toMatchObject({ type: 'sonde-release', package: { name: '@sonde/agent', version: '1.2.0' } });
     const result = await verifyReleaseTarball(tgz, trust, { expectedName: '@sonde/agent' });
-    expect(result).toMatchObject({ ok: true, packageName: '@sonde/agent', version: '1.2.0', keyId: key.keyId, via: 'allow', bundled: false });
+    expect(result).toMatchObject({
+      ok: true,
+      packageName: '@sonde/agent',
+      version: '1.2.0',
+      keyId: key.keyId,
+      via: 'allow',
+      bundled: false,
+    });
     expect(result.ok && result.integrity).toBe(signed.integrity);
 
     // Unpacked with the system tar: the folder verifies too, and npm-installed node_modules are left out.
@@ -158,7 +165,9 @@ describe('signed agent releases', () => {
     const ranged = loadTrust(storeFor(key, { policy: { allow: [{ publisher: 'sonde', pack: '@sonde/agent', versions: '^1.0.0' }] } }));
     expect(codeOf(await verifyReleaseTarball(tgz, ranged))).toBe('SONDE_ERR_PACK_NOT_ALLOWED');
     const denied = loadTrust(
-      storeFor(key, { policy: { allow: [{ publisher: 'sonde', pack: '@sonde/agent' }], deny: [{ pack: '@sonde/agent', versions: '2.0.0' }] } }),
+      storeFor(key, {
+        policy: { allow: [{ publisher: 'sonde', pack: '@sonde/agent' }], deny: [{ pack: '@sonde/agent', versions: '2.0.0' }] },
+      }),
     );
     expect(codeOf(await verifyReleaseTarball(tgz, denied))).toBe('SONDE_ERR_PACK_DENIED');
   });

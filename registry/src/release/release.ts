@@ -127,7 +127,7 @@ const releaseTrusts = new WeakMap<Trust, Map<string, Trust>>();
 
 function releaseTrust(trust: Trust, name: string): Trust {
   let byName = releaseTrusts.get(trust);
-  if (byName === undefined) releaseTrusts.set(trust, (byName = new Map()));
+  if (byName === undefined) releaseTrusts.set(trust, (byName = new Map<string, Trust>()));
   let restricted = byName.get(name);
   if (restricted === undefined) {
     const { policy } = trust.store;
@@ -189,7 +189,8 @@ function verifyOrThrow(contents: PackContents, trust: Trust, options: ReleaseVer
     if (!contents.has(file.path)) return refuse('SONDE_ERR_PACK_FILE_REMOVED', `signed file ${file.path} is missing`, file.path);
   }
   for (const path of [...contents.keys()].sort()) {
-    if (path !== RELEASE_SIGNATURE_FILE && !signed.has(path)) return refuse('SONDE_ERR_PACK_FILE_ADDED', `file ${path} was not signed`, path);
+    if (path !== RELEASE_SIGNATURE_FILE && !signed.has(path))
+      return refuse('SONDE_ERR_PACK_FILE_ADDED', `file ${path} was not signed`, path);
   }
   const actual = new Map(digestFiles(withoutSignature(contents)).map((file) => [file.path, file]));
   for (const file of statement.files) {

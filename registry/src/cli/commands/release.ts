@@ -19,7 +19,10 @@ export const signRelease: Command = {
     const publishedAt = parseDate(values['published-at'], '--published-at');
     const info = await stat(target).catch(() => undefined);
     if (!info?.isFile()) throw new UsageError(`${target} is not a tarball: run npm pack first, then sign what you publish`);
-    const result = await signReleaseTarball(target, key, { ...(publishedAt ? { publishedAt } : {}), ...(values.out ? { out: values.out } : {}) });
+    const result = await signReleaseTarball(target, key, {
+      ...(publishedAt ? { publishedAt } : {}),
+      ...(values.out ? { out: values.out } : {}),
+    });
     const { statement } = result.signature;
     report(
       io,
