@@ -4,7 +4,7 @@ import { printError } from './cli/output.js';
 
 // First thing, before anything parses options or touches SONDE_HOME: commands
 // that read or write keys, approvals or packs never run as root. No override.
-const KEY_COMMANDS = new Set(['enroll', 'start', 'packs:install', 'packs:update', 'packs:approve', 'packs:remove']);
+const KEY_COMMANDS = new Set(['enroll', 'start', 'update', 'packs:install', 'packs:update', 'packs:approve', 'packs:remove']);
 const [first, second] = process.argv.slice(2);
 if (first && (KEY_COMMANDS.has(first) || KEY_COMMANDS.has(`${first}:${second ?? ''}`))) {
   try {

@@ -14,6 +14,7 @@ export const ExitCodes = {
   ENROLL_REFUSED: 6,
   PACK_ERROR: 7,
   AUDIT_BROKEN: 8,
+  UPDATE_FAILED: 9,
 } as const;
 
 export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];
@@ -110,6 +111,31 @@ export const AgentErrors = {
     exit: ExitCodes.PACK_ERROR,
     message: 'Installing the pack failed.',
     next: 'Read the npm output above; check the package name and the npm registry settings of this user.',
+  },
+  SONDE_ERR_UPDATE_FETCH_FAILED: {
+    exit: ExitCodes.UPDATE_FAILED,
+    message: 'npm could not fetch the agent release.',
+    next: 'Check the version or range, and the npm registry settings of this user (.npmrc); nothing was changed.',
+  },
+  SONDE_ERR_UPDATE_REFUSED: {
+    exit: ExitCodes.UPDATE_FAILED,
+    message: 'The agent release was refused: its signature, content or the trust policy does not admit it.',
+    next: 'Read the reason (verifyCode names the check). Trust the release key with an allow rule for @sonde/agent; the running version is unchanged.',
+  },
+  SONDE_ERR_UPDATE_DOWNGRADE: {
+    exit: ExitCodes.UPDATE_FAILED,
+    message: 'That agent version is older than the one installed.',
+    next: 'Downgrades are refused by default; pass --allow-downgrade if you really mean to go back.',
+  },
+  SONDE_ERR_UPDATE_FAILED: {
+    exit: ExitCodes.UPDATE_FAILED,
+    message: 'The agent update failed; the previous version stays current.',
+    next: 'Read the reason; this version is recorded in SONDE_HOME/update-state.json and not retried unless you pass --retry.',
+  },
+  SONDE_ERR_UPDATE_BUSY: {
+    exit: ExitCodes.UPDATE_FAILED,
+    message: 'Another agent update is running.',
+    next: 'Wait for it to finish, then run sonde update again.',
   },
   SONDE_ERR_AUDIT_BROKEN: {
     exit: ExitCodes.AUDIT_BROKEN,

@@ -168,9 +168,10 @@ describe('command line', () => {
     expect(json<{ agentId: string }>(rebound).agentId).toBe(json<{ agentId: string }>(first).agentId);
   });
 
-  it('says self-update is not available yet, without failing', async () => {
+  it('self-update without a trust store is refused (exit 9) before anything is fetched', async () => {
     const result = await runCli(['update', '--json'], { home, user });
-    expect(result.code).toBe(0);
-    expect(json(result)).toMatchObject({ available: false });
+    expect(result.code).toBe(9);
+    expect(json<{ error: { code: string } }>(result).error.code).toBe('SONDE_ERR_UPDATE_REFUSED');
+    expect(existsSync(path.join(home, 'releases'))).toBe(false);
   });
 });

@@ -19,6 +19,7 @@ Exit codes:
   6  enrollment refused (token invalid, expired, used; name taken)
   7  pack error (not found, invalid, install failed)
   8  audit chain broken
+  9  self-update refused or failed (the current version keeps running)
 
 Environment:
   SONDE_HOME  agent directory (default ~/.sonde): keys, config.json, packs/`;
