@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { adminGuard } from './auth/require-admin.js';
@@ -10,6 +11,7 @@ import type { HubContext } from './context.js';
 import { openHubCore, type HubCore } from './core.js';
 import { installErrorHandler } from './errors.js';
 import { createAgentGateway } from './gateway/index.js';
+import { integrationToolSource, IntegrationService } from './integrations/index.js';
 import { mcpPlugin } from './mcp/plugin.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -18,6 +20,7 @@ import { authRoutes } from './routes/auth.js';
 import { ApiRegistry } from './routes/define.js';
 import { enrollmentRoutes } from './routes/enrollment.js';
 import { healthRoutes } from './routes/health.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
 import type { HubServices } from './services.js';
@@ -117,6 +120,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
       },
     },
   };
+  const integrations = createIntegrations(config, core, app);
   const context: HubContext = {
     config,
     core,
@@ -128,6 +132,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     requireAdmin: adminGuard(core.apiKeys, sessions, core.pdp),
     secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
     startedAt: Date.now(),
+    integrations,
   };
   app.decorate('sonde', services);
   app.decorate('hub', context);
@@ -141,7 +146,44 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(userRoutes);
   await app.register(auditRoutes);
   await app.register(probeRoutes);
+  await app.register(integrationRoutes);
   // Derived from SONDE_SECRET so client tokens survive a restart and work on every hub sharing the secret.
-  await app.register(mcpPlugin, { services, sessionSecret: core.crypto.mcpSessionKey });
+  await app.register(mcpPlugin, {
+    services,
+    sessionSecret: core.crypto.mcpSessionKey,
+    integrations: integrationToolSource(integrations),
+  });
+  await startIntegrations(integrations, app);
   return app;
+}
+
+/** Integration packs: verified and loaded before the hub listens; their processes end with it. */
+function createIntegrations(config: HubConfig, core: HubCore, app: FastifyInstance): IntegrationService {
+  const db = path.resolve(config.dbPath);
+  return new IntegrationService({
+    store: core.store,
+    sealer: core.crypto.sealer,
+    audit: core.audit,
+    log: app.log,
+    trustFile: config.integrations.trustFile,
+    packsDir: config.integrations.packsDir,
+    // The broker refuses these whatever a pack declares: the database (and its WAL), the TLS key, the trust store.
+    deniedPaths: [
+      db,
+      `${db}-wal`,
+      `${db}-shm`,
+      config.integrations.trustFile,
+      ...(config.tls.mode === 'files' ? [config.tls.keyFile] : []),
+    ],
+  });
+}
+
+async function startIntegrations(integrations: IntegrationService, app: FastifyInstance): Promise<void> {
+  app.addHook('onClose', () => integrations.close());
+  try {
+    await integrations.start();
+  } catch (error) {
+    // A packs folder the hub cannot prepare leaves every integration pack unloaded; the rest of the hub still serves.
+    app.log.error({ err: error, packsDir: integrations.packsDir }, 'integration packs not loaded');
+  }
 }

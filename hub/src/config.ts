@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -29,6 +30,9 @@ export const EnvSchema = z.object({
   SONDE_MCP_MAX_TOOLS: z.coerce.number().int().min(1).max(128).default(40),
   SONDE_LOG_LEVEL: logLevel.default('info'),
   SONDE_TRUST_PROXY: bool.default(false),
+  // Integration packs: a @sonde/registry trust store (missing = nothing trusted) and the folder packs install into.
+  SONDE_TRUST_FILE: z.string().min(1).optional(),
+  SONDE_PACKS_DIR: z.string().min(1).optional(),
 });
 
 /** Every variable the hub reads; documented in the Dockerfile and compose file. */
@@ -49,6 +53,8 @@ export interface HubConfig {
   mcpMaxTools: number;
   logLevel: z.infer<typeof logLevel>;
   trustProxy: boolean;
+  /** Integration packs (hub/src/integrations): trust store file and install folder; default beside the database. */
+  integrations: { trustFile: string; packsDir: string };
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -111,7 +117,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     mcpMaxTools: e.SONDE_MCP_MAX_TOOLS,
     logLevel: e.SONDE_LOG_LEVEL,
     trustProxy: e.SONDE_TRUST_PROXY,
+    integrations: {
+      trustFile: path.resolve(e.SONDE_TRUST_FILE ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'trust.json')),
+      packsDir: path.resolve(e.SONDE_PACKS_DIR ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'packs')),
+    },
   };
+}
+
+/** The folder holding the database: the hub's data folder (an in-memory database uses the working directory). */
+function dataDirOf(dbPath: string): string {
+  return dbPath === ':memory:' ? process.cwd() : path.dirname(path.resolve(dbPath));
 }
 
 const AdminEnvSchema = EnvSchema.pick({ SONDE_SECRET: true, SONDE_DB_PATH: true, SONDE_LOG_LEVEL: true });

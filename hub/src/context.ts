@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { HubCa } from './ca/index.js';
 import type { HubConfig } from './config.js';
 import type { HubCore } from './core.js';
+import type { IntegrationService } from './integrations/service.js';
 import type { AgentGateway } from './gateway/types.js';
 import type { ApiRegistry } from './routes/define.js';
 import type { SessionService } from './auth/sessions.js';
@@ -21,6 +22,8 @@ export interface HubContext {
   /** Cookies get `Secure` when the hub serves TLS or its public URL is https. */
   secureCookies: boolean;
   startedAt: number;
+  /** Integration packs the hub runs itself (hub/src/integrations). */
+  integrations: IntegrationService;
 }
 
 declare module 'fastify' {

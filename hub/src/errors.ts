@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { IntegrationErrors } from './integrations/codes.js';
 
 /**
  * Every error the hub reports carries one stable code, a default message and an
@@ -42,6 +43,8 @@ export const HubErrors = {
   },
   SONDE_ERR_DB_TOO_NEW: { status: 500, message: 'The database was written by a newer hub; upgrade sonde-hub.' },
   SONDE_ERR_AUDIT_BROKEN: { status: 500, message: 'The audit chain does not verify.' },
+  // Integration packs (hub/src/integrations/codes.ts).
+  ...IntegrationErrors,
 } as const satisfies Record<`SONDE_ERR_${string}`, { status: number; message: string }>;
 
 export type HubErrorCode = keyof typeof HubErrors;

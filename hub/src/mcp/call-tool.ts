@@ -6,6 +6,7 @@ import { META_TOOLS_BY_NAME, runSingleProbe, type AuditFacts } from './meta-tool
 import { splitProbeArguments, validatorFor } from './probe-tool-schema.js';
 import { byteLengthOf, errorResult, jsonResult } from './results.js';
 import { findProbeTool } from './tool-list.js';
+import { findIntegrationTool, runIntegrationTool } from './integration-tools.js';
 
 /** The hard ceiling: every tools/call answers within 45 s, whatever hangs below. */
 export const HARD_DEADLINE_MS = 44_000;
@@ -22,6 +23,10 @@ async function runTool(ctx: CallContext, name: string, args: Record<string, unkn
     return meta.run(ctx, parsed.data, facts);
   }
   const entry = findProbeTool(ctx, name);
+  if (!entry) {
+    const integration = findIntegrationTool(ctx, name);
+    if (integration) return runIntegrationTool(ctx, integration, args, facts);
+  }
   if (!entry) throw new ToolError('SONDE_ERR_UNKNOWN_TOOL', `unknown tool ${name}; list_capabilities shows every probe and its tool`);
   const { agent, params } = splitProbeArguments(args, entry.nestedParams);
   facts.probe = entry.fullName;

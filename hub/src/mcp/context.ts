@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { HubServices, Principal } from '../services.js';
 import type { Catalog } from './catalog.js';
+import type { IntegrationToolSource } from './integration-tools.js';
 
 /** Where a request arrived: `/mcp` or one pack's endpoint `/mcp/packs/<pack>`. */
 export type Endpoint = { kind: 'main' } | { kind: 'pack'; pack: string };
@@ -16,6 +17,8 @@ export interface CallContext {
   /** How long a call may wait for agents (default CALL_DEADLINE_MS); the answer itself always comes within 45 s. */
   callDeadlineMs: number;
   log?: FastifyBaseLogger;
+  /** Integration probes run by the hub itself (integration-tools.ts); absent when the hub has none configured. */
+  integrations?: IntegrationToolSource;
 }
 
 export function endpointPath(endpoint: Endpoint): string {

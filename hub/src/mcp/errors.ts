@@ -10,6 +10,7 @@ export const McpErrorCodes = {
   SONDE_ERR_UNKNOWN_AGENT: 'No such agent.',
   SONDE_ERR_UNKNOWN_TOOL: 'No such tool.',
   SONDE_ERR_UNKNOWN_PACK: 'No such pack.',
+  SONDE_ERR_UNKNOWN_INSTANCE: 'No such integration instance for this tool.',
   SONDE_ERR_PROBE_UNAVAILABLE: 'The probe is not served by an active pack on that agent.',
   SONDE_ERR_AGENT_OFFLINE: 'The agent is offline.',
   SONDE_ERR_TIMEOUT: 'The call did not finish in time.',

@@ -12,6 +12,7 @@ import type { CallContext, Endpoint } from './context.js';
 import { bearerToken, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized, toWebRequest } from './http.js';
 import { CONTEXT_KEY, createMcpServer } from './mcp-server.js';
 import { ServerPool } from './server-pool.js';
+import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
 
 export interface McpPluginOptions {
   services: HubServices;
@@ -21,6 +22,8 @@ export interface McpPluginOptions {
   resultBudgetBytes?: number;
   /** How long one call waits for agents before answering with what it has (default 40 s, at most 40 s). */
   callDeadlineMs?: number;
+  /** Integration probes the hub runs itself (hub/src/integrations), exposed by integration-tools.ts. */
+  integrations?: IntegrationToolSource;
 }
 
 /**
@@ -84,7 +87,11 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
         : 'this API key is limited to named MCP clients; reconnect (initialize) or send X-Sonde-Client';
       return sendJsonRpcError(reply, 403, 'SONDE_ERR_CLIENT_DENIED', `${hint}: ${clientDecision.reason}`, requestIdOf(body));
     }
-    if (endpoint.kind === 'pack' && !catalogs.get().packs.has(endpoint.pack)) {
+    if (
+      endpoint.kind === 'pack' &&
+      !catalogs.get().packs.has(endpoint.pack) &&
+      !servesIntegrationPack(options.integrations, endpoint.pack)
+    ) {
       return sendJsonRpcError(
         reply,
         404,
@@ -107,6 +114,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
       resultBudgetBytes,
       callDeadlineMs,
       log: request.log,
+      integrations: options.integrations,
     };
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
     const server = pool.acquire();

@@ -4,6 +4,7 @@ import { perProbeToolsOnMain, visibleProbeEntries } from './visibility.js';
 import type { CallContext } from './context.js';
 import { META_INPUT_SCHEMAS, META_TOOLS } from './meta-tools.js';
 import { capDescription } from './probe-tool-schema.js';
+import { integrationToolsFor } from './integration-tools.js';
 
 const metaCache = new WeakMap<Catalog, Tool[]>();
 
@@ -31,6 +32,7 @@ export function listTools(ctx: CallContext): Tool[] {
   } else if (perProbeToolsOnMain(ctx)) {
     for (const entry of visible) tools.push(entry.tool);
   }
+  tools.push(...integrationToolsFor(ctx, tools.length));
   return tools;
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { HubStore, SettingsStore } from '../types.js';
 import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
 import { sqliteAuditStore } from './audit.js';
+import { sqliteIntegrationStore } from './integrations.js';
 import { sqliteApiKeyStore, sqliteEnrollmentTokenStore } from './keys.js';
 import { migrate } from './migrations/index.js';
 import { sqliteSessionStore, sqliteUserStore } from './users.js';
@@ -51,6 +52,7 @@ export function openSqliteStore(file: string): SqliteHubStore {
       audit: sqliteAuditStore(db),
       settings: sqliteSettingsStore(db),
       revokedCerts: sqliteRevokedCertStore(db),
+      integrations: sqliteIntegrationStore(db),
       transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
       close: () => {
         if (db.open) db.close();

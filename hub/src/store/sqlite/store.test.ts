@@ -3,7 +3,7 @@ import { Database } from './driver.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.js';
 import { HubError } from '../../errors.js';
-import { LATEST_VERSION, openSqliteStore } from './index.js';
+import { LATEST_VERSION, MIGRATIONS, openSqliteStore } from './index.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -25,7 +25,7 @@ describe('SQLite hub store', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     const versions = store.db.prepare('SELECT version, name FROM schema_version ORDER BY version').all();
-    expect(versions).toEqual([{ version: 1, name: 'init' }]);
+    expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     store.close();
   });
 
@@ -48,7 +48,7 @@ describe('SQLite hub store', () => {
     expect(second.settings.get('k')).toBe('v');
     expect(second.agents.getByName('web-1')).toMatchObject({ id: 'a1', certSerial: '4a', degradedReasons: [], packs: [] });
     expect(second.users.getById('u1')?.enabled).toBe(true);
-    expect(second.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({ n: 1 });
+    expect(second.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({ n: MIGRATIONS.length });
     second.close();
   });
 
