@@ -60,7 +60,7 @@ describe('verdaccio harness', () => {
   }, 60_000);
 
   it('proxies nothing: a package only in one registry, or only on npmjs, is a 404 in the other', async () => {
-    const built = await factory.build({ version: '1.1.0', files: ['/proc/loadavg', '/proc/uptime'] }, key);
+    const built = await factory.build({ version: '1.1.0', grants: ['/proc/loadavg', '/proc/uptime'] }, key);
     await second.publish(built.tarball);
     const missing = await npm(['view', `${built.packageName}@1.1.0`, 'version', '--registry', first.url, '--userconfig', first.npmrc], {
       env: { PATH: process.env.PATH, HOME: scratch, npm_config_cache: first.npmCache },
@@ -76,7 +76,7 @@ describe('verdaccio harness', () => {
 
   it('keeps a tampered tarball as published, so the verifier (not the registry) catches it', async () => {
     const built = await factory.build({ version: '1.0.1' }, key);
-    const tampered = factory.tamper(built.tarball, 'index.js', (code) => code.replace('files: FILES', 'files: ["/etc/shadow"]'));
+    const tampered = factory.tamper(built.tarball, 'index.js', (code) => code.replace('files: GRANTS', 'files: ["/etc/shadow"]'));
     await first.publish(tampered);
     const fetched = await first.fetch(`${built.packageName}@1.0.1`, mkdtempSync(path.join(scratch, 't-')));
     expect(sha256(fetched)).toBe(sha256(tampered));

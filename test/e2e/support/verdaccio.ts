@@ -236,12 +236,15 @@ async function addUser(url: string, name: string, password: string): Promise<str
 // ---------------------------------------------------------------------------
 // Signed pack tarballs to publish: copies of a real pack folder, one per version.
 
-const SIGNED_PACK_FIXTURE = path.join(REPO, 'test/e2e/fixtures/signed-pack');
+const FIXTURES = path.join(REPO, 'test/e2e/fixtures');
 
 export interface PackVariant {
   version: string;
-  /** The file globs the pack declares (its permissions); more globs = more permissions. */
-  files?: string[];
+  /**
+   * What the pack is granted: file globs for the agent fixture, endpoint paths for the integration one
+   * (the fixture's `const GRANTS = …` line). More entries = more permissions.
+   */
+  grants?: string[];
 }
 
 export interface BuiltPack {
@@ -262,7 +265,13 @@ export interface PackFactory {
   cleanup(): void;
 }
 
-export function createPackFactory(): PackFactory {
+/**
+ * Builds signed tarballs from a fixture pack folder under test/e2e/fixtures whose index.js has a
+ * `const VERSION = …;` and a `const GRANTS = …;` line: `signed-pack` (an agent pack) or
+ * `signed-integration-pack` (a hub integration pack).
+ */
+export function createPackFactory(fixture: 'signed-pack' | 'signed-integration-pack' = 'signed-pack'): PackFactory {
+  const source = path.join(FIXTURES, fixture);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sonde-e2e-packs-'));
   // The copies import @sonde/pack-sdk and zod to build their manifest: resolve them from the repo.
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
@@ -272,15 +281,14 @@ export function createPackFactory(): PackFactory {
   return {
     dir,
     async build(variant, key) {
-      const files = variant.files ?? ['/proc/loadavg'];
       const target = path.join(dir, `pack-${variant.version}-${n++}`);
-      cpSync(SIGNED_PACK_FIXTURE, target, { recursive: true });
+      cpSync(source, target, { recursive: true });
       const packageJson = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8')) as { name: string; version: string };
       packageJson.version = variant.version;
       writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
       const code = readFileSync(path.join(target, 'index.js'), 'utf8')
         .replace(/^const VERSION = .*$/m, `const VERSION = ${JSON.stringify(variant.version)};`)
-        .replace(/^const FILES = .*$/m, `const FILES = ${JSON.stringify(files)};`);
+        .replace(/^const GRANTS = .*$/m, (line) => (variant.grants ? `const GRANTS = ${JSON.stringify(variant.grants)};` : line));
       writeFileSync(path.join(target, 'index.js'), code);
       const script = `const m = await import(${JSON.stringify(pathToFileURL(path.join(target, 'index.js')).href)}); process.stdout.write(JSON.stringify(m.default.manifest, null, 2));`;
       const manifest = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
