@@ -65,6 +65,8 @@ export interface Fleet {
   list(): AgentView[];
   /** By name or id. */
   get(nameOrId: string): AgentView | undefined;
+  /** Optional: changes whenever agents' packs, records or connections change, so derived views can be cached. */
+  version?(): number | undefined;
 }
 
 export interface DispatchRequest {

@@ -16,11 +16,19 @@ export class GatewayFleet implements Fleet {
   ) {}
 
   list(): AgentView[] {
-    return this.store.agents
-      .list()
-      .filter((record) => !record.removedAt)
-      .map((record) => this.view(record))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const views: AgentView[] = [];
+    for (const record of this.store.agents.list()) if (!record.removedAt) views.push(this.view(record));
+    return views.sort((a, b) => byName.compare(a.name, b.name));
+  }
+
+  /**
+   * Changes whenever a stored record (other than its last-seen time) or a
+   * connection changes: the MCP catalog is rebuilt only then. Undefined when
+   * the store keeps no version (nothing may be cached then).
+   */
+  version(): number | undefined {
+    const stored = this.store.agents.version?.();
+    return stored === undefined ? undefined : stored + this.registry.version();
   }
 
   get(nameOrId: string): AgentView | undefined {
@@ -49,6 +57,9 @@ export class GatewayFleet implements Fleet {
     };
   }
 }
+
+/** Same order as `localeCompare` without arguments, without building a collator per comparison. */
+const byName = new Intl.Collator();
 
 /** Failed and quarantined packs make a connected agent degraded while they last (not stored as reasons). */
 function packProblems(packs: PackStatus[]): string[] {

@@ -10,6 +10,12 @@ export class ConnectionRegistry {
   private readonly byName = new Map<string, AgentConnection>();
   /** Every open socket, registered or not (for shutdown and the liveness sweep). */
   private readonly open = new Set<AgentConnection>();
+  private changes = 0;
+
+  /** Bumped whenever an identity is claimed or released (the fleet view caches on it). */
+  version(): number {
+    return this.changes;
+  }
 
   track(connection: AgentConnection): void {
     this.open.add(connection);
@@ -30,12 +36,16 @@ export class ConnectionRegistry {
     if (current && current !== connection) return false;
     this.byId.set(connection.agentId, connection);
     this.byName.set(connection.name, connection);
+    this.changes++;
     return true;
   }
 
   release(connection: AgentConnection): void {
     this.open.delete(connection);
-    if (this.byId.get(connection.agentId) === connection) this.byId.delete(connection.agentId);
+    if (this.byId.get(connection.agentId) === connection) {
+      this.byId.delete(connection.agentId);
+      this.changes++;
+    }
     if (this.byName.get(connection.name) === connection) this.byName.delete(connection.name);
   }
 

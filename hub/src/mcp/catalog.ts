@@ -143,6 +143,7 @@ export const META_TOOL_NAMES = [
  */
 export class CatalogCache {
   private current: Catalog | undefined;
+  private currentVersion: number | undefined;
 
   constructor(
     private readonly fleet: Fleet,
@@ -150,9 +151,13 @@ export class CatalogCache {
   ) {}
 
   get(): Catalog {
+    // A fleet that keeps a version answers "nothing changed" without listing every agent.
+    const version = this.fleet.version?.();
+    if (version !== undefined && this.current && this.currentVersion === version) return this.current;
     const agents = this.fleet.list();
     const fingerprint = fingerprintOf(agents);
     if (this.current?.fingerprint !== fingerprint) this.current = build(agents, this.serverName, fingerprint);
+    this.currentVersion = version;
     return this.current;
   }
 }

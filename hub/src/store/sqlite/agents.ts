@@ -39,12 +39,90 @@ function toRecord(row: AgentRow): AgentRecord {
   };
 }
 
+interface AgentCache {
+  byId: Map<string, AgentRecord>;
+  byName: Map<string, AgentRecord>;
+  /** Ordered by name, as `list()` returns them; rebuilt lazily after a change. */
+  sorted: AgentRecord[] | null;
+}
+
+/**
+ * Agents, cached in memory. Every MCP call and heartbeat looks agents up, and
+ * re-reading rows means re-parsing each agent's pack manifests (tens of KB
+ * each): the cache holds one parsed copy per agent. Writes through this store
+ * update it; writes by another connection (the headless CLI on the same file)
+ * are seen through `PRAGMA data_version`, which changes when another
+ * connection commits, and drop it. Inside a transaction (which may still roll
+ * back) reads go to the database and writes drop the cache.
+ *
+ * Records handed out are shared: callers must not mutate them (every write
+ * replaces the cached record instead of changing it).
+ */
 export function sqliteAgentStore(db: Database.Database): AgentStore {
   const byId = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE id = ?');
   const byName = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE name = ?');
   const bySerial = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE cert_serial = ? AND removed_at IS NULL');
+  const all = db.prepare<[], AgentRow>('SELECT * FROM agents ORDER BY name');
   const getReasons = db.prepare<[string], { degraded_reasons: string }>('SELECT degraded_reasons FROM agents WHERE id = ?');
   const setReasons = db.prepare('UPDATE agents SET degraded_reasons = ? WHERE id = ?');
+  const seen = db.prepare('UPDATE agents SET last_seen_at = ? WHERE id = ?');
+  const seenWithVersion = db.prepare('UPDATE agents SET last_seen_at = ?, agent_version = ? WHERE id = ?');
+  const writePacks = db.prepare('UPDATE agents SET packs = ? WHERE id = ?');
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+
+  let cache: AgentCache | null = null;
+  let seenDataVersion = dataVersion.get()!;
+  /** Bumped on every change except last-seen times: the fleet's catalog is rebuilt only when it moves. */
+  let version = 0;
+
+  /** The cache, loaded if needed; null inside a transaction (read the database then). */
+  function current(): AgentCache | null {
+    if (db.inTransaction) return null;
+    const now = dataVersion.get()!;
+    if (now !== seenDataVersion) {
+      seenDataVersion = now;
+      cache = null;
+      version++;
+    }
+    if (!cache) {
+      const records = all.all().map(toRecord);
+      cache = { byId: new Map(), byName: new Map(), sorted: records };
+      for (const record of records) put(cache, record);
+    }
+    return cache;
+  }
+
+  function put(target: AgentCache, record: AgentRecord): void {
+    const old = target.byId.get(record.id);
+    if (old && target.byName.get(old.name) === old) target.byName.delete(old.name);
+    target.byId.set(record.id, record);
+    target.byName.set(record.name, record);
+  }
+
+  /** After a write by this connection: replace the cached record (by re-reading it, or with `change`). */
+  function changed(id: string, change?: (record: AgentRecord) => AgentRecord, bump = true): void {
+    if (bump) version++;
+    if (!cache) return;
+    if (db.inTransaction) {
+      cache = null;
+      return;
+    }
+    const old = cache.byId.get(id);
+    let next: AgentRecord | undefined;
+    if (old && change) next = change(old);
+    else {
+      const row = byId.get(id);
+      next = row && toRecord(row);
+    }
+    if (!next) return;
+    if (!old || old.name !== next.name) cache.sorted = null;
+    else if (cache.sorted) {
+      const index = cache.sorted.indexOf(old);
+      if (index >= 0) cache.sorted[index] = next;
+      else cache.sorted = null;
+    }
+    put(cache, next);
+  }
 
   return {
     create(record) {
@@ -52,6 +130,7 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
         `INSERT INTO agents (id, name, enrolled_at, cert_pem, cert_serial, cert_not_after, public_key_pem)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ).run(record.id, record.name, record.enrolledAt, record.certPem, record.certSerial, record.certNotAfter, record.publicKeyPem);
+      changed(record.id);
       return toRecord(byId.get(record.id)!);
     },
     replaceCredentials(id, cert) {
@@ -59,12 +138,17 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
       db.prepare(
         'UPDATE agents SET cert_pem = ?, cert_serial = ?, cert_not_after = ?, public_key_pem = ?, removed_at = NULL WHERE id = ?',
       ).run(cert.certPem, cert.certSerial, cert.certNotAfter, cert.publicKeyPem, id);
+      changed(id);
     },
     getById: (id) => {
+      const cached = current();
+      if (cached) return cached.byId.get(id);
       const row = byId.get(id);
       return row && toRecord(row);
     },
     getByName: (name) => {
+      const cached = current();
+      if (cached) return cached.byName.get(name);
       const row = byName.get(name);
       return row && toRecord(row);
     },
@@ -72,13 +156,28 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
       const row = bySerial.get(serial);
       return row && toRecord(row);
     },
-    list: () => db.prepare<[], AgentRow>('SELECT * FROM agents ORDER BY name').all().map(toRecord),
+    list: () => {
+      const cached = current();
+      if (!cached) return all.all().map(toRecord);
+      cached.sorted ??= [...cached.byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return [...cached.sorted];
+    },
+    version: () => {
+      current();
+      return version;
+    },
     markSeen(id, at, agentVersion) {
-      if (agentVersion === undefined) db.prepare('UPDATE agents SET last_seen_at = ? WHERE id = ?').run(at, id);
-      else db.prepare('UPDATE agents SET last_seen_at = ?, agent_version = ? WHERE id = ?').run(at, agentVersion, id);
+      if (agentVersion === undefined) {
+        seen.run(at, id);
+        changed(id, (record) => ({ ...record, lastSeenAt: at }), false);
+      } else {
+        seenWithVersion.run(at, agentVersion, id);
+        changed(id, (record) => ({ ...record, lastSeenAt: at, agentVersion }));
+      }
     },
     setBaseline(id, attestation) {
       db.prepare('UPDATE agents SET attestation_baseline = ? WHERE id = ?').run(JSON.stringify(attestation), id);
+      changed(id);
     },
     addDegradedReason(id, reason) {
       db.transaction(() => {
@@ -87,12 +186,15 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
         const reasons = parseJson<string[]>(row.degraded_reasons, []);
         if (!reasons.includes(reason)) setReasons.run(JSON.stringify([...reasons, reason]), id);
       })();
+      changed(id);
     },
     clearDegraded(id) {
       setReasons.run('[]', id);
+      changed(id);
     },
     setPacks(id, packs) {
-      db.prepare('UPDATE agents SET packs = ? WHERE id = ?').run(JSON.stringify(packs), id);
+      writePacks.run(JSON.stringify(packs), id);
+      changed(id, (record) => ({ ...record, packs }));
     },
     remove(id, at) {
       db.transaction(() => {
@@ -108,14 +210,17 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
         }
         db.prepare('UPDATE agents SET removed_at = ?, cert_pem = NULL, cert_serial = NULL WHERE id = ?').run(at, id);
       })();
+      changed(id);
     },
     setPendingAttestation(id, attestation) {
       db.prepare('UPDATE agents SET pending_attestation = ? WHERE id = ?').run(attestation ? JSON.stringify(attestation) : null, id);
+      changed(id);
     },
     acceptAttestation(id) {
       db.prepare(
         "UPDATE agents SET attestation_baseline = pending_attestation, pending_attestation = NULL, degraded_reasons = '[]' WHERE id = ?",
       ).run(id);
+      changed(id);
     },
   };
 }
