@@ -1,3 +1,4 @@
+import type { PackManifest } from '@sonde/pack-sdk';
 import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from '../services.js';
 
@@ -188,6 +189,81 @@ export interface SettingsStore {
   set(key: string, value: string): void;
 }
 
+/** One installed, verified version of an integration pack (hub/src/integrations). */
+export type IntegrationVersionState = 'pending' | 'approved' | 'superseded';
+
+export interface IntegrationPackVersionRecord {
+  /** Pack name from the signed manifest (`prometheus`). */
+  name: string;
+  version: string;
+  /** npm package name (`@sonde/pack-prometheus`). */
+  packageName: string;
+  /** Content integrity from the signature (`sha256-…`): what a load must find again. */
+  integrity: string;
+  keyId: string;
+  publishedAt: string;
+  /** The signed manifest, as verified at install. */
+  manifest: PackManifest;
+  /** permissionsDigest(manifest.permissions): what an approval refers to. */
+  permissionsDigest: string;
+  /** Where the verified files were written. */
+  dir: string;
+  installedAt: string;
+  installedBy: string | null;
+  state: IntegrationVersionState;
+}
+
+/** Per pack: the approved version (the one serving) and what the operator approved. */
+export interface IntegrationPackRecord {
+  name: string;
+  packageName: string;
+  approvedVersion: string | null;
+  approvedDigest: string | null;
+  approvedAt: string | null;
+  approvedBy: string | null;
+}
+
+export type IntegrationInstanceStatus = 'untested' | 'connected' | 'error';
+
+export interface IntegrationInstanceRecord {
+  id: string;
+  name: string;
+  pack: string;
+  endpoint: string;
+  /** Sealed (crypto/sealer, AAD bound to the instance id) JSON of the credentials; never returned by the API. */
+  credentialsSealed: string;
+  status: IntegrationInstanceStatus;
+  lastError: string | null;
+  lastCheckedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IntegrationStore {
+  listPacks(): IntegrationPackRecord[];
+  getPack(name: string): IntegrationPackRecord | undefined;
+  /** Creates the pack row if missing (nothing approved yet). */
+  ensurePack(name: string, packageName: string): void;
+  setApproved(name: string, approval: { version: string; digest: string; at: string; by: string }): void;
+  /** Deletes the pack, its versions and its instances. */
+  removePack(name: string): void;
+  listVersions(name?: string): IntegrationPackVersionRecord[];
+  getVersion(name: string, version: string): IntegrationPackVersionRecord | undefined;
+  putVersion(record: IntegrationPackVersionRecord): void;
+  setVersionState(name: string, version: string, state: IntegrationVersionState): void;
+  removeVersion(name: string, version: string): void;
+  listInstances(pack?: string): IntegrationInstanceRecord[];
+  getInstance(idOrName: string): IntegrationInstanceRecord | undefined;
+  createInstance(record: IntegrationInstanceRecord): void;
+  updateInstance(
+    id: string,
+    patch: Partial<
+      Pick<IntegrationInstanceRecord, 'name' | 'endpoint' | 'credentialsSealed' | 'status' | 'lastError' | 'lastCheckedAt' | 'updatedAt'>
+    >,
+  ): void;
+  removeInstance(id: string): void;
+}
+
 export interface HubStore {
   agents: AgentStore;
   apiKeys: ApiKeyStore;
@@ -197,6 +273,7 @@ export interface HubStore {
   audit: AuditStore;
   settings: SettingsStore;
   revokedCerts: RevokedCertStore;
+  integrations: IntegrationStore;
   /** Runs `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;
