@@ -109,6 +109,26 @@ describe('audit log', () => {
     expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4 });
   });
 
+  it('stores params in canonical order and still verifies rows stored the older way (params in insertion order)', () => {
+    const { log, raw } = logWith(3);
+    const stored = raw.prepare<[], { params: string }>('SELECT params FROM audit_log WHERE seq = 2').get()!.params;
+    expect(stored).toBe('{"nested":{"list":[1,2.5,null],"n":2},"path":"/data/2"}');
+    raw.prepare('UPDATE audit_log SET params = ? WHERE seq = 2').run('{"path":"/data/2","nested":{"n":2,"list":[1,2.5,null]}}');
+    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 3 });
+    raw.prepare('UPDATE audit_log SET params = ? WHERE seq = 2').run('{"path":"/data/X","nested":{"n":2,"list":[1,2.5,null]}}');
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+  });
+
+  it('detects a forged head', () => {
+    const { log, raw } = logWith(5);
+    raw.prepare('DELETE FROM audit_log WHERE seq >= 4').run();
+    const head = raw.prepare<[], { value: string }>("SELECT value FROM settings WHERE key = 'audit.head'").get()!.value;
+    const [, , hash] = head.split(':');
+    const third = raw.prepare<[], { hash: string }>('SELECT hash FROM audit_log WHERE seq = 3').get()!.hash;
+    raw.prepare("UPDATE settings SET value = ? WHERE key = 'audit.head'").run(head.replace(`:5:${hash}:`, `:3:${third}:`));
+    expect(log.verify({ full: true })).toMatchObject({ ok: false });
+  });
+
   it('an empty log verifies', () => {
     const { log } = logWith(0);
     expect(log.verify()).toMatchObject({ ok: true, checked: 0, total: 0 });

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import type { Sealer } from '../crypto/index.js';
 import type { AuditEntryInput, AuditLog, AuditRecord } from '../services.js';
-import { GENESIS_HASH } from '../store/sqlite/audit.js';
-import type { HubStore } from '../store/types.js';
+import { canonicalParams, GENESIS_HASH } from '../store/sqlite/audit.js';
+import type { AuditChainRow, HubStore } from '../store/types.js';
 
 const CHECKPOINT_SETTING = 'audit.checkpoint';
 const HEAD_SETTING = 'audit.head';
@@ -33,6 +33,133 @@ export function chainPayload(seq: number, at: string, entry: AuditEntryInput): u
 /** HMAC-SHA256(key, prevHash "\n" canonicalJson(entry)): rewriting the chain needs the key, which needs SONDE_SECRET. */
 export function chainHash(key: Buffer, prevHash: string, payload: unknown): string {
   return createHmac('sha256', key).update(prevHash).update('\n').update(canonicalJson(payload)).digest('hex');
+}
+
+const json = JSON.stringify;
+function jsonOrNull(value: string | null | undefined): string {
+  return value === null || value === undefined ? 'null' : json(value);
+}
+function numberOrNull(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'null';
+  if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot encode a non-finite number');
+  return json(value);
+}
+
+/**
+ * `canonicalJson(chainPayload(...))` written out directly (keys in sorted
+ * order): the same bytes, without building the payload object and sorting its
+ * keys for every entry. `agents` and `params` are given as canonical JSON text.
+ */
+function chainText(
+  seq: number,
+  at: string,
+  action: string,
+  actorKind: string,
+  actorId: string | null | undefined,
+  actorName: string | null | undefined,
+  clientId: string | null | undefined,
+  tool: string | null | undefined,
+  agents: string,
+  probe: string | null | undefined,
+  params: string | null,
+  status: string,
+  resultBytes: number | null | undefined,
+  durationMs: number | null | undefined,
+  detail: string | null | undefined,
+): string {
+  return (
+    `{"action":${json(action)},"actor":{"id":${jsonOrNull(actorId)},"kind":${json(actorKind)},"name":${jsonOrNull(actorName)}}` +
+    `,"agents":${agents},"at":${json(at)},"clientId":${jsonOrNull(clientId)},"detail":${jsonOrNull(detail)}` +
+    `,"durationMs":${numberOrNull(durationMs)},"params":${params ?? 'null'},"probe":${jsonOrNull(probe)}` +
+    `,"resultBytes":${numberOrNull(resultBytes)},"seq":${numberOrNull(seq)},"status":${json(status)},"tool":${jsonOrNull(tool)}}`
+  );
+}
+
+function hmacHex(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** The chain hash of an entry being appended (equal to `chainHash(key, prevHash, chainPayload(seq, at, entry))`). */
+function entryHash(key: Buffer, prevHash: string, seq: number, at: string, entry: AuditEntryInput): string {
+  const text = chainText(
+    seq,
+    at,
+    entry.action,
+    entry.actor.kind,
+    entry.actor.id,
+    entry.actor.name,
+    entry.clientId,
+    entry.tool,
+    canonicalJson(entry.agents ?? []),
+    entry.probe,
+    canonicalParams(entry.params),
+    entry.status,
+    entry.resultBytes,
+    entry.durationMs,
+    entry.detail,
+  );
+  return hmacHex(key, `${prevHash}\n${text}`);
+}
+
+/**
+ * The hash of a stored row, from its columns as stored. Rows this version
+ * wrote hold agents and params in canonical form, so that text is hashed as is;
+ * for anything else (rows written before params were stored canonically) the
+ * caller falls back to parsing the row (`slowRowHash`).
+ */
+function storedRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string {
+  const text = chainText(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14]);
+  return hmacHex(key, `${prevHash}\n${text}`);
+}
+
+function slowRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string {
+  let agents: unknown = [];
+  let params: unknown = null;
+  try {
+    agents = JSON.parse(row[8]);
+  } catch {
+    agents = [];
+  }
+  try {
+    params = row[10] === null ? null : JSON.parse(row[10]);
+  } catch {
+    params = null;
+  }
+  const entry: AuditEntryInput = {
+    action: row[2],
+    actor: { kind: row[3] as AuditEntryInput['actor']['kind'], id: row[4], name: row[5] },
+    clientId: row[6],
+    tool: row[7],
+    agents: agents as string[],
+    probe: row[9],
+    params: params as AuditEntryInput['params'],
+    status: row[11] as AuditEntryInput['status'],
+    resultBytes: row[12] ?? undefined,
+    durationMs: row[13] ?? undefined,
+    detail: row[14],
+  };
+  return chainHash(key, prevHash, chainPayload(row[0], row[1], entry));
+}
+
+/**
+ * The head (last seq and hash) as stored: authenticated with the audit key
+ * (an HMAC costs a fraction of sealing it, and it is written on every append).
+ * Heads sealed by earlier versions are still read.
+ */
+const HEAD_MAC_PREFIX = 'mac1:';
+function headText(key: Buffer, setting: string, mark: Mark): string {
+  const body = `${mark.seq}:${mark.hash}`;
+  return `${HEAD_MAC_PREFIX}${body}:${hmacHex(key, `${setting}\n${body}`)}`;
+}
+function readHeadText(key: Buffer, setting: string, text: string): Mark {
+  const parts = text.slice(HEAD_MAC_PREFIX.length).split(':');
+  if (parts.length !== 3) return { seq: -1, hash: 'unreadable' };
+  const [seqText, hash, mac] = parts as [string, string, string];
+  const body = `${seqText}:${hash}`;
+  const expected = hmacHex(key, `${setting}\n${body}`);
+  const seq = Number(seqText);
+  if (mac !== expected || !Number.isSafeInteger(seq)) return { seq: -1, hash: 'unreadable' };
+  return { seq, hash };
 }
 
 export interface VerifyResult {
@@ -71,6 +198,7 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
   const readMark = (setting: string): Mark | undefined => {
     const sealed = store.settings.get(setting);
     if (!sealed) return undefined;
+    if (sealed.startsWith(HEAD_MAC_PREFIX)) return readHeadText(key, setting, sealed);
     try {
       return JSON.parse(sealer.openText(sealed, setting)) as Mark;
     } catch {
@@ -79,14 +207,23 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
   };
   const writeMark = (setting: string, mark: Mark): void => store.settings.set(setting, sealer.seal(JSON.stringify(mark), setting));
 
+  // One function for every append, so the store wraps it in a transaction once.
+  let pending: { entry: AuditEntryInput; at: string } | undefined;
+  const appendPending = (): AuditRecord => {
+    const { entry, at } = pending!;
+    const record = store.audit.append({ ...entry, at }, (prevHash, seq) => entryHash(key, prevHash, seq, at, entry));
+    store.settings.set(HEAD_SETTING, headText(key, HEAD_SETTING, { seq: record.seq, hash: record.hash }));
+    return record;
+  };
+
   return {
     append(entry: AuditEntryInput): AuditRecord {
-      const at = new Date().toISOString();
-      return store.transaction(() => {
-        const record = store.audit.append({ ...entry, at }, (prevHash, seq) => chainHash(key, prevHash, chainPayload(seq, at, entry)));
-        writeMark(HEAD_SETTING, { seq: record.seq, hash: record.hash });
-        return record;
-      });
+      pending = { entry, at: new Date().toISOString() };
+      try {
+        return store.transaction(appendPending);
+      } finally {
+        pending = undefined;
+      }
     },
 
     verify(options = {}) {
@@ -121,17 +258,31 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
         expectSeq = checkpoint.seq + 1;
       }
 
-      for (const record of store.audit.iterate(expectSeq)) {
-        if (record.seq !== expectSeq) {
-          return result({ firstBrokenSeq: expectSeq, reason: `entry ${expectSeq} is missing (next entry is ${record.seq})` });
+      if (store.audit.iterateChain) {
+        for (const row of store.audit.iterateChain(expectSeq)) {
+          const seq = row[0];
+          if (seq !== expectSeq) return result({ firstBrokenSeq: expectSeq, reason: `entry ${expectSeq} is missing (next entry is ${seq})` });
+          const hash = row[15];
+          if (storedRowHash(key, prevHash, row) !== hash && slowRowHash(key, prevHash, row) !== hash) {
+            return result({ firstBrokenSeq: seq, reason: `entry ${seq} was modified, reordered or an earlier entry removed` });
+          }
+          prevHash = hash;
+          expectSeq += 1;
+          checked += 1;
         }
-        const expected = chainHash(key, prevHash, chainPayload(record.seq, record.at, record));
-        if (expected !== record.hash) {
-          return result({ firstBrokenSeq: record.seq, reason: `entry ${record.seq} was modified, reordered or an earlier entry removed` });
+      } else {
+        for (const record of store.audit.iterate(expectSeq)) {
+          if (record.seq !== expectSeq) {
+            return result({ firstBrokenSeq: expectSeq, reason: `entry ${expectSeq} is missing (next entry is ${record.seq})` });
+          }
+          const expected = chainHash(key, prevHash, chainPayload(record.seq, record.at, record));
+          if (expected !== record.hash) {
+            return result({ firstBrokenSeq: record.seq, reason: `entry ${record.seq} was modified, reordered or an earlier entry removed` });
+          }
+          prevHash = record.hash;
+          expectSeq += 1;
+          checked += 1;
         }
-        prevHash = record.hash;
-        expectSeq += 1;
-        checked += 1;
       }
       const lastSeq = expectSeq - 1;
       if (head && (head.seq > lastSeq || (head.seq === lastSeq && head.hash !== prevHash) || head.seq < 0)) {

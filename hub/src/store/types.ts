@@ -159,6 +159,26 @@ export interface SessionStore {
   removeExpired(now: string): number;
 }
 
+/** Columns of one audit row in chain order (see store/sqlite/audit.ts). */
+export type AuditChainRow = [
+  seq: number,
+  at: string,
+  action: string,
+  actorKind: string,
+  actorId: string | null,
+  actorName: string | null,
+  clientId: string | null,
+  tool: string | null,
+  agents: string,
+  probe: string | null,
+  params: string | null,
+  status: string,
+  resultBytes: number | null,
+  durationMs: number | null,
+  detail: string | null,
+  hash: string,
+];
+
 export interface AuditStore {
   /** Appends one entry whose hash the caller computed over the previous hash; commits before returning. */
   append(entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord;
@@ -166,6 +186,8 @@ export interface AuditStore {
   query(filter: AuditFilter): AuditRecord[];
   /** Streams entries in seq order from `fromSeq` (for verification). */
   iterate(fromSeq: number): IterableIterator<AuditRecord>;
+  /** Optional fast path for verification: the chained columns as stored, in `AuditChainRow` order, from `fromSeq`. */
+  iterateChain?(fromSeq: number): IterableIterator<AuditChainRow>;
   count(): number;
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntryInput, AuditRecord } from '../../services.js';
-import type { AuditFilter, AuditStore } from '../types.js';
+import type { AuditChainRow, AuditFilter, AuditStore } from '../types.js';
+import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import { parseJson } from './json.js';
 
 /** The `prevHash` of the first entry. */
@@ -24,6 +25,23 @@ interface AuditRow {
   detail: string | null;
   prev_hash: string;
   hash: string;
+}
+
+let lastParams: { input: unknown; text: string | null } | undefined;
+
+/**
+ * Params as stored and as the chain hashes them: plain JSON values (what
+ * JSON.stringify keeps), keys sorted. Stored in this canonical form, a row's
+ * params column is the exact text the chain covers, so verification can hash
+ * it without parsing it.
+ */
+export function canonicalParams(params: unknown): string | null {
+  if (params === undefined || params === null) return null;
+  // The audit log and the store both need it for the same entry, one after the other.
+  if (lastParams?.input === params) return lastParams.text;
+  const text = canonicalJson(JSON.parse(JSON.stringify(params)) as unknown);
+  lastParams = { input: params, text };
+  return text;
 }
 
 function toRecord(row: AuditRow): AuditRecord {
@@ -55,38 +73,48 @@ export function sqliteAuditStore(db: Database.Database): AuditStore {
   );
   const from = db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq');
 
-  const append = db.transaction(
-    (entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord => {
-      const prev = last.get();
-      const seq = (prev?.seq ?? 0) + 1;
-      const prevHash = prev?.hash ?? GENESIS_HASH;
-      const hash = chain(prevHash, seq);
-      insert.run({
-        seq,
-        at: entry.at,
-        action: entry.action,
-        actor_kind: entry.actor.kind,
-        actor_id: entry.actor.id,
-        actor_name: entry.actor.name,
-        client_id: entry.clientId ?? null,
-        tool: entry.tool ?? null,
-        agents: JSON.stringify(entry.agents ?? []),
-        probe: entry.probe ?? null,
-        params: entry.params === undefined || entry.params === null ? null : JSON.stringify(entry.params),
-        status: entry.status,
-        result_bytes: entry.resultBytes ?? null,
-        duration_ms: entry.durationMs ?? null,
-        detail: entry.detail ?? null,
-        prev_hash: prevHash,
-        hash,
-      });
-      return toRecord(db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE seq = ?').get(seq)!);
-    },
-  );
+  const chainRows = db
+    .prepare<[number], AuditChainRow>(
+      `SELECT seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status, result_bytes,
+         duration_ms, detail, hash FROM audit_log WHERE seq >= ? ORDER BY seq`,
+    )
+    .raw();
+  const lastLink = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+
+  const appendRow = (entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord => {
+    const prev = lastLink.get();
+    const seq = (prev?.seq ?? 0) + 1;
+    const prevHash = prev?.hash ?? GENESIS_HASH;
+    const hash = chain(prevHash, seq);
+    const row: AuditRow = {
+      seq,
+      at: entry.at,
+      action: entry.action,
+      actor_kind: entry.actor.kind,
+      actor_id: entry.actor.id ?? null,
+      actor_name: entry.actor.name ?? null,
+      client_id: entry.clientId ?? null,
+      tool: entry.tool ?? null,
+      agents: JSON.stringify(entry.agents ?? []),
+      probe: entry.probe ?? null,
+      params: canonicalParams(entry.params),
+      status: entry.status,
+      result_bytes: entry.resultBytes ?? null,
+      duration_ms: entry.durationMs ?? null,
+      detail: entry.detail ?? null,
+      prev_hash: prevHash,
+      hash,
+    };
+    insert.run(row);
+    // The record as a read returns it, built from what was written (no second statement).
+    return toRecord(row);
+  };
+  const append = db.transaction(appendRow);
 
   return {
     // IMMEDIATE: the CLI and the server may append at once; the write lock is taken before reading the last hash.
-    append: (entry, chain) => append.immediate(entry, chain),
+    // Inside the caller's transaction (the audit log writes the head with it), no nested savepoint.
+    append: (entry, chain) => (db.inTransaction ? appendRow(entry, chain) : append.immediate(entry, chain)),
     last: () => {
       const row = last.get();
       return row && toRecord(row);
@@ -132,6 +160,7 @@ export function sqliteAuditStore(db: Database.Database): AuditStore {
     *iterate(fromSeq: number) {
       for (const row of from.iterate(fromSeq)) yield toRecord(row);
     },
+    iterateChain: (fromSeq: number) => chainRows.iterate(fromSeq),
     count: () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n,
   };
 }

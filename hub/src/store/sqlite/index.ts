@@ -1,3 +1,4 @@
+import type { Transaction } from 'better-sqlite3';
 import { Database } from './driver.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ function sqliteSettingsStore(db: Database): SettingsStore {
 export function openSqliteStore(file: string): SqliteHubStore {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file);
+  const transactions = new WeakMap<() => unknown, Transaction<() => unknown>>();
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -53,7 +55,12 @@ export function openSqliteStore(file: string): SqliteHubStore {
       settings: sqliteSettingsStore(db),
       revokedCerts: sqliteRevokedCertStore(db),
       integrations: sqliteIntegrationStore(db),
-      transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+      transaction: <T>(fn: () => T): T => {
+        // Wrapping costs more than a small write: a caller that passes the same function each time (the audit log) wraps it once.
+        let wrapped = transactions.get(fn) as Transaction<() => T> | undefined;
+        if (!wrapped) transactions.set(fn, (wrapped = db.transaction(fn)));
+        return wrapped.immediate();
+      },
       close: () => {
         if (db.open) db.close();
       },
