@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRevocationList, newKeyFile, signReleaseTarball, type KeyFile, type TrustStoreInput } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentErrors } from '../src/errors.js';
 import { agentUser, ensureBuilt, json, removeDir, runCli, tempDirFor, type CliResult } from './support/cli.js';
 
 /**
@@ -29,25 +30,46 @@ function own(target: string): void {
 type Health = 'ok' | 'self-test-fails' | 'wrong-version';
 
 /** A fake agent package: `--version` and `update --self-test --json` like the real one, nothing else. */
-async function release(version: string, options: { health?: Health; key?: KeyFile; tamper?: boolean } = {}): Promise<string> {
+interface ReleaseOptions {
+  health?: Health;
+  key?: KeyFile;
+  tamper?: boolean;
+  /** Production dependencies: `{ dep: 'file:/abs/dep.tgz' }`; the program imports each and prints its version. */
+  dependencies?: Record<string, string>;
+  /** Ship them inside the tarball (bundleDependencies, signed) instead of letting npm install them. */
+  bundle?: boolean;
+}
+
+async function release(version: string, options: ReleaseOptions = {}): Promise<string> {
   const health = options.health ?? 'ok';
   const src = path.join(work, `src-${version}-${health}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(path.join(src, 'dist'), { recursive: true });
+  const deps = Object.keys(options.dependencies ?? {});
   writeFileSync(
     path.join(src, 'package.json'),
-    JSON.stringify({ name: '@sonde/agent', version, type: 'module', bin: { sonde: './dist/cli.js' }, files: ['dist'] }),
+    JSON.stringify({
+      name: '@sonde/agent',
+      version,
+      type: 'module',
+      bin: { sonde: './dist/cli.js' },
+      files: ['dist'],
+      ...(options.dependencies ? { dependencies: options.dependencies } : {}),
+      ...(options.bundle ? { bundleDependencies: deps } : {}),
+    }),
   );
+  if (options.bundle) await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: src });
   const printed = health === 'wrong-version' ? '0.0.1' : version;
   writeFileSync(
     path.join(src, 'dist', 'cli.js'),
     [
       '#!/usr/bin/env node',
+      ...deps.map((dep, i) => `import dep${i} from '${dep}';`),
       'const args = process.argv.slice(2);',
       `if (args[0] === '--version') { console.log(${JSON.stringify(printed)}); process.exit(0); }`,
       "if (args[0] === 'update' && args.includes('--self-test')) {",
       health === 'self-test-fails'
         ? "  console.log(JSON.stringify({ ok: false, error: { code: 'SONDE_ERR_CONFIG_INVALID' } })); process.exit(1);"
-        : `  console.log(JSON.stringify({ ok: true, version: ${JSON.stringify(version)}, home: process.env.SONDE_HOME })); process.exit(0);`,
+        : `  console.log(JSON.stringify({ ok: true, version: ${JSON.stringify(version)}, home: process.env.SONDE_HOME, deps: [${deps.map((_, i) => `dep${i}`).join(', ')}] })); process.exit(0);`,
       '}',
       `console.log('fake agent ${version}', args.join(' '));`,
       '',
@@ -223,8 +245,9 @@ describe('sonde update (self-update)', () => {
     const allowed = await update([older, '--allow-downgrade']);
     expect(allowed.code, allowed.stdout).toBe(0);
     expect(current()).toBe('0.2.5');
-    // Older releases stay side by side for a manual switch back.
-    expect(releaseDirs()).toEqual(['0.2.0', '0.2.5', '0.5.0', 'current']);
+    // The release it replaced stays side by side for a switch back by hand; older ones are pruned.
+    expect(json(allowed)).toMatchObject({ pruned: ['0.2.0'] });
+    expect(releaseDirs()).toEqual(['0.2.5', '0.5.0', 'current']);
   });
 
   it('a missing registry package is a fetch failure with its own code, and nothing changes', async () => {
@@ -232,5 +255,63 @@ describe('sonde update (self-update)', () => {
     expect(result.code).toBe(9);
     expect(errorOf(result).code).toBe('SONDE_ERR_UPDATE_FETCH_FAILED');
     expect(current()).toBe('0.2.5');
+    // Specs that would make npm build code before verification (git, folders, other packages) are usage errors.
+    for (const spec of ['git+https://example.invalid/agent.git', 'github:sonde/agent', work, '@evil/agent@1.0.0']) {
+      const refused = await update([spec]);
+      expect(refused.code, spec).toBe(2);
+      expect(errorOf(refused).code, spec).toBe('SONDE_ERR_USAGE');
+    }
+    expect((await update(['--registry=http://evil.invalid'])).code).toBe(2);
+  });
+
+  it('installs production dependencies with npm (scripts off) when the release does not bundle them', async () => {
+    const depSrc = path.join(work, 'dep-src');
+    mkdirSync(depSrc, { recursive: true });
+    writeFileSync(
+      path.join(depSrc, 'package.json'),
+      JSON.stringify({
+        name: 'sonde-test-dep',
+        version: '1.0.0',
+        type: 'module',
+        main: 'index.js',
+        scripts: { postinstall: 'touch HACKED' },
+      }),
+    );
+    writeFileSync(path.join(depSrc, 'index.js'), "export default 'dep 1.0.0';\n");
+    const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: depSrc });
+    const depTgz = path.join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
+    own(depTgz);
+
+    const installed = await update([await release('0.6.0', { dependencies: { 'sonde-test-dep': `file:${depTgz}` } })]);
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    expect(json(installed)).toMatchObject({ action: 'updated', to: '0.6.0', dependencies: 'npm install' });
+    const dir = path.join(home, 'releases', '0.6.0');
+    expect(existsSync(path.join(dir, 'node_modules', 'sonde-test-dep', 'index.js'))).toBe(true);
+    expect(existsSync(path.join(dir, 'node_modules', 'sonde-test-dep', 'HACKED'))).toBe(false);
+    expect(existsSync(path.join(dir, 'package-lock.json'))).toBe(false);
+
+    const bundled = await update([await release('0.7.0', { dependencies: { 'sonde-test-dep': `file:${depTgz}` }, bundle: true })]);
+    expect(bundled.code, bundled.stdout + bundled.stderr).toBe(0);
+    expect(json(bundled)).toMatchObject({ action: 'updated', to: '0.7.0', dependencies: 'bundled' });
+    expect(current()).toBe('0.7.0');
+    expect(releaseDirs()).toEqual(['0.6.0', '0.7.0', 'current']);
+    const selfTest = await run(path.join(home, 'releases', 'current', 'dist', 'cli.js'), ['update', '--self-test']);
+    expect(JSON.parse(selfTest.stdout)).toMatchObject({ ok: true, version: '0.7.0', deps: ['dep 1.0.0'] });
+  });
+});
+
+describe('docs/errors/agent.md', () => {
+  const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/errors/agent.md'), 'utf8');
+  const documented = new Map([...doc.matchAll(/^\| `(SONDE_ERR_[A-Z_]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])]));
+
+  it.each(Object.keys(AgentErrors).filter((code) => code.startsWith('SONDE_ERR_UPDATE_')))('documents %s with its exit code', (code) => {
+    expect(documented.get(code), `${code} is missing from docs/errors/agent.md`).toBe(AgentErrors[code as keyof typeof AgentErrors].exit);
+  });
+
+  it('documents no code that does not exist, with the right exit codes', () => {
+    for (const [code, exit] of documented) {
+      expect(code in AgentErrors, code).toBe(true);
+      expect(AgentErrors[code as keyof typeof AgentErrors].exit, code).toBe(exit);
+    }
   });
 });

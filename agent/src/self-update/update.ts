@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   RegistryError,
@@ -81,16 +81,31 @@ export interface SelfUpdateResult {
   publisher?: string | undefined;
   publishedAt?: string;
   dependencies?: 'none' | 'bundled' | 'npm ci' | 'npm install';
+  /** Older release folders removed after the switch (the new current and the one it replaced are kept). */
+  pruned?: string[];
   reason?: string;
 }
 
-/** `0.3.0`, `^0.3`, `latest` → `@sonde/agent@…`; a path to a .tgz stays a path; a full spec stays as given. */
+/**
+ * `0.3.0`, `^0.3`, `latest` → `@sonde/agent@…`; `@sonde/agent[@…]` as given; a path to a `.tgz` stays a path and a
+ * `file:…tgz` spec goes through npm. Nothing else: a git URL or a folder would make npm build (prepare) code before
+ * anything is verified.
+ */
 export function releaseSpec(target: string | undefined, cwd: string): string {
   if (target === undefined || target === '') return `${AGENT_PACKAGE}@latest`;
-  if (target.endsWith('.tgz') && !target.startsWith('file:')) return path.resolve(cwd, target);
-  if (target.startsWith('file:') || target.startsWith('@') || target.includes('/')) return target;
-  if (target.startsWith('-') || /\s/.test(target)) throw new AgentError('SONDE_ERR_USAGE', `"${target}" is not a version or range.`);
-  return `${AGENT_PACKAGE}@${target}`;
+  if (target.startsWith('file:')) {
+    if (target.endsWith('.tgz')) return target;
+  } else if (target.endsWith('.tgz')) {
+    return path.resolve(cwd, target);
+  } else if (target === AGENT_PACKAGE || target.startsWith(`${AGENT_PACKAGE}@`)) {
+    if (/^[A-Za-z0-9.^~<>=|* +-]+$/.test(target.slice(AGENT_PACKAGE.length + 1) || 'latest')) return target;
+  } else if (/^[A-Za-z0-9.^~<>=|* +-]+$/.test(target) && !target.startsWith('-')) {
+    return `${AGENT_PACKAGE}@${target}`;
+  }
+  throw new AgentError(
+    'SONDE_ERR_USAGE',
+    `"${target}" is not a version, range or dist-tag of ${AGENT_PACKAGE}, nor a path to a release .tgz.`,
+  );
 }
 
 function loadUpdateTrust(paths: HomePaths, file: string | undefined): Promise<Trust> {
@@ -154,6 +169,24 @@ function safeRelativePath(file: string): string {
     throw new Error(`unsafe path in the release: ${JSON.stringify(file)}`);
   }
   return parts.join('/');
+}
+
+/**
+ * Keeps the new current release and the one it replaced (for a switch back by hand); removes the other version
+ * folders. Best effort: a folder that cannot be removed stays and is tried again next time.
+ */
+function pruneReleases(layout: ReleaseLayout, keep: string[]): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(layout.releases)) {
+    if (!isVersion(name) || keep.includes(name)) continue;
+    try {
+      rmSync(path.join(layout.releases, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // left for the next update
+    }
+  }
+  return removed.sort();
 }
 
 const tail = (text: string): string => text.trim().split('\n').slice(-3).join(' ').slice(0, 500);
@@ -380,6 +413,7 @@ export async function selfUpdate(options: SelfUpdateOptions): Promise<SelfUpdate
       throw new UpdateError('SONDE_ERR_UPDATE_FAILED', reason, facts);
     }
     state.failed = state.failed.filter((entry) => entry.version !== verified.version);
+    const pruned = pruneReleases(layout, [verified.version, from]);
     record(
       layout,
       state,
@@ -393,7 +427,7 @@ export async function selfUpdate(options: SelfUpdateOptions): Promise<SelfUpdate
       },
       paths,
     );
-    return { ok: true, action: 'updated', ...facts, current: verified.version, releaseDir: target, dependencies };
+    return { ok: true, action: 'updated', ...facts, current: verified.version, releaseDir: target, dependencies, pruned };
   } finally {
     release();
   }
