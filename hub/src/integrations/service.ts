@@ -851,8 +851,29 @@ export class IntegrationService {
     };
   }
 
-  runnerStates(): Record<string, unknown> {
-    return this.runners.states();
+  /** For operators: where trust and packs live, whether anything is trusted, the sandbox level and each instance's process. */
+  status(): {
+    trustFile: string;
+    trustProblem: Refusal | null;
+    packsDir: string;
+    isolation: string;
+    processes: Array<{ instance: string; pack: string; status: string; reason: string | null; restarts: number; startupMs: number | null }>;
+  } {
+    const names = new Map(this.options.store.integrations.listInstances().map((i) => [i.id, i.name]));
+    return {
+      trustFile: this.options.trustFile,
+      trustProblem: this.trustProblem ?? null,
+      packsDir: this.options.packsDir,
+      isolation: this.runners.isolation,
+      processes: Object.entries(this.runners.states()).map(([id, state]) => ({
+        instance: names.get(id) ?? id,
+        pack: state.pack,
+        status: state.status,
+        reason: state.reason ?? null,
+        restarts: state.restarts,
+        startupMs: state.startupMs === undefined ? null : Math.round(state.startupMs),
+      })),
+    };
   }
 
   async close(): Promise<void> {

@@ -117,6 +117,36 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
     hub.requireAdmin,
     {
       method: 'GET',
+      url: '/api/v1/integrations/status',
+      summary: 'Trust store and packs folder in use, the sandbox isolation level and each instance process',
+      tag,
+      auth: 'admin',
+      response: z.object({
+        trustFile: z.string(),
+        trustProblem: RefusalSchema.nullable().describe('Why no pack can verify (missing or invalid trust store)'),
+        packsDir: z.string(),
+        isolation: z.string(),
+        processes: z.array(
+          z.object({
+            instance: z.string(),
+            pack: z.string(),
+            status: z.string(),
+            reason: z.string().nullable(),
+            restarts: z.number(),
+            startupMs: z.number().nullable(),
+          }),
+        ),
+      }),
+    },
+    () => integrations.status(),
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
       url: '/api/v1/integrations/packs',
       summary: 'Lists integration packs with their state, versions and pending permission diff',
       tag,

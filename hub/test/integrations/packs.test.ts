@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApi, type FakeApi } from '@sonde/pack-sdk/testing';
+import { signPackTarball } from '@sonde/registry';
 import { tempDir, testEnv } from '../helpers.js';
 import { runCli, startHubProcess, type RunningHub } from '../process.js';
 import { api, mcpClient, packCopy, publisher, textJson, writeTrustStore, type Api, type Json } from './support.js';
@@ -63,6 +65,7 @@ describe('integration packs on the hub (real process)', () => {
     expect(refused.body.error.code).toBe('SONDE_ERR_PACK_UNKNOWN_KEY');
     expect(refused.body.error.message).toContain('sonde-registry trust add-key');
     expect(refused.body.error.message).toContain(trustFile);
+    expect((await admin.get('/api/v1/integrations/status')).body.trustProblem.reason).toContain('no trust store');
   });
 
   it('is admin only', async () => {
@@ -133,6 +136,15 @@ describe('integration packs on the hub (real process)', () => {
       data: { status: 200, body: { server: 'A', query: { q: '1' } } },
     });
     await client.close();
+
+    const status = (await admin.get('/api/v1/integrations/status')).body;
+    expect(status).toMatchObject({
+      trustFile,
+      trustProblem: null,
+      packsDir,
+      processes: [{ instance: 'svc-a', pack: 'http', status: 'ready' }],
+    });
+    expect(status.isolation).toMatch(/^permission-model/);
 
     const packEndpoint = await mcpClient(hub.url, memberKey, '/mcp/packs/http');
     expect((await packEndpoint.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['http_get', 'http_health']));
@@ -273,6 +285,31 @@ describe('integration packs on the hub (real process)', () => {
     rmSync(installed, { recursive: true, force: true });
     const again = await admin.post('/api/v1/integrations/packs', { path: await packCopy('http', tmp.dir, { key, version: '0.1.1' }) });
     expect(again.body).toMatchObject({ outcome: 'active', pack: { state: 'active', activeVersion: '0.1.1' } });
+  }, 60_000);
+
+  it('installs from an npm spec (here a signed tarball made by npm pack) and keeps it pending', async () => {
+    const dir = await packCopy('proxmox', tmp.dir);
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile('npm', ['pack', dir, '--pack-destination', tmp.dir, '--ignore-scripts', '--json'], { cwd: tmp.dir }, (error, out) =>
+        error ? reject(new Error(`npm pack failed: ${error.message}`)) : resolve(out),
+      ),
+    );
+    const filename = (JSON.parse(stdout.slice(stdout.indexOf('['))) as Json[])[0].filename as string;
+    const packed = path.join(tmp.dir, filename.replace(/^@/, '').replace(/\//g, '-'));
+    const unsigned = await admin.post('/api/v1/integrations/packs', { spec: packed });
+    expect(unsigned.body.error.code).toBe('SONDE_ERR_PACK_UNSIGNED');
+    await signPackTarball(packed, key);
+    const installed = await admin.post('/api/v1/integrations/packs', { spec: packed });
+    expect(installed.status).toBe(201);
+    expect(installed.body).toMatchObject({
+      version: '0.1.0',
+      outcome: 'pending',
+      pack: { name: 'proxmox', packageName: '@sonde/pack-proxmox' },
+    });
+    expect(existsSync(path.join(packsDir, 'store', '@sonde', 'pack-proxmox', '0.1.0', 'sonde-signature.json'))).toBe(true);
+    const again = await admin.post('/api/v1/integrations/packs', { spec: packed });
+    expect(again.body.outcome).toBe('unchanged');
+    expect((await admin.del('/api/v1/integrations/packs/proxmox')).status).toBe(200);
   }, 60_000);
 
   it('removes a pack with its instances', async () => {

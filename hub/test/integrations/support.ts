@@ -1,4 +1,6 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -89,4 +91,67 @@ export async function mcpClient(base: string, key: string, pathname = '/mcp'): P
 export function textJson(result: unknown): Json {
   const content = (result as { content: Array<{ type: string; text: string }> }).content;
   return JSON.parse(content[0].text) as Json;
+}
+
+export interface RealPrometheus {
+  endpoint: string;
+  stop(): void;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * The Debian `prometheus` binary on loopback (CI installs it with .ci/services.sh), scraping itself and one target that
+ * refuses connections, as packs/prometheus/test/real-prometheus.test.ts does. A missing binary fails, never skips.
+ */
+export async function startPrometheus(dir: string): Promise<RealPrometheus> {
+  const binary = '/usr/bin/prometheus';
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: apt-get install -y prometheus (CI: .ci/services.sh)`);
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      'scrape_configs:',
+      `  - { job_name: prometheus, static_configs: [{ targets: ['127.0.0.1:${port}'] }] }`,
+      "  - { job_name: node, static_configs: [{ targets: ['127.0.0.1:1'] }] }",
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  let exited = false;
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.on('exit', () => (exited = true));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (exited) throw new Error(`Prometheus exited. Its log:\n${log.slice(-2000)}`);
+    const ready = await fetch(`${endpoint}/api/v1/query?query=up`)
+      .then(async (r) => ((await r.json()) as { data?: { result?: unknown[] } }).data?.result?.length === 2)
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Prometheus did not scrape both targets within 20 s. Its log:\n${log.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { endpoint, stop: () => child.kill('SIGKILL') };
 }
