@@ -1,10 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRevocationList, newKeyFile, signReleaseTarball, type KeyFile, type TrustStoreInput } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRing, verifyAuditChain } from '../src/audit/ring.js';
 import { AgentErrors } from '../src/errors.js';
+import { homePaths } from '../src/home.js';
+import { replayUpdateAudit } from '../src/self-update/audit.js';
+import { writeStatus } from '../src/runtime/status-file.js';
 import { agentUser, ensureBuilt, json, removeDir, runCli, tempDirFor, type CliResult } from './support/cli.js';
 
 /**
@@ -102,7 +106,10 @@ function current(): string | undefined {
   return existsSync(link) ? readlinkSync(link) : undefined;
 }
 
-function state(): { failed: { version: string }[]; history: { action: string; to: string | null; code?: string }[] } {
+function state(): {
+  failed: { version: string }[];
+  history: { action: string; to: string | null; code?: string; audited: boolean }[];
+} {
   return JSON.parse(readFileSync(path.join(home, 'update-state.json'), 'utf8')) as ReturnType<typeof state>;
 }
 
@@ -297,6 +304,51 @@ describe('sonde update (self-update)', () => {
     expect(releaseDirs()).toEqual(['0.6.0', '0.7.0', 'current']);
     const selfTest = await run(path.join(home, 'releases', 'current', 'dist', 'cli.js'), ['update', '--self-test']);
     expect(JSON.parse(selfTest.stdout)).toMatchObject({ ok: true, version: '0.7.0', deps: ['dep 1.0.0'] });
+  });
+
+  it('--restart stops the running agent after the switch; its audit entry waits for the ring of the next start', async () => {
+    // Stands in for the running service: a process of the agent user, published in status.json as the agent does.
+    const agent = spawn('sleep', ['60'], { uid: user?.uid, gid: user?.gid, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => agent.once('exit', (_code, signal) => resolve(signal)));
+    const now = new Date().toISOString();
+    const statusFile = path.join(home, 'status.json');
+    writeStatus(statusFile, {
+      pid: agent.pid!,
+      startedAt: now,
+      updatedAt: now,
+      running: true,
+      connected: false,
+      registered: false,
+      connects: 0,
+      rejectedFrames: 0,
+      isolation: 'test',
+      packs: [],
+    });
+    own(statusFile);
+    const auditBefore = readFileSync(path.join(home, 'audit.json'), 'utf8');
+    try {
+      const result = await update([await release('0.8.0'), '--restart']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(json(result)).toMatchObject({ action: 'updated', to: '0.8.0', restarted: agent.pid });
+      expect(await exited).toBe('SIGTERM');
+    } finally {
+      agent.kill('SIGKILL');
+      rmSync(statusFile, { force: true });
+    }
+    // The running agent owns audit.json: it was not rewritten under it; the outcome is pending for replayUpdateAudit.
+    expect(readFileSync(path.join(home, 'audit.json'), 'utf8')).toBe(auditBefore);
+    expect(state().history.at(-1)).toMatchObject({ action: 'updated', to: '0.8.0', audited: false });
+
+    // What the agent does when it starts: every outcome not yet in a ring is appended, chained, then marked audited.
+    const ring = new AuditRing(1000);
+    const replayed = replayUpdateAudit(homePaths(home), ring);
+    own(path.join(home, 'update-state.json'));
+    expect(replayed).toBe(state().history.length);
+    expect(ring.list().at(-1)).toMatchObject({ probe: 'sonde.update', status: 'updated' });
+    expect(ring.list().map((entry) => entry.status)).toEqual(expect.arrayContaining(['refused', 'failed', 'downgrade-refused']));
+    expect(verifyAuditChain(ring.list()).ok).toBe(true);
+    expect(state().history.every((entry) => entry.audited)).toBe(true);
+    expect(replayUpdateAudit(homePaths(home), new AuditRing(1000))).toBe(0);
   });
 });
 
