@@ -16,11 +16,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
+import { addTrustedKey, emptyTrustStore, newKeyFile, signPackDir, signedPackCopy } from '@sonde/registry';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 const HUB_CLI = path.join(REPO, 'hub/dist/cli.js');
 const AGENT_CLI = path.join(REPO, 'agent/dist/cli.js');
+const BENCH_PUBLISHER = newKeyFile({ publisher: 'sonde-bench' });
 const NOOP_PACK = path.join(REPO, 'bench/fixtures/noop-pack');
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -260,7 +262,20 @@ export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system
     writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
   }
   const noopPack = noop ? prepareNoopPack(user) : undefined;
-  const dirs = [...packs.map((p) => path.join(REPO, 'packs', p)), ...(noopPack ? [noopPack.dir] : [])];
+  // Packs are always signed: the bench signs copies with its own key and trusts it in the agent.
+  const trustFile = path.join(home, 'trust.json');
+  writeFileSync(trustFile, JSON.stringify(addTrustedKey(emptyTrustStore(), BENCH_PUBLISHER, { allow: ['*'] }), null, 2), { mode: 0o600 });
+  chownTree(trustFile, user);
+  const signedRoot = tempDirFor(user, 'sonde-bench-signed-');
+  chmodSync(signedRoot, 0o755);
+  const dirs = [];
+  for (const p of packs) dirs.push((await signedPackCopy(path.join(REPO, 'packs', p), BENCH_PUBLISHER, path.join(signedRoot, p))).dir);
+  if (noopPack) {
+    await signPackDir(noopPack.dir, BENCH_PUBLISHER);
+    dirs.push(noopPack.dir);
+  }
+  chownTree(signedRoot, user);
+  if (noopPack) chownTree(noopPack.dir, user);
   const names = [...packs.map((p) => JSON.parse(readFileSync(path.join(REPO, 'packs', p, 'sonde-pack.json'), 'utf8')).name)];
   if (noopPack) names.push('bench');
   if (dirs.length) {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { newKeyFile, publicPart, readKeyFile, signedPackCopy, writeKeyFile } from '@sonde/registry';
 
 const root = path.resolve(import.meta.dirname, '..');
 const state = path.join(root, '.sonde-local');
@@ -159,7 +160,21 @@ async function startAgent() {
       .filter((dir) => existsSync(path.join(dir, 'sonde-pack.json')))
       // Integration packs (Proxmox, ServiceNow, …) belong to the hub, not to an agent.
       .filter((dir) => JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).kind !== 'integration');
-    const installed = await agentRun(['packs', 'install', ...packDirs]);
+    // Packs are always signed. A local trial signs the bundled packs with a development key made here
+    // (.sonde-local/dev-publisher.json, 0600) and trusts that key in the agent, as a pack author would.
+    const keyFile = path.join(state, 'dev-publisher.json');
+    if (!existsSync(keyFile)) await writeKeyFile(keyFile, newKeyFile({ publisher: 'local-development' }));
+    const key = await readKeyFile(keyFile);
+    const pubFile = path.join(agentHome, 'dev-publisher.pub.json');
+    writeFileSync(pubFile, `${JSON.stringify(publicPart(key), null, 2)}\n`);
+    if (user) chownSync(pubFile, user.uid, user.gid);
+    const trusted = await agentRun(['trust', 'add-key', pubFile]);
+    if (trusted.code !== 0) return `trusting the development key failed: ${trusted.stdout}${trusted.stderr}`;
+    const signedRoot = path.join(state, 'signed-packs');
+    const signedDirs = [];
+    for (const dir of packDirs) signedDirs.push((await signedPackCopy(dir, key, path.join(signedRoot, path.basename(dir)))).dir);
+    if (user) chownTree(signedRoot, user);
+    const installed = await agentRun(['packs', 'install', ...signedDirs]);
     if (installed.code !== 0) return `pack install failed: ${installed.stdout}${installed.stderr}`;
     const names = packDirs.map((dir) => JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).name);
     // Local trial: the operator running npm start approves the bundled packs' permissions.

@@ -3,7 +3,7 @@
 // Run: npx tsx agent/scripts/measure.ts [runs]
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { agentUser, ensureBuilt, prepareFixturePack, removeDir, runCli, spawnAgent, tempDirFor } from '../test/support/cli.js';
+import { agentHome, agentUser, ensureBuilt, prepareFixturePack, removeDir, runCli, spawnAgent } from '../test/support/cli.js';
 import { startTestHub } from '../test/support/test-hub.js';
 
 function rssKiB(pid: number): number {
@@ -25,8 +25,8 @@ const runs = Number(process.argv[2] ?? 5);
 ensureBuilt();
 const user = agentUser();
 const hub = await startTestHub({ heartbeatIntervalMs: 15_000 });
-const home = tempDirFor(user);
-const fixture = prepareFixturePack(user);
+const home = agentHome(user);
+const fixture = await prepareFixturePack(user);
 await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'measure'], { home, user });
 await runCli(['packs', 'install', fixture], { home, user });
 await runCli(['packs', 'approve', 'fixture'], { home, user });

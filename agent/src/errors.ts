@@ -112,6 +112,21 @@ export const AgentErrors = {
     message: 'Installing the pack failed.',
     next: 'Read the npm output above; check the package name and the npm registry settings of this user.',
   },
+  SONDE_ERR_PACK_REFUSED: {
+    exit: ExitCodes.PACK_ERROR,
+    message: 'The pack was refused: its signature, content or the trust policy does not admit it.',
+    next: 'Read the reason (verifyCode names the check). Trust the publisher with: sonde trust add-key <key.pub.json>; never install a pack whose files changed.',
+  },
+  SONDE_ERR_PACK_DOWNGRADE: {
+    exit: ExitCodes.PACK_ERROR,
+    message: 'That version is older than the one installed.',
+    next: 'Downgrades are refused by default; pass --allow-downgrade if you really mean to go back.',
+  },
+  SONDE_ERR_TRUST_INVALID: {
+    exit: ExitCodes.ERROR,
+    message: 'The trust store or revocation list is invalid.',
+    next: 'Fix or replace SONDE_HOME/trust.json (sonde trust list shows what loads); a revocation list must be signed by a hub key in the trust store.',
+  },
   SONDE_ERR_UPDATE_FETCH_FAILED: {
     exit: ExitCodes.UPDATE_FAILED,
     message: 'npm could not fetch the agent release.',
@@ -155,12 +170,15 @@ export type AgentErrorCode = keyof typeof AgentErrors;
 export class AgentError extends Error {
   readonly code: AgentErrorCode;
   readonly detail: string | undefined;
+  /** Machine-readable facts for --json (for example the registry's verifyCode). */
+  readonly facts: Record<string, unknown>;
 
-  constructor(code: AgentErrorCode, detail?: string) {
+  constructor(code: AgentErrorCode, detail?: string, facts: Record<string, unknown> = {}) {
     super(detail ? `${AgentErrors[code].message} ${detail}` : AgentErrors[code].message);
     this.name = 'AgentError';
     this.code = code;
     this.detail = detail;
+    this.facts = facts;
   }
 
   get exitCode(): ExitCode {
@@ -171,8 +189,8 @@ export class AgentError extends Error {
     return AgentErrors[this.code].next;
   }
 
-  toJSON(): { code: AgentErrorCode; message: string; next: string; exitCode: number } {
-    return { code: this.code, message: this.message, next: this.next, exitCode: this.exitCode };
+  toJSON(): { code: AgentErrorCode; message: string; next: string; exitCode: number } & Record<string, unknown> {
+    return { ...this.facts, code: this.code, message: this.message, next: this.next, exitCode: this.exitCode };
   }
 }
 

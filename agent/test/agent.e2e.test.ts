@@ -11,6 +11,7 @@ import {
   runCli,
   spawnAgent,
   tempDirFor,
+  agentHome,
   type AgentProcess,
 } from './support/cli.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -25,8 +26,8 @@ let agentId: string;
 beforeAll(async () => {
   ensureBuilt();
   hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = tempDirFor(user);
-  fixture = prepareFixturePack(user);
+  home = agentHome(user);
+  fixture = await prepareFixturePack(user);
   const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'e2e-agent', '--json'], {
     home,
     user,

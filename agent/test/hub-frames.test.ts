@@ -10,7 +10,7 @@ import {
   removeDir,
   runCli,
   spawnAgent,
-  tempDirFor,
+  agentHome,
   type AgentProcess,
 } from './support/cli.js';
 import { listeningSockets, socketCount } from './support/sockets.js';
@@ -26,8 +26,8 @@ let agentId: string;
 beforeAll(async () => {
   ensureBuilt();
   hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = tempDirFor(user);
-  fixture = prepareFixturePack(user);
+  home = agentHome(user);
+  fixture = await prepareFixturePack(user);
   const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'frames-agent', '--json'], {
     home,
     user,

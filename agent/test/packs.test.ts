@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { signPackDir } from '@sonde/registry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentUser,
@@ -10,7 +11,9 @@ import {
   removeDir,
   runCli,
   spawnAgent,
-  tempDirFor,
+  agentHome,
+  signedPackCopies,
+  TEST_PUBLISHER,
   type AgentProcess,
 } from './support/cli.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -28,8 +31,8 @@ interface Listing {
 beforeAll(async () => {
   ensureBuilt();
   hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = tempDirFor(user);
-  fixture = prepareFixturePack(user);
+  home = agentHome(user);
+  fixture = await prepareFixturePack(user);
   const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'packs-agent', '--json'], {
     home,
     user,
@@ -57,8 +60,9 @@ async function startAndRegister(): Promise<void> {
   await hub.waitForRegistered(before + 1);
 }
 
-const installedManifest = (): string => path.join(home, 'packs/node_modules/@sonde/pack-fixture/sonde-pack.json');
-const installedCode = (): string => path.join(home, 'packs/node_modules/@sonde/pack-fixture/index.js');
+const installedDir = (): string => path.join(home, 'packs/store/@sonde/pack-fixture/1.0.0');
+const installedManifest = (): string => path.join(installedDir(), 'sonde-pack.json');
+const installedCode = (): string => path.join(installedDir(), 'index.js');
 
 describe('pack lifecycle', () => {
   it('installs a local directory by copying it, as PENDING, and lists it', async () => {
@@ -114,7 +118,7 @@ describe('pack lifecycle', () => {
     expect(slow.payload).toMatchObject({ status: 'timeout', error: { code: 'SONDE_ERR_TIMEOUT' } });
   });
 
-  it('falls back to pending when the declared permissions change after approval', async () => {
+  it('refuses the approved version once its signed manifest is edited on disk (verified at every load)', async () => {
     const manifestFile = installedManifest();
     const original = readFileSync(manifestFile, 'utf8');
     const widened = JSON.parse(original) as { permissions: { files: string[] } };
@@ -122,16 +126,18 @@ describe('pack lifecycle', () => {
     writeFileSync(manifestFile, JSON.stringify(widened));
     try {
       const list = json<Listing>(await runCli(['packs', 'list', '--json'], { home, user }));
-      expect(list.packs[0]).toMatchObject({ state: 'pending', reason: expect.stringContaining('permissions changed') });
+      expect(list.packs[0]).toMatchObject({ state: 'failed', code: 'SONDE_ERR_PACK_MANIFEST_MISMATCH' });
     } finally {
       writeFileSync(manifestFile, original);
     }
   });
 
-  it('holds a pack pending when its code asks for more than its approved manifest', async () => {
+  it('holds a signed pack pending when its code asks for more than its signed, approved manifest', async () => {
     const codeFile = installedCode();
     const original = readFileSync(codeFile, 'utf8');
     writeFileSync(codeFile, original.replace("files: ['/tmp/**']", "files: ['/tmp/**', '/etc/**']"));
+    // A publisher could sign such a pack: the signature verifies, the runtime check must still hold it.
+    await signPackDir(installedDir(), TEST_PUBLISHER);
     try {
       await startAndRegister();
       const register = hub.live()!.received.find((m) => m.type === 'agent.register');
@@ -142,6 +148,7 @@ describe('pack lifecycle', () => {
       expect((await hub.probe('fixture.echo', { text: 'hi' })).payload.status).toBe('error');
     } finally {
       writeFileSync(codeFile, original);
+      await signPackDir(installedDir(), TEST_PUBLISHER);
     }
   });
 
@@ -160,7 +167,8 @@ describe('pack lifecycle', () => {
   });
 
   it('refuses an integration pack: those run on the hub', async () => {
-    const refused = await runCli(['packs', 'install', path.join(REPO, 'packs/http'), '--json'], { home, user });
+    const [signedHttp] = await signedPackCopies([path.join(REPO, 'packs/http')], user);
+    const refused = await runCli(['packs', 'install', signedHttp, '--json'], { home, user });
     expect(refused.code, refused.stdout + refused.stderr).toBe(7);
     expect(refused.stdout).toContain('integration pack');
     expect(json<Listing>(await runCli(['packs', 'list', '--json'], { home, user })).packs.map((p) => p.name)).not.toContain('http');

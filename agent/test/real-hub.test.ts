@@ -12,7 +12,7 @@ import {
   removeDir,
   runCli,
   spawnAgent,
-  tempDirFor,
+  agentHome,
   type AgentProcess,
 } from './support/cli.js';
 
@@ -85,8 +85,8 @@ beforeAll(async () => {
   adminKey = (
     JSON.parse((await hubCli(['keys', 'create', '--name', 'agent-test', '--role', 'admin', '--json'])).stdout) as { rawKey: string }
   ).rawKey;
-  home = tempDirFor(user);
-  fixture = prepareFixturePack(user);
+  home = agentHome(user);
+  fixture = await prepareFixturePack(user);
 }, 60_000);
 
 afterAll(async () => {

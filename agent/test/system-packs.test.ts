@@ -2,7 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEnvelopeSignature } from '@sonde/pack-sdk/protocol';
-import { agentUser, ensureBuilt, json, REPO, removeDir, runCli, spawnAgent, tempDirFor, type AgentProcess } from './support/cli.js';
+import {
+  agentHome,
+  agentUser,
+  ensureBuilt,
+  json,
+  REPO,
+  removeDir,
+  runCli,
+  signedPackCopies,
+  spawnAgent,
+  type AgentProcess,
+} from './support/cli.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 /**
@@ -29,12 +40,12 @@ beforeAll(async () => {
   if (built.length === 0) return;
   ensureBuilt();
   hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = tempDirFor(user);
+  home = agentHome(user);
   agentId = json<{ agentId: string }>(
     await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'packs-e2e', '--json'], { home, user }),
   ).agentId;
   const names = built.map((dir) => (JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')) as Manifest).name);
-  const installed = await runCli(['packs', 'install', ...built, '--json'], { home, user });
+  const installed = await runCli(['packs', 'install', ...(await signedPackCopies(built, user)), '--json'], { home, user });
   expect(installed.code, installed.stdout + installed.stderr).toBe(0);
   expect((await runCli(['packs', 'approve', ...names], { home, user })).code).toBe(0);
   agent = spawnAgent({ home, user });

@@ -13,3 +13,6 @@ export * from './pack-index/resolve-update.js';
 export * from './permissions/diff.js';
 export * from './install/index.js';
 export * from './release/release.js';
+export * from './trust/edit.js';
+export * from './dev/index.js';
+export { replaceTarFile } from './pack/tar.js';

@@ -4,6 +4,7 @@ import { registerEnroll } from '../commands/enroll.js';
 import { registerPacks } from '../commands/packs.js';
 import { registerStart } from '../commands/start.js';
 import { registerStatus } from '../commands/status.js';
+import { registerTrust } from '../commands/trust.js';
 import { registerUpdate } from '../commands/update.js';
 import { ExitCodes } from '../errors.js';
 import { agentVersion } from '../version.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerStatus(program);
   registerPacks(program);
+  registerTrust(program);
   registerAudit(program);
   registerUpdate(program);
   for (const command of program.commands) {

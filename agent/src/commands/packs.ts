@@ -1,40 +1,54 @@
 import type { Command } from 'commander';
 import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
+import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
 import { scan } from '../packs/detect.js';
-import { classifySource, installPack, removePack, updatePacks } from '../packs/install.js';
+import { recordPackEvent } from '../packs/events.js';
+import { classifySource, installPack, pruneVersions, removePackFiles, updatePack, type UpdateResult } from '../packs/install.js';
 import {
-  discoverPacks,
-  findInstalled,
+  approvalFor,
+  findResolution,
   listPacks,
   preparePacksDir,
   readApprovals,
+  resolvePacks,
   writeApprovals,
-  type InstalledPack,
+  type PackListing,
 } from '../packs/store.js';
+import { loadAgentTrust } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
 
-const RESTART_HINT =
-  'A running agent applies approvals and removals within seconds; a changed pack version needs a restart (systemctl restart sonde).';
+const RELOAD_HINT = 'A running agent applies approvals, updates and removals within seconds.';
+
+function describe(listing: PackListing): string {
+  const head = `${listing.name} ${listing.version} ${listing.state}${listing.reason ? ` (${listing.reason})` : ''}`;
+  if (!listing.pending) return head;
+  const pending = listing.pending;
+  if (pending.refused) return `${head}\n  newer ${pending.version} refused: ${pending.refused.reason}`;
+  return `${head}\n  ${pending.version} waits for approval; it adds: ${pending.added.join('; ') || 'nothing'} (sonde packs approve ${listing.name})`;
+}
+
+interface InstallOptions extends JsonOption {
+  registry?: string;
+  allowDowngrade?: boolean;
+}
 
 export function registerPacks(program: Command): void {
-  const packs = program.command('packs').description('Manage the packs in SONDE_HOME/packs (an npm prefix)');
+  const packs = program.command('packs').description('Manage signed packs in SONDE_HOME/packs (verified at install and at every load)');
 
   packs
     .command('list')
-    .description('List installed packs and their state (active, pending approval, failed)')
+    .description('List installed packs: state (active, pending approval, failed), serving version and any update awaiting approval')
     .option('--json', 'print as JSON')
     .action(
-      action((options: JsonOption) => {
+      action(async (options: JsonOption) => {
         const { paths, packsDir } = cliContext();
-        const list = listPacks(paths, packsDir);
+        const list = await listPacks(paths, packsDir, loadAgentTrust(paths));
         emit(
           options,
           { packsDir, packs: list },
-          list.length === 0
-            ? [`No packs in ${packsDir}. Try: sonde packs scan`]
-            : list.map((p) => `${p.name} ${p.version} ${p.state}${p.reason ? ` (${p.reason})` : ''}`),
+          list.length === 0 ? [`No packs in ${packsDir}. Try: sonde packs scan`] : list.map(describe),
         );
       }),
     );
@@ -44,9 +58,11 @@ export function registerPacks(program: Command): void {
     .description('Evaluate every known pack’s detection rules (commands on PATH, files, services) and suggest packs')
     .option('--json', 'print as JSON')
     .action(
-      action((options: JsonOption) => {
-        const { packsDir } = cliContext();
-        const installed = discoverPacks(packsDir).filter((p): p is InstalledPack => !('error' in p));
+      action(async (options: JsonOption) => {
+        const { paths, packsDir } = cliContext();
+        const installed = (await resolvePacks(paths, packsDir, loadAgentTrust(paths)))
+          .map((resolution) => resolution.serving ?? resolution.candidate)
+          .filter((pack) => pack !== undefined);
         const results = scan(installed);
         const suggested = results.filter((r) => r.matched.length > 0 && !r.installed);
         emit(
@@ -61,36 +77,66 @@ export function registerPacks(program: Command): void {
     );
 
   packs
-    .command('install <pkg-or-dir...>')
+    .command('install <spec-or-dir...>')
     .description(
-      'Install packs: a local directory is copied (development); anything else is an npm spec installed with npm --ignore-scripts. Packs stay pending until approved.',
+      'Install signed packs: an npm spec or .tgz (fetched with npm pack --ignore-scripts; .npmrc applies) or a signed folder. Verified before anything is written; pending until approved.',
     )
+    .option('--registry <url>', 'npm registry for this install (default: npm configuration)')
+    .option('--allow-downgrade', 'accept a version older than the approved one')
     .option('--json', 'print as JSON (one object per pack; several packs: { ok, packs: [...] })')
     .action(
-      action(async (sources: string[], options: JsonOption) => {
+      action(async (sources: string[], options: InstallOptions) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
         ensureHome(paths.home);
+        const trust = loadAgentTrust(paths);
         const results = [];
         const lines: string[] = [];
-        for (const source of sources) {
-          const from = classifySource(source);
-          const pack = await installPack(packsDir, from);
+        for (const input of sources) {
+          const from = classifySource(input);
+          if (process.stderr.isTTY && !options.json) process.stderr.write(`fetching and verifying ${input} …\n`);
+          let result;
+          try {
+            result = await installPack(paths, packsDir, from, trust, options);
+          } catch (error) {
+            if (error instanceof AgentError)
+              recordPackEvent(paths, { action: 'install', pack: input, outcome: 'refused', detail: error.message });
+            throw error;
+          }
+          const { pack } = result;
+          recordPackEvent(paths, {
+            action: 'install',
+            pack: pack.name,
+            version: pack.version,
+            outcome: result.outcome,
+            integrity: pack.integrity,
+            keyId: pack.keyId,
+            ...(result.from ? { from: result.from } : {}),
+            ...(result.added.length ? { added: result.added } : {}),
+          });
           results.push({
             ok: true,
             name: pack.name,
             packageName: pack.packageName,
             version: pack.version,
             source: from,
-            state: 'pending',
+            state: result.outcome === 'pending' ? 'pending' : 'active',
+            outcome: result.outcome,
+            integrity: pack.integrity,
+            keyId: pack.keyId,
+            publishedAt: pack.publishedAt,
             permissions: pack.manifest.permissions,
             permissionsSha256: pack.permissionsSha256,
+            ...(result.from ? { from: result.from } : {}),
+            added: result.added,
           });
           lines.push(
-            `Installed ${pack.packageName} ${pack.version} (pack ${pack.name}) from ${from.kind === 'directory' ? `directory ${from.dir} (copied)` : `npm ${from.spec}`}.`,
-            'It asks for these permissions:',
-            JSON.stringify(pack.manifest.permissions, null, 2),
-            `It stays PENDING until you review them and run: sonde packs approve ${pack.name}`,
+            `Installed ${pack.packageName} ${pack.version} (pack ${pack.name}), signature verified: key ${pack.keyId}, ${pack.integrity}.`,
+            ...(result.outcome === 'pending' && !result.from
+              ? ['It asks for these permissions:', JSON.stringify(pack.manifest.permissions, null, 2)]
+              : []),
+            ...(result.added.length ? ['It adds:', ...result.added.map((line) => `  + ${line}`)] : []),
+            result.reason,
           );
         }
         emit(options, results.length === 1 ? results[0] : { ok: true, packs: results }, lines);
@@ -98,64 +144,120 @@ export function registerPacks(program: Command): void {
     );
 
   packs
-    .command('update [pkg]')
-    .description('Update npm-installed packs (all, or one); packs whose permissions change fall back to pending')
+    .command('update [pack]')
+    .description(
+      'Update npm-installed packs within their range (default same major): same or fewer permissions activate, more wait for approval',
+    )
+    .option('--registry <url>', 'npm registry for this update (default: npm configuration)')
+    .option('--range <range>', 'semver range to update within (default ^<approved version>)')
+    .option('--allow-downgrade', 'accept a version older than the approved one')
     .option('--json', 'print as JSON')
     .action(
-      action(async (pkg: string | undefined, options: JsonOption) => {
+      action(async (name: string | undefined, options: InstallOptions & { range?: string }) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
-        await updatePacks(packsDir, pkg);
-        const list = listPacks(paths, packsDir);
-        emit(options, { ok: true, packs: list }, [
-          ...list.map((p) => `${p.name} ${p.version} ${p.state}${p.reason ? ` (${p.reason})` : ''}`),
-          RESTART_HINT,
+        const trust = loadAgentTrust(paths);
+        const all = await resolvePacks(paths, packsDir, trust);
+        const targets = name ? [await findResolution(paths, packsDir, trust, name)] : all;
+        const updates: UpdateResult[] = [];
+        for (const { listing } of targets) {
+          if (process.stderr.isTTY && !options.json) process.stderr.write(`checking ${listing.packageName} …\n`);
+          const result = await updatePack(
+            paths,
+            packsDir,
+            trust,
+            { ...listing, version: listing.approvedVersion ?? listing.version },
+            options,
+          );
+          updates.push(result);
+          if (result.outcome !== 'up-to-date' && result.outcome !== 'skipped')
+            recordPackEvent(paths, {
+              action: 'update',
+              pack: result.name,
+              version: result.to ?? result.from,
+              from: result.from,
+              outcome: result.outcome,
+              ...(result.added.length ? { added: result.added } : {}),
+              ...(result.code ? { detail: `${result.code}: ${result.reason}` } : {}),
+            });
+        }
+        emit(options, { ok: updates.every((u) => u.outcome !== 'refused'), updates }, [
+          ...updates.map(
+            (u) =>
+              `${u.name}: ${u.outcome}${u.to && u.to !== u.from ? ` ${u.from} → ${u.to}` : ` ${u.from}`} — ${u.reason}${u.added.length ? `\n  adds: ${u.added.join('; ')}` : ''}`,
+          ),
+          RELOAD_HINT,
         ]);
+        if (updates.some((u) => u.outcome === 'refused')) process.exitCode = 7;
       }),
     );
 
   packs
     .command('approve <pack...>')
-    .description('Approve the permissions packs declare now (recorded as a SHA-256 of the canonical permissions)')
+    .description('Approve what a pack’s newest verified version declares (recorded as a SHA-256 of its signed permissions)')
     .option('--json', 'print as JSON')
     .action(
-      action((names: string[], options: JsonOption) => {
+      action(async (names: string[], options: JsonOption) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
         preparePacksDir(packsDir);
+        const trust = loadAgentTrust(paths);
         const approvals = readApprovals(paths);
-        const approved = names.map((name) => {
-          const pack = findInstalled(packsDir, name);
-          approvals.packs[pack.name] = {
-            packageName: pack.packageName,
+        const approved = [];
+        for (const name of names) {
+          const resolution = await findResolution(paths, packsDir, trust, name);
+          const pack = resolution.candidate ?? resolution.serving;
+          if (!pack) {
+            const { listing } = resolution;
+            throw new AgentError('SONDE_ERR_PACK_REFUSED', `${listing.name} ${listing.version}: ${listing.reason ?? 'does not verify'}`, {
+              verifyCode: listing.code,
+            });
+          }
+          const previous = approvals.packs[pack.name]?.version;
+          approvals.packs[pack.name] = approvalFor(pack, 'cli');
+          approved.push({
+            name: pack.name,
             version: pack.version,
             permissionsSha256: pack.permissionsSha256,
-            approvedAt: new Date().toISOString(),
-          };
-          return { name: pack.name, version: pack.version, permissionsSha256: pack.permissionsSha256 };
-        });
+            integrity: pack.integrity,
+            previous,
+          });
+        }
         writeApprovals(paths, approvals);
+        for (const entry of approved) {
+          const stored = await findResolution(paths, packsDir, trust, entry.name);
+          pruneVersions(packsDir, stored.listing.packageName, [entry.version]);
+          recordPackEvent(paths, {
+            action: 'approve',
+            pack: entry.name,
+            version: entry.version,
+            outcome: 'approved',
+            integrity: entry.integrity,
+            ...(entry.previous ? { from: entry.previous } : {}),
+          });
+        }
         emit(options, approved.length === 1 ? { ok: true, ...approved[0] } : { ok: true, packs: approved }, [
           ...approved.map((pack) => `Approved ${pack.name} ${pack.version}.`),
-          RESTART_HINT,
+          RELOAD_HINT,
         ]);
       }),
     );
 
   packs
     .command('remove <pack>')
-    .description('Remove an installed pack and its approval')
+    .description('Remove an installed pack (every version) and its approval')
     .option('--json', 'print as JSON')
     .action(
       action(async (name: string, options: JsonOption) => {
         refuseRoot();
         const { paths, packsDir } = cliContext();
-        const pack = findInstalled(packsDir, name);
-        await removePack(packsDir, pack);
+        const { listing } = await findResolution(paths, packsDir, loadAgentTrust(paths), name);
+        removePackFiles(packsDir, listing.packageName);
         const approvals = readApprovals(paths);
-        delete approvals.packs[pack.name];
+        delete approvals.packs[listing.name];
         writeApprovals(paths, approvals);
-        emit(options, { ok: true, name: pack.name }, [`Removed ${pack.name}.`, RESTART_HINT]);
+        recordPackEvent(paths, { action: 'remove', pack: listing.name, version: listing.version, outcome: 'removed' });
+        emit(options, { ok: true, name: listing.name }, [`Removed ${listing.name}.`, RELOAD_HINT]);
       }),
     );
 }

@@ -3,6 +3,7 @@ import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
 import { isEnrolled, readIdentity } from '../identity/state.js';
 import { listPacks } from '../packs/store.js';
+import { loadAgentTrust } from '../packs/trust.js';
 import { isolationFor } from '../runtime/isolation.js';
 import { readLiveStatus } from '../runtime/status-file.js';
 
@@ -12,7 +13,7 @@ export function registerStatus(program: Command): void {
     .description('Show enrollment, hub, agent id, whether the running agent is connected, packs and isolation')
     .option('--json', 'print as JSON')
     .action(
-      action((options: JsonOption) => {
+      action(async (options: JsonOption) => {
         const { paths, config, packsDir } = cliContext();
         const enrolled = isEnrolled(paths);
         const identity = enrolled ? readIdentity(paths) : undefined;
@@ -21,7 +22,12 @@ export function registerStatus(program: Command): void {
         const packs =
           running && live
             ? live.status.packs
-            : listPacks(paths, packsDir).map(({ name, version, state, reason }) => ({ name, version, state, reason }));
+            : (await listPacks(paths, packsDir, loadAgentTrust(paths))).map(({ name, version, state, reason }) => ({
+                name,
+                version,
+                state,
+                reason,
+              }));
         const data = {
           home: paths.home,
           enrolled,

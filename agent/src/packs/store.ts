@@ -1,22 +1,36 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PackManifestSchema, type PackManifest } from '@sonde/pack-sdk';
+import { diffPermissions, verifyInstalled, type Trust, type VerifiedPack, type VerifyFailure } from '@sonde/registry';
+import semver from 'semver';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writePrivateFile, type HomePaths } from '../home.js';
 import { permissionsDigest } from './digest.js';
 
 /**
- * Packs live in the agent's packs directory, an npm prefix
- * (`<packsDir>/node_modules/<package>`). A pack is a package whose
- * package.json has a `sonde` member (or the `sonde-pack` keyword) and that
- * ships `sonde-pack.json`. Nothing here imports pack code: states come from
- * the manifest file and the operator's approvals.
+ * Installed packs live side by side, one folder per version:
+ * `<packsDir>/store/<package>/<version>/`, each written whole from a verified
+ * signed package (registry installVerifiedPack). `<packsDir>/node_modules`
+ * holds only what the agent lends to packs (@sonde/pack-sdk, zod).
+ *
+ * Which version serves is decided by the operator's approval, never by what is
+ * newest: the approved version serves while a newer one with wider permissions
+ * waits, and every version is verified again each time it is read here.
  */
 
 export const ApprovalSchema = z
-  .object({ packageName: z.string(), version: z.string(), permissionsSha256: z.string(), approvedAt: z.string() })
+  .object({
+    packageName: z.string(),
+    version: z.string(),
+    permissionsSha256: z.string(),
+    approvedAt: z.string(),
+    /** Content identity of the approved version (sha256-…), from its signature. */
+    integrity: z.string().optional(),
+    /** Who approved: `cli` (local operator) or `hub:<user>` (remote, admin). */
+    by: z.string().optional(),
+  })
   .strict();
 export const ApprovalsSchema = z.object({ packs: z.record(z.string(), ApprovalSchema).default({}) }).strict();
 export type Approval = z.infer<typeof ApprovalSchema>;
@@ -28,22 +42,57 @@ export interface InstalledPack {
   version: string;
   dir: string;
   entry: string;
+  /** The manifest that was signed (from verification, not a fresh read). */
   manifest: PackManifest;
   permissionsSha256: string;
+  integrity: string;
+  keyId: string;
+  publishedAt: string;
+}
+
+export interface PendingVersion {
+  version: string;
+  dir: string;
+  /** What the pending version may do that the approved one may not (empty for a first install). */
+  added: string[];
+  removed: string[];
+  /** Set when the pending version itself does not verify. */
+  refused?: { code: string; reason: string };
 }
 
 export interface PackListing {
   name: string;
   packageName: string;
+  /** The serving version when active; otherwise the version an approval would activate. */
   version: string;
   state: 'active' | 'pending' | 'failed';
   reason?: string;
+  /** Registry refusal code when a version fails verification. */
+  code?: string;
   dir: string;
   permissionsSha256?: string;
+  integrity?: string;
+  approvedVersion?: string;
+  /** A newer installed version awaiting approval while `version` keeps serving. */
+  pending?: PendingVersion;
+  /** Every installed version, newest first. */
+  versions: string[];
+}
+
+export interface PackResolution {
+  listing: PackListing;
+  /** Set when active: what the runtime may load. */
+  serving?: InstalledPack;
+  /** The newest verified version an approval would activate (pending update or first install). */
+  candidate?: InstalledPack;
 }
 
 /** Packages the agent lends to packs so a pack needs no copy of its own (declared as peers by packs). */
 const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod'];
+
+export function storeDirOf(packsDir: string): string {
+  return path.join(packsDir, 'store');
+}
 
 function packageRootOf(specifier: string): string {
   let dir = path.dirname(fileURLToPath(import.meta.resolve(specifier)));
@@ -56,12 +105,10 @@ function packageRootOf(specifier: string): string {
   }
 }
 
-/** Creates the npm prefix and links the host packages into it (idempotent). */
+/** Creates the packs folder and links the host packages into it (idempotent). */
 export function preparePacksDir(packsDir: string): void {
   mkdirSync(path.join(packsDir, 'node_modules'), { recursive: true, mode: 0o700 });
-  const manifest = path.join(packsDir, 'package.json');
-  if (!existsSync(manifest))
-    writeFileSync(manifest, `${JSON.stringify({ name: 'sonde-packs', private: true, dependencies: {} }, null, 2)}\n`);
+  mkdirSync(storeDirOf(packsDir), { recursive: true, mode: 0o755 });
   for (const name of HOST_PACKAGES) {
     const link = path.join(packsDir, 'node_modules', name);
     if (existsSync(link) || isDanglingLink(link)) continue;
@@ -81,28 +128,8 @@ function isDanglingLink(file: string): boolean {
 interface PackageJson {
   name?: string;
   version?: string;
-  keywords?: string[];
   sonde?: { manifest?: string; entry?: string };
   main?: string;
-  exports?: unknown;
-}
-
-function packageDirs(packsDir: string): string[] {
-  const modules = path.join(packsDir, 'node_modules');
-  if (!existsSync(modules)) return [];
-  const dirs: string[] = [];
-  for (const entry of readdirSync(modules, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(modules, entry.name);
-    if (entry.name.startsWith('@') && entry.isDirectory()) {
-      for (const inner of readdirSync(full, { withFileTypes: true })) {
-        if (inner.isDirectory()) dirs.push(path.join(full, inner.name));
-      }
-    } else if (entry.isDirectory()) {
-      dirs.push(full);
-    }
-  }
-  return dirs.sort();
 }
 
 function entryOf(dir: string, pkg: PackageJson): string {
@@ -113,107 +140,247 @@ function entryOf(dir: string, pkg: PackageJson): string {
   return entry;
 }
 
-/** Reads one pack directory; throws SONDE_ERR_PACK_INVALID with the reason. */
-export function readPackDir(dir: string): InstalledPack {
-  const pkgFile = path.join(dir, 'package.json');
-  if (!existsSync(pkgFile)) throw new AgentError('SONDE_ERR_PACK_INVALID', `${dir} has no package.json.`);
-  const pkg = readJsonFile(pkgFile) as PackageJson;
-  const manifestFile = path.resolve(dir, pkg.sonde?.manifest ?? 'sonde-pack.json');
-  if (!existsSync(manifestFile)) throw new AgentError('SONDE_ERR_PACK_INVALID', `${dir} has no sonde-pack.json (build the pack first).`);
-  const parsed = PackManifestSchema.safeParse(readJsonFile(manifestFile));
-  if (!parsed.success) throw new AgentError('SONDE_ERR_PACK_INVALID', `${manifestFile}: ${z.prettifyError(parsed.error)}`);
-  const manifest = parsed.data;
-  if (manifest.kind === 'integration') {
+/** Folders of one package's installed versions, newest first (`<store>/<package>/<version>`). */
+interface StoredPackage {
+  packageName: string;
+  versions: Array<{ version: string; dir: string }>;
+}
+
+export function storedPackages(packsDir: string): StoredPackage[] {
+  const store = storeDirOf(packsDir);
+  if (!existsSync(store)) return [];
+  const packageDirs: Array<{ packageName: string; dir: string }> = [];
+  for (const entry of readdirSync(store, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const full = path.join(store, entry.name);
+    if (entry.name.startsWith('@')) {
+      for (const inner of readdirSync(full, { withFileTypes: true })) {
+        if (inner.isDirectory() && !inner.name.startsWith('.'))
+          packageDirs.push({ packageName: `${entry.name}/${inner.name}`, dir: path.join(full, inner.name) });
+      }
+    } else {
+      packageDirs.push({ packageName: entry.name, dir: full });
+    }
+  }
+  return packageDirs
+    .map(({ packageName, dir }) => ({
+      packageName,
+      versions: readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && semver.valid(entry.name) !== null)
+        .map((entry) => ({ version: entry.name, dir: path.join(dir, entry.name) }))
+        .sort((a, b) => semver.rcompare(a.version, b.version)),
+    }))
+    .filter((stored) => stored.versions.length > 0)
+    .sort((a, b) => a.packageName.localeCompare(b.packageName));
+}
+
+/** The pack name an unverified copy claims, only to key approvals; nothing is trusted from it. */
+function claimedPackName(dir: string, fallback: string): string {
+  try {
+    const parsed = PackManifestSchema.safeParse(readJsonFile(path.join(dir, 'sonde-pack.json')));
+    return parsed.success ? parsed.data.name : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function installedFrom(dir: string, verified: VerifiedPack): InstalledPack {
+  const pkg = readJsonFile(path.join(dir, 'package.json')) as PackageJson;
+  if (verified.manifest.kind === 'integration') {
     // Integration packs hold endpoints and credentials of remote products; only the hub loads them.
-    throw new AgentError('SONDE_ERR_PACK_INVALID', `${manifest.name} is an integration pack: it runs on the hub, not on an agent.`);
+    throw new AgentError('SONDE_ERR_PACK_INVALID', `${verified.pack} is an integration pack: it runs on the hub, not on an agent.`);
   }
   return {
-    name: manifest.name,
-    packageName: pkg.name ?? manifest.name,
-    version: manifest.version,
+    name: verified.pack,
+    packageName: verified.packageName,
+    version: verified.version,
     dir,
     entry: entryOf(dir, pkg),
-    manifest,
-    permissionsSha256: permissionsDigest(manifest.permissions),
+    manifest: verified.manifest,
+    permissionsSha256: permissionsDigest(verified.manifest.permissions),
+    integrity: verified.integrity,
+    keyId: verified.keyId,
+    publishedAt: verified.publishedAt,
   };
 }
 
-function isPackPackage(dir: string): boolean {
-  const pkgFile = path.join(dir, 'package.json');
-  if (!existsSync(pkgFile)) return false;
-  try {
-    const pkg = readJsonFile(pkgFile) as PackageJson;
-    return Boolean(pkg.sonde) || (pkg.keywords ?? []).includes('sonde-pack') || existsSync(path.join(dir, 'sonde-pack.json'));
-  } catch {
-    return false;
-  }
-}
+type Checked = { ok: true; pack: InstalledPack } | { ok: false; code: string; reason: string };
 
-export function discoverPacks(packsDir: string): Array<InstalledPack | { dir: string; error: AgentError }> {
-  const found: Array<InstalledPack | { dir: string; error: AgentError }> = [];
-  for (const dir of packageDirs(packsDir)) {
-    if (lstatSync(dir).isSymbolicLink() || !isPackPackage(dir)) continue;
-    try {
-      found.push(readPackDir(dir));
-    } catch (error) {
-      found.push({ dir, error: error instanceof AgentError ? error : new AgentError('SONDE_ERR_PACK_INVALID', String(error)) });
-    }
+/** Verifies one installed version (signature, every file, key, revocations, policy) and reads it. */
+export async function checkVersion(dir: string, trust: Trust): Promise<Checked> {
+  let verified: VerifiedPack | VerifyFailure;
+  try {
+    verified = await verifyInstalled(dir, trust);
+  } catch (error) {
+    return { ok: false, code: 'SONDE_ERR_PACK_MALFORMED', reason: (error as Error).message };
   }
-  return found;
+  if (!verified.ok) return { ok: false, code: verified.code, reason: verified.reason };
+  try {
+    return { ok: true, pack: installedFrom(dir, verified) };
+  } catch (error) {
+    return { ok: false, code: error instanceof AgentError ? error.code : 'SONDE_ERR_PACK_INVALID', reason: (error as Error).message };
+  }
 }
 
 export function readApprovals(paths: HomePaths): Approvals {
   if (!existsSync(paths.approvals)) return { packs: {} };
-  const parsed = ApprovalsSchema.safeParse(readJsonFile(paths.approvals));
-  // A corrupt approvals file approves nothing: every pack falls back to pending.
-  return parsed.success ? parsed.data : { packs: {} };
+  try {
+    const parsed = ApprovalsSchema.safeParse(readJsonFile(paths.approvals));
+    // A corrupt approvals file approves nothing: every pack falls back to pending.
+    return parsed.success ? parsed.data : { packs: {} };
+  } catch {
+    return { packs: {} };
+  }
 }
 
 export function writeApprovals(paths: HomePaths, approvals: Approvals): void {
   writePrivateFile(paths.approvals, `${JSON.stringify(approvals, null, 2)}\n`);
 }
 
-/** Pending until an operator approved exactly these permissions. */
-export function stateOf(pack: InstalledPack, approvals: Approvals): Pick<PackListing, 'state' | 'reason'> {
-  const approval = approvals.packs[pack.name];
-  if (!approval) return { state: 'pending', reason: `not approved yet: run sonde packs approve ${pack.name}` };
-  if (approval.permissionsSha256 !== pack.permissionsSha256) {
-    return {
-      state: 'pending',
-      reason: `permissions changed since approval of ${approval.version}: review and run sonde packs approve ${pack.name}`,
-    };
-  }
-  return { state: 'active' };
+export function approvalFor(pack: InstalledPack, by = 'cli'): Approval {
+  return {
+    packageName: pack.packageName,
+    version: pack.version,
+    permissionsSha256: pack.permissionsSha256,
+    integrity: pack.integrity,
+    approvedAt: new Date().toISOString(),
+    by,
+  };
 }
 
-export function listPacks(paths: HomePaths, packsDir: string): PackListing[] {
+export function permissionChanges(
+  from: PackManifest | undefined,
+  to: PackManifest,
+): { added: string[]; removed: string[]; widened: boolean } {
+  if (!from) return { added: [], removed: [], widened: true };
+  const diff = diffPermissions(from.permissions, to.permissions);
+  return {
+    added: diff.added.map((change) => change.description),
+    removed: diff.removed.map((change) => change.description),
+    widened: diff.widened,
+  };
+}
+
+/**
+ * The state of every installed pack. Each version read here is verified
+ * again (at every load, not only at install): a file changed on disk, a key
+ * or version revoked since, or a policy that no longer admits it turns the
+ * pack `failed` with the registry's code, and a failed approved version is
+ * never replaced by another version behind the operator's back.
+ */
+export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackResolution[]> {
   const approvals = readApprovals(paths);
-  return discoverPacks(packsDir).map((pack) => {
-    if ('error' in pack) {
-      return {
-        name: path.basename(pack.dir),
-        packageName: path.basename(pack.dir),
-        version: '0.0.0',
-        state: 'failed',
-        reason: pack.error.message,
-        dir: pack.dir,
+  const resolutions: PackResolution[] = [];
+  for (const stored of storedPackages(packsDir)) {
+    const newest = stored.versions[0];
+    const name = claimedPackName(newest.dir, stored.packageName);
+    const versions = stored.versions.map((entry) => entry.version);
+    const base = { name, packageName: stored.packageName, versions };
+    const approval = approvals.packs[name];
+    const approved = approval ? stored.versions.find((entry) => entry.version === approval.version) : undefined;
+
+    if (!approval || !approved) {
+      const checked = await checkVersion(newest.dir, trust);
+      if (!checked.ok) {
+        resolutions.push({
+          listing: { ...base, version: newest.version, dir: newest.dir, state: 'failed', code: checked.code, reason: checked.reason },
+        });
+        continue;
+      }
+      const pack = checked.pack;
+      resolutions.push({
+        listing: {
+          ...base,
+          name: pack.name,
+          version: pack.version,
+          dir: pack.dir,
+          state: 'pending',
+          reason: `not approved yet: review its permissions and run sonde packs approve ${pack.name}`,
+          permissionsSha256: pack.permissionsSha256,
+          integrity: pack.integrity,
+        },
+        candidate: pack,
+      });
+      continue;
+    }
+
+    const checked = await checkVersion(approved.dir, trust);
+    let resolution: PackResolution;
+    if (!checked.ok) {
+      resolution = {
+        listing: {
+          ...base,
+          version: approved.version,
+          dir: approved.dir,
+          state: 'failed',
+          code: checked.code,
+          reason: checked.reason,
+          approvedVersion: approval.version,
+        },
+      };
+    } else if (checked.pack.permissionsSha256 !== approval.permissionsSha256) {
+      resolution = {
+        listing: {
+          ...base,
+          version: approved.version,
+          dir: approved.dir,
+          state: 'pending',
+          reason: `its signed permissions differ from those approved: review and run sonde packs approve ${name}`,
+          permissionsSha256: checked.pack.permissionsSha256,
+          integrity: checked.pack.integrity,
+          approvedVersion: approval.version,
+        },
+        candidate: checked.pack,
+      };
+    } else {
+      resolution = {
+        listing: {
+          ...base,
+          version: approved.version,
+          dir: approved.dir,
+          state: 'active',
+          permissionsSha256: checked.pack.permissionsSha256,
+          integrity: checked.pack.integrity,
+          approvedVersion: approval.version,
+        },
+        serving: checked.pack,
       };
     }
-    return {
-      name: pack.name,
-      packageName: pack.packageName,
-      version: pack.version,
-      dir: pack.dir,
-      permissionsSha256: pack.permissionsSha256,
-      ...stateOf(pack, approvals),
-    };
-  });
+
+    const newer = stored.versions.find((entry) => semver.gt(entry.version, approval.version));
+    if (newer) {
+      const next = await checkVersion(newer.dir, trust);
+      if (next.ok) {
+        const diff = permissionChanges(checked.ok ? checked.pack.manifest : undefined, next.pack.manifest);
+        resolution.listing.pending = { version: newer.version, dir: newer.dir, added: diff.added, removed: diff.removed };
+        resolution.candidate = next.pack;
+      } else {
+        resolution.listing.pending = {
+          version: newer.version,
+          dir: newer.dir,
+          added: [],
+          removed: [],
+          refused: { code: next.code, reason: next.reason },
+        };
+      }
+    }
+    resolutions.push(resolution);
+  }
+  return resolutions;
 }
 
-export function findInstalled(packsDir: string, nameOrPackage: string): InstalledPack {
-  for (const pack of discoverPacks(packsDir)) {
-    if ('error' in pack) continue;
-    if (pack.name === nameOrPackage || pack.packageName === nameOrPackage) return pack;
+export async function listPacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackListing[]> {
+  return (await resolvePacks(paths, packsDir, trust)).map((resolution) => resolution.listing);
+}
+
+export async function findResolution(paths: HomePaths, packsDir: string, trust: Trust, nameOrPackage: string): Promise<PackResolution> {
+  for (const resolution of await resolvePacks(paths, packsDir, trust)) {
+    if (resolution.listing.name === nameOrPackage || resolution.listing.packageName === nameOrPackage) return resolution;
   }
   throw new AgentError('SONDE_ERR_PACK_NOT_FOUND', `"${nameOrPackage}" is not installed in ${packsDir}.`);
+}
+
+/** Whether a newer version may take over from the approved one without the operator: never when it may do more. */
+export function widens(from: PackManifest, to: PackManifest): boolean {
+  return permissionChanges(from, to).widened;
 }

@@ -6,6 +6,7 @@ import { loadConfig, packsDirOf } from '../config/load.js';
 import { ensureHome, type HomePaths } from '../home.js';
 import { loadIdentity } from '../identity/identity.js';
 import { preparePacksDir } from '../packs/store.js';
+import { trustFiles } from '../packs/trust.js';
 import { agentVersion } from '../version.js';
 import { buildAttestation } from './attestation.js';
 import { HubConnection, type ConnectionState } from './connection.js';
@@ -140,9 +141,9 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   publish();
   connection.start();
 
-  // `sonde packs approve/remove` take effect without a restart: the approvals file is polled,
-  // packs are re-evaluated, and the hub is told with agent.packs. Code already imported stays
-  // cached, so an updated pack version still needs a restart.
+  // `sonde packs approve/update/remove` and `sonde trust` take effect without a restart: the
+  // approvals, trust and revocation files are polled, every pack is verified again, and the hub
+  // is told with agent.packs. A new version lives in its own folder, so its code loads fresh.
   let reloading = false;
   const reload = async (): Promise<void> => {
     if (reloading) return;
@@ -152,8 +153,8 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       active.clear();
       for (const [name, pack] of next.active) active.set(name, pack);
       const changed =
-        JSON.stringify(next.statuses.map(({ name, state }) => [name, state])) !==
-        JSON.stringify(statuses.map(({ name, state }) => [name, state]));
+        JSON.stringify(next.statuses.map(({ name, version, state, reason }) => [name, version, state, reason])) !==
+        JSON.stringify(statuses.map(({ name, version, state, reason }) => [name, version, state, reason]));
       statuses = next.statuses;
       if (changed) {
         log.info({ packs: statuses.map(({ name, state }) => `${name}:${state}`) }, 'pack states changed');
@@ -167,11 +168,12 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     }
   };
   const onApprovalsChange = (): void => void reload();
-  watchFile(paths.approvals, { interval: 1000, persistent: false }, onApprovalsChange);
+  const watched = [paths.approvals, trustFiles(paths).store, trustFiles(paths).revocations];
+  for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onApprovalsChange);
 
   return {
     async stop(): Promise<void> {
-      unwatchFile(paths.approvals, onApprovalsChange);
+      for (const file of watched) unwatchFile(file, onApprovalsChange);
       await connection.stop();
       await pool?.closeAll();
       clearTimeout(auditTimer);

@@ -4,8 +4,10 @@ import type { PackStatus } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
 import type { PackRunnerPool, SandboxRunner } from '@sonde/pack-sdk/sandbox';
 import type { HomePaths } from '../home.js';
+import { AgentError } from '../errors.js';
 import { permissionsDigest } from '../packs/digest.js';
-import { discoverPacks, readApprovals, stateOf, type InstalledPack } from '../packs/store.js';
+import { readApprovals, resolvePacks, type InstalledPack, type PackResolution } from '../packs/store.js';
+import { loadAgentTrust } from '../packs/trust.js';
 
 export interface LoadedPack {
   installed: InstalledPack;
@@ -36,22 +38,30 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
   const approvals = readApprovals(paths);
   const active = new Map<string, LoadedPack>();
   const statuses: PackStatus[] = [];
-  for (const found of discoverPacks(packsDir)) {
-    if ('error' in found) {
-      statuses.push({
-        name: found.dir.split('/').pop() ?? 'unknown',
-        version: '0.0.0',
-        state: 'failed',
-        reason: found.error.message.slice(0, 500),
-      });
+  let resolutions: PackResolution[];
+  try {
+    // Trust and revocations are read again at every load: a key revoked since the last load takes effect now.
+    resolutions = await resolvePacks(paths, packsDir, loadAgentTrust(paths));
+  } catch (error) {
+    const reason = error instanceof AgentError ? error.message : `cannot read the packs: ${(error as Error).message}`;
+    log.error({ err: reason }, 'no pack loads: the trust material is invalid');
+    await pool?.retain(new Set());
+    return { active, statuses: [{ name: 'trust', version: '0.0.0', state: 'failed', reason: reason.slice(0, 500) }] };
+  }
+  for (const { listing, serving } of resolutions) {
+    if (listing.state !== 'active' || !serving) {
+      statuses.push({ name: listing.name, version: listing.version, state: listing.state, reason: listing.reason?.slice(0, 500) });
+      if (listing.state === 'failed')
+        log.error({ pack: listing.name, code: listing.code }, `pack ${listing.name} refused: ${listing.reason ?? ''}`);
+      else log.warn({ pack: listing.name }, `pack ${listing.name} is pending: ${listing.reason ?? ''}`);
       continue;
     }
-    const state = stateOf(found, approvals);
-    if (state.state !== 'active') {
-      statuses.push({ name: found.name, version: found.version, state: state.state, reason: state.reason?.slice(0, 500) });
-      log.warn({ pack: found.name }, `pack ${found.name} is pending: ${state.reason ?? ''}`);
-      continue;
-    }
+    const found = serving;
+    if (listing.pending)
+      log.warn(
+        { pack: found.name, pending: listing.pending.version },
+        `pack ${found.name} ${listing.pending.version} awaits approval; ${found.version} keeps serving`,
+      );
     if (pool) {
       // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
       try {

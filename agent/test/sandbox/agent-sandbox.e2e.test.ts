@@ -3,7 +3,9 @@ import { chmodSync, chownSync, cpSync, readdirSync, readFileSync, statSync, writ
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPackDir } from '@sonde/registry';
 import {
+  agentHome,
   agentUser,
   ensureBuilt,
   json,
@@ -11,6 +13,7 @@ import {
   runCli,
   spawnAgent,
   tempDirFor,
+  TEST_PUBLISHER,
   type AgentProcess,
   type AgentUser,
 } from '../support/cli.js';
@@ -50,6 +53,13 @@ function prepareHostilePack(): string {
   return target;
 }
 
+/** Packs are always signed: the hostile pack too (a signature says who published it, not that it is safe). */
+async function signHostilePack(target: string): Promise<string> {
+  await signPackDir(target, TEST_PUBLISHER);
+  chownTree(target, user);
+  return target;
+}
+
 function isListening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -64,8 +74,8 @@ function isListening(port: number): Promise<boolean> {
 beforeAll(async () => {
   ensureBuilt();
   hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = tempDirFor(user);
-  packSource = prepareHostilePack();
+  home = agentHome(user);
+  packSource = await signHostilePack(prepareHostilePack());
   const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'sandboxed', '--json'], {
     home,
     user,

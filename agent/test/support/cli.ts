@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { addTrustedKey, emptyTrustStore, newKeyFile, signPackDir, signedPackCopy } from '@sonde/registry';
 
 export const REPO = path.resolve(import.meta.dirname, '../../..');
 export const CLI = path.join(REPO, 'agent/dist/cli.js');
@@ -165,17 +166,50 @@ export function spawnAgent(options: { home: string; user?: AgentUser; args?: str
   };
 }
 
+/** One publisher key per test process: packs are always signed, tests sign with their own key. */
+export const TEST_PUBLISHER = newKeyFile({ publisher: 'sonde-tests' });
+
+/** Writes SONDE_HOME/trust.json trusting the test publisher for every pack (what `sonde trust add-key` writes). */
+export function trustTestPublisher(home: string, user: AgentUser | undefined): void {
+  const file = path.join(home, 'trust.json');
+  const store = addTrustedKey(emptyTrustStore(), TEST_PUBLISHER, { allow: ['*'] });
+  writeFileSync(file, `${JSON.stringify(store, null, 2)}\n`, { mode: 0o600 });
+  chownTree(file, user);
+}
+
+/** A SONDE_HOME owned by the agent user that trusts the test publisher. */
+export function agentHome(user: AgentUser | undefined, prefix = 'sonde-test-'): string {
+  const home = tempDirFor(user, prefix);
+  trustTestPublisher(home, user);
+  return home;
+}
+
+/** Signed copies (what npm would publish) of built pack folders, readable by the agent user. */
+export async function signedPackCopies(dirs: readonly string[], user: AgentUser | undefined): Promise<string[]> {
+  const root = tempDirFor(user, 'sonde-signed-packs-');
+  chmodSync(root, 0o755);
+  const copies: string[] = [];
+  for (const dir of dirs) {
+    const { dir: copy } = await signedPackCopy(dir, TEST_PUBLISHER, path.join(root, path.basename(dir)));
+    copies.push(copy);
+  }
+  chownTree(root, user);
+  return copies;
+}
+
 /**
- * Copies the fixture pack to a temp dir owned by the agent user and writes its
- * sonde-pack.json from the definition (as the real build does for packs).
+ * Copies the fixture pack to a temp dir owned by the agent user, writes its
+ * sonde-pack.json from the definition (as the real build does for packs) and
+ * signs it with the test publisher key.
  */
-export function prepareFixturePack(user: AgentUser | undefined): string {
+export async function prepareFixturePack(user: AgentUser | undefined): Promise<string> {
   const dir = tempDirFor(user, 'sonde-fixture-');
   const target = path.join(dir, 'pack-fixture');
   cpSync(FIXTURE, target, { recursive: true });
   const script = `const m = await import(${JSON.stringify(path.join(FIXTURE, 'index.js'))}); process.stdout.write(JSON.stringify(m.default.manifest, null, 2));`;
   const manifest = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
   writeFileSync(path.join(target, 'sonde-pack.json'), `${manifest}\n`);
+  await signPackDir(target, TEST_PUBLISHER);
   chmodSync(dir, 0o755);
   chownTree(dir, user);
   return target;

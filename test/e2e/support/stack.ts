@@ -9,7 +9,8 @@ import {
   removeDir,
   runCli as runAgentCli,
   spawnAgent,
-  tempDirFor,
+  agentHome as trustedAgentHome,
+  signedPackCopies,
   type AgentProcess,
   type AgentUser,
 } from '../../../agent/test/support/cli.js';
@@ -60,14 +61,17 @@ export async function startStack(options: { packs: string[]; agentName?: string 
   const token = (await cli(['tokens', 'create', '--name', agentName, '--hub-url', hub.url])).token as string;
 
   const user = agentUser();
-  const agentHome = tempDirFor(user, 'sonde-e2e-agent-');
+  const agentHome = trustedAgentHome(user, 'sonde-e2e-agent-');
   const enrolled = await runAgentCli(['enroll', '--hub', hub.url, '--token', token, '--name', agentName, '--json'], {
     home: agentHome,
     user,
   });
   json(enrolled);
   const packDirs = options.packs.map((name) => path.join(REPO, 'packs', name));
-  const installed = await runAgentCli(['packs', 'install', ...packDirs, '--json'], { home: agentHome, user });
+  const installed = await runAgentCli(['packs', 'install', ...(await signedPackCopies(packDirs, user)), '--json'], {
+    home: agentHome,
+    user,
+  });
   if (installed.code !== 0) throw new Error(`packs install failed: ${installed.stdout}${installed.stderr}`);
   const approved = await runAgentCli(['packs', 'approve', ...options.packs, '--json'], { home: agentHome, user });
   if (approved.code !== 0) throw new Error(`packs approve failed: ${approved.stdout}${approved.stderr}`);

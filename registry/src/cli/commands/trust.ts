@@ -1,6 +1,7 @@
 import { readPublicKeyFile } from '../../crypto/keys.js';
 import { RegistryError } from '../../errors.js';
 import { TrustStoreSchema, type TrustStore } from '../../trust/schema.js';
+import { addTrustedKey } from '../../trust/edit.js';
 import { Trust } from '../../trust/trust.js';
 import { readJson, writeJson } from '../files.js';
 import { EXIT_OK, UsageError, parse, parseDate, report, required, type Command, type Io } from '../output.js';
@@ -41,26 +42,11 @@ async function addKey(argv: string[], io: Io): Promise<number> {
   const store = await load(file);
   const key = await readPublicKeyFile(required(values.key, '--key'));
   const role = values.role;
+  if (role !== 'publisher' && role !== 'hub' && role !== 'index') throw new UsageError('--role is publisher, hub or index');
   const notBefore = parseDate(values['not-before'], '--not-before');
   const notAfter = parseDate(values['not-after'], '--not-after');
-  if (role === 'hub' || role === 'index') {
-    const list = role === 'hub' ? store.hubKeys : store.indexKeys;
-    if (!list.some((k) => k.keyId === key.keyId)) list.push({ keyId: key.keyId, publicKey: key.publicKey });
-  } else if (role === 'publisher') {
-    if (!store.keys.some((k) => k.keyId === key.keyId)) {
-      store.keys.push({
-        keyId: key.keyId,
-        publicKey: key.publicKey,
-        ...(key.publisher ? { publisher: key.publisher } : {}),
-        ...(notBefore ? { notBefore: notBefore.toISOString() } : {}),
-        ...(notAfter ? { notAfter: notAfter.toISOString() } : {}),
-      });
-    }
-    for (const pack of values.allow ?? []) store.policy.allow.push({ publisher: key.keyId, pack });
-  } else {
-    throw new UsageError('--role is publisher, hub or index');
-  }
-  await save(file, store);
+  const next = addTrustedKey(store, key, { role, allow: values.allow ?? [], notBefore, notAfter });
+  await save(file, next);
   report(io, values.json, { ok: true, file, keyId: key.keyId, role }, [`${role} key ${key.keyId} added to ${file}`]);
   return EXIT_OK;
 }

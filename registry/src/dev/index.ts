@@ -1,0 +1,1 @@
+export { signedPackCopy } from './signed-copy.js';
