@@ -108,7 +108,23 @@ function entryHash(key: Buffer, prevHash: string, seq: number, at: string, entry
  * caller falls back to parsing the row (`slowRowHash`).
  */
 function storedRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string {
-  const text = chainText(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14]);
+  const text = chainText(
+    row[0],
+    row[1],
+    row[2],
+    row[3],
+    row[4],
+    row[5],
+    row[6],
+    row[7],
+    row[8],
+    row[9],
+    row[10],
+    row[11],
+    row[12],
+    row[13],
+    row[14],
+  );
   return hmacHex(key, `${prevHash}\n${text}`);
 }
 
@@ -132,7 +148,7 @@ function slowRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string 
     tool: row[7],
     agents: agents as string[],
     probe: row[9],
-    params: params as AuditEntryInput['params'],
+    params: params,
     status: row[11] as AuditEntryInput['status'],
     resultBytes: row[12] ?? undefined,
     durationMs: row[13] ?? undefined,
@@ -261,7 +277,8 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
       if (store.audit.iterateChain) {
         for (const row of store.audit.iterateChain(expectSeq)) {
           const seq = row[0];
-          if (seq !== expectSeq) return result({ firstBrokenSeq: expectSeq, reason: `entry ${expectSeq} is missing (next entry is ${seq})` });
+          if (seq !== expectSeq)
+            return result({ firstBrokenSeq: expectSeq, reason: `entry ${expectSeq} is missing (next entry is ${seq})` });
           const hash = row[15];
           if (storedRowHash(key, prevHash, row) !== hash && slowRowHash(key, prevHash, row) !== hash) {
             return result({ firstBrokenSeq: seq, reason: `entry ${seq} was modified, reordered or an earlier entry removed` });
@@ -277,7 +294,10 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
           }
           const expected = chainHash(key, prevHash, chainPayload(record.seq, record.at, record));
           if (expected !== record.hash) {
-            return result({ firstBrokenSeq: record.seq, reason: `entry ${record.seq} was modified, reordered or an earlier entry removed` });
+            return result({
+              firstBrokenSeq: record.seq,
+              reason: `entry ${record.seq} was modified, reordered or an earlier entry removed`,
+            });
           }
           prevHash = record.hash;
           expectSeq += 1;
