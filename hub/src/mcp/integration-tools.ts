@@ -8,6 +8,7 @@ import type { AuditFacts } from './meta-tools.js';
 import { UNTRUSTED_NOTE, capDescription, explicitFreeForm, validatorFor } from './probe-tool-schema.js';
 import { jsonResult, pagingParamsOf } from './results.js';
 import { probeToolName, toolNameBudget } from './tool-names.js';
+import { perProbeToolsOnMain, visibleProbeEntries } from './visibility.js';
 
 /**
  * Integration probes (packs the hub itself runs against product APIs, see
@@ -234,4 +235,34 @@ export async function runIntegrationTool(
     envelope.more = describeCuts(fitted.cuts, pagingParamsOf(entry.manifest));
   }
   return jsonResult(envelope);
+}
+
+/** The integration part of list_capabilities: packs, the instances this key may use, and each probe's tool. */
+export function integrationCapabilities(ctx: CallContext, pack: string | undefined): Array<Record<string, unknown>> {
+  const source = sourceOf(ctx);
+  if (!source) return [];
+  const visible = visibleEntries(ctx, source);
+  const agentTools = perProbeToolsOnMain(ctx) ? visibleProbeEntries(ctx).length : 0;
+  const onMain = META_TOOL_NAMES.length + agentTools + visible.length <= ctx.services.config.mcpMaxTools;
+  const { pdp } = ctx.services;
+  const out: Array<Record<string, unknown>> = [];
+  for (const served of source.packs()) {
+    if (pack && served.name !== pack) continue;
+    const entries = visible.filter((entry) => entry.pack === served.name);
+    if (entries.length === 0) continue;
+    out.push({
+      pack: served.name,
+      version: served.version,
+      kind: 'integration',
+      summary: served.manifest.description,
+      instances: served.instances.filter((instance) => pdp.checkAgent(ctx.principal, instance).allowed),
+      probeToolsOn: onMain ? ['/mcp', `/mcp/packs/${served.name}`] : [`/mcp/packs/${served.name}`],
+      probes: entries.map((entry) => ({
+        probe: entry.fullName,
+        tool: entry.tool.name,
+        summary: entry.manifest.description.split(/(?<=[.!?])\s/)[0],
+      })),
+    });
+  }
+  return out;
 }

@@ -20,6 +20,7 @@ import { explicitFreeForm, UNTRUSTED_NOTE } from './probe-tool-schema.js';
 import { dispatchError, jsonResult, pagingParamsOf, probeEnvelope } from './results.js';
 import { selectAgents, visibleAgents } from './select-agents.js';
 import { perProbeToolsOnMain } from './visibility.js';
+import { integrationCapabilities } from './integration-tools.js';
 
 /** What the audit record says about a call; handlers fill it as they learn it, so a failure is recorded as precisely as a success. */
 export interface AuditFacts {
@@ -256,6 +257,7 @@ const listCapabilities: MetaTool = {
         probeToolsOnMain: onMain,
         maxTools: ctx.services.config.mcpMaxTools,
         packs,
+        ...(args.agent ? {} : { integrations: integrationCapabilities(ctx, args.pack) }),
         agents: agents.map((a) => ({
           name: a.name,
           status: a.status,

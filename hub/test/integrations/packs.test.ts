@@ -166,6 +166,11 @@ describe('integration packs on the hub (real process)', () => {
     expect(fromB.data.body.server).toBe('B');
     expect(a.seen.at(-1)?.headers.authorization).toBe(`Bearer ${TOKEN_A}`);
     expect(b.seen.at(-1)?.headers.authorization).toBe(`Bearer ${TOKEN_B}`);
+    const capabilities = textJson(await client.callTool({ name: 'list_capabilities', arguments: {} }));
+    expect(capabilities.integrations).toMatchObject([
+      { pack: 'http', kind: 'integration', instances: ['svc-a', 'svc-b'], probeToolsOn: ['/mcp', '/mcp/packs/http'] },
+    ]);
+    expect(capabilities.integrations[0].probes.map((p: Json) => p.tool)).toEqual(['http_get', 'http_health']);
     const unknown = await client.callTool({ name: 'http_get', arguments: { instance: 'svc-z' } });
     expect(textJson(unknown).error.code).toBe('SONDE_ERR_UNKNOWN_INSTANCE');
     await client.close();
@@ -179,6 +184,7 @@ describe('integration packs on the hub (real process)', () => {
     const denied = await scoped.callTool({ name: 'http_get', arguments: { instance: 'svc-b' } });
     expect(textJson(denied).error.code).toBe('SONDE_ERR_POLICY_DENIED');
     expect((await scoped.callTool({ name: 'http_get', arguments: { instance: 'svc-a' } })).isError).toBeFalsy();
+    expect(textJson(await scoped.callTool({ name: 'list_capabilities', arguments: {} })).integrations[0].instances).toEqual(['svc-a']);
     await scoped.close();
 
     const audit = await admin.get('/api/v1/audit?tool=http_get&limit=20');
