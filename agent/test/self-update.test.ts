@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRevocationList, newKeyFile, signReleaseTarball, type KeyFile, type TrustStoreInput } from '@sonde/registry';
@@ -289,6 +289,10 @@ describe('sonde update (self-update)', () => {
     const depTgz = path.join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
     own(depTgz);
 
+    // Leftovers of an update killed half-way are cleared by the next one.
+    mkdirSync(path.join(home, 'releases', '.staging-9.9.9-dead', 'dist'), { recursive: true });
+    symlinkSync('0.2.5', path.join(home, 'releases', '.current-1-dead'));
+    for (const leftover of ['.staging-9.9.9-dead', '.staging-9.9.9-dead/dist']) own(path.join(home, 'releases', leftover));
     const installed = await update([await release('0.6.0', { dependencies: { 'sonde-test-dep': `file:${depTgz}` } })]);
     expect(installed.code, installed.stdout + installed.stderr).toBe(0);
     expect(json(installed)).toMatchObject({ action: 'updated', to: '0.6.0', dependencies: 'npm install' });

@@ -189,6 +189,18 @@ function pruneReleases(layout: ReleaseLayout, keep: string[]): string[] {
   return removed.sort();
 }
 
+/** Staging folders and temporary links of an update that was killed half-way (we hold the lock: none is in use). */
+function removeLeftovers(layout: ReleaseLayout): void {
+  for (const name of readdirSync(layout.releases)) {
+    if (!name.startsWith('.staging-') && !name.startsWith('.current-')) continue;
+    try {
+      rmSync(path.join(layout.releases, name), { recursive: true, force: true });
+    } catch {
+      // best effort: a leftover never blocks an update (new ones use unique names)
+    }
+  }
+}
+
 const tail = (text: string): string => text.trim().split('\n').slice(-3).join(' ').slice(0, 500);
 
 /** Writes exactly the verified files (nothing else) under `dir`; the `sonde` bin is made executable. */
@@ -276,6 +288,7 @@ export async function selfUpdate(options: SelfUpdateOptions): Promise<SelfUpdate
   const trust = await loadUpdateTrust(paths, options.trustFile);
   const release = options.check ? () => {} : acquireLock(layout);
   try {
+    if (!options.check) removeLeftovers(layout);
     const current = currentRelease(layout);
     const from = current ?? options.runningVersion;
     const state = readUpdateState(layout);
