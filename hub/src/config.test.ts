@@ -65,6 +65,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...good, SONDE_PUBLIC_URL: 'https://hub.example.com/' }).publicUrl).toBe('https://hub.example.com');
   });
 
+  it('puts the integration trust store and packs folder beside the database unless set', () => {
+    expect(loadConfig({ ...good, SONDE_DB_PATH: '/var/lib/sonde/hub.db' }).integrations).toEqual({
+      trustFile: '/var/lib/sonde/trust.json',
+      packsDir: '/var/lib/sonde/packs',
+    });
+    expect(
+      loadConfig({ ...good, SONDE_TRUST_FILE: '/etc/sonde/trust.json', SONDE_PACKS_DIR: '/srv/packs', SONDE_DB_PATH: '/x/hub.db' })
+        .integrations,
+    ).toEqual({ trustFile: '/etc/sonde/trust.json', packsDir: '/srv/packs' });
+  });
+
   it('admin CLI config needs only the secret', () => {
     expect(loadAdminConfig({ SONDE_SECRET: good.SONDE_SECRET, SONDE_DB_PATH: '/x.db' })).toMatchObject({ dbPath: '/x.db' });
     expect(() => loadAdminConfig({})).toThrow(/SONDE_SECRET is required/);

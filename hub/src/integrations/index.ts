@@ -8,7 +8,7 @@ export { IntegrationErrors } from './codes.js';
 export function integrationToolSource(service: IntegrationService): IntegrationToolSource {
   return {
     packs: () => {
-      const instances = service.listInstances();
+      const instances = service.instanceTargets();
       return service.activePacks().map((pack) => ({
         name: pack.name,
         version: pack.version,
@@ -16,13 +16,8 @@ export function integrationToolSource(service: IntegrationService): IntegrationT
         instances: instances.filter((i) => i.pack === pack.name).map((i) => i.name),
       }));
     },
-    instancePack: (instance) => {
-      try {
-        return service.getInstance(instance).pack;
-      } catch {
-        return undefined;
-      }
-    },
+    // By name only: an MCP caller names instances, never their ids.
+    instancePack: (instance) => service.instanceTarget(instance)?.pack,
     run: (instance, probe, params, timeoutMs) => service.run(instance, probe, params, timeoutMs),
   };
 }

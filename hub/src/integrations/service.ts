@@ -682,6 +682,16 @@ export class IntegrationService {
     return shown.manifest;
   }
 
+  /** Instance names and packs only, without opening any credentials (MCP lists and routes tools with these). */
+  instanceTargets(): Array<{ name: string; pack: string }> {
+    return this.options.store.integrations.listInstances().map((r) => ({ name: r.name, pack: r.pack }));
+  }
+
+  instanceTarget(name: string): { name: string; pack: string } | undefined {
+    const record = this.options.store.integrations.getInstance(name);
+    return record && record.name === name ? { name: record.name, pack: record.pack } : undefined;
+  }
+
   listInstances(pack?: string): InstanceView[] {
     return this.options.store.integrations.listInstances(pack).map((r) => this.instanceView(r));
   }
