@@ -293,6 +293,22 @@ describe('integration packs on the hub (real process)', () => {
     expect(again.body).toMatchObject({ outcome: 'active', pack: { state: 'active', activeVersion: '0.1.1' } });
   }, 60_000);
 
+  it('reload re-reads the trust store: a key no longer trusted stops the pack, trusting it again restores it', async () => {
+    writeTrustStore(trustFile, [publisher('another')]);
+    const reloaded = await admin.post('/api/v1/integrations/reload');
+    expect(reloaded.body.find((p: Json) => p.name === 'http')).toMatchObject({
+      state: 'refused',
+      refused: { code: 'SONDE_ERR_PACK_UNKNOWN_KEY' },
+    });
+    const client = await mcpClient(hub.url, memberKey);
+    const refused = await client.callTool({ name: 'http_get', arguments: { instance: 'svc-a' } });
+    expect(textJson(refused).error.code).toBe('SONDE_ERR_UNKNOWN_TOOL');
+    writeTrustStore(trustFile, [key]);
+    expect((await admin.post('/api/v1/integrations/reload')).body.find((p: Json) => p.name === 'http').state).toBe('active');
+    expect((await client.callTool({ name: 'http_get', arguments: { instance: 'svc-a' } })).isError).toBeFalsy();
+    await client.close();
+  }, 60_000);
+
   it('installs from an npm spec (here a signed tarball made by npm pack) and keeps it pending', async () => {
     const dir = await packCopy('proxmox', tmp.dir);
     const stdout = await new Promise<string>((resolve, reject) =>
