@@ -2,7 +2,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createRevocationList, newKeyFile, signReleaseTarball, type KeyFile, type TrustStoreInput } from '@sonde/registry';
+import { createRevocationList, newKeyFile, publicPart, signReleaseTarball, type KeyFile, type TrustStoreInput } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRing, verifyAuditChain } from '../src/audit/ring.js';
 import { AgentErrors } from '../src/errors.js';
@@ -353,6 +353,29 @@ describe('sonde update (self-update)', () => {
     expect(verifyAuditChain(ring.list()).ok).toBe(true);
     expect(state().history.every((entry) => entry.audited)).toBe(true);
     expect(replayUpdateAudit(homePaths(home), new AuditRing(1000))).toBe(0);
+  });
+
+  it('operator flow: sonde trust add-key --allow @sonde/agent admits releases; a key allowed for every pack (*) does not', async () => {
+    const fresh = tempDirFor(user, 'sonde-update-trust-');
+    try {
+      const pubFile = path.join(fresh, 'release.pub.json');
+      writeFileSync(pubFile, JSON.stringify(publicPart(releaseKey)));
+      own(pubFile);
+      const tgz = await release('1.0.0');
+      const cli = (args: string[]) => runCli([...args, '--json'], { home: fresh, user });
+
+      expect((await cli(['trust', 'add-key', pubFile])).code).toBe(0); // default: every pack (*)
+      const broad = await cli(['update', tgz, '--check']);
+      expect(broad.code).toBe(9);
+      expect(errorOf(broad)).toMatchObject({ code: 'SONDE_ERR_UPDATE_REFUSED', verifyCode: 'SONDE_ERR_PACK_NOT_ALLOWED' });
+
+      expect((await cli(['trust', 'add-key', pubFile, '--allow', '@sonde/agent'])).code).toBe(0);
+      const named = await cli(['update', tgz, '--check']);
+      expect(named.code, named.stdout).toBe(0);
+      expect(json(named)).toMatchObject({ action: 'would-update', to: '1.0.0', keyId: releaseKey.keyId });
+    } finally {
+      removeDir(fresh);
+    }
   });
 });
 
