@@ -262,6 +262,15 @@ describe('integration packs on the hub (real process)', () => {
     const back = await admin.post('/api/v1/integrations/packs/http/approve', { version: '0.1.0' });
     expect(back.body.error.code).toBe('SONDE_ERR_DOWNGRADE');
     expect((await admin.get('/api/v1/integrations/packs/http')).body.activeVersion).toBe('0.1.1');
+
+    // Asked for explicitly, it installs (same permissions: it serves), and approving 0.1.1 again moves forward.
+    const asked = await admin.post('/api/v1/integrations/packs', {
+      path: await packCopy('http', tmp.dir, { key, version: '0.0.9' }),
+      allowDowngrade: true,
+    });
+    expect(asked.body).toMatchObject({ version: '0.0.9', outcome: 'active', pack: { activeVersion: '0.0.9' } });
+    const forward = await admin.post('/api/v1/integrations/packs/http/approve', { version: '0.1.1' });
+    expect(forward.body.pack).toMatchObject({ activeVersion: '0.1.1', pending: { version: '0.2.0' } });
   });
 
   it('refuses a pack whose files changed after install at the next load, and audits why', async () => {
