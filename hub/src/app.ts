@@ -22,6 +22,7 @@ import { enrollmentRoutes } from './routes/enrollment.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { probeRoutes } from './routes/probes.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { userRoutes } from './routes/users.js';
 import type { HubServices } from './services.js';
 import { HUB_VERSION } from './version.js';
@@ -98,6 +99,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     hubVersion: HUB_VERSION,
     heartbeatIntervalMs: config.heartbeatMs,
     caCertPem: ca.certPem,
+    revocations: core.revocations,
   });
   const sessions = createSessionService(core.store);
   const scheme = config.tls.mode === 'off' ? 'http' : 'https';
@@ -142,6 +144,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(authRoutes);
   await app.register(enrollmentRoutes);
   await app.register(agentRoutes);
+  await app.register(revocationRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
   await app.register(auditRoutes);

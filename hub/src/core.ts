@@ -4,6 +4,7 @@ import { openCrypto, type HubCrypto } from './crypto/index.js';
 import { createEnrollmentTokenService, type EnrollmentTokenService } from './enrollment/index.js';
 import { createApiKeyService, type ApiKeyService } from './keys/index.js';
 import { createPolicyDecisionPoint } from './policy/pdp.js';
+import { RevocationService } from './revocations/index.js';
 import type { PolicyDecisionPoint } from './services.js';
 import { openSqliteStore, type SqliteHubStore } from './store/sqlite/index.js';
 
@@ -18,6 +19,8 @@ export interface HubCore {
   apiKeys: ApiKeyService;
   tokens: EnrollmentTokenService;
   pdp: PolicyDecisionPoint;
+  /** The hub-signed pack revocation list. */
+  revocations: RevocationService;
   /** Present when opened with `ca: true` (the server; the CLI does not need it). */
   ca: HubCa | undefined;
   close(): void;
@@ -28,11 +31,13 @@ export function openHubCore(options: { dbPath: string; secret: string; ca: boole
   try {
     const crypto = openCrypto(options.secret, store);
     const ca = options.ca ? openCa(store, crypto.sealer) : undefined;
+    const audit = openAuditLogFor(store, crypto);
     return {
       store,
       crypto,
       ca,
-      audit: openAuditLogFor(store, crypto),
+      audit,
+      revocations: new RevocationService(crypto.revocationSeed, store.settings, audit),
       apiKeys: createApiKeyService(store.apiKeys),
       tokens: createEnrollmentTokenService(store.enrollmentTokens),
       pdp: createPolicyDecisionPoint(),

@@ -4,6 +4,8 @@ import { loadConfig, saveConfig } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { ensureHome, homePaths } from '../home.js';
 import { defaultAgentName, parseHubUrl, requestEnrollment } from '../identity/enroll.js';
+import { addTrustedKey } from '@sonde/registry';
+import { readTrustStore, writeTrustStore } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
 import { isEnrolled } from '../identity/state.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
@@ -56,6 +58,12 @@ export function registerEnroll(program: Command): void {
           { keyPem, certPem: answer.certPem, caPem: answer.caPem, apiKey: answer.apiKey },
         );
         saveConfig(paths, { ...config, hubUrl: hub.href, name: answer.name });
+        // The hub signs the pack revocation list; trusting its key here (over the enrollment channel) lets
+        // the agent accept the lists it pushes. A re-enrolment with another hub adds that hub's key.
+        if (answer.revocationKey) {
+          const { revocationKey } = answer;
+          writeTrustStore(paths, addTrustedKey(readTrustStore(paths), { ...revocationKey, publisher: undefined }, { role: 'hub' }));
+        }
         emit(options, { ok: true, agentId: answer.agentId, name: answer.name, hub: hub.href, wsUrl: answer.wsUrl, home: paths.home }, [
           `Enrolled as ${answer.name} (${answer.agentId}) with ${hub.href}.`,
           `Credentials stored in ${paths.home} (mode 0600).`,

@@ -6,7 +6,10 @@ import { loadConfig, packsDirOf } from '../config/load.js';
 import { ensureHome, type HomePaths } from '../home.js';
 import { loadIdentity } from '../identity/identity.js';
 import { preparePacksDir } from '../packs/store.js';
+import { packEventsFile } from '../packs/events.js';
 import { trustFiles } from '../packs/trust.js';
+import { applyRevocations, approveFromHub, PackEventForwarder } from './hub-packs.js';
+import { replayUpdateAudit } from '../self-update/audit.js';
 import { agentVersion } from '../version.js';
 import { buildAttestation } from './attestation.js';
 import { HubConnection, type ConnectionState } from './connection.js';
@@ -97,6 +100,8 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     auditTimer ??= setTimeout(flushAudit, 100);
     return entry;
   };
+  // `sonde update` outcomes recorded while this agent was not running join the ring now.
+  replayUpdateAudit(paths, audit);
   flushAudit();
 
   const connection = new HubConnection({
@@ -120,7 +125,36 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       lastState = state;
       publish();
     },
+    onRegistered: () => forwarder.flush(),
+    onRevocations: (list) => {
+      const applied = applyRevocations(paths, list, log);
+      if (applied.error) connection.send('agent.security', { kind: 'revocations-refused', detail: applied.error.slice(0, 2000) });
+      if (applied.changed) void reload().then(() => forwarder.flush());
+    },
+    onPackApprove: async (request) => {
+      const result = await approveFromHub(paths, packsDir, request);
+      log.info({ pack: request.pack, version: request.version, by: request.by, ok: result.ok }, 'approval from the hub');
+      if (result.ok) await reload();
+      forwarder.flush();
+      return result;
+    },
   });
+  const forwarder = new PackEventForwarder(paths, (events) =>
+    connection.send('agent.pack-events', {
+      events: events.map(({ seq, time, action, pack, version, from, outcome, detail, by, hash }) => ({
+        seq,
+        time,
+        action,
+        pack,
+        outcome,
+        hash,
+        ...(version ? { version } : {}),
+        ...(from ? { from } : {}),
+        ...(detail ? { detail } : {}),
+        ...(by ? { by } : {}),
+      })),
+    }),
+  );
   link.connection = connection;
   // A quarantined pack shows as failed (sonde status, the hub) until the operator approves it again.
   link.quarantine = (pack, reason) => {
@@ -144,36 +178,51 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   // `sonde packs approve/update/remove` and `sonde trust` take effect without a restart: the
   // approvals, trust and revocation files are polled, every pack is verified again, and the hub
   // is told with agent.packs. A new version lives in its own folder, so its code loads fresh.
-  let reloading = false;
-  const reload = async (): Promise<void> => {
-    if (reloading) return;
-    reloading = true;
+  // One reload at a time; a request during a reload runs once more after it, so the last change always lands.
+  let reloading: Promise<void> | undefined;
+  let again = false;
+  const reloadOnce = async (): Promise<void> => {
     try {
       const next = await loadPacks(paths, packsDir, log, pool);
       active.clear();
       for (const [name, pack] of next.active) active.set(name, pack);
-      const changed =
-        JSON.stringify(next.statuses.map(({ name, version, state, reason }) => [name, version, state, reason])) !==
-        JSON.stringify(statuses.map(({ name, version, state, reason }) => [name, version, state, reason]));
+      const changed = JSON.stringify(next.statuses) !== JSON.stringify(statuses);
       statuses = next.statuses;
       if (changed) {
-        log.info({ packs: statuses.map(({ name, state }) => `${name}:${state}`) }, 'pack states changed');
+        log.info({ packs: statuses.map(({ name, version, state }) => `${name}@${version}:${state}`) }, 'pack states changed');
         connection.send('agent.packs', { packs: statuses });
         publish();
       }
     } catch (error) {
       log.error({ err: (error as Error).message }, 'reloading packs failed');
-    } finally {
-      reloading = false;
     }
+  };
+  const reload = (): Promise<void> => {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      do {
+        again = false;
+        await reloadOnce();
+      } while (again);
+      reloading = undefined;
+    })();
+    return reloading;
   };
   const onApprovalsChange = (): void => void reload();
   const watched = [paths.approvals, trustFiles(paths).store, trustFiles(paths).revocations];
   for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onApprovalsChange);
+  // Every pack operation on this host (sonde packs install …) is re-read, so the hub sees a new pending
+  // version at once, and its event reaches the hub's audit chain.
+  const onEvents = (): void => void reload().then(() => forwarder.flush());
+  watchFile(packEventsFile(paths), { interval: 1000, persistent: false }, onEvents);
 
   return {
     async stop(): Promise<void> {
       for (const file of watched) unwatchFile(file, onApprovalsChange);
+      unwatchFile(packEventsFile(paths), onEvents);
       await connection.stop();
       await pool?.closeAll();
       clearTimeout(auditTimer);

@@ -31,6 +31,12 @@ export interface ConnectionOptions {
   log: Logger;
   backoff: { initialMs: number; maxMs: number };
   onStateChange: (state: ConnectionState) => void;
+  /** After every successful registration (forward what the hub missed while disconnected). */
+  onRegistered?: () => void;
+  /** The hub pushed its signed revocation list. */
+  onRevocations?: (list: unknown) => void;
+  /** An admin approved a pack from the hub; the answer goes back as agent.packs.approve.result. */
+  onPackApprove?: (request: MessagePayload<'hub.packs.approve'>) => Promise<MessagePayload<'agent.packs.approve.result'>>;
 }
 
 /** Before the hub names its heartbeat interval, give the handshake this long. */
@@ -175,6 +181,22 @@ export class HubConnection {
           'registered with hub',
         );
         this.startHeartbeats();
+        this.options.onRegistered?.();
+        return;
+      }
+      case 'hub.revocations':
+        this.options.onRevocations?.(message.payload.list);
+        return;
+      case 'hub.packs.approve': {
+        const request = message.payload;
+        const answer = this.options.onPackApprove
+          ? this.options.onPackApprove(request)
+          : Promise.resolve({
+              requestId: request.requestId,
+              ok: false,
+              error: { code: 'SONDE_ERR_UNSUPPORTED', message: 'remote approval is off' },
+            });
+        void answer.then((result) => this.send('agent.packs.approve.result', result));
         return;
       }
       case 'hub.probe.request': {

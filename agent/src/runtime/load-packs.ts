@@ -24,6 +24,25 @@ export interface PackLoadOutcome {
 
 const CODE_DIFFERS = 'the code declares other permissions than sonde-pack.json; re-approve after review';
 
+/** What the hub shows beside a pack's state: the refusal code, the content identity, a version awaiting approval. */
+function packFacts({ listing, serving, candidate }: PackResolution): Pick<PackStatus, 'code' | 'integrity' | 'pending'> {
+  const waiting = candidate && candidate !== serving ? candidate : undefined;
+  return {
+    ...(listing.code ? { code: listing.code.slice(0, 64) } : {}),
+    ...(listing.integrity ? { integrity: listing.integrity } : {}),
+    ...(waiting
+      ? {
+          pending: {
+            version: waiting.version,
+            permissionsSha256: waiting.permissionsSha256,
+            added: (listing.pending?.version === waiting.version ? listing.pending.added : []).slice(0, 200),
+            ...(serving ? {} : { permissions: waiting.manifest.permissions }),
+          },
+        }
+      : {}),
+  };
+}
+
 function isPack(value: unknown): value is Pack {
   const candidate = value as Partial<Pack> | undefined;
   return Boolean(candidate && typeof candidate === 'object' && candidate.manifest && candidate.probes instanceof Map);
@@ -48,9 +67,17 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
     await pool?.retain(new Set());
     return { active, statuses: [{ name: 'trust', version: '0.0.0', state: 'failed', reason: reason.slice(0, 500) }] };
   }
-  for (const { listing, serving } of resolutions) {
+  for (const resolution of resolutions) {
+    const { listing, serving } = resolution;
+    const facts = packFacts(resolution);
     if (listing.state !== 'active' || !serving) {
-      statuses.push({ name: listing.name, version: listing.version, state: listing.state, reason: listing.reason?.slice(0, 500) });
+      statuses.push({
+        name: listing.name,
+        version: listing.version,
+        state: listing.state,
+        reason: listing.reason?.slice(0, 500),
+        ...facts,
+      });
       if (listing.state === 'failed')
         log.error({ pack: listing.name, code: listing.code }, `pack ${listing.name} refused: ${listing.reason ?? ''}`);
       else log.warn({ pack: listing.name }, `pack ${listing.name} is pending: ${listing.reason ?? ''}`);
@@ -72,7 +99,7 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
           continue;
         }
         active.set(found.name, { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner });
-        statuses.push({ name: found.name, version: found.version, state: 'active', manifest: found.manifest });
+        statuses.push({ name: found.name, version: found.version, state: 'active', manifest: found.manifest, ...facts });
         log.info(
           { pack: found.name, version: found.version, isolation: pool.isolation },
           `pack ${found.name} ${found.version} started sandboxed`,
@@ -105,7 +132,7 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
         continue;
       }
       active.set(found.name, { installed: found, pack });
-      statuses.push({ name: found.name, version: found.version, state: 'active', manifest: pack.manifest });
+      statuses.push({ name: found.name, version: found.version, state: 'active', manifest: pack.manifest, ...facts });
       log.info({ pack: found.name, version: found.version }, `pack ${found.name} ${found.version} loaded`);
     } catch (error) {
       const reason = `load failed: ${(error as Error).message}`.slice(0, 500);

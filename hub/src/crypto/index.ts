@@ -9,6 +9,7 @@ export interface HubCrypto {
   sealer: Sealer;
   auditKey: Buffer;
   mcpSessionKey: Buffer;
+  revocationSeed: Buffer;
 }
 
 /** Derives every key from SONDE_SECRET (scrypt once) and checks the secret against this database. */
@@ -16,5 +17,5 @@ export function openCrypto(secret: string, store: Pick<HubStore, 'settings' | 't
   const keys = deriveKeys(secret, store.settings, store.transaction);
   const sealer = createSealer(new Map([[keys.sealKid, keys.sealKey]]), keys.sealKid);
   verifySecret(sealer, store.settings, store.transaction);
-  return { sealer, auditKey: keys.auditKey, mcpSessionKey: keys.mcpSessionKey };
+  return { sealer, auditKey: keys.auditKey, mcpSessionKey: keys.mcpSessionKey, revocationSeed: keys.revocationSeed };
 }

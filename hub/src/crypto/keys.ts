@@ -16,6 +16,8 @@ export interface HubKeys {
   auditKey: Buffer;
   /** HMAC key for MCP client tokens, shared by every hub with the same SONDE_SECRET. */
   mcpSessionKey: Buffer;
+  /** Ed25519 seed of the key that signs pack revocation lists (agents pin its public half at enrollment). */
+  revocationSeed: Buffer;
 }
 
 const SALT_SETTING = 'crypto.salt';
@@ -41,8 +43,9 @@ export function deriveKeys(secret: string, settings: SettingsStore, transaction:
   const sealKey = hkdf(master, 'sonde/seal/v1');
   const auditKey = hkdf(master, 'sonde/audit-hmac/v1');
   const mcpSessionKey = hkdf(master, 'sonde/mcp-session/v1');
+  const revocationSeed = hkdf(master, 'sonde/revocations-ed25519/v1');
   // The kid is a fingerprint of the key, not a secret: 8 hex characters.
   const sealKid = createHash('sha256').update(hkdf(master, 'sonde/seal-kid/v1')).digest('hex').slice(0, 8);
   master.fill(0);
-  return { sealKid, sealKey, auditKey, mcpSessionKey };
+  return { sealKid, sealKey, auditKey, mcpSessionKey, revocationSeed };
 }

@@ -13,6 +13,8 @@ export interface EnrollDeps {
   tokens: EnrollmentTokenService;
   apiKeys: ApiKeyService;
   audit: AuditLog;
+  /** Handed to the agent so it trusts revocation lists this hub signs. */
+  revocationKey?: { keyId: string; publicKey: string };
 }
 
 /**
@@ -49,7 +51,15 @@ export function enroll(deps: EnrollDeps, rawToken: string, request: EnrollReques
         status: 'ok',
         detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, from ${remote}`,
       });
-      return { agentId, name: request.name, certPem: cert.certPem, caPem: ca.certPem, apiKey: rawKey, wsUrl };
+      return {
+        agentId,
+        name: request.name,
+        certPem: cert.certPem,
+        caPem: ca.certPem,
+        apiKey: rawKey,
+        wsUrl,
+        ...(deps.revocationKey ? { revocationKey: deps.revocationKey } : {}),
+      };
     });
     return result;
   } catch (error) {

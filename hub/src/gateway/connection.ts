@@ -86,6 +86,9 @@ export class AgentConnection {
   private readonly verifyKey: KeyObject;
   private readonly replay = new ReplayGuard();
   private readonly pending = new Map<string, Pending>();
+  private readonly approvals = new Map<string, (result: MessagePayload<'agent.packs.approve.result'>) => void>();
+  private eventsWindowStart = 0;
+  private eventsAudited = 0;
   private readonly pongWaiters = new Set<(alive: boolean) => void>();
   private readonly log: FastifyBaseLogger;
   private queue: Promise<void> = Promise.resolve();
@@ -267,6 +270,66 @@ export class AgentConnection {
     });
   }
 
+  /**
+   * Relays an admin's approval to the agent, which applies it only if its own
+   * verified candidate has this exact version and permissions digest.
+   */
+  approvePack(
+    request: Omit<MessagePayload<'hub.packs.approve'>, 'requestId'>,
+    timeoutMs = 15_000,
+  ): Promise<MessagePayload<'agent.packs.approve.result'>> {
+    const requestId = randomUUID();
+    const fail = (code: string, message: string): MessagePayload<'agent.packs.approve.result'> => ({
+      requestId,
+      ok: false,
+      error: { code, message },
+    });
+    if (this.state !== 'registered') return Promise.resolve(fail('SONDE_ERR_AGENT_OFFLINE', `agent ${this.name} is not connected`));
+    return new Promise((resolve) => {
+      const finish = (result: MessagePayload<'agent.packs.approve.result'>): void => {
+        if (!this.approvals.delete(requestId)) return;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () => finish(fail('SONDE_ERR_TIMEOUT', `agent ${this.name} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.approvals.set(requestId, finish);
+      this.send('hub.packs.approve', { requestId, ...request }, (err) => {
+        if (err) finish(fail('SONDE_ERR_AGENT_DISCONNECTED', err.message));
+      });
+    });
+  }
+
+  /** Pack operations done on the agent's host, one audit entry each (bounded per minute like security events). */
+  private onPackEvents(payload: MessagePayload<'agent.pack-events'>): void {
+    const now = Date.now();
+    if (now - this.eventsWindowStart > SECURITY_AUDIT_WINDOW_MS) {
+      this.eventsWindowStart = now;
+      this.eventsAudited = 0;
+    }
+    for (const event of payload.events) {
+      if (this.eventsAudited >= SECURITY_AUDIT_BUDGET * 10) {
+        this.log.warn({ pack: event.pack, action: event.action }, 'agent pack event logged but not audited (rate limit)');
+        continue;
+      }
+      this.eventsAudited += 1;
+      const version = event.version ? `@${event.version}` : '';
+      this.ctx.audit.append({
+        action: `agent.pack.${event.action}`.slice(0, 64),
+        actor: { kind: 'agent', id: this.agentId, name: this.name },
+        agents: [this.name],
+        status: event.outcome === 'refused' ? 'denied' : 'ok',
+        detail:
+          `${event.pack}${version}: ${event.outcome}${event.from ? ` (from ${event.from})` : ''}${event.by ? ` by ${event.by}` : ''}${event.detail ? ` — ${event.detail}` : ''} [agent seq ${event.seq}, ${event.time}]`.slice(
+            0,
+            2000,
+          ),
+      });
+    }
+  }
+
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
     if (this.state === 'closed') return;
     const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -313,6 +376,12 @@ export class AgentConnection {
         return;
       case 'agent.security':
         this.onSecurityEvent(message.payload);
+        return;
+      case 'agent.packs.approve.result':
+        this.approvals.get(message.payload.requestId)?.(message.payload);
+        return;
+      case 'agent.pack-events':
+        this.onPackEvents(message.payload);
         return;
       case 'reject':
         this.log.warn(

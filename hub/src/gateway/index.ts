@@ -54,9 +54,24 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     log,
     signingKey: deps.signingKey,
     heartbeatMs,
-    register: (connection, payload) => registerAgent(connection, payload, registration),
+    register: async (connection, payload) => {
+      await registerAgent(connection, payload, registration);
+      // Every (re)connecting agent gets the newest revocation list; it ignores one it already holds.
+      const list = deps.revocations?.current();
+      if (list && connection.state === 'registered') pushRevocations(connection, list);
+    },
     closed: (connection) => registry.release(connection),
   };
+  const pushRevocations = (connection: AgentConnection, list: unknown): void => {
+    try {
+      connection.send('hub.revocations', { list: list as Record<string, unknown> });
+    } catch (err) {
+      log.warn({ err, agent: connection.name }, 'could not send the revocation list');
+    }
+  };
+  const stopRevocationPush = deps.revocations?.onChange((list) => {
+    for (const connection of registry.connections()) if (connection.state === 'registered') pushRevocations(connection, list);
+  });
 
   /** Liveness: ping every interval; nothing (frame or pong) for 2 intervals → terminated, offline. */
   const sweepEveryMs = Math.max(100, Math.floor(heartbeatMs / 4));
@@ -143,6 +158,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       sweepTimer.unref();
       return Promise.resolve();
     },
+    approvePack(agentId, request) {
+      const connection = registry.forAgent(agentId).find((candidate) => candidate.state === 'registered');
+      if (!connection)
+        return Promise.resolve({ ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: 'the agent is not connected' } });
+      return connection.approvePack(request);
+    },
     disconnect(agentId: string, reason: string): void {
       for (const connection of registry.forAgent(agentId)) {
         log.info({ agent: connection.name, reason }, 'disconnecting agent');
@@ -153,6 +174,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       if (closed) return;
       closed = true;
       if (sweepTimer) clearInterval(sweepTimer);
+      stopRevocationPush?.();
       for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

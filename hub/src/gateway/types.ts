@@ -19,6 +19,8 @@ export interface GatewayDeps {
   caCertPem: string;
   /** Time allowed between the upgrade and `agent.register` (default 10 s). */
   registerTimeoutMs?: number;
+  /** The hub-signed revocation list: pushed after every registration and to every agent when it changes. */
+  revocations?: { current(): unknown; onChange(listener: (list: unknown) => void): () => void };
 }
 
 /**
@@ -34,6 +36,14 @@ export interface AgentGateway {
   readonly fleet: Fleet;
   /** Closes agent sockets (on hub shutdown or agent removal). */
   disconnect(agentId: string, reason: string): void;
+  /**
+   * Relays an admin's approval of a pack version to the agent holding the
+   * socket (a multi-hub build forwards it like a probe request).
+   */
+  approvePack(
+    agentId: string,
+    request: { pack: string; version: string; permissionsSha256: string; by: string },
+  ): Promise<{ ok: boolean; error?: { code: string; message: string } }>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,14 @@ import type { AgentRecord } from '../store/types.js';
 import { defineRoute } from './define.js';
 import { AgentViewSchema, IdParams } from './schemas.js';
 
+const PackParams = IdParams.extend({ pack: z.string().min(1).max(100) });
+const ApproveBodySchema = z
+  .object({
+    version: z.string().min(1).max(100),
+    permissionsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex permissions digest the agent reports for the pending version'),
+  })
+  .strict();
+
 const AgentDetailSchema = AgentViewSchema.extend({
   certSerial: z.string().nullable(),
   certNotAfter: z.string().nullable(),
@@ -136,6 +144,61 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       });
       const after = recordOf(record.id);
       return { id: after.id, name: after.name, attestationBaseline: after.attestationBaseline };
+    },
+  );
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/agents/:id/packs/:pack/approve',
+      summary:
+        'Approves the pack version an agent holds pending (first install or an update asking for more). Name the version and permissions digest you reviewed: the agent applies it only to exactly that candidate.',
+      tag: 'agents',
+      auth: 'admin',
+      params: PackParams,
+      body: ApproveBodySchema,
+      response: z.object({ ok: z.literal(true), agent: z.string(), pack: z.string(), version: z.string() }),
+    },
+    async ({ params, body, principal }) => {
+      const record = recordOf(params.id);
+      const view = hub.services.fleet.get(record.id);
+      const status = (view?.packs ?? record.packs).find((pack) => pack.name === params.pack);
+      const audit = (status: 'ok' | 'denied' | 'error', detail: string): void => {
+        core.audit.append({
+          action: 'agent.pack.approve',
+          actor: { kind: principal.kind, id: principal.id, name: principal.name },
+          agents: [record.name],
+          status,
+          detail: `${params.pack}@${body.version} (${body.permissionsSha256.slice(0, 12)}…): ${detail}`.slice(0, 2000),
+        });
+      };
+      if (!status) throw new HubError('SONDE_ERR_NOT_FOUND', `Agent ${record.name} reports no pack "${params.pack}".`);
+      if (!status.pending || status.pending.version !== body.version || status.pending.permissionsSha256 !== body.permissionsSha256) {
+        const held = status.pending ? `${status.pending.version} (${status.pending.permissionsSha256.slice(0, 12)}…)` : 'nothing';
+        audit('denied', `refused: the agent reports ${held} awaiting approval`);
+        throw new HubError(
+          'SONDE_ERR_CONFLICT',
+          `Agent ${record.name} holds ${held} awaiting approval for ${params.pack}, not what was named.`,
+        );
+      }
+      const result = await gateway.approvePack(record.id, {
+        pack: params.pack,
+        version: body.version,
+        permissionsSha256: body.permissionsSha256,
+        by: `hub:${principal.name ?? principal.id ?? 'admin'}`,
+      });
+      if (!result.ok) {
+        audit('error', `the agent refused: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
+        const offline = result.error?.code === 'SONDE_ERR_AGENT_OFFLINE' || result.error?.code === 'SONDE_ERR_TIMEOUT';
+        throw new HubError(
+          offline ? 'SONDE_ERR_NOT_READY' : 'SONDE_ERR_CONFLICT',
+          `Agent ${record.name}: ${result.error?.message ?? 'refused'}`,
+        );
+      }
+      audit('ok', 'approved on the agent');
+      return { ok: true as const, agent: record.name, pack: params.pack, version: body.version };
     },
   );
   await Promise.resolve();

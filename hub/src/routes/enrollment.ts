@@ -39,7 +39,14 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       const token = bearerOf(request);
       if (!token) throw new HubError('SONDE_ERR_TOKEN_INVALID', 'Send the enrollment token as "Authorization: Bearer <token>".');
       const result = enroll(
-        { store: core.store, ca, tokens: core.tokens, apiKeys: core.apiKeys, audit: core.audit },
+        {
+          store: core.store,
+          ca,
+          tokens: core.tokens,
+          apiKeys: core.apiKeys,
+          audit: core.audit,
+          revocationKey: { keyId: core.revocations.publicKey().keyId, publicKey: core.revocations.publicKey().publicKey },
+        },
         token,
         body,
         wsUrlFor(hubUrlFor(hub, request)),

@@ -22,6 +22,11 @@ export const EnrollResponseSchema = z
     apiKey: z.string(),
     /** WebSocket URL the agent should connect to. */
     wsUrl: z.string(),
+    /** The hub's revocation-signing key (Ed25519): the agent trusts revocation lists signed by it. */
+    revocationKey: z
+      .object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), publicKey: z.string().max(100) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -17,6 +17,22 @@ export const PackStatusSchema = z
     reason: z.string().max(500).optional(),
     /** Present for active packs: what the hub may expose as tools. */
     manifest: PackManifestSchema.optional(),
+    /** Registry refusal code when the pack failed verification. */
+    code: z.string().max(64).optional(),
+    /** Content identity of the serving (or candidate) version, from its signature. */
+    integrity: z.string().max(100).optional(),
+    /** A verified version that waits for an operator's approval (first install or an update asking for more). */
+    pending: z
+      .object({
+        version: z.string().max(100),
+        permissionsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+        /** What it may do that the serving version may not (empty for a first install). */
+        added: z.array(z.string().max(500)).max(200),
+        /** Everything it asks for, for a first install. */
+        permissions: z.unknown().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -79,6 +95,64 @@ export const SecurityEventSchema = z
   .object({ kind: z.string().max(64), pack: z.string().optional(), probe: z.string().optional(), detail: z.string().max(2000) })
   .strict();
 
+/**
+ * Hub → agent: the hub-signed revocation list (keys and pack versions). The
+ * agent checks the signature against the hub keys in its own trust store and
+ * refuses an older list, so a hub cannot roll revocations back either.
+ */
+export const RevocationsPushSchema = z.object({ list: z.record(z.string(), z.unknown()) }).strict();
+
+/**
+ * Hub → agent: an admin approved a pack remotely. The agent applies it only if
+ * its own verified candidate has exactly this version and permissions digest,
+ * so the approval covers what the admin saw and nothing else.
+ */
+export const PackApproveSchema = z
+  .object({
+    requestId: z.string().uuid(),
+    pack: z.string().max(100),
+    version: z.string().max(100),
+    permissionsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Who approved, for the agent's own record (`hub:<user>`). */
+    by: z.string().max(200),
+  })
+  .strict();
+
+export const PackApproveResultSchema = z
+  .object({
+    requestId: z.string().uuid(),
+    ok: z.boolean(),
+    error: z
+      .object({ code: z.string().max(64), message: z.string().max(2000) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Agent → hub: pack operations done on the host (install, update, approve, remove), for the hub's audit chain. */
+export const PackEventsSchema = z
+  .object({
+    events: z
+      .array(
+        z
+          .object({
+            seq: z.number().int().nonnegative(),
+            time: z.string().max(40),
+            action: z.string().max(40),
+            pack: z.string().max(300),
+            version: z.string().max(100).optional(),
+            from: z.string().max(100).optional(),
+            outcome: z.string().max(40),
+            detail: z.string().max(2000).optional(),
+            by: z.string().max(200).optional(),
+            hash: z.string().max(64),
+          })
+          .strip(),
+      )
+      .max(500),
+  })
+  .strict();
+
 /** Every message type and its payload schema; the envelope `type` selects one. */
 export const MessageSchemas = {
   'agent.register': RegisterSchema,
@@ -89,6 +163,10 @@ export const MessageSchemas = {
   'agent.probe.result': ProbeResultSchema,
   'agent.packs': PacksUpdateSchema,
   'agent.security': SecurityEventSchema,
+  'hub.revocations': RevocationsPushSchema,
+  'hub.packs.approve': PackApproveSchema,
+  'agent.packs.approve.result': PackApproveResultSchema,
+  'agent.pack-events': PackEventsSchema,
 } as const;
 
 export type MessageType = keyof typeof MessageSchemas;

@@ -64,6 +64,21 @@ export function generateKeyPair(): { publicKey: string; secretKey: string; keyId
   };
 }
 
+/**
+ * A key pair from a 32-byte seed: the hub derives its revocation-signing key
+ * from SONDE_SECRET this way, so every hub sharing the secret signs with the
+ * same key and nothing secret is stored.
+ */
+export function keyPairFromSeed(seed: Uint8Array): { publicKey: string; secretKey: string; keyId: string } {
+  if (seed.length !== nacl.sign.seedLength) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 seed is 32 bytes');
+  const pair = nacl.sign.keyPair.fromSeed(seed);
+  return {
+    publicKey: Buffer.from(pair.publicKey).toString('base64'),
+    secretKey: Buffer.from(pair.secretKey).toString('base64'),
+    keyId: keyIdOf(pair.publicKey),
+  };
+}
+
 export function decodePublicKey(publicKey: string): Uint8Array {
   const raw = Buffer.from(publicKey, 'base64');
   if (raw.length !== nacl.sign.publicKeyLength) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 public key is 32 bytes');
@@ -76,11 +91,7 @@ export function decodePublicKey(publicKey: string): Uint8Array {
  * (say a pack signature), even though all use the same canonical JSON.
  */
 export type SignatureDomain =
-  | 'sonde-pack/v1'
-  | 'sonde-key-rotation/v1'
-  | 'sonde-revocations/v1'
-  | 'sonde-pack-index/v1'
-  | 'sonde-release/v1';
+  'sonde-pack/v1' | 'sonde-key-rotation/v1' | 'sonde-revocations/v1' | 'sonde-pack-index/v1' | 'sonde-release/v1';
 
 function message(domain: SignatureDomain, canonical: string): Uint8Array {
   return new Uint8Array(Buffer.from(`${domain}\n${canonical}`, 'utf8'));

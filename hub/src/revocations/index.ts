@@ -1,0 +1,1 @@
+export { RevocationService, type RevocationActor } from './service.js';
