@@ -3,6 +3,7 @@ import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
 import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
+import { registerPacksDoctor } from './doctor.js';
 import { scan } from '../packs/detect.js';
 import { recordPackEvent } from '../packs/events.js';
 import { classifySource, installPack, pruneVersions, removePackFiles, updatePack, type UpdateResult } from '../packs/install.js';
@@ -16,6 +17,7 @@ import {
   writeApprovals,
   type PackListing,
 } from '../packs/store.js';
+import { readPackIndex } from '../packs/pack-index.js';
 import { loadAgentTrust } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
 
@@ -65,14 +67,28 @@ export function registerPacks(program: Command): void {
           .filter((pack) => pack !== undefined);
         const results = scan(installed);
         const suggested = results.filter((r) => r.matched.length > 0 && !r.installed);
-        emit(
-          options,
-          { suggestions: suggested, results },
-          results.map(
+        // What the organisation's signed index offers, newest allowed version first.
+        const index = readPackIndex(paths);
+        const installedNames = new Set(installed.map((pack) => pack.packageName));
+        const available = Object.entries(index?.packs ?? {})
+          .map(([packageName, versions]) => ({
+            packageName,
+            newest: versions.at(-1)?.version ?? null,
+            installed: installedNames.has(packageName),
+          }))
+          .filter((entry) => entry.newest !== null);
+        emit(options, { suggestions: suggested, results, index: index ? { serial: index.serial, available } : null }, [
+          ...results.map(
             (r) =>
               `${r.matched.length > 0 ? (r.installed ? '✓ installed ' : '→ suggest   ') : '  no match  '} ${r.pack} (${r.packageName})${r.matched.length > 0 ? `: ${r.matched.join(', ')}` : ''}`,
           ),
-        );
+          ...(index
+            ? [
+                `Pack index serial ${index.serial}:`,
+                ...available.map((a) => `  ${a.installed ? '✓' : ' '} ${a.packageName} ${a.newest ?? ''}`),
+              ]
+            : []),
+        ]);
       }),
     );
 
@@ -260,4 +276,6 @@ export function registerPacks(program: Command): void {
         emit(options, { ok: true, name: listing.name }, [`Removed ${listing.name}.`, RELOAD_HINT]);
       }),
     );
+
+  registerPacksDoctor(packs);
 }

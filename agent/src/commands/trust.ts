@@ -7,6 +7,7 @@ import { action, emit, type JsonOption } from '../cli/output.js';
 import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
 import { recordPackEvent } from '../packs/events.js';
+import { acceptPackIndex } from '../packs/pack-index.js';
 import { acceptRevocations, readRevocations, readTrustStore, trustFiles, writeTrustStore } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
 
@@ -157,6 +158,25 @@ export function registerTrust(program: Command): void {
         emit(options, { ok: true, pack, versions: options.versions ?? '*' }, [
           `Denied ${pack}${options.versions ? `@${options.versions}` : ''}.`,
           RELOAD,
+        ]);
+      }),
+    );
+
+  trust
+    .command('index <index-file>')
+    .description('Import the organisation’s signed pack index: install and update then admit only the versions and content it lists')
+    .option('--json', 'print as JSON')
+    .action(
+      action((file: string, options: JsonOption) => {
+        refuseRoot();
+        const { paths } = cliContext();
+        ensureHome(paths.home);
+        const { changed, index } = acceptPackIndex(paths, readJsonArgument(file));
+        const packages = Object.keys(index.packs).length;
+        emit(options, { ok: true, changed, serial: index.serial, packages }, [
+          changed
+            ? `Pack index serial ${index.serial} imported (${packages} packages).`
+            : `Pack index serial ${index.serial} is already held.`,
         ]);
       }),
     );

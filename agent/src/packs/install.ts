@@ -1,10 +1,11 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fetchPackTarball, installVerifiedPack, verifyPack, type Trust, type VerifiedPack } from '@sonde/registry';
+import { fetchPackTarball, installVerifiedPack, resolveUpdate, verifyPack, type Trust, type VerifiedPack } from '@sonde/registry';
 import semver from 'semver';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writePrivateFile, type HomePaths } from '../home.js';
+import { indexRefusal, readPackIndex } from './pack-index.js';
 import {
   approvalFor,
   checkVersion,
@@ -133,6 +134,8 @@ export async function installPack(
         { installed: approval.version, requested: verified.version },
       );
     }
+    const notListed = indexRefusal(readPackIndex(paths), verified.packageName, verified.version, verified.integrity);
+    if (notListed) throw refused({ code: 'SONDE_ERR_INDEX_NOT_FOUND', reason: notListed }, verified.packageName);
     if (verified.manifest.kind === 'integration')
       throw new AgentError('SONDE_ERR_PACK_INVALID', `${verified.pack} is an integration pack: it runs on the hub, not on an agent.`);
     const installed = await installVerifiedPack(storeDirOf(packsDir), from, trust);
@@ -240,8 +243,23 @@ export async function updatePack(
     return { ...base, outcome: 'skipped', reason: `installed from ${source.spec}: install the new folder to update` };
   const range = options.range ?? `^${target.version}`;
   if (semver.validRange(range) === null) throw new AgentError('SONDE_ERR_USAGE', `--range ${range} is not a semver range.`);
+  // With an organisation index, it alone says which version is next; npm only delivers that exact version.
+  const index = readPackIndex(paths);
+  let spec = `${target.packageName}@${range}`;
+  if (index) {
+    const resolved = resolveUpdate(index, target.packageName, target.version, range, { allowDowngrade: options.allowDowngrade });
+    if (!resolved.ok) return { ...base, outcome: 'refused', reason: resolved.reason, code: resolved.code };
+    if (resolved.action === 'none')
+      return {
+        ...base,
+        to: target.version,
+        outcome: 'up-to-date',
+        reason: `${target.version} is the newest version the pack index allows in ${range}`,
+      };
+    spec = `${target.packageName}@${resolved.version}`;
+  }
   try {
-    const result = await installPack(paths, packsDir, { kind: 'npm', spec: `${target.packageName}@${range}` }, trust, options);
+    const result = await installPack(paths, packsDir, { kind: 'npm', spec }, trust, options);
     if (result.outcome === 'unchanged' || result.pack.version === target.version)
       return { ...base, to: result.pack.version, outcome: 'up-to-date', reason: `${target.version} is the newest version in ${range}` };
     return {
