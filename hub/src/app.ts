@@ -178,6 +178,8 @@ function createIntegrations(config: HubConfig, core: HubCore, app: FastifyInstan
       config.integrations.trustFile,
       ...(config.tls.mode === 'files' ? [config.tls.keyFile] : []),
     ],
+    // The hub-signed revocation list applies to the hub's own packs too, at once.
+    revocations: core.revocations,
   });
 }
 

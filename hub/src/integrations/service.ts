@@ -9,11 +9,12 @@ import {
   installVerifiedPack,
   isRegistryError,
   loadTrust,
-  loadTrustFile,
+  readJsonFile,
   verifyInstalled,
   verifyPackDir,
   verifyPackTarball,
   type PermissionDiff,
+  type RevocationList,
   type Trust,
   type VerifiedPack,
   type VerifyFailure,
@@ -58,6 +59,17 @@ export interface IntegrationServiceOptions {
   /** Host paths a pack may never read whatever it declares (database, secret material). */
   deniedPaths: readonly string[];
   runner?: Omit<RunnerFactoryOptions, 'packsDir' | 'deniedPaths' | 'onSecurityEvent'>;
+  /**
+   * The hub's own signed revocation list (hub/src/revocations), applied at every load on top of the trust
+   * store (its signing key is added to `hubKeys`); a new list reloads, so a revoked key or version stops serving at once.
+   */
+  revocations?: HubRevocations;
+}
+
+export interface HubRevocations {
+  current(): RevocationList | undefined;
+  publicKey(): { keyId: string; publicKey: string };
+  onChange(listener: (list: RevocationList) => void): () => void;
 }
 
 export interface Refusal {
@@ -198,9 +210,13 @@ export class IntegrationService {
   private readonly scrubber = createScrubber();
   private readonly storeDir: string;
   private loading: Promise<void> | undefined;
+  private readonly unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: IntegrationServiceOptions) {
     this.storeDir = path.join(options.packsDir, 'store');
+    this.unsubscribe = options.revocations?.onChange(() => {
+      this.load('reload').catch((error: unknown) => options.log.error({ err: error }, 'integration reload after a revocation failed'));
+    });
     this.runners = new InstanceRunners({
       ...options.runner,
       packsDir: options.packsDir,
@@ -235,10 +251,19 @@ export class IntegrationService {
     return run;
   }
 
+  /** The trust store with the hub's revocation list (and the key that signs it) applied. */
+  private compile(store: unknown): Trust {
+    const list = this.options.revocations?.current();
+    if (list === undefined || !store || typeof store !== 'object') return loadTrust(store);
+    const hubKey = this.options.revocations!.publicKey();
+    const hubKeys = ((store as { hubKeys?: Array<{ keyId: string }> }).hubKeys ?? []).filter((k) => k.keyId !== hubKey.keyId);
+    return loadTrust({ ...store, hubKeys: [...hubKeys, { keyId: hubKey.keyId, publicKey: hubKey.publicKey }] }, { revocations: list });
+  }
+
   private async readTrust(): Promise<void> {
     const file = this.options.trustFile;
     if (!existsSync(file)) {
-      this.trust = loadTrust(EMPTY_TRUST_STORE);
+      this.trust = this.compile(EMPTY_TRUST_STORE);
       this.trustProblem = {
         code: 'SONDE_ERR_PACK_UNKNOWN_KEY',
         reason: `no trust store at ${file}, so no publisher is trusted: create it with \`sonde-registry trust init --out ${file}\`, trust the publisher with \`sonde-registry trust add-key ${file} --key <publisher.pub.json> --allow '<pack>'\`, then POST /api/v1/integrations/reload`,
@@ -246,7 +271,7 @@ export class IntegrationService {
       return;
     }
     try {
-      this.trust = await loadTrustFile(file);
+      this.trust = this.compile(await readJsonFile(file, 'SONDE_ERR_TRUST_INVALID'));
       this.trustProblem = undefined;
     } catch (error) {
       this.trust = loadTrust(EMPTY_TRUST_STORE);
@@ -887,6 +912,7 @@ export class IntegrationService {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe?.();
     await this.loading;
     await this.runners.closeAll();
   }

@@ -343,6 +343,23 @@ describe('integration packs on the hub (real process)', () => {
     expect((await admin.del('/api/v1/integrations/packs/proxmox')).status).toBe(200);
   }, 60_000);
 
+  it('a pack version on the hub-signed revocation list stops serving at once', async () => {
+    const revoked = await admin.post('/api/v1/revocations', {
+      packs: [{ pack: '@sonde/pack-http', versions: '0.1.1', reason: 'integration test' }],
+    });
+    expect(revoked.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let pack = (await admin.get('/api/v1/integrations/packs/http')).body;
+    while (pack.state !== 'refused' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      pack = (await admin.get('/api/v1/integrations/packs/http')).body;
+    }
+    expect(pack).toMatchObject({ state: 'refused', activeVersion: null, refused: { code: 'SONDE_ERR_PACK_VERSION_REVOKED' } });
+    const client = await mcpClient(hub.url, memberKey);
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('http_get');
+    await client.close();
+  });
+
   it('removes a pack with its instances', async () => {
     const removed = await admin.del('/api/v1/integrations/packs/http');
     expect(removed.status).toBe(200);
