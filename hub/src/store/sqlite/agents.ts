@@ -71,8 +71,8 @@ function toRecord(row: AgentRow): AgentRecord {
 interface AgentCache {
   byId: Map<string, AgentRecord>;
   byName: Map<string, AgentRecord>;
-  /** Ordered by name, as `list()` returns them; rebuilt lazily after a change. */
-  sorted: AgentRecord[] | null;
+  /** Ids ordered by name, as `list()` returns the records; rebuilt lazily when names are added or change. */
+  order: string[] | null;
 }
 
 /**
@@ -115,7 +115,7 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
     }
     if (!cache) {
       const records = all.all().map(toRecord);
-      cache = { byId: new Map(), byName: new Map(), sorted: records };
+      cache = { byId: new Map(), byName: new Map(), order: records.map((record) => record.id) };
       for (const record of records) put(cache, record);
     }
     return cache;
@@ -144,12 +144,7 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
       next = row && toRecord(row);
     }
     if (!next) return;
-    if (!old || old.name !== next.name) cache.sorted = null;
-    else if (cache.sorted) {
-      const index = cache.sorted.indexOf(old);
-      if (index >= 0) cache.sorted[index] = next;
-      else cache.sorted = null;
-    }
+    if (!old || old.name !== next.name) cache.order = null;
     put(cache, next);
   }
 
@@ -188,8 +183,9 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
     list: () => {
       const cached = current();
       if (!cached) return all.all().map(toRecord);
-      cached.sorted ??= [...cached.byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      return [...cached.sorted];
+      const { byId } = cached;
+      cached.order ??= [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((record) => record.id);
+      return cached.order.map((id) => byId.get(id)!);
     },
     version: () => {
       current();
