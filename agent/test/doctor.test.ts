@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPO,
+  agentHome,
+  agentUser,
+  ensureBuilt,
+  json,
+  prepareFixturePack,
+  removeDir,
+  runCli,
+  signedPackCopies,
+  type CliResult,
+} from './support/cli.js';
+
+/**
+ * `sonde packs doctor` against a real SONDE_HOME, run as the unprivileged
+ * agent user: real signed packs installed with the CLI, a pending pack, a
+ * pack tampered with on disk, and the systemd pack whose group the user lacks.
+ */
+interface Finding {
+  pack: string;
+  severity: 'error' | 'warn' | 'ok';
+  code: string;
+  problem: string;
+  fix: string[];
+  verifyCode?: string;
+}
+interface Report {
+  ok: boolean;
+  severity: string;
+  user: string;
+  host: Finding[];
+  packs: Array<{ name: string; state: string; severity: string; findings: Finding[] }>;
+}
+
+const user = agentUser();
+const userName = user ? 'sonde' : os.userInfo().username;
+const userGroups = execFileSync('id', ['-Gn', userName], { encoding: 'utf8' }).trim().split(/\s+/);
+const systemdDir = path.join(REPO, 'packs/systemd');
+const systemdBuilt = existsSync(path.join(systemdDir, 'sonde-pack.json')) && existsSync(path.join(systemdDir, 'dist/index.js'));
+const groupExists = (group: string): boolean =>
+  readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .some((line) => line.startsWith(`${group}:`));
+const lacksJournal = groupExists('systemd-journal') && !userGroups.includes('systemd-journal');
+
+let home: string;
+let fixture: string;
+
+const doctor = (args: string[] = []): Promise<CliResult> => runCli(['packs', 'doctor', ...args], { home, user });
+const packOf = (report: Report, name: string): Report['packs'][number] | undefined => report.packs.find((pack) => pack.name === name);
+
+beforeAll(async () => {
+  ensureBuilt();
+  home = agentHome(user);
+  fixture = await prepareFixturePack(user);
+});
+
+afterAll(() => {
+  if (home) removeDir(home);
+  if (fixture) removeDir(path.dirname(fixture));
+});
+
+describe('sonde packs doctor', () => {
+  it('with no packs: only the host findings, exit 0', async () => {
+    const result = await doctor(['--json']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const report = json<Report>(result);
+    expect(report).toMatchObject({ ok: true, user: userName, packs: [] });
+    expect(report.host.map((finding) => finding.code)).toContain('agent-not-running');
+  });
+
+  it('a pending pack: approve it, with what it asks for', async () => {
+    expect((await runCli(['packs', 'install', fixture, '--json'], { home, user })).code).toBe(0);
+    const result = await doctor(['fixture', '--json']);
+    const report = json<Report>(result);
+    const pack = packOf(report, 'fixture');
+    expect(pack?.state).toBe('pending');
+    expect(pack?.findings).toContainEqual(
+      expect.objectContaining({ severity: 'warn', code: 'approval-pending', fix: ['sonde packs approve fixture'] }),
+    );
+    const pending = pack?.findings.find((finding) => finding.code === 'approval-pending');
+    expect(pending?.problem).toContain('run /bin/echo <text>');
+    // Pending is a warning: nothing is broken until the operator decides.
+    expect(pack?.findings.some((finding) => finding.severity === 'error')).toBe(false);
+    expect(result.code).toBe(0);
+  });
+
+  it('a pack whose file changed on disk: an error naming the file, reinstall from where it came from, exit 7', async () => {
+    const installed = path.join(home, 'packs/store/@sonde/pack-fixture/1.0.0/index.js');
+    const original = readFileSync(installed);
+    writeFileSync(installed, `${original.toString()}\n// changed\n`);
+    try {
+      const result = await doctor(['fixture', '--json']);
+      expect(result.code).toBe(7);
+      const report = json<Report>(result);
+      expect(report.ok).toBe(false);
+      const pack = packOf(report, 'fixture');
+      expect(pack).toMatchObject({ state: 'failed', severity: 'error' });
+      const finding = pack?.findings.find((entry) => entry.code === 'verify-failed');
+      expect(finding).toMatchObject({
+        severity: 'error',
+        verifyCode: 'SONDE_ERR_PACK_FILE_CHANGED',
+        fix: [`sonde packs remove fixture && sonde packs install ${fixture}`],
+      });
+      expect(finding?.problem).toContain('index.js');
+
+      const text = await doctor(['fixture']);
+      expect(text.code).toBe(7);
+      expect(text.stdout).toMatch(/^fixture 1\.0\.0 \(@sonde\/pack-fixture\) failed — error$/m);
+      expect(text.stdout).toContain('✗ error verify-failed (SONDE_ERR_PACK_FILE_CHANGED)');
+      expect(text.stdout).toContain(`fix: sonde packs remove fixture && sonde packs install ${fixture}`);
+    } finally {
+      writeFileSync(installed, original);
+    }
+    // Restored: back to pending, no error.
+    expect((await doctor(['fixture', '--json'])).code).toBe(0);
+  });
+
+  it.skipIf(!systemdBuilt || !lacksJournal)('an approved pack needing a group the user lacks: usermod and restart, exit 7', async () => {
+    const [copy] = await signedPackCopies([systemdDir], user);
+    expect((await runCli(['packs', 'install', copy, '--json'], { home, user })).code).toBe(0);
+    expect((await runCli(['packs', 'approve', 'systemd', '--json'], { home, user })).code).toBe(0);
+    const result = await doctor(['systemd', '--json']);
+    expect(result.code, result.stdout + result.stderr).toBe(7);
+    const report = json<Report>(result);
+    expect(report.packs.map((pack) => pack.name)).toEqual(['systemd']);
+    expect(packOf(report, 'systemd')?.state).toBe('active');
+    expect(packOf(report, 'systemd')?.findings).toContainEqual({
+      pack: 'systemd',
+      severity: 'error',
+      code: 'group-missing',
+      problem: expect.stringContaining(`the ${userName} user is not in group systemd-journal`),
+      fix: [`sudo usermod -aG systemd-journal ${userName} && sudo systemctl restart sonde`],
+    });
+    // systemctl and journalctl are looked up on the agent's SAFE_PATH, not the caller's PATH.
+    const binaries = packOf(report, 'systemd')?.findings.filter((finding) => finding.code === 'binary-missing') ?? [];
+    expect(binaries.length).toBe(
+      ['systemctl', 'journalctl'].filter((b) => !existsSync(`/usr/bin/${b}`) && !existsSync(`/bin/${b}`)).length,
+    );
+
+    // Every pack: the whole report groups findings per pack.
+    const all = await doctor();
+    expect(all.code).toBe(7);
+    expect(all.stdout).toMatch(/^systemd \S+ \(@sonde\/pack-systemd\) active — error$/m);
+    expect(all.stdout).toMatch(/^fixture 1\.0\.0 \(@sonde\/pack-fixture\) pending — (warn|error)$/m);
+    expect(all.stdout).toContain(`fix: sudo usermod -aG systemd-journal ${userName} && sudo systemctl restart sonde`);
+  });
+
+  it('an unknown pack is SONDE_ERR_PACK_NOT_FOUND (exit 7), never a stack trace', async () => {
+    const result = await doctor(['no-such-pack', '--json']);
+    expect(result.code).toBe(7);
+    expect(json(result)).toMatchObject({ ok: false, error: { code: 'SONDE_ERR_PACK_NOT_FOUND' } });
+  });
+
+  it('an invalid trust store: every pack is an error, with how to start over', async () => {
+    const trust = path.join(home, 'trust.json');
+    const original = readFileSync(trust);
+    writeFileSync(trust, '{ not json');
+    try {
+      const result = await doctor(['--json']);
+      expect(result.code).toBe(7);
+      const report = json<Report>(result);
+      expect(report.host).toContainEqual(expect.objectContaining({ code: 'trust-invalid', severity: 'error' }));
+      expect(report.host.find((finding) => finding.code === 'trust-invalid')?.fix[0]).toMatch(/^mv .*trust\.json .*trust\.json\.broken/);
+      expect(packOf(report, 'fixture')).toMatchObject({ state: 'unknown', severity: 'error' });
+    } finally {
+      writeFileSync(trust, original);
+    }
+  });
+});
