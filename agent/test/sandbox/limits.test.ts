@@ -12,6 +12,15 @@ import {
 } from '@sonde/pack-sdk/sandbox';
 import { childNodes, makePackTree, type PackTree } from './setup.js';
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   const outcome = await promise.then(
     (value) => ({ value }),
@@ -107,6 +116,27 @@ describe.each(childNodes())('limits of a pack process under %s', (nodePath) => {
     runner.release();
     expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
     expect(runner.state.trips).toBe(0);
+  });
+
+  it('stops an idle pack process and starts a fresh one for the next probe, without counting a crash', async () => {
+    const runner = runnerWith({ idleStopMs: 300 });
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    const firstPid = runner.state.pid!;
+    await expect.poll(() => runner.state.status, { timeout: 3_000 }).toBe('idle');
+    await expect.poll(() => isAlive(firstPid), { timeout: 3_000 }).toBe(false);
+    expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    expect(runner.state).toMatchObject({ status: 'ready', restarts: 0, trips: 0, idleStops: 1 });
+    expect(runner.state.pid).not.toBe(firstPid);
+  });
+
+  it('keeps a pack process up while a probe runs, however long, and with idleStopMs 0 for good', async () => {
+    const busy = runnerWith({ idleStopMs: 200, graceMs: 100 });
+    await failure(busy.run('hang', {}, 700));
+    expect(busy.state).toMatchObject({ idleStops: 0, restarts: 0 });
+    const always = runnerWith({ idleStopMs: 0 });
+    await always.run('noop', {});
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(always.state).toMatchObject({ status: 'ready', idleStops: 0 });
   });
 
   it('refuses code that declares other permissions than were approved', async () => {

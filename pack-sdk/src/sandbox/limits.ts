@@ -21,6 +21,11 @@ export const SandboxLimitsSchema = z
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(8 * 1024 * 1024),
+    /**
+     * A pack process that ran no probe for this long is stopped, and the next probe starts it again (about
+     * 120 ms here). Idle hosts then carry the agent alone instead of one process per pack. 0 keeps them up.
+     */
+    idleStopMs: z.number().int().nonnegative().default(120_000),
     /** Time from spawn to the pack being loaded. */
     startTimeoutMs: z.number().int().positive().default(15_000),
     /** Limit trips within `tripWindowMs` that quarantine the pack. */

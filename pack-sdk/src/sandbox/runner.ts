@@ -43,6 +43,8 @@ export interface SandboxState {
   pid?: number;
   /** Spawn to loaded, last start. */
   startupMs?: number;
+  /** Times the process was stopped for being idle (limits.idleStopMs). */
+  idleStops: number;
 }
 
 export interface SandboxRunnerOptions {
@@ -146,6 +148,8 @@ class Runner implements SandboxRunner {
   private readonly grants: string[];
   private readonly approvedDigest: string;
   private status: SandboxStatus = 'idle';
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleStops = 0;
   private reason: string | undefined;
   private tripTimes: number[] = [];
   private lastTrip: LimitReason | undefined;
@@ -189,10 +193,12 @@ class Runner implements SandboxRunner {
       restarts: this.restarts,
       pid: this.generation?.pid,
       startupMs: this.startupMs,
+      idleStops: this.idleStops,
     };
   }
 
   start(): Promise<void> {
+    clearTimeout(this.idleTimer);
     if (this.status === 'ready') return Promise.resolve();
     if (this.starting) return this.starting;
     if (this.status === 'quarantined' || this.status === 'failed' || this.status === 'closed') return Promise.reject(this.unavailable());
@@ -264,6 +270,7 @@ class Runner implements SandboxRunner {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     this.status = 'closed';
     const generation = this.generation;
     if (generation) {
@@ -399,6 +406,7 @@ class Runner implements SandboxRunner {
     if (this.os && child.pid !== undefined) generation.pid = findChildPid(child.pid);
     this.startupMs = performance.now() - spawned;
     this.status = 'ready';
+    this.armIdleStop();
   }
 
   private exitSummary(generation: Generation, code: number | null, signal: NodeJS.Signals | null): string {
@@ -538,8 +546,34 @@ class Runner implements SandboxRunner {
     this.runs.delete(id);
     clearTimeout(run.timer);
     run.controller.abort(new SondeError('SONDE_ERR_PROBE_FAILED', 'probe finished'));
-    if (this.runs.size === 0) this.stopMonitor();
+    if (this.runs.size === 0) {
+      this.stopMonitor();
+      this.armIdleStop();
+    }
     return run;
+  }
+
+  /**
+   * Stops a ready process that has nothing to do once `idleStopMs` passes. The
+   * runner goes back to `idle` (not a trip, not a crash) and the next run starts
+   * a fresh process; the old one is detached first so its exit changes nothing.
+   */
+  private armIdleStop(): void {
+    clearTimeout(this.idleTimer);
+    if (this.limits.idleStopMs === 0) return;
+    this.idleTimer = setTimeout(() => {
+      const generation = this.generation;
+      if (!generation || this.status !== 'ready' || this.runs.size > 0) return;
+      this.generation = undefined;
+      this.status = 'idle';
+      this.idleStops++;
+      this.kill(generation, {
+        reason: 'crash',
+        detail: `no probe for ${this.limits.idleStopMs} ms: stopped until the next one`,
+        trip: false,
+      });
+    }, this.limits.idleStopMs);
+    this.idleTimer.unref();
   }
 
   private cpuSince(run: RunRecord): number | undefined {
