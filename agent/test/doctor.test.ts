@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +14,11 @@ import {
   removeDir,
   runCli,
   signedPackCopies,
+  spawnAgent,
+  type AgentProcess,
   type CliResult,
 } from './support/cli.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
 
 /**
  * `sonde packs doctor` against a real SONDE_HOME, run as the unprivileged
@@ -172,4 +176,74 @@ describe('sonde packs doctor', () => {
       writeFileSync(trust, original);
     }
   });
+});
+
+describe('sonde packs doctor with a running agent', () => {
+  let hub: TestHub;
+  let live: string;
+  let agent: AgentProcess | undefined;
+  const liveDoctor = async (): Promise<{ result: CliResult; report: Report }> => {
+    const result = await runCli(['packs', 'doctor', '--json'], { home: live, user });
+    return { result, report: json<Report>(result) };
+  };
+  /** Polls until the report satisfies `done` (the agent publishes status.json within a second of a change). */
+  const until = async (done: (report: Report) => boolean, what: string): Promise<{ result: CliResult; report: Report }> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const seen = await liveDoctor();
+      if (done(seen.report)) return seen;
+      if (Date.now() > deadline) throw new Error(`doctor never showed ${what}: ${seen.result.stdout}`);
+      await sleep(300);
+    }
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub({ heartbeatIntervalMs: 1000 });
+    live = agentHome(user);
+    const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'doctor', '--json'], {
+      home: live,
+      user,
+    });
+    expect(enrolled.code, enrolled.stderr + enrolled.stdout).toBe(0);
+    const configFile = path.join(live, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    // One limit trip quarantines the pack.
+    writeFileSync(configFile, JSON.stringify({ ...config, sandbox: { mode: 'process', limits: { graceMs: 200, maxTrips: 1 } } }));
+    expect((await runCli(['packs', 'install', fixture, '--json'], { home: live, user })).code).toBe(0);
+    expect((await runCli(['packs', 'approve', 'fixture', '--json'], { home: live, user })).code).toBe(0);
+    agent = spawnAgent({ home: live, user });
+    await hub.waitForRegistered();
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await hub?.close();
+    if (live) removeDir(live);
+  });
+
+  it('sees the running agent, then its quarantine of a pack, and that re-approving releases it', async () => {
+    const { report } = await until((r) => !r.host.some((f) => f.code === 'agent-not-running'), 'the running agent');
+    expect(packOf(report, 'fixture')).toMatchObject({ state: 'active' });
+    expect(packOf(report, 'fixture')?.findings.some((f) => f.severity === 'error')).toBe(false);
+
+    // A probe that outlives its 5 s limit trips wall-time; with maxTrips 1 the agent quarantines the pack.
+    const reply = await hub.probe('fixture.sleep', { ms: 30_000 }, { timeoutMs: 20_000 });
+    expect(reply.payload.status).not.toBe('ok');
+    const quarantined = await until(
+      (r) => Boolean(packOf(r, 'fixture')?.findings.some((f) => f.code === 'sandbox-quarantined')),
+      'the quarantine',
+    );
+    expect(quarantined.result.code).toBe(7);
+    expect(packOf(quarantined.report, 'fixture')?.findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        code: 'sandbox-quarantined',
+        fix: ['sonde audit --limit 100   # what tripped, and when', 'sonde packs approve fixture   # releases it once you know why'],
+      }),
+    );
+
+    expect((await runCli(['packs', 'approve', 'fixture', '--json'], { home: live, user })).code).toBe(0);
+    const released = await until((r) => !packOf(r, 'fixture')?.findings.some((f) => f.code === 'sandbox-quarantined'), 'the release');
+    expect(released.result.code).toBe(0);
+  }, 90_000);
 });
