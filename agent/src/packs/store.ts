@@ -270,8 +270,8 @@ export function permissionChanges(
  */
 export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackResolution[]> {
   const approvals = readApprovals(paths);
-  const resolutions: PackResolution[] = [];
-  for (const stored of storedPackages(packsDir)) {
+  // Packages are verified side by side: verification is bound by file reads, not by one core.
+  const resolveOne = async (stored: StoredPackage): Promise<PackResolution> => {
     const newest = stored.versions[0];
     const name = claimedPackName(newest.dir, stored.packageName);
     const versions = stored.versions.map((entry) => entry.version);
@@ -282,13 +282,12 @@ export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Tr
     if (!approval || !approved) {
       const checked = await checkVersion(newest.dir, trust);
       if (!checked.ok) {
-        resolutions.push({
+        return {
           listing: { ...base, version: newest.version, dir: newest.dir, state: 'failed', code: checked.code, reason: checked.reason },
-        });
-        continue;
+        };
       }
       const pack = checked.pack;
-      resolutions.push({
+      return {
         listing: {
           ...base,
           name: pack.name,
@@ -300,8 +299,7 @@ export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Tr
           integrity: pack.integrity,
         },
         candidate: pack,
-      });
-      continue;
+      };
     }
 
     const checked = await checkVersion(approved.dir, trust);
@@ -364,9 +362,9 @@ export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Tr
         };
       }
     }
-    resolutions.push(resolution);
-  }
-  return resolutions;
+    return resolution;
+  };
+  return Promise.all(storedPackages(packsDir).map(resolveOne));
 }
 
 export async function listPacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackListing[]> {

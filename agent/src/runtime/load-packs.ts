@@ -67,79 +67,82 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
     await pool?.retain(new Set());
     return { active, statuses: [{ name: 'trust', version: '0.0.0', state: 'failed', reason: reason.slice(0, 500) }] };
   }
-  for (const resolution of resolutions) {
-    const { listing, serving } = resolution;
-    const facts = packFacts(resolution);
-    if (listing.state !== 'active' || !serving) {
-      statuses.push({
-        name: listing.name,
-        version: listing.version,
-        state: listing.state,
-        reason: listing.reason?.slice(0, 500),
-        ...facts,
-      });
-      if (listing.state === 'failed')
-        log.error({ pack: listing.name, code: listing.code }, `pack ${listing.name} refused: ${listing.reason ?? ''}`);
-      else log.warn({ pack: listing.name }, `pack ${listing.name} is pending: ${listing.reason ?? ''}`);
-      continue;
-    }
-    const found = serving;
-    if (listing.pending)
-      log.warn(
-        { pack: found.name, pending: listing.pending.version },
-        `pack ${found.name} ${listing.pending.version} awaits approval; ${found.version} keeps serving`,
-      );
-    if (pool) {
-      // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
-      try {
-        const runner = await pool.activate(found, { approvedAt: approvals.packs[found.name]?.approvedAt });
-        if (runner.state.status === 'quarantined') {
-          const reason = `quarantined: ${runner.state.reason ?? 'limits'}; re-approve to release (sonde packs approve ${found.name})`;
-          statuses.push({ name: found.name, version: found.version, state: 'failed', reason: reason.slice(0, 500) });
-          continue;
-        }
-        active.set(found.name, { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner });
-        statuses.push({ name: found.name, version: found.version, state: 'active', manifest: found.manifest, ...facts });
-        log.info(
-          { pack: found.name, version: found.version, isolation: pool.isolation },
-          `pack ${found.name} ${found.version} started sandboxed`,
-        );
-      } catch (error) {
-        if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) {
-          statuses.push({ name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS });
-          log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
-          continue;
-        }
-        const reason = `sandbox start failed: ${(error as Error).message}`.slice(0, 500);
-        statuses.push({ name: found.name, version: found.version, state: 'failed', reason });
-        log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
-      }
-      continue;
-    }
-    try {
-      const module = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
-      const pack = module.default;
-      if (!isPack(pack)) throw new Error('its entry does not default-export definePack(...)');
-      if (pack.manifest.name !== found.name) throw new Error(`its code calls itself ${pack.manifest.name}`);
-      if (permissionsDigest(pack.manifest.permissions) !== found.permissionsSha256) {
-        statuses.push({
-          name: found.name,
-          version: found.version,
-          state: 'pending',
-          reason: CODE_DIFFERS,
-        });
-        log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
-        continue;
-      }
-      active.set(found.name, { installed: found, pack });
-      statuses.push({ name: found.name, version: found.version, state: 'active', manifest: pack.manifest, ...facts });
-      log.info({ pack: found.name, version: found.version }, `pack ${found.name} ${found.version} loaded`);
-    } catch (error) {
-      const reason = `load failed: ${(error as Error).message}`.slice(0, 500);
-      statuses.push({ name: found.name, version: found.version, state: 'failed', reason });
-      log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
-    }
+  // Verified one by one above; pack processes start side by side (each pays its own Node start-up).
+  const outcomes = await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool)));
+  for (const outcome of outcomes) {
+    statuses.push(outcome.status);
+    if (outcome.loaded) active.set(outcome.status.name, outcome.loaded);
   }
   await pool?.retain(new Set(active.keys()));
   return { active, statuses };
+}
+
+interface LoadOutcome {
+  status: PackStatus;
+  loaded?: LoadedPack;
+}
+
+async function loadOne(
+  resolution: PackResolution,
+  approvals: ReturnType<typeof readApprovals>,
+  log: Logger,
+  pool: PackRunnerPool | undefined,
+): Promise<LoadOutcome> {
+  const { listing, serving } = resolution;
+  const facts = packFacts(resolution);
+  if (listing.state !== 'active' || !serving) {
+    if (listing.state === 'failed')
+      log.error({ pack: listing.name, code: listing.code }, `pack ${listing.name} refused: ${listing.reason ?? ''}`);
+    else log.warn({ pack: listing.name }, `pack ${listing.name} is pending: ${listing.reason ?? ''}`);
+    return {
+      status: { name: listing.name, version: listing.version, state: listing.state, reason: listing.reason?.slice(0, 500), ...facts },
+    };
+  }
+  const found = serving;
+  if (listing.pending)
+    log.warn(
+      { pack: found.name, pending: listing.pending.version },
+      `pack ${found.name} ${listing.pending.version} awaits approval; ${found.version} keeps serving`,
+    );
+  const failed = (reason: string): LoadOutcome => {
+    log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
+    return { status: { name: found.name, version: found.version, state: 'failed', reason: reason.slice(0, 500) } };
+  };
+  const heldPending = (): LoadOutcome => {
+    log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
+    return { status: { name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS } };
+  };
+  if (pool) {
+    // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
+    try {
+      const runner = await pool.activate(found, { approvedAt: approvals.packs[found.name]?.approvedAt });
+      if (runner.state.status === 'quarantined')
+        return failed(`quarantined: ${runner.state.reason ?? 'limits'}; re-approve to release (sonde packs approve ${found.name})`);
+      log.info(
+        { pack: found.name, version: found.version, isolation: pool.isolation },
+        `pack ${found.name} ${found.version} started sandboxed`,
+      );
+      return {
+        status: { name: found.name, version: found.version, state: 'active', manifest: found.manifest, ...facts },
+        loaded: { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner },
+      };
+    } catch (error) {
+      if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) return heldPending();
+      return failed(`sandbox start failed: ${(error as Error).message}`);
+    }
+  }
+  try {
+    const module = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
+    const pack = module.default;
+    if (!isPack(pack)) throw new Error('its entry does not default-export definePack(...)');
+    if (pack.manifest.name !== found.name) throw new Error(`its code calls itself ${pack.manifest.name}`);
+    if (permissionsDigest(pack.manifest.permissions) !== found.permissionsSha256) return heldPending();
+    log.info({ pack: found.name, version: found.version }, `pack ${found.name} ${found.version} loaded`);
+    return {
+      status: { name: found.name, version: found.version, state: 'active', manifest: pack.manifest, ...facts },
+      loaded: { installed: found, pack },
+    };
+  } catch (error) {
+    return failed(`load failed: ${(error as Error).message}`);
+  }
 }
