@@ -182,7 +182,7 @@ export interface VerifyResult {
   ok: boolean;
   /** Entries checked in this run. */
   checked: number;
-  /** Entries in the log. */
+  /** Entries in the log (from a checkpoint: the last entry's seq, the same number while the chain is intact). */
   total: number;
   /** Seq the walk started from (1 for a full verify). */
   fromSeq: number;
@@ -244,8 +244,10 @@ export function createAuditLog(store: Pick<HubStore, 'audit' | 'settings' | 'tra
 
     verify(options = {}) {
       const started = performance.now();
-      const total = store.audit.count();
       const checkpoint = options.full ? undefined : readMark(CHECKPOINT_SETTING);
+      // COUNT(*) reads the whole table (~0.3 s at 1M rows): a verify from a checkpoint reports the last seq instead,
+      // which equals the count while the chain is intact (and a full verify, which counts, finds any gap).
+      const total = checkpoint ? (store.audit.last()?.seq ?? 0) : store.audit.count();
       const head = readMark(HEAD_SETTING);
       let prevHash = GENESIS_HASH;
       let expectSeq = 1;
