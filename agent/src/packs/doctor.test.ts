@@ -12,10 +12,12 @@ import {
   diagnoseRuntime,
   diagnoseState,
   findBinary,
+  gatherServiceGroups,
   gatherFile,
   globBase,
   globToRegExp,
   parseGroupFile,
+  supplementaryGroups,
   type AgentFacts,
   type DoctorFacts,
   type IsolationFacts,
@@ -266,6 +268,42 @@ describe('groups', () => {
     const viaUnit: AgentFacts = { running: true, pid: 4242, groups: ['sonde', 'systemd-journal', 'adm'], packs: [] };
     expect(diagnoseGroups('system', manifest('system'), user, viaUnit)).toEqual([]);
     expect(diagnoseGroups('systemd', manifest('systemd'), member, noAgent)).toEqual([]);
+  });
+});
+
+describe('groups granted by sonde.service (SupplementaryGroups=)', () => {
+  it('parses the unit and its drop-ins as systemd does: assignments add, an empty one resets', () => {
+    expect(supplementaryGroups(['[Service]\nSupplementaryGroups=systemd-journal adm\n#SupplementaryGroups=docker\n'])).toEqual([
+      'systemd-journal',
+      'adm',
+    ]);
+    expect(supplementaryGroups(['SupplementaryGroups=adm\n', '[Service]\nSupplementaryGroups=docker\n'])).toEqual(['adm', 'docker']);
+    expect(supplementaryGroups(['SupplementaryGroups=adm\n', 'SupplementaryGroups=\nSupplementaryGroups=docker\n'])).toEqual(['docker']);
+  });
+
+  it('reads the shipped unit (agent/deploy) with a drop-in from a real unit folder', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'sonde-units-'));
+    try {
+      const etc = path.join(root, 'etc');
+      const lib = path.join(root, 'lib');
+      mkdirSync(path.join(etc, 'sonde.service.d'), { recursive: true });
+      mkdirSync(lib);
+      writeFileSync(path.join(lib, 'sonde.service'), readFileSync(path.join(REPO, 'agent/deploy/sonde.service')));
+      writeFileSync(path.join(etc, 'sonde.service.d', 'docker.conf'), '[Service]\nSupplementaryGroups=docker\n');
+      expect(gatherServiceGroups('sonde.service', [etc, lib])).toEqual(['systemd-journal', 'adm', 'docker']);
+      expect(gatherServiceGroups('other.service', [etc, lib])).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a group the unit grants is no finding when the agent is stopped, and a restart when the running agent lacks it', () => {
+    const viaUnit = { ...user, serviceGroups: ['systemd-journal', 'adm'] };
+    expect(diagnoseGroups('system', manifest('system'), viaUnit, noAgent)).toEqual([]);
+    const stale: AgentFacts = { running: true, pid: 7, groups: ['sonde', 'adm'], packs: [] };
+    expect(diagnoseGroups('systemd', manifest('systemd'), viaUnit, stale)).toEqual([
+      expect.objectContaining({ code: 'group-not-active', fix: ['sudo systemctl restart sonde'] }),
+    ]);
   });
 });
 

@@ -125,6 +125,8 @@ export interface UserFacts {
   groups: string[];
   /** Every group defined on this host. */
   existingGroups: string[];
+  /** `SupplementaryGroups=` of the installed sonde.service (and its drop-ins): groups the service gets without membership. */
+  serviceGroups?: string[];
 }
 
 export interface AgentFacts {
@@ -404,19 +406,20 @@ export function diagnoseGroups(pack: string, manifest: PackManifest, user: UserF
   const out: Finding[] = [];
   for (const group of manifest.permissions.groups) {
     const member = user.groups.includes(group);
+    const viaService = user.serviceGroups?.includes(group) ?? false;
     if (agent.running && agent.groups) {
       if (agent.groups.includes(group)) continue;
-      if (member) {
+      if (member || viaService) {
         out.push({
           pack,
           severity: 'error',
           code: 'group-not-active',
-          problem: `${user.user} is in group ${group}, but the running agent (pid ${agent.pid ?? '?'}) started before it joined and lacks it`,
+          problem: `${member ? `${user.user} is in group ${group}` : `sonde.service grants group ${group} (SupplementaryGroups=)`}, but the running agent (pid ${agent.pid ?? '?'}) started before that and lacks it`,
           fix: [RESTART],
         });
         continue;
       }
-    } else if (member) continue;
+    } else if (member || viaService) continue;
     if (!user.existingGroups.includes(group)) {
       out.push({
         pack,
@@ -704,7 +707,7 @@ export function renderReport(report: DoctorReport): string[] {
     }
   };
   if (report.host.length) {
-    lines.push(`host (every pack) — ${report.severity === 'ok' ? 'ok' : worst(report.host)}`);
+    lines.push(`host (every pack) — ${worst(report.host)}`);
     block(report.host);
   }
   for (const pack of report.packs) {
@@ -775,7 +778,65 @@ export function gatherUser(groupFile = '/etc/group'): UserFacts {
   names.add(groupName(info.gid, groups));
   for (const entry of groups) if (entry.members.includes(info.username)) names.add(entry.name);
   for (const gid of process.getgroups?.() ?? []) names.add(groupName(gid, groups));
-  return { user: info.username, groups: [...names].sort(), existingGroups: groups.map((entry) => entry.name) };
+  const serviceGroups = gatherServiceGroups();
+  return {
+    user: info.username,
+    groups: [...names].sort(),
+    existingGroups: groups.map((entry) => entry.name),
+    ...(serviceGroups ? { serviceGroups } : {}),
+  };
+}
+
+/**
+ * `SupplementaryGroups=` as systemd reads it: assignments accumulate, an empty one resets the list.
+ * `texts` are the unit file then its drop-ins, in the order systemd applies them.
+ */
+export function supplementaryGroups(texts: string[]): string[] {
+  let groups: string[] = [];
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      const match = /^\s*SupplementaryGroups\s*=(.*)$/.exec(line);
+      if (!match) continue;
+      const values = (match[1] ?? '').trim().split(/\s+/).filter(Boolean);
+      groups = values.length === 0 ? [] : [...groups, ...values];
+    }
+  }
+  return [...new Set(groups)];
+}
+
+const UNIT_DIRS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/usr/local/lib/systemd/system',
+  '/lib/systemd/system',
+  '/usr/lib/systemd/system',
+];
+
+/** The installed sonde.service's supplementary groups, or undefined when no such unit is installed. */
+export function gatherServiceGroups(unit = 'sonde.service', dirs: string[] = UNIT_DIRS): string[] | undefined {
+  const main = dirs.map((dir) => path.join(dir, unit)).find((file) => existsSync(file));
+  if (!main) return undefined;
+  const dropIns = new Map<string, string>();
+  for (const dir of [...dirs].reverse()) {
+    const folder = path.join(dir, `${unit}.d`);
+    let names: string[] = [];
+    try {
+      names = readdirSync(folder).filter((name) => name.endsWith('.conf'));
+    } catch {
+      continue;
+    }
+    // A drop-in of the same name in a higher-priority folder replaces the lower one.
+    for (const name of names) dropIns.set(name, path.join(folder, name));
+  }
+  const read = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const ordered = [...dropIns.keys()].sort().map((name) => read(dropIns.get(name) ?? ''));
+  return supplementaryGroups([read(main), ...ordered]);
 }
 
 /** Supplementary groups of a running process (/proc/<pid>/status), as names. */
