@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PackManifestSchema } from '@sonde/pack-sdk';
 import type { Command } from 'commander';
 import { detectOsSandbox, detectSetpriv } from '@sonde/pack-sdk/sandbox';
 import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
 import { AgentError, ExitCodes } from '../errors.js';
+import { readJsonFile } from '../home.js';
 import {
   diagnose,
   gatherPackFacts,
@@ -21,6 +24,16 @@ import { readSources } from '../packs/install.js';
 import { resolvePacks, storedPackages, type PackListing } from '../packs/store.js';
 import { loadAgentTrust, trustFiles } from '../packs/trust.js';
 import { readLiveStatus } from '../runtime/status-file.js';
+
+/** The pack name its (unverified) sonde-pack.json claims: only to label a pack that cannot be verified. */
+function claimedName(dir: string): string | undefined {
+  try {
+    const parsed = PackManifestSchema.safeParse(readJsonFile(path.join(dir, 'sonde-pack.json')));
+    return parsed.success ? parsed.data.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Reads every fact the diagnosis needs; nothing is written. */
 async function gatherFacts(only: string | undefined): Promise<DoctorFacts> {
@@ -45,7 +58,7 @@ async function gatherFacts(only: string | undefined): Promise<DoctorFacts> {
     for (const stored of storedPackages(packsDir)) {
       const newest = stored.versions[0];
       if (!newest) continue;
-      const name = stored.packageName.replace(/^@[^/]+\//, '').replace(/^pack-/, '');
+      const name = claimedName(newest.dir) ?? stored.packageName.replace(/^@[^/]+\//, '').replace(/^pack-/, '');
       const listing: PackListing = {
         name,
         packageName: stored.packageName,
