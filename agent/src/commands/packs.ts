@@ -4,7 +4,6 @@ import { action, emit, type JsonOption } from '../cli/output.js';
 import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
 import { registerPacksDoctor } from './doctor.js';
-import { registerPacksDoctor } from './doctor.js';
 import { scan } from '../packs/detect.js';
 import { recordPackEvent } from '../packs/events.js';
 import { classifySource, installPack, pruneVersions, removePackFiles, updatePack, type UpdateResult } from '../packs/install.js';
@@ -277,8 +276,6 @@ export function registerPacks(program: Command): void {
         emit(options, { ok: true, name: listing.name }, [`Removed ${listing.name}.`, RELOAD_HINT]);
       }),
     );
-
-  registerPacksDoctor(packs);
 
   registerPacksDoctor(packs);
 }
