@@ -18,7 +18,7 @@ Exit codes:
   4  hub unreachable
   5  refused: running as root (no override)
   6  enrollment refused (token invalid, expired, used; name taken)
-  7  pack error (not found, invalid, install failed)
+  7  pack error (not found, invalid, refused, install failed; packs doctor found an error)
   8  audit chain broken
   9  self-update refused or failed (the current version keeps running)
 
