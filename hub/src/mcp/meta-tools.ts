@@ -38,7 +38,14 @@ export interface MetaTool {
   run(ctx: CallContext, args: Record<string, unknown>, facts: AuditFacts): Promise<CallToolResult>;
 }
 
-const FANOUT_CONCURRENCY = 16;
+/**
+ * Probe requests a fan-out (health_check, diagnose) keeps in flight across the
+ * fleet. Each costs the hub one signature and then only waiting for the
+ * agent, so the fan-out is bound by round trips, not hub CPU: at 16, 1,000
+ * agents took 1.4-1.8 s (hub idle ~40 % of the time); at 128, 0.7-0.8 s. An
+ * agent still queues what exceeds its own maxConcurrency.
+ */
+const FANOUT_CONCURRENCY = 128;
 const DEFAULT_FANOUT_DEADLINE_MS = 20_000;
 const MAX_DEFAULT_CHECKS_PER_AGENT = 8;
 const DEFAULT_LOG_LINES = 200;
