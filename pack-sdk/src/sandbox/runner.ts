@@ -306,6 +306,8 @@ class Runner implements SandboxRunner {
       facts.permissionFlag,
       ...this.grants.map((grant) => `--allow-fs-read=${grant}`),
       `--max-old-space-size=${this.limits.maxHeapMb}`,
+      // Probes allocate little at a time; a 1 MiB young generation keeps each idle pack process ~5 MiB smaller.
+      '--max-semi-space-size=1',
       '--no-warnings',
       ...(facts.disableSigusr1 ? ['--disable-sigusr1'] : []),
       this.childEntry,
