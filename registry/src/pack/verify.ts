@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import type { PackManifest } from '@sonde/pack-sdk';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import { z } from 'zod';
-import { sha256Hex } from '../crypto/digest.js';
 import { verifyDetached } from '../crypto/keys.js';
 import { RegistryError, type RegistryErrorCode } from '../errors.js';
-import { withinWindow, type Trust } from '../trust/trust.js';
+import type { Trust } from '../trust/trust.js';
+import { signedFilesRefusal, signerStandingRefusal } from './standing.js';
 import { MANIFEST_FILE, SIGNATURE_FILE, isTarballPath, readPackDir, readPackTarball, type PackContents } from './contents.js';
 import {
   SignatureFileSchema,
@@ -135,33 +135,14 @@ function verifyOrThrow(contents: PackContents, trust: Trust, options: VerifyOpti
     );
   }
 
-  const revoked = trust.revokedAncestor(key);
-  if (revoked) {
-    const how =
-      revoked.keyId === key.keyId ? `key ${key.keyId} is revoked` : `key ${key.keyId} was rotated from revoked key ${revoked.keyId}`;
-    return refuse('SONDE_ERR_PACK_KEY_REVOKED', `${how}${revoked.reason ? `: ${revoked.reason}` : ''}`);
-  }
-  const publishedAt = new Date(statement.publishedAt);
-  const now = options.now ?? new Date();
-  if (publishedAt.getTime() > now.getTime() + (options.clockSkewMs ?? 5 * 60_000)) {
-    return refuse('SONDE_ERR_PACK_KEY_NOT_VALID', `signed publish time ${statement.publishedAt} is in the future`);
-  }
-  if (!withinWindow(key, publishedAt)) {
-    const window = `${key.notBefore?.toISOString() ?? '−∞'} … ${key.notAfter?.toISOString() ?? '+∞'}`;
-    return refuse(
-      'SONDE_ERR_PACK_KEY_NOT_VALID',
-      `key ${key.keyId} was not valid at the signed publish time ${statement.publishedAt} (window ${window})`,
-    );
-  }
-
   const names = [statement.package.name, statement.pack.name];
-  const revokedVersion = trust.revokedVersion(names, statement.package.version);
-  if (revokedVersion) {
-    return refuse(
-      'SONDE_ERR_PACK_VERSION_REVOKED',
-      `${statement.package.name}@${statement.package.version} is revoked (${revokedVersion.pack}@${revokedVersion.versions})${revokedVersion.reason ? `: ${revokedVersion.reason}` : ''}`,
-    );
-  }
+  const standing = signerStandingRefusal(
+    trust,
+    key,
+    { publishedAt: statement.publishedAt, names, version: statement.package.version },
+    options,
+  );
+  if (standing) return refuse(standing.code, standing.reason);
   const integrity = packIntegrity(statement);
   const decision = trust.decide(names, statement.package.version, key, integrity);
   if (!decision.ok) return refuse(decision.code, decision.reason);
@@ -193,21 +174,8 @@ function checkContent(contents: PackContents, statement: PackStatement): VerifyF
       },
     );
   }
-  const signed = new Map(statement.files.map((file) => [file.path, file]));
-  for (const file of statement.files) {
-    if (!contents.has(file.path)) return fail('SONDE_ERR_PACK_FILE_REMOVED', `signed file ${file.path} is missing`, { file: file.path });
-  }
-  for (const path of [...contents.keys()].sort()) {
-    if (path !== SIGNATURE_FILE && !signed.has(path))
-      return fail('SONDE_ERR_PACK_FILE_ADDED', `file ${path} was not signed`, { file: path });
-  }
-  for (const file of statement.files) {
-    const bytes = contents.get(file.path)!;
-    if (bytes.length !== file.size || sha256Hex(bytes) !== file.sha256) {
-      return fail('SONDE_ERR_PACK_FILE_CHANGED', `file ${file.path} differs from the signed digest`, { file: file.path });
-    }
-  }
-  return undefined;
+  const refusal = signedFilesRefusal(contents, statement.files, SIGNATURE_FILE);
+  return refusal ? fail(refusal.code, refusal.reason, refusal.file ? { file: refusal.file } : {}) : undefined;
 }
 
 /** Verifies an unpacked pack folder (an installed pack). Call at install and at every load. */

@@ -10,7 +10,8 @@ import { readPackDir, readPackTarball, type PackContents } from '../pack/content
 import { SignedFileSchema, digestFiles, parseJsonFile, readPackageIdentity } from '../pack/signature.js';
 import { replaceTarFile } from '../pack/tar.js';
 import type { VerifyFailure, VerifyFailureCode, VerifyOptions } from '../pack/verify.js';
-import { Trust, withinWindow } from '../trust/trust.js';
+import { Trust } from '../trust/trust.js';
+import { signedFilesRefusal, signerStandingRefusal } from '../pack/standing.js';
 
 /**
  * Signed releases of a program (the agent itself), as opposed to packs: no
@@ -184,21 +185,8 @@ function verifyOrThrow(contents: PackContents, trust: Trust, options: ReleaseVer
     return refuse('SONDE_ERR_PACK_BAD_SIGNATURE', `the release signature does not verify against key ${key.keyId}`);
   }
 
-  const signed = new Map(statement.files.map((file) => [file.path, file]));
-  for (const file of statement.files) {
-    if (!contents.has(file.path)) return refuse('SONDE_ERR_PACK_FILE_REMOVED', `signed file ${file.path} is missing`, file.path);
-  }
-  for (const path of [...contents.keys()].sort()) {
-    if (path !== RELEASE_SIGNATURE_FILE && !signed.has(path))
-      return refuse('SONDE_ERR_PACK_FILE_ADDED', `file ${path} was not signed`, path);
-  }
-  const actual = new Map(digestFiles(withoutSignature(contents)).map((file) => [file.path, file]));
-  for (const file of statement.files) {
-    const found = actual.get(file.path)!;
-    if (found.size !== file.size || found.sha256 !== file.sha256) {
-      return refuse('SONDE_ERR_PACK_FILE_CHANGED', `file ${file.path} differs from the signed digest`, file.path);
-    }
-  }
+  const files = signedFilesRefusal(contents, statement.files, RELEASE_SIGNATURE_FILE);
+  if (files) return refuse(files.code, files.reason, files.file);
   const pkg = readPackageIdentity(contents, 'SONDE_ERR_PACK_MALFORMED');
   if (pkg.name !== statement.package.name || pkg.version !== statement.package.version) {
     return refuse(
@@ -210,32 +198,14 @@ function verifyOrThrow(contents: PackContents, trust: Trust, options: ReleaseVer
     return refuse('SONDE_ERR_PACK_NOT_ALLOWED', `this is a release of ${pkg.name}, not of ${options.expectedName}`);
   }
 
-  const revoked = trust.revokedAncestor(key);
-  if (revoked) {
-    const how =
-      revoked.keyId === key.keyId ? `key ${key.keyId} is revoked` : `key ${key.keyId} was rotated from revoked key ${revoked.keyId}`;
-    return refuse('SONDE_ERR_PACK_KEY_REVOKED', `${how}${revoked.reason ? `: ${revoked.reason}` : ''}`);
-  }
-  const publishedAt = new Date(statement.publishedAt);
-  const now = options.now ?? new Date();
-  if (publishedAt.getTime() > now.getTime() + (options.clockSkewMs ?? 5 * 60_000)) {
-    return refuse('SONDE_ERR_PACK_KEY_NOT_VALID', `signed publish time ${statement.publishedAt} is in the future`);
-  }
-  if (!withinWindow(key, publishedAt)) {
-    const window = `${key.notBefore?.toISOString() ?? '−∞'} … ${key.notAfter?.toISOString() ?? '+∞'}`;
-    return refuse(
-      'SONDE_ERR_PACK_KEY_NOT_VALID',
-      `key ${key.keyId} was not valid at the signed publish time ${statement.publishedAt} (window ${window})`,
-    );
-  }
   const names = [statement.package.name];
-  const revokedVersion = trust.revokedVersion(names, statement.package.version);
-  if (revokedVersion) {
-    return refuse(
-      'SONDE_ERR_PACK_VERSION_REVOKED',
-      `${statement.package.name}@${statement.package.version} is revoked (${revokedVersion.pack}@${revokedVersion.versions})${revokedVersion.reason ? `: ${revokedVersion.reason}` : ''}`,
-    );
-  }
+  const standing = signerStandingRefusal(
+    trust,
+    key,
+    { publishedAt: statement.publishedAt, names, version: statement.package.version },
+    options,
+  );
+  if (standing) return refuse(standing.code, standing.reason);
   const integrity = releaseIntegrity(statement);
   const decision = releaseTrust(trust, statement.package.name).decide(names, statement.package.version, key, integrity);
   if (!decision.ok) {
