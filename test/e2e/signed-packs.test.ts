@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createRevocationList, extendRevocationList, newKeyFile, publicPart, type KeyFile, type RevocationList } from '@sonde/registry';
+import { newKeyFile, publicPart, type KeyFile } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentUser,
@@ -24,8 +24,10 @@ import { createPackFactory, startRegistry, type BuiltPack, type PackFactory, typ
  * Issue 12's "done when", agent half: signed packs published to a real npm
  * registry (verdaccio on loopback), installed by a real agent running as the
  * unprivileged `sonde` user, served through a real hub to an MCP client.
- * Every step goes through the operator's CLI; what serves is read back with a
- * real MCP call whose answer carries the serving pack version.
+ * Every step goes through the operator's CLI (revocations through the hub's
+ * REST API, which signs the list and pushes it to the agent); what serves is
+ * read back with a real MCP call whose answer carries the serving pack
+ * version, and the hub's catalog, agent view and audit are checked too.
  */
 
 const PACKAGE = '@sonde-e2e/pack-versioned';
@@ -48,8 +50,6 @@ const agentName = 'signed-packs-agent';
 
 const publisher = newKeyFile({ publisher: 'e2e' });
 const compromised = newKeyFile({ publisher: 'e2e' });
-const hubKey = newKeyFile();
-let revocations: RevocationList | undefined;
 const built: Record<string, BuiltPack> = {};
 
 function sonde(args: string[], env: Record<string, string> = {}, home = agentHome): Promise<CliResult> {
@@ -154,15 +154,44 @@ function writeKeyFileFor(name: string, content: unknown): string {
   return file;
 }
 
-async function importRevocations(add: {
+async function hubRest<T>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${hub.url}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/** An admin revokes on the hub: it signs the next list and pushes it to the agent, which holds it once applied. */
+async function revokeOnHub(add: {
   keys?: Array<{ keyId: string; reason?: string }>;
   packs?: Array<{ pack: string; versions: string; reason?: string }>;
-}): Promise<void> {
-  revocations = revocations
-    ? extendRevocationList(revocations, add, hubKey)
-    : createRevocationList({ serial: 1, keys: add.keys ?? [], packs: add.packs ?? [] }, hubKey);
-  const file = writeKeyFileFor(`revocations-${revocations.serial}.json`, revocations);
-  await sondeOk(['trust', 'revocations', file]);
+}): Promise<number> {
+  const revoked = await hubRest<{ list: { serial: number } }>('POST', '/api/v1/revocations', add);
+  expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+  const serial = revoked.body.list.serial;
+  await expect
+    .poll(async () => (await sondeOk<{ revocations: { serial: number } | null }>(['trust', 'list'])).revocations?.serial, {
+      timeout: 15_000,
+    })
+    .toBe(serial);
+  return serial;
+}
+
+interface HubPackView {
+  name: string;
+  version: string;
+  state: string;
+  code?: string;
+  pending?: { version: string; added: string[] };
+}
+
+/** The agent's pack as the hub sees it (GET /api/v1/agents/:name). */
+async function hubView(): Promise<HubPackView | undefined> {
+  const { body } = await hubRest<{ packs: HubPackView[] }>('GET', `/api/v1/agents/${agentName}`);
+  return body.packs.find((pack) => pack.name === PACK);
 }
 
 beforeAll(async () => {
@@ -220,7 +249,6 @@ beforeAll(async () => {
 
   await sondeOk(['trust', 'add-key', writeKeyFileFor('publisher.pub.json', publicPart(publisher)), '--allow', '*']);
   await sondeOk(['trust', 'add-key', writeKeyFileFor('compromised.pub.json', publicPart(compromised)), '--allow', '*']);
-  await sondeOk(['trust', 'add-key', writeKeyFileFor('hub.pub.json', publicPart(hubKey)), '--role', 'hub']);
 
   agent = spawnAgent({ home: agentHome, user });
   const deadline = Date.now() + 20_000;
@@ -281,6 +309,9 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
     const pack = await listed();
     expect(pack).toMatchObject({ version: '1.1.0', state: 'active', pending: { version: '1.2.0' } });
     expect(JSON.stringify(pack?.pending?.added)).toContain('/proc/uptime');
+    // The hub sees the same: the serving version and what waits, with what it adds.
+    await expect.poll(hubView, { timeout: 15_000 }).toMatchObject({ version: '1.1.0', state: 'active', pending: { version: '1.2.0' } });
+    expect(JSON.stringify((await hubView())?.pending?.added)).toContain('/proc/uptime');
     // Well past the agent's reload interval: the old approved version is still the one answering.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     await expectServing('1.1.0', 0);
@@ -301,18 +332,19 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
     await expectServing('1.2.0', 0);
   });
 
-  it('a hub-signed list revoking 1.2.x stops the loaded v1.2.0 and refuses v1.2.1 at install', async () => {
+  it('revoking 1.2.x on the hub (a signed list pushed to the agent) stops the loaded v1.2.0 and refuses v1.2.1 at install', async () => {
     await registry.publish(built['1.2.1'].tarball);
-    await importRevocations({ packs: [{ pack: PACKAGE, versions: '1.2.x', reason: 'e2e: leaks' }] });
+    await revokeOnHub({ packs: [{ pack: PACKAGE, versions: '1.2.x', reason: 'e2e: leaks' }] });
     await expectServing(undefined);
     expect(await listed()).toMatchObject({ version: '1.2.0', state: 'failed', code: 'SONDE_ERR_PACK_VERSION_REVOKED' });
+    await expect.poll(hubView, { timeout: 15_000 }).toMatchObject({ state: 'failed', code: 'SONDE_ERR_PACK_VERSION_REVOKED' });
     await sondeRefused(['packs', 'install', `${PACKAGE}@1.2.1`], 'SONDE_ERR_PACK_VERSION_REVOKED');
     expect(existsSync(path.join(agentHome, 'packs/store', PACKAGE, '1.2.1'))).toBe(false);
   });
 
-  it('refuses a pack signed by a revoked key', async () => {
+  it('refuses a pack signed by a key revoked on the hub', async () => {
     await registry.publish(built['1.4.0'].tarball);
-    await importRevocations({ keys: [{ keyId: compromised.keyId, reason: 'e2e: stolen' }] });
+    await revokeOnHub({ keys: [{ keyId: compromised.keyId, reason: 'e2e: stolen' }] });
     await sondeRefused(['packs', 'install', `${PACKAGE}@1.4.0`], 'SONDE_ERR_PACK_KEY_REVOKED');
     expect(existsSync(path.join(agentHome, 'packs/store', PACKAGE, '1.4.0'))).toBe(false);
   });
@@ -329,5 +361,57 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
     await sondeOk(['packs', 'approve', PACK]);
     await expectServing('1.3.0');
     expect(await listed()).toMatchObject({ version: '1.3.0', state: 'active', integrity: built['1.3.0'].integrity });
+  });
+
+  it('an agent the hub cannot reach imports the hub-signed list by hand and refuses the same packs from the mirror', async () => {
+    const offline = tempDirFor(user, 'sonde-e2e-offline-');
+    try {
+      for (const version of ['1.2.1', '1.4.0']) await mirror.publish(built[version].tarball);
+      const { body } = await hubRest<{ list: { serial: number }; key: unknown }>('GET', '/api/v1/revocations');
+      expect(body.list.serial).toBe(2);
+      for (const key of [publisher, compromised])
+        await sondeOk(['trust', 'add-key', writeKeyFileFor(`${key.keyId}.pub.json`, publicPart(key)), '--allow', '*'], offline);
+      await sondeOk(['trust', 'add-key', writeKeyFileFor('hub.pub.json', body.key), '--role', 'hub'], offline);
+      await sondeOk(['trust', 'revocations', writeKeyFileFor('revocations.json', body.list)], offline);
+      const forged = { ...body.list, serial: 3 };
+      const stale = await sonde(['trust', 'revocations', writeKeyFileFor('forged.json', forged), '--json'], {}, offline);
+      // A list whose serial was changed after the hub signed it is refused.
+      expect(stale.code, stale.stdout).toBe(1);
+      expect(json<{ error: { message: string } }>(stale).error.message).toMatch(/signature does not verify/);
+
+      await sondeRefused(['packs', 'install', `${PACKAGE}@1.2.1`, '--registry', mirror.url], 'SONDE_ERR_PACK_VERSION_REVOKED', offline);
+      await sondeRefused(['packs', 'install', `${PACKAGE}@1.4.0`, '--registry', mirror.url], 'SONDE_ERR_PACK_KEY_REVOKED', offline);
+      const installed = await sondeOk(['packs', 'install', `${PACKAGE}@1.3.0`, '--registry', mirror.url], offline);
+      expect(installed).toMatchObject({ version: '1.3.0', integrity: built['1.3.0'].integrity });
+    } finally {
+      removeDir(offline);
+    }
+  });
+
+  it('the hub audit holds what the operator did on the host and what the hub revoked, in a verifiable chain', async () => {
+    const lines = (): Promise<string[]> =>
+      hubRest<{ entries: Array<{ action: string; status: string; detail: string | null }> }>('GET', '/api/v1/audit?limit=500').then(
+        ({ body }) => body.entries.map((entry) => `${entry.action} ${entry.status} ${entry.detail ?? ''}`),
+      );
+    const expected = [
+      /^agent\.pack\.install ok versioned@1\.0\.0: pending/,
+      /^agent\.pack\.install denied \S+@1\.0\.1: refused .*index\.js differs from the signed digest/,
+      /^agent\.pack\.approve ok versioned@1\.0\.0: approved/,
+      /^agent\.pack\.update ok versioned@1\.1\.0: activated \(from 1\.0\.0\)/,
+      /^agent\.pack\.update ok versioned@1\.2\.0: pending \(from 1\.1\.0\)/,
+      /^agent\.pack\.approve ok versioned@1\.2\.0: approved \(from 1\.1\.0\)/,
+      /^agent\.pack\.install denied \S+@1\.0\.0: refused .*older/,
+      /^pack\.revoke ok revocation list serial 1: revoked @sonde-e2e\/pack-versioned@1\.2\.x/,
+      /^agent\.pack\.revocations ok \*: synced by hub — serial 1/,
+      /^agent\.pack\.install denied \S+@1\.2\.1: refused .*is revoked/,
+      /^pack\.revoke ok revocation list serial 2: revoked key /,
+      /^agent\.pack\.install denied \S+@1\.4\.0: refused .*key \w+ is revoked/,
+      /^agent\.pack\.approve ok versioned@1\.3\.0: approved \(from 1\.2\.0\)/,
+    ];
+    // Pack events reach the hub with the agent's next forward: poll until the last one is there.
+    await expect.poll(lines, { timeout: 15_000 }).toContainEqual(expect.stringMatching(expected.at(-1)!));
+    const seen = await lines();
+    for (const pattern of expected) expect(seen, String(pattern)).toContainEqual(expect.stringMatching(pattern));
+    expect((await hubRest<{ ok: boolean }>('GET', '/api/v1/audit/verify?full=true')).body.ok).toBe(true);
   });
 });
