@@ -14,8 +14,10 @@ import { createPackFactory, startRegistry, type BuiltPack, type PackFactory, typ
  * Issue 12's "done when", hub half: a signed integration pack published to a
  * real npm registry (verdaccio on loopback), installed, approved and updated
  * through the hub's REST API by an admin, and served as an MCP tool against
- * an instance whose endpoint is a real HTTP server. What serves is read back
- * with a real MCP call whose answer carries the serving pack version.
+ * an instance whose endpoint is a real HTTP server; a pack version and a
+ * publisher key revoked on the hub (its signed list) stop serving and are
+ * refused. What serves is read back with a real MCP call whose answer
+ * carries the serving pack version.
  */
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -35,6 +37,7 @@ let dataDir: string;
 let packsDir: string;
 let adminKey: string;
 const publisher = newKeyFile({ publisher: 'e2e' });
+const compromised = newKeyFile({ publisher: 'e2e' });
 const built: Record<string, BuiltPack> = {};
 
 async function rest(method: string, url: string, body?: unknown): Promise<{ status: number; body: Json }> {
@@ -105,7 +108,9 @@ beforeAll(async () => {
     ['1.0.1', undefined, publisher],
     ['1.1.0', undefined, publisher],
     ['1.2.0', MORE, publisher],
+    ['1.2.1', MORE, publisher],
     ['1.3.0', MORE, publisher],
+    ['1.4.0', MORE, compromised],
   ];
   for (const [version, grants, key] of variants) built[version] = await factory.build({ version, grants }, key);
   await registry.publish(built['1.0.0'].tarball);
@@ -123,7 +128,7 @@ beforeAll(async () => {
     trustFile,
     JSON.stringify({
       type: 'sonde-trust-store',
-      keys: [{ keyId: publisher.keyId, publicKey: publisher.publicKey, publisher: 'e2e' }],
+      keys: [publisher, compromised].map((key) => ({ keyId: key.keyId, publicKey: key.publicKey, publisher: 'e2e' })),
       policy: { allow: [{ publisher: 'e2e', pack: '*' }] },
     }),
   );
@@ -207,6 +212,28 @@ describe('signed integration packs from a real npm registry, on the hub (REST + 
     await expectServing('1.2.0');
   });
 
+  it('revoking 1.2.x on the hub stops the serving v1.2.0 at once and refuses v1.2.1 at install', async () => {
+    await registry.publish(built['1.2.1'].tarball);
+    const revoked = await rest('POST', '/api/v1/revocations', { packs: [{ pack: PACKAGE, versions: '1.2.x', reason: 'e2e: leaks' }] });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    await expect.poll(view, { timeout: 15_000 }).toMatchObject({ state: 'refused', refused: { code: 'SONDE_ERR_PACK_VERSION_REVOKED' } });
+    await expectServing(undefined);
+    const refused = await install(`${PACKAGE}@1.2.1`);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('SONDE_ERR_PACK_VERSION_REVOKED');
+    expect(existsSync(path.join(packsDir, 'store', PACKAGE, '1.2.1'))).toBe(false);
+  });
+
+  it('refuses a pack signed by a key revoked on the hub', async () => {
+    await registry.publish(built['1.4.0'].tarball);
+    const revoked = await rest('POST', '/api/v1/revocations', { keys: [{ keyId: compromised.keyId, reason: 'e2e: stolen' }] });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    const refused = await install(`${PACKAGE}@1.4.0`);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('SONDE_ERR_PACK_KEY_REVOKED');
+    expect(existsSync(path.join(packsDir, 'store', PACKAGE, '1.4.0'))).toBe(false);
+  });
+
   it('installs the same signed tarball re-published to a second registry, with the same integrity', async () => {
     await registry.publish(built['1.3.0'].tarball);
     await mirror.publish(built['1.3.0'].tarball);
@@ -233,6 +260,13 @@ describe('signed integration packs from a real npm registry, on the hub (REST + 
         'integration.update:ok:1.2.0',
         'integration.approve:ok:1.2.0',
         'integration.update:ok:1.3.0',
+      ]),
+    );
+    expect(entries.map((e) => `${e.action}:${e.status}:${e.detail ?? ''}`)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^pack\.revoke:ok:revocation list serial 1: revoked @sonde-e2e\/pack-versioned-api@1\.2\.x/),
+        expect.stringMatching(/^pack\.revoke:ok:revocation list serial 2: revoked key /),
+        expect.stringMatching(/^integration\.install:error:.*is revoked/),
       ]),
     );
   });
