@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { newKeyFile, replaceTarFile, signPackTarball } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PUBLISHER, agentHome, agentUser, ensureBuilt, json, prepareFixturePack, removeDir, runCli } from './support/cli.js';
+import { CLI, TEST_PUBLISHER, agentHome, agentUser, ensureBuilt, json, prepareFixturePack, removeDir, runCli } from './support/cli.js';
 
 /**
  * `sonde packs install <tarball>`: verified in memory before anything is
@@ -113,6 +113,27 @@ describe('installing a signed pack tarball', () => {
     const approve = await runCli(['packs', 'approve', 'fixture', '--json'], { home, user });
     expect(approve.code).toBe(7);
     writeFileSync(installed, original);
+  });
+
+  it('shows a progress bar on a terminal, and none with --json', async () => {
+    // `script` gives the CLI a pseudo-terminal; output is what a person at the terminal would see.
+    const onTerminal = (args: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        const command = [process.execPath, CLI, ...args].map((part) => `'${part}'`).join(' ');
+        execFile(
+          'script',
+          ['-qec', command, '/dev/null'],
+          { env: { PATH: process.env.PATH, HOME: home, SONDE_HOME: home, TERM: 'xterm' }, cwd: home, uid: user?.uid, gid: user?.gid },
+          (_error, stdout) => resolve(stdout),
+        );
+      });
+    const shown = await onTerminal(['packs', 'install', tarball]);
+    // The bar redraws at most ten times a second, so a fast install may show it only empty; the glyphs are always drawn.
+    expect(shown).toMatch(/[░█]{5,}/);
+    expect(shown).toContain('Installed @sonde/pack-fixture 1.0.0');
+    const quiet = await onTerminal(['packs', 'install', tarball, '--json']);
+    expect(quiet).not.toMatch(/[░█]/);
+    expect(quiet).toContain('"outcome"');
   });
 
   it('removes every version of it', async () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
+import { progressBar } from '../cli/progress.js';
 import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
 import { registerPacksDoctor } from './doctor.js';
@@ -108,13 +109,17 @@ export function registerPacks(program: Command): void {
         const trust = loadAgentTrust(paths);
         const results = [];
         const lines: string[] = [];
+        const progress = progressBar(sources.length * 3, options);
         for (const input of sources) {
           const from = classifySource(input);
-          if (process.stderr.isTTY && !options.json) process.stderr.write(`fetching and verifying ${input} …\n`);
           let result;
           try {
-            result = await installPack(paths, packsDir, from, trust, options);
+            result = await installPack(paths, packsDir, from, trust, {
+              ...options,
+              onPhase: (phase) => progress.step(`${phase} ${input}`),
+            });
           } catch (error) {
+            progress.stop();
             if (error instanceof AgentError)
               recordPackEvent(paths, { action: 'install', pack: input, outcome: 'refused', detail: error.message });
             throw error;
@@ -155,6 +160,7 @@ export function registerPacks(program: Command): void {
             result.reason,
           );
         }
+        progress.stop();
         emit(options, results.length === 1 ? results[0] : { ok: true, packs: results }, lines);
       }),
     );
@@ -176,14 +182,14 @@ export function registerPacks(program: Command): void {
         const all = await resolvePacks(paths, packsDir, trust);
         const targets = name ? [await findResolution(paths, packsDir, trust, name)] : all;
         const updates: UpdateResult[] = [];
+        const progress = progressBar(targets.length * 3, options);
         for (const { listing } of targets) {
-          if (process.stderr.isTTY && !options.json) process.stderr.write(`checking ${listing.packageName} …\n`);
           const result = await updatePack(
             paths,
             packsDir,
             trust,
             { ...listing, version: listing.approvedVersion ?? listing.version },
-            options,
+            { ...options, onPhase: (phase) => progress.step(`${phase} ${listing.packageName}`) },
           );
           updates.push(result);
           if (result.outcome !== 'up-to-date' && result.outcome !== 'skipped')
@@ -197,6 +203,7 @@ export function registerPacks(program: Command): void {
               ...(result.code ? { detail: `${result.code}: ${result.reason}` } : {}),
             });
         }
+        progress.stop();
         emit(options, { ok: updates.every((u) => u.outcome !== 'refused'), updates }, [
           ...updates.map(
             (u) =>

@@ -81,6 +81,8 @@ export interface InstallOptions {
   registry?: string;
   /** Recorded on an automatic approval. */
   by?: string;
+  /** Told before each long step (fetching, verifying, writing), for a progress bar. */
+  onPhase?: (phase: 'fetching' | 'verifying' | 'writing') => void;
 }
 
 function refused(result: { code: string; reason: string; file?: string }, what: string): AgentError {
@@ -97,16 +99,19 @@ async function fetchVerified(
   options: InstallOptions,
 ): Promise<{ verified: VerifiedPack; from: { tarball: string } | { dir: string }; cleanup: () => Promise<void> }> {
   if (source.kind === 'directory') {
+    options.onPhase?.('verifying');
     const verified = await verifyPack(source.dir, trust);
     if (!verified.ok) throw refused(verified, source.dir);
     return { verified, from: { dir: source.dir }, cleanup: async () => {} };
   }
   let fetched;
+  options.onPhase?.('fetching');
   try {
     fetched = await fetchPackTarball(source.spec, { registry: options.registry });
   } catch (error) {
     throw new AgentError('SONDE_ERR_PACK_INSTALL_FAILED', (error as Error).message);
   }
+  options.onPhase?.('verifying');
   const verified = await verifyPack(fetched.tarball, trust);
   if (!verified.ok) {
     await fetched.cleanup();
@@ -138,6 +143,7 @@ export async function installPack(
     if (notListed) throw refused({ code: 'SONDE_ERR_INDEX_NOT_FOUND', reason: notListed }, verified.packageName);
     if (verified.manifest.kind === 'integration')
       throw new AgentError('SONDE_ERR_PACK_INVALID', `${verified.pack} is an integration pack: it runs on the hub, not on an agent.`);
+    options.onPhase?.('writing');
     const installed = await installVerifiedPack(storeDirOf(packsDir), from, trust);
     if (!installed.ok) throw refused(installed, verified.packageName);
     const checked = await checkVersion(installed.dir, trust);
