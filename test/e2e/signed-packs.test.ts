@@ -185,7 +185,7 @@ interface HubPackView {
   version: string;
   state: string;
   code?: string;
-  pending?: { version: string; added: string[] };
+  pending?: { version: string; added: string[]; permissionsSha256: string };
 }
 
 /** The agent's pack as the hub sees it (GET /api/v1/agents/:name). */
@@ -349,7 +349,7 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
     expect(existsSync(path.join(agentHome, 'packs/store', PACKAGE, '1.4.0'))).toBe(false);
   });
 
-  it('installs the same signed tarball re-published to a second registry, with the same integrity, and serves it', async () => {
+  it('installs the same signed tarball re-published to a second registry, with the same integrity; an admin approves it from the hub', async () => {
     await registry.publish(built['1.3.0'].tarball);
     await mirror.publish(built['1.3.0'].tarball);
     // The registry the agent's .npmrc names goes away: only the mirror can answer.
@@ -358,7 +358,16 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
     expect(installed).toMatchObject({ name: PACK, version: '1.3.0' });
     // The integrity is the content's, computed when the publisher signed: the registry it came from plays no part.
     expect(installed).toMatchObject({ integrity: built['1.3.0'].integrity });
-    await sondeOk(['packs', 'approve', PACK]);
+    // Remote approval: the hub relays it only for the exact version and permissions digest the agent reports pending.
+    await expect
+      .poll(async () => (await hubView())?.pending, { timeout: 15_000 })
+      .toMatchObject({ version: '1.3.0', permissionsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const digest = (await hubView())!.pending!.permissionsSha256;
+    const approved = await hubRest('POST', `/api/v1/agents/${agentName}/packs/${PACK}/approve`, {
+      version: '1.3.0',
+      permissionsSha256: digest,
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     await expectServing('1.3.0');
     expect(await listed()).toMatchObject({ version: '1.3.0', state: 'active', integrity: built['1.3.0'].integrity });
   });
@@ -406,7 +415,7 @@ describe('signed packs from a real npm registry, served by an unprivileged agent
       /^agent\.pack\.install denied \S+@1\.2\.1: refused .*is revoked/,
       /^pack\.revoke ok revocation list serial 2: revoked key /,
       /^agent\.pack\.install denied \S+@1\.4\.0: refused .*key \w+ is revoked/,
-      /^agent\.pack\.approve ok versioned@1\.3\.0: approved \(from 1\.2\.0\)/,
+      /^agent\.pack\.approve ok versioned@1\.3\.0: approved.*hub:e2e-admin/,
     ];
     // Pack events reach the hub with the agent's next forward: poll until the last one is there.
     await expect.poll(lines, { timeout: 15_000 }).toContainEqual(expect.stringMatching(expected.at(-1)!));
