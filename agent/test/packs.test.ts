@@ -140,8 +140,12 @@ describe('pack lifecycle', () => {
     await signPackDir(installedDir(), TEST_PUBLISHER);
     try {
       await startAndRegister();
-      const register = hub.live()!.received.find((m) => m.type === 'agent.register');
-      expect(register?.type === 'agent.register' && register.payload.packs[0]).toMatchObject({
+      const record = hub.live()!;
+      // A probe racing the pack's start is refused too: the runner checks the code's permissions before anything runs.
+      expect(['denied', 'error']).toContain((await hub.probe('fixture.echo', { text: 'hi' })).payload.status);
+      // The agent registers once its packs are verified, then corrects the state when the pack's process has loaded.
+      const update = await hub.waitFor(() => record.received.find((m) => m.type === 'agent.packs'), 10_000, 'agent.packs');
+      expect(update.type === 'agent.packs' && update.payload.packs[0]).toMatchObject({
         state: 'pending',
         reason: expect.stringContaining('code declares other permissions'),
       });

@@ -1,4 +1,4 @@
-import { realpathSync, unwatchFile, watchFile } from 'node:fs';
+import { realpathSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { PROTOCOL_VERSION } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
 import { AuditRing } from '../audit/ring.js';
@@ -51,7 +51,8 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       : undefined;
   pool?.prepare();
   const isolation = isolationFor(config);
-  const loaded = await loadPacks(paths, packsDir, log, pool);
+  // Register as soon as the packs are verified; their processes finish starting meanwhile (see settled below).
+  const loaded = await loadPacks(paths, packsDir, log, pool, { deferStart: true });
   // Mutated in place on reload: the executor and the registration read the current state.
   const active = loaded.active;
   let statuses = loaded.statuses;
@@ -182,6 +183,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   let reloading: Promise<void> | undefined;
   let again = false;
   const reloadOnce = async (): Promise<void> => {
+    reloads++;
     try {
       const next = await loadPacks(paths, packsDir, log, pool);
       active.clear();
@@ -211,12 +213,28 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     })();
     return reloading;
   };
-  const onApprovalsChange = (): void => void reload();
+  // Once every pack process is up, correct what the first registration said (a pack whose code asks for other
+  // permissions is pending, one that cannot start is failed); a reload in between has newer facts and wins.
+  let reloads = 0;
+  void loaded.settled?.then((final) => {
+    if (reloads > 0) return;
+    active.clear();
+    for (const [name, pack] of final.active) active.set(name, pack);
+    if (JSON.stringify(final.statuses) === JSON.stringify(statuses)) return;
+    statuses = final.statuses;
+    connection.send('agent.packs', { packs: statuses });
+    publish();
+  });
+  // fs.watchFile also fires when a file is only read (atime): react to real changes alone.
+  const changed = (listener: () => void) => (curr: Stats, prev: Stats) => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) listener();
+  };
+  const onApprovalsChange = changed(() => void reload());
   const watched = [paths.approvals, trustFiles(paths).store, trustFiles(paths).revocations];
   for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onApprovalsChange);
   // Every pack operation on this host (sonde packs install …) is re-read, so the hub sees a new pending
   // version at once, and its event reaches the hub's audit chain.
-  const onEvents = (): void => void reload().then(() => forwarder.flush());
+  const onEvents = changed(() => void reload().then(() => forwarder.flush()));
   watchFile(packEventsFile(paths), { interval: 1000, persistent: false }, onEvents);
 
   return {

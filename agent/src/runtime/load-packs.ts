@@ -20,6 +20,20 @@ export interface LoadedPack {
 export interface PackLoadOutcome {
   active: Map<string, LoadedPack>;
   statuses: PackStatus[];
+  /**
+   * With `deferStart`: the outcome once every pack process has started (a pack whose code asks for other
+   * permissions than approved, or that fails to start, is then pending or failed instead of active).
+   */
+  settled?: Promise<PackLoadOutcome>;
+}
+
+export interface LoadOptions {
+  /**
+   * Report verified, approved packs as active before their processes are up, so the agent can register at
+   * once; a probe that arrives early waits for its pack's start, and the start still refuses code whose
+   * permissions differ from the approval before anything runs.
+   */
+  deferStart?: boolean;
 }
 
 const CODE_DIFFERS = 'the code declares other permissions than sonde-pack.json; re-approve after review';
@@ -53,10 +67,14 @@ function isPack(value: unknown): value is Pack {
  * manifest the code builds must carry exactly the approved permissions, or
  * the pack stays pending: sonde-pack.json cannot lie about what the code asks.
  */
-export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger, pool?: PackRunnerPool): Promise<PackLoadOutcome> {
+export async function loadPacks(
+  paths: HomePaths,
+  packsDir: string,
+  log: Logger,
+  pool?: PackRunnerPool,
+  options: LoadOptions = {},
+): Promise<PackLoadOutcome> {
   const approvals = readApprovals(paths);
-  const active = new Map<string, LoadedPack>();
-  const statuses: PackStatus[] = [];
   let resolutions: PackResolution[];
   try {
     // Trust and revocations are read again at every load: a key revoked since the last load takes effect now.
@@ -65,16 +83,27 @@ export async function loadPacks(paths: HomePaths, packsDir: string, log: Logger,
     const reason = error instanceof AgentError ? error.message : `cannot read the packs: ${(error as Error).message}`;
     log.error({ err: reason }, 'no pack loads: the trust material is invalid');
     await pool?.retain(new Set());
-    return { active, statuses: [{ name: 'trust', version: '0.0.0', state: 'failed', reason: reason.slice(0, 500) }] };
+    return { active: new Map(), statuses: [{ name: 'trust', version: '0.0.0', state: 'failed', reason: reason.slice(0, 500) }] };
   }
-  // Verified one by one above; pack processes start side by side (each pays its own Node start-up).
-  const outcomes = await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool)));
-  for (const outcome of outcomes) {
-    statuses.push(outcome.status);
-    if (outcome.loaded) active.set(outcome.status.name, outcome.loaded);
+  // Pack processes start side by side (each pays its own Node start-up).
+  const collect = (outcomes: LoadOutcome[]): PackLoadOutcome => {
+    const active = new Map<string, LoadedPack>();
+    const statuses: PackStatus[] = [];
+    for (const outcome of outcomes) {
+      statuses.push(outcome.status);
+      if (outcome.loaded) active.set(outcome.status.name, outcome.loaded);
+    }
+    return { active, statuses };
+  };
+  if (pool && options.deferStart) {
+    const early = await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool, true)));
+    await pool.retain(new Set(early.filter((outcome) => outcome.loaded).map((outcome) => outcome.status.name)));
+    const settled = Promise.all(early.map((outcome) => settle(outcome, log, pool.isolation))).then(collect);
+    return { ...collect(early), settled };
   }
-  await pool?.retain(new Set(active.keys()));
-  return { active, statuses };
+  const loaded = collect(await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool))));
+  await pool?.retain(new Set(loaded.active.keys()));
+  return loaded;
 }
 
 interface LoadOutcome {
@@ -87,6 +116,7 @@ async function loadOne(
   approvals: ReturnType<typeof readApprovals>,
   log: Logger,
   pool: PackRunnerPool | undefined,
+  deferStart = false,
 ): Promise<LoadOutcome> {
   const { listing, serving } = resolution;
   const facts = packFacts(resolution);
@@ -114,22 +144,19 @@ async function loadOne(
   };
   if (pool) {
     // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
+    let runner: SandboxRunner;
     try {
-      const runner = await pool.activate(found, { approvedAt: approvals.packs[found.name]?.approvedAt });
-      if (runner.state.status === 'quarantined')
-        return failed(`quarantined: ${runner.state.reason ?? 'limits'}; re-approve to release (sonde packs approve ${found.name})`);
-      log.info(
-        { pack: found.name, version: found.version, isolation: pool.isolation },
-        `pack ${found.name} ${found.version} started sandboxed`,
-      );
-      return {
-        status: { name: found.name, version: found.version, state: 'active', manifest: found.manifest, ...facts },
-        loaded: { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner },
-      };
+      runner = await pool.activate(found, { approvedAt: approvals.packs[found.name]?.approvedAt, deferStart: true });
     } catch (error) {
-      if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) return heldPending();
       return failed(`sandbox start failed: ${(error as Error).message}`);
     }
+    if (runner.state.status === 'quarantined')
+      return failed(`quarantined: ${runner.state.reason ?? 'limits'}; re-approve to release (sonde packs approve ${found.name})`);
+    const outcome: LoadOutcome = {
+      status: { name: found.name, version: found.version, state: 'active', manifest: found.manifest, ...facts },
+      loaded: { installed: found, pack: { manifest: found.manifest, probes: new Map(), runbooks: [] }, runner },
+    };
+    return deferStart ? outcome : settle(outcome, log, pool.isolation);
   }
   try {
     const module = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
@@ -144,5 +171,29 @@ async function loadOne(
     };
   } catch (error) {
     return failed(`load failed: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Waits for a pack's process to be loaded. A process that ran before and was
+ * stopped for being idle stays stopped: its next probe starts it.
+ */
+async function settle(outcome: LoadOutcome, log: Logger, isolation: string): Promise<LoadOutcome> {
+  const runner = outcome.loaded?.runner;
+  const found = outcome.loaded?.installed;
+  if (!runner || !found) return outcome;
+  if (runner.state.status === 'idle' && runner.state.startupMs !== undefined) return outcome;
+  try {
+    await runner.start();
+    log.info({ pack: found.name, version: found.version, isolation }, `pack ${found.name} ${found.version} started sandboxed`);
+    return outcome;
+  } catch (error) {
+    if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) {
+      log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
+      return { status: { name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS } };
+    }
+    const reason = `sandbox start failed: ${(error as Error).message}`.slice(0, 500);
+    log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
+    return { status: { name: found.name, version: found.version, state: 'failed', reason } };
   }
 }

@@ -18,6 +18,8 @@ export interface ApprovedPack {
 export interface ActivateOptions {
   /** When the operator last approved the pack: a new approval is the operator action that lifts a quarantine. */
   approvedAt?: string;
+  /** Return the runner without waiting for its process: the caller awaits `runner.start()` when it suits it. */
+  deferStart?: boolean;
 }
 
 export interface PackRunnerPoolOptions {
@@ -75,7 +77,7 @@ export class PackRunnerPool {
       onSecurityEvent: this.options.onSecurityEvent,
     });
     this.entries.set(pack.name, { key, runner });
-    await runner.start();
+    if (!options.deferStart) await runner.start();
     return runner;
   }
 
