@@ -69,6 +69,22 @@ export function processTree(pid) {
 }
 
 export const treeRss = (pid) => processTree(pid).reduce((sum, p) => sum + rssOf(p), 0);
+
+/**
+ * Proportional set size: each shared page (the node binary, shared libraries) counted once across the
+ * processes that map it. Summed over a process tree it is the tree's real share of memory; summed RSS
+ * counts the same node binary once per process.
+ */
+export function pssOf(pid) {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export const treePss = (pid) => processTree(pid).reduce((sum, p) => sum + pssOf(p), 0);
 export const MiB = 1024 * 1024;
 
 /**
@@ -243,10 +259,11 @@ export function builtPacks() {
  * Enrolls a real agent with a token from the hub CLI, installs and approves the
  * packs (names under packs/, or absolute dirs), and returns a starter.
  */
-export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system'], noop = false, sandbox } = {}) {
+export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system'], noop = false, sandbox, limits } = {}) {
   const user = agentUser();
   const home = tempDirFor(user, 'sonde-bench-agent-');
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SONDE_HOME: home };
+  // As agent/deploy/sonde.service runs it (a 1 MiB young generation).
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SONDE_HOME: home, NODE_OPTIONS: '--max-semi-space-size=1' };
   const agentRun = async (args) => {
     const result = await run(process.execPath, [AGENT_CLI, ...args], { env, cwd: home, uid: user?.uid, gid: user?.gid });
     if (result.code !== 0) throw new Error(`sonde ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`);
@@ -254,11 +271,12 @@ export async function prepareAgent(hub, { name = 'bench-agent', packs = ['system
   };
   const token = (await hub.cli(['tokens', 'create', '--name', name, '--hub-url', hub.url])).token;
   await agentRun(['enroll', '--hub', hub.url, '--token', token, '--name', name, '--json']);
-  if (sandbox) {
-    // agent config.json (written by enroll): `sandbox.mode` "process" runs each pack in its own sandboxed process.
+  if (sandbox || limits) {
+    // agent config.json (written by enroll): `sandbox.mode` "process" runs each pack in its own sandboxed process;
+    // `sandbox.limits` (e.g. idleStopMs) are per-pack runner limits.
     const file = path.join(home, 'config.json');
     const config = JSON.parse(readFileSync(file, 'utf8'));
-    config.sandbox = { ...config.sandbox, mode: sandbox };
+    config.sandbox = { ...config.sandbox, ...(sandbox ? { mode: sandbox } : {}), ...(limits ? { limits } : {}) };
     writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
   }
   const noopPack = noop ? prepareNoopPack(user) : undefined;

@@ -126,7 +126,10 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
       lastState = state;
       publish();
     },
-    onRegistered: () => forwarder.flush(),
+    onRegistered: () => {
+      startPacks();
+      forwarder.flush();
+    },
     onRevocations: (list) => {
       const applied = applyRevocations(paths, list, log);
       if (applied.error) connection.send('agent.security', { kind: 'revocations-refused', detail: applied.error.slice(0, 2000) });
@@ -215,8 +218,18 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   };
   // Once every pack process is up, correct what the first registration said (a pack whose code asks for other
   // permissions is pending, one that cannot start is failed); a reload in between has newer facts and wins.
+  // They start once the agent has registered (or after 2 s without a hub), so they do not compete with it for CPU.
   let reloads = 0;
-  void loaded.settled?.then((final) => {
+  let startedPacks = false;
+  const startPacks = (): void => {
+    if (startedPacks || !loaded.startAll) return;
+    startedPacks = true;
+    clearTimeout(startTimer);
+    void loaded.startAll().then(applyStarted);
+  };
+  const startTimer = setTimeout(startPacks, 2_000);
+  startTimer.unref();
+  const applyStarted = (final: Awaited<ReturnType<NonNullable<typeof loaded.startAll>>>): void => {
     if (reloads > 0) return;
     active.clear();
     for (const [name, pack] of final.active) active.set(name, pack);
@@ -224,7 +237,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     statuses = final.statuses;
     connection.send('agent.packs', { packs: statuses });
     publish();
-  });
+  };
   // fs.watchFile also fires when a file is only read (atime): react to real changes alone.
   const changed = (listener: () => void) => (curr: Stats, prev: Stats) => {
     if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) listener();

@@ -21,10 +21,10 @@ export interface PackLoadOutcome {
   active: Map<string, LoadedPack>;
   statuses: PackStatus[];
   /**
-   * With `deferStart`: the outcome once every pack process has started (a pack whose code asks for other
-   * permissions than approved, or that fails to start, is then pending or failed instead of active).
+   * With `deferStart`: starts every pack process and resolves with the outcome once all have started (a pack
+   * whose code asks for other permissions than approved, or that fails to start, is then pending or failed).
    */
-  settled?: Promise<PackLoadOutcome>;
+  startAll?: () => Promise<PackLoadOutcome>;
 }
 
 export interface LoadOptions {
@@ -98,8 +98,9 @@ export async function loadPacks(
   if (pool && options.deferStart) {
     const early = await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool, true)));
     await pool.retain(new Set(early.filter((outcome) => outcome.loaded).map((outcome) => outcome.status.name)));
-    const settled = Promise.all(early.map((outcome) => settle(outcome, log, pool.isolation))).then(collect);
-    return { ...collect(early), settled };
+    const startAll = (): Promise<PackLoadOutcome> =>
+      Promise.all(early.map((outcome) => settle(outcome, log, pool.isolation))).then(collect);
+    return { ...collect(early), startAll };
   }
   const loaded = collect(await Promise.all(resolutions.map((resolution) => loadOne(resolution, approvals, log, pool))));
   await pool?.retain(new Set(loaded.active.keys()));
