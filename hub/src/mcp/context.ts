@@ -3,6 +3,9 @@ import type { HubServices, Principal } from '../services.js';
 import type { Catalog } from './catalog.js';
 import type { IntegrationToolSource } from './integration-tools.js';
 
+/** Key under which the HTTP layer hands the per-request context to handlers (through the SDK's authInfo). */
+export const CONTEXT_KEY = 'sonde';
+
 /** Where a request arrived: `/mcp` or one pack's endpoint `/mcp/packs/<pack>`. */
 export type Endpoint = { kind: 'main' } | { kind: 'pack'; pack: string };
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
@@ -8,11 +7,27 @@ import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
 import { CALL_DEADLINE_MS } from './dispatch.js';
 import { CatalogCache, type Catalog } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
-import type { CallContext, Endpoint } from './context.js';
+import { CONTEXT_KEY, type CallContext, type Endpoint } from './context.js';
 import { bearerToken, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized, toWebRequest } from './http.js';
-import { CONTEXT_KEY, createMcpServer } from './mcp-server.js';
 import { ServerPool } from './server-pool.js';
 import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
+import { useJsonSchemaValidator } from './probe-tool-schema.js';
+
+/**
+ * The MCP SDK (server, transport, ajv) is about 150 ms of module loading and a
+ * good share of the idle hub's memory: it loads on the first MCP request, or
+ * a second after the hub listens, never on the way to /health.
+ */
+async function loadMcpRuntime() {
+  const [transport, server, ajv] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('./mcp-server.js'),
+    import('@modelcontextprotocol/sdk/validation/ajv'),
+  ]);
+  useJsonSchemaValidator(new ajv.AjvJsonSchemaValidator());
+  return { Transport: transport.WebStandardStreamableHTTPServerTransport, createMcpServer: server.createMcpServer };
+}
+type McpRuntime = Awaited<ReturnType<typeof loadMcpRuntime>>;
 
 export interface McpPluginOptions {
   services: HubServices;
@@ -37,7 +52,19 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
   const { services } = options;
   const catalogs = new CatalogCache(services.fleet, services.config.serverName);
   const sessions = new ClientSessions(options.sessionSecret ?? randomBytes(32));
-  const pool = new ServerPool(() => createMcpServer(services.config));
+  let runtime: Promise<{ mcp: McpRuntime; pool: ServerPool }> | undefined;
+  const loadRuntime = (): Promise<{ mcp: McpRuntime; pool: ServerPool }> =>
+    (runtime ??= loadMcpRuntime().then(
+      (mcp) => ({ mcp, pool: new ServerPool(() => mcp.createMcpServer(services.config)) }),
+      (error: unknown) => {
+        runtime = undefined; // a later request tries again
+        throw error;
+      },
+    ));
+  app.addHook('onListen', (done) => {
+    setTimeout(() => void loadRuntime().catch((err: unknown) => app.log.error({ err }, 'loading the MCP SDK failed')), 1000).unref();
+    done();
+  });
   const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
   const callDeadlineMs = Math.min(CALL_DEADLINE_MS, options.callDeadlineMs ?? CALL_DEADLINE_MS);
 
@@ -117,8 +144,9 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
       integrations: options.integrations,
     };
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
+    const { mcp, pool } = await loadRuntime();
     const server = pool.acquire();
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new mcp.Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     try {
       await server.connect(transport);
       const response = await transport.handleRequest(toWebRequest(request), { authInfo, parsedBody: body });
