@@ -110,7 +110,7 @@ export const AgentErrors = {
   SONDE_ERR_PACK_INSTALL_FAILED: {
     exit: ExitCodes.PACK_ERROR,
     message: 'Installing the pack failed.',
-    next: 'Read the npm output above; check the package name and the npm registry settings of this user.',
+    next: 'Check the package name and version, and the npm registry settings of this user (.npmrc, or --registry <url>).',
   },
   SONDE_ERR_PACK_REFUSED: {
     exit: ExitCodes.PACK_ERROR,

@@ -74,10 +74,24 @@ function parseJsonArray(stdout: string): NpmPackEntry[] {
   }
 }
 
+/**
+ * npm's own reason in one line: its `npm error` lines without the stack
+ * trace, the error object's fields and the generic advice, e.g.
+ * `code E404; 404 Not Found - GET https://…`.
+ */
 function lastLines(text: string): string {
+  const noise = /^(at |\{|\}|syscall |errno |A complete log|If you are behind a proxy|404$|404 (Note|tarball))/;
   const lines = text
     .split('\n')
+    .filter((line) => line.startsWith('npm error'))
+    .map((line) => line.replace(/^npm error\s?/, '').trim())
+    // `code: 'E404',` and the like are the error object's fields; `FetchError: …` is the message.
+    .filter((line) => line !== '' && !noise.test(line) && !(/^\w+: /.test(line) && !/^\w*Error: /.test(line)));
+  const useful = lines.slice(0, 3).join('; ');
+  if (useful) return useful.slice(0, 1000);
+  const tail = text
+    .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('npm warn') && !/complete log of this run/.test(line));
-  return lines.slice(-4).join(' ').slice(0, 1000) || 'failed';
+    .filter((line) => line !== '' && !line.startsWith('npm warn'));
+  return tail.slice(-3).join(' ').slice(0, 1000) || 'failed';
 }
