@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PublicKeyFileSchema, addDenyRule, addPin, addTrustedKey, removeTrustedKey, type TrustStore } from '@sonde/registry';
+import { PublicKeyFileSchema, addDenyRule, addPin, addRotation, addTrustedKey, removeTrustedKey, type TrustStore } from '@sonde/registry';
 import semver from 'semver';
 import { cliContext } from '../cli/context.js';
 import { action, emit, type JsonOption } from '../cli/output.js';
@@ -104,6 +104,23 @@ export function registerTrust(program: Command): void {
         );
         emit(options, { ok: true, keyId: parsed.data.keyId, role, allow }, [
           `Trusted ${role} key ${parsed.data.keyId}${role === 'publisher' ? ` for ${allow.join(', ')}` : ''}.`,
+          RELOAD,
+        ]);
+      }),
+    );
+
+  trust
+    .command('add-rotation <statement-file>')
+    .description('Accept a publisher key hand-over signed by the old key (sonde-registry rotate); old signatures keep verifying')
+    .option('--json', 'print as JSON')
+    .action(
+      action((file: string, options: JsonOption) => {
+        refuseRoot();
+        const statement = readJsonArgument(file);
+        const next = edit((store) => addRotation(store, statement));
+        const added = next.rotations.at(-1)!;
+        emit(options, { ok: true, from: added.from, to: added.to.keyId }, [
+          `Key ${added.from} hands over to ${added.to.keyId}; packs signed by either verify within their windows.`,
           RELOAD,
         ]);
       }),

@@ -1,6 +1,6 @@
 import type { PublicKeyFile } from '../crypto/keys.js';
 import { RegistryError } from '../errors.js';
-import { TrustStoreSchema, type AllowRule, type DenyRule, type Pin, type TrustStore } from './schema.js';
+import { RotationStatementSchema, TrustStoreSchema, type AllowRule, type DenyRule, type Pin, type TrustStore } from './schema.js';
 import { Trust } from './trust.js';
 
 /**
@@ -81,6 +81,22 @@ export function addAllowRule(store: TrustStore, rule: AllowRule): TrustStore {
 export function addDenyRule(store: TrustStore, rule: DenyRule): TrustStore {
   const next = copy(store);
   next.policy.deny.push(rule);
+  return checked(next);
+}
+
+/**
+ * Adds a key hand-over signed by the old key (`sonde-registry rotate`). The
+ * store refuses it unless the old key is known and the signature verifies;
+ * the new key inherits the old key's publisher and allow rules, and the old
+ * key stays so packs it signed in its window keep verifying.
+ */
+export function addRotation(store: TrustStore, statement: unknown): TrustStore {
+  const parsed = RotationStatementSchema.safeParse(statement);
+  if (!parsed.success)
+    throw new RegistryError('SONDE_ERR_ROTATION_INVALID', 'not a key rotation statement (sonde-registry rotate writes one)');
+  const next = copy(store);
+  next.rotations = next.rotations.filter((known) => !(known.from === parsed.data.from && known.to.keyId === parsed.data.to.keyId));
+  next.rotations.push(parsed.data);
   return checked(next);
 }
 

@@ -189,7 +189,11 @@ export class Trust {
     }
     const allowed = allow.find(
       (rule) =>
-        (rule.publisher === undefined || rule.publisher === key.publisher || rule.publisher === key.keyId) &&
+        // A rotated key inherits the rules that named its predecessors by key id, as it inherits their publisher.
+        (rule.publisher === undefined ||
+          rule.publisher === key.publisher ||
+          rule.publisher === key.keyId ||
+          key.rotatedFrom.includes(rule.publisher)) &&
         anyNameMatches(rule.pack, names) &&
         inRange(version, rule.versions),
     );
