@@ -78,7 +78,7 @@ describe('the organisation pack index', () => {
     expect(installed.code, installed.stdout).toBe(0);
     const stale = await runCli(['trust', 'index', path.join(home, 'v1.json'), '--json'], { home, user });
     expect(stale.code).toBe(1);
-    expect(json(stale).error).toMatchObject({ message: expect.stringMatching(/older|serial/) });
+    expect(json(stale).error).toMatchObject({ verifyCode: 'SONDE_ERR_INDEX_STALE', message: expect.stringMatching(/older|serial/) });
     const scan = json<{ index: { serial: number; available: Array<{ packageName: string; newest: string; installed: boolean }> } }>(
       await runCli(['packs', 'scan', '--json'], { home, user }),
     );

@@ -43,7 +43,7 @@ export function acceptPackIndex(paths: HomePaths, incoming: unknown): { changed:
     );
   const held = readPackIndex(paths);
   const verified = verifyPackIndex(incoming, keys, held ? { current: held } : {});
-  if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', verified.reason);
+  if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', verified.reason, { verifyCode: verified.code });
   if (held && held.serial === verified.index.serial) return { changed: false, index: held };
   writePrivateFile(packIndexFile(paths), `${JSON.stringify(verified.index, null, 2)}\n`);
   return { changed: true, index: verified.index };

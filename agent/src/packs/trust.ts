@@ -84,7 +84,7 @@ export function acceptRevocations(paths: HomePaths, incoming: unknown): { change
     );
   const held = readRevocations(paths, store);
   const verified = verifyRevocationList(incoming, store.hubKeys, held ? { current: held } : {});
-  if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', verified.reason);
+  if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', verified.reason, { verifyCode: verified.code });
   if (held && held.serial === verified.list.serial) return { changed: false, list: held };
   writePrivateFile(trustFiles(paths).revocations, `${JSON.stringify(verified.list, null, 2)}\n`);
   return { changed: true, list: verified.list };
