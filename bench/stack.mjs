@@ -106,7 +106,8 @@ export async function startHub({ env = {}, nodeArgs = [], dataDir = mkdtempSync(
   const started = performance.now();
   // SONDE_BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hub of any suite.
   const extraArgs = process.env.SONDE_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extraArgs, ...nodeArgs, HUB_CLI, 'serve'], {
+  // As hub/Dockerfile runs it (a 2 MiB young generation).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', ...extraArgs, ...nodeArgs, HUB_CLI, 'serve'], {
     env: hubEnv,
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],

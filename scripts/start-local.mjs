@@ -49,7 +49,8 @@ const hubEnv = {
 
 console.log('Sonde local stack');
 const hubLog = path.join(state, 'hub.log');
-const hub = spawn(process.execPath, [hubCli, 'serve'], { env: hubEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+// The young-generation sizes the shipped Dockerfile and systemd unit use (bench/README.md, items 7 and 8).
+const hub = spawn(process.execPath, ['--max-semi-space-size=2', hubCli, 'serve'], { env: hubEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 let hubOut = '';
 hub.stdout.on('data', (chunk) => {
   hubOut += chunk;
@@ -181,7 +182,7 @@ async function startAgent() {
     const approved = await agentRun(['packs', 'approve', ...names]);
     if (approved.code !== 0) return `pack approval failed: ${approved.stdout}${approved.stderr}`;
   }
-  agent = spawn(process.execPath, [agentCli, 'start', '--json-logs'], {
+  agent = spawn(process.execPath, ['--max-semi-space-size=1', agentCli, 'start', '--json-logs'], {
     env: agentEnv,
     cwd: agentHome,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, EnvSchema } from '../src/config.js';
-import { HUB_ENTRY, SERVE_ARGS } from './start-command.js';
+import { HUB_ENTRY, HUB_NODE_ARGS, SERVE_ARGS } from './start-command.js';
 
 // js-yaml is in the tree already (via eslint); loaded untyped to avoid a new dependency.
 const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
@@ -26,9 +26,10 @@ function jsonInstruction(name: string): string[] {
 const defaultPort = String(EnvSchema.shape.SONDE_PORT.parse(undefined));
 
 describe('Dockerfile and compose mirror the tested start command', () => {
-  it('the image runs `node hub/dist/cli.js serve`', () => {
-    expect([...jsonInstruction('ENTRYPOINT'), ...jsonInstruction('CMD')]).toEqual(['node', HUB_ENTRY, ...SERVE_ARGS]);
-    expect([...jsonInstruction('ENTRYPOINT'), ...compose.services.hub.command]).toEqual(['node', HUB_ENTRY, ...SERVE_ARGS]);
+  it('the image runs `node --max-semi-space-size=2 hub/dist/cli.js serve`', () => {
+    const tested = ['node', ...HUB_NODE_ARGS, HUB_ENTRY, ...SERVE_ARGS];
+    expect([...jsonInstruction('ENTRYPOINT'), ...jsonInstruction('CMD')]).toEqual(tested);
+    expect([...jsonInstruction('ENTRYPOINT'), ...compose.services.hub.command]).toEqual(tested);
     expect(compose.services.hub.build.dockerfile).toBe('hub/Dockerfile');
   });
 

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { CLI_PATH, HUB_ENTRY, REPO_ROOT, SERVE_ARGS } from './start-command.js';
+import { CLI_PATH, HUB_ENTRY, HUB_NODE_ARGS, REPO_ROOT, SERVE_ARGS } from './start-command.js';
 
 export interface CliResult {
   code: number;
@@ -35,7 +35,7 @@ export interface RunningHub {
 /** Starts `node hub/dist/cli.js serve` and waits for /api/v1/health. */
 export async function startHubProcess(env: Record<string, string>): Promise<RunningHub> {
   const started = performance.now();
-  const child = spawn(process.execPath, [HUB_ENTRY, ...SERVE_ARGS], {
+  const child = spawn(process.execPath, [...HUB_NODE_ARGS, HUB_ENTRY, ...SERVE_ARGS], {
     env: { PATH: process.env.PATH ?? '', ...env },
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
