@@ -136,6 +136,22 @@ describe('installing a signed pack tarball', () => {
     expect(quiet).toContain('"outcome"');
   });
 
+  it('keeps a hash-chained record of pack operations (sonde audit --packs) that shows an edit', async () => {
+    const audit = json<{ events: Array<{ action: string; pack: string; outcome: string }>; verify: { ok: boolean } }>(
+      await runCli(['audit', '--packs', '--verify', '--json'], { home, user }),
+    );
+    expect(audit.verify.ok).toBe(true);
+    expect(audit.events).toContainEqual(expect.objectContaining({ action: 'install', pack: 'fixture', outcome: 'pending' }));
+    expect(audit.events).toContainEqual(expect.objectContaining({ action: 'install', outcome: 'refused' }));
+    const file = path.join(home, 'pack-events.jsonl');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('"outcome":"refused"', '"outcome":"pending"'));
+    const broken = await runCli(['audit', '--packs', '--verify', '--json'], { home, user });
+    expect(broken.code).toBe(8);
+    expect(json(broken)).toMatchObject({ verify: { ok: false } });
+    writeFileSync(file, original);
+  });
+
   it('removes every version of it', async () => {
     expect((await runCli(['packs', 'remove', 'fixture', '--json'], { home, user })).code).toBe(0);
     expect(existsSync(path.join(store(), '@sonde/pack-fixture'))).toBe(false);
