@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { PublicKeyFileSchema, addDenyRule, addPin, addRotation, addTrustedKey, removeTrustedKey, type TrustStore } from '@sonde/registry';
 import semver from 'semver';
@@ -8,16 +7,8 @@ import { AgentError } from '../errors.js';
 import { ensureHome } from '../home.js';
 import { recordPackEvent } from '../packs/events.js';
 import { acceptPackIndex } from '../packs/pack-index.js';
-import { acceptRevocations, readRevocations, readTrustStore, trustFiles, writeTrustStore } from '../packs/trust.js';
+import { acceptRevocations, readRevocations, readTrustJson, readTrustStore, trustFiles, writeTrustStore } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
-
-function readJsonArgument(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (error) {
-    throw new AgentError('SONDE_ERR_TRUST_INVALID', `${file}: ${(error as Error).message}`);
-  }
-}
 
 function edit(change: (store: TrustStore) => TrustStore): TrustStore {
   const { paths } = cliContext();
@@ -81,7 +72,7 @@ export function registerTrust(program: Command): void {
     .action(
       action((file: string, options: JsonOption & { role: string; allow?: string[]; notBefore?: string; notAfter?: string }) => {
         refuseRoot();
-        const parsed = PublicKeyFileSchema.safeParse(readJsonArgument(file));
+        const parsed = PublicKeyFileSchema.safeParse(readTrustJson(file));
         if (!parsed.success)
           throw new AgentError('SONDE_ERR_TRUST_INVALID', `${file} is not a public key file (sonde-registry keygen writes FILE.pub.json).`);
         const role = options.role;
@@ -116,7 +107,7 @@ export function registerTrust(program: Command): void {
     .action(
       action((file: string, options: JsonOption) => {
         refuseRoot();
-        const statement = readJsonArgument(file);
+        const statement = readTrustJson(file);
         const next = edit((store) => addRotation(store, statement));
         const added = next.rotations.at(-1)!;
         emit(options, { ok: true, from: added.from, to: added.to.keyId }, [
@@ -188,7 +179,7 @@ export function registerTrust(program: Command): void {
         refuseRoot();
         const { paths } = cliContext();
         ensureHome(paths.home);
-        const { changed, index } = acceptPackIndex(paths, readJsonArgument(file));
+        const { changed, index } = acceptPackIndex(paths, readTrustJson(file));
         const packages = Object.keys(index.packs).length;
         emit(options, { ok: true, changed, serial: index.serial, packages }, [
           changed
@@ -207,7 +198,7 @@ export function registerTrust(program: Command): void {
         refuseRoot();
         const { paths } = cliContext();
         ensureHome(paths.home);
-        const { changed, list } = acceptRevocations(paths, readJsonArgument(file));
+        const { changed, list } = acceptRevocations(paths, readTrustJson(file));
         if (changed)
           recordPackEvent(paths, {
             action: 'revocations',

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { verifyPackIndex, type PackIndex } from '@sonde/registry';
 import { AgentError } from '../errors.js';
 import { writePrivateFile, type HomePaths } from '../home.js';
-import { readTrustStore } from './trust.js';
+import { readTrustJson, readTrustStore } from './trust.js';
 
 /**
  * The organisation's signed pack index (SONDE_HOME/pack-index.json): which
@@ -17,19 +17,11 @@ export function packIndexFile(paths: HomePaths): string {
   return path.join(paths.home, 'pack-index.json');
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (error) {
-    throw new AgentError('SONDE_ERR_TRUST_INVALID', `${file}: ${(error as Error).message}`);
-  }
-}
-
 /** The held index, verified again against the index keys of the trust store (a removed key disowns it). */
 export function readPackIndex(paths: HomePaths): PackIndex | undefined {
   const file = packIndexFile(paths);
   if (!existsSync(file)) return undefined;
-  const verified = verifyPackIndex(readJson(file), readTrustStore(paths).indexKeys);
+  const verified = verifyPackIndex(readTrustJson(file), readTrustStore(paths).indexKeys);
   if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', `${file}: ${verified.reason}`);
   return verified.index;
 }

@@ -30,7 +30,8 @@ export function trustFiles(paths: HomePaths): TrustFiles {
   return { store: path.join(paths.home, 'trust.json'), revocations: path.join(paths.home, 'revocations.json') };
 }
 
-function readJson(file: string): unknown {
+/** Trust material as JSON; an unreadable or unparsable file is SONDE_ERR_TRUST_INVALID naming it. */
+export function readTrustJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (error) {
@@ -41,7 +42,7 @@ function readJson(file: string): unknown {
 export function readTrustStore(paths: HomePaths): TrustStore {
   const { store } = trustFiles(paths);
   if (!existsSync(store)) return emptyTrustStore();
-  const parsed = TrustStoreSchema.safeParse(readJson(store));
+  const parsed = TrustStoreSchema.safeParse(readTrustJson(store));
   if (!parsed.success) throw new AgentError('SONDE_ERR_TRUST_INVALID', `${store}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
@@ -54,7 +55,7 @@ export function writeTrustStore(paths: HomePaths, store: TrustStore): void {
 export function readRevocations(paths: HomePaths, store: TrustStore = readTrustStore(paths)): RevocationList | undefined {
   const file = trustFiles(paths).revocations;
   if (!existsSync(file)) return undefined;
-  const verified = verifyRevocationList(readJson(file), store.hubKeys);
+  const verified = verifyRevocationList(readTrustJson(file), store.hubKeys);
   if (!verified.ok) throw new AgentError('SONDE_ERR_TRUST_INVALID', `${file}: ${verified.reason}`);
   return verified.list;
 }

@@ -135,14 +135,8 @@ async function loadOne(
       { pack: found.name, pending: listing.pending.version },
       `pack ${found.name} ${listing.pending.version} awaits approval; ${found.version} keeps serving`,
     );
-  const failed = (reason: string): LoadOutcome => {
-    log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
-    return { status: { name: found.name, version: found.version, state: 'failed', reason: reason.slice(0, 500) } };
-  };
-  const heldPending = (): LoadOutcome => {
-    log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
-    return { status: { name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS } };
-  };
+  const failed = (reason: string): LoadOutcome => failedOutcome(found, reason, log);
+  const heldPending = (): LoadOutcome => heldPendingOutcome(found, log);
   if (pool) {
     // Never imported here: the pack's process loads it and the runner compares its permissions with the approval.
     let runner: SandboxRunner;
@@ -189,12 +183,18 @@ async function settle(outcome: LoadOutcome, log: Logger, isolation: string): Pro
     log.info({ pack: found.name, version: found.version, isolation }, `pack ${found.name} ${found.version} started sandboxed`);
     return outcome;
   } catch (error) {
-    if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) {
-      log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
-      return { status: { name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS } };
-    }
-    const reason = `sandbox start failed: ${(error as Error).message}`.slice(0, 500);
-    log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
-    return { status: { name: found.name, version: found.version, state: 'failed', reason } };
+    if ((error as { details?: { permissionsMismatch?: boolean } }).details?.permissionsMismatch) return heldPendingOutcome(found, log);
+    return failedOutcome(found, `sandbox start failed: ${(error as Error).message}`, log);
   }
+}
+
+function failedOutcome(found: InstalledPack, reason: string, log: Logger): LoadOutcome {
+  log.error({ pack: found.name }, `pack ${found.name}: ${reason}`);
+  return { status: { name: found.name, version: found.version, state: 'failed', reason: reason.slice(0, 500) } };
+}
+
+/** The code asks for other permissions than the signed, approved manifest: it never runs. */
+function heldPendingOutcome(found: InstalledPack, log: Logger): LoadOutcome {
+  log.warn({ pack: found.name }, `pack ${found.name} held pending: code permissions differ from the approved manifest`);
+  return { status: { name: found.name, version: found.version, state: 'pending', reason: CODE_DIFFERS } };
 }
