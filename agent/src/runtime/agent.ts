@@ -49,7 +49,6 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
           },
         })
       : undefined;
-  pool?.prepare();
   const isolation = isolationFor(config);
   // Register as soon as the packs are verified; their processes finish starting meanwhile (see settled below).
   const loaded = await loadPacks(paths, packsDir, log, pool, { deferStart: true });

@@ -1,3 +1,5 @@
+import { lstatSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +52,25 @@ describe('pack runner pool', () => {
     await pool.retain(new Set());
     expect(second.state.status).toBe('closed');
     expect(pool.get('hostile')).toBeUndefined();
+  });
+
+  it('copies the host packages only when the first pack process starts, not when the agent starts', async () => {
+    // As preparePacksDir leaves it: pack-sdk and zod linked from the agent's own installation, no picomatch.
+    const nodeModules = path.dirname(tree.packDir);
+    const sdk = path.join(nodeModules, '@sonde/pack-sdk');
+    for (const name of ['@sonde/pack-sdk', 'zod', 'picomatch']) rmSync(path.join(nodeModules, name), { recursive: true, force: true });
+    symlinkSync(path.resolve(import.meta.dirname, '../../../pack-sdk'), sdk, 'dir');
+    symlinkSync(path.dirname(createRequire(import.meta.url).resolve('zod/package.json')), path.join(nodeModules, 'zod'), 'dir');
+    const lazy = new PackRunnerPool({ packsDir: path.dirname(path.dirname(tree.packDir)), deniedPaths: [], onSecurityEvent: () => {} });
+    try {
+      const runner = await lazy.activate(approved, { deferStart: true });
+      expect(lstatSync(sdk).isSymbolicLink()).toBe(true);
+      await runner.start();
+      expect(lstatSync(sdk).isSymbolicLink()).toBe(false);
+      expect((await runner.run('noop', {})).result).toEqual({ outcome: 'ok' });
+    } finally {
+      await lazy.closeAll();
+    }
   });
 
   it('refuses a probe the approved manifest does not list, or that is not observe', async () => {

@@ -70,6 +70,8 @@ export interface SandboxRunnerOptions {
   endpoint?: string;
   /** Built runner entry; defaults to dist/sandbox/child.js beside this module. */
   childEntry?: string;
+  /** Runs before every process start (the pool vendors the host packages there, off the agent's start → online path). */
+  beforeSpawn?: () => void;
 }
 
 export interface SandboxRunOutcome {
@@ -144,8 +146,8 @@ class Runner implements SandboxRunner {
   private readonly os: OsSandbox | null;
   private readonly childEntry: string;
   private readonly entry: string;
-  private readonly packSdkEntry: string;
-  private readonly grants: string[];
+  private packSdkEntry: string;
+  private grants: string[];
   private readonly approvedDigest: string;
   private status: SandboxStatus = 'idle';
   private idleTimer: NodeJS.Timeout | undefined;
@@ -171,15 +173,7 @@ class Runner implements SandboxRunner {
     const packDir = path.resolve(options.packDir);
     this.entry = options.entry ?? packageEntry(packDir);
     this.packLabel = options.manifest?.name ?? path.basename(packDir);
-    const prefix = options.prefixDir ?? defaultPrefix(packDir);
-    const deps = dependencyTree(packDir, prefix);
-    if (!deps.packSdkDir)
-      throw new SondeError(
-        'SONDE_ERR_INVALID_MANIFEST',
-        `${packDir}: @sonde/pack-sdk is not installed beside the pack (vendorHostPackages)`,
-      );
-    this.packSdkEntry = packageEntry(deps.packSdkDir);
-    this.grants = [packDir, ...deps.dirs, path.dirname(this.childEntry)];
+    ({ packSdkEntry: this.packSdkEntry, grants: this.grants } = this.resolveTree());
     this.approvedDigest = permissionsDigest(options.permissions);
   }
 
@@ -295,6 +289,18 @@ class Runner implements SandboxRunner {
     this.options.onSecurityEvent?.({ pack: this.packLabel, ...event, detail: event.detail.slice(0, 2000) });
   }
 
+  /** The read grant: the pack, the packages it resolves in the packs prefix, the runner entry. */
+  private resolveTree(): { packSdkEntry: string; grants: string[] } {
+    const packDir = path.resolve(this.options.packDir);
+    const deps = dependencyTree(packDir, this.options.prefixDir ?? defaultPrefix(packDir));
+    if (!deps.packSdkDir)
+      throw new SondeError(
+        'SONDE_ERR_INVALID_MANIFEST',
+        `${packDir}: @sonde/pack-sdk is not installed beside the pack (vendorHostPackages)`,
+      );
+    return { packSdkEntry: packageEntry(deps.packSdkDir), grants: [packDir, ...deps.dirs, path.dirname(this.childEntry)] };
+  }
+
   private nodeArgs(): string[] {
     const facts = nodeFacts(this.options.nodePath ?? process.execPath);
     for (const grant of this.grants) {
@@ -318,6 +324,11 @@ class Runner implements SandboxRunner {
   }
 
   private async spawnChild(): Promise<void> {
+    if (this.options.beforeSpawn) {
+      this.options.beforeSpawn();
+      // What it vendored may add packages to the grant (picomatch is not linked before the first copy).
+      ({ packSdkEntry: this.packSdkEntry, grants: this.grants } = this.resolveTree());
+    }
     if (!existsSync(this.childEntry))
       throw new SondeError('SONDE_ERR_PROBE_FAILED', `${this.childEntry} is missing: build pack-sdk (npx tsc -b pack-sdk)`);
     const violations = checkGrantedTrees(this.grants);
