@@ -6,7 +6,7 @@ import { agentKey, makeCsr, tamperCsr, tempDir, TEST_SECRET } from '../../test/h
 import { openCrypto } from '../crypto/index.js';
 import { HubError } from '../errors.js';
 import { openSqliteStore, type SqliteHubStore } from '../store/sqlite/index.js';
-import { openCa, type HubCa } from './index.js';
+import { caMissing, generateCaKey, openCa, type HubCa } from './index.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 let store: SqliteHubStore;
@@ -90,5 +90,36 @@ describe('hub CA', () => {
     const now = new Date('2027-01-01T00:00:00Z');
     expect(ca.renewalDue('2027-03-01T00:00:00Z', now)).toBe(false);
     expect(ca.renewalDue('2027-01-20T00:00:00Z', now)).toBe(true);
+  });
+
+  it('signs as forge would: the same certificate bytes, verified by forge and by node:crypto', () => {
+    const issued = ca.issueAgentCert(makeCsr('same-bytes'), 'same-bytes');
+    const reSigned = forge.pki.certificateFromPem(issued.certPem);
+    const caKey = forge.pki.privateKeyFromPem(openCrypto(TEST_SECRET, store).sealer.openText(store.settings.get('ca.key')!, 'ca.key'));
+    reSigned.sign(caKey, forge.md.sha256.create());
+    expect(forge.pki.certificateToPem(reSigned)).toBe(issued.certPem);
+    expect(forge.pki.certificateFromPem(ca.certPem).verify(forge.pki.certificateFromPem(issued.certPem))).toBe(true);
+    const self = new X509Certificate(ca.certPem);
+    expect(self.verify(self.publicKey)).toBe(true);
+  });
+
+  it("creates a new database's CA from a key generated beforehand, and ignores it when a CA exists", async () => {
+    const tmp = tempDir();
+    const other = openSqliteStore(path.join(tmp.dir, 'sonde.db'));
+    try {
+      const sealer = openCrypto(TEST_SECRET, other).sealer;
+      expect(caMissing(other)).toBe(true);
+      const keyPem = await generateCaKey();
+      const created = openCa(other, sealer, keyPem);
+      expect(caMissing(other)).toBe(false);
+      expect(created.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
+      expect(new X509Certificate(created.certPem).checkPrivateKey(created.privateKey)).toBe(true);
+      const reopened = openCa(other, sealer, await generateCaKey());
+      expect(reopened.certPem).toBe(created.certPem);
+      expect(reopened.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
+    } finally {
+      other.close();
+      tmp.cleanup();
+    }
   });
 });

@@ -1,11 +1,22 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 import { HubError } from '../errors.js';
 import type { Sealer } from '../crypto/index.js';
 import type { HubStore } from '../store/types.js';
 
-const { pki } = forge;
+type ForgeModule = typeof Forge;
+type Certificate = Forge.pki.Certificate;
+const require = createRequire(import.meta.url);
+let forgeModule: ForgeModule | undefined;
+/**
+ * node-forge (~50 ms to load, ~2 MiB) is needed only to write certificates: on the
+ * first start and at enrollment, renewal and SONDE_TLS=auto, so it loads then.
+ */
+function forge(): ForgeModule {
+  return (forgeModule ??= require('node-forge') as ForgeModule);
+}
 
 const CA_CERT_SETTING = 'ca.cert';
 const CA_KEY_SETTING = 'ca.key';
@@ -43,19 +54,54 @@ function randomSerial(): string {
   return bytes.toString('hex');
 }
 
-function generateRsa(): { privateKeyPem: string; publicKeyPem: string } {
-  // node:crypto generates in native code (milliseconds); forge's pure-JS generator takes seconds.
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
-  };
+const RSA_OPTIONS = { modulusLength: 2048 } as const;
+
+/** An RSA-2048 private key (PKCS#8 PEM). node:crypto generates in native code; forge's pure-JS generator takes seconds. */
+function generateRsa(): string {
+  return generateKeyPairSync('rsa', RSA_OPTIONS).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-function createCa(): { certPem: string; keyPem: string } {
-  const { privateKeyPem, publicKeyPem } = generateRsa();
+/**
+ * The CA key generated on libuv's thread pool (0.1–2.5 s, a random search for primes), so that a
+ * first start can run it while it loads its modules. openCa takes it when the database has no CA.
+ */
+export function generateCaKey(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', RSA_OPTIONS, (error, _publicKey, privateKey) =>
+      error ? reject(error) : resolve(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+    );
+  });
+}
+
+/** Whether openCa would have to create the CA (a new database). */
+export function caMissing(store: Pick<HubStore, 'settings'>): boolean {
+  return !store.settings.get(CA_CERT_SETTING) || !store.settings.get(CA_KEY_SETTING);
+}
+
+function publicKeyOf(privateKeyPem: string): Forge.pki.PublicKey {
+  return forge().pki.publicKeyFromPem(createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }) as string);
+}
+
+/**
+ * RSA-SHA256 as forge's `cert.sign(key, sha256)` does it, with the signature made by node:crypto
+ * (native, ~1 ms) instead of forge's pure-JS RSA (tens of ms). PKCS#1 v1.5 is deterministic, so
+ * the certificate is byte for byte the one forge would produce.
+ */
+function signCertificate(cert: Certificate, key: KeyObject): void {
+  const { asn1, md, pki } = forge();
+  const oid = pki.oids.sha256WithRSAEncryption;
+  cert.md = md.sha256.create();
+  cert.signatureOid = oid;
+  cert.siginfo.algorithmOid = oid;
+  cert.tbsCertificate = (pki as unknown as { getTBSCertificate(c: Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = Buffer.from(asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
+  cert.signature = sign('sha256', tbs, key).toString('binary');
+}
+
+function createCa(privateKeyPem: string): { certPem: string; keyPem: string } {
+  const { pki } = forge();
   const cert = pki.createCertificate();
-  cert.publicKey = pki.publicKeyFromPem(publicKeyPem);
+  cert.publicKey = publicKeyOf(privateKeyPem);
   cert.serialNumber = randomSerial();
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
@@ -71,38 +117,38 @@ function createCa(): { certPem: string; keyPem: string } {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(pki.privateKeyFromPem(privateKeyPem), forge.md.sha256.create());
+  signCertificate(cert, createPrivateKey(privateKeyPem));
   return { certPem: pki.certificateToPem(cert), keyPem: privateKeyPem };
 }
 
 /**
- * Loads the hub CA, generating it on first boot (RSA-2048, 10 years). The key
- * is sealed (AES-256-GCM) in settings; the certificate is public.
+ * Loads the hub CA, generating it on first boot (RSA-2048, 10 years) from `newKeyPem` when
+ * given (see generateCaKey). The key is sealed (AES-256-GCM) in settings; the certificate is public.
  */
-export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer: Sealer): HubCa {
+export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer: Sealer, newKeyPem?: string): HubCa {
   const { certPem, keyPem } = store.transaction(() => {
     const existingCert = store.settings.get(CA_CERT_SETTING);
     const existingKey = store.settings.get(CA_KEY_SETTING);
     if (existingCert && existingKey) return { certPem: existingCert, keyPem: sealer.openText(existingKey, CA_KEY_SETTING) };
-    const created = createCa();
+    const created = createCa(newKeyPem ?? generateRsa());
     store.settings.set(CA_CERT_SETTING, created.certPem);
     store.settings.set(CA_KEY_SETTING, sealer.seal(created.keyPem, CA_KEY_SETTING));
     return created;
   });
-  const caCert = pki.certificateFromPem(certPem);
-  const caKey = pki.privateKeyFromPem(keyPem);
   const privateKey = createPrivateKey(keyPem);
+  let caSubject: Forge.pki.CertificateField[] | undefined;
 
-  function sign(cert: forge.pki.Certificate): void {
-    cert.setIssuer(caCert.subject.attributes);
-    cert.sign(caKey, forge.md.sha256.create());
+  function signByCa(cert: Certificate): void {
+    cert.setIssuer((caSubject ??= forge().pki.certificateFromPem(certPem).subject.attributes));
+    signCertificate(cert, privateKey);
   }
 
   return {
     certPem,
     privateKey,
     issueAgentCert(csrPem, name) {
-      let csr: forge.pki.CertificateSigningRequest;
+      const { pki } = forge();
+      let csr: Forge.pki.CertificateSigningRequest;
       try {
         csr = pki.certificationRequestFromPem(csrPem);
       } catch {
@@ -115,7 +161,7 @@ export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer
         verified = false;
       }
       if (!verified || !csr.publicKey) throw new HubError('SONDE_ERR_CSR_INVALID', 'the CSR signature does not verify');
-      const rsaKey = csr.publicKey as forge.pki.rsa.PublicKey;
+      const rsaKey = csr.publicKey as Forge.pki.rsa.PublicKey;
       if (typeof rsaKey.n?.bitLength !== 'function' || rsaKey.n.bitLength() < 2048) {
         throw new HubError('SONDE_ERR_CSR_INVALID', 'the CSR key must be RSA with at least 2048 bits');
       }
@@ -133,7 +179,7 @@ export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer
         { name: 'extKeyUsage', clientAuth: true },
         { name: 'subjectKeyIdentifier' },
       ]);
-      sign(cert);
+      signByCa(cert);
       return {
         certPem: pki.certificateToPem(cert),
         serial: cert.serialNumber,
@@ -142,9 +188,10 @@ export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer
       };
     },
     issueServerCert(hostnames) {
-      const { privateKeyPem, publicKeyPem } = generateRsa();
+      const { pki } = forge();
+      const privateKeyPem = generateRsa();
       const cert = pki.createCertificate();
-      cert.publicKey = pki.publicKeyFromPem(publicKeyPem);
+      cert.publicKey = publicKeyOf(privateKeyPem);
       cert.serialNumber = randomSerial();
       const now = new Date();
       cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
@@ -156,7 +203,7 @@ export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer
         { name: 'extKeyUsage', serverAuth: true },
         { name: 'subjectAltName', altNames: hostnames.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
       ]);
-      sign(cert);
+      signByCa(cert);
       return { certPem: pki.certificateToPem(cert), keyPem: privateKeyPem };
     },
     renewalDue: (notAfter, now = new Date()) => new Date(notAfter).getTime() - now.getTime() <= RENEWAL_WINDOW_MS,

@@ -1,1 +1,1 @@
-export { openCa, normalizeSerial, RENEWAL_WINDOW_MS, type HubCa, type IssuedCert } from './ca.js';
+export { caMissing, generateCaKey, openCa, normalizeSerial, RENEWAL_WINDOW_MS, type HubCa, type IssuedCert } from './ca.js';
