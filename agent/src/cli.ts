@@ -18,5 +18,6 @@ if (first && (KEY_COMMANDS.has(first) || KEY_COMMANDS.has(`${first}:${second ?? 
 // Node 22.1+ keeps compiled module code on disk between runs (about a third of the import time here);
 // Node 20 has no compile cache and simply skips this.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-const { runCli } = await import('./cli/program.js');
+// `sonde start` loads only what the agent needs to come online.
+const { runCli } = first === 'start' ? await import('./cli/start-program.js') : await import('./cli/program.js');
 process.exitCode = await runCli(process.argv);

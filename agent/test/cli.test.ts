@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { agentUser, ensureBuilt, json, removeDir, runCli, tempDirFor } from './s
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 const user = agentUser();
+const AGENT_DIST = path.resolve(import.meta.dirname, '../dist');
 const isRoot = process.getuid?.() === 0;
 let hub: TestHub;
 let home: string;
@@ -80,7 +82,23 @@ describe('command line', () => {
 
   it('exits 2 on usage errors', async () => {
     expect((await runCli(['frobnicate'], { home, user })).code).toBe(2);
+    expect((await runCli(['start', '--frobnicate'], { home, user })).code).toBe(2);
     expect((await runCli(['enroll', '--hub', hub.baseUrl], { home, user })).code).toBe(2);
+  });
+
+  it('loads for sonde start only what reaching the hub needs', () => {
+    // The start program and the runtime, as `sonde start` imports them; then the CommonJS packages that were loaded.
+    const script = [
+      `await import(${JSON.stringify(path.join(AGENT_DIST, 'cli/start-program.js'))});`,
+      `await import(${JSON.stringify(path.join(AGENT_DIST, 'runtime/agent.js'))});`,
+      `const { createRequire } = await import('node:module');`,
+      `process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`,
+    ].join('\n');
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    expect(loaded.some((file) => file.includes('/node_modules/ws/'))).toBe(true);
+    // Enrollment's CSR (node-forge), pack signing (tweetnacl), the install progress bar and the other commands stay out.
+    for (const absent of ['/node_modules/node-forge/', '/node_modules/tweetnacl/', '/node_modules/cli-progress/'])
+      expect(loaded.filter((file) => file.includes(absent))).toEqual([]);
   });
 
   it('exits 3 when start runs before enrollment', async () => {

@@ -48,7 +48,8 @@ export function registerEnroll(program: Command): void {
         const config = loadConfig(paths);
         const name = options.name ?? config.name ?? defaultAgentName();
         // node-forge is only needed here; keep it off every other command's start-up path.
-        const { generateKeyAndCsr, saveIdentity } = await import('../identity/identity.js');
+        const { generateKeyAndCsr } = await import('../identity/csr.js');
+        const { saveIdentity } = await import('../identity/identity.js');
         const { keyPem, csrPem } = generateKeyAndCsr(name);
         const caPem = options.caFile ? readCaFile(options.caFile) : undefined;
         const answer = await requestEnrollment(hub, options.token, name, csrPem, { caPem });

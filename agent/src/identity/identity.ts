@@ -1,6 +1,5 @@
-import { generateKeyPairSync, X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import forge from 'node-forge';
 import { AgentError } from '../errors.js';
 import { writePrivateFile, type HomePaths } from '../home.js';
 import { readIdentity, type Identity } from './state.js';
@@ -15,18 +14,6 @@ export interface LoadedIdentity extends Identity {
   /** Public key of the hub CA: every hub frame must verify against it. */
   hubKey: KeyObject;
   apiKey: string;
-}
-
-/** RSA-2048 key pair and PKCS#10 CSR made on this host; the private key never leaves it. */
-export function generateKeyAndCsr(name: string): { keyPem: string; csrPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicPem);
-  csr.setSubject([{ name: 'commonName', value: name }]);
-  csr.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create());
-  return { keyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
 }
 
 export function saveIdentity(

@@ -1,8 +1,9 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fetchPackTarball, installVerifiedPack, resolveUpdate, verifyPack, type Trust, type VerifiedPack } from '@sonde/registry';
-import semver from 'semver';
+import type Semver from 'semver';
 import { z } from 'zod';
+import { requireCjs } from '../cjs.js';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writePrivateFile, type HomePaths } from '../home.js';
 import { indexRefusal, readPackIndex } from './pack-index.js';
@@ -18,6 +19,8 @@ import {
   writeApprovals,
   type InstalledPack,
 } from './store.js';
+
+const semver = requireCjs('semver') as typeof Semver;
 
 /**
  * Installing is: fetch (a signed local folder, a .tgz, or an npm spec through

@@ -9,10 +9,14 @@ import {
 } from '@sonde/pack-sdk/protocol';
 import { isSondeError } from '@sonde/pack-sdk';
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import type WsWebSocket from 'ws';
 import type { LoadedIdentity } from '../identity/identity.js';
+import { requireCjs } from '../cjs.js';
 import { Backoff } from './backoff.js';
 import type { ProbeExecutor } from './executor.js';
+
+const WebSocket = requireCjs('ws') as typeof WsWebSocket;
+type WebSocket = WsWebSocket;
 
 export interface ConnectionState {
   connected: boolean;
@@ -121,7 +125,7 @@ export class HubConnection {
       this.send('agent.register', this.options.registration());
       this.armLiveness(REGISTER_TIMEOUT_MS);
     });
-    socket.on('message', (data: WebSocket.RawData) => {
+    socket.on('message', (data: WsWebSocket.RawData) => {
       this.lastSeen = Date.now();
       this.onFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
     });

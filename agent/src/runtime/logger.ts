@@ -1,4 +1,7 @@
-import { pino, type Logger } from 'pino';
+import type { Logger, pino as Pino } from 'pino';
+import { requireCjs } from '../cjs.js';
+
+const { pino } = requireCjs('pino') as { pino: typeof Pino };
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 

@@ -1,9 +1,20 @@
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import nacl from 'tweetnacl';
+import { createRequire } from 'node:module';
+import type Nacl from 'tweetnacl';
 import { z } from 'zod';
 import { RegistryError } from '../errors.js';
 import { sha256Hex } from './digest.js';
+
+// tweetnacl (pure JavaScript, ~20 ms to load) only makes keys and signatures: verification, which every agent
+// start runs, uses node:crypto, so tweetnacl loads on first use.
+let naclModule: typeof Nacl | undefined;
+const nacl = (): typeof Nacl => (naclModule ??= createRequire(import.meta.url)('tweetnacl') as typeof Nacl);
+/** RFC 8032 sizes (tweetnacl's sign.seedLength, publicKeyLength, secretKeyLength, signatureLength). */
+const SEED_BYTES = 32;
+const PUBLIC_KEY_BYTES = 32;
+const SECRET_KEY_BYTES = 64;
+const SIGNATURE_BYTES = 64;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 export const KeyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a key id is 16 lowercase hex digits');
@@ -56,7 +67,7 @@ export function keyIdOf(publicKey: string | Uint8Array): string {
 }
 
 export function generateKeyPair(): { publicKey: string; secretKey: string; keyId: string } {
-  const pair = nacl.sign.keyPair();
+  const pair = nacl().sign.keyPair();
   return {
     publicKey: Buffer.from(pair.publicKey).toString('base64'),
     secretKey: Buffer.from(pair.secretKey).toString('base64'),
@@ -70,8 +81,8 @@ export function generateKeyPair(): { publicKey: string; secretKey: string; keyId
  * same key and nothing secret is stored.
  */
 export function keyPairFromSeed(seed: Uint8Array): { publicKey: string; secretKey: string; keyId: string } {
-  if (seed.length !== nacl.sign.seedLength) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 seed is 32 bytes');
-  const pair = nacl.sign.keyPair.fromSeed(seed);
+  if (seed.length !== SEED_BYTES) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 seed is 32 bytes');
+  const pair = nacl().sign.keyPair.fromSeed(seed);
   return {
     publicKey: Buffer.from(pair.publicKey).toString('base64'),
     secretKey: Buffer.from(pair.secretKey).toString('base64'),
@@ -81,7 +92,7 @@ export function keyPairFromSeed(seed: Uint8Array): { publicKey: string; secretKe
 
 export function decodePublicKey(publicKey: string): Uint8Array {
   const raw = Buffer.from(publicKey, 'base64');
-  if (raw.length !== nacl.sign.publicKeyLength) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 public key is 32 bytes');
+  if (raw.length !== PUBLIC_KEY_BYTES) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 public key is 32 bytes');
   return new Uint8Array(raw);
 }
 
@@ -99,12 +110,12 @@ function message(domain: SignatureDomain, canonical: string): Uint8Array {
 
 export function signDetached(domain: SignatureDomain, canonical: string, key: SigningKey): string {
   const secret = Buffer.from(key.secretKey, 'base64');
-  if (secret.length !== nacl.sign.secretKeyLength) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 secret key is 64 bytes');
-  const derived = nacl.sign.keyPair.fromSecretKey(new Uint8Array(secret));
+  if (secret.length !== SECRET_KEY_BYTES) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 secret key is 64 bytes');
+  const derived = nacl().sign.keyPair.fromSecretKey(new Uint8Array(secret));
   if (Buffer.from(derived.publicKey).toString('base64') !== key.publicKey || keyIdOf(derived.publicKey) !== key.keyId) {
     throw new RegistryError('SONDE_ERR_KEY_FILE', 'the secret key does not belong to the public key or key id in the key file');
   }
-  return Buffer.from(nacl.sign.detached(message(domain, canonical), derived.secretKey)).toString('base64');
+  return Buffer.from(nacl().sign.detached(message(domain, canonical), derived.secretKey)).toString('base64');
 }
 
 const publicKeyObjects = new Map<string, KeyObject>();
@@ -129,7 +140,7 @@ function publicKeyObject(publicKey: string): KeyObject {
 export function verifyDetached(domain: SignatureDomain, canonical: string, signature: string, publicKey: string): boolean {
   try {
     const sig = Buffer.from(signature, 'base64');
-    if (sig.length !== nacl.sign.signatureLength) return false;
+    if (sig.length !== SIGNATURE_BYTES) return false;
     return nodeVerify(null, message(domain, canonical), publicKeyObject(publicKey), sig);
   } catch {
     return false;
@@ -140,8 +151,8 @@ export function verifyDetached(domain: SignatureDomain, canonical: string, signa
 export function verifyDetachedNacl(domain: SignatureDomain, canonical: string, signature: string, publicKey: string): boolean {
   try {
     const sig = Buffer.from(signature, 'base64');
-    if (sig.length !== nacl.sign.signatureLength) return false;
-    return nacl.sign.detached.verify(message(domain, canonical), new Uint8Array(sig), decodePublicKey(publicKey));
+    if (sig.length !== SIGNATURE_BYTES) return false;
+    return nacl().sign.detached.verify(message(domain, canonical), new Uint8Array(sig), decodePublicKey(publicKey));
   } catch {
     return false;
   }
