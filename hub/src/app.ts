@@ -34,6 +34,8 @@ const BODY_LIMIT = 256 * 1024;
 export interface BuildAppOptions {
   /** Test seam: overrides pino options (e.g. `false` to silence). */
   logger?: boolean | Record<string, unknown>;
+  /** A core already opened for this config (serve opens it while this module loads); closed with the app. */
+  core?: HubCore;
 }
 
 function httpsOptions(config: HubConfig, core: HubCore): Record<string, unknown> | undefined {
@@ -70,7 +72,7 @@ const corePlugin = fp<{ core: HubCore }>(
  * read the shared HubContext (`app.hub`); the MCP plugin sees only HubServices.
  */
 export async function buildApp(config: HubConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const core = openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  const core = options.core ?? openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true });
   let app: FastifyInstance;
   try {
     ensureBootstrapAdmin(core, config.adminUser);

@@ -1,12 +1,17 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { openHubCoreAsync } from './core.js';
 
 /** Starts the hub from SONDE_* variables; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
   const started = performance.now();
-  const app = await buildApp(config);
+  // scrypt (and a new database's CA key) run on the thread pool while Fastify, the routes and the gateway load.
+  const opening = openHubCoreAsync({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  // Observed now, awaited below: a wrong secret found during the import must not become an unhandled rejection.
+  opening.catch(() => undefined);
+  const { buildApp } = await import('./app.js');
+  const app = await buildApp(config, { core: await opening });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   app.log.info(

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { HubError } from '../errors.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import type { SettingsStore } from '../store/types.js';
 import { openCrypto, SealError } from './index.js';
+import { deriveKeys, deriveKeysAsync, type HubKeys } from './keys.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -77,5 +79,29 @@ describe('hub crypto', () => {
     expect(dump).not.toContain(TEST_SECRET);
     expect(dump).not.toContain(auditKey.toString('base64'));
     expect(dump).not.toContain('payload');
+  });
+
+  it('derives exactly the keys of earlier versions, with scrypt on or off the main thread', async () => {
+    // Pinned from the synchronous deriveKeys of 3a833de: databases and sealed secrets written before must still open.
+    const settings = new Map([['crypto.salt', Buffer.alloc(16, 7).toString('base64')]]);
+    const store: SettingsStore = { get: (k) => settings.get(k), set: (k, v) => void settings.set(k, v) };
+    const secret = 'correct horse battery staple, 32+ chars long';
+    const hex = (keys: HubKeys) => ({
+      sealKid: keys.sealKid,
+      sealKey: keys.sealKey.toString('hex'),
+      auditKey: keys.auditKey.toString('hex'),
+      mcpSessionKey: keys.mcpSessionKey.toString('hex'),
+      revocationSeed: keys.revocationSeed.toString('hex'),
+    });
+    const expected = {
+      sealKid: '6fbad7e4',
+      sealKey: '3b04420f09063843c790d355406a29fbcbb96b9430b021b83a978ec3cc9e2f02',
+      auditKey: '85d3130a9d334640752cf071aad4294f0516416c02f1b38317fdcf58270884e1',
+      mcpSessionKey: '4be2d967212e5508a1d5afed3c48fa5288941b8f9b84edf4aa2d43b0de775f88',
+      revocationSeed: '62c3ef18738dbe9adb73c2ad0033053c677972aa8d904480e8a4ad64f7aac8ac',
+    };
+    const transaction = <T>(fn: () => T): T => fn();
+    expect(hex(deriveKeys(secret, store, transaction))).toEqual(expected);
+    expect(hex(await deriveKeysAsync(secret, store, transaction))).toEqual(expected);
   });
 });

@@ -1,5 +1,5 @@
 import type { HubStore } from '../store/types.js';
-import { deriveKeys } from './keys.js';
+import { deriveKeys, deriveKeysAsync, type HubKeys } from './keys.js';
 import { createSealer, verifySecret, type Sealer } from './sealer.js';
 
 export { sha256Hex, randomToken, safeEqual } from './hash.js';
@@ -12,9 +12,19 @@ export interface HubCrypto {
   revocationSeed: Buffer;
 }
 
+type CryptoStore = Pick<HubStore, 'settings' | 'transaction'>;
+
 /** Derives every key from SONDE_SECRET (scrypt once) and checks the secret against this database. */
-export function openCrypto(secret: string, store: Pick<HubStore, 'settings' | 'transaction'>): HubCrypto {
-  const keys = deriveKeys(secret, store.settings, store.transaction);
+export function openCrypto(secret: string, store: CryptoStore): HubCrypto {
+  return cryptoFrom(deriveKeys(secret, store.settings, store.transaction), store);
+}
+
+/** openCrypto with scrypt off the main thread (the server's start-up). */
+export async function openCryptoAsync(secret: string, store: CryptoStore): Promise<HubCrypto> {
+  return cryptoFrom(await deriveKeysAsync(secret, store.settings, store.transaction), store);
+}
+
+function cryptoFrom(keys: HubKeys, store: CryptoStore): HubCrypto {
   const sealer = createSealer(new Map([[keys.sealKid, keys.sealKey]]), keys.sealKid);
   verifySecret(sealer, store.settings, store.transaction);
   return { sealer, auditKey: keys.auditKey, mcpSessionKey: keys.mcpSessionKey, revocationSeed: keys.revocationSeed };

@@ -1,4 +1,4 @@
-import { createHash, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import type { SettingsStore } from '../store/types.js';
 
 /**
@@ -22,8 +22,10 @@ export interface HubKeys {
 
 const SALT_SETTING = 'crypto.salt';
 
+type Transaction = <T>(fn: () => T) => T;
+
 /** The per-database scrypt salt, created on first use (INSERT-or-read so two processes agree). */
-function saltFor(settings: SettingsStore, transaction: <T>(fn: () => T) => T): Buffer {
+function saltFor(settings: SettingsStore, transaction: Transaction): Buffer {
   return transaction(() => {
     let salt = settings.get(SALT_SETTING);
     if (!salt) {
@@ -38,8 +40,8 @@ function hkdf(master: Buffer, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
 }
 
-export function deriveKeys(secret: string, settings: SettingsStore, transaction: <T>(fn: () => T) => T): HubKeys {
-  const master = scryptSync(secret, saltFor(settings, transaction), 32, SCRYPT);
+/** Everything after scrypt: one HKDF key per purpose, then the master is wiped. */
+function keysFromMaster(master: Buffer): HubKeys {
   const sealKey = hkdf(master, 'sonde/seal/v1');
   const auditKey = hkdf(master, 'sonde/audit-hmac/v1');
   const mcpSessionKey = hkdf(master, 'sonde/mcp-session/v1');
@@ -48,4 +50,20 @@ export function deriveKeys(secret: string, settings: SettingsStore, transaction:
   const sealKid = createHash('sha256').update(hkdf(master, 'sonde/seal-kid/v1')).digest('hex').slice(0, 8);
   master.fill(0);
   return { sealKid, sealKey, auditKey, mcpSessionKey, revocationSeed };
+}
+
+export function deriveKeys(secret: string, settings: SettingsStore, transaction: Transaction): HubKeys {
+  return keysFromMaster(scryptSync(secret, saltFor(settings, transaction), 32, SCRYPT));
+}
+
+/**
+ * The same keys, with scrypt on libuv's thread pool: the server starts it first and
+ * loads its modules meanwhile, so the ~100 ms of scrypt overlap the imports.
+ */
+export async function deriveKeysAsync(secret: string, settings: SettingsStore, transaction: Transaction): Promise<HubKeys> {
+  const salt = saltFor(settings, transaction);
+  const master = await new Promise<Buffer>((resolve, reject) => {
+    scrypt(secret, salt, 32, SCRYPT, (error, key) => (error ? reject(error) : resolve(key)));
+  });
+  return keysFromMaster(master);
 }
