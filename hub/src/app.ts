@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { adminGuard } from './auth/require-admin.js';
 import { createSessionService } from './auth/sessions.js';
@@ -30,6 +31,21 @@ import { HUB_VERSION } from './version.js';
 export const SERVER_NAME = 'sonde';
 /** REST bodies are small; probe results travel over the agent socket, not here. */
 const BODY_LIMIT = 256 * 1024;
+
+/** Resolves Fastify's own dependencies, wherever the installer put them. */
+const requireFromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+
+/**
+ * Fastify loads ajv and fast-json-stringify (a few MiB, about a fifth of the start-up CPU) when it is
+ * constructed, for route JSON schemas. Hub routes validate with zod (routes/define.ts) and set no
+ * Fastify schema, so the compilers load only if a route ever does. Fastify then treats them as
+ * custom compilers, which only means a `headers` schema's keys are not lower-cased for it.
+ */
+function lazyCompilerFactory<F extends (...args: never[]) => unknown>(name: string): F {
+  let factory: F | undefined;
+  return ((...args: Parameters<F>) => (factory ??= (requireFromFastify(name) as () => F)())(...args)) as F;
+}
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
 export interface BuildAppOptions {
   /** Test seam: overrides pino options (e.g. `false` to silence). */
@@ -84,6 +100,12 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
       ...(https ? { https } : {}),
       // Request ids in logs, never request headers (they carry keys).
       genReqId: () => randomUUID(),
+      schemaController: {
+        compilersFactory: {
+          buildValidator: lazyCompilerFactory<NonNullable<CompilersFactory['buildValidator']>>('@fastify/ajv-compiler'),
+          buildSerializer: lazyCompilerFactory<NonNullable<CompilersFactory['buildSerializer']>>('@fastify/fast-json-stringify-compiler'),
+        },
+      },
     });
   } catch (error) {
     core.close();
