@@ -49,21 +49,7 @@ export function sendUnauthorized(reply: FastifyReply, message: string): FastifyR
   return sendJsonRpcError(reply, 401, 'SONDE_ERR_UNAUTHORIZED', message);
 }
 
-/** Headers the SDK transport reads; everything else stays out of the synthetic request. */
-const FORWARDED = ['content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
-
-/**
- * A Web `Request` for the SDK's web-standard transport. `Accept` is always set
- * to what the transport demands: the hub answers JSON (not SSE) anyway, and
- * mcp-remote sends no `Accept` at all.
- */
-export function toWebRequest(request: FastifyRequest): Request {
-  const headers = new Headers();
-  for (const name of FORWARDED) {
-    const value = request.headers[name];
-    if (typeof value === 'string') headers.set(name, value);
-  }
-  headers.set('accept', 'application/json, text/event-stream');
-  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-  return new Request(`http://sonde.invalid${request.url}`, { method: request.method, headers });
+/** A header's single value (the first, when a client repeats it). */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -8,24 +8,24 @@ import { CALL_DEADLINE_MS } from './dispatch.js';
 import { CatalogCache, type Catalog } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
 import { CONTEXT_KEY, type CallContext, type Endpoint } from './context.js';
-import { bearerToken, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized, toWebRequest } from './http.js';
+import { bearerToken, headerValue, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized } from './http.js';
 import { ServerPool } from './server-pool.js';
 import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
 
 /**
- * The MCP SDK (server, transport, ajv) is about 150 ms of module loading and a
+ * The MCP SDK (server, message schemas, ajv) is about 150 ms of module loading and a
  * good share of the idle hub's memory: it loads on the first MCP request, or
  * a second after the hub listens, never on the way to /health.
  */
 async function loadMcpRuntime() {
-  const [transport, server, ajv] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+  const [server, exchange, ajv] = await Promise.all([
     import('./mcp-server.js'),
+    import('./json-exchange.js'),
     import('@modelcontextprotocol/sdk/validation/ajv'),
   ]);
   useJsonSchemaValidator(new ajv.AjvJsonSchemaValidator());
-  return { Transport: transport.WebStandardStreamableHTTPServerTransport, createMcpServer: server.createMcpServer };
+  return { createMcpServer: server.createMcpServer, JsonExchange: exchange.JsonExchange, readMessages: exchange.readMessages };
 }
 type McpRuntime = Awaited<ReturnType<typeof loadMcpRuntime>>;
 
@@ -145,18 +145,16 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     };
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
     const { mcp, pool } = await loadRuntime();
+    const checked = mcp.readMessages(body, headerValue(request.headers['mcp-protocol-version']));
+    if ('reply' in checked) return reply.code(checked.reply.status).send(checked.reply.body);
     const server = pool.acquire();
-    const transport = new mcp.Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const exchange = new mcp.JsonExchange();
     try {
-      await server.connect(transport);
-      const response = await transport.handleRequest(toWebRequest(request), { authInfo, parsedBody: body });
-      reply.code(response.status);
-      response.headers.forEach((value, name) => {
-        if (name !== 'content-length') reply.header(name, value);
-      });
-      if (clientId && isInitialize(body) && response.ok) reply.header(SESSION_HEADER, sessions.issue(principal.id, clientId));
-      const text = await response.text();
-      return text.length > 0 ? reply.send(text) : reply.send();
+      await server.connect(exchange);
+      const answer = await exchange.exchange(checked.messages, { authInfo });
+      reply.code(answer.status);
+      if (clientId && answer.status === 200 && isInitialize(body)) reply.header(SESSION_HEADER, sessions.issue(principal.id, clientId));
+      return answer.body === undefined ? reply.send() : reply.header('content-type', 'application/json').send(answer.body);
     } finally {
       await server.close();
       pool.release(server);

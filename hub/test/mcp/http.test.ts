@@ -100,6 +100,59 @@ describe('MCP over HTTP', () => {
     expect(text).not.toMatch(/at .*\.js:\d+/);
   });
 
+  describe('JSON-RPC framing (answered as the SDK transport answers)', () => {
+    const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+
+    it('answers a notification-only POST with 202 and no body', async () => {
+      const response = await post(hub, { jsonrpc: '2.0', method: 'notifications/initialized' }, auth);
+      expect(response.status).toBe(202);
+      expect(await response.text()).toBe('');
+    });
+
+    it('answers a batch with one response per request, in order, and none for its notification', async () => {
+      const response = await post(
+        hub,
+        [
+          { jsonrpc: '2.0', id: 'b', method: 'tools/call', params: { name: 'list_agents', arguments: {} } },
+          { jsonrpc: '2.0', method: 'notifications/initialized' },
+          { jsonrpc: '2.0', id: 'a', method: 'ping' },
+        ],
+        auth,
+      );
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Json[];
+      expect(body.map((m) => m.id)).toEqual(['b', 'a']);
+      expect(JSON.parse(body[0]!.result.content[0].text).count).toBe(3);
+      expect(body[1]!.result).toEqual({});
+    });
+
+    it('refuses an unsupported MCP-Protocol-Version with 400', async () => {
+      const response = await post(hub, { jsonrpc: '2.0', id: 1, method: 'ping' }, { ...auth, 'mcp-protocol-version': '1999-01-01' });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as Json).error.message).toMatch(/Unsupported protocol version: 1999-01-01/);
+    });
+
+    it('refuses two initialize requests in one batch', async () => {
+      const response = await post(hub, [INIT, { ...INIT, id: 2 }], auth);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as Json).error.code).toBe(-32600);
+    });
+
+    it('refuses a body that is JSON but not JSON-RPC with a parse error', async () => {
+      const response = await post(hub, { hello: 'world' }, auth);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as Json).error.code).toBe(-32700);
+    });
+
+    it('answers an unknown method with a JSON-RPC error, not an HTTP error', async () => {
+      const response = await post(hub, { jsonrpc: '2.0', id: 9, method: 'resources/list' }, auth);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Json;
+      expect(body.id).toBe(9);
+      expect(body.error.code).toBe(-32601);
+    });
+  });
+
   it('serves the official SDK client: list_agents and a per-probe tool', async () => {
     const client = await connect(hub, { key: ADMIN_KEY });
     const agents = textJson(await client.callTool({ name: 'list_agents', arguments: {} }));
