@@ -5,17 +5,22 @@ import { tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { openCrypto } from '../crypto/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { createAuditLog } from './audit-log.js';
+import type { RangeTuning } from './chain-ranges.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-/** A log with `n` entries in a real file, plus a second connection for tampering like an attacker with file access. */
-function logWith(n: number) {
+/**
+ * A log with `n` entries in a real file, plus a second connection for tampering like an attacker with file access.
+ * `tuning` makes verify split even a tiny log into ranges walked by worker threads (seams between 2|3 and 4|5 for
+ * three threads on five rows).
+ */
+function logWithTuning(n: number, tuning?: RangeTuning) {
   const { dir, cleanup } = tempDir();
   const file = path.join(dir, 'sonde.db');
   const store = openSqliteStore(file);
   const crypto = openCrypto(TEST_SECRET, store);
-  const log = createAuditLog(store, crypto.auditKey, crypto.sealer);
+  const log = createAuditLog(store, crypto.auditKey, crypto.sealer, tuning);
   for (let i = 1; i <= n; i++) {
     log.append({
       action: 'mcp.tool_call',
@@ -39,7 +44,12 @@ function logWith(n: number) {
   return { store, log, raw };
 }
 
-describe('audit log', () => {
+describe.each([
+  { threads: 'on one thread', tuning: undefined },
+  { threads: 'in ranges on worker threads', tuning: { minRowsPerThread: 1, maxThreads: 3 } },
+])('audit log, verified $threads', ({ tuning }) => {
+  const logWith = (n: number) => logWithTuning(n, tuning);
+
   it('appends a keyed hash chain that verifies', () => {
     const { log, store } = logWith(5);
     const rows = store.audit.query({ limit: 10 });

@@ -3,6 +3,50 @@ import type { AuditEntryInput, AuditRecord } from '../../services.js';
 import type { AuditChainRow, AuditFilter, AuditStore } from '../types.js';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import { parseJson } from './json.js';
+import { createRequire } from 'node:module';
+
+// driver.ts picks the package by Node version; a worker thread loads the same one by path.
+const driverModule = (): string =>
+  createRequire(import.meta.url).resolve(Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-node22' : 'better-sqlite3');
+
+/**
+ * The chain text of each row (what `chainText` in hub/src/audit builds in JS),
+ * built by SQLite: a row then costs one string instead of fifteen values.
+ * json_quote escapes text exactly as JSON.stringify does; a REAL that is not
+ * a whole number may print differently (1/3 has 17 digits here, 16 in JS).
+ * A row whose text differs (that, or params stored before they were
+ * canonical) fails the fast comparison and is re-checked the slow way, so a
+ * difference here costs time, never a wrong verdict.
+ */
+const CHAIN_TEXT = `'{"action":' || json_quote(action) || ',"actor":{"id":' || json_quote(actor_id) || ',"kind":' || json_quote(actor_kind)
+  || ',"name":' || json_quote(actor_name) || '},"agents":' || agents || ',"at":' || json_quote(at)
+  || ',"clientId":' || json_quote(client_id) || ',"detail":' || json_quote(detail) || ',"durationMs":'
+  || CASE WHEN duration_ms IS NULL THEN 'null'
+          WHEN duration_ms = CAST(duration_ms AS INTEGER) AND abs(duration_ms) < 1e15 THEN CAST(CAST(duration_ms AS INTEGER) AS TEXT)
+          ELSE json_quote(duration_ms) END
+  || ',"params":' || coalesce(params, 'null') || ',"probe":' || json_quote(probe)
+  || ',"resultBytes":' || coalesce(result_bytes, 'null') || ',"seq":' || seq || ',"status":' || json_quote(status)
+  || ',"tool":' || json_quote(tool) || '}'`;
+
+/**
+ * How to read the chain of one database in ranges, from any connection (the
+ * verifier's worker threads open their own): `[seq, hash, text | null]` rows.
+ */
+export interface AuditChainSource {
+  /** The database file, or undefined for an in-memory database (no other connection can read it). */
+  file: string | undefined;
+  /** Rows with `from <= seq <= to`, as `[seq, hash, chainText | null]`, by seq (`textRows` runs it here). */
+  textSql: string;
+  /** The better-sqlite3 module this process loads (what driver.ts picks), for a worker thread to `require`. */
+  driverModule(): string;
+  textRows(from: number, to: number): IterableIterator<[number, string, string | null]>;
+  /** The stored hash of one entry (the link into a range), if it exists. */
+  hashAt(seq: number): string | undefined;
+  lastSeq(): number;
+}
+
+/** Where the SQLite audit store keeps its `AuditChainSource` (not part of the `AuditStore` contract). */
+export const AUDIT_CHAIN_SOURCE = Symbol.for('sonde.audit.chainSource');
 
 /** The `prevHash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -63,7 +107,7 @@ function toRecord(row: AuditRow): AuditRecord {
   };
 }
 
-export function sqliteAuditStore(db: Database.Database): AuditStore {
+export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_CHAIN_SOURCE]: AuditChainSource } {
   const last = db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
   const insert = db.prepare(
     `INSERT INTO audit_log (seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status,
@@ -80,6 +124,17 @@ export function sqliteAuditStore(db: Database.Database): AuditStore {
     )
     .raw();
   const lastLink = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const textSql = `SELECT seq, hash, ${CHAIN_TEXT} FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq`;
+  const textRows = db.prepare<[number, number], [number, string, string | null]>(textSql).raw();
+  const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE seq = ?');
+  const chainSource: AuditChainSource = {
+    file: db.memory ? undefined : db.name,
+    textSql,
+    driverModule,
+    textRows: (from, to) => textRows.iterate(from, to),
+    hashAt: (seq) => hashAt.get(seq)?.hash,
+    lastSeq: () => lastLink.get()?.seq ?? 0,
+  };
 
   const appendRow = (entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord => {
     const prev = lastLink.get();
@@ -112,6 +167,7 @@ export function sqliteAuditStore(db: Database.Database): AuditStore {
   const append = db.transaction(appendRow);
 
   return {
+    [AUDIT_CHAIN_SOURCE]: chainSource,
     // IMMEDIATE: the CLI and the server may append at once; the write lock is taken before reading the last hash.
     // Inside the caller's transaction (the audit log writes the head with it), no nested savepoint.
     append: (entry, chain) => (db.inTransaction ? appendRow(entry, chain) : append.immediate(entry, chain)),

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, TEST_SECRET } from '../../test/helpers.js';
+import { openCrypto } from '../crypto/index.js';
+import { AUDIT_CHAIN_SOURCE, GENESIS_HASH } from '../store/sqlite/audit.js';
+import { Database } from '../store/sqlite/driver.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { createAuditLog } from './audit-log.js';
+import { threadsFor, walkRanges } from './chain-ranges.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+const THREE = { minRowsPerThread: 1, maxThreads: 3 };
+
+/** Nine entries (ranges 1-3, 4-6, 7-9 on three threads) with texts SQLite rebuilds exactly, plus a tampering connection. */
+function nineEntries() {
+  const { dir, cleanup } = tempDir();
+  const file = path.join(dir, 'sonde.db');
+  const store = openSqliteStore(file);
+  const crypto = openCrypto(TEST_SECRET, store);
+  const log = createAuditLog(store, crypto.auditKey, crypto.sealer, THREE);
+  for (let i = 1; i <= 9; i++) {
+    log.append({
+      action: 'mcp.tool_call',
+      actor: { kind: 'api_key', id: 'k1', name: 'kéy "1"\n\u0001' },
+      agents: ['web-1', 'db-2'],
+      params: { path: `/data/${i}`, list: [1, 2.5, null, 'x\ty'] },
+      status: 'ok',
+      resultBytes: i,
+      durationMs: i % 2 ? i : null,
+      detail: i === 5 ? 'back\\slash \u2028' : null,
+    });
+  }
+  const raw = new Database(file);
+  cleanups.push(() => {
+    raw.close();
+    store.close();
+    cleanup();
+  });
+  return { store, log, raw, key: crypto.auditKey, source: store.audit[AUDIT_CHAIN_SOURCE] };
+}
+
+describe('verifying the chain in ranges', () => {
+  it('splits only when every thread gets enough rows', () => {
+    expect(threadsFor(49_999)).toBe(1);
+    expect(threadsFor(1_000_000, { maxThreads: 2 })).toBe(2);
+    expect(threadsFor(120_000, { maxThreads: 4, minRowsPerThread: 50_000 })).toBe(2);
+  });
+
+  it('leaves a walk too small for workers to the caller', () => {
+    const { source, key } = nineEntries();
+    expect(walkRanges(source, key, 1, 9, GENESIS_HASH, { minRowsPerThread: 10 })).toBeUndefined();
+  });
+
+  it('has worker threads walk the ranges, each from the stored hash before it, and SQLite build the exact text', () => {
+    const { source, key } = nineEntries();
+    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+    // A worker that failed would hand its whole range back (resumeAt = from) instead of checking it.
+    expect(ranges.map((r) => [r.from, r.to, r.checked, r.suspects.length, r.missing, r.resumeAt])).toEqual([
+      [1, 3, 3, 0, undefined, undefined],
+      [4, 6, 3, 0, undefined, undefined],
+      [7, 9, 3, 0, undefined, undefined],
+    ]);
+    expect(ranges[2].lastHash).toBe(source.hashAt(9));
+  });
+
+  it('reports a row edited at a seam as a suspect the slow check then rejects', () => {
+    const { source, key, raw, log } = nineEntries();
+    raw.prepare("UPDATE audit_log SET status = 'denied' WHERE seq = 4").run();
+    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+    expect(ranges[1].suspects.map(([seq]) => seq)).toEqual([4]);
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+  });
+
+  it('finds a row deleted at the end of a range, at the start of the next, or inserted at a seam', () => {
+    const deleted = (seq: number) => {
+      const { raw, log } = nineEntries();
+      raw.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
+      return log.verify({ full: true });
+    };
+    expect(deleted(3)).toMatchObject({ ok: false, firstBrokenSeq: 3 });
+    expect(deleted(4)).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+    expect(deleted(7)).toMatchObject({ ok: false, firstBrokenSeq: 7 });
+
+    const { raw, log } = nineEntries();
+    // Make room after entry 6 and insert a copy of entry 6 with a plausible link: the copy's text has the wrong seq.
+    raw.transaction(() => {
+      for (let seq = 9; seq >= 7; seq--) raw.prepare('UPDATE audit_log SET seq = seq + 1 WHERE seq = ?').run(seq);
+      raw
+        .prepare(
+          'INSERT INTO audit_log SELECT 7, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status, result_bytes, duration_ms, detail, hash, hash FROM audit_log WHERE seq = 6',
+        )
+        .run();
+    })();
+    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 7 });
+  });
+
+  it('finds rows swapped across a seam and a truncated last range', () => {
+    const swapped = nineEntries();
+    swapped.raw.transaction(() => {
+      swapped.raw.prepare('UPDATE audit_log SET seq = 100 WHERE seq = 3').run();
+      swapped.raw.prepare('UPDATE audit_log SET seq = 3 WHERE seq = 4').run();
+      swapped.raw.prepare('UPDATE audit_log SET seq = 4 WHERE seq = 100').run();
+    })();
+    expect(swapped.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 3 });
+
+    const truncated = nineEntries();
+    truncated.raw.prepare('DELETE FROM audit_log WHERE seq >= 8').run();
+    expect(truncated.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 8 });
+  });
+
+  it('still verifies rows whose stored text SQLite cannot rebuild, on a worker too', () => {
+    const { source, key, raw, log } = nineEntries();
+    // Params in insertion order, as an older version stored them: the same entry, a different text.
+    raw.prepare('UPDATE audit_log SET params = ? WHERE seq = 5').run('{"path":"/data/5","list":[1,2.5,null,"x\\ty"]}');
+    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+    expect(ranges[1].suspects.map(([seq]) => seq)).toEqual([5]);
+    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 9, total: 9 });
+  });
+});
