@@ -112,8 +112,7 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
   const insert = db.prepare(
     `INSERT INTO audit_log (seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status,
        result_bytes, duration_ms, detail, prev_hash, hash)
-     VALUES (@seq, @at, @action, @actor_kind, @actor_id, @actor_name, @client_id, @tool, @agents, @probe, @params, @status,
-       @result_bytes, @duration_ms, @detail, @prev_hash, @hash)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const from = db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq');
 
@@ -160,7 +159,26 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
       prev_hash: prevHash,
       hash,
     };
-    insert.run(row);
+    // Positional: binding by name costs a property lookup per column on every append.
+    insert.run(
+      row.seq,
+      row.at,
+      row.action,
+      row.actor_kind,
+      row.actor_id,
+      row.actor_name,
+      row.client_id,
+      row.tool,
+      row.agents,
+      row.probe,
+      row.params,
+      row.status,
+      row.result_bytes,
+      row.duration_ms,
+      row.detail,
+      row.prev_hash,
+      row.hash,
+    );
     // The record as a read returns it, built from what was written (no second statement).
     return toRecord(row);
   };
