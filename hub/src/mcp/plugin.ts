@@ -9,7 +9,6 @@ import { CatalogCache, type Catalog } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
 import { CONTEXT_KEY, type CallContext, type Endpoint } from './context.js';
 import { bearerToken, headerValue, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized } from './http.js';
-import { ServerPool } from './server-pool.js';
 import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
 
@@ -25,9 +24,10 @@ async function loadMcpRuntime() {
     import('@modelcontextprotocol/sdk/validation/ajv'),
   ]);
   useJsonSchemaValidator(new ajv.AjvJsonSchemaValidator());
-  return { createMcpServer: server.createMcpServer, JsonExchange: exchange.JsonExchange, readMessages: exchange.readMessages };
+  return { createMcpServer: server.createMcpServer, StatelessMux: exchange.StatelessMux, readMessages: exchange.readMessages };
 }
 type McpRuntime = Awaited<ReturnType<typeof loadMcpRuntime>>;
+type StatelessMuxOf<R extends McpRuntime> = InstanceType<R['StatelessMux']>;
 
 export interface McpPluginOptions {
   services: HubServices;
@@ -44,7 +44,8 @@ export interface McpPluginOptions {
 /**
  * `/mcp` and `/mcp/packs/<pack>`: MCP Streamable HTTP, stateless. Every POST is
  * authenticated (Bearer API key), its client checked against the key's policy,
- * then handed to a pooled MCP server over a fresh transport that answers JSON.
+ * then handed to the hub's one MCP server through a multiplexing transport that
+ * answers JSON (json-exchange.ts).
  * Register encapsulated (`app.register(mcpPlugin, { services })`): the error
  * handler below shapes errors for these routes only.
  */
@@ -52,10 +53,15 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
   const { services } = options;
   const catalogs = new CatalogCache(services.fleet, services.config.serverName);
   const sessions = new ClientSessions(options.sessionSecret ?? randomBytes(32));
-  let runtime: Promise<{ mcp: McpRuntime; pool: ServerPool }> | undefined;
-  const loadRuntime = (): Promise<{ mcp: McpRuntime; pool: ServerPool }> =>
+  let runtime: Promise<{ mcp: McpRuntime; mux: StatelessMuxOf<McpRuntime> }> | undefined;
+  const loadRuntime = (): Promise<{ mcp: McpRuntime; mux: StatelessMuxOf<McpRuntime> }> =>
     (runtime ??= loadMcpRuntime().then(
-      (mcp) => ({ mcp, pool: new ServerPool(() => mcp.createMcpServer(services.config)) }),
+      async (mcp) => {
+        // One server for every request: its handlers read the caller from each request (mcp-server.ts).
+        const mux = new mcp.StatelessMux();
+        await mcp.createMcpServer(services.config).connect(mux);
+        return { mcp, mux };
+      },
       (error: unknown) => {
         runtime = undefined; // a later request tries again
         throw error;
@@ -144,21 +150,13 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
       integrations: options.integrations,
     };
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
-    const { mcp, pool } = await loadRuntime();
+    const { mcp, mux } = await loadRuntime();
     const checked = mcp.readMessages(body, headerValue(request.headers['mcp-protocol-version']));
     if ('reply' in checked) return reply.code(checked.reply.status).send(checked.reply.body);
-    const server = pool.acquire();
-    const exchange = new mcp.JsonExchange();
-    try {
-      await server.connect(exchange);
-      const answer = await exchange.exchange(checked.messages, { authInfo });
-      reply.code(answer.status);
-      if (clientId && answer.status === 200 && isInitialize(body)) reply.header(SESSION_HEADER, sessions.issue(principal.id, clientId));
-      return answer.body === undefined ? reply.send() : reply.header('content-type', 'application/json').send(answer.body);
-    } finally {
-      await server.close();
-      pool.release(server);
-    }
+    const answer = await mux.exchange(checked.messages, { authInfo });
+    reply.code(answer.status);
+    if (clientId && answer.status === 200 && isInitialize(body)) reply.header(SESSION_HEADER, sessions.issue(principal.id, clientId));
+    return answer.body === undefined ? reply.send() : reply.header('content-type', 'application/json').send(answer.body);
   }
 
   function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply): FastifyReply {

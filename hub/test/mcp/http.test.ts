@@ -126,6 +126,31 @@ describe('MCP over HTTP', () => {
       expect(body[1]!.result).toEqual({});
     });
 
+    it('keeps concurrent POSTs that reuse the same JSON-RPC id apart', async () => {
+      const calls = Array.from({ length: 12 }, (_, i) =>
+        post(
+          hub,
+          i % 2 === 0
+            ? { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_agents', arguments: {} } }
+            : { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+          auth,
+        ).then((r) => r.json() as Promise<Json>),
+      );
+      const bodies = await Promise.all(calls);
+      bodies.forEach((body, i) => {
+        expect(body.id).toBe(1);
+        if (i % 2 === 0) expect(JSON.parse(body.result.content[0].text).count).toBe(3);
+        else expect(body.result.tools.map((t: { name: string }) => t.name)).toContain('list_agents');
+      });
+    });
+
+    it('ignores a cancellation naming a request of another POST', async () => {
+      const response = await post(hub, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }, auth);
+      expect(response.status).toBe(202);
+      const after = await post(hub, { jsonrpc: '2.0', id: 1, method: 'ping' }, auth);
+      expect(((await after.json()) as Json).result).toEqual({});
+    });
+
     it('refuses an unsupported MCP-Protocol-Version with 400', async () => {
       const response = await post(hub, { jsonrpc: '2.0', id: 1, method: 'ping' }, { ...auth, 'mcp-protocol-version': '1999-01-01' });
       expect(response.status).toBe(400);
