@@ -1,0 +1,48 @@
+/** The sonde-hub command line (loaded by cli.ts once the compile cache is on). */
+import { Command } from 'commander';
+import { registerAdminCommands } from './cli/admin.js';
+import { EXIT, fail } from './cli/output.js';
+import { HUB_VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('sonde-hub')
+  .description('Sonde hub: MCP endpoint, REST API, agent gateway and audit log. Configured by SONDE_* environment variables.')
+  .version(HUB_VERSION)
+  .addHelpText(
+    'after',
+    `
+Exit codes:
+  ${EXIT.ok}  success
+  ${EXIT.error}  unexpected error
+  ${EXIT.usage}  bad command line or configuration (e.g. SONDE_SECRET missing or shorter than 32 characters)
+  ${EXIT.wrongSecret}  SONDE_SECRET does not match the one this database was created with
+  ${EXIT.notFound}  the key, token or agent named does not exist
+  ${EXIT.auditBroken}  audit verify found a broken chain
+
+Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
+SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
+SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
+SONDE_TRUST_PROXY. Admin commands (keys, tokens, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
+safe while the hub runs.`,
+  );
+
+program
+  .command('serve', { isDefault: true })
+  .description('Start the hub (default command)')
+  .action(async () => {
+    try {
+      // Loaded only to serve: admin commands skip Fastify and the MCP SDK and start faster.
+      const { serve } = await import('./serve.js');
+      await serve();
+    } catch (error) {
+      fail(error, false);
+    }
+  });
+
+registerAdminCommands(program);
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+});
+
+program.parseAsync(process.argv).catch((error: unknown) => fail(error, false));
