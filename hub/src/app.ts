@@ -52,15 +52,17 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
   /** A core already opened for this config (serve opens it while this module loads); closed with the app. */
   core?: HubCore;
+  /** SONDE_TLS=auto: the server certificate's key, generated while this module loads (else generated here). */
+  tlsKeyPem?: string;
 }
 
-function httpsOptions(config: HubConfig, core: HubCore): Record<string, unknown> | undefined {
+function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | undefined): Record<string, unknown> | undefined {
   const ca = core.ca!;
   const base = { ca: [ca.certPem], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
   // Client certificates are requested, not required: the gateway decides per request (mTLS or agent key), REST uses keys.
   if (config.tls.mode === 'files') return { ...base, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
   if (config.tls.mode === 'auto') {
-    const issued = ca.issueServerCert(config.tls.hostnames);
+    const issued = ca.issueServerCert(config.tls.hostnames, tlsKeyPem);
     return { ...base, cert: issued.certPem, key: issued.keyPem };
   }
   return undefined;
@@ -92,7 +94,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   let app: FastifyInstance;
   try {
     ensureBootstrapAdmin(core, config.adminUser);
-    const https = httpsOptions(config, core);
+    const https = httpsOptions(config, core, options.tlsKeyPem);
     app = Fastify({
       logger: options.logger ?? { level: config.logLevel },
       bodyLimit: BODY_LIMIT,

@@ -1,5 +1,5 @@
 import { openAuditLogFor, type HubAuditLog } from './audit/open.js';
-import { caMissing, generateCaKey, openCa, type HubCa } from './ca/index.js';
+import { caMissing, generateRsaKey, openCa, type HubCa } from './ca/index.js';
 import { openCrypto, openCryptoAsync, type HubCrypto } from './crypto/index.js';
 import { createEnrollmentTokenService, type EnrollmentTokenService } from './enrollment/index.js';
 import { createApiKeyService, type ApiKeyService } from './keys/index.js';
@@ -50,7 +50,7 @@ export function openHubCore(options: OpenCoreOptions): HubCore {
 export async function openHubCoreAsync(options: OpenCoreOptions): Promise<HubCore> {
   const store = openSqliteStore(options.dbPath);
   try {
-    const newCaKey = options.ca && caMissing(store) ? generateCaKey() : undefined;
+    const newCaKey = options.ca && caMissing(store) ? generateRsaKey() : undefined;
     // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.
     const [crypto, caKey] = await Promise.all([openCryptoAsync(options.secret, store), newCaKey]);
     return assemble(store, crypto, options.ca ? openCa(store, crypto.sealer, caKey) : undefined);

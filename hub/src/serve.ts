@@ -1,17 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config.js';
+import { generateRsaKey } from './ca/index.js';
 import { openHubCoreAsync } from './core.js';
 
 /** Starts the hub from SONDE_* variables; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
   const started = performance.now();
-  // scrypt (and a new database's CA key) run on the thread pool while Fastify, the routes and the gateway load.
+  // scrypt, a new database's CA key and the SONDE_TLS=auto key are made on the thread pool while Fastify,
+  // the routes and the gateway load.
   const opening = openHubCoreAsync({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  const tlsKey = config.tls.mode === 'auto' ? generateRsaKey() : undefined;
   // Observed now, awaited below: a wrong secret found during the import must not become an unhandled rejection.
-  opening.catch(() => undefined);
+  for (const pending of [opening, tlsKey]) pending?.catch(() => undefined);
   const { buildApp } = await import('./app.js');
-  const app = await buildApp(config, { core: await opening });
+  const app = await buildApp(config, { core: await opening, tlsKeyPem: await tlsKey });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   app.log.info(

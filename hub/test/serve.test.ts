@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { tempDir, testEnv } from './helpers.js';
 import { runCli, startHubProcess } from './process.js';
@@ -19,6 +20,26 @@ describe('sonde-hub serve (real process)', () => {
       const res = await fetch(`${second.url}/api/v1/api-keys`, { headers: { authorization: `Bearer ${rawKey}` } });
       expect(res.status).toBe(200);
       expect(await second.stop()).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('with SONDE_TLS=auto serves HTTPS with a certificate for the configured hosts (key made while loading)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const env = testEnv(path.join(dir, 'sonde.db'), { SONDE_LOG_LEVEL: 'info', SONDE_TLS: 'auto', SONDE_TLS_HOSTNAMES: '127.0.0.1' });
+      const hub = await startHubProcess(env);
+      const peer = await new Promise<{ subjectaltname?: string; issuer: { CN?: string } }>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: hub.port, rejectUnauthorized: false }, () => {
+          resolve(socket.getPeerCertificate());
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+      expect(peer.subjectaltname).toContain('IP Address:127.0.0.1');
+      expect(peer.issuer.CN).toBe('Sonde Hub CA');
+      expect(await hub.stop()).toBe(0);
     } finally {
       cleanup();
     }

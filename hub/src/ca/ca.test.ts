@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { agentKey, makeCsr, tamperCsr, tempDir, TEST_SECRET } from '../../test/h
 import { openCrypto } from '../crypto/index.js';
 import { HubError } from '../errors.js';
 import { openSqliteStore, type SqliteHubStore } from '../store/sqlite/index.js';
-import { caMissing, generateCaKey, openCa, type HubCa } from './index.js';
+import { caMissing, generateRsaKey, openCa, type HubCa } from './index.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 let store: SqliteHubStore;
@@ -86,6 +86,13 @@ describe('hub CA', () => {
     expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
   });
 
+  it('issues the server certificate for a key generated beforehand (serve makes it while loading)', async () => {
+    const keyPem = await generateRsaKey();
+    const issued = ca.issueServerCert(['localhost'], keyPem);
+    expect(issued.keyPem).toBe(keyPem);
+    expect(new X509Certificate(issued.certPem).checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
+  });
+
   it('allows renewal only in the last 30 days', () => {
     const now = new Date('2027-01-01T00:00:00Z');
     expect(ca.renewalDue('2027-03-01T00:00:00Z', now)).toBe(false);
@@ -109,12 +116,12 @@ describe('hub CA', () => {
     try {
       const sealer = openCrypto(TEST_SECRET, other).sealer;
       expect(caMissing(other)).toBe(true);
-      const keyPem = await generateCaKey();
+      const keyPem = await generateRsaKey();
       const created = openCa(other, sealer, keyPem);
       expect(caMissing(other)).toBe(false);
       expect(created.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
       expect(new X509Certificate(created.certPem).checkPrivateKey(created.privateKey)).toBe(true);
-      const reopened = openCa(other, sealer, await generateCaKey());
+      const reopened = openCa(other, sealer, await generateRsaKey());
       expect(reopened.certPem).toBe(created.certPem);
       expect(reopened.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
     } finally {

@@ -37,8 +37,8 @@ export interface HubCa {
   readonly privateKey: KeyObject;
   /** Verifies the CSR's own signature and issues a 1-year clientAuth-only certificate for `name`. */
   issueAgentCert(csrPem: string, name: string): IssuedCert;
-  /** A TLS server certificate for SONDE_TLS=auto (key generated here, never stored). */
-  issueServerCert(hostnames: string[]): { certPem: string; keyPem: string };
+  /** A TLS server certificate for SONDE_TLS=auto, for `keyPem` or a key generated here (never stored). */
+  issueServerCert(hostnames: string[], keyPem?: string): { certPem: string; keyPem: string };
   /** Whether the certificate with this notAfter may be renewed now. */
   renewalDue(notAfter: string, now?: Date): boolean;
 }
@@ -62,10 +62,11 @@ function generateRsa(): string {
 }
 
 /**
- * The CA key generated on libuv's thread pool (0.1–2.5 s, a random search for primes), so that a
- * first start can run it while it loads its modules. openCa takes it when the database has no CA.
+ * An RSA-2048 key generated on libuv's thread pool (0.1–2.5 s, a random search for primes), so that
+ * the server can generate a new database's CA key and its SONDE_TLS=auto key while it loads its
+ * modules. openCa and issueServerCert take it.
  */
-export function generateCaKey(): Promise<string> {
+export function generateRsaKey(): Promise<string> {
   return new Promise((resolve, reject) => {
     generateKeyPair('rsa', RSA_OPTIONS, (error, _publicKey, privateKey) =>
       error ? reject(error) : resolve(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
@@ -123,7 +124,7 @@ function createCa(privateKeyPem: string): { certPem: string; keyPem: string } {
 
 /**
  * Loads the hub CA, generating it on first boot (RSA-2048, 10 years) from `newKeyPem` when
- * given (see generateCaKey). The key is sealed (AES-256-GCM) in settings; the certificate is public.
+ * given (see generateRsaKey). The key is sealed (AES-256-GCM) in settings; the certificate is public.
  */
 export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer: Sealer, newKeyPem?: string): HubCa {
   const { certPem, keyPem } = store.transaction(() => {
@@ -187,9 +188,8 @@ export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer
         publicKeyPem: pki.publicKeyToPem(csr.publicKey),
       };
     },
-    issueServerCert(hostnames) {
+    issueServerCert(hostnames, privateKeyPem = generateRsa()) {
       const { pki } = forge();
-      const privateKeyPem = generateRsa();
       const cert = pki.createCertificate();
       cert.publicKey = publicKeyOf(privateKeyPem);
       cert.serialNumber = randomSerial();

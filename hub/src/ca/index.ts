@@ -1,1 +1,1 @@
-export { caMissing, generateCaKey, openCa, normalizeSerial, RENEWAL_WINDOW_MS, type HubCa, type IssuedCert } from './ca.js';
+export { caMissing, generateRsaKey, openCa, normalizeSerial, RENEWAL_WINDOW_MS, type HubCa, type IssuedCert } from './ca.js';
