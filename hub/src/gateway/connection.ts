@@ -50,6 +50,8 @@ export interface ConnectionContext {
   register(connection: AgentConnection, payload: Register): Promise<void>;
   /** The socket is gone: release the identity. */
   closed(connection: AgentConnection): void;
+  /** Records the agent's last-seen time (written in batches, see `LastSeenWriter`). */
+  seen(agentId: string, at: string): void;
 }
 
 /** Security events audited per connection and minute; more are logged only. */
@@ -97,6 +99,8 @@ export class AgentConnection {
   private securityAudited = 0;
   private securityDropped = 0;
   private lastStoreCheck = 0;
+  /** The stored certificate PEM last found to match the one this socket authenticated with. */
+  private checkedCertPem: string | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -412,7 +416,7 @@ export class AgentConnection {
       this.refuse('SONDE_ERR_AGENT_REMOVED', 'agent removed or credentials revoked', CloseCodes.removed);
       return;
     }
-    this.ctx.store.agents.markSeen(this.agentId, new Date(now).toISOString());
+    this.ctx.seen(this.agentId, new Date(now).toISOString());
   }
 
   /** Removal, key revocation or certificate replacement while connected ends the session at the next heartbeat. */
@@ -424,7 +428,13 @@ export class AgentConnection {
       if (!key || key.revokedAt) return false;
     }
     if (this.identity.certFingerprint) {
-      if (!record.certPem || new X509Certificate(record.certPem).fingerprint256 !== this.identity.certFingerprint) return false;
+      if (!record.certPem) return false;
+      // Parsing the certificate costs more than the rest of a heartbeat: it is parsed again only when the stored PEM
+      // changes (re-enrolment replaces it, removal clears it), and the same text always has the same fingerprint.
+      if (record.certPem !== this.checkedCertPem) {
+        if (new X509Certificate(record.certPem).fingerprint256 !== this.identity.certFingerprint) return false;
+        this.checkedCertPem = record.certPem;
+      }
     }
     return true;
   }
@@ -502,7 +512,7 @@ export class AgentConnection {
       });
     }
     this.ctx.closed(this);
-    if (wasRegistered) this.ctx.store.agents.markSeen(this.agentId, new Date(this.lastActivity).toISOString());
+    if (wasRegistered) this.ctx.seen(this.agentId, new Date(this.lastActivity).toISOString());
     this.log.info({ reason }, 'agent disconnected');
   }
 }

@@ -9,6 +9,7 @@ import { CloseCodes } from './codes.js';
 import { AgentConnection, type ConnectionContext } from './connection.js';
 import { LocalProbeDispatcher } from './dispatcher.js';
 import { GatewayFleet } from './fleet.js';
+import { LastSeenWriter } from './last-seen.js';
 import { registerAgent, type RegistrationContext } from './registration.js';
 import { ConnectionRegistry } from './registry.js';
 import type { AgentGateway, GatewayDeps } from './types.js';
@@ -35,6 +36,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   const registry = new ConnectionRegistry();
   const dispatcher = new LocalProbeDispatcher(registry, deps.store);
   const fleet = new GatewayFleet(registry, deps.store);
+  const lastSeen = new LastSeenWriter(deps.store, log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   let sweepTimer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -44,6 +46,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     audit: deps.audit,
     log,
     registry,
+    lastSeen,
     hubVersion: deps.hubVersion,
     heartbeatMs,
     duplicateProbeMs: Math.min(2_000, heartbeatMs),
@@ -61,6 +64,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       if (list && connection.state === 'registered') pushRevocations(connection, list);
     },
     closed: (connection) => registry.release(connection),
+    seen: (agentId, at) => lastSeen.mark(agentId, at),
   };
   const pushRevocations = (connection: AgentConnection, list: unknown): void => {
     try {
@@ -97,7 +101,9 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       } else if (now - connection.lastActivity > 2 * heartbeatMs) {
         log.warn({ agent: connection.name }, `no heartbeat or pong for ${now - connection.lastActivity} ms: agent offline`);
         connection.terminate(`nothing received for ${now - connection.lastActivity} ms`);
-      } else if (now - connection.lastPingAt >= heartbeatMs) {
+      } else if (now - connection.lastPingAt >= heartbeatMs && now - connection.lastActivity >= heartbeatMs) {
+        // Only a connection silent for an interval is pinged: an agent's heartbeats already prove it alive, and
+        // pinging 10,000 of them in one sweep writes to thousands of sockets in one go.
         connection.ping();
       }
     }
@@ -176,6 +182,8 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       if (sweepTimer) clearInterval(sweepTimer);
       stopRevocationPush?.();
       for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
+      // Every closed connection has just recorded its last activity: write them before the store closes.
+      lastSeen.flush({ all: true });
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

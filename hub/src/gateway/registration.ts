@@ -5,6 +5,7 @@ import type { HubStore } from '../store/types.js';
 import { compareAttestation } from './attestation.js';
 import { CloseCodes } from './codes.js';
 import type { AgentConnection } from './connection.js';
+import type { LastSeenWriter } from './last-seen.js';
 import type { ConnectionRegistry } from './registry.js';
 
 export interface RegistrationContext {
@@ -12,6 +13,8 @@ export interface RegistrationContext {
   audit: AuditLog;
   log: FastifyBaseLogger;
   registry: ConnectionRegistry;
+  /** Last-seen times waiting to be written; registration writes its own at once. */
+  lastSeen: LastSeenWriter;
   hubVersion: string;
   heartbeatMs: number;
   /** How long a holder of the identity gets to answer a ping before a newcomer may replace it. */
@@ -79,6 +82,8 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
   applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
   const now = new Date();
   ctx.store.agents.setPacks(record.id, payload.packs);
+  // A time still waiting from the previous connection's close is older than this one.
+  ctx.lastSeen.forget(record.id);
   ctx.store.agents.markSeen(record.id, now.toISOString(), payload.agentVersion);
   connection.markRegistered({
     agentVersion: payload.agentVersion,

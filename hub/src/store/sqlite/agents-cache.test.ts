@@ -102,4 +102,32 @@ describe('agent store cache', () => {
     ).toThrow('rolled back');
     expect(store.agents.getById('a')?.removedAt).toBeNull();
   });
+
+  it('keeps its cache through a transaction of last-seen times (the gateway writes a second of them at once)', () => {
+    const { store, other } = stores();
+    enroll(store, 'a', 'one');
+    enroll(store, 'b', 'two');
+    const cached = store.agents.getById('b')!;
+    const v0 = store.agents.version!();
+    store.transaction(() => {
+      store.agents.markSeen('a', '2026-01-01T00:00:01.000Z');
+      store.agents.markSeen('b', '2026-01-01T00:00:02.000Z');
+    });
+    // Written to the database (another connection reads it) and to the cache: nothing was re-read.
+    expect(other.prepare('SELECT last_seen_at FROM agents ORDER BY id').pluck().all()).toEqual([
+      '2026-01-01T00:00:01.000Z',
+      '2026-01-01T00:00:02.000Z',
+    ]);
+    expect(store.agents.getById('b')).toEqual({ ...cached, lastSeenAt: '2026-01-01T00:00:02.000Z' });
+    // A re-read record would hold a newly parsed packs array.
+    expect(store.agents.getById('b')?.packs).toBe(cached.packs);
+    expect(store.agents.version!()).toBe(v0);
+    // Any other write in a transaction still drops the cache (it could roll back).
+    store.transaction(() => {
+      store.agents.markSeen('a', '2026-01-01T00:00:03.000Z');
+      store.agents.remove('b', '2026-01-01T00:00:04.000Z');
+    });
+    expect(store.agents.getById('b')?.removedAt).toBe('2026-01-01T00:00:04.000Z');
+    expect(store.agents.getById('a')?.lastSeenAt).toBe('2026-01-01T00:00:03.000Z');
+  });
 });

@@ -128,15 +128,20 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
     target.byName.set(record.name, record);
   }
 
-  /** After a write by this connection: replace the cached record (by re-reading it, or with `change`). */
+  /**
+   * After a write by this connection: replace the cached record (by re-reading it, or with `change`). `bump` false
+   * marks a last-seen time alone, which the cache takes even inside a transaction: the gateway writes a second's
+   * worth of them in one, and dropping the whole cache for each would re-read the fleet. A rollback of such a
+   * transaction leaves a last-seen time in the cache that the database does not have, and nothing else.
+   */
   function changed(id: string, change?: (record: AgentRecord) => AgentRecord, bump = true): void {
     if (bump) version++;
     if (!cache) return;
-    if (db.inTransaction) {
+    const old = cache.byId.get(id);
+    if (db.inTransaction && (bump || !change || !old)) {
       cache = null;
       return;
     }
-    const old = cache.byId.get(id);
     let next: AgentRecord | undefined;
     if (old && change) next = change(old);
     else {
