@@ -3,10 +3,11 @@
 // guarded), registers with a real attestation and pack manifests, heartbeats at
 // the interval the hub asks for and answers probe requests at once without
 // running anything.
-import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { createPrivateKey, generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import forge from 'node-forge';
 import WebSocket from 'ws';
 import { REPO } from './stack.mjs';
@@ -155,9 +156,12 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
       }
       if (message.type === 'hub.registered') {
         clearTimeout(timer);
+        stats.heartbeatMs = message.payload.heartbeatIntervalMs;
         heartbeat = setInterval(() => {
           if (ws.readyState === WebSocket.OPEN) {
             send('agent.heartbeat', { uptimeS: (Date.now() - started) / 1000, running: 0, rssBytes: 40_000_000 });
+            // As the real agent does (agent/src/runtime/connection.ts): a ping with each heartbeat, which the hub answers.
+            ws.ping();
             stats.heartbeats += 1;
           }
         }, message.payload.heartbeatIntervalMs);
@@ -196,3 +200,132 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
     });
   });
 }
+
+/** Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses. */
+export async function connectAll(agents, options, parallel, deadline) {
+  const sessions = [];
+  const failures = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < agents.length && performance.now() < deadline) {
+        const i = next++;
+        try {
+          sessions.push(
+            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${1 + (Math.floor(i / 20_000) % 250)}` }),
+          );
+        } catch (error) {
+          failures.push(error.message);
+        }
+      }
+    }),
+  );
+  return { sessions, failures };
+}
+
+const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'badFrames'];
+
+/**
+ * Simulated agents in `processes` child processes, so that signing their
+ * heartbeats does not run on the event loop of whoever measures probe
+ * latency (the MCP caller stays in this process). Each agent's frames are
+ * signed and verified as in-process; an agent's key pair is sent to the child
+ * as PEM.
+ */
+export async function simFleet({ processes, keys, wsUrl, caPem, manifests }) {
+  const children = Array.from({ length: processes }, () =>
+    fork(fileURLToPath(import.meta.url), ['--sim-fleet-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  let nextId = 0;
+  const ask = (child, message) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const onMessage = (answer) => {
+        if (answer.id !== id) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(answer);
+      };
+      const onExit = (code) => reject(new Error(`sim fleet child exited with ${code}`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ ...message, id });
+    });
+  const keyIndex = new Map(keys.map((pair, i) => [pair.publicKeyPem, i]));
+  const pems = keys.map((pair) => pair.privateKeyPem);
+  await Promise.all(children.map((child) => ask(child, { type: 'init', pems, wsUrl, caPem, manifests })));
+  return {
+    /** Connects agents (split over the children); resolves with how many registered and the failures. */
+    async connect(agents, parallel, budgetMs) {
+      const plain = agents.map(({ id, name, apiKey, keys: pair }) => ({ id, name, apiKey, key: keyIndex.get(pair.publicKeyPem) }));
+      const answers = await Promise.all(
+        children.map((child, c) =>
+          ask(child, {
+            type: 'connect',
+            agents: plain.filter((_, i) => i % processes === c),
+            parallel: Math.ceil(parallel / processes),
+            budgetMs,
+          }),
+        ),
+      );
+      return { connected: answers.reduce((sum, a) => sum + a.connected, 0), failures: answers.flatMap((a) => a.failures) };
+    },
+    /** Counters summed over the children, plus the heartbeat interval the hub asked for. */
+    async stats() {
+      const answers = await Promise.all(children.map((child) => ask(child, { type: 'stats' })));
+      const total = Object.fromEntries(STAT_KEYS.map((key) => [key, answers.reduce((sum, a) => sum + a.stats[key], 0)]));
+      return { ...total, heartbeatMs: answers.find((a) => a.stats.heartbeatMs)?.stats.heartbeatMs };
+    },
+    /** Children's CPU time so far, in ms. */
+    async cpuMs() {
+      const answers = await Promise.all(children.map((child) => ask(child, { type: 'cpu' })));
+      return answers.reduce((sum, a) => sum + a.cpuMs, 0);
+    },
+    async close() {
+      await Promise.all(
+        children.map((child) =>
+          child.exitCode !== null
+            ? undefined
+            : ask(child, { type: 'close' })
+                .catch(() => undefined)
+                .finally(() => child.kill()),
+        ),
+      );
+    },
+  };
+}
+
+/** The child side of `simFleet`. */
+function serveSimFleet() {
+  const stats = Object.fromEntries(STAT_KEYS.map((key) => [key, 0]));
+  const sessions = [];
+  let options;
+  let keys;
+  process.on('message', async (message) => {
+    const reply = (answer) => process.send({ ...answer, id: message.id });
+    switch (message.type) {
+      case 'init':
+        keys = message.pems.map((pem) => ({ privateKey: createPrivateKey(pem) }));
+        options = { wsUrl: message.wsUrl, caPem: message.caPem, manifests: message.manifests, stats };
+        return reply({});
+      case 'connect': {
+        const agents = message.agents.map((agent) => ({ ...agent, keys: keys[agent.key] }));
+        const batch = await connectAll(agents, options, message.parallel, performance.now() + message.budgetMs);
+        sessions.push(...batch.sessions);
+        return reply({ connected: batch.sessions.length, failures: batch.failures.slice(0, 3) });
+      }
+      case 'stats':
+        return reply({ stats });
+      case 'cpu': {
+        const used = process.cpuUsage();
+        return reply({ cpuMs: (used.user + used.system) / 1000 });
+      }
+      case 'close':
+        for (const session of sessions) session.close();
+        reply({});
+        return process.disconnect();
+    }
+  });
+}
+
+if (process.argv[2] === '--sim-fleet-child' && process.send) serveSimFleet();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { row, summarize } from '../lib.mjs';
 import { rawCaller } from '../mcp-raw.mjs';
-import { connectSimAgent, enrollOverHttp, keyPool, seedAgents } from '../sim-agent.mjs';
+import { enrollOverHttp, keyPool, seedAgents, simFleet } from '../sim-agent.mjs';
 import { MiB, REPO, rssOf, sleep, startHub } from '../stack.mjs';
 
 /** What each simulated agent registers: the real system pack manifest (40 KB) plus the bench pack, unless SONDE_BENCH_FLEET_PACKS=bench. */
@@ -22,26 +22,25 @@ async function manifests() {
   return [system, bench];
 }
 
-/** Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses. */
-async function connectAll(agents, options, parallel, deadline) {
-  const sessions = [];
-  const failures = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < agents.length && performance.now() < deadline) {
-        const i = next++;
-        try {
-          sessions.push(
-            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${1 + (Math.floor(i / 20_000) % 250)}` }),
-          );
-        } catch (error) {
-          failures.push(error.message);
-        }
-      }
-    }),
-  );
-  return { sessions, failures };
+/** CPU time of the hub (from /proc), the simulated agents and this process between now and `end()`, as % of one core. */
+function cpuWindow(pid, fleet) {
+  const ticks = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (USER_HZ = 100 on Linux)
+  };
+  const started = performance.now();
+  const hubTicks = ticks();
+  const self = process.cpuUsage();
+  const simMs = fleet.cpuMs();
+  return {
+    async end() {
+      const wallMs = performance.now() - started;
+      const used = process.cpuUsage(self);
+      const hubPercent = ((ticks() - hubTicks) * 10 * 100) / wallMs;
+      const simPercent = (((await fleet.cpuMs()) - (await simMs)) / wallMs) * 100;
+      return { wallMs, hubPercent, simPercent, selfPercent: ((used.user + used.system) / 1000 / wallMs) * 100 };
+    },
+  };
 }
 
 export async function run({ smoke }) {
@@ -50,16 +49,16 @@ export async function run({ smoke }) {
     : smoke
       ? [10, 20]
       : [100, 1_000, 10_000];
-  // Calls per step: the per-call cost grew with the fleet when this was written, so big steps take fewer samples.
-  const probeCallsAt = (step) => (smoke ? 20 : step <= 100 ? 300 : step <= 1_000 ? 50 : 10);
+  // Calls per step (SONDE_BENCH_FLEET_PROBES overrides). From 1,000 agents on they are paced over one heartbeat
+  // interval, so the p99 sees every phase of the fleet's heartbeat and liveness cycle, not a 2-second slice of it.
+  const probeCallsAt = (step) => Number(process.env.SONDE_BENCH_FLEET_PROBES) || (smoke ? 20 : step <= 100 ? 300 : 200);
   const rampBudgetMs = smoke ? 30_000 : 240_000;
   const enrollN = smoke ? 3 : 20;
   const total = steps[steps.length - 1];
   const keys = await keyPool(smoke ? 2 : 8);
   const hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' } });
   const rows = [];
-  const sessions = [];
-  const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
+  let fleet;
   try {
     const key = await hub.createAdminKey();
 
@@ -72,19 +71,22 @@ export async function run({ smoke }) {
     const caPem = enrolled[0].caPem;
     const seeded = await seedAgents(hub.env.SONDE_DB_PATH, total - enrollN, keys);
     const agents = [...enrolled, ...seeded];
-    const options = { wsUrl: hub.url.replace('http', 'ws') + '/ws/agent', caPem, manifests: await manifests(), stats };
+    // The simulated agents sign their frames in child processes (SONDE_BENCH_FLEET_PROCS, default 2); the MCP caller
+    // timing the probes stays here, so its figures do not include waiting behind thousands of heartbeat signatures.
+    const processes = Number(process.env.SONDE_BENCH_FLEET_PROCS) || 2;
+    fleet = await simFleet({ processes, keys, wsUrl: hub.url.replace('http', 'ws') + '/ws/agent', caPem, manifests: await manifests() });
     const caller = rawCaller(hub, key);
 
     let connected = 0;
+    let live = 0;
     let prevRss = rssOf(hub.pid);
     let prevLive = 0;
     for (const step of steps) {
       t0 = performance.now();
-      const batch = await connectAll(agents.slice(connected, step), options, smoke ? 10 : 100, t0 + rampBudgetMs);
+      const batch = await fleet.connect(agents.slice(connected, step), smoke ? 10 : 100, rampBudgetMs);
       const rampMs = performance.now() - t0;
-      sessions.push(...batch.sessions);
       connected = step;
-      const live = sessions.length;
+      live += batch.connected;
       rows.push(row(`${step} agents: connected and registered`, live, 'agents', `${step}`, live === step));
       if (batch.failures.length) rows.push(row(`${step} agents: first failure`, batch.failures[0].slice(0, 120), ''));
       rows.push(row(`${step} agents: ramp time (+${step - (steps[steps.indexOf(step) - 1] ?? 0)})`, rampMs, 'ms'));
@@ -103,6 +105,9 @@ export async function run({ smoke }) {
       const samples = [];
       let failed = 0;
       const probeCalls = probeCallsAt(step);
+      const before = await fleet.stats();
+      const spacingMs = step >= 1_000 && !smoke ? (before.heartbeatMs ?? 15_000) / probeCalls : 0;
+      const window = cpuWindow(hub.pid, fleet);
       for (let i = 0; i < probeCalls; i++) {
         const target = agents[Math.floor(Math.random() * live)].name;
         const started = performance.now();
@@ -113,17 +118,31 @@ export async function run({ smoke }) {
           failed += 1;
           if (failed === 1) process.stderr.write(`bench: probe to ${target} failed: ${error.message}\n`);
         }
+        const wait = spacingMs - (performance.now() - started);
+        if (wait > 0) await sleep(wait);
       }
+      const cpu = await window.end();
       const probe = summarize(samples);
       const p99Goal = step >= 10_000 ? '≤ 50 ms at 10k' : '';
       rows.push(row(`${step} agents: MCP probe p50`, probe.p50, 'ms'));
       rows.push(
         row(
-          `${step} agents: MCP probe p99 (n=${samples.length}, ${failed} failed)`,
+          `${step} agents: MCP probe p99 (n=${samples.length}, ${failed} failed${spacingMs ? `, one per ${Math.round(spacingMs)} ms` : ''})`,
           probe.p99,
           'ms',
           p99Goal,
           p99Goal ? probe.p99 <= 50 && failed === 0 : undefined,
+        ),
+      );
+      rows.push(row(`${step} agents: MCP probe max`, probe.max, 'ms'));
+      // CPU time is what the load of other jobs on the machine distorts least.
+      const beats = ((await fleet.stats()).heartbeats - before.heartbeats) / (cpu.wallMs / 1000);
+      rows.push(row(`${step} agents: hub CPU while probing (${Math.round(beats)} heartbeats/s)`, cpu.hubPercent, '% of a core'));
+      rows.push(
+        row(
+          `${step} agents: sim agents' CPU (${processes} processes) / MCP caller's`,
+          `${cpu.simPercent.toFixed(1)} / ${cpu.selfPercent.toFixed(1)}`,
+          '% of a core',
         ),
       );
 
@@ -145,6 +164,7 @@ export async function run({ smoke }) {
         rows.push(row(`${step} agents: health_check fan-out (${ok} ok statuses)`, fanMs, 'ms', goal, goal ? fanMs <= 1000 : undefined));
       }
     }
+    const stats = await fleet.stats();
     rows.push(
       row(
         'sim agents: heartbeats sent / probes answered / rejects / closed',
@@ -153,7 +173,7 @@ export async function run({ smoke }) {
       ),
     );
   } finally {
-    for (const session of sessions) session.close();
+    await fleet?.close();
     await hub.stop();
   }
   return rows;
