@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import type { Sealer } from '../crypto/index.js';
 import type { AuditEntryInput, AuditLog, AuditRecord } from '../services.js';
@@ -31,8 +31,15 @@ export function chainPayload(seq: number, at: string, entry: AuditEntryInput): u
   };
 }
 
+/**
+ * The audit key as a KeyObject: Node 24 re-imports a raw Buffer key on every
+ * createHmac (24 us per HMAC against 3.6 us with a KeyObject; Node 20: 4.3 vs
+ * 3.9), and the chain takes two per append and one per verified row.
+ */
+type MacKey = Buffer | KeyObject;
+
 /** HMAC-SHA256(key, prevHash "\n" canonicalJson(entry)): rewriting the chain needs the key, which needs SONDE_SECRET. */
-export function chainHash(key: Buffer, prevHash: string, payload: unknown): string {
+export function chainHash(key: MacKey, prevHash: string, payload: unknown): string {
   return createHmac('sha256', key).update(prevHash).update('\n').update(canonicalJson(payload)).digest('hex');
 }
 
@@ -76,12 +83,12 @@ function chainText(
   );
 }
 
-function hmacHex(key: Buffer, text: string): string {
+function hmacHex(key: MacKey, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex');
 }
 
 /** The chain hash of an entry being appended (equal to `chainHash(key, prevHash, chainPayload(seq, at, entry))`). */
-function entryHash(key: Buffer, prevHash: string, seq: number, at: string, entry: AuditEntryInput): string {
+function entryHash(key: MacKey, prevHash: string, seq: number, at: string, entry: AuditEntryInput): string {
   const text = chainText(
     seq,
     at,
@@ -108,7 +115,7 @@ function entryHash(key: Buffer, prevHash: string, seq: number, at: string, entry
  * for anything else (rows written before params were stored canonically) the
  * caller falls back to parsing the row (`slowRowHash`).
  */
-function storedRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string {
+function storedRowHash(key: MacKey, prevHash: string, row: AuditChainRow): string {
   const text = chainText(
     row[0],
     row[1],
@@ -129,7 +136,7 @@ function storedRowHash(key: Buffer, prevHash: string, row: AuditChainRow): strin
   return hmacHex(key, `${prevHash}\n${text}`);
 }
 
-function slowRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string {
+function slowRowHash(key: MacKey, prevHash: string, row: AuditChainRow): string {
   let agents: unknown = [];
   let params: unknown = null;
   try {
@@ -164,11 +171,11 @@ function slowRowHash(key: Buffer, prevHash: string, row: AuditChainRow): string 
  * Heads sealed by earlier versions are still read.
  */
 const HEAD_MAC_PREFIX = 'mac1:';
-function headText(key: Buffer, setting: string, mark: Mark): string {
+function headText(key: MacKey, setting: string, mark: Mark): string {
   const body = `${mark.seq}:${mark.hash}`;
   return `${HEAD_MAC_PREFIX}${body}:${hmacHex(key, `${setting}\n${body}`)}`;
 }
-function readHeadText(key: Buffer, setting: string, text: string): Mark {
+function readHeadText(key: MacKey, setting: string, text: string): Mark {
   const parts = text.slice(HEAD_MAC_PREFIX.length).split(':');
   if (parts.length !== 3) return { seq: -1, hash: 'unreadable' };
   const [seqText, hash, mac] = parts as [string, string, string];
@@ -229,10 +236,11 @@ export function createAuditLog(
   sealer: Sealer,
   tuning: RangeTuning = {},
 ): HubAuditLog {
+  const macKey = createSecretKey(key);
   const readMark = (setting: string): Mark | undefined => {
     const sealed = store.settings.get(setting);
     if (!sealed) return undefined;
-    if (sealed.startsWith(HEAD_MAC_PREFIX)) return readHeadText(key, setting, sealed);
+    if (sealed.startsWith(HEAD_MAC_PREFIX)) return readHeadText(macKey, setting, sealed);
     try {
       return JSON.parse(sealer.openText(sealed, setting)) as Mark;
     } catch {
@@ -245,8 +253,8 @@ export function createAuditLog(
   let pending: { entry: AuditEntryInput; at: string } | undefined;
   const appendPending = (): AuditRecord => {
     const { entry, at } = pending!;
-    const record = store.audit.append({ ...entry, at }, (prevHash, seq) => entryHash(key, prevHash, seq, at, entry));
-    store.settings.set(HEAD_SETTING, headText(key, HEAD_SETTING, { seq: record.seq, hash: record.hash }));
+    const record = store.audit.append({ ...entry, at }, (prevHash, seq) => entryHash(macKey, prevHash, seq, at, entry));
+    store.settings.set(HEAD_SETTING, headText(macKey, HEAD_SETTING, { seq: record.seq, hash: record.hash }));
     return record;
   };
 
@@ -261,8 +269,8 @@ export function createAuditLog(
       if (seq > to) break;
       if (seq !== walk.lastSeq + 1) return broken(walk.lastSeq + 1, missingReason(walk.lastSeq + 1, seq));
       const intact = Array.isArray(row)
-        ? storedRowHash(key, walk.lastHash, row) === hash || slowRowHash(key, walk.lastHash, row) === hash
-        : chainHash(key, walk.lastHash, chainPayload(row.seq, row.at, row)) === hash;
+        ? storedRowHash(macKey, walk.lastHash, row) === hash || slowRowHash(macKey, walk.lastHash, row) === hash
+        : chainHash(macKey, walk.lastHash, chainPayload(row.seq, row.at, row)) === hash;
       if (!intact) return broken(seq, modifiedReason(seq));
       walk.lastHash = hash;
       walk.lastSeq = seq;
@@ -277,7 +285,7 @@ export function createAuditLog(
     const first = rows.next();
     rows.return?.(undefined);
     const row = first.done ? undefined : first.value;
-    return row?.[0] === seq && (storedRowHash(key, prevHash, row) === row[15] || slowRowHash(key, prevHash, row) === row[15]);
+    return row?.[0] === seq && (storedRowHash(macKey, prevHash, row) === row[15] || slowRowHash(macKey, prevHash, row) === row[15]);
   };
 
   /**

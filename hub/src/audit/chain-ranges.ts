@@ -49,9 +49,10 @@ const WORKER_TIMEOUT_MS = 10 * 60_000;
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { createHmac } = require('node:crypto');
+const { createHmac, createSecretKey } = require('node:crypto');
 const { driverModule, file, sql, from, to, maxSuspects, port, flag } = workerData;
-const key = Buffer.from(workerData.key);
+// A KeyObject: Node 24 re-imports a raw Buffer key on every createHmac (see MacKey in audit-log.ts).
+const key = createSecretKey(Buffer.from(workerData.key));
 let prevHash = workerData.prevHash;
 let answer;
 try {
