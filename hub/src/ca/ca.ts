@@ -91,12 +91,13 @@ function publicKeyOf(privateKeyPem: string): Forge.pki.PublicKey {
 function signCertificate(cert: Certificate, key: KeyObject): void {
   const { asn1, md, pki } = forge();
   const oid = pki.oids.sha256WithRSAEncryption;
-  cert.md = md.sha256.create();
   cert.signatureOid = oid;
   cert.siginfo.algorithmOid = oid;
   cert.tbsCertificate = (pki as unknown as { getTBSCertificate(c: Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
-  const tbs = Buffer.from(asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
-  cert.signature = sign('sha256', tbs, key).toString('binary');
+  const tbs = asn1.toDer(cert.tbsCertificate).getBytes();
+  // The digest of the TBS, as forge leaves it (its verify() of this object reads it).
+  cert.md = md.sha256.create().update(tbs);
+  cert.signature = sign('sha256', Buffer.from(tbs, 'binary'), key).toString('binary');
 }
 
 function createCa(privateKeyPem: string): { certPem: string; keyPem: string } {
