@@ -48,9 +48,17 @@ describe('verifying the chain in ranges', () => {
     expect(threadsFor(120_000, { maxThreads: 4, minRowsPerThread: 50_000 })).toBe(2);
   });
 
-  it('leaves a walk too small for workers to the caller', () => {
+  it('leaves a walk too small for workers, or of a database no other connection can open, to the caller', () => {
     const { source, key } = nineEntries();
     expect(walkRanges(source, key, 1, 9, GENESIS_HASH, { minRowsPerThread: 10 })).toBeUndefined();
+
+    const memory = openSqliteStore(':memory:');
+    cleanups.push(() => memory.close());
+    const crypto = openCrypto(TEST_SECRET, memory);
+    const log = createAuditLog(memory, crypto.auditKey, crypto.sealer, THREE);
+    for (let i = 0; i < 4; i++) log.append({ action: 'login', actor: { kind: 'user', id: 'u', name: 'ann' }, status: 'ok' });
+    expect(walkRanges(memory.audit[AUDIT_CHAIN_SOURCE], crypto.auditKey, 1, 4, GENESIS_HASH, THREE)).toBeUndefined();
+    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 4 });
   });
 
   it('has worker threads walk the ranges, each from the stored hash before it, and SQLite build the exact text', () => {

@@ -34,7 +34,7 @@ const CHAIN_TEXT = `concat('{"action":', json_quote(action), ',"actor":{"id":', 
  * verifier's worker threads open their own): `[seq, hash, text | null]` rows.
  */
 export interface AuditChainSource {
-  /** The database file, or undefined for an in-memory database (no other connection can read it). */
+  /** The database file, or undefined for an in-memory or temporary database (no other connection can open it). */
   file: string | undefined;
   /** Rows with `from <= seq <= to`, as `[seq, hash, chainText | null]`, by seq (`textRows` runs it here). */
   textSql: string;
@@ -128,7 +128,7 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
   const textRows = db.prepare<[number, number], [number, string, string | null]>(textSql).raw();
   const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE seq = ?');
   const chainSource: AuditChainSource = {
-    file: db.memory ? undefined : db.name,
+    file: db.memory || !db.name ? undefined : db.name,
     textSql,
     driverModule,
     textRows: (from, to) => textRows.iterate(from, to),
