@@ -1,4 +1,4 @@
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type Nacl from 'tweetnacl';
@@ -82,13 +82,20 @@ export function generateKeyPair(): { publicKey: string; secretKey: string; keyId
  */
 export function keyPairFromSeed(seed: Uint8Array): { publicKey: string; secretKey: string; keyId: string } {
   if (seed.length !== SEED_BYTES) throw new RegistryError('SONDE_ERR_KEY_FILE', 'an Ed25519 seed is 32 bytes');
-  const pair = nacl().sign.keyPair.fromSeed(seed);
+  // The hub derives this key at every start: node:crypto takes well under a millisecond where tweetnacl's
+  // pure JavaScript took ~100 ms. The secret key keeps tweetnacl's 64-byte form, seed then public key.
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  const publicKey = Buffer.from(x ?? '', 'base64url');
   return {
-    publicKey: Buffer.from(pair.publicKey).toString('base64'),
-    secretKey: Buffer.from(pair.secretKey).toString('base64'),
-    keyId: keyIdOf(pair.publicKey),
+    publicKey: publicKey.toString('base64'),
+    secretKey: Buffer.concat([seed, publicKey]).toString('base64'),
+    keyId: keyIdOf(publicKey),
   };
 }
+
+/** DER of a PKCS#8 Ed25519 private key up to its 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export function decodePublicKey(publicKey: string): Uint8Array {
   const raw = Buffer.from(publicKey, 'base64');
