@@ -13,9 +13,10 @@ import { servesIntegrationPack, type IntegrationToolSource } from './integration
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
 
 /**
- * The MCP SDK (server, message schemas, ajv) is about 150 ms of module loading and a
- * good share of the idle hub's memory: it loads on the first MCP request, or
- * a second after the hub listens, never on the way to /health.
+ * The MCP SDK (server, message schemas, ajv) is about 150 ms of module loading and
+ * 7-8 MiB of the idle hub's memory: it loads on the first MCP request, never on
+ * the way to /health, and a hub no MCP client uses (only agents and the REST API)
+ * never carries it.
  */
 async function loadMcpRuntime() {
   const [server, exchange, ajv] = await Promise.all([
@@ -67,10 +68,6 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
         throw error;
       },
     ));
-  app.addHook('onListen', (done) => {
-    setTimeout(() => void loadRuntime().catch((err: unknown) => app.log.error({ err }, 'loading the MCP SDK failed')), 1000).unref();
-    done();
-  });
   const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
   const callDeadlineMs = Math.min(CALL_DEADLINE_MS, options.callDeadlineMs ?? CALL_DEADLINE_MS);
 
