@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** Header a client (or its operator, e.g. `mcp-remote --header`) may set to name itself on every request. */
 export const CLIENT_HEADER = 'x-sonde-client';
@@ -17,7 +17,12 @@ export type ClientIdSource = 'header' | 'initialize' | 'session' | 'none';
  * re-initialises on 404; such a request simply has no client id.
  */
 export class ClientSessions {
-  constructor(private readonly secret: Buffer) {}
+  private readonly secret: KeyObject;
+
+  constructor(secret: Buffer) {
+    // A KeyObject once: on Node 24 an HMAC keyed with a raw Buffer costs ~24 µs against ~4 µs.
+    this.secret = createSecretKey(secret);
+  }
 
   private sign(payload: string): string {
     return createHmac('sha256', this.secret).update(payload).digest('base64url');
