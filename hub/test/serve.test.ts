@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { connect } from 'node:tls';
+import { connect, type PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { tempDir, testEnv } from './helpers.js';
 import { runCli, startHubProcess } from './process.js';
@@ -30,7 +30,7 @@ describe('sonde-hub serve (real process)', () => {
     try {
       const env = testEnv(path.join(dir, 'sonde.db'), { SONDE_LOG_LEVEL: 'info', SONDE_TLS: 'auto', SONDE_TLS_HOSTNAMES: '127.0.0.1' });
       const hub = await startHubProcess(env);
-      const peer = await new Promise<{ subjectaltname?: string; issuer: { CN?: string } }>((resolve, reject) => {
+      const peer = await new Promise<PeerCertificate>((resolve, reject) => {
         const socket = connect({ host: '127.0.0.1', port: hub.port, rejectUnauthorized: false }, () => {
           resolve(socket.getPeerCertificate());
           socket.end();

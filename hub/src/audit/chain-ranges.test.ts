@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { openCrypto } from '../crypto/index.js';
-import { AUDIT_CHAIN_SOURCE, GENESIS_HASH } from '../store/sqlite/audit.js';
+import { AUDIT_CHAIN_SOURCE, GENESIS_HASH, type AuditChainSource } from '../store/sqlite/audit.js';
 import { Database } from '../store/sqlite/driver.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { createAuditLog } from './audit-log.js';
@@ -28,7 +28,7 @@ function nineEntries() {
       params: { path: `/data/${i}`, list: [1, 2.5, null, 'x\ty'] },
       status: 'ok',
       resultBytes: i,
-      durationMs: i % 2 ? i : null,
+      durationMs: i % 2 ? i : undefined,
       detail: i === 5 ? 'back\\slash \u2028' : null,
     });
   }
@@ -38,7 +38,14 @@ function nineEntries() {
     store.close();
     cleanup();
   });
-  return { store, log, raw, key: crypto.auditKey, source: store.audit[AUDIT_CHAIN_SOURCE] };
+  return { store, log, raw, key: crypto.auditKey, source: chainSourceOf(store) };
+}
+
+/** The SQLite store's chain source (the store interface does not name it). */
+function chainSourceOf(store: { audit: object }): AuditChainSource {
+  const source = (store.audit as { [AUDIT_CHAIN_SOURCE]?: AuditChainSource })[AUDIT_CHAIN_SOURCE];
+  if (!source) throw new Error('not a SQLite audit store');
+  return source;
 }
 
 describe('verifying the chain in ranges', () => {
@@ -57,7 +64,7 @@ describe('verifying the chain in ranges', () => {
     const crypto = openCrypto(TEST_SECRET, memory);
     const log = createAuditLog(memory, crypto.auditKey, crypto.sealer, THREE);
     for (let i = 0; i < 4; i++) log.append({ action: 'login', actor: { kind: 'user', id: 'u', name: 'ann' }, status: 'ok' });
-    expect(walkRanges(memory.audit[AUDIT_CHAIN_SOURCE], crypto.auditKey, 1, 4, GENESIS_HASH, THREE)).toBeUndefined();
+    expect(walkRanges(chainSourceOf(memory), crypto.auditKey, 1, 4, GENESIS_HASH, THREE)).toBeUndefined();
     expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 4 });
   });
 
