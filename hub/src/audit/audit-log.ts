@@ -258,6 +258,10 @@ export function createAuditLog(
     return record;
   };
 
+  /** A stored row's hash checked against its text built here, then against its parsed values (older rows). */
+  const rowIntact = (prevHash: string, row: AuditChainRow): boolean =>
+    storedRowHash(macKey, prevHash, row) === row[15] || slowRowHash(macKey, prevHash, row) === row[15];
+
   /** Walks entries after `from.lastSeq` (to `to`, else to the end), one row at a time, building each text in JS. */
   const walkSlow = (from: Walk, to = Infinity): Walk => {
     const walk = { ...from };
@@ -269,7 +273,7 @@ export function createAuditLog(
       if (seq > to) break;
       if (seq !== walk.lastSeq + 1) return broken(walk.lastSeq + 1, missingReason(walk.lastSeq + 1, seq));
       const intact = Array.isArray(row)
-        ? storedRowHash(macKey, walk.lastHash, row) === hash || slowRowHash(macKey, walk.lastHash, row) === hash
+        ? rowIntact(walk.lastHash, row)
         : chainHash(macKey, walk.lastHash, chainPayload(row.seq, row.at, row)) === hash;
       if (!intact) return broken(seq, modifiedReason(seq));
       walk.lastHash = hash;
@@ -285,7 +289,7 @@ export function createAuditLog(
     const first = rows.next();
     rows.return?.(undefined);
     const row = first.done ? undefined : first.value;
-    return row?.[0] === seq && (storedRowHash(macKey, prevHash, row) === row[15] || slowRowHash(macKey, prevHash, row) === row[15]);
+    return row?.[0] === seq && rowIntact(prevHash, row);
   };
 
   /**

@@ -3,11 +3,7 @@ import type { AuditEntryInput, AuditRecord } from '../../services.js';
 import type { AuditChainRow, AuditFilter, AuditStore } from '../types.js';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import { parseJson } from './json.js';
-import { createRequire } from 'node:module';
-
-// driver.ts picks the package by Node version; a worker thread loads the same one by path.
-const driverModule = (): string =>
-  createRequire(import.meta.url).resolve(Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-node22' : 'better-sqlite3');
+import { DRIVER_MODULE_PATH } from './driver.js';
 
 /**
  * The chain text of each row (what `chainText` in hub/src/audit builds in JS),
@@ -130,7 +126,8 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
   const chainSource: AuditChainSource = {
     file: db.memory || !db.name ? undefined : db.name,
     textSql,
-    driverModule,
+    // driver.ts picks the package by Node version; a worker thread loads the same one by path.
+    driverModule: () => DRIVER_MODULE_PATH,
     textRows: (from, to) => textRows.iterate(from, to),
     hashAt: (seq) => hashAt.get(seq)?.hash,
     lastSeq: () => lastLink.get()?.seq ?? 0,

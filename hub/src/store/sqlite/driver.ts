@@ -12,7 +12,10 @@ const nodeMajor = Number(process.versions.node.split('.')[0]);
  * 13 moved to node-addon-api and is safe, but needs Node 22+, while 12 is the
  * line that loads on Node 20. Both have the same API, so pick by runtime.
  */
-export const Database: typeof BetterSqlite3 = (
-  nodeMajor >= 22 ? require('better-sqlite3-node22') : require('better-sqlite3')
-) as typeof BetterSqlite3;
+const DRIVER_PACKAGE = nodeMajor >= 22 ? 'better-sqlite3-node22' : 'better-sqlite3';
+
+/** The resolved path of the driver this process loads, for worker threads that open the same database. */
+export const DRIVER_MODULE_PATH = require.resolve(DRIVER_PACKAGE);
+
+export const Database: typeof BetterSqlite3 = require(DRIVER_PACKAGE) as typeof BetterSqlite3;
 export type Database = BetterSqlite3.Database;
