@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants, realpathSync } from 'node:fs';
-import { open, readdir, realpath } from 'node:fs/promises';
+import { open, readdir, realpath, type FileHandle } from 'node:fs/promises';
 import { SondeError } from '../errors.js';
 import type { Permissions } from '../manifest/permissions.js';
 import type { ExecOptions, ExecResult, HttpRequest, HttpResponse, ProbeContext, ReadFileOptions, ReadFileResult } from './context.js';
@@ -48,6 +48,34 @@ async function readCapped(response: Response, maxBytes: number): Promise<{ text:
   }
   const capped = capText(Buffer.concat(chunks).toString('utf8'), maxBytes);
   return { text: capped.text, truncated: truncated || capped.truncated };
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * Reads a file whose stat size cannot be trusted (procfs, sysfs) until EOF.
+ * From the start it stops after `maxBytes` + 1 bytes; for a tail it keeps a
+ * sliding window of the last `maxBytes`, so memory stays bounded either way.
+ */
+async function readToEof(handle: FileHandle, maxBytes: number, tail: boolean, statSize: number): Promise<ReadFileResult> {
+  let kept = Buffer.alloc(0);
+  let total = 0;
+  const chunk = Buffer.alloc(Math.max(1, Math.min(READ_CHUNK, maxBytes + 1)));
+  for (;;) {
+    const want = tail ? chunk.length : Math.min(chunk.length, maxBytes + 1 - kept.length);
+    if (want <= 0) break;
+    const { bytesRead } = await handle.read(chunk, 0, want, null);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+    kept = Buffer.concat([kept, chunk.subarray(0, bytesRead)]);
+    if (tail && kept.length > maxBytes) kept = kept.subarray(kept.length - maxBytes);
+  }
+  const truncated = total > maxBytes;
+  const window = tail ? kept : kept.subarray(0, Math.min(kept.length, maxBytes));
+  let content = window.toString('utf8');
+  if (truncated) content = tail ? content.replace(/^[^\n]*\n/, '').replace(/^\uFFFD+/, '') : content.replace(/\uFFFD+$/, '');
+  // Without an honest stat size, the size is what was read (a lower bound when the read stopped at the cap).
+  return { content, size: Math.max(statSize, total), truncated };
 }
 
 function asError(error: unknown): Error {
@@ -155,13 +183,20 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
       try {
         const info = await handle.stat();
         if (!info.isFile()) throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath} is not a regular file`, { path: filePath });
-        const length = Math.min(info.size, maxBytes);
-        const start = readOptions.tail ? Math.max(0, info.size - length) : 0;
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, start);
-        let content = buffer.subarray(0, bytesRead).toString('utf8');
-        if (readOptions.tail && start > 0) content = content.replace(/^[^\n]*\n/, '').replace(/^\uFFFD+/, '');
-        return { content, size: info.size, truncated: info.size > length };
+        // A regular file with a trustworthy size: read only the wanted window.
+        if (info.size > 0 && readOptions.tail) {
+          const length = Math.min(info.size, maxBytes);
+          const start = Math.max(0, info.size - length);
+          const buffer = Buffer.alloc(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, start);
+          // Shorter than its stat size said (a sysfs attribute reports a page): read it as a pseudo-file.
+          if (bytesRead < length) return await readToEof(handle, maxBytes, true, 0);
+          let content = buffer.subarray(0, bytesRead).toString('utf8');
+          if (start > 0) content = content.replace(/^[^\n]*\n/, '').replace(/^\uFFFD+/, '');
+          return { content, size: info.size, truncated: info.size > length };
+        }
+        // procfs and sysfs files report a size of 0 (or a page) whatever they hold: read to EOF, never past the cap.
+        return await readToEof(handle, maxBytes, readOptions.tail ?? false, info.size);
       } finally {
         await handle.close();
       }
