@@ -98,7 +98,7 @@ export function registerPacks(program: Command): void {
     .description(
       'Install signed packs: an npm spec or .tgz (fetched with npm pack --ignore-scripts; .npmrc applies) or a signed folder. Verified before anything is written; pending until approved.',
     )
-    .option('--registry <url>', 'npm registry for this install (default: npm configuration)')
+    .option('--registry <url>', 'npm registry to fetch from; remembered, so `packs update` asks it again (default: npm configuration)')
     .option('--allow-downgrade', 'accept a version older than the approved one')
     .option('--json', 'print as JSON (one object per pack; several packs: { ok, packs: [...] })')
     .action(
@@ -158,6 +158,7 @@ export function registerPacks(program: Command): void {
               : []),
             ...(result.added.length ? ['It adds:', ...result.added.map((line) => `  + ${line}`)] : []),
             result.reason,
+            ...(from.kind === 'npm' && options.registry ? [`Updates will fetch from ${options.registry} (sonde packs update).`] : []),
           );
         }
         progress.stop();
@@ -170,7 +171,7 @@ export function registerPacks(program: Command): void {
     .description(
       'Update npm-installed packs within their range (default same major): same or fewer permissions activate, more wait for approval',
     )
-    .option('--registry <url>', 'npm registry for this update (default: npm configuration)')
+    .option('--registry <url>', 'npm registry for this update and later ones (default: the one given at install, else npm configuration)')
     .option('--range <range>', 'semver range to update within (default ^<approved version>)')
     .option('--allow-downgrade', 'accept a version older than the approved one')
     .option('--json', 'print as JSON')

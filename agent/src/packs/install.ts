@@ -50,7 +50,17 @@ export function classifySource(input: string, cwd = process.cwd()): InstallSourc
 }
 
 /** Where each package came from, so `update` knows what to ask npm for. */
-const SourcesSchema = z.record(z.string(), z.object({ kind: z.enum(['directory', 'npm']), spec: z.string() }).strict());
+const SourcesSchema = z.record(
+  z.string(),
+  z
+    .object({
+      kind: z.enum(['directory', 'npm']),
+      spec: z.string(),
+      /** The npm registry given at install (`--registry`): updates ask it again unless told otherwise. */
+      registry: z.string().optional(),
+    })
+    .strict(),
+);
 type Sources = z.infer<typeof SourcesSchema>;
 
 function sourcesFile(packsDir: string): string {
@@ -158,7 +168,9 @@ export async function installPack(
     const sources = readSources(packsDir);
     sources[pack.packageName] =
       // A tarball path says nothing about where updates come from: updates ask npm for the package name.
-      source.kind === 'directory' ? { kind: 'directory', spec: source.dir } : { kind: 'npm', spec: pack.packageName };
+      source.kind === 'directory'
+        ? { kind: 'directory', spec: source.dir }
+        : { kind: 'npm', spec: pack.packageName, ...(options.registry ? { registry: options.registry } : {}) };
     writeSources(packsDir, sources);
     return decide(paths, packsDir, pack, trust, options);
   } finally {
@@ -268,7 +280,9 @@ export async function updatePack(
     spec = `${target.packageName}@${resolved.version}`;
   }
   try {
-    const result = await installPack(paths, packsDir, { kind: 'npm', spec }, trust, options);
+    // The registry named at install stays the pack's source; an explicit --registry here replaces it.
+    const registry = options.registry ?? source?.registry;
+    const result = await installPack(paths, packsDir, { kind: 'npm', spec }, trust, { ...options, ...(registry ? { registry } : {}) });
     if (result.outcome === 'unchanged' || result.pack.version === target.version)
       return { ...base, to: result.pack.version, outcome: 'up-to-date', reason: `${target.version} is the newest version in ${range}` };
     return {
