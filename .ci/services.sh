@@ -41,3 +41,10 @@ psql -h 127.0.0.1 -U postgres -d postgres -qtAc "DO \$\$BEGIN IF NOT EXISTS (SEL
   || echo "could not create the PostgreSQL role sonde"
 mariadb -uroot -e "CREATE USER IF NOT EXISTS 'sonde'@'127.0.0.1'; CREATE USER IF NOT EXISTS 'sonde'@'localhost'; GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'sonde'@'127.0.0.1'; GRANT PROCESS, REPLICA MONITOR, BINLOG MONITOR ON *.* TO 'sonde'@'localhost';" 2>/dev/null \
   || echo "could not create the MariaDB account sonde"
+
+# The pack sandbox's mount namespace (pack-sdk/src/sandbox/isolation.ts): without bubblewrap it degrades to
+# unshare and the escape tests that need a minimal filesystem view are skipped.
+if ! command -v bwrap >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } || echo "could not install bubblewrap"
+fi

@@ -13,7 +13,7 @@ import { replayUpdateAudit } from '../self-update/audit.js';
 import { agentVersion } from '../version.js';
 import { buildAttestation } from './attestation.js';
 import { HubConnection, type ConnectionState } from './connection.js';
-import { isolationFor } from './isolation.js';
+import { isolationFor, sandboxGapFor } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
 import { PackRunnerPool } from '@sonde/pack-sdk/sandbox';
@@ -50,6 +50,8 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
         })
       : undefined;
   const isolation = isolationFor(config);
+  const gap = sandboxGapFor(config);
+  if (gap) log.warn({ isolation }, `the pack sandbox is degraded on this host: ${gap}`);
   // Register as soon as the packs are verified; their processes finish starting meanwhile (see settled below).
   const loaded = await loadPacks(paths, packsDir, log, pool, { deferStart: true });
   // Mutated in place on reload: the executor and the registration read the current state.

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, cpSync, readdirSync, readFileSync, statSync, writ
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectOsSandbox } from '@sonde/pack-sdk/sandbox';
 import { signPackDir } from '@sonde/registry';
 import {
   agentHome,
@@ -102,6 +103,9 @@ describe('an agent running its packs sandboxed (sandbox.mode = process)', () => 
     const register = hub.live()!.received.find((m) => m.type === 'agent.register');
     if (register?.type !== 'agent.register') throw new Error('no registration');
     expect(register.payload.isolation).toMatch(/^permission-model/);
+    // The hub's agent view shows this string: a host without bubblewrap says what the pack can still reach.
+    if (detectOsSandbox()?.kind === 'bwrap') expect(register.payload.isolation).toContain('+mountns:');
+    else expect(register.payload.isolation).toMatch(/\(NO (mount namespace|OS sandbox)/);
     expect(register.payload.packs).toEqual([expect.objectContaining({ name: 'hostile', state: 'active' })]);
   });
 
@@ -125,6 +129,28 @@ describe('an agent running its packs sandboxed (sandbox.mode = process)', () => 
     });
     const kinds = security.map((m) => (m.payload as { kind: string }).kind);
     expect(kinds).toEqual(expect.arrayContaining(['effect-refused', 'sandbox-denied']));
+  });
+
+  it.skipIf(detectOsSandbox()?.kind !== 'bwrap')('cannot reach a host Unix socket (needs bubblewrap)', async () => {
+    const dir = tempDirFor(user, 'sonde-uds-');
+    chmodSync(dir, 0o777);
+    const where = path.join(dir, 'host.sock');
+    let accepted = 0;
+    const server = net.createServer((socket) => {
+      accepted++;
+      socket.end('HOST-SECRET');
+    });
+    await new Promise<void>((resolve) => server.listen(where, resolve));
+    chmodSync(where, 0o777);
+    try {
+      const reply = await hub.probe('hostile.connect.unix', { path: where });
+      expect(reply.payload.status).toBe('error');
+      expect(JSON.stringify(reply.payload)).toMatch(/ENOENT connecting/);
+      expect(accepted).toBe(0);
+    } finally {
+      server.close();
+      removeDir(dir);
+    }
   });
 
   it('cannot open the agent inspector by signalling it', async () => {

@@ -1,8 +1,15 @@
-import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandboxRunner, detectOsSandbox, type SandboxRunner, type SandboxSecurityEvent } from '@sonde/pack-sdk/sandbox';
+import {
+  createSandboxRunner,
+  detectOsSandbox,
+  isolationGap,
+  isolationLabel,
+  type SandboxRunner,
+  type SandboxSecurityEvent,
+} from '@sonde/pack-sdk/sandbox';
 import { childNodes, makePackTree, type PackTree } from './setup.js';
 
 /** Resolves to whether something accepts TCP connections on 127.0.0.1:port. */
@@ -27,6 +34,21 @@ async function failure(promise: Promise<unknown>): Promise<Error & { code?: stri
 }
 
 const osSandbox = detectOsSandbox();
+const mountView = osSandbox?.kind === 'bwrap';
+
+/** A real Unix-domain socket server on the host (path or abstract) that hands a secret to whoever connects. */
+async function hostSocket(where: string): Promise<{ server: net.Server; accepted: () => number }> {
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted++;
+    socket.end('HOST-SECRET');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, resolve);
+  });
+  return { server, accepted: () => accepted };
+}
 
 describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
   let tree: PackTree;
@@ -61,8 +83,10 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
     tree?.cleanup();
   });
 
-  it('reports the isolation it got', () => {
-    expect(runner.isolation).toBe(osSandbox ? 'permission-model+userns+netns+pidns' : 'permission-model');
+  it('reports the isolation it got, naming what is missing', () => {
+    expect(runner.isolation).toBe(isolationLabel(osSandbox));
+    if (mountView) expect(runner.isolation).toBe('permission-model+userns+netns+pidns+ipcns+mountns');
+    else expect(isolationGap(osSandbox)).toMatch(/^NO (mount namespace|OS sandbox)/);
     expect(runner.state.status).toBe('ready');
     expect(runner.state.pid).toBeGreaterThan(1);
   });
@@ -153,6 +177,77 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
     expect(toPostgres.message).toMatch(/ENETUNREACH|ECONNREFUSED|timeout/);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(connections).toBe(0);
+  });
+
+  // Node's permission model does not check connect() on a Unix socket: only the mount and network namespaces
+  // stop it. A path that exists but is no socket would answer ECONNREFUSED, so ENOENT also shows that no host
+  // file (the agent's key, /etc/passwd) is visible at all.
+  it.skipIf(!mountView)('reaches no host Unix socket and sees no host file (needs bubblewrap)', async () => {
+    const tag = `sonde-escape-${process.pid}-${Date.now()}`;
+    const inTmp = path.join(tree.root, 'host.sock');
+    const inShm = `/dev/shm/${tag}.sock`;
+    const inHome = path.join(path.dirname(tree.keyFile), 'agent.sock');
+    const abstract = `\0${tag}`;
+    const servers = await Promise.all([inTmp, inShm, inHome, abstract].map((where) => hostSocket(where)));
+    try {
+      // The servers answer on the host: the attempts below are real targets.
+      const probe = net.connect(inTmp);
+      await new Promise((resolve) => probe.once('data', resolve));
+      probe.destroy();
+      const before = servers.map((s) => s.accepted());
+      const paths = [
+        inTmp,
+        inShm,
+        inHome,
+        `/proc/${process.pid}/root${inTmp}`,
+        `/proc/${process.pid}/root${inShm}`,
+        `/proc/1/root${inTmp}`,
+        `/proc/self/root${inHome}`,
+        `/proc/${process.pid}/cwd/${path.relative(process.cwd(), inTmp)}`,
+        ...['/var/run/postgresql/.s.PGSQL.5432', '/run/mysqld/mysqld.sock', '/var/run/docker.sock', '/run/dbus/system_bus_socket'].filter(
+          (socket) => existsSync(socket),
+        ),
+      ];
+      for (const target of paths) {
+        const error = await failure(runner.run('connect.unix', { path: target }));
+        expect(error.message, target).toMatch(/\bENOENT connecting/);
+      }
+      const abstractError = await failure(runner.run('connect.unix', { path: abstract }));
+      expect(abstractError.message).toMatch(/\bECONNREFUSED connecting/);
+      // Files: the agent's key and /etc/passwd do not exist in the pack's view (ENOENT, not ECONNREFUSED).
+      for (const file of [tree.keyFile, '/etc/passwd', path.dirname(tree.keyFile)]) {
+        const error = await failure(runner.run('connect.unix', { path: file }));
+        expect(error.message, file).toMatch(/\bENOENT connecting/);
+      }
+      // Its own grant is there (a file in it refuses the connection rather than being missing).
+      const own = await failure(runner.run('connect.unix', { path: path.join(tree.packDir, 'package.json') }));
+      expect(own.message).toMatch(/\bECONNREFUSED connecting/);
+      expect(servers.map((s) => s.accepted())).toEqual(before);
+    } finally {
+      for (const { server } of servers) server.close();
+      rmSync(inShm, { force: true });
+    }
+  });
+
+  it('refuses to start when its folder holds a socket (a read-only grant does not stop connect)', async () => {
+    const where = path.join(tree.packDir, 'planted.sock');
+    const { server } = await hostSocket(where);
+    const local: SandboxSecurityEvent[] = [];
+    const planted = createSandboxRunner({
+      packDir: tree.packDir,
+      permissions: tree.permissions,
+      nodePath,
+      onSecurityEvent: (event) => local.push(event),
+    });
+    try {
+      const error = await failure(planted.start());
+      expect(error.message).toContain(`${where}: a socket`);
+      expect(local.map((event) => event.kind)).toEqual(['sandbox-refused']);
+    } finally {
+      server.close();
+      rmSync(where, { force: true });
+      await planted.close();
+    }
   });
 
   it('cannot open the agent inspector with SIGUSR1', async () => {

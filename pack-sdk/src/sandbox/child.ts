@@ -19,6 +19,8 @@ import type { EffectOp, ParentMessage } from './messages.js';
 
 type Sdk = typeof SdkModule;
 
+// The agent starts this process with an empty environment; bwrap sets PWD after --chdir. Nothing of the host.
+delete process.env.PWD;
 const [packEntry, sdkEntry, maxFrameArg] = process.argv.slice(2);
 const maxFrameBytes = Number(maxFrameArg);
 const channel = new Socket({ fd: 3, readable: true, writable: true });

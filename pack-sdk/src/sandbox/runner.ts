@@ -343,7 +343,10 @@ class Runner implements SandboxRunner {
       throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `pack ${this.packLabel}: refused to start, ${detail}`, { violations });
     }
     const nodePath = this.options.nodePath ?? process.execPath;
-    const { command, args } = launchCommand(this.os, nodePath, this.nodeArgs());
+    const { command, args } = launchCommand(this.os, nodePath, this.nodeArgs(), {
+      readOnly: this.grants,
+      cwd: path.resolve(this.options.packDir),
+    });
     this.status = 'starting';
     const spawned = performance.now();
     // Empty environment (no NODE_OPTIONS, nothing of the agent's), no descriptors beyond the channel,

@@ -87,8 +87,8 @@ export interface TreeViolation {
 
 /**
  * Symlinks whose target leaves every granted root, hard-linked files (a hard
- * link to /etc/shadow inside the grant would be readable), and roots that are
- * themselves links. Walks each root in full; a pack tree is a few thousand
+ * link to /etc/shadow inside the grant would be readable), sockets, FIFOs and
+ * device nodes, and roots that are themselves links. Walks each root in full; a pack tree is a few thousand
  * entries at most.
  */
 export function checkGrantedTrees(roots: readonly string[]): TreeViolation[] {
@@ -118,6 +118,9 @@ export function checkGrantedTrees(roots: readonly string[]): TreeViolation[] {
           violations.push({ path: full, reason: `symlink to ${target}, outside the pack's read grant` });
       } else if (entry.isDirectory()) {
         walk(full);
+      } else if (entry.isSocket() || entry.isFIFO() || entry.isBlockDevice() || entry.isCharacterDevice()) {
+        // A read-only bind mount still lets a process connect to a socket (or open a FIFO or device) in it.
+        violations.push({ path: full, reason: 'a socket, FIFO or device node (reachable through a read-only grant)' });
       } else if (entry.isFile() && lstatSync(full).nlink > 1) {
         violations.push({ path: full, reason: 'hard-linked file (its other names may lie outside the grant)' });
       }
