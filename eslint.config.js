@@ -35,6 +35,11 @@ export default tseslint.config(
     },
   },
   {
+    // Browser code has its own tsconfig (DOM types, bundler resolution).
+    files: ['web-components/**/*.ts'],
+    languageOptions: { parserOptions: { project: './web-components/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
