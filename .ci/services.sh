@@ -48,3 +48,10 @@ if ! command -v bwrap >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } || echo "could not install bubblewrap"
 fi
+
+# Dashboard browser tests (test/e2e/dashboard.test.ts): Debian's Chromium, driven by playwright-core.
+if ! command -v chromium >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -1,0 +1,140 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium, screenshotPath, startUiFront } from './support/browser.js';
+import { startStack, type Stack } from './support/stack.js';
+
+/**
+ * The dashboard in headless Chromium against a real hub process and a real
+ * agent: sign in as the local admin, see the agent in the fleet, open it, run
+ * a probe from <sonde-probe>, create / rotate / revoke a key (and check with
+ * the hub that each value works or stops working), read the audit entries and
+ * the chain indicator. Light and dark screenshots of each page go to
+ * .test-results/screenshots/.
+ */
+let stack: Stack;
+let front: { url: string; close(): Promise<void> };
+let chromium: { browser: Browser; close(): Promise<void> };
+let page: Page;
+const dialogs: string[] = [];
+
+async function shoot(name: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: screenshotPath(`${name}-light`), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: screenshotPath(`${name}-dark`), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+async function navigate(label: string): Promise<void> {
+  await page.locator('sonde-app nav a', { hasText: label }).click();
+}
+
+async function meWith(key: string): Promise<number> {
+  return (await stack.rest('/api/v1/auth/me', { key })).status;
+}
+
+describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and agent', () => {
+  beforeAll(async () => {
+    stack = await startStack({ packs: ['system'], agentName: 'dash-agent' });
+    await stack.waitForAgentOnline();
+    front = await startUiFront(stack.hub.url);
+    chromium = await launchChromium();
+    page = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Fail with Playwright's message (what it waited for) before the test's own timeout.
+    page.setDefaultTimeout(15_000);
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await front?.close();
+    await stack?.stop();
+  });
+
+  it('refuses a wrong password, then signs in and shows the agent online in the fleet', async () => {
+    await page.goto(`${front.url}/`);
+    await page.locator('sonde-app input[name=user]').fill('admin');
+    await page.locator('sonde-app input[name=password]').fill('wrong-password');
+    await page.locator('sonde-app button[type=submit]').click();
+    await expect.poll(() => page.locator('sonde-app [role=alert]').textContent()).toContain('Wrong user name or password');
+    await shoot('login');
+
+    await page.locator('sonde-app input[name=password]').fill(stack.hubEnv.SONDE_ADMIN_PASSWORD!);
+    await page.locator('sonde-app button[type=submit]').click();
+    const row = page.locator('sonde-fleet [part=row][data-agent=dash-agent]');
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.locator('[part=status]').getAttribute('data-status')).not.toBe('offline');
+    await shoot('fleet');
+  });
+
+  it('opens the agent from the fleet and shows its packs', async () => {
+    await page.locator('sonde-fleet [part=row][data-agent=dash-agent]').click();
+    await page.locator('sonde-agent [part=packs] tr[data-pack=system]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('sonde-agent [part=packs] tr[data-pack=system]').textContent()).toContain('active');
+    expect(page.url()).toContain('#/agent/dash-agent');
+    await shoot('agent');
+  });
+
+  it('runs a probe from a form generated from its params schema and shows the typed result', { timeout: 60_000 }, async () => {
+    await navigate('Probe');
+    await page.locator('sonde-probe select[name=agent]').selectOption('dash-agent');
+    const probeSelect = page.locator('sonde-probe select[name=probe]');
+    await expect.poll(() => probeSelect.locator('option').allTextContents()).toContain('system.processes.top');
+    await probeSelect.selectOption('system.processes.top');
+    // The schema's enum became a select with its default; its bounds became min/max.
+    expect(await page.locator('sonde-probe select[name=sortBy]').inputValue()).toBe('cpu');
+    const limit = page.locator('sonde-probe input[name=limit]');
+    expect(await limit.getAttribute('min')).toBe('1');
+    expect(await limit.getAttribute('max')).toBe('100');
+    await limit.fill('5');
+    await page.locator('sonde-probe button[type=submit]').click();
+    const status = page.locator('sonde-probe [part=result] [data-status]');
+    await status.waitFor({ timeout: 30_000 });
+    expect(await status.getAttribute('data-status')).toBe('ok');
+    expect(await page.locator('sonde-probe [part=result] table').count()).toBeGreaterThan(0);
+    await shoot('probe');
+  });
+
+  it('creates a key (value shown once), rotates it (old value refused) and revokes it', { timeout: 60_000 }, async () => {
+    await navigate('API Keys');
+    const form = page.locator('sonde-api-keys [part=create-form]');
+    await form.locator('input[name=name]').fill('browser-key');
+    await form.locator('select[name=role]').selectOption('admin');
+    await form.locator('button[type=submit]').click();
+    const secret = page.locator('sonde-api-keys [part=secret] code');
+    await secret.waitFor();
+    const first = (await secret.textContent())!.trim();
+    expect(first).toMatch(/^sonde_/);
+    expect(await meWith(first)).toBe(200);
+    await shoot('api-keys');
+
+    const row = page.locator('sonde-api-keys tr[data-key=browser-key]');
+    await row.locator('button', { hasText: 'Rotate' }).click();
+    await expect.poll(async () => (await secret.textContent())?.trim()).not.toBe(first);
+    const second = (await secret.textContent())!.trim();
+    expect(second).toMatch(/^sonde_/);
+    expect(await meWith(first)).toBe(401);
+    expect(await meWith(second)).toBe(200);
+
+    await page.locator('sonde-api-keys [part=secret] button', { hasText: 'Done' }).click();
+    expect(await page.locator('sonde-api-keys [part=secret]').count()).toBe(0);
+    await row.locator('button', { hasText: 'Revoke' }).click();
+    await expect.poll(() => row.textContent()).toContain('revoked');
+    expect(await meWith(second)).toBe(401);
+    expect(dialogs.some((message) => message.includes('Rotate "browser-key"'))).toBe(true);
+  });
+
+  it('shows the matching audit entries and an intact chain', async () => {
+    await navigate('Audit');
+    await page.locator('sonde-audit-log [data-chain=ok]').waitFor({ timeout: 15_000 });
+    const actions = await page
+      .locator('sonde-audit-log tr[data-action]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
+    for (const action of ['login', 'rest.probe', 'api_key.create', 'api_key.rotate', 'api_key.revoke'])
+      expect(actions, action).toContain(action);
+    await shoot('audit');
+  });
+});
