@@ -62,7 +62,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     await expect.poll(() => page.locator('sonde-app [role=alert]').textContent()).toContain('Wrong user name or password');
     await shoot('login');
 
-    await page.locator('sonde-app input[name=password]').fill(stack.hubEnv.SONDE_ADMIN_PASSWORD!);
+    await page.locator('sonde-app input[name=password]').fill(stack.hubEnv.SONDE_ADMIN_PASSWORD);
     await page.locator('sonde-app button[type=submit]').click();
     const row = page.locator('sonde-fleet [part=row][data-agent=dash-agent]');
     await row.waitFor({ timeout: 15_000 });
