@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const here = import.meta.dirname;
-const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'memory', 'fleet'];
+const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'memory', 'fleet', 'dashboard'];
 if (values.only && !suites.includes(values.only)) throw new Error(`unknown suite ${values.only}; suites: ${suites.join(', ')}`);
 
 const rows = [];

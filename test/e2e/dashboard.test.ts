@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { agentHome, prepareFixturePack, removeDir, runCli, spawnAgent, type AgentProcess } from '../../agent/test/support/cli.js';
 import { haveChromium, launchChromium, screenshotPath, startUiFront } from './support/browser.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -16,6 +18,9 @@ let front: { url: string; close(): Promise<void> };
 let chromium: { browser: Browser; close(): Promise<void> };
 let page: Page;
 const dialogs: string[] = [];
+let fixture: string | undefined;
+let liveHome: string | undefined;
+let liveAgent: AgentProcess | undefined;
 
 async function shoot(name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
@@ -49,6 +54,9 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
   }, 180_000);
 
   afterAll(async () => {
+    await liveAgent?.stop();
+    if (liveHome) removeDir(liveHome);
+    if (fixture) removeDir(path.dirname(fixture));
     await chromium?.close();
     await front?.close();
     await stack?.stop();
@@ -71,7 +79,9 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
   });
 
   it('opens the agent from the fleet and shows its packs', async () => {
-    await page.locator('sonde-fleet [part=row][data-agent=dash-agent]').click();
+    // Keyboard: a row is focusable and Enter opens it.
+    await page.locator('sonde-fleet [part=row][data-agent=dash-agent]').focus();
+    await page.keyboard.press('Enter');
     await page.locator('sonde-agent [part=packs] tr[data-pack=system]').waitFor({ timeout: 10_000 });
     expect(await page.locator('sonde-agent [part=packs] tr[data-pack=system]').textContent()).toContain('active');
     expect(page.url()).toContain('#/agent/dash-agent');
@@ -96,6 +106,26 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     expect(await status.getAttribute('data-status')).toBe('ok');
     expect(await page.locator('sonde-probe [part=result] table').count()).toBeGreaterThan(0);
     await shoot('probe');
+  });
+
+  it('shows a pending pack with what it asks for and approves exactly that version', { timeout: 90_000 }, async () => {
+    fixture = await prepareFixturePack(stack.user);
+    const installed = await runCli(['packs', 'install', fixture, '--json'], { home: stack.agentHome, user: stack.user });
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    await navigate('Fleet');
+    await page.locator('sonde-fleet [part=row][data-agent=dash-agent]').click();
+    const row = page.locator('sonde-agent [part=packs] tr[data-pack=fixture]');
+    await row.waitFor({ timeout: 30_000 });
+    const approve = row.locator('button', { hasText: 'Approve' });
+    await approve.waitFor({ timeout: 30_000 });
+    await row.locator('summary').click();
+    await shoot('agent-pending');
+    await approve.click();
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('active');
+    const { body } = await stack.rest<{ entries: Array<{ action: string; status: string; detail: string | null }> }>(
+      '/api/v1/audit?tool=agent.pack.approve',
+    );
+    expect(body.entries.some((e) => e.status === 'ok' && e.detail?.startsWith('fixture@1.0.0'))).toBe(true);
   });
 
   it('creates a key (value shown once), rotates it (old value refused) and revokes it', { timeout: 60_000 }, async () => {
@@ -127,13 +157,63 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     expect(dialogs.some((message) => message.includes('Rotate "browser-key"'))).toBe(true);
   });
 
+  it(
+    'enrolls an agent with the command the enrollment page shows, sees it appear live, and go offline when stopped',
+    { timeout: 120_000 },
+    async () => {
+      await navigate('Enrollment');
+      await page.locator('sonde-enrollment input[name=name]').fill('dash-live');
+      await page.locator('sonde-enrollment button[type=submit]').click();
+      const command = (await page.locator('sonde-enrollment [data-command]').textContent())!.trim();
+      await shoot('enrollment');
+      const args = command.split(/\s+/);
+      expect(args.slice(0, 2)).toEqual(['sonde', 'enroll']);
+      expect(args[args.indexOf('--hub') + 1]).toBe(front.url);
+
+      await navigate('Fleet');
+      liveHome = agentHome(stack.user, 'sonde-dash-live-');
+      // The command as shown, against the hub itself (the page is served by a same-origin front in this test).
+      const hubArgs = args.slice(1).map((arg, i, all) => (all[i - 1] === '--hub' ? stack.hub.url : arg));
+      const enrolled = await runCli([...hubArgs, '--json'], { home: liveHome, user: stack.user });
+      expect(enrolled.code, enrolled.stdout + enrolled.stderr).toBe(0);
+      liveAgent = spawnAgent({ home: liveHome, user: stack.user });
+      const row = page.locator('sonde-fleet [part=row][data-agent=dash-live]');
+      const status = row.locator('[part=status]');
+      await expect.poll(() => status.getAttribute('data-status').catch(() => null), { timeout: 30_000 }).toBe('online');
+
+      const stoppedAt = Date.now();
+      await liveAgent.stop();
+      liveAgent = undefined;
+      // The hub sees the socket close at once; the open page shows it within its 5 s poll.
+      await expect.poll(() => status.getAttribute('data-status'), { timeout: 15_000, interval: 100 }).toBe('offline');
+      const seenAfterMs = Date.now() - stoppedAt;
+      console.log(`dashboard: agent offline shown ${seenAfterMs} ms after it stopped`);
+      expect(seenAfterMs).toBeLessThan(10_000);
+    },
+  );
+
+  it('shows the users page', async () => {
+    await navigate('Users');
+    await page.locator('sonde-users tr[data-user=admin]').waitFor();
+    await shoot('users');
+  });
+
   it('shows the matching audit entries and an intact chain', async () => {
     await navigate('Audit');
     await page.locator('sonde-audit-log [data-chain=ok]').waitFor({ timeout: 15_000 });
     const actions = await page
       .locator('sonde-audit-log tr[data-action]')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
-    for (const action of ['login', 'rest.probe', 'api_key.create', 'api_key.rotate', 'api_key.revoke'])
+    for (const action of [
+      'login',
+      'rest.probe',
+      'agent.pack.approve',
+      'api_key.create',
+      'api_key.rotate',
+      'api_key.revoke',
+      'enrollment_token.create',
+      'agent.enroll',
+    ])
       expect(actions, action).toContain(action);
     await shoot('audit');
   });

@@ -89,7 +89,7 @@ export class SondeEnrollment extends SondeElement {
         this.created
           ? html`<div class="secret" part="command" role="status">
               <span
-                >Run this on the server (as root, once; the token is single-use and expires
+                >Run this on the server to enroll it (the token works once and expires
                 ${relative(this.created.expiresAt)}${this.created.boundName ? `, bound to ${this.created.boundName}` : ''}):</span
               >
               <pre tabindex="0" data-command>${this.created.command}</pre>
@@ -119,7 +119,7 @@ export class SondeEnrollment extends SondeElement {
                 ${value.map(
                   (t) =>
                     html`<tr data-token=${t.id}>
-                      <td><code>${t.prefix}…</code></td>
+                      <td><code>${t.prefix.replace(/…$/, '')}…</code></td>
                       <td>${t.boundName ?? html`<span class="muted">any name</span>`}</td>
                       <td>${t.state}</td>
                       <td title=${t.createdAt}>${relative(t.createdAt)}</td>

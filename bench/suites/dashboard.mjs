@@ -1,0 +1,18 @@
+// Dashboard bundle size (issue 21: sonde.js ≤ 40 KB gzip): read from the sizes the
+// web-components build writes (dist/size.json, gzip level 9) after `npm run build`.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { row } from '../lib.mjs';
+
+const SIZES = path.resolve(import.meta.dirname, '../../web-components/dist/size.json');
+
+export async function run() {
+  if (!existsSync(SIZES)) throw new Error('web-components/dist/size.json missing: run npm run build first');
+  const sizes = JSON.parse(readFileSync(SIZES, 'utf8'));
+  const kb = (bytes) => Math.round((bytes / 1024) * 10) / 10;
+  const rows = [row('sonde.js (every element + Lit), gzip', kb(sizes.bundle.gzip), 'KB', '≤ 40', sizes.bundle.gzip <= sizes.budgetGzip)];
+  for (const name of ['sonde-health-badge', 'sonde-fleet']) {
+    if (sizes.elements[name] !== undefined) rows.push(row(`${name} alone (with its Lit chunks), gzip`, kb(sizes.elements[name]), 'KB'));
+  }
+  return rows;
+}
