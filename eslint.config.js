@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**', '**/fixtures/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'bench/results/**',
+      '**/fixtures/**',
+      // Templates hold {{placeholders}} and are type-checked and linted as the packs they become (create-sonde-pack/test).
+      'create-sonde-pack/templates/**',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

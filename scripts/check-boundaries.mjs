@@ -52,6 +52,18 @@ const rules = [
         'the hub loads integration packs at run time after verification, never statically'),
   },
   { dir: 'web-components', forbid: (s) => s.startsWith('@sonde/') && 'web components talk to the hub only over its HTTP/WS API' },
+  {
+    dir: 'pack-tool',
+    forbid: (s) =>
+      s.startsWith('@sonde/') &&
+      !s.startsWith('@sonde/pack-sdk') &&
+      !s.startsWith('@sonde/registry') &&
+      'the pack tool imports only pack-sdk and registry (it drives agents and hubs as processes)',
+  },
+  {
+    dir: 'create-sonde-pack/src',
+    forbid: (s) => s.startsWith('@sonde/') && 'create-sonde-pack depends on nothing, so npm create downloads one small package',
+  },
 ];
 
 // Tests may import a pack to read its definition; shipped code never does.
@@ -70,8 +82,12 @@ for (const rule of rules) {
   const dir = path.join(root, rule.dir);
   for (const file of files(dir)) check(file, rule.forbid);
 }
-for (const pack of readdirSync(path.join(root, 'packs'))) {
-  const dir = path.join(root, 'packs', pack);
+// The scaffolder's templates become packs: they follow the same rules.
+const packDirs = [
+  ...readdirSync(path.join(root, 'packs')).map((pack) => path.join(root, 'packs', pack)),
+  ...readdirSync(path.join(root, 'create-sonde-pack/templates')).map((kind) => path.join(root, 'create-sonde-pack/templates', kind)),
+];
+for (const dir of packDirs) {
   for (const file of files(dir)) {
     const inSrc = file.includes(`${path.sep}src${path.sep}`) && !file.endsWith('.test.ts');
     check(file, (s) => {
