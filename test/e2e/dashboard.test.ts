@@ -42,7 +42,17 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
   beforeAll(async () => {
     stack = await startStack({ packs: ['system'], agentName: 'dash-agent' });
     await stack.waitForAgentOnline();
-    front = await startUiFront(stack.hub.url);
+    front = await startUiFront(stack.hub.url, {
+      // An intranet page that loads the bundle twice (two URLs: two module instances) and once more under another prefix.
+      '/double.html': `<!doctype html><html><head>
+        <script type="module" src="/ui/sonde.js"></script>
+        <script type="module" src="/ui/sonde.js?copy=2"></script>
+        <script type="module" src="/ui/sonde.js?prefix=acme"></script>
+        </head><body>
+        <sonde-fleet token="${stack.adminKey}" poll-interval="0"></sonde-fleet>
+        <acme-health-badge token="${stack.adminKey}"></acme-health-badge>
+        </body></html>`,
+    });
     chromium = await launchChromium();
     page = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
     // Fail with Playwright's message (what it waited for) before the test's own timeout.
@@ -196,6 +206,20 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     await navigate('Users');
     await page.locator('sonde-users tr[data-user=admin]').waitFor();
     await shoot('users');
+  });
+
+  it('keeps working on a page that loads the bundle twice and again under another prefix', async () => {
+    const other = await chromium.browser.newPage();
+    const problems: string[] = [];
+    other.on('pageerror', (error) => problems.push(error.message));
+    other.on('console', (message) => {
+      if (message.type() === 'warning' || message.type() === 'error') problems.push(message.text());
+    });
+    await other.goto(`${front.url}/double.html`);
+    await other.locator('sonde-fleet [part=row][data-agent=dash-agent]').waitFor();
+    await expect.poll(() => other.locator('acme-health-badge [part=online]').textContent()).toMatch(/\d+\/\d+ online/);
+    expect(problems).toEqual([]);
+    await other.close();
   });
 
   it('shows the matching audit entries and an intact chain', async () => {

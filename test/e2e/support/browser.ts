@@ -46,10 +46,15 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
  * `/` and `/ui/*` from web-components/dist, everything else passed to the hub
  * unchanged (so the session cookie is first-party, as when the hub serves it).
  */
-export async function startUiFront(hubUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startUiFront(hubUrl: string, pages: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
   const hub = new URL(hubUrl);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
+    const extra = pages[url.pathname];
+    if (extra !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(extra);
+      return;
+    }
     if (url.pathname === '/' || url.pathname.startsWith('/ui/')) {
       const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice('/ui/'.length);
       const file = path.resolve(UI_DIST, rel);
