@@ -8,6 +8,7 @@ import { SondeApiKeys } from './components/api-keys/api-keys.component.js';
 import { SondeEnrollment } from './components/enrollment/enrollment.component.js';
 import { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 import { SondeUsers } from './components/users/users.component.js';
+import { SondeIntegrations } from './components/integrations/integrations.component.js';
 import type { SondeElement } from './internal/sonde-element.js';
 
 /**
@@ -25,4 +26,5 @@ export const ELEMENTS: Record<string, typeof SondeElement> = {
   enrollment: SondeEnrollment,
   'audit-log': SondeAuditLog,
   users: SondeUsers,
+  integrations: SondeIntegrations,
 };

@@ -18,5 +18,6 @@ export { SondeApiKeys } from './components/api-keys/api-keys.component.js';
 export { SondeEnrollment } from './components/enrollment/enrollment.component.js';
 export { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 export { SondeUsers } from './components/users/users.component.js';
+export { SondeIntegrations } from './components/integrations/integrations.component.js';
 export type * from './events/index.js';
 export { VERSION } from './version.js';

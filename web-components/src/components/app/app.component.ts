@@ -19,6 +19,7 @@ const ROUTES: Route[] = [
   { path: 'manage/users', label: 'Users', group: 'Manage' },
   { path: 'manage/keys', label: 'API Keys', group: 'Manage' },
   { path: 'manage/enrollment', label: 'Enrollment', group: 'Manage' },
+  { path: 'manage/integrations', label: 'Integrations', group: 'Manage' },
   { path: 'fleet', label: 'Fleet', group: 'Fleet' },
   { path: 'diagnostics/probe', label: 'Probe', group: 'Diagnostics' },
   { path: 'diagnostics/audit', label: 'Audit', group: 'Diagnostics' },
@@ -179,6 +180,8 @@ export class SondeApp extends SondeElement {
         return html`<${t('api-keys')} theme=${theme}></${t('api-keys')}>`;
       case 'manage/enrollment':
         return html`<${t('enrollment')} theme=${theme}></${t('enrollment')}>`;
+      case 'manage/integrations':
+        return html`<${t('integrations')} theme=${theme}></${t('integrations')}>`;
       case 'diagnostics/probe':
         return html`<${t('probe')} theme=${theme}></${t('probe')}>`;
       case 'diagnostics/audit':
