@@ -3,6 +3,7 @@ export * from './crypto/digest.js';
 export * from './crypto/keys.js';
 export * from './pack/contents.js';
 export * from './pack/signature.js';
+export * from './pack/host-peers.js';
 export * from './pack/verify.js';
 export * from './trust/schema.js';
 export * from './trust/rotation.js';

@@ -1,6 +1,16 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fetchPackTarball, installVerifiedPack, resolveUpdate, verifyPack, type Trust, type VerifiedPack } from '@sonde/registry';
+import {
+  fetchPackTarball,
+  hostPeerProblem,
+  installVerifiedPack,
+  parseJsonFile,
+  readPackTarball,
+  resolveUpdate,
+  verifyPack,
+  type Trust,
+  type VerifiedPack,
+} from '@sonde/registry';
 import type Semver from 'semver';
 import { z } from 'zod';
 import { requireCjs } from '../cjs.js';
@@ -133,6 +143,12 @@ async function fetchVerified(
   return { verified, from: { tarball: fetched.tarball }, cleanup: fetched.cleanup };
 }
 
+/** The signed package.json of what is about to be installed (verification already checked its digest). */
+async function readPackageJson(from: { tarball: string } | { dir: string }): Promise<unknown> {
+  if ('dir' in from) return readJsonFile(path.join(from.dir, 'package.json'));
+  return parseJsonFile(await readPackTarball(from.tarball), 'package.json');
+}
+
 export async function installPack(
   paths: HomePaths,
   packsDir: string,
@@ -156,6 +172,8 @@ export async function installPack(
     if (notListed) throw refused({ code: 'SONDE_ERR_INDEX_NOT_FOUND', reason: notListed }, verified.packageName);
     if (verified.manifest.kind === 'integration')
       throw new AgentError('SONDE_ERR_PACK_INVALID', `${verified.pack} is an integration pack: it runs on the hub, not on an agent.`);
+    const peers = hostPeerProblem(await readPackageJson(from));
+    if (peers) throw new AgentError('SONDE_ERR_PACK_INVALID', `${verified.packageName}@${verified.version}: ${peers}`);
     options.onPhase?.('writing');
     const installed = await installVerifiedPack(storeDirOf(packsDir), from, trust);
     if (!installed.ok) throw refused(installed, verified.packageName);

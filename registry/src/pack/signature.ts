@@ -7,6 +7,7 @@ import { sha256Hex, sha256Integrity } from '../crypto/digest.js';
 import { KeyIdSchema, signDetached, type SigningKey } from '../crypto/keys.js';
 import { RegistryError } from '../errors.js';
 import { MANIFEST_FILE, PACKAGE_FILE, SIGNATURE_FILE, readPackDir, readPackTarball, type PackContents } from './contents.js';
+import { hostPeerProblem } from './host-peers.js';
 import { replaceTarFile } from './tar.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -121,6 +122,8 @@ export function digestFiles(contents: PackContents): SignedFile[] {
 export function signPackContents(contents: PackContents, key: SigningKey, options: SignOptions = {}): SignResult {
   const pkg = readPackageIdentity(contents, 'SONDE_ERR_SIGN_FAILED');
   const { raw, manifest } = readManifest(contents, 'SONDE_ERR_SIGN_FAILED');
+  const peers = hostPeerProblem(parseJsonFile(contents, PACKAGE_FILE));
+  if (peers) throw new RegistryError('SONDE_ERR_SIGN_FAILED', peers, PACKAGE_FILE);
   if (manifest.version !== pkg.version) {
     throw new RegistryError(
       'SONDE_ERR_SIGN_FAILED',
