@@ -10,6 +10,8 @@ export default tseslint.config(
       '**/fixtures/**',
       // Templates hold {{placeholders}} and are type-checked and linted as the packs they become (create-sonde-pack/test).
       'create-sonde-pack/templates/**',
+      // The docs site's build folder (generated Markdown only).
+      'docs/site/**',
     ],
   },
   js.configs.recommended,

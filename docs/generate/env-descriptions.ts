@@ -1,0 +1,49 @@
+/**
+ * What each hub variable is for, in words. Names, types, defaults and allowed values come from the hub's zod schema
+ * (`EnvSchema` in hub/src/config.ts); only the explanation lives here. test/env-reference.test.ts fails when a variable
+ * is added to the schema without an entry here, or an entry outlives its variable.
+ */
+export const ENV_DESCRIPTIONS: Record<string, string> = {
+  SONDE_SECRET:
+    'The master secret. Keys for encryption at rest (sealed credentials), the audit chain HMAC, the revocation signing key and the MCP ' +
+    'client-token key are derived from it. Keep it: a hub started with another secret refuses the database (`sonde-hub` exits 3). ' +
+    'Generate one with `openssl rand -base64 48`.',
+  SONDE_DB_PATH:
+    'The SQLite database file. Its folder is the hub’s data folder: the integration trust store and packs folder default to it. ' +
+    '`:memory:` gives a throw-away database (tests).',
+  SONDE_ADMIN_USER:
+    'The bootstrap admin user name. The hub creates this user with the admin role on start if it does not exist; it signs in with ' +
+    '`POST /api/v1/auth/login`.',
+  SONDE_ADMIN_PASSWORD:
+    'The bootstrap admin’s password (at least 12 characters). Failed logins are rate-limited per user name and per address.',
+  SONDE_PORT: 'TCP port for HTTP(S): REST, MCP and the agent WebSocket share it. `0` picks a free port (tests).',
+  SONDE_HOST:
+    'Address to listen on. The default serves only this machine; use `0.0.0.0` (or a specific address) when agents and clients connect ' +
+    'from other hosts, ideally with TLS.',
+  SONDE_PUBLIC_URL:
+    'The URL clients and agents use to reach the hub, e.g. `https://sonde.example.com` (a trailing slash is dropped). Used in the ' +
+    'printed enroll command and the OpenAPI `servers` entry, and an `https` value makes session cookies `Secure`. Unset: derived from ' +
+    'the listening address.',
+  SONDE_TLS:
+    '`auto`: the hub issues its own server certificate from its internal CA for `SONDE_TLS_HOSTNAMES` (agents pin that CA at ' +
+    'enrollment). `off` or unset: plain HTTP, unless `SONDE_TLS_CERT`/`SONDE_TLS_KEY` are set. Cannot be combined with certificate files.',
+  SONDE_TLS_CERT: 'PEM certificate file for HTTPS (your own certificate). Must be set together with `SONDE_TLS_KEY`.',
+  SONDE_TLS_KEY: 'PEM private key file for `SONDE_TLS_CERT`. Must be set together with it.',
+  SONDE_TLS_HOSTNAMES:
+    'Comma-separated host names and IP addresses the `SONDE_TLS=auto` certificate is valid for. Ignored otherwise; must name at least one.',
+  SONDE_HEARTBEAT_MS:
+    'Agent liveness interval in milliseconds (minimum 100). An agent that sends nothing (no frame, no pong) for two intervals is ' +
+    'disconnected and shown offline.',
+  SONDE_MCP_MAX_TOOLS:
+    'The most tools one MCP endpoint lists (1–128). When the full tool list is longer, `/mcp` serves the meta tools and each pack keeps ' +
+    'its own endpoint `/mcp/packs/<pack>`. 40 keeps within the limits of the strictest clients.',
+  SONDE_LOG_LEVEL: 'Log level of the hub’s JSON log (pino) on standard output.',
+  SONDE_TRUST_PROXY:
+    'Trust `X-Forwarded-*` headers from a reverse proxy (client address for rate limiting and logs). Only set it when a proxy you ' +
+    'control is the only way in.',
+  SONDE_TRUST_FILE:
+    'The `@sonde/registry` trust store for integration packs (publisher keys and allow/deny rules). Default: `trust.json` in the data ' +
+    'folder. Missing file: nothing is trusted and every integration pack is refused.',
+  SONDE_PACKS_DIR:
+    'Where integration packs are installed (verified copies under `store/<package>/<version>/`). Default: `packs` in the data folder.',
+};
