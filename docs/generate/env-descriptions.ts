@@ -46,4 +46,23 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
     'folder. Missing file: nothing is trusted and every integration pack is refused.',
   SONDE_PACKS_DIR:
     'Where integration packs are installed (verified copies under `store/<package>/<version>/`). Default: `packs` in the data folder.',
+  // Sign-in (hub/src/identity/config.ts, IdentityEnvSchema): the module exists, `sonde-hub serve` does not read these yet.
+  SONDE_ENTRA_ENABLED:
+    'Sign in through Microsoft Entra ID. Needs the client id, tenant id and client secret below; cannot be combined with `SONDE_OIDC_ISSUER`.',
+  SONDE_ENTRA_CLIENT_ID: 'The app registration’s Application (client) ID.',
+  SONDE_ENTRA_TENANT_ID:
+    'The Directory (tenant) ID (a GUID) or a verified domain; `organizations` or `common` for a multi-tenant app, which then needs ' +
+    '`SONDE_ENTRA_ALLOWED_TENANTS`.',
+  SONDE_ENTRA_CLIENT_SECRET: 'A client secret of the app registration.',
+  SONDE_ENTRA_ALLOWED_TENANTS: 'Multi-tenant apps only: the directory (tenant) ids allowed to sign in, separated by commas or spaces.',
+  SONDE_ENTRA_AUTHORITY: 'The Entra login host; change it only for a sovereign cloud (e.g. `https://login.microsoftonline.us`).',
+  SONDE_ENTRA_GRAPH_URL:
+    'Microsoft Graph, read only to resolve group overage (users in more than 200 groups); change it only for a sovereign cloud.',
+  SONDE_OIDC_ISSUER:
+    'The issuer URL of any other OpenID Connect provider (Okta, Keycloak, Google Workspace, Authentik); https unless on this machine.',
+  SONDE_OIDC_CLIENT_ID: 'The client id registered at that provider.',
+  SONDE_OIDC_CLIENT_SECRET: 'Its client secret; leave unset for a public client (PKCE only).',
+  SONDE_OIDC_SCOPES: 'Scopes to request, separated by commas or spaces; must include `openid`.',
+  SONDE_OIDC_DISPLAY_NAME: 'The provider name on the sign-in button (“Sign in with …”).',
+  SONDE_OIDC_GROUPS_CLAIM: 'The ID token claim that holds the user’s groups.',
 };

@@ -48,10 +48,30 @@ function defaultText(v: EnvVariable): string {
   return code(typeof v.defaultValue === 'string' ? v.defaultValue : JSON.stringify(v.defaultValue));
 }
 
-export function renderEnvReference(schema: z.ZodObject): string {
-  const vars = envVariables(schema);
-  const missing = vars.filter((v) => !v.description).map((v) => v.name);
+/** A set of variables read by one part of the hub; `planned` marks a part that exists in code but is not wired in yet. */
+export interface EnvGroup {
+  title: string;
+  schema: z.ZodObject;
+  planned?: string;
+}
+
+function variableSection(v: EnvVariable): string[] {
+  return [
+    `## ${v.name} {#${anchor(v.name)}}`,
+    '',
+    `${v.required ? 'Required.' : `Default: ${defaultText(v)}.`} Accepts: ${v.accepts || 'string'}.`,
+    '',
+    cellText(v.description ?? ''),
+    '',
+  ];
+}
+
+export function renderEnvReference(groups: EnvGroup[]): string {
+  const all = groups.flatMap((g) => envVariables(g.schema));
+  const missing = all.filter((v) => !v.description).map((v) => v.name);
   if (missing.length) throw new Error(`docs/generate/env-descriptions.ts has no description for ${missing.join(', ')}`);
+  const [main, ...others] = groups;
+  const vars = envVariables(main.schema);
   const lines = [
     frontMatter('Hub configuration', 'Every SONDE_* environment variable the hub reads, with its default and allowed values.'),
     generatedNote('hub/src/config.ts (EnvSchema)'),
@@ -69,11 +89,7 @@ export function renderEnvReference(schema: z.ZodObject): string {
     ...vars.map((v) => `| [${code(v.name)}](#${anchor(v.name)}) | ${defaultText(v)} | ${v.accepts || 'string'} |`),
     '',
   ];
-  for (const v of vars) {
-    lines.push(`## ${v.name} {#${anchor(v.name)}}`, '');
-    lines.push(`${defaultText(v) === '**required**' ? 'Required.' : `Default: ${defaultText(v)}.`} Accepts: ${v.accepts || 'string'}.`, '');
-    lines.push(cellText(v.description ?? ''), '');
-  }
+  for (const v of vars) lines.push(...variableSection(v));
   lines.push(
     '## TLS combinations {#tls-combinations}',
     '',
@@ -85,6 +101,18 @@ export function renderEnvReference(schema: z.ZodObject): string {
     '| only one of the two files, or `auto` with files | refused at start with one line naming the conflict |',
     '',
   );
+  for (const group of others) {
+    const groupVars = envVariables(group.schema);
+    lines.push(`# ${group.title} {#${anchor(group.title)}}`, '');
+    if (group.planned) lines.push('::: warning Planned', group.planned, ':::', '');
+    lines.push(
+      '| Variable | Default | Accepts |',
+      '| --- | --- | --- |',
+      ...groupVars.map((v) => `| [${code(v.name)}](#${anchor(v.name)}) | ${defaultText(v)} | ${v.accepts || 'string'} |`),
+      '',
+    );
+    for (const v of groupVars) lines.push(...variableSection(v));
+  }
   return lines.join('\n');
 }
 

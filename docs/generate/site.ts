@@ -1,7 +1,9 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { z } from 'zod';
 import { EnvSchema } from '@sonde/hub';
-import { renderEnvReference } from './env-reference.js';
+import { renderEnvReference, type EnvGroup } from './env-reference.js';
 import { ERROR_PAGES, renderErrorPage } from './error-pages.js';
 import { fetchHubDocuments } from './hub-documents.js';
 import { fenced } from './markdown.js';
@@ -62,6 +64,28 @@ function write(file: string, text: string): void {
   writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * The hub's configuration schemas. The sign-in module (hub/src/identity) has its own schema and is not wired into
+ * `sonde-hub serve` yet: its variables are listed as planned. It is read from the built hub because the package does not
+ * export it; test/reference-pages.test.ts fails when hub source reads a variable that no group documents.
+ */
+export async function envGroups(root: string): Promise<EnvGroup[]> {
+  const groups: EnvGroup[] = [{ title: 'Hub configuration', schema: EnvSchema }];
+  const identity = path.join(root, 'hub/dist/identity/config.js');
+  if (existsSync(identity)) {
+    const mod = (await import(pathToFileURL(identity).href)) as { IdentityEnvSchema?: z.ZodObject };
+    if (mod.IdentityEnvSchema)
+      groups.push({
+        title: 'Sign-in with an identity provider',
+        schema: mod.IdentityEnvSchema,
+        planned:
+          'The sign-in module that reads these variables (Entra ID or any OpenID Connect provider) exists in the hub’s code but ' +
+          '`sonde-hub serve` does not use it yet: setting them has no effect today.',
+      });
+  }
+  return groups;
+}
+
 /** Writes docs/site/ from docs/pages/ and the generators. Returns the pages written (relative paths). */
 export async function generateSite(paths: SitePaths): Promise<string[]> {
   rmSync(paths.site, { recursive: true, force: true });
@@ -78,7 +102,7 @@ export async function generateSite(paths: SitePaths): Promise<string[]> {
     cpSync(path.join(paths.pages, 'public'), path.join(paths.site, 'public'), { recursive: true });
 
   const ref = path.join(paths.site, 'reference');
-  write(path.join(ref, 'configuration.md'), renderEnvReference(EnvSchema));
+  write(path.join(ref, 'configuration.md'), renderEnvReference(await envGroups(paths.root)));
   const packs = readBundledPacks(paths.root);
   write(path.join(ref, 'packs', 'index.md'), renderPackIndex(packs));
   for (const { dir, manifest } of packs) write(path.join(ref, 'packs', `${dir}.md`), renderPackPage(manifest, dir));
