@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { agentHome, prepareFixturePack, removeDir, runCli, spawnAgent, type AgentProcess } from '../../agent/test/support/cli.js';
-import { haveChromium, launchChromium, screenshotPath, startUiFront } from './support/browser.js';
+import { buildUi, haveChromium, launchChromium, screenshotPath, startUiFront } from './support/browser.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
@@ -40,6 +40,7 @@ async function meWith(key: string): Promise<number> {
 
 describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and agent', () => {
   beforeAll(async () => {
+    buildUi();
     stack = await startStack({ packs: ['system'], agentName: 'dash-agent' });
     await stack.waitForAgentOnline();
     front = await startUiFront(stack.hub.url, {
@@ -202,10 +203,17 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     },
   );
 
-  it('shows the users page', async () => {
+  it('shows the users, integrations and packs pages', async () => {
     await navigate('Users');
     await page.locator('sonde-users tr[data-user=admin]').waitFor();
     await shoot('users');
+    await navigate('Integrations');
+    await page.locator('sonde-integrations h3', { hasText: 'Instances' }).waitFor();
+    await shoot('integrations');
+    await navigate('Packs');
+    await page.locator('sonde-packs tr[data-pack=fixture][data-version="1.0.0"]').waitFor();
+    expect(await page.locator('sonde-packs tr[data-pack=system]').textContent()).toContain('dash-agent');
+    await shoot('packs');
   });
 
   it('keeps working on a page that loads the bundle twice and again under another prefix', async () => {

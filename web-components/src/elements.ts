@@ -9,6 +9,7 @@ import { SondeEnrollment } from './components/enrollment/enrollment.component.js
 import { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 import { SondeUsers } from './components/users/users.component.js';
 import { SondeIntegrations } from './components/integrations/integrations.component.js';
+import { SondePacks } from './components/packs/packs.component.js';
 import type { SondeElement } from './internal/sonde-element.js';
 
 /**
@@ -27,4 +28,5 @@ export const ELEMENTS: Record<string, typeof SondeElement> = {
   'audit-log': SondeAuditLog,
   users: SondeUsers,
   integrations: SondeIntegrations,
+  packs: SondePacks,
 };

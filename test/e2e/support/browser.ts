@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +33,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
   };
 }
 
-export const haveChromium = (): boolean => existsSync(CHROMIUM) && existsSync(path.join(UI_DIST, 'sonde.js'));
+/** Builds web-components/dist from the current sources (esbuild, about 2 s), so the browser tests never run a stale bundle. */
+export function buildUi(): void {
+  execFileSync(process.execPath, [path.join(REPO, 'web-components/scripts/build.mjs')], { cwd: REPO, stdio: 'pipe' });
+}
+
+export const haveChromium = (): boolean => existsSync(CHROMIUM);
 
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS, { recursive: true });

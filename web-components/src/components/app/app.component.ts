@@ -21,6 +21,7 @@ const ROUTES: Route[] = [
   { path: 'manage/enrollment', label: 'Enrollment', group: 'Manage' },
   { path: 'manage/integrations', label: 'Integrations', group: 'Manage' },
   { path: 'fleet', label: 'Fleet', group: 'Fleet' },
+  { path: 'fleet/packs', label: 'Packs', group: 'Fleet' },
   { path: 'diagnostics/probe', label: 'Probe', group: 'Diagnostics' },
   { path: 'diagnostics/audit', label: 'Audit', group: 'Diagnostics' },
 ];
@@ -180,6 +181,9 @@ export class SondeApp extends SondeElement {
         return html`<${t('api-keys')} theme=${theme}></${t('api-keys')}>`;
       case 'manage/enrollment':
         return html`<${t('enrollment')} theme=${theme}></${t('enrollment')}>`;
+      case 'fleet/packs':
+        return html`<${t('packs')} theme=${theme} @sonde-agent-select=${(e: CustomEvent<{ name: string }>) =>
+          this.go(`agent/${encodeURIComponent(e.detail.name)}`)}></${t('packs')}>`;
       case 'manage/integrations':
         return html`<${t('integrations')} theme=${theme}></${t('integrations')}>`;
       case 'diagnostics/probe':
