@@ -192,7 +192,6 @@ export const INNOCENT_CORPUS: Array<{ label: string; text: string }> = [
   { label: 'token bucket prose', text: 'The limiter uses a token bucket that refills 10 tokens per second.' },
   { label: 'token bucket config', text: 'token_bucket_capacity=100' },
   { label: 'llm max tokens', text: 'max_tokens: 4096' },
-  { label: 'bcrypt hash in docs', text: 'A bcrypt hash looks like $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW' },
   { label: 'password policy text', text: 'Passwords must be at least 12 characters long.' },
   { label: 'sshd password auth', text: 'PasswordAuthentication no' },
   { label: 'PWD env', text: 'PWD=/home/deploy/app' },

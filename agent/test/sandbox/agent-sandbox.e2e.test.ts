@@ -153,6 +153,19 @@ describe('an agent running its packs sandboxed (sandbox.mode = process)', () => 
     }
   });
 
+  // Issue 22: the scrubber took zod's `Unrecognized key: "password"` for a secret and sent `"[REDACTED]"`.
+  it('names an unknown parameter in its error, through the sandbox and the scrubber, without echoing its value', async () => {
+    const single = await hub.probe('hostile.noop', { password: 'hunter2-value' });
+    expect(single.payload.error?.message).toBe('hostile.noop: unknown parameter "password"');
+    const reply = await hub.probe('hostile.noop', { password: 'hunter2-value', apiToken: 'tok-value' });
+    expect(reply.payload.status).toBe('error');
+    expect(reply.payload.error?.code).toBe('SONDE_ERR_INVALID_PARAMS');
+    expect(reply.payload.error?.message).toContain('unknown parameters "password", "apiToken"');
+    expect(JSON.stringify(reply.payload)).not.toMatch(/REDACTED|hunter2-value|tok-value/);
+    const wrongType = await hub.probe('hostile.echo', { text: 42 });
+    expect(wrongType.payload.error?.message).toMatch(/expected string.*\(parameter text\)/);
+  });
+
   it('cannot open the agent inspector by signalling it', async () => {
     const pid = agent.child.pid!;
     const reply = await hub.probe('hostile.signal.agent', { pid });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SondeError, isSondeError } from '../errors.js';
 import type { Pack } from '../manifest/define.js';
 import type { ProbeContext } from './context.js';
+import { describeParamsError } from './params-error.js';
 
 export interface RunProbeOptions {
   /** Overrides the manifest timeout (the hub may ask for less, never more). */
@@ -39,7 +40,7 @@ export async function runProbe(
   }
   const params = probe.params.safeParse(rawParams ?? {});
   if (!params.success) {
-    throw new SondeError('SONDE_ERR_INVALID_PARAMS', `${pack.manifest.name}.${probeName}: ${z.prettifyError(params.error)}`);
+    throw new SondeError('SONDE_ERR_INVALID_PARAMS', `${pack.manifest.name}.${probeName}: ${describeParamsError(params.error)}`);
   }
   const timeoutMs = Math.min(options.timeoutMs ?? manifest.timeoutMs, manifest.timeoutMs);
   const controller = new AbortController();

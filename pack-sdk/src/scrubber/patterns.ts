@@ -1,3 +1,20 @@
+import {
+  redactDirectives,
+  redactHeaderDirectives,
+  redactJavaProperties,
+  redactKubernetesSecretYaml,
+  redactNetrc,
+  redactPasswordHashes,
+  redactPgpass,
+  redactQuotedPairs,
+  redactRedisAcl,
+  redactRedisAuth,
+  redactSondeKeys,
+  redactSqlPasswords,
+  redactTabSeparated,
+  redactToolFlags,
+  redactXml,
+} from './formats.js';
 import { isSensitiveName } from './sensitive-names.js';
 
 /**
@@ -20,11 +37,25 @@ export interface Tally {
 
 export type TextRule = (text: string, tally: Tally) => string;
 
-/** Values that look like a secret's slot but are not one: placeholders, flags, small numbers. */
-export function isSecretValue(raw: string): boolean {
-  const value = raw.trim().replace(/^["']|["']$/g, '');
+/**
+ * Words that make a number under a secret-looking name a setting rather than a secret
+ * (`password_min_length=8`, `token_ttl=3600`, `secret_rotation_days=30`).
+ */
+const NUMERIC_SETTING =
+  /(?:len(?:gth)?|min|max|count|size|ttl|expir|age|life|time|second|minute|hour|day|week|ms|version|bits|rounds|iteration|attempt|retr|limit|histor|reuse|interval|port|id|index|num|level|capacity|rate|bucket|burst|quota|window|threshold|percent|ratio|weight|priority|depth|workers|threads|concurren|pool|buffer|cache)/i;
+
+/**
+ * Values that look like a secret's slot but are not one: placeholders, flags, and small numbers where the
+ * name says the number is a setting. Without a name (or with one like `password`, `pin`), digits are a secret.
+ */
+export function isSecretValue(raw: string, name?: string): boolean {
+  // `(using password: YES)`: trailing punctuation is the sentence's, not the value's.
+  const value = raw
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .replace(/[).,]+$/, '');
   if (value.length === 0 || value.startsWith(REDACTED)) return false;
-  if (/^\d{1,5}$/.test(value)) return false;
+  if (/^\d{1,5}$/.test(value) && (name === undefined || NUMERIC_SETTING.test(name))) return false;
   if (/^(?:true|false|null|nil|none|undefined|yes|no|on|off|required|optional|\*+|x{3,}|\.{3}|%s)$/i.test(value)) return false;
   // References to another variable (`${DB_PASSWORD}`, `$TOKEN`) or a template placeholder (`<your-token>`).
   if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(value) || /^<[^<>]{1,64}>$/.test(value) || /^\{\{[^{}]{1,64}\}\}$/.test(value)) return false;
@@ -92,14 +123,24 @@ export const redactHeaders: TextRule = (text, tally) =>
  * `scheme://user:password@host` keeps the user and host. The password may hold
  * an unescaped `@`, so it runs to the last `@` before the path.
  */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]{1,30}:\/\/)([^\s:@/?#"'<>]{0,256}):([^\s/?#"'<>]{1,512})@/gi;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{1,30}:\/\/)([^\s:@/?#"'<>]{0,256}):([^\s?#"'<>@]{1,512}(?:@[^\s?#"'<>@/]{1,512}(?=@))?)@/gi;
+/** `https://<token>@host`: a long random user name with no password is the credential itself. */
+const URL_TOKEN_USER = /\b([a-z][a-z0-9+.-]{1,30}:\/\/)([A-Za-z0-9_-]{20,256})@/gi;
 
 export const redactUrlPasswords: TextRule = (text, tally) =>
-  text.replace(URL_USERINFO, (whole, scheme: string, user: string, password: string) => {
-    if (password.startsWith(REDACTED)) return whole;
-    tally.count += 1;
-    return `${scheme}${user}:${REDACTED}@`;
-  });
+  text
+    .replace(URL_USERINFO, (whole, scheme: string, user: string, password: string) => {
+      if (password.startsWith(REDACTED)) return whole;
+      // `http://host:4873/@scope/pkg` is a port and a path, not a password (a password may hold `/` otherwise).
+      if (password.includes('/') && /^\d{1,5}\//.test(password)) return whole;
+      tally.count += 1;
+      return `${scheme}${user}:${REDACTED}@`;
+    })
+    .replace(URL_TOKEN_USER, (whole, scheme: string, user: string) => {
+      if (!(/[0-9]/.test(user) && /[A-Za-z]/.test(user))) return whole;
+      tally.count += 1;
+      return `${scheme}${REDACTED}@`;
+    });
 
 /** Query parameters that carry a credential on their own even with a harmless-looking name. */
 const QUERY_SECRET_NAMES = new Set([
@@ -133,7 +174,7 @@ const ENV_LINE = /^([ \t]*(?:export[ \t]+)?)([A-Za-z_][A-Za-z0-9_.-]{0,100})([ \
 
 export const redactEnvLines: TextRule = (text, tally) =>
   text.replace(ENV_LINE, (whole, lead: string, name: string, sep: string, value: string) => {
-    if (!isSensitiveName(name) || !isSecretValue(value)) return whole;
+    if (!isSensitiveName(name) || !isSecretValue(value, name)) return whole;
     tally.count += 1;
     const space = /^[ \t]*/.exec(value)![0];
     return `${lead}${name}${sep}${space}${REDACTED}`;
@@ -144,7 +185,7 @@ const CLI_FLAG = /(^|\s)(--?[A-Za-z][A-Za-z0-9-]{0,60})(=|[ \t]+)(?!-)("[^"\n]{0
 
 export const redactCliFlags: TextRule = (text, tally) =>
   text.replace(CLI_FLAG, (whole, lead: string, flag: string, sep: string, value: string) => {
-    if (!isSensitiveName(flag.replace(/^-+/, '')) || !isSecretValue(value)) return whole;
+    if (!isSensitiveName(flag.replace(/^-+/, '')) || !isSecretValue(value, flag)) return whole;
     tally.count += 1;
     return `${lead}${flag}${sep}${REDACTED}`;
   });
@@ -156,18 +197,48 @@ export const redactCliFlags: TextRule = (text, tally) =>
 const KEY_VALUE =
   /(["']?)(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,100})(["']?[ \t]*[:=][ \t]*)(?:"((?:[^"\\\n]|\\.){0,8192})"|'([^'\n]{0,8192})'|(?!\$\{)([^\s"'&;,<>{}[\]]+))/g;
 
-export const redactKeyValues: TextRule = (text, tally) =>
-  text.replace(
+/** Whether `offset` lies between a `<tag` and its `>` (looked for within 2 KiB). */
+function insideXmlTag(text: string, offset: number): boolean {
+  // Only the 2 KiB before the match are looked at: `id = 1` on every line of a log must stay cheap.
+  const from = Math.max(0, offset - 2048);
+  const before = text.slice(from, offset);
+  const open = before.lastIndexOf('<');
+  return open >= 0 && /[A-Za-z_]/.test(before[open + 1] ?? '') && !before.includes('>', open);
+}
+
+export const redactKeyValues: TextRule = (text, tally) => {
+  const hasTag = text.includes('<');
+  return text.replace(
     KEY_VALUE,
-    (whole, open: string, name: string, sep: string, dq: string | undefined, sq: string | undefined, bare: string | undefined) => {
+    (
+      whole,
+      open: string,
+      name: string,
+      sep: string,
+      dq: string | undefined,
+      sq: string | undefined,
+      bare: string | undefined,
+      offset: number,
+    ) => {
       const value = dq ?? sq ?? bare ?? '';
       if (/^(?:(?:proxy-)?authorization|cookie|set-cookie)$/i.test(name)) return whole;
-      if (!isSensitiveName(name) || !isSecretValue(value)) return whole;
-      tally.count += 1;
+      // Inside an XML tag, `key="…"`, `name="…"` and `id="…"` name a setting; its value is another attribute.
+      if (hasTag && /^(?:key|name|id)$/i.test(name) && insideXmlTag(text, offset)) return whole;
       const quote = dq !== undefined ? '"' : sq !== undefined ? "'" : '';
+      if (!isSensitiveName(name)) {
+        // A quoted value can hold pairs of its own: `primary_conninfo = 'host=db password=x'`.
+        if (quote && (value.includes('=') || value.includes(':'))) {
+          const inner = redactKeyValues(value, tally);
+          return inner === value ? whole : `${open}${name}${sep}${quote}${inner}${quote}`;
+        }
+        return whole;
+      }
+      if (!isSecretValue(value, name)) return whole;
+      tally.count += 1;
       return `${open}${name}${sep}${quote}${REDACTED}${quote}`;
     },
   );
+};
 
 /** `Bearer <token>` outside a header. Prose such as "Bearer authentication" is left: a token has a digit or symbol, or is long. */
 const BEARER = /\b(Bearer)(\s+)(?=[A-Za-z0-9._~+/-]{0,4096}[0-9._~+/-]|[A-Za-z0-9._~+/-]{20})[A-Za-z0-9._~+/-]{8,4096}=*/gi;
@@ -237,9 +308,29 @@ export const redactTokenShapes: TextRule = (text, tally) => {
 const HEADER_HINT = /authoriz|cookie|api-key|auth-token|security-token|private-token|vault-token/i;
 const BEARER_HINT = /bearer/i;
 
+const SQL_HINT = /password|identified/i;
+const REDIS_AUTH_HINT = /\bauth/i;
+const TOOL_HINT =
+  /mysql|mariadb|redis-cli|keydb-cli|valkey-cli|sshpass|curl|wget|\bhttp\b|\bxh\b|login|sqlcmd|bcp|mongo|rabbitmqctl|lftp|ldap|smbclient|pass:|htpasswd/i;
+const PASSWORD_HASH_HINT = /\$|md5|\*[0-9A-F]/;
+
 /** Order matters: whole blocks and headers before the generic `name=value` rule and the token shapes. */
 export const BUILT_IN_RULES: readonly TextRule[] = [
   redactPemBlocks,
+  (text, tally) => (text.includes('kind:') ? redactKubernetesSecretYaml(text, tally) : text),
+  (text, tally) => (SQL_HINT.test(text) ? redactSqlPasswords(text, tally) : text),
+  (text, tally) => (REDIS_AUTH_HINT.test(text) ? redactRedisAuth(text, tally) : text),
+  (text, tally) => (text.includes('" "') ? redactQuotedPairs(text, tally) : text),
+  (text, tally) => (/header/i.test(text) ? redactHeaderDirectives(text, tally) : text),
+  (text, tally) => (TOOL_HINT.test(text) ? redactToolFlags(text, tally) : text),
+  (text, tally) => (text.includes('-D') ? redactJavaProperties(text, tally) : text),
+  (text, tally) => (text.includes('</') || text.includes('/>') ? redactXml(text, tally) : text),
+  (text, tally) => (text.includes('\t') ? redactTabSeparated(text, tally) : text),
+  (text, tally) => (text.includes(' ') || text.includes('\t') ? redactDirectives(text, tally) : text),
+  (text, tally) => (/\b(?:user|ACL)\b/i.test(text) ? redactRedisAcl(text, tally) : text),
+  (text, tally) => (text.includes(':') ? redactPgpass(text, tally) : text),
+  (text, tally) => (/password/i.test(text) ? redactNetrc(text, tally) : text),
+  (text, tally) => (PASSWORD_HASH_HINT.test(text) ? redactPasswordHashes(text, tally) : text),
   (text, tally) => (HEADER_HINT.test(text) ? redactHeaders(text, tally) : text),
   (text, tally) => (text.includes('://') ? redactUrlPasswords(text, tally) : text),
   (text, tally) => (text.includes('=') && /[?&;]/.test(text) ? redactQueryParams(text, tally) : text),
@@ -248,4 +339,5 @@ export const BUILT_IN_RULES: readonly TextRule[] = [
   (text, tally) => (text.includes('=') || text.includes(':') ? redactKeyValues(text, tally) : text),
   (text, tally) => (BEARER_HINT.test(text) ? redactBearer(text, tally) : text),
   (text, tally) => (text.length >= 8 ? redactTokenShapes(text, tally) : text),
+  (text, tally) => (text.length >= 32 ? redactSondeKeys(text, tally) : text),
 ];

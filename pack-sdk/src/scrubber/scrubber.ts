@@ -1,5 +1,5 @@
 import { applyCustomPatterns, compileCustomPatterns } from './custom-patterns.js';
-import { BUILT_IN_RULES, REDACTED, type Tally } from './patterns.js';
+import { BUILT_IN_RULES, REDACTED, isSecretValue, type Tally } from './patterns.js';
 import { isSensitiveName } from './sensitive-names.js';
 
 export interface ScrubberOptions {
@@ -93,14 +93,48 @@ export function createScrubber(options: ScrubberOptions = {}): Scrubber {
     return entry;
   }
 
-  function redactWhole(value: unknown, walk: Walk): unknown {
+  /**
+   * Everything under a sensitive name: strings, numbers that are not a setting (`pin: 4711`, but not
+   * `password_min_length: 8`), and every leaf of an array or object (`credentials: { user, pass }`, a
+   * `secret: { value }`). Keys stay readable; booleans and null carry no secret.
+   */
+  function redactWhole(value: unknown, walk: Walk, name: string, depth: number): unknown {
     if (typeof value === 'string') {
       if (value.length === 0 || value === REDACTED) return value;
       walk.count += 1;
       return REDACTED;
     }
-    if (Array.isArray(value)) return value.map((item) => redactWhole(item, walk));
-    return visit(value, walk, 1);
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      if (!isSecretValue(String(value), name)) return visit(value, walk, depth);
+      walk.count += 1;
+      return REDACTED;
+    }
+    if (value === null || typeof value !== 'object' || depth > maxDepth) return visit(value, walk, depth);
+    if (walk.ancestors.has(value)) return CIRCULAR;
+    walk.nodes += 1;
+    if (walk.nodes > maxNodes) {
+      walk.count += 1;
+      return WITHHELD;
+    }
+    walk.ancestors.add(value);
+    try {
+      if (Array.isArray(value)) return value.map((item) => redactWhole(item, walk, name, depth + 1) ?? null);
+      if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set)
+        return redactWhole(visit(value, walk, depth), walk, name, depth + 1);
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        const next = redactWhole(
+          safely(() => (value as Record<string, unknown>)[key]),
+          walk,
+          name,
+          depth + 1,
+        );
+        if (next !== undefined) out[scrubKey(key, walk).text] = next;
+      }
+      return out;
+    } finally {
+      walk.ancestors.delete(value);
+    }
   }
 
   function visitEntries(entries: Array<[string, unknown]>, walk: Walk, depth: number): Record<string, unknown> {
@@ -108,15 +142,17 @@ export function createScrubber(options: ScrubberOptions = {}): Scrubber {
     // k8s/AWS style `{ name: "DB_PASSWORD", value: "…" }` pairs: the secret is named by a sibling.
     const pairName = entries.find(([k, v]) => /^(?:name|key)$/i.test(k) && typeof v === 'string');
     const pairNamesSecret = pairName !== undefined && isSensitiveName(pairName[1] as string);
+    // A Kubernetes Secret: every value under data / stringData, whatever its key is called.
+    const kubernetesSecret = entries.some(([k, v]) => k === 'kind' && v === 'Secret');
     for (const [rawKey, item] of entries) {
       const scrubbedKey = scrubKey(rawKey, walk);
       let key = scrubbedKey.text;
       for (let n = 2; Object.prototype.hasOwnProperty.call(out, key); n++) key = `${key.replace(/#\d+$/, '')}#${n}`;
-      const sensitive = scrubbedKey.sensitive || (pairNamesSecret && /^value$/i.test(rawKey));
-      const next =
-        sensitive && (typeof item === 'string' || Array.isArray(item))
-          ? safely(() => redactWhole(item, walk))
-          : visit(item, walk, depth + 1);
+      const sensitive =
+        scrubbedKey.sensitive || (pairNamesSecret && /^value$/i.test(rawKey)) || (kubernetesSecret && /^(?:data|stringData)$/.test(rawKey));
+      const next = sensitive
+        ? safely(() => redactWhole(item, walk, pairNamesSecret ? (pairName[1] as string) : rawKey, depth + 1))
+        : visit(item, walk, depth + 1);
       if (next !== undefined) out[key] = next;
     }
     return out;
@@ -166,8 +202,22 @@ export function createScrubber(options: ScrubberOptions = {}): Scrubber {
     }
   }
 
+  /**
+   * A flat list of names and values, as Redis `CONFIG GET *` and `HGETALL` answer
+   * (`['requirepass', 'x', 'port', '6379']`): the item after a sensitive name is its value.
+   */
+  function visitArray(items: unknown[], walk: Walk, depth: number): unknown[] {
+    const pairs = items.length % 2 === 0 && items.every((item) => typeof item === 'string');
+    return items.map((item, index) => {
+      const name = index % 2 === 1 && pairs ? items[index - 1] : undefined;
+      if (name !== undefined && /^[A-Za-z_][\w.-]{0,100}$/.test(name) && isSensitiveName(name))
+        return redactWhole(item, walk, name, depth + 1);
+      return visit(item, walk, depth + 1) ?? null;
+    });
+  }
+
   function visitObject(object: object, walk: Walk, depth: number): unknown {
-    if (Array.isArray(object)) return object.map((item) => visit(item, walk, depth + 1) ?? null);
+    if (Array.isArray(object)) return visitArray(object, walk, depth);
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
     // Bytes could carry anything, and JSON would show them as numbers the patterns never see: decode and scrub.
     if (ArrayBuffer.isView(object))

@@ -13,7 +13,7 @@
  */
 
 const ANYWHERE =
-  /secret|token|passw(?:or)?d|passphrase|credential|private|authorization|cookie|apikey|accesskey|signingkey|encryptionkey|masterkey|authkey/i;
+  /secret|token|passw(?:or)?d|passphrase|passcode|credential|private|authorization|cookie|apikey|accesskey|signingkey|encryptionkey|masterkey|authkey|authentication_string|requirepass|masterauth/i;
 
 /** Words that make a KEY-named field describe something that is not itself secret. */
 const KEY_NOT_SECRET = new Set([
@@ -43,7 +43,7 @@ const KEY_NOT_SECRET = new Set([
 ]);
 
 /** Short words that are passwords when they stand alone as a word (`DB_PASS`, `MYSQL_PWD`). */
-const SHORT_SECRET_WORDS = new Set(['pass', 'pwd', 'pw', 'psk', 'auth']);
+const SHORT_SECRET_WORDS = new Set(['pass', 'pwd', 'pw', 'psk', 'auth', 'pin', 'otp']);
 
 /** Names that contain a secret word but are well-known non-secrets. */
 const NOT_SECRET = new Set([
@@ -56,6 +56,19 @@ const NOT_SECRET = new Set([
   'tokencount',
   'numtokens',
   'totaltokens',
+  // Settings that name a password method or a file, never a password (postgresql.conf, nginx).
+  'passwordencryption',
+  'authbasic',
+  'authrequest',
+  'authmethod',
+  'authtype',
+  'proxypass',
+  'proxypassreverse',
+  'fastcgipass',
+  'uwsgipass',
+  'scgipass',
+  'grpcpass',
+  'memcachedpass',
 ]);
 
 /** Splits `dbPassword`, `AWS_SECRET_ACCESS_KEY`, `x-api-key` into lowercase words. */

@@ -51,6 +51,36 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
     }
   });
 
+  it("returns other threads' statements with every literal replaced, unless statementText is full", async () => {
+    const marker = uniqueName('sonde_lit');
+    const secret = `My-Literal-S3cret-${process.pid}`;
+    const sleeper = execFileAsync('mariadb', [
+      '-h',
+      MYSQL.host,
+      '-P',
+      String(MYSQL.port),
+      '-u',
+      MYSQL.user,
+      '-e',
+      `SELECT SLEEP(3) AS ${marker}, '${secret}' AS password, "${secret}-dq" AS other`,
+    ]);
+    try {
+      let mine: { info: string } | undefined;
+      let result: Record<string, unknown> = {};
+      for (let tries = 0; tries < 50 && !mine; tries++) {
+        result = await probe('processlist');
+        mine = (result.threads as Array<{ info: string | null }>).find((t) => t.info?.includes(marker)) as { info: string } | undefined;
+        if (!mine) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(mine?.info).toBe(`SELECT SLEEP(?) AS ${marker}, ? AS password, ? AS other`);
+      expect(JSON.stringify(result)).not.toContain(secret);
+      const full = await probe('processlist', { statementText: 'full' });
+      expect(full.threads.find((t: { info: string | null }) => t.info?.includes(marker)).info).toContain(secret);
+    } finally {
+      await sleeper;
+    }
+  });
+
   it('status and variables.important agree with the server', async () => {
     const status = await probe('status');
     expect(status.uptimeSeconds).toBeGreaterThan(0);

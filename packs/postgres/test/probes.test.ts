@@ -35,7 +35,8 @@ describe('postgres probes on recorded output (harness checks the declared argv s
   it('queries.slow filters by threshold and says why pg_stat_statements is missing', async () => {
     const { result } = await run('queries.slow', { minSeconds: 2 }, ['slow']);
     // The lock holder had run 2.1 s when recorded, its waiter 1.6 s.
-    expect(result.running).toEqual([expect.objectContaining({ query: 'select pg_sleep(4)', state: 'active' })]);
+    // Statement literals are replaced by default (statementText: 'normalized').
+    expect(result.running).toEqual([expect.objectContaining({ query: 'select pg_sleep(?)', state: 'active' })]);
     const all = await run('queries.slow', { minSeconds: 1 }, ['slow']);
     expect(all.result.running.map((s: { querySeconds: number }) => s.querySeconds)).toEqual([2.146, 1.637]);
     expect(result.statements).toEqual({ available: false, reason: 'pg_stat_statements is not installed in this database', top: [] });
@@ -59,7 +60,7 @@ describe('postgres probes on recorded output (harness checks the declared argv s
     });
     expect(result.statements).toEqual({
       available: true,
-      top: [{ queryId: '42', calls: 3, rows: 3, query: 'select 1', meanMs: 2.5, totalMs: 7.5 }],
+      top: [{ queryId: '42', calls: 3, rows: 3, query: 'select ?', meanMs: 2.5, totalMs: 7.5 }],
     });
   });
 

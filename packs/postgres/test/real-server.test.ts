@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { background, probe, psql, requirePostgres, sleep, uniqueName } from './server.js';
+import { background, probe, psql, requirePostgres, sleep, uniqueName, type Loose } from './server.js';
 
 describe('postgres probes against the real server on 127.0.0.1:5432', () => {
   const table = uniqueName('sonde_lock');
@@ -60,6 +60,28 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
     }
   });
 
+  it("returns other sessions' statements with every literal replaced, unless statementText is full", async () => {
+    const app = uniqueName('sonde_lit');
+    const secret = `Pg-Literal-S3cret-${process.pid}`;
+    const session = background([`select pg_sleep(3), '${secret}' as password`], { PGAPPNAME: app });
+    try {
+      let connections: Loose = {};
+      for (let tries = 0; tries < 50; tries++) {
+        connections = await probe('connections.active');
+        if (connections.sessions.some((s: { application: string }) => s.application === app)) break;
+        await sleep(100);
+      }
+      const mine = connections.sessions.find((s: { application: string }) => s.application === app);
+      expect(mine.query).toBe('select pg_sleep(?), ? as password');
+      expect(JSON.stringify(connections)).not.toContain(secret);
+      expect(JSON.stringify(await probe('queries.slow', { minSeconds: 0 }))).not.toContain(secret);
+      const full = await probe('connections.active', { statementText: 'full' });
+      expect(full.sessions.find((s: { application: string }) => s.application === app).query).toContain(secret);
+    } finally {
+      await session;
+    }
+  });
+
   it('replication.status: this server is a primary without replicas', async () => {
     expect(await probe('replication.status')).toMatchObject({ role: 'primary', configured: false, replicas: [] });
   });
@@ -81,7 +103,7 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
       const holder = background(['select pg_sleep(1.5)'], { PGAPPNAME: role });
       await sleep(500);
       const connections = await probe('connections.active', { user: role });
-      expect(connections.sessions.find((s: { application: string }) => s.application === role)?.query).toBe('select pg_sleep(1.5)');
+      expect(connections.sessions.find((s: { application: string }) => s.application === role)?.query).toBe('select pg_sleep(?)');
       await holder;
     } finally {
       await psql(`drop role if exists ${role}`);

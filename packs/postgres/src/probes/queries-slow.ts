@@ -1,12 +1,14 @@
 import { defineProbe, isSondeError } from '@sonde/pack-sdk';
 import { z } from 'zod';
 import { ConnectionParamsSchema, queryJson } from '../connection.js';
+import { StatementTextParam, statementText } from '../statement-text.js';
 import { SessionSchema, parseSessions } from '../parsers/sessions.js';
 import { StatementSchema, parseStatements, parseStatementsInstalled } from '../parsers/statements.js';
 
 const ParamsSchema = ConnectionParamsSchema.extend({
   minSeconds: z.number().int().min(0).max(86_400).default(5).describe('Report active queries running at least this long.'),
   limit: z.number().int().min(1).max(100).default(20),
+  statementText: StatementTextParam,
 });
 
 const ResultSchema = z.object({
@@ -32,14 +34,19 @@ export const queriesSlow = defineProbe({
     const running = parseSessions(sessions)
       .filter((s) => s.state === 'active' && s.querySeconds !== null && s.querySeconds >= params.minSeconds)
       .sort((a, b) => b.querySeconds! - a.querySeconds!)
-      .slice(0, params.limit);
+      .slice(0, params.limit)
+      .map((s) => ({ ...s, query: statementText(s.query, params.statementText) }));
     let statements: z.input<typeof ResultSchema>['statements'];
     if (!parseStatementsInstalled(installed)) {
       statements = { available: false, reason: 'pg_stat_statements is not installed in this database', top: [] };
     } else {
       try {
         const [rows] = await queryJson(ctx, params, 'statements');
-        statements = { available: true, top: parseStatements(rows).slice(0, params.limit) };
+        // pg_stat_statements keeps utility statements (ALTER ROLE … PASSWORD) with their literals.
+        const top = parseStatements(rows)
+          .slice(0, params.limit)
+          .map((s) => ({ ...s, query: statementText(s.query, params.statementText) }));
+        statements = { available: true, top };
       } catch (error) {
         if (!isSondeError(error) || error.code !== 'SONDE_ERR_COMMAND_FAILED') throw error;
         // Installed but not loaded (shared_preload_libraries) or not readable by this role.
