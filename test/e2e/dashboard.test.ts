@@ -203,7 +203,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     },
   );
 
-  it('shows the users, integrations and packs pages', async () => {
+  it('shows the users, integrations, packs and trends pages', async () => {
     await navigate('Users');
     await page.locator('sonde-users tr[data-user=admin]').waitFor();
     await shoot('users');
@@ -214,6 +214,9 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     await page.locator('sonde-packs tr[data-pack=fixture][data-version="1.0.0"]').waitFor();
     expect(await page.locator('sonde-packs tr[data-pack=system]').textContent()).toContain('dash-agent');
     await shoot('packs');
+    await navigate('Trends');
+    await page.locator('sonde-trends tr[data-key="system.processes.top"]').waitFor();
+    await shoot('trends');
   });
 
   it('keeps working on a page that loads the bundle twice and again under another prefix', async () => {

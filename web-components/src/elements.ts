@@ -10,6 +10,7 @@ import { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 import { SondeUsers } from './components/users/users.component.js';
 import { SondeIntegrations } from './components/integrations/integrations.component.js';
 import { SondePacks } from './components/packs/packs.component.js';
+import { SondeTrends } from './components/trends/trends.component.js';
 import type { SondeElement } from './internal/sonde-element.js';
 
 /**
@@ -29,4 +30,5 @@ export const ELEMENTS: Record<string, typeof SondeElement> = {
   users: SondeUsers,
   integrations: SondeIntegrations,
   packs: SondePacks,
+  trends: SondeTrends,
 };

@@ -20,5 +20,6 @@ export { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 export { SondeUsers } from './components/users/users.component.js';
 export { SondeIntegrations } from './components/integrations/integrations.component.js';
 export { SondePacks } from './components/packs/packs.component.js';
+export { SondeTrends } from './components/trends/trends.component.js';
 export type * from './events/index.js';
 export { VERSION } from './version.js';

@@ -23,6 +23,7 @@ const ROUTES: Route[] = [
   { path: 'fleet', label: 'Fleet', group: 'Fleet' },
   { path: 'fleet/packs', label: 'Packs', group: 'Fleet' },
   { path: 'diagnostics/probe', label: 'Probe', group: 'Diagnostics' },
+  { path: 'diagnostics/trends', label: 'Trends', group: 'Diagnostics' },
   { path: 'diagnostics/audit', label: 'Audit', group: 'Diagnostics' },
 ];
 
@@ -188,6 +189,8 @@ export class SondeApp extends SondeElement {
         return html`<${t('integrations')} theme=${theme}></${t('integrations')}>`;
       case 'diagnostics/probe':
         return html`<${t('probe')} theme=${theme}></${t('probe')}>`;
+      case 'diagnostics/trends':
+        return html`<${t('trends')} theme=${theme}></${t('trends')}>`;
       case 'diagnostics/audit':
         return html`<${t('audit-log')} theme=${theme}></${t('audit-log')}>`;
       default:
