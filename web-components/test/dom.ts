@@ -15,8 +15,8 @@ export function shadowText(el: Element): string {
   return (el.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
 
-/** Waits for a condition the element reaches asynchronously (a fetch answered, a re-render). */
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Waits for a condition the element reaches asynchronously (a fetch answered, a re-render); generous, for a loaded machine. */
+export async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
