@@ -10,7 +10,8 @@ import path from 'node:path';
 import { newKeyFile, publicPart, readKeyFile, signedPackCopy, writeKeyFile } from '@sonde/registry';
 
 const root = path.resolve(import.meta.dirname, '..');
-const state = path.join(root, '.sonde-local');
+// SONDE_LOCAL_STATE moves the state elsewhere (tests run the real script against a scratch folder).
+const state = path.resolve(process.env.SONDE_LOCAL_STATE ?? path.join(root, '.sonde-local'));
 const hubCli = path.join(root, 'hub/dist/cli.js');
 const agentCli = path.join(root, 'agent/dist/cli.js');
 const port = process.env.SONDE_PORT ?? '3000';
@@ -151,7 +152,12 @@ async function startAgent() {
   }
   const agentRun = (args) => run(process.execPath, [agentCli, ...args, '--json'], { env: agentEnv, cwd: agentHome, ...asAgent });
   const status = await agentRun(['status']);
-  const enrolled = status.code === 0 && JSON.parse(status.stdout).enrolled === true;
+  const current = status.code === 0 ? JSON.parse(status.stdout) : {};
+  // Enrolled against another hub URL (SONDE_PORT changed since the last run): that agent would dial the old
+  // address for ever, so enroll it again with this hub.
+  const enrolledWith = typeof current.hub === 'string' ? current.hub.replace(/\/+$/, '') : undefined;
+  const enrolled = current.enrolled === true && enrolledWith === hubUrl;
+  if (current.enrolled === true && !enrolled) step('agent', `was enrolled with ${enrolledWith}; enrolling it with ${hubUrl}`);
   if (!enrolled) {
     const token = (await hubAdmin(['tokens', 'create', '--name', agentName, '--hub-url', hubUrl])).token;
     const enroll = await agentRun(['enroll', '--hub', hubUrl, '--token', token, '--name', agentName, '--force']);
