@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { agentHome, agentUser, ensureBuilt, prepareFixturePack, removeDir, runCli, spawnAgent } from '../test/support/cli.js';
-import { startTestHub } from '../test/support/test-hub.js';
+import { startTestHub } from '../test/support/hub-double.js';
 
 function rssKiB(pid: number): number {
   const own = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());

@@ -5,11 +5,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentUser, ensureBuilt, json, removeDir, runCli, tempDirFor } from './support/cli.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
+import { precondition } from '../../test/support/preconditions.js';
 
 const user = agentUser();
 const AGENT_DIST = path.resolve(import.meta.dirname, '../dist');
-const isRoot = process.getuid?.() === 0;
+const isRoot = precondition(
+  import.meta.url,
+  'root',
+  process.getuid?.() === 0,
+  'not running as root: the refusal to run as root is untested',
+);
 let hub: TestHub;
 let home: string;
 
@@ -24,7 +30,7 @@ afterAll(async () => {
   if (home) removeDir(home);
 });
 
-describe.runIf(isRoot)('as root', () => {
+describe.skipIf(!isRoot.holds)('as root', () => {
   it('refuses start and enroll with exit 5 before touching anything, whatever the environment says', async () => {
     const rootHome = tempDirFor(undefined);
     try {

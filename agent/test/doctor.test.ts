@@ -19,7 +19,7 @@ import {
   type CliResult,
 } from './support/cli.js';
 import { gatherServiceGroups } from '../src/packs/doctor.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
 
 /**
  * `sonde packs doctor` against a real SONDE_HOME, run as the unprivileged

@@ -14,7 +14,7 @@ import {
   type AgentProcess,
 } from './support/cli.js';
 import { listeningSockets, socketCount } from './support/sockets.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
 
 const user = agentUser();
 let hub: TestHub;

@@ -16,7 +16,7 @@ import {
   TEST_PUBLISHER,
   type AgentProcess,
 } from './support/cli.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
 
 const user = agentUser();
 let hub: TestHub;

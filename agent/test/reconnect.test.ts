@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentUser, ensureBuilt, json, removeDir, runCli, spawnAgent, tempDirFor, type AgentProcess } from './support/cli.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
 
 const user = agentUser();
 let hub: TestHub;

@@ -14,7 +14,7 @@ import {
   agentHome,
   type AgentProcess,
 } from './support/cli.js';
-import { startTestHub, type TestHub } from './support/test-hub.js';
+import { startTestHub, type TestHub } from './support/hub-double.js';
 
 const user = agentUser();
 let hub: TestHub;

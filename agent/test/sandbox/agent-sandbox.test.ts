@@ -18,7 +18,7 @@ import {
   type AgentProcess,
   type AgentUser,
 } from '../support/cli.js';
-import { startTestHub, type TestHub } from '../support/test-hub.js';
+import { startTestHub, type TestHub } from '../support/hub-double.js';
 import { FIXTURE } from './setup.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');

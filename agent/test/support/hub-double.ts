@@ -15,12 +15,15 @@ import {
   type MessagePayload,
   type MessageType,
 } from '@sonde/pack-sdk/protocol';
+import { generateKeyPair } from '@sonde/registry';
 
 /**
- * A minimal hub that speaks wire.md exactly: enrollment over HTTP(S) with
- * one-time tokens, a CA issuing client certificates from CSRs, `/ws/agent`
- * with Bearer (and mTLS when TLS is on), signed frames both ways. Tests drive
- * it directly: send probes, send raw (tampered) frames, freeze a connection.
+ * A double of the hub for the agent's protocol tests: it speaks wire.md —
+ * enrollment over HTTP(S) with one-time tokens, a CA issuing client
+ * certificates from CSRs, `/ws/agent` with Bearer (and mTLS when TLS is on),
+ * signed frames both ways — with its own CA and no database. Tests drive it
+ * directly: send probes, send raw (tampered) frames, freeze a connection.
+ * test/contract/hub-double.test.ts holds it to the real hub's answers.
  */
 
 interface TokenRecord {
@@ -116,8 +119,20 @@ function issue(
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** The envelope id of a frame that failed to decode, when it has one. */
+function frameId(frame: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(frame.toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class TestHub {
   readonly ca: ReturnType<typeof makeCa>;
+  /** The hub's revocation-signing key (Ed25519), sent at enrollment as the real hub does. */
+  readonly revocationKey: ReturnType<typeof generateKeyPair>;
   readonly heartbeatIntervalMs: number;
   readonly tls: boolean;
   private readonly tokens = new Map<string, TokenRecord>();
@@ -133,6 +148,7 @@ export class TestHub {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
     this.tls = options.tls ?? options.from?.tls ?? false;
     this.ca = options.from?.ca ?? makeCa();
+    this.revocationKey = options.from?.revocationKey ?? generateKeyPair();
     this.agents = options.from?.agents ?? new Map();
     this.port = options.port ?? 0;
   }
@@ -240,9 +256,17 @@ export class TestHub {
       certSerial: issued.serial,
     });
     const wsUrl = `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ws/agent`;
-    res
-      .writeHead(201, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ agentId, name: body.name, certPem: issued.certPem, caPem: this.ca.certPem, apiKey, wsUrl }));
+    res.writeHead(201, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        agentId,
+        name: body.name,
+        certPem: issued.certPem,
+        caPem: this.ca.certPem,
+        apiKey,
+        wsUrl,
+        revocationKey: { keyId: this.revocationKey.keyId, publicKey: this.revocationKey.publicKey },
+      }),
+    );
   }
 
   private onSocket(ws: WebSocket, agent: AgentRecord): void {
@@ -265,7 +289,11 @@ export class TestHub {
       try {
         message = decodeMessage(data as Buffer, { key: agent.publicKey, replay: record.replay, expectAgentId: agent.agentId });
       } catch (error) {
-        record.rejected.push((error as { code?: string }).code ?? 'unknown');
+        const code = (error as { code?: string }).code ?? 'SONDE_ERR_BAD_FRAME';
+        record.rejected.push(code);
+        // As the real hub's gateway does: a signed `reject` naming the refused frame, and the connection stays open.
+        const refId = frameId(data as Buffer);
+        this.send(record, 'reject', { code, message: String((error as Error).message).slice(0, 2000), ...(refId ? { refId } : {}) });
         this.notify();
         return;
       }
