@@ -4,6 +4,13 @@ import { INNOCENT_CORPUS, SECRET_CORPUS } from './scrubber-corpus.js';
 
 const scrubber = createScrubber();
 
+/**
+ * The most innocent look-alikes the scrubber may change, in per cent of INNOCENT_CORPUS. Over-redaction
+ * hides what an operator needs to read, so it is a defect too; a few are tolerated because some
+ * look-alikes have exactly a secret's format (AWS's documented example key is one).
+ */
+const MAX_FALSE_POSITIVE_PERCENT = 5;
+
 describe('scrubber corpus', () => {
   it('has at least 40 secrets and 40 innocent look-alikes', () => {
     expect(SECRET_CORPUS.length).toBeGreaterThanOrEqual(40);
@@ -19,7 +26,7 @@ describe('scrubber corpus', () => {
     expect(redactions).toBeGreaterThan(0);
   });
 
-  it('recall is 100 % and the false-positive rate is reported', () => {
+  it(`recall is 100 % and at most ${MAX_FALSE_POSITIVE_PERCENT} % of the innocent corpus is changed`, () => {
     const missed = SECRET_CORPUS.filter((c) => {
       const out = scrubber.scrub(c.text).value as string;
       return c.secrets.some((secret) => out.includes(secret));
@@ -32,5 +39,6 @@ describe('scrubber corpus', () => {
         (falsePositives.length ? `: ${falsePositives.map((c) => c.label).join(', ')}` : ''),
     );
     expect(missed.map((c) => c.label)).toEqual([]);
+    expect(rate, `false positives: ${falsePositives.map((c) => c.label).join(', ')}`).toBeLessThanOrEqual(MAX_FALSE_POSITIVE_PERCENT);
   });
 });

@@ -5,28 +5,37 @@ import { pathToFileURL } from 'node:url';
 import type { Pack } from '@sonde/pack-sdk';
 import { FIXTURE, childNodes, makePackTree, type PackTree } from './setup.js';
 
-/** Prints start-up and per-call cost of the sandbox against in-process runs (bench/ calls the same function with more calls). */
-describe('sandbox overhead', () => {
+/**
+ * measureSandboxOverhead (pack-sdk/src/sandbox/measure.ts) runs a probe through a pack process and in
+ * process, and reports both. The figures are judged by the bench (bench/README.md), not here: a time
+ * bound in the unit suite only flakes on a shared machine. This checks that the measurement measures.
+ */
+describe('sandbox overhead measurement', () => {
   let tree: PackTree;
   beforeAll(async () => {
     tree = await makePackTree();
   });
   afterAll(() => tree?.cleanup());
 
-  it.each(childNodes())('a no-op probe through a pack process under %s', async (nodePath) => {
+  it.each(childNodes())('runs a no-op probe through a pack process and in process under %s', async (nodePath) => {
     const figures = await measureSandboxOverhead({
       packDir: tree.packDir,
       permissions: tree.permissions,
       nodePath,
       probe: 'noop',
-      calls: 200,
+      calls: 20,
       starts: 2,
       // Imported from the repository so it resolves our sources under vitest.
       inProcessPack: ((await import(pathToFileURL(path.join(FIXTURE, 'index.js')).href)) as { default: Pack }).default,
     });
-    process.stdout.write(`sandbox overhead ${JSON.stringify(figures)}\n`);
-    expect(figures.startupMs.every((ms) => ms > 0 && ms < 5_000)).toBe(true);
-    // A brokered call is two frames over a local socket: well under a few milliseconds here.
-    expect(figures.sandboxCallMs.p50).toBeLessThan(10);
+    expect(figures.calls).toBe(20);
+    expect(figures.startupMs).toHaveLength(2);
+    expect(figures.isolation).toMatch(/^permission-model/);
+    expect(figures.node).toBe(nodePath);
+    for (const ms of [...figures.startupMs, ...Object.values(figures.sandboxCallMs), ...Object.values(figures.inProcessCallMs)]) {
+      expect(Number.isFinite(ms) && ms >= 0, JSON.stringify(figures)).toBe(true);
+    }
+    // A call through a pack process crosses a pipe twice: it takes some time, however fast the machine.
+    expect(figures.sandboxCallMs.p50, JSON.stringify(figures)).toBeGreaterThan(0);
   });
 });
