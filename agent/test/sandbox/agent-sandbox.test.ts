@@ -20,8 +20,15 @@ import {
 } from '../support/cli.js';
 import { startTestHub, type TestHub } from '../support/hub-double.js';
 import { FIXTURE } from './setup.js';
+import { precondition } from '../../../test/support/preconditions.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
+const bwrap = precondition(
+  import.meta.url,
+  'bwrap',
+  detectOsSandbox()?.kind === 'bwrap',
+  'no working bubblewrap (Debian package bubblewrap): pack processes get no mount namespace here',
+);
 const user = agentUser();
 let hub: TestHub;
 let home: string;
@@ -131,7 +138,7 @@ describe('an agent running its packs sandboxed (sandbox.mode = process)', () => 
     expect(kinds).toEqual(expect.arrayContaining(['effect-refused', 'sandbox-denied']));
   });
 
-  it.skipIf(detectOsSandbox()?.kind !== 'bwrap')('cannot reach a host Unix socket (needs bubblewrap)', async () => {
+  it.skipIf(!bwrap.holds)('cannot reach a host Unix socket (needs bubblewrap)', async () => {
     const dir = tempDirFor(user, 'sonde-uds-');
     chmodSync(dir, 0o777);
     const where = path.join(dir, 'host.sock');

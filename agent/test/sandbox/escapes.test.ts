@@ -42,6 +42,12 @@ const userns = precondition(
   osSandbox !== null,
   'unshare cannot make user, network and PID namespaces here (no util-linux unshare, or unprivileged user namespaces are off)',
 );
+const bwrap = precondition(
+  import.meta.url,
+  'bwrap',
+  mountView,
+  'no working bubblewrap (Debian package bubblewrap): pack processes get no mount namespace here',
+);
 
 /** A real Unix-domain socket server on the host (path or abstract) that hands a secret to whoever connects. */
 async function hostSocket(where: string): Promise<{ server: net.Server; accepted: () => number }> {
@@ -189,7 +195,7 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
   // Node's permission model does not check connect() on a Unix socket: only the mount and network namespaces
   // stop it. A path that exists but is no socket would answer ECONNREFUSED, so ENOENT also shows that no host
   // file (the agent's key, /etc/passwd) is visible at all.
-  it.skipIf(!mountView)('reaches no host Unix socket and sees no host file (needs bubblewrap)', async () => {
+  it.skipIf(!bwrap.holds)('reaches no host Unix socket and sees no host file (needs bubblewrap)', async () => {
     const tag = `sonde-escape-${process.pid}-${Date.now()}`;
     const inTmp = path.join(tree.root, 'host.sock');
     const inShm = `/dev/shm/${tag}.sock`;
