@@ -143,10 +143,15 @@ describe('enrolled agent', () => {
   });
 
   it('keeps a verifiable hash-chained audit of the probes it ran', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const result = await runCli(['audit', '--verify', '--json'], { home, user });
+    // The entry is written after the result is sent: wait until it is there, then verify the whole chain.
+    type Audit = { entries: Array<{ probe: string }>; verify: { ok: boolean } };
+    let result = await runCli(['audit', '--verify', '--json'], { home, user });
+    const deadline = Date.now() + 10_000;
+    while (!json<Audit>(result).entries.some((e) => e.probe === 'fixture.secrets') && Date.now() < deadline) {
+      result = await runCli(['audit', '--verify', '--json'], { home, user });
+    }
     expect(result.code).toBe(0);
-    const audit = json<{ entries: Array<{ probe: string }>; verify: { ok: boolean } }>(result);
+    const audit = json<Audit>(result);
     expect(audit.verify.ok).toBe(true);
     expect(audit.entries.map((e) => e.probe)).toContain('fixture.secrets');
   });

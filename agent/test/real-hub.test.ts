@@ -63,7 +63,8 @@ describe.skipIf(!hubBuilt.holds)('against the real hub', () => {
       SONDE_ADMIN_USER: 'admin',
       SONDE_ADMIN_PASSWORD: 'correct-horse-battery',
       SONDE_PORT: '0',
-      SONDE_HEARTBEAT_MS: '1000',
+      // Long enough that a loaded machine does not miss two heartbeats and mark the agent offline mid-test.
+      SONDE_HEARTBEAT_MS: '5000',
       SONDE_LOG_LEVEL: 'info',
     };
     const child = spawn(process.execPath, [HUB_CLI, 'serve'], { env: hubEnv, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,6 +114,18 @@ describe.skipIf(!hubBuilt.holds)('against the real hub', () => {
     await runCli(['packs', 'approve', 'fixture'], { home, user });
     agent = spawnAgent({ home, user });
     await agent.waitForOutput(/registered with hub/, 20_000);
+    // The hub's own view, not the agent's log line: dispatch once the hub lists the agent online.
+    await expect
+      .poll(
+        async () =>
+          ((await api('GET', '/api/v1/agents')).body as Array<{ name: string; status: string }>).find((a) => a.name === 'real-hub-agent')
+            ?.status,
+        {
+          timeout: 20_000,
+          interval: 100,
+        },
+      )
+      .toBe('online');
 
     const result = await api('POST', '/api/v1/probes', { agent: 'real-hub-agent', probe: 'fixture.secrets', params: {} });
     expect(result.status, JSON.stringify(result.body)).toBe(200);

@@ -109,7 +109,7 @@ function nextEvent(socket: WebSocket, timeoutMs = 10_000): Promise<{ frame?: str
       socket.off('close', onClose);
       resolve(value);
     };
-    const onMessage = (data: WebSocket.RawData): void => done({ frame: data.toString() });
+    const onMessage = (data: WebSocket.RawData): void => done({ frame: (data as Buffer).toString('utf8') });
     const onClose = (code: number): void => done({ closed: code });
     const timer = setTimeout(() => done({ timedOut: true }), timeoutMs);
     socket.on('message', onMessage);

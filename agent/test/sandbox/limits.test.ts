@@ -142,8 +142,10 @@ describe.each(childNodes())('limits of a pack process under %s', (nodePath) => {
     await failure(busy.run('hang', {}, 700));
     expect(busy.state).toMatchObject({ idleStops: 0, restarts: 0 });
     const always = runnerWith({ idleStopMs: 0 });
-    await always.run('noop', {});
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const clock = runnerWith({ idleStopMs: 200 });
+    await Promise.all([always.run('noop', {}), clock.run('noop', {})]);
+    // Not a fixed sleep: wait until a runner with a short idle limit has stopped; the one without must not have.
+    await expect.poll(() => clock.state.status, { timeout: 5_000 }).toBe('idle');
     expect(always.state).toMatchObject({ status: 'ready', idleStops: 0 });
   });
 
