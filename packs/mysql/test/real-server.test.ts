@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { MYSQL, probe, requireMysql, sql, uniqueName } from './server.js';
+import { MYSQL, probe, requireMysql, sql, uniqueName, untilRunning } from './server.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,7 +25,7 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
     expect(result.databases.find((d: { name: string }) => d.name === db)).toMatchObject({ tables: 1, system: false });
   });
 
-  it('processlist shows a SELECT SLEEP(2) this test starts', async () => {
+  it('processlist shows a SELECT SLEEP this test starts', async () => {
     const marker = uniqueName('sonde_sleep');
     const sleeper = execFileAsync('mariadb', [
       '-h',
@@ -35,9 +35,10 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
       '-u',
       MYSQL.user,
       '-e',
-      `SELECT SLEEP(2) AS ${marker}`,
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+      `SELECT SLEEP(30) AS ${marker}`,
+    ]).catch((error: unknown) => error); // KILL QUERY below ends it with error 1317
+    // Long enough for a loaded machine; ended with KILL QUERY once the probe has seen it.
+    const thread = await untilRunning(marker, 1);
     try {
       const result = await probe('processlist');
       const mine = result.threads.find((t: { info: string | null }) => t.info?.includes(marker));
@@ -47,6 +48,7 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
       expect(result.threads.some((t: { info: string | null }) => t.info?.includes('PROCESSLIST'))).toBe(false);
       expect((await probe('processlist', { minSeconds: 1000 })).threads).toEqual([]);
     } finally {
+      await sql(`KILL QUERY ${thread}`);
       await sleeper;
     }
   });
@@ -139,12 +141,16 @@ describe('mysql probes against the real MariaDB on 127.0.0.1:3306', () => {
         '-u',
         MYSQL.user,
         '-e',
-        `SELECT SLEEP(1.5) AS ${user}`,
-      ]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const result = await probe('processlist', { user });
-      expect(result.threads.some((t: { info: string | null; user: string }) => t.user === 'root' && t.info?.includes(user))).toBe(true);
-      await sleeper;
+        `SELECT SLEEP(30) AS ${user}`,
+      ]).catch((error: unknown) => error); // KILL QUERY below ends it with error 1317
+      const thread = await untilRunning(user, 0);
+      try {
+        const result = await probe('processlist', { user });
+        expect(result.threads.some((t: { info: string | null; user: string }) => t.user === 'root' && t.info?.includes(user))).toBe(true);
+      } finally {
+        await sql(`KILL QUERY ${thread}`);
+        await sleeper;
+      }
     } finally {
       await sql(`DROP USER '${user}'@'127.0.0.1'`);
     }

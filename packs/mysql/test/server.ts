@@ -25,6 +25,22 @@ export async function sql(statement: string): Promise<string> {
   return stdout.trim();
 }
 
+/**
+ * Waits until a statement of this test shows in the process list for `seconds` (a condition, not a fixed sleep),
+ * and returns its thread id so the test can end it with KILL QUERY.
+ */
+export async function untilRunning(marker: string, seconds: number, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const id = await sql(
+      `SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%${marker}%' AND ID <> CONNECTION_ID() AND TIME >= ${seconds} LIMIT 1`,
+    );
+    if (id) return id;
+    if (Date.now() > deadline) throw new Error(`MariaDB never showed a statement with ${marker} running for ${seconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** CI starts the servers; an unreachable server is a failure with a next step, never a skip. */
 export async function requireMysql(): Promise<void> {
   try {

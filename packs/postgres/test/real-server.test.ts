@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pack from '../src/index.js';
-import { background, probe, psql, requirePostgres, sleep, uniqueName, type Loose } from './server.js';
+import { background, probe, psql, requirePostgres, uniqueName, untilTrue, type Loose } from './server.js';
 
 describe('postgres probes against the real server on 127.0.0.1:5432', () => {
   const table = uniqueName('sonde_lock');
@@ -26,12 +26,20 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
   it('connections.active, queries.slow and locks.blocking see sessions this test opens', async () => {
     const app = uniqueName('sonde_app');
     // A lock holder that sleeps, and a second session waiting on its lock.
-    const holder = background(['begin', `lock table ${table} in access exclusive mode`, 'select pg_sleep(2.5)', 'commit'], {
+    const holder = background(['begin', `lock table ${table} in access exclusive mode`, 'select pg_sleep(4)', 'commit'], {
       PGAPPNAME: `${app}_holder`,
     });
-    await sleep(400);
+    await untilTrue(
+      `select exists (select from pg_stat_activity where application_name = '${app}_holder' and query like 'select pg_sleep%')`,
+      'the lock holder sleeping',
+    );
     const waiter = background([`select count(*) from ${table}`], { PGAPPNAME: `${app}_waiter` });
-    await sleep(1200);
+    // The waiter blocked on the lock, and the holder's query running for a second (connections.longestRunning below).
+    await untilTrue(
+      `select exists (select from pg_stat_activity where application_name = '${app}_waiter' and wait_event_type = 'Lock')
+         and exists (select from pg_stat_activity where application_name = '${app}_holder' and now() - query_start >= interval '1 second')`,
+      'the waiter blocked and the holder running for a second',
+    );
     try {
       const connections = await probe('connections.active');
       const mine = connections.sessions.filter((s: { application: string }) => s.application?.startsWith(app));
@@ -65,12 +73,8 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
     const secret = `Pg-Literal-S3cret-${process.pid}`;
     const session = background([`select pg_sleep(3), '${secret}' as password`], { PGAPPNAME: app });
     try {
-      let connections: Loose = {};
-      for (let tries = 0; tries < 50; tries++) {
-        connections = await probe('connections.active');
-        if (connections.sessions.some((s: { application: string }) => s.application === app)) break;
-        await sleep(100);
-      }
+      await untilTrue(`select exists (select from pg_stat_activity where application_name = '${app}' and state = 'active')`, 'the session');
+      const connections: Loose = await probe('connections.active');
       const mine = connections.sessions.find((s: { application: string }) => s.application === app);
       expect(mine.query).toBe('select pg_sleep(?), ? as password');
       expect(JSON.stringify(connections)).not.toContain(secret);
@@ -101,7 +105,10 @@ describe('postgres probes against the real server on 127.0.0.1:5432', () => {
     try {
       for (const name of pack.probes.keys()) await probe(name, { user: role });
       const holder = background(['select pg_sleep(1.5)'], { PGAPPNAME: role });
-      await sleep(500);
+      await untilTrue(
+        `select exists (select from pg_stat_activity where application_name = '${role}' and state = 'active')`,
+        'the session',
+      );
       const connections = await probe('connections.active', { user: role });
       expect(connections.sessions.find((s: { application: string }) => s.application === role)?.query).toBe('select pg_sleep(?)');
       await holder;

@@ -48,7 +48,14 @@ export async function probe<T = Loose>(name: string, params: Record<string, unkn
   return outcome.result as T;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls `sql` (as the test's client) until it returns `t`: waits for a condition the server can show, not a fixed time. */
+export async function untilTrue(sql: string, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await psql(sql)) !== 't') {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL never showed ${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}`;

@@ -50,8 +50,10 @@ describe('redis probes against the real server on 127.0.0.1:6379', () => {
 
   it('clients.list sees the probe itself and a blocked client this test opens', async () => {
     const list = uniqueName('sonde:list');
-    const blocker = cli('-n', other, 'BLPOP', list, '2').catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Released by the RPUSH below; the timeout only bounds a failed test.
+    const blocker = cli('-n', other, 'BLPOP', list, '30').catch(() => undefined);
+    const deadline = Date.now() + 15_000;
+    while (!(await cli('CLIENT', 'LIST')).includes('cmd=blpop') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     try {
       const result = await probe('clients.list');
       expect(result.clients.some((c: { lastCommand: string }) => c.lastCommand === 'client|list')).toBe(true);
