@@ -19,6 +19,8 @@ const TOOLS = {
   psql: 'postgresql',
   mariadb: 'mariadb-server',
   'redis-server': 'redis-server',
+  bwrap: 'bubblewrap',
+  chromium: 'chromium',
 };
 
 function onPath(command) {
