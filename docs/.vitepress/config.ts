@@ -28,6 +28,8 @@ export default defineConfig({
   // No external fonts, analytics or CDN: the site works offline and behind a firewall.
   head: [],
   markdown: { theme: { light: 'github-light', dark: 'github-dark' } },
+  // The REST and pack pages carry their JSON Schemas inline: large page chunks are expected, not a bundling mistake.
+  vite: { build: { chunkSizeWarningLimit: 2048 } },
   themeConfig: {
     search: { provider: 'local' },
     outline: { level: [2, 3] },

@@ -14,7 +14,7 @@ export function renderMcpToolsReference(tools: McpTool[]): string {
     '# MCP tools',
     '',
     `Every hub serves these ${tools.length} tools on \`/mcp\`, whatever runs in the fleet. They are generated from a \`tools/list\``,
-    'call to a real hub started for the docs build. All of them are read-only (`readOnlyHint: true`, `destructiveHint: false`).',
+    `call to a real hub started for the docs build. ${readOnlyText(tools)}`,
     '',
     'Each probe of each pack that is active on a connected agent is also a tool of its own, named `<pack>_<probe>` with dots and',
     'dashes turned into underscores (`system.disk.usage` → `system_disk_usage`). Names longer than the clients accept are cut and',
@@ -49,6 +49,13 @@ export function renderMcpToolsReference(tools: McpTool[]): string {
     lines.push('::: details Input JSON Schema', fenced('json', JSON.stringify(t.inputSchema, null, 2)), ':::', '');
   }
   return lines.join('\n');
+}
+
+/** What the tools' annotations say, so the sentence is true of the list it sits above. */
+function readOnlyText(tools: McpTool[]): string {
+  const writable = tools.filter((t) => t.annotations?.readOnlyHint !== true || t.annotations.destructiveHint !== false);
+  if (writable.length === 0) return 'Every one is annotated read-only (`readOnlyHint: true`, `destructiveHint: false`).';
+  return `Not annotated read-only: ${writable.map((t) => code(t.name)).join(', ')}.`;
 }
 
 function firstSentence(text: string): string {

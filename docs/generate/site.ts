@@ -8,7 +8,7 @@ import { ERROR_PAGES, renderErrorPage } from './error-pages.js';
 import { fetchHubDocuments } from './hub-documents.js';
 import { fenced } from './markdown.js';
 import { renderMcpToolsReference } from './mcp-reference.js';
-import { readBundledPacks, renderPackIndex, renderPackPage } from './pack-reference.js';
+import { readBundledPacks, renderGroupsTable, renderPackIndex, renderPackPage } from './pack-reference.js';
 import { renderRestReference } from './rest-reference.js';
 import { missingCitedPaths, readSecurityRules, renderSecurityTable } from './security-reference.js';
 
@@ -92,7 +92,8 @@ export async function generateSite(paths: SitePaths): Promise<string[]> {
   const rules = readSecurityRules(readFileSync(path.join(paths.root, 'ARCHITECTURE.md'), 'utf8'));
   const missing = missingCitedPaths(rules, paths.root);
   if (missing.length) throw new Error(`ARCHITECTURE.md's security table cites paths that do not exist:\n  ${missing.join('\n  ')}`);
-  const blocks = { 'security-table': renderSecurityTable(rules) };
+  const packs = readBundledPacks(paths.root);
+  const blocks = { 'security-table': renderSecurityTable(rules), 'pack-groups': renderGroupsTable(packs) };
 
   for (const rel of markdownFiles(paths.pages)) {
     const text = readFileSync(path.join(paths.pages, rel), 'utf8');
@@ -103,7 +104,6 @@ export async function generateSite(paths: SitePaths): Promise<string[]> {
 
   const ref = path.join(paths.site, 'reference');
   write(path.join(ref, 'configuration.md'), renderEnvReference(await envGroups(paths.root)));
-  const packs = readBundledPacks(paths.root);
   write(path.join(ref, 'packs', 'index.md'), renderPackIndex(packs));
   for (const { dir, manifest } of packs) write(path.join(ref, 'packs', `${dir}.md`), renderPackPage(manifest, dir));
   for (const page of ERROR_PAGES) write(path.join(ref, 'errors', page.file), renderErrorPage(paths.docs, page));

@@ -51,6 +51,15 @@ describe('packs and probes reference', () => {
   });
 });
 
+describe('agent install guide', () => {
+  it('lists every group a bundled system pack declares, with the packs that need it', () => {
+    const text = page('guide/agent-install.md');
+    for (const { dir, manifest } of readBundledPacks(root))
+      for (const group of manifest.permissions.groups ?? [])
+        expect(text).toMatch(new RegExp(`\\| \`${group}\` \\| [^\\n]*\\[${manifest.name}\\]\\(/reference/packs/${dir}\\)`));
+  });
+});
+
 describe('hub configuration reference', () => {
   it('documents every variable of the hub config schema', () => {
     const text = page('reference/configuration.md');
