@@ -1,4 +1,5 @@
 import { closest } from './args.js';
+import { devCommand } from './commands/dev.js';
 import { manifestCommand } from './commands/manifest.js';
 import { signCommand } from './commands/sign.js';
 import { tryCommand } from './commands/try.js';
@@ -13,7 +14,7 @@ interface Command {
   run(argv: string[], io: Io): Promise<number>;
 }
 
-const commands: Command[] = [manifestCommand, validateCommand, signCommand, tryCommand];
+const commands: Command[] = [manifestCommand, validateCommand, signCommand, tryCommand, devCommand];
 
 function help(io: Io): void {
   io.out('sonde-pack: build, check, sign and try a Sonde pack (exit codes: 0 ok, 1 refused or failed, 2 bad command line)\n');
