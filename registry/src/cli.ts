@@ -8,6 +8,7 @@ import { sign } from './cli/commands/sign.js';
 import { trustCommand } from './cli/commands/trust.js';
 import { verify } from './cli/commands/verify.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type Command, type Io } from './cli/output.js';
+import { didYouMean } from './cli/suggest.js';
 
 const commands: Command[] = [keygen, sign, verify, signRelease, verifyRelease, trustCommand, rotate, revoke, indexCommand];
 
@@ -26,7 +27,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
-    io.err(`sonde-registry: unknown command ${name}; commands: ${commands.map((c) => c.name).join(', ')}`);
+    const names = commands.map((c) => c.name);
+    io.err(`sonde-registry: unknown command ${name}${didYouMean(name, names)}; commands: ${names.join(', ')}`);
     return EXIT_USAGE;
   }
   try {

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RegistryError } from '../errors.js';
+import { didYouMean } from './suggest.js';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
 export const EXIT_OK = 0;
@@ -27,6 +28,18 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** parseArgs's own messages, in our words: which option, what it should have been, what the command accepts. */
+function usageMessage(error: unknown, names: string[]): string {
+  const { code, message } = error as { code?: string; message: string };
+  const flags = [...names, 'json'].map((name) => `--${name}`);
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return `unknown option ${option}${didYouMean(option.split('=')[0], flags)}; this command takes ${flags.join(', ')}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    return message.includes('argument missing') ? `${option} needs a value` : `${option} takes no value`;
+  return message;
+}
+
 /** parseArgs with usage errors instead of TypeErrors, and `--json` on every command. */
 type WithJson<T extends Options> = T & { json: { type: 'boolean'; default: false } };
 type Parsed<T extends Options> = ReturnType<
@@ -44,7 +57,7 @@ export function parse<T extends Options>(argv: string[], options: T, positionals
     };
     parsed = parseArgs(config);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(usageMessage(error, Object.keys(options)));
   }
   if (parsed.positionals.length < positionals.min) throw new UsageError('missing argument');
   if (parsed.positionals.length > positionals.max) throw new UsageError(`unexpected argument ${parsed.positionals[positionals.max]}`);

@@ -5,6 +5,7 @@ import { addTrustedKey } from '../../trust/edit.js';
 import { Trust } from '../../trust/trust.js';
 import { readJson, writeJson } from '../files.js';
 import { EXIT_OK, UsageError, parse, parseDate, report, required, type Command, type Io } from '../output.js';
+import { didYouMean } from '../suggest.js';
 
 async function load(path: string): Promise<TrustStore> {
   const parsed = TrustStoreSchema.safeParse(await readJson(path, 'SONDE_ERR_TRUST_INVALID'));
@@ -63,7 +64,10 @@ export const trustCommand: Command = {
   async run(argv, io) {
     const [name, ...rest] = argv;
     const handler = name === undefined ? undefined : sub[name];
-    if (!handler) throw new UsageError(`trust needs one of: ${Object.keys(sub).join(', ')}`);
+    if (!handler)
+      throw new UsageError(
+        `${name === undefined ? 'trust needs' : `unknown trust command ${name}${didYouMean(name, Object.keys(sub))}; use`} one of: ${Object.keys(sub).join(', ')}`,
+      );
     return handler(rest, io);
   },
 };
