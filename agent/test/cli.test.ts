@@ -150,6 +150,24 @@ describe('command line', () => {
     expect(bad.stderr).toContain('SONDE_ERR_HUB_URL');
   });
 
+  it('refuses plain http:// to a hub that is not on this machine unless --insecure is given', async () => {
+    for (const url of ['http://hub.example.com:3000', 'http://10.0.0.5:3000', 'http://[fd00::5]:3000']) {
+      const refused = await runCli(['enroll', '--hub', url, '--token', 't', '--json'], { home, user });
+      expect(refused.code, url).toBe(2);
+      const error = json<{ error: { code: string; message: string } }>(refused).error;
+      expect(error.code).toBe('SONDE_ERR_HUB_URL');
+      expect(error.message).toContain('--insecure');
+    }
+    // With --insecure the URL is accepted and the request is made: a .invalid name (RFC 6761) never resolves.
+    const insecure = await runCli(['enroll', '--hub', 'http://sonde-hub.invalid:3000', '--token', 't', '--insecure', '--json'], {
+      home,
+      user,
+    });
+    expect(insecure.code).toBe(4);
+    expect(json<{ error: { code: string } }>(insecure).error.code).toBe('SONDE_ERR_HUB_UNREACHABLE');
+    expect(existsSync(path.join(home, 'identity.json'))).toBe(false);
+  });
+
   it('explains unknown, used and expired tokens (exit 6) and stores nothing', async () => {
     const cases: Array<[string, string]> = [
       ['enr_unknown', 'SONDE_ERR_TOKEN_INVALID'],

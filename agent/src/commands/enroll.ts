@@ -16,6 +16,7 @@ interface EnrollOptions extends JsonOption {
   name?: string;
   force?: boolean;
   caFile?: string;
+  insecure?: boolean;
 }
 
 function readCaFile(file: string): string {
@@ -37,6 +38,10 @@ export function registerEnroll(program: Command): void {
     .option('--name <name>', 'agent name (default: host name)')
     .option('--force', 're-enroll even if this agent is already enrolled')
     .option('--ca-file <pem>', 'trust this CA certificate (PEM) for the enrollment request, e.g. a hub with a private CA')
+    .option(
+      '--insecure',
+      'allow plain http:// to a hub that is not on this machine (the token travels in clear; the CA is pinned from that answer)',
+    )
     .option('--json', 'print the outcome as JSON')
     .action(
       action(async (options: EnrollOptions) => {
@@ -44,7 +49,7 @@ export function registerEnroll(program: Command): void {
         const paths = homePaths();
         ensureHome(paths.home);
         if (isEnrolled(paths) && !options.force) throw new AgentError('SONDE_ERR_ALREADY_ENROLLED');
-        const hub = parseHubUrl(options.hub);
+        const hub = parseHubUrl(options.hub, { insecure: options.insecure });
         const config = loadConfig(paths);
         const name = options.name ?? config.name ?? defaultAgentName();
         // node-forge is only needed here; keep it off every other command's start-up path.

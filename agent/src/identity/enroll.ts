@@ -12,7 +12,18 @@ const HUB_CODES: Partial<Record<string, AgentErrorCode>> = {
   SONDE_ERR_NAME_TAKEN: 'SONDE_ERR_NAME_TAKEN',
 };
 
-export function parseHubUrl(raw: string): URL {
+/** 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the host. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The hub URL for enrollment. Plain `http://` to anything but loopback is refused unless the operator says
+ * `--insecure`: the one-time token would cross the network in clear, and the CA pinned from the answer
+ * (every later connection trusts it) could be an attacker's.
+ */
+export function parseHubUrl(raw: string, options: { insecure?: boolean } = {}): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -22,6 +33,11 @@ export function parseHubUrl(raw: string): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new AgentError('SONDE_ERR_HUB_URL', `unsupported scheme ${url.protocol}`);
   if (url.username || url.password) throw new AgentError('SONDE_ERR_HUB_URL', 'credentials in the URL are not allowed.');
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !options.insecure)
+    throw new AgentError(
+      'SONDE_ERR_HUB_URL',
+      `${url.origin} is plain http:// to a host that is not this machine: the enrollment token would travel in clear and the CA pinned from the answer could be anyone's. Use https://, or pass --insecure on a network you trust.`,
+    );
   return url;
 }
 

@@ -134,6 +134,30 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
     expect(eventsOf('effect-refused', 'read')).toHaveLength(2);
   });
 
+  it('gives a <path> command argument the deny-list and realpath checks of a read, and never names the agent home', async () => {
+    const file = path.join(tree.root, 'catted.txt');
+    writeFileSync(file, 'declared content');
+    expect((await runner.run('cat', { path: file })).result).toEqual({ outcome: 'declared content' });
+    const home = path.dirname(tree.keyFile);
+    const link = path.join(tree.root, 'innocent-name');
+    symlinkSync(tree.keyFile, link);
+    const homeLink = path.join(tree.root, 'innocent-dir');
+    symlinkSync(home, homeLink);
+    for (const [probe, target] of [
+      ['cat', tree.keyFile],
+      ['cat', link],
+      ['cat', path.join(homeLink, 'agent.key.pem')],
+      ['read', link],
+      ['read', path.join(homeLink, 'agent.key.pem')],
+    ] as const) {
+      const error = await failure(runner.run(probe, { path: target }));
+      expect(error.code, `${probe} ${target}`).toBe('SONDE_ERR_PERMISSION_DENIED');
+      expect(error.message).not.toContain('FAKE-AGENT-KEY');
+      // What the pack asked for may be named; where a link leads (the agent's home) may not.
+      if (!target.startsWith(home)) expect(error.message, `${probe} ${target}`).not.toContain(home);
+    }
+  });
+
   it.each([
     ['spawn.id', 'child_process.execFileSync(id)'],
     ['binding.spawn', "process.binding('spawn_sync')"],

@@ -35,8 +35,22 @@ function matchToken(shape: string, actual: string, fileGlobs: readonly string[])
   return true;
 }
 
-/** Throws SONDE_ERR_PERMISSION_DENIED unless `binary args` fits a declared shape. */
-export function checkCommand(permissions: Permissions, binary: string, args: readonly string[]): void {
+/** The values of the `<path>` placeholders in `args` under `shape` (which `args` fits). */
+function pathArguments(shape: readonly string[], args: readonly string[]): string[] {
+  return shape.flatMap((token, i) => {
+    const found = PLACEHOLDER_IN_TOKEN.exec(token);
+    if (!found || found[0] !== '<path>') return [];
+    const prefix = token.slice(0, found.index);
+    const suffix = token.slice(found.index + found[0].length);
+    return [args[i].slice(prefix.length, args[i].length - suffix.length)];
+  });
+}
+
+/**
+ * Throws SONDE_ERR_PERMISSION_DENIED unless `binary args` fits a declared shape. Returns the arguments that
+ * filled a `<path>` placeholder: the host must give them the same deny-list and realpath checks as a read.
+ */
+export function checkCommand(permissions: Permissions, binary: string, args: readonly string[]): string[] {
   const declared = permissions.commands.filter((command) => command.binary === binary);
   if (declared.length === 0) {
     throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `command ${binary} is not declared by this pack`, { binary });
@@ -46,15 +60,16 @@ export function checkCommand(permissions: Permissions, binary: string, args: rea
       throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `command ${binary}: arguments must be strings without NUL bytes`, { binary });
     }
   }
-  const fits = declared.some((command) =>
-    command.args.some((shape) => shape.length === args.length && shape.every((token, i) => matchToken(token, args[i], permissions.files))),
-  );
+  const fits = declared
+    .flatMap((command) => command.args)
+    .find((shape) => shape.length === args.length && shape.every((token, i) => matchToken(token, args[i], permissions.files)));
   if (!fits) {
     throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `command ${binary}: these arguments do not fit any declared shape`, {
       binary,
       args: [...args],
     });
   }
+  return pathArguments(fits, args);
 }
 
 /**

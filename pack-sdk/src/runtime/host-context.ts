@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { constants, realpathSync } from 'node:fs';
 import { open, readdir, realpath, type FileHandle } from 'node:fs/promises';
-import { SondeError } from '../errors.js';
+import { SondeError, isSondeError } from '../errors.js';
 import type { Permissions } from '../manifest/permissions.js';
 import type { ExecOptions, ExecResult, HttpRequest, HttpResponse, ProbeContext, ReadFileOptions, ReadFileResult } from './context.js';
 import { capText, interpretExit } from './exec-result.js';
@@ -94,6 +94,20 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
   const defaultMax = options.maxOutputBytes ?? 1024 * 1024;
   const defaultTimeout = options.timeoutMs ?? 30_000;
 
+  /**
+   * The check of a resolved path, reported in terms of the path the pack asked for: the real location (the
+   * agent's home behind a symlink, say) is not the pack's to learn.
+   */
+  function checkResolved(check: () => void, asked: string): void {
+    try {
+      check();
+    } catch (error) {
+      if (isSondeError(error) && error.code === 'SONDE_ERR_PERMISSION_DENIED')
+        throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${asked} resolves to a path this pack may not read`, { path: asked });
+      throw error;
+    }
+  }
+
   async function checkedRealPath(filePath: string): Promise<string> {
     checkFileRead(permissions, filePath, denied);
     let real: string;
@@ -106,7 +120,7 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
         throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `${filePath}: the agent user may not read it`, { path: filePath });
       throw asError(error);
     }
-    if (real !== filePath) checkFileRead(permissions, real, denied);
+    if (real !== filePath) checkResolved(() => checkFileRead(permissions, real, denied), filePath);
     return real;
   }
 
@@ -114,11 +128,20 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
     credentials: options.credentials ?? {},
     endpoint: options.endpoint,
     signal,
-    exec(binary: string, args: readonly string[], execOptions: ExecOptions = {}): Promise<ExecResult> {
+    async exec(binary: string, args: readonly string[], execOptions: ExecOptions = {}): Promise<ExecResult> {
+      let paths: string[];
       try {
-        checkCommand(permissions, binary, args);
+        paths = checkCommand(permissions, binary, args);
       } catch (error) {
-        return Promise.reject(asError(error));
+        throw asError(error);
+      }
+      // A `<path>` argument is a read by the command: the same deny-list and realpath checks as readFile.
+      // A path that does not exist yet is left to the command (it has nothing to resolve).
+      for (const argument of paths) {
+        await checkedRealPath(argument).catch((error: unknown) => {
+          if (isSondeError(error) && error.code === 'SONDE_ERR_FILE_NOT_FOUND') return;
+          throw error;
+        });
       }
       const maxBytes = Math.min(execOptions.maxOutputBytes ?? defaultMax, defaultMax);
       const timeout = Math.min(execOptions.timeoutMs ?? defaultTimeout, defaultTimeout);
@@ -207,7 +230,7 @@ export function createHostContext(options: HostContextOptions): ProbeContext {
         if (error.code === 'ENOENT') throw new SondeError('SONDE_ERR_FILE_NOT_FOUND', `${dirPath} does not exist`, { path: dirPath });
         throw error;
       });
-      if (real !== dirPath) checkDirList(permissions, real, denied);
+      if (real !== dirPath) checkResolved(() => checkDirList(permissions, real, denied), dirPath);
       return (await readdir(real)).sort();
     },
     async http(url: string, request: HttpRequest = {}): Promise<HttpResponse> {
