@@ -1,34 +1,29 @@
+import { HOST_PEERS, hostPeerProblem } from '@sonde/registry';
 import path from 'node:path';
 import type { Finding } from '../findings.js';
 import type { Project } from '../project.js';
-
-/** Packages the agent (or hub) lends to every pack; a pack declares them as peers, never ships them. */
-export const HOST_LENT = ['@sonde/pack-sdk', 'zod'] as const;
 
 /**
  * The dependency contract: the host lends @sonde/pack-sdk and zod (so the
  * pack runs against the agent's copy, and its peer range says which agents
  * can run it); anything else the pack needs at run time must be bundled in
- * its tarball, where the signature covers it.
+ * its tarball, where the signature covers it. The peer rule is the registry's
+ * own (`hostPeerProblem`, which `sonde-registry sign` and `sonde packs install`
+ * enforce), so validate says exactly what signing would refuse.
  */
 export function checkPackageJson(project: Project): Finding[] {
   const findings: Finding[] = [];
   const pkg = project.packageJson;
   const file = 'package.json';
-  for (const name of HOST_LENT) {
-    if (!pkg.peerDependencies?.[name])
+  const peers = hostPeerProblem(pkg);
+  if (peers) findings.push({ rule: 'package/peer-dependencies', level: 'error', file, message: peers });
+  for (const name of HOST_PEERS) {
+    if (pkg.dependencies?.[name] && pkg.peerDependencies?.[name])
       findings.push({
         rule: 'package/peer-dependencies',
         level: 'error',
         file,
-        message: `${name} must be in peerDependencies (e.g. "${name}": "${name === 'zod' ? '^4.1.0' : '^0.1.0'}"): the agent lends its own copy to the pack and installs nothing beside it; keep it in devDependencies too for tests and the build`,
-      });
-    if (pkg.dependencies?.[name])
-      findings.push({
-        rule: 'package/peer-dependencies',
-        level: 'error',
-        file,
-        message: `${name} is in dependencies: move it to peerDependencies (and devDependencies); a pack never ships its own copy`,
+        message: `${name} is in "dependencies" as well as "peerDependencies": remove it from "dependencies"; a pack never ships its own copy`,
       });
   }
   const bundled = new Set(
@@ -37,7 +32,7 @@ export function checkPackageJson(project: Project): Finding[] {
     ),
   );
   for (const name of Object.keys(pkg.dependencies ?? {})) {
-    if ((HOST_LENT as readonly string[]).includes(name) || bundled.has(name)) continue;
+    if ((HOST_PEERS as readonly string[]).includes(name) || bundled.has(name)) continue;
     findings.push({
       rule: 'package/bundled-dependencies',
       level: 'error',
