@@ -15,7 +15,7 @@ const OVERSCAN = 6;
  * version (flagged when older than the newest in the fleet), packs and last
  * contact. Search, filter by status and pack. The list is virtualised: only
  * the rows in view (plus a few) are in the DOM, so 1,000 agents cost ~20 rows.
- * Live: polls the hub (`poll-interval`, default 5 s) and keeps the scroll
+ * Live: polls the hub (`poll-interval`, default 3 s, so a change shows within 5 s) and keeps the scroll
  * position and focus across refreshes.
  *
  * @summary Agents with status, search and filters; live and virtualised.
@@ -37,7 +37,7 @@ export class SondeFleet extends SondeElement {
     pack: { type: String },
   };
 
-  /** Refresh period in ms (default 5000; 0 stops polling). */
+  /** Refresh period in ms (default 3000; 0 stops polling). */
   declare pollInterval: number;
   /** Text filter on name, OS, version and reasons. */
   declare search: string;
@@ -56,7 +56,7 @@ export class SondeFleet extends SondeElement {
 
   constructor() {
     super();
-    this.pollInterval = 5000;
+    this.pollInterval = 3000;
     this.search = '';
     this.status = '';
     this.pack = '';
