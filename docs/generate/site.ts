@@ -78,12 +78,31 @@ export async function envGroups(root: string): Promise<EnvGroup[]> {
       groups.push({
         title: 'Sign-in with an identity provider',
         schema: mod.IdentityEnvSchema,
-        planned:
-          'The sign-in module that reads these variables (Entra ID or any OpenID Connect provider) exists in the hub’s code but ' +
-          '`sonde-hub serve` does not use it yet: setting them has no effect today.',
+        ...(importedOutside(path.join(root, 'hub/src'), 'identity')
+          ? {}
+          : {
+              planned:
+                'The sign-in module that reads these variables (Entra ID or any OpenID Connect provider) exists in the hub’s code but ' +
+                '`sonde-hub serve` does not use it yet: setting them has no effect today.',
+            }),
       });
   }
   return groups;
+}
+
+/**
+ * Whether hub code outside `src/<module>/` imports that module (tests aside): the sign that the hub runs it, so its
+ * variables stop being marked as planned the moment it is wired in, without anyone remembering to edit the docs.
+ */
+export function importedOutside(src: string, module: string): boolean {
+  const pattern = new RegExp(`from\\s+['"][./]*(?:\\.\\./)*${module}/`);
+  const walk = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return full !== path.join(src, module) && walk(full);
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && pattern.test(readFileSync(full, 'utf8'));
+    });
+  return walk(src);
 }
 
 /** Writes docs/site/ from docs/pages/ and the generators. Returns the pages written (relative paths). */

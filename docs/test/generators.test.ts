@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkLinks } from '../generate/link-check.js';
 import { escapeForVitePress } from '../generate/markdown.js';
-import { expandMarkers } from '../generate/site.js';
+import { expandMarkers, importedOutside } from '../generate/site.js';
 import { missingCitedPaths, readSecurityRules } from '../generate/security-reference.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -87,5 +87,20 @@ describe('security table', () => {
 
   it('refuses a document without the table', () => {
     expect(() => readSecurityRules('# nothing')).toThrow(/no "## Where each security rule is enforced" section/);
+  });
+});
+
+describe('planned modules', () => {
+  it('counts a module as wired in only when code outside it imports it', () => {
+    const src = site({
+      'identity/config.ts': "import { x } from '../store/x.js';",
+      'identity/config.test.ts': '',
+      'store/x.ts': 'export const x = 1;',
+      'app.ts': "import { a } from './routes/a.js';",
+      'routes/a.test.ts': "import { y } from '../identity/config.js';",
+    });
+    expect(importedOutside(src, 'identity')).toBe(false);
+    writeFileSync(path.join(src, 'app.ts'), "import { login } from './identity/index.js';");
+    expect(importedOutside(src, 'identity')).toBe(true);
   });
 });
