@@ -19,6 +19,8 @@ import {
   type PackListing,
 } from '../packs/store.js';
 import { readPackIndex } from '../packs/pack-index.js';
+import { withRuntimeState } from '../packs/runtime-state.js';
+import { readLiveStatus } from '../runtime/status-file.js';
 import { loadAgentTrust } from '../packs/trust.js';
 import { refuseRoot } from '../root-guard.js';
 
@@ -47,7 +49,7 @@ export function registerPacks(program: Command): void {
     .action(
       action(async (options: JsonOption) => {
         const { paths, packsDir } = cliContext();
-        const list = await listPacks(paths, packsDir, loadAgentTrust(paths));
+        const list = withRuntimeState(await listPacks(paths, packsDir, loadAgentTrust(paths)), readLiveStatus(paths.status));
         emit(
           options,
           { packsDir, packs: list },
