@@ -67,17 +67,17 @@ export async function enrollOverHttp(hubUrl, adminKey, name, keys) {
  * time in a benchmark session (the hub signs each certificate in JS).
  */
 export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
-  const { openSqliteStore } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/sqlite/index.js')).href);
+  const { openHubStore } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/open.js')).href);
   const { createHash } = await import('node:crypto');
-  const store = openSqliteStore(dbPath);
+  const store = openHubStore(dbPath);
   const agents = [];
   const now = new Date().toISOString();
-  store.transaction(() => {
+  await store.transaction(async (tx) => {
     for (let i = 0; i < count; i++) {
       const name = `${prefix}-${i}`;
       const id = randomUUID();
       const pair = keys[i % keys.length];
-      store.agents.create({
+      await tx.agents.create({
         id,
         name,
         enrolledAt: now,
@@ -87,7 +87,7 @@ export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
         publicKeyPem: pair.publicKeyPem,
       });
       const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
-      store.apiKeys.create({
+      await tx.apiKeys.create({
         id: randomUUID(),
         name: `agent:${name}`,
         type: 'agent',
@@ -103,7 +103,7 @@ export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
       agents.push({ id, name, apiKey, keys: pair });
     }
   });
-  store.close();
+  await store.close();
   return agents;
 }
 

@@ -1,10 +1,14 @@
 // Lint step: the dependency rules between Sonde's parts (see ARCHITECTURE.md).
 // pack-sdk imports nothing of ours; packs import only pack-sdk and have no
-// direct host effects; agent and hub never import each other or a pack.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// direct host effects; agent and hub never import each other or a pack; in the
+// hub only hub/src/store/ knows the SQLite store (everything else, tests
+// included, is written against the HubStore interface).
+// `--root DIR` checks another tree (hub/test/boundaries.test.ts runs it on fixtures).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const root = path.resolve(import.meta.dirname, '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.resolve(import.meta.dirname, '..');
 const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 const HOST_EFFECTS = [
@@ -25,6 +29,7 @@ const HOST_EFFECTS = [
 
 function files(dir) {
   const out = [];
+  if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const full = path.join(dir, name);
@@ -49,7 +54,8 @@ const rules = [
       (/^@sonde\/agent/.test(s) || /(^|\/)agent\//.test(s) ? 'agent and hub meet only over the wire' : false) ||
       (/^@sonde\/pack-(?!sdk)/.test(s) &&
         !isTest(file) &&
-        'the hub loads integration packs at run time after verification, never statically'),
+        'the hub loads integration packs at run time after verification, never statically') ||
+      storeBackend(s, file),
   },
   { dir: 'web-components', forbid: (s) => s.startsWith('@sonde/') && 'web components talk to the hub only over its HTTP/WS API' },
   {
@@ -65,6 +71,23 @@ const rules = [
     forbid: (s) => s.startsWith('@sonde/') && 'create-sonde-pack depends on nothing, so npm create downloads one small package',
   },
 ];
+
+// The store seam: SQLite (better-sqlite3, hub/src/store/sqlite/) is reached only from hub/src/store/, whose open.ts
+// is the composition root that picks the backend; everything else uses the HubStore interface (tests too).
+const STORE_DIR = path.join('hub', 'src', 'store') + path.sep;
+function storeBackend(spec, file) {
+  if (path.relative(root, file).startsWith(STORE_DIR)) return false;
+  if (/^better-sqlite3(-node22)?(\/|$)/.test(spec)) return 'only hub/src/store/ may use the SQLite driver; use the HubStore interface';
+  const target = spec.startsWith('.')
+    ? path
+        .relative(root, path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join('/')
+    : spec;
+  if (/(^|\/)store\/sqlite(\/|\.|$)/.test(target))
+    return 'only hub/src/store/ may import the SQLite store; use the HubStore interface (store/open.ts opens it)';
+  return false;
+}
 
 // Tests may import a pack to read its definition; shipped code never does.
 const isTest = (file) => file.endsWith('.test.ts') || file.split(path.sep).includes('test');
@@ -83,9 +106,10 @@ for (const rule of rules) {
   for (const file of files(dir)) check(file, rule.forbid);
 }
 // The scaffolder's templates become packs: they follow the same rules.
+const listDir = (dir) => (existsSync(dir) ? readdirSync(dir) : []);
 const packDirs = [
-  ...readdirSync(path.join(root, 'packs')).map((pack) => path.join(root, 'packs', pack)),
-  ...readdirSync(path.join(root, 'create-sonde-pack/templates')).map((kind) => path.join(root, 'create-sonde-pack/templates', kind)),
+  ...listDir(path.join(root, 'packs')).map((pack) => path.join(root, 'packs', pack)),
+  ...listDir(path.join(root, 'create-sonde-pack/templates')).map((kind) => path.join(root, 'create-sonde-pack/templates', kind)),
 ];
 for (const dir of packDirs) {
   for (const file of files(dir)) {

@@ -1,9 +1,9 @@
 // Issue 13 item 6 (and the audit rows of item 10): the hub's own audit module
 // (hub/dist/audit, keyed HMAC chain, sealed head) on a temp SQLite file opened
-// exactly as the hub opens it. Appends one commit each, as the hub does; the
-// large logs are filled in batches (many appends per transaction, same code
-// path) so the session does not spend minutes filling, then verified in full
-// and incrementally.
+// exactly as the hub opens it (store/open.js). Appends one at a time, each
+// awaited, as one caller does; the large logs are filled in batches (many
+// appends in one transaction, same code path) so the session does not spend
+// minutes filling, then verified in full and incrementally.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +31,7 @@ function entry(i) {
 }
 
 export async function run({ smoke }) {
-  const { openSqliteStore } = await load('store/sqlite/index.js');
+  const { openHubStore } = await load('store/open.js');
   const { openCrypto } = await load('crypto/index.js');
   const { createAuditLog } = await load('audit/index.js');
   // Filling 1M rows takes minutes on this shared machine; SONDE_BENCH_AUDIT_ROWS=1000000 runs it, otherwise 1M is extrapolated.
@@ -41,14 +41,14 @@ export async function run({ smoke }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-audit-'));
   const rows = [];
   try {
-    const store = openSqliteStore(path.join(dir, 'audit.db'));
-    const crypto = openCrypto(randomBytes(32).toString('base64'), store);
+    const store = openHubStore(path.join(dir, 'audit.db'));
+    const crypto = await openCrypto(randomBytes(32).toString('base64'), store);
     const audit = createAuditLog(store, crypto.auditKey, crypto.sealer);
 
     // One commit per append: what the hub does for every call. CPU time is the steadier figure on a shared machine.
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
-    for (let i = 0; i < appendN; i++) audit.append(entry(i));
+    for (let i = 0; i < appendN; i++) await audit.append(entry(i));
     const perSecond = appendN / ((performance.now() - t0) / 1000);
     const appendCpu = process.cpuUsage(cpu0);
     rows.push(row(`appends/s, one commit each (n=${appendN})`, perSecond, '/s', '≥ 20,000/s', perSecond >= 20_000));
@@ -57,18 +57,17 @@ export async function run({ smoke }) {
     let total = appendN;
     for (const size of sizes) {
       t0 = performance.now();
-      const batch = store.db.transaction((count) => {
-        for (let i = 0; i < count; i++) audit.append(entry(i));
-      });
       while (total < size) {
         const count = Math.min(10_000, size - total);
-        batch.immediate(count);
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < count; i++) await audit.append(entry(i), tx);
+        });
         total += count;
       }
       const fillMs = performance.now() - t0;
       // process.cpuUsage counts every thread, so this is the CPU of the verify's worker threads too.
       cpu0 = process.cpuUsage();
-      const full = audit.verify({ full: true });
+      const full = await audit.verify({ full: true });
       const verifyCpu = process.cpuUsage(cpu0);
       if (!full.ok) throw new Error(`full verify failed at ${size}: ${full.reason}`);
       const goal = size === 1_000_000 ? '≤ 3 s' : '';
@@ -79,13 +78,13 @@ export async function run({ smoke }) {
       if (fillMs > 0 && size === sizes[sizes.length - 1])
         rows.push(row('batched appends/s (10k per transaction)', (size - appendN) / (fillMs / 1000), '/s'));
       // Incremental: 1,000 new rows after a verified checkpoint.
-      for (let i = 0; i < 1000; i++) audit.append(entry(i));
+      for (let i = 0; i < 1000; i++) await audit.append(entry(i));
       total += 1000;
-      const inc = audit.verify();
+      const inc = await audit.verify();
       if (!inc.ok || inc.checked !== 1000) throw new Error(`incremental verify: ${JSON.stringify(inc)}`);
       rows.push(row(`incremental verify, 1,000 new on ${size.toLocaleString('en')}`, inc.durationMs, 'ms'));
     }
-    store.close();
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -69,10 +69,10 @@ function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | unde
 }
 
 /** Ensures the bootstrap admin (SONDE_ADMIN_USER) has a user record so sessions can refer to it. */
-function ensureBootstrapAdmin(core: HubCore, name: string): void {
-  core.store.transaction(() => {
-    if (core.store.users.getByName(name)) return;
-    core.store.users.upsert({ id: randomUUID(), name, email: null, role: 'admin', enabled: true, createdAt: new Date().toISOString() });
+async function ensureBootstrapAdmin(core: HubCore, name: string): Promise<void> {
+  await core.store.transaction(async (tx) => {
+    if (await tx.users.getByName(name)) return;
+    await tx.users.upsert({ id: randomUUID(), name, email: null, role: 'admin', enabled: true, createdAt: new Date().toISOString() });
   });
 }
 
@@ -90,10 +90,10 @@ const corePlugin = fp<{ core: HubCore }>(
  * read the shared HubContext (`app.hub`); the MCP plugin sees only HubServices.
  */
 export async function buildApp(config: HubConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const core = options.core ?? openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  const core = options.core ?? (await openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true }));
   let app: FastifyInstance;
   try {
-    ensureBootstrapAdmin(core, config.adminUser);
+    await ensureBootstrapAdmin(core, config.adminUser);
     const https = httpsOptions(config, core, options.tlsKeyPem);
     app = Fastify({
       logger: options.logger ?? { level: config.logLevel },
@@ -110,7 +110,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
       },
     });
   } catch (error) {
-    core.close();
+    await core.close();
     throw error;
   }
   installErrorHandler(app);
@@ -119,6 +119,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   const ca = core.ca!;
   const gateway = createAgentGateway({
     store: core.store,
+    directory: core.directory,
     signingKey: ca.privateKey,
     audit: core.audit,
     log: app.log,

@@ -18,7 +18,7 @@ export interface HubContext {
   sessions: SessionService;
   api: ApiRegistry;
   /** Throws 401/403 unless the request carries an admin API key or an admin session. */
-  requireAdmin: (request: FastifyRequest) => Principal;
+  requireAdmin: (request: FastifyRequest) => Promise<Principal>;
   /** Cookies get `Secure` when the hub serves TLS or its public URL is https. */
   secureCookies: boolean;
   startedAt: number;

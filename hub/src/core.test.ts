@@ -12,15 +12,15 @@ describe('hub core', () => {
       const first = await openHubCoreAsync(options);
       const sealed = first.crypto.sealer.seal('kept', 'ctx');
       const { certPem } = first.ca!;
-      first.close();
-      const again = openHubCore(options);
+      await first.close();
+      const again = await openHubCore(options);
       expect(again.crypto.sealer.openText(sealed, 'ctx')).toBe('kept');
       expect(again.ca!.certPem).toBe(certPem);
-      again.close();
+      await again.close();
       const reopened = await openHubCoreAsync(options);
       expect(reopened.crypto.auditKey.equals(again.crypto.auditKey)).toBe(true);
       expect(reopened.ca!.certPem).toBe(certPem);
-      reopened.close();
+      await reopened.close();
       await expect(openHubCoreAsync({ ...options, secret: 'another-secret-that-is-long-enough-1234' })).rejects.toBeInstanceOf(HubError);
     } finally {
       cleanup();

@@ -5,15 +5,19 @@ import { createEnrollmentTokenService, type EnrollmentTokenService } from './enr
 import { createApiKeyService, type ApiKeyService } from './keys/index.js';
 import { createPolicyDecisionPoint } from './policy/pdp.js';
 import { RevocationService } from './revocations/index.js';
+import { AgentDirectory } from './fleet/directory.js';
 import type { PolicyDecisionPoint } from './services.js';
-import { openSqliteStore, type SqliteHubStore } from './store/sqlite/index.js';
+import { openHubStore } from './store/open.js';
+import type { HubStore } from './store/types.js';
 
 /**
  * Everything that works on the database without serving HTTP: the server and
  * the headless CLI both start here, so they share one set of rules.
  */
 export interface HubCore {
-  store: SqliteHubStore;
+  store: HubStore;
+  /** The agents in memory, following the store's change feed (fleet view, MCP catalog, probe routing). */
+  directory: AgentDirectory;
   crypto: HubCrypto;
   audit: HubAuditLog;
   apiKeys: ApiKeyService;
@@ -23,7 +27,7 @@ export interface HubCore {
   revocations: RevocationService;
   /** Present when opened with `ca: true` (the server; the CLI does not need it). */
   ca: HubCa | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
 interface OpenCoreOptions {
@@ -32,13 +36,14 @@ interface OpenCoreOptions {
   ca: boolean;
 }
 
-export function openHubCore(options: OpenCoreOptions): HubCore {
-  const store = openSqliteStore(options.dbPath);
+/** The CLI's core: scrypt on this thread. */
+export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
+  const store = openHubStore(options.dbPath);
   try {
-    const crypto = openCrypto(options.secret, store);
-    return assemble(store, crypto, options.ca ? openCa(store, crypto.sealer) : undefined);
+    const crypto = await openCrypto(options.secret, store);
+    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer) : undefined);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }
@@ -48,29 +53,34 @@ export function openHubCore(options: OpenCoreOptions): HubCore {
  * libuv's thread pool, so the caller can load its modules meanwhile (start it, then import).
  */
 export async function openHubCoreAsync(options: OpenCoreOptions): Promise<HubCore> {
-  const store = openSqliteStore(options.dbPath);
+  const store = openHubStore(options.dbPath);
   try {
-    const newCaKey = options.ca && caMissing(store) ? generateRsaKey() : undefined;
+    const newCaKey = options.ca && (await caMissing(store)) ? generateRsaKey() : undefined;
     // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.
     const [crypto, caKey] = await Promise.all([openCryptoAsync(options.secret, store), newCaKey]);
-    return assemble(store, crypto, options.ca ? openCa(store, crypto.sealer, caKey) : undefined);
+    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer, caKey) : undefined);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }
 
-function assemble(store: SqliteHubStore, crypto: HubCrypto, ca: HubCa | undefined): HubCore {
+async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefined): Promise<HubCore> {
   const audit = openAuditLogFor(store, crypto);
+  const directory = await AgentDirectory.open(store);
   return {
     store,
+    directory,
     crypto,
     ca,
     audit,
-    revocations: new RevocationService(crypto.revocationSeed, store.settings, audit),
+    revocations: new RevocationService(crypto.revocationSeed, store, audit),
     apiKeys: createApiKeyService(store.apiKeys),
     tokens: createEnrollmentTokenService(store.enrollmentTokens),
     pdp: createPolicyDecisionPoint(),
-    close: () => store.close(),
+    close: async () => {
+      directory.close();
+      await store.close();
+    },
   };
 }

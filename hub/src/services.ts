@@ -1,4 +1,5 @@
 import type { PackStatus } from '@sonde/pack-sdk/protocol';
+import type { HubStore } from './store/types.js';
 
 /**
  * The seams between the hub's plugins. The MCP layer and the REST routes are
@@ -119,8 +120,11 @@ export interface AuditRecord extends AuditEntryInput {
 }
 
 export interface AuditLog {
-  /** Appends and commits before returning, so an answered call is never missing from the log. */
-  append(entry: AuditEntryInput): AuditRecord;
+  /**
+   * Resolves once the entry is committed: await it before answering, so an answered call is never missing from the log.
+   * With `tx` the entry is written in that transaction (and commits or rolls back with it) instead of a group commit.
+   */
+  append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord>;
 }
 
 /** Everything the MCP plugin and REST routes need, decorated on the Fastify instance as `sonde`. */
@@ -130,6 +134,6 @@ export interface HubServices {
   dispatcher: ProbeDispatcher;
   audit: AuditLog;
   /** Resolves a raw Bearer API key to a principal; agent keys resolve to undefined here. */
-  authenticateApiKey(rawKey: string): Principal | undefined;
+  authenticateApiKey(rawKey: string): Promise<Principal | undefined>;
   config: { mcpMaxTools: number; serverName: string; hubVersion: string; publicUrl: string };
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/crypto/index.js';
+import { openStoreBackdoor } from '../src/store/testing.js';
 import { ADMIN_PASSWORD, ADMIN_USER, startTestHub, type TestHub } from './helpers.js';
 
 let hub: TestHub;
@@ -25,7 +27,11 @@ describe('local admin login and sessions', () => {
     expect(header).toMatch(/^sonde_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=28800$/);
     const cookie = sessionOf(header);
     const id = cookie.split('=')[1];
-    expect(JSON.stringify(hub.app.hub.core.store.db.prepare('SELECT * FROM sessions').all())).not.toContain(id);
+    const backdoor = openStoreBackdoor(hub.config.dbPath);
+    const stored = await backdoor.dumpText();
+    await backdoor.close();
+    expect(stored).toContain(sha256Hex(id));
+    expect(stored).not.toContain(id);
     const agents = await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: { cookie } });
     expect(agents.statusCode).toBe(200);
     const me = await hub.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie } });
@@ -61,11 +67,11 @@ describe('local admin login and sessions', () => {
 
   it('a disabled admin cannot log in and its sessions stop working', async () => {
     const cookie = sessionOf((await login(ADMIN_USER, ADMIN_PASSWORD, '10.0.0.9')).headers['set-cookie']);
-    const user = hub.app.hub.core.store.users.getByName(ADMIN_USER)!;
-    hub.app.hub.core.store.users.upsert({ ...user, enabled: false });
+    const user = (await hub.app.hub.core.store.users.getByName(ADMIN_USER))!;
+    await hub.app.hub.core.store.users.upsert({ ...user, enabled: false });
     expect((await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: { cookie } })).statusCode).toBe(401);
     expect((await login(ADMIN_USER, ADMIN_PASSWORD, '10.0.0.9')).statusCode).toBe(401);
-    hub.app.hub.core.store.users.upsert({ ...user, enabled: true });
+    await hub.app.hub.core.store.users.upsert({ ...user, enabled: true });
   });
 
   it('wrong password: 401 and audited; five failures for a user name lock it for the window', async () => {
@@ -83,7 +89,7 @@ describe('local admin login and sessions', () => {
     expect(locked.statusCode).toBe(429);
     expect(locked.json().error.code).toBe('SONDE_ERR_RATE_LIMITED');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
-    const audit = hub.app.hub.core.store.audit.query({ tool: 'login', limit: 100 });
+    const audit = await hub.app.hub.core.store.audit.query({ tool: 'login', limit: 100 });
     expect(audit.filter((e) => e.status === 'denied').length).toBeGreaterThanOrEqual(failures);
   });
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Database } from '../src/store/sqlite/driver.js';
+import { openHubStore } from '../src/store/open.js';
+import { openStoreBackdoor } from '../src/store/testing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, makeCsr, tempDir, TEST_SECRET, testEnv } from './helpers.js';
 import { runCli, startHubProcess, type RunningHub } from './process.js';
@@ -87,13 +88,14 @@ describe('sonde-hub headless administration (while the hub runs)', () => {
     const ok = await runCli(['audit', 'verify', '--full', '--json'], adminEnv());
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, full: true });
-    const db = new Database(dbPath);
-    const cliActions = db.prepare("SELECT action FROM audit_log WHERE actor_kind = 'cli'").all() as { action: string }[];
-    expect(cliActions.map((a) => a.action)).toEqual(
-      expect.arrayContaining(['api_key.create', 'api_key.revoke', 'enrollment_token.create', 'audit.verify']),
-    );
-    db.prepare("UPDATE audit_log SET detail = 'rewritten' WHERE seq = 2").run();
-    db.close();
+    const store = openHubStore(dbPath);
+    const entries = await store.audit.query({ limit: 1000 });
+    await store.close();
+    const cliActions = entries.filter((entry) => entry.actor.kind === 'cli').map((entry) => entry.action);
+    expect(cliActions).toEqual(expect.arrayContaining(['api_key.create', 'api_key.revoke', 'enrollment_token.create', 'audit.verify']));
+    const backdoor = openStoreBackdoor(dbPath);
+    await backdoor.editAuditRow(2, { detail: 'rewritten' });
+    await backdoor.close();
     const broken = await runCli(['audit', 'verify', '--full'], adminEnv());
     expect(broken.code).toBe(5);
     expect(broken.stderr).toMatch(/SONDE_ERR_AUDIT_BROKEN: first broken entry 2/);

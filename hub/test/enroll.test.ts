@@ -40,17 +40,17 @@ describe('POST /api/v1/enroll', () => {
     expect(body.apiKey).toMatch(/^sonde_[A-Za-z0-9_-]{43}$/);
     const cert = new X509Certificate(body.certPem);
     expect(cert.checkIssued(new X509Certificate(body.caPem))).toBe(true);
-    const record = hub.app.hub.core.store.agents.getById(body.agentId)!;
+    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
     expect(record.certSerial).toBe(cert.serialNumber.toLowerCase());
     // Stored hashed, typed agent, named agent:<name>.
-    const key = hub.app.hub.core.apiKeys.list().find((k) => k.agentId === body.agentId)!;
+    const key = (await hub.app.hub.core.apiKeys.list()).find((k) => k.agentId === body.agentId)!;
     expect(key).toMatchObject({ name: 'agent:web-1', type: 'agent' });
-    expect(JSON.stringify(hub.app.hub.core.store.apiKeys.list())).not.toContain(body.apiKey);
+    expect(JSON.stringify(await hub.app.hub.core.store.apiKeys.list())).not.toContain(body.apiKey);
     // Agent keys never work on REST.
     const rest = await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: hub.auth(body.apiKey) });
     expect(rest.statusCode).toBe(401);
-    expect(hub.app.sonde.authenticateApiKey(body.apiKey)).toBeUndefined();
-    expect(hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey)?.agentId).toBe(body.agentId);
+    expect(await hub.app.sonde.authenticateApiKey(body.apiKey)).toBeUndefined();
+    expect((await hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(body.agentId);
   });
 
   it('refuses a replayed token (single use)', async () => {
@@ -66,13 +66,16 @@ describe('POST /api/v1/enroll', () => {
     const results = await Promise.all([enroll(token, 'race-a'), enroll(token, 'race-b'), enroll(token, 'race-c')]);
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 401, 401]);
-    const names = hub.app.hub.core.store.agents.list().map((a) => a.name);
+    const names = (await hub.app.hub.core.store.agents.list()).map((a) => a.name);
     expect(names.filter((n) => n.startsWith('race-'))).toHaveLength(1);
   });
 
   it('refuses an expired token', async () => {
     const token = await newToken();
-    hub.app.hub.core.store.db.prepare("UPDATE enrollment_tokens SET expires_at = '2000-01-01T00:00:00.000Z'").run();
+    const record = (await hub.app.hub.core.store.enrollmentTokens.list()).at(-1)!;
+    // The same token, stored again as one that expired long ago.
+    await hub.app.hub.core.store.enrollmentTokens.revoke(record.id);
+    await hub.app.hub.core.store.enrollmentTokens.create({ ...record, expiresAt: '2000-01-01T00:00:00.000Z' });
     const res = await enroll(token, 'late-1');
     expect(res.json().error.code).toBe('SONDE_ERR_TOKEN_EXPIRED');
   });
@@ -127,10 +130,10 @@ describe('POST /api/v1/enroll', () => {
     expect(second.statusCode).toBe(201);
     const body = EnrollResponseSchema.parse(second.json());
     expect(body.agentId).toBe(first.agentId);
-    expect(hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
-    expect(hub.app.hub.core.store.agents.getByCertSerial(oldSerial)).toBeUndefined();
-    expect(hub.app.hub.core.apiKeys.authenticateAgent(first.apiKey)).toBeUndefined();
-    expect(hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey)?.agentId).toBe(first.agentId);
+    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
+    expect(await hub.app.hub.core.store.agents.getByCertSerial(oldSerial)).toBeUndefined();
+    expect(await hub.app.hub.core.apiKeys.authenticateAgent(first.apiKey)).toBeUndefined();
+    expect((await hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(first.agentId);
   });
 
   it('audits enrolments, including refused ones', async () => {

@@ -1,5 +1,6 @@
 import { EnrollResponseSchema } from '@sonde/pack-sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStoreBackdoor } from '../src/store/testing.js';
 import { makeCsr, startTestHub, type TestHub } from './helpers.js';
 
 let hub: TestHub;
@@ -82,18 +83,18 @@ describe('API keys', () => {
     const list = await inject('GET', '/api/v1/api-keys');
     expect(list.body).not.toContain(rawKey);
     expect(list.body).not.toMatch(/"hash"/);
-    expect(hub.app.sonde.authenticateApiKey(rawKey)).toMatchObject({
+    expect(await hub.app.sonde.authenticateApiKey(rawKey)).toMatchObject({
       role: 'member',
       policy: { allowedAgents: ['prod-*'], allowedProbes: ['system.*'], allowedClients: [] },
     });
 
     const rotated = (await inject('POST', `/api/v1/api-keys/${key.id}/rotate`)).json<{ rawKey: string }>();
-    expect(hub.app.sonde.authenticateApiKey(rawKey)).toBeUndefined();
-    expect(hub.app.sonde.authenticateApiKey(rotated.rawKey)?.id).toBe(key.id);
+    expect(await hub.app.sonde.authenticateApiKey(rawKey)).toBeUndefined();
+    expect((await hub.app.sonde.authenticateApiKey(rotated.rawKey))?.id).toBe(key.id);
 
     const revoked = await inject('DELETE', `/api/v1/api-keys/${key.id}`);
     expect(revoked.json().revokedAt).toEqual(expect.any(String));
-    expect(hub.app.sonde.authenticateApiKey(rotated.rawKey)).toBeUndefined();
+    expect(await hub.app.sonde.authenticateApiKey(rotated.rawKey)).toBeUndefined();
     expect((await inject('POST', `/api/v1/api-keys/${key.id}/rotate`)).statusCode).toBe(409);
   });
 
@@ -147,15 +148,15 @@ describe('agents', () => {
     const detail = await inject('GET', '/api/v1/agents/web-7');
     expect(detail.json()).toMatchObject({ id: agent.agentId, removedAt: null, certSerial: expect.any(String) });
 
-    hub.app.hub.core.store.agents.addDegradedReason(agent.agentId, 'attestation changed: agentCodeSha256');
+    await hub.app.hub.core.store.agents.addDegradedReason(agent.agentId, 'attestation changed: agentCodeSha256');
     const accepted = await inject('POST', `/api/v1/agents/${agent.agentId}/accept-attestation`);
     expect(accepted.statusCode).toBe(200);
-    expect(hub.app.hub.core.store.agents.getById(agent.agentId)?.degradedReasons).toEqual([]);
+    expect((await hub.app.hub.core.store.agents.getById(agent.agentId))?.degradedReasons).toEqual([]);
 
     const serial = detail.json<{ certSerial: string }>().certSerial;
     expect((await inject('DELETE', `/api/v1/agents/${agent.agentId}`)).statusCode).toBe(204);
-    expect(hub.app.hub.core.store.revokedCerts.isRevoked(serial)).toBe(true);
-    expect(hub.app.hub.core.apiKeys.authenticateAgent(agent.apiKey)).toBeUndefined();
+    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(serial)).toBe(true);
+    expect(await hub.app.hub.core.apiKeys.authenticateAgent(agent.apiKey)).toBeUndefined();
     expect((await inject('GET', '/api/v1/agents/web-7')).json().removedAt).toEqual(expect.any(String));
     expect((await inject('GET', '/api/v1/agents/nobody')).json().error.code).toBe('SONDE_ERR_AGENT_NOT_FOUND');
   });
@@ -204,7 +205,7 @@ describe('users', () => {
 describe('audit API', () => {
   it('pages newest first with a cursor and filters by date', async () => {
     for (let i = 0; i < 5; i++)
-      hub.app.sonde.audit.append({
+      await hub.app.sonde.audit.append({
         action: 'test.page',
         actor: { kind: 'system', id: null, name: 'test' },
         status: 'ok',
@@ -225,11 +226,17 @@ describe('audit API', () => {
 
   it('verify reports ok, then the first broken entry after tampering', async () => {
     expect((await inject('GET', '/api/v1/audit/verify?full=true')).json()).toMatchObject({ ok: true, full: true });
-    const target = hub.app.sonde.audit.append({ action: 'test.tamper', actor: { kind: 'system', id: null, name: 'test' }, status: 'ok' });
-    hub.app.hub.core.store.db.prepare("UPDATE audit_log SET status = 'error' WHERE seq = ?").run(target.seq);
+    const target = await hub.app.sonde.audit.append({
+      action: 'test.tamper',
+      actor: { kind: 'system', id: null, name: 'test' },
+      status: 'ok',
+    });
+    const backdoor = openStoreBackdoor(hub.config.dbPath);
+    await backdoor.editAuditRow(target.seq, { status: 'error' });
     const broken = (await inject('GET', '/api/v1/audit/verify')).json();
     expect(broken).toMatchObject({ ok: false, firstBrokenSeq: target.seq });
-    hub.app.hub.core.store.db.prepare("UPDATE audit_log SET status = 'ok' WHERE seq = ?").run(target.seq);
+    await backdoor.editAuditRow(target.seq, { status: 'ok' });
+    await backdoor.close();
   });
 });
 

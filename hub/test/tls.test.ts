@@ -102,14 +102,21 @@ describe('SONDE_TLS=auto', () => {
     expect((early.body as { error: { code: string } }).error.code).toBe('SONDE_ERR_RENEWAL_NOT_DUE');
 
     const soon = new Date(Date.now() + 10 * 86_400_000).toISOString();
-    hub.app.hub.core.store.db.prepare('UPDATE agents SET cert_not_after = ? WHERE id = ?').run(soon, agent.agentId);
+    const { store } = hub.app.hub.core;
+    const stored = (await store.agents.getById(agent.agentId))!;
+    await store.agents.replaceCredentials(agent.agentId, {
+      certPem: stored.certPem!,
+      certSerial: stored.certSerial!,
+      certNotAfter: soon,
+      publicKeyPem: stored.publicKeyPem,
+    });
     const renewed = await request('POST', '/api/v1/agents/renew', { body: { csrPem: makeCsr('tls-renew') }, cert: agent.certPem, key });
     expect(renewed.status).toBe(200);
     const body = renewed.body as { agentId: string; certPem: string };
     expect(body.agentId).toBe(agent.agentId);
     const oldSerial = new X509Certificate(agent.certPem).serialNumber.toLowerCase();
     expect(new X509Certificate(body.certPem).serialNumber.toLowerCase()).not.toBe(oldSerial);
-    expect(hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
+    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
 
     const replay = await request('POST', '/api/v1/agents/renew', { body: { csrPem: makeCsr('tls-renew') }, cert: agent.certPem, key });
     expect(replay.status).toBe(401);

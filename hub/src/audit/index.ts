@@ -1,1 +1,2 @@
-export { createAuditLog, chainHash, chainPayload, type HubAuditLog, type VerifyResult } from './audit-log.js';
+export { createAuditLog, type HubAuditLog, type VerifyOptions, type VerifyProgress, type VerifyResult } from './audit-log.js';
+export { chainHash, chainPayload, chainText, GENESIS_HASH } from './chain-text.js';

@@ -15,16 +15,20 @@ export function bearerOf(request: FastifyRequest): string | undefined {
 }
 
 /** Resolves the caller from a Bearer user key or a session cookie; agent keys are never accepted here. */
-export function principalOf(request: FastifyRequest, apiKeys: ApiKeyService, sessions: SessionService): Principal | undefined {
+export async function principalOf(
+  request: FastifyRequest,
+  apiKeys: ApiKeyService,
+  sessions: SessionService,
+): Promise<Principal | undefined> {
   const bearer = bearerOf(request);
   if (bearer !== undefined) {
-    const principal = apiKeys.authenticateUser(bearer);
+    const principal = await apiKeys.authenticateUser(bearer);
     if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The API key is unknown, revoked or not a user key.');
     return principal;
   }
   const sessionId = parseCookies(request.headers.cookie)[SESSION_COOKIE];
   if (!sessionId) return undefined;
-  const principal = sessions.resolve(sessionId);
+  const principal = await sessions.resolve(sessionId);
   if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The session expired; log in again.');
   // SameSite=Lax already keeps the cookie off cross-site POSTs; an Origin from another host is refused as well.
   if (!SAFE_METHODS.has(request.method)) {
@@ -46,9 +50,9 @@ export function adminGuard(
   apiKeys: ApiKeyService,
   sessions: SessionService,
   pdp: PolicyDecisionPoint,
-): (request: FastifyRequest) => Principal {
-  return (request) => {
-    const principal = principalOf(request, apiKeys, sessions);
+): (request: FastifyRequest) => Promise<Principal> {
+  return async (request) => {
+    const principal = await principalOf(request, apiKeys, sessions);
     if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
     const decision = pdp.checkAdmin(principal);
     if (!decision.allowed) throw new HubError('SONDE_ERR_FORBIDDEN', decision.reason);

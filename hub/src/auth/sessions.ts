@@ -10,36 +10,41 @@ const EXTEND_AFTER_MS = 60_000;
 
 export interface SessionService {
   /** Returns the raw session id (goes only into the cookie). */
-  create(userId: string): { id: string; expiresAt: Date };
+  create(userId: string): Promise<{ id: string; expiresAt: Date }>;
   /** Resolves a raw id to its user principal, extending the 8 h window; undefined when unknown, expired or the user is disabled. */
-  resolve(rawId: string): Principal | undefined;
-  destroy(rawId: string): void;
+  resolve(rawId: string): Promise<Principal | undefined>;
+  destroy(rawId: string): Promise<void>;
 }
 
 export function createSessionService(store: Pick<HubStore, 'sessions' | 'users'>): SessionService {
   return {
-    create(userId) {
+    async create(userId) {
       const id = randomBytes(32).toString('base64url');
       const now = Date.now();
       const expiresAt = new Date(now + SESSION_TTL_MS);
-      store.sessions.removeExpired(new Date(now).toISOString());
-      store.sessions.create({ hash: sha256Hex(id), userId, createdAt: new Date(now).toISOString(), expiresAt: expiresAt.toISOString() });
+      await store.sessions.removeExpired(new Date(now).toISOString());
+      await store.sessions.create({
+        hash: sha256Hex(id),
+        userId,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      });
       return { id, expiresAt };
     },
-    resolve(rawId) {
+    async resolve(rawId) {
       if (rawId.length !== 43) return undefined;
       const hash = sha256Hex(rawId);
-      const session = store.sessions.get(hash);
+      const session = await store.sessions.get(hash);
       const now = Date.now();
       if (!session) return undefined;
       if (new Date(session.expiresAt).getTime() <= now) {
-        store.sessions.remove(hash);
+        await store.sessions.remove(hash);
         return undefined;
       }
-      const user = store.users.getById(session.userId);
+      const user = await store.users.getById(session.userId);
       if (!user || !user.enabled) return undefined;
       if (new Date(session.expiresAt).getTime() - now < SESSION_TTL_MS - EXTEND_AFTER_MS) {
-        store.sessions.extend(hash, new Date(now + SESSION_TTL_MS).toISOString());
+        await store.sessions.extend(hash, new Date(now + SESSION_TTL_MS).toISOString());
       }
       return {
         kind: 'user',
@@ -49,8 +54,8 @@ export function createSessionService(store: Pick<HubStore, 'sessions' | 'users'>
         policy: { allowedAgents: [], allowedProbes: [], allowedClients: [] },
       };
     },
-    destroy(rawId) {
-      store.sessions.remove(sha256Hex(rawId));
+    async destroy(rawId) {
+      await store.sessions.remove(sha256Hex(rawId));
     },
   };
 }

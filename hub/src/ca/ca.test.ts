@@ -5,44 +5,45 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentKey, makeCsr, tamperCsr, tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { openCrypto } from '../crypto/index.js';
 import { HubError } from '../errors.js';
-import { openSqliteStore, type SqliteHubStore } from '../store/sqlite/index.js';
+import { openHubStore } from '../store/open.js';
+import type { HubStore } from '../store/types.js';
 import { caMissing, generateRsaKey, openCa, type HubCa } from './index.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-let store: SqliteHubStore;
+let store: HubStore;
 let ca: HubCa;
 let file: string;
 let cleanup: () => void;
 
-beforeAll(() => {
+beforeAll(async () => {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
   file = path.join(tmp.dir, 'sonde.db');
-  store = openSqliteStore(file);
-  ca = openCa(store, openCrypto(TEST_SECRET, store).sealer);
+  store = openHubStore(file);
+  ca = await openCa(store, (await openCrypto(TEST_SECRET, store)).sealer);
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   cleanup();
 });
 
 describe('hub CA', () => {
-  it('is a 10-year RSA CA whose key is sealed in the database', () => {
+  it('is a 10-year RSA CA whose key is sealed in the database', async () => {
     const cert = new X509Certificate(ca.certPem);
     expect(cert.ca).toBe(true);
     const years = (new Date(cert.validTo).getTime() - new Date(cert.validFrom).getTime()) / (365 * 86_400_000);
     expect(years).toBeGreaterThan(9.9);
     expect(ca.privateKey.asymmetricKeyType).toBe('rsa');
-    const sealedKey = store.settings.get('ca.key')!;
+    const sealedKey = (await store.settings.get('ca.key'))!;
     expect(sealedKey.startsWith('v1:')).toBe(true);
     expect(sealedKey).not.toContain('PRIVATE KEY');
   });
 
-  it('is the same CA after a restart', () => {
-    const again = openSqliteStore(file);
-    const reopened = openCa(again, openCrypto(TEST_SECRET, again).sealer);
+  it('is the same CA after a restart', async () => {
+    const again = openHubStore(file);
+    const reopened = await openCa(again, (await openCrypto(TEST_SECRET, again)).sealer);
     expect(reopened.certPem).toBe(ca.certPem);
-    again.close();
+    await again.close();
   });
 
   it('issues a 1-year clientAuth-only, non-CA, SHA-256 agent certificate from a CSR', () => {
@@ -99,10 +100,12 @@ describe('hub CA', () => {
     expect(ca.renewalDue('2027-01-20T00:00:00Z', now)).toBe(true);
   });
 
-  it('signs as forge would: the same certificate bytes, verified by forge and by node:crypto', () => {
+  it('signs as forge would: the same certificate bytes, verified by forge and by node:crypto', async () => {
     const issued = ca.issueAgentCert(makeCsr('same-bytes'), 'same-bytes');
     const reSigned = forge.pki.certificateFromPem(issued.certPem);
-    const caKey = forge.pki.privateKeyFromPem(openCrypto(TEST_SECRET, store).sealer.openText(store.settings.get('ca.key')!, 'ca.key'));
+    const caKey = forge.pki.privateKeyFromPem(
+      (await openCrypto(TEST_SECRET, store)).sealer.openText((await store.settings.get('ca.key'))!, 'ca.key'),
+    );
     reSigned.sign(caKey, forge.md.sha256.create());
     expect(forge.pki.certificateToPem(reSigned)).toBe(issued.certPem);
     expect(forge.pki.certificateFromPem(ca.certPem).verify(forge.pki.certificateFromPem(issued.certPem))).toBe(true);
@@ -112,20 +115,20 @@ describe('hub CA', () => {
 
   it("creates a new database's CA from a key generated beforehand, and ignores it when a CA exists", async () => {
     const tmp = tempDir();
-    const other = openSqliteStore(path.join(tmp.dir, 'sonde.db'));
+    const other = openHubStore(path.join(tmp.dir, 'sonde.db'));
     try {
-      const sealer = openCrypto(TEST_SECRET, other).sealer;
-      expect(caMissing(other)).toBe(true);
+      const sealer = (await openCrypto(TEST_SECRET, other)).sealer;
+      expect(await caMissing(other)).toBe(true);
       const keyPem = await generateRsaKey();
-      const created = openCa(other, sealer, keyPem);
-      expect(caMissing(other)).toBe(false);
+      const created = await openCa(other, sealer, keyPem);
+      expect(await caMissing(other)).toBe(false);
       expect(created.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
       expect(new X509Certificate(created.certPem).checkPrivateKey(created.privateKey)).toBe(true);
-      const reopened = openCa(other, sealer, await generateRsaKey());
+      const reopened = await openCa(other, sealer, await generateRsaKey());
       expect(reopened.certPem).toBe(created.certPem);
       expect(reopened.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPem);
     } finally {
-      other.close();
+      await other.close();
       tmp.cleanup();
     }
   });

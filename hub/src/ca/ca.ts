@@ -75,8 +75,8 @@ export function generateRsaKey(): Promise<string> {
 }
 
 /** Whether openCa would have to create the CA (a new database). */
-export function caMissing(store: Pick<HubStore, 'settings'>): boolean {
-  return !store.settings.get(CA_CERT_SETTING) || !store.settings.get(CA_KEY_SETTING);
+export async function caMissing(store: Pick<HubStore, 'settings'>): Promise<boolean> {
+  return !(await store.settings.get(CA_CERT_SETTING)) || !(await store.settings.get(CA_KEY_SETTING));
 }
 
 function publicKeyOf(privateKeyPem: string): Forge.pki.PublicKey {
@@ -127,14 +127,14 @@ function createCa(privateKeyPem: string): { certPem: string; keyPem: string } {
  * Loads the hub CA, generating it on first boot (RSA-2048, 10 years) from `newKeyPem` when
  * given (see generateRsaKey). The key is sealed (AES-256-GCM) in settings; the certificate is public.
  */
-export function openCa(store: Pick<HubStore, 'settings' | 'transaction'>, sealer: Sealer, newKeyPem?: string): HubCa {
-  const { certPem, keyPem } = store.transaction(() => {
-    const existingCert = store.settings.get(CA_CERT_SETTING);
-    const existingKey = store.settings.get(CA_KEY_SETTING);
+export async function openCa(store: Pick<HubStore, 'transaction'>, sealer: Sealer, newKeyPem?: string): Promise<HubCa> {
+  const { certPem, keyPem } = await store.transaction(async (tx) => {
+    const existingCert = await tx.settings.get(CA_CERT_SETTING);
+    const existingKey = await tx.settings.get(CA_KEY_SETTING);
     if (existingCert && existingKey) return { certPem: existingCert, keyPem: sealer.openText(existingKey, CA_KEY_SETTING) };
     const created = createCa(newKeyPem ?? generateRsa());
-    store.settings.set(CA_CERT_SETTING, created.certPem);
-    store.settings.set(CA_KEY_SETTING, sealer.seal(created.keyPem, CA_KEY_SETTING));
+    await tx.settings.set(CA_CERT_SETTING, created.certPem);
+    await tx.settings.set(CA_KEY_SETTING, sealer.seal(created.keyPem, CA_KEY_SETTING));
     return created;
   });
   const privateKey = createPrivateKey(keyPem);

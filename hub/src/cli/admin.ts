@@ -14,16 +14,16 @@ function cliActor(): AuditEntryInput['actor'] {
 }
 
 /** Opens the database with SONDE_SECRET (safe while the hub runs: WAL + busy timeout), runs `fn`, closes. */
-function withCore<T>(json: boolean, fn: (core: HubCore) => T): T {
+async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<T>): Promise<T> {
   let core: HubCore | undefined;
   try {
     const config = loadAdminConfig();
-    core = openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: false });
-    const result = fn(core);
-    core.close();
+    core = await openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: false });
+    const result = await fn(core);
+    await core.close();
     return result;
   } catch (error) {
-    core?.close();
+    await core?.close().catch(() => undefined);
     return fail(error, json);
   }
 }
@@ -60,23 +60,29 @@ export function registerAdminCommands(program: Command): void {
     .option('--probes <glob>', 'allow only probes matching this glob (repeatable)', collect, [])
     .option('--clients <id>', 'allow only this MCP client id (repeatable)', collect, [])
     .option('--json', 'print JSON')
-    .action((options: { name: string; role: string; agents: string[]; probes: string[]; clients: string[]; json?: boolean }) => {
+    .action(async (options: { name: string; role: string; agents: string[]; probes: string[]; clients: string[]; json?: boolean }) => {
       const json = options.json ?? false;
-      withCore(json, (core) => {
+      await withCore(json, async (core) => {
         const name = KeyNameSchema.parse(options.name);
         const role = RoleSchema.parse(options.role);
-        const { key, rawKey } = core.store.transaction(() => {
-          const created = core.apiKeys.create({
-            name,
-            role,
-            policy: { allowedAgents: options.agents, allowedProbes: options.probes, allowedClients: options.clients },
-          });
-          core.audit.append({
-            action: 'api_key.create',
-            actor: cliActor(),
-            status: 'ok',
-            params: { keyId: created.key.id, name, role, policy: created.key.policy },
-          });
+        const { key, rawKey } = await core.store.transaction(async (tx) => {
+          const created = await core.apiKeys.create(
+            {
+              name,
+              role,
+              policy: { allowedAgents: options.agents, allowedProbes: options.probes, allowedClients: options.clients },
+            },
+            tx.apiKeys,
+          );
+          await core.audit.append(
+            {
+              action: 'api_key.create',
+              actor: cliActor(),
+              status: 'ok',
+              params: { keyId: created.key.id, name, role, policy: created.key.policy },
+            },
+            tx,
+          );
           return created;
         });
         print(
@@ -91,11 +97,11 @@ export function registerAdminCommands(program: Command): void {
     .command('list')
     .description('List API keys (never their values)')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }) => {
       const json = options.json ?? false;
-      withCore(json, (core) => {
-        const list = core.apiKeys.list();
-        core.audit.append({ action: 'api_key.list', actor: cliActor(), status: 'ok', detail: `${list.length} keys` });
+      await withCore(json, async (core) => {
+        const list = await core.apiKeys.list();
+        await core.audit.append({ action: 'api_key.list', actor: cliActor(), status: 'ok', detail: `${list.length} keys` });
         print(json, list, () => (list.length ? list.map(keyLine).join('\n') : 'no API keys'));
       });
     });
@@ -104,17 +110,20 @@ export function registerAdminCommands(program: Command): void {
     .command('revoke <idOrName>')
     .description('Revoke a key by id or name; it stops working at once')
     .option('--json', 'print JSON')
-    .action((idOrName: string, options: { json?: boolean }) => {
+    .action(async (idOrName: string, options: { json?: boolean }) => {
       const json = options.json ?? false;
-      withCore(json, (core) => {
-        const view = core.store.transaction(() => {
-          const revoked = core.apiKeys.revoke(idOrName);
-          core.audit.append({
-            action: 'api_key.revoke',
-            actor: cliActor(),
-            status: 'ok',
-            params: { keyId: revoked.id, name: revoked.name },
-          });
+      await withCore(json, async (core) => {
+        const view = await core.store.transaction(async (tx) => {
+          const revoked = await core.apiKeys.revoke(idOrName, tx.apiKeys);
+          await core.audit.append(
+            {
+              action: 'api_key.revoke',
+              actor: cliActor(),
+              status: 'ok',
+              params: { keyId: revoked.id, name: revoked.name },
+            },
+            tx,
+          );
           return revoked;
         });
         print(json, view, () => `revoked ${view.name} (${view.id})`);
@@ -128,22 +137,20 @@ export function registerAdminCommands(program: Command): void {
     .option('--name <agent>', 'only an agent of this name may enroll with it (needed to re-enroll an existing name)')
     .option('--hub-url <url>', 'hub URL for the printed agent command (default SONDE_PUBLIC_URL)')
     .option('--json', 'print JSON')
-    .action((options: { name?: string; hubUrl?: string; json?: boolean }) => {
+    .action(async (options: { name?: string; hubUrl?: string; json?: boolean }) => {
       const json = options.json ?? false;
-      withCore(json, (core) => {
+      await withCore(json, async (core) => {
         const name = options.name === undefined ? null : EnrollRequestSchema.shape.name.parse(options.name);
         const hubUrl = (options.hubUrl ?? process.env.SONDE_PUBLIC_URL ?? defaultHubUrl()).replace(/\/+$/, '');
-        const { token, view } = core.store.transaction(() => {
-          const created = core.tokens.create(name);
-          core.audit.append({
-            action: 'enrollment_token.create',
-            actor: cliActor(),
-            agents: name ? [name] : [],
-            status: 'ok',
-            detail: `token ${created.view.prefix}${name ? ` bound to ${name}` : ''}`,
-          });
-          return created;
+        const created = await core.tokens.create(name);
+        await core.audit.append({
+          action: 'enrollment_token.create',
+          actor: cliActor(),
+          agents: name ? [name] : [],
+          status: 'ok',
+          detail: `token ${created.view.prefix}${name ? ` bound to ${name}` : ''}`,
         });
+        const { token, view } = created;
         const command = enrollCommand(hubUrl, token, name);
         print(
           json,
@@ -159,11 +166,11 @@ export function registerAdminCommands(program: Command): void {
     .description('Verify the audit hash chain (from the last checkpoint; --full for everything)')
     .option('--full', 'walk the whole chain, not just entries since the last verified checkpoint')
     .option('--json', 'print JSON')
-    .action((options: { full?: boolean; json?: boolean }) => {
+    .action(async (options: { full?: boolean; json?: boolean }) => {
       const json = options.json ?? false;
-      const result = withCore(json, (core) => {
-        const verified = core.audit.verify({ full: options.full ?? false });
-        core.audit.append({
+      const result = await withCore(json, async (core) => {
+        const verified = await core.audit.verify({ full: options.full ?? false });
+        await core.audit.append({
           action: 'audit.verify',
           actor: cliActor(),
           status: verified.ok ? 'ok' : 'error',

@@ -1,31 +1,32 @@
 import path from 'node:path';
-import { Database } from '../store/sqlite/driver.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../test/helpers.js';
 import { HubError } from '../errors.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
-import type { SettingsStore } from '../store/types.js';
+import { openHubStore } from '../store/open.js';
+import { openStoreBackdoor } from '../store/testing.js';
 import { openCrypto, SealError } from './index.js';
 import { deriveKeys, deriveKeysAsync, type HubKeys } from './keys.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 function freshStore() {
   const { dir, cleanup } = tempDir();
   const file = path.join(dir, 'sonde.db');
-  const store = openSqliteStore(file);
-  cleanups.push(() => {
-    store.close();
+  const store = openHubStore(file);
+  cleanups.push(async () => {
+    await store.close();
     cleanup();
   });
   return { store, file };
 }
 
 describe('hub crypto', () => {
-  it('seals with AES-256-GCM, a random IV and the key id in the value', () => {
+  it('seals with AES-256-GCM, a random IV and the key id in the value', async () => {
     const { store } = freshStore();
-    const { sealer } = openCrypto(TEST_SECRET, store);
+    const { sealer } = await openCrypto(TEST_SECRET, store);
     const a = sealer.seal('hello', 'ctx');
     const b = sealer.seal('hello', 'ctx');
     expect(a).not.toBe(b);
@@ -38,9 +39,9 @@ describe('hub crypto', () => {
     expect(() => sealer.openText(a, 'other-ctx')).toThrow(SealError);
   });
 
-  it('detects a tampered ciphertext', () => {
+  it('detects a tampered ciphertext', async () => {
     const { store } = freshStore();
-    const { sealer } = openCrypto(TEST_SECRET, store);
+    const { sealer } = await openCrypto(TEST_SECRET, store);
     const parts = sealer.seal('secret value').split(':');
     const ct = Buffer.from(parts[4], 'base64');
     ct[0] = ct[0] ^ 1;
@@ -48,34 +49,34 @@ describe('hub crypto', () => {
     expect(() => sealer.open(parts.join(':'))).toThrow(/failed authentication/);
   });
 
-  it('derives the same keys on restart and refuses a wrong SONDE_SECRET with a clear error', () => {
+  it('derives the same keys on restart and refuses a wrong SONDE_SECRET with a clear error', async () => {
     const { store, file } = freshStore();
-    const first = openCrypto(TEST_SECRET, store);
+    const first = await openCrypto(TEST_SECRET, store);
     const sealed = first.sealer.seal('x');
-    store.close();
-    const again = openSqliteStore(file);
-    const second = openCrypto(TEST_SECRET, again);
+    await store.close();
+    const again = openHubStore(file);
+    const second = await openCrypto(TEST_SECRET, again);
     expect(second.sealer.openText(sealed)).toBe('x');
     expect(second.auditKey.equals(first.auditKey)).toBe(true);
     let caught: unknown;
     try {
-      openCrypto('another-secret-that-is-long-enough-1234', again);
+      await openCrypto('another-secret-that-is-long-enough-1234', again);
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(HubError);
     expect((caught as HubError).code).toBe('SONDE_ERR_WRONG_SECRET');
     expect((caught as HubError).message).toMatch(/SONDE_SECRET does not match/);
-    again.close();
+    await again.close();
   });
 
-  it('stores no key material in the database, only salt, check value and ciphertext', () => {
+  it('stores no key material in the database, only salt, check value and ciphertext', async () => {
     const { store, file } = freshStore();
-    const { sealer, auditKey } = openCrypto(TEST_SECRET, store);
-    store.settings.set('probe', sealer.seal('payload'));
-    const raw = new Database(file, { readonly: true });
-    const dump = JSON.stringify(raw.prepare('SELECT * FROM settings').all());
-    raw.close();
+    const { sealer, auditKey } = await openCrypto(TEST_SECRET, store);
+    await store.settings.set('probe', sealer.seal('payload'));
+    const backdoor = openStoreBackdoor(file);
+    const dump = await backdoor.dumpText();
+    await backdoor.close();
     expect(dump).not.toContain(TEST_SECRET);
     expect(dump).not.toContain(auditKey.toString('base64'));
     expect(dump).not.toContain('payload');
@@ -83,8 +84,8 @@ describe('hub crypto', () => {
 
   it('derives exactly the keys of earlier versions, with scrypt on or off the main thread', async () => {
     // Pinned from the synchronous deriveKeys of 3a833de: databases and sealed secrets written before must still open.
-    const settings = new Map([['crypto.salt', Buffer.alloc(16, 7).toString('base64')]]);
-    const store: SettingsStore = { get: (k) => settings.get(k), set: (k, v) => void settings.set(k, v) };
+    const { store } = freshStore();
+    await store.settings.set('crypto.salt', Buffer.alloc(16, 7).toString('base64'));
     const secret = 'correct horse battery staple, 32+ chars long';
     const hex = (keys: HubKeys) => ({
       sealKid: keys.sealKid,
@@ -100,8 +101,7 @@ describe('hub crypto', () => {
       mcpSessionKey: '4be2d967212e5508a1d5afed3c48fa5288941b8f9b84edf4aa2d43b0de775f88',
       revocationSeed: '62c3ef18738dbe9adb73c2ad0033053c677972aa8d904480e8a4ad64f7aac8ac',
     };
-    const transaction = <T>(fn: () => T): T => fn();
-    expect(hex(deriveKeys(secret, store, transaction))).toEqual(expected);
-    expect(hex(await deriveKeysAsync(secret, store, transaction))).toEqual(expected);
+    expect(hex(await deriveKeys(secret, store))).toEqual(expected);
+    expect(hex(await deriveKeysAsync(secret, store))).toEqual(expected);
   });
 });

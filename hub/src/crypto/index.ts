@@ -12,20 +12,20 @@ export interface HubCrypto {
   revocationSeed: Buffer;
 }
 
-type CryptoStore = Pick<HubStore, 'settings' | 'transaction'>;
+type CryptoStore = Pick<HubStore, 'transaction'>;
 
-/** Derives every key from SONDE_SECRET (scrypt once) and checks the secret against this database. */
-export function openCrypto(secret: string, store: CryptoStore): HubCrypto {
-  return cryptoFrom(deriveKeys(secret, store.settings, store.transaction), store);
+/** Derives every key from SONDE_SECRET (scrypt once, on this thread) and checks the secret against this database. */
+export async function openCrypto(secret: string, store: CryptoStore): Promise<HubCrypto> {
+  return cryptoFrom(await deriveKeys(secret, store), store);
 }
 
 /** openCrypto with scrypt off the main thread (the server's start-up). */
 export async function openCryptoAsync(secret: string, store: CryptoStore): Promise<HubCrypto> {
-  return cryptoFrom(await deriveKeysAsync(secret, store.settings, store.transaction), store);
+  return cryptoFrom(await deriveKeysAsync(secret, store), store);
 }
 
-function cryptoFrom(keys: HubKeys, store: CryptoStore): HubCrypto {
+async function cryptoFrom(keys: HubKeys, store: CryptoStore): Promise<HubCrypto> {
   const sealer = createSealer(new Map([[keys.sealKid, keys.sealKey]]), keys.sealKid);
-  verifySecret(sealer, store.settings, store.transaction);
+  await verifySecret(sealer, store);
   return { sealer, auditKey: keys.auditKey, mcpSessionKey: keys.mcpSessionKey, revocationSeed: keys.revocationSeed };
 }

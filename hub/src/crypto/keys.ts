@@ -1,5 +1,5 @@
 import { createHash, hkdfSync, randomBytes, scrypt, scryptSync } from 'node:crypto';
-import type { SettingsStore } from '../store/types.js';
+import type { HubStore } from '../store/types.js';
 
 /**
  * scrypt cost: N = 2^15, r = 8 (32 MiB, ~100 ms here), run ONCE at start-up;
@@ -22,15 +22,15 @@ export interface HubKeys {
 
 const SALT_SETTING = 'crypto.salt';
 
-type Transaction = <T>(fn: () => T) => T;
+type SaltStore = Pick<HubStore, 'transaction'>;
 
-/** The per-database scrypt salt, created on first use (INSERT-or-read so two processes agree). */
-function saltFor(settings: SettingsStore, transaction: Transaction): Buffer {
-  return transaction(() => {
-    let salt = settings.get(SALT_SETTING);
+/** The per-database scrypt salt, created on first use (read-or-insert in one transaction so two processes agree). */
+function saltFor(store: SaltStore): Promise<Buffer> {
+  return store.transaction(async (tx) => {
+    let salt = await tx.settings.get(SALT_SETTING);
     if (!salt) {
       salt = randomBytes(16).toString('base64');
-      settings.set(SALT_SETTING, salt);
+      await tx.settings.set(SALT_SETTING, salt);
     }
     return Buffer.from(salt, 'base64');
   });
@@ -52,16 +52,17 @@ function keysFromMaster(master: Buffer): HubKeys {
   return { sealKid, sealKey, auditKey, mcpSessionKey, revocationSeed };
 }
 
-export function deriveKeys(secret: string, settings: SettingsStore, transaction: Transaction): HubKeys {
-  return keysFromMaster(scryptSync(secret, saltFor(settings, transaction), 32, SCRYPT));
+/** scrypt on this thread (the CLI: it has nothing else to do meanwhile). */
+export async function deriveKeys(secret: string, store: SaltStore): Promise<HubKeys> {
+  return keysFromMaster(scryptSync(secret, await saltFor(store), 32, SCRYPT));
 }
 
 /**
  * The same keys, with scrypt on libuv's thread pool: the server starts it first and
  * loads its modules meanwhile, so the ~100 ms of scrypt overlap the imports.
  */
-export async function deriveKeysAsync(secret: string, settings: SettingsStore, transaction: Transaction): Promise<HubKeys> {
-  const salt = saltFor(settings, transaction);
+export async function deriveKeysAsync(secret: string, store: SaltStore): Promise<HubKeys> {
+  const salt = await saltFor(store);
   const master = await new Promise<Buffer>((resolve, reject) => {
     scrypt(secret, salt, 32, SCRYPT, (error, key) => (error ? reject(error) : resolve(key)));
   });

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { HubError } from '../errors.js';
-import type { SettingsStore } from '../store/types.js';
+import type { HubStore } from '../store/types.js';
 
 /**
  * AES-256-GCM for secrets at rest. Format: `v1:<kid>:<iv>:<tag>:<ciphertext>`
@@ -61,11 +61,11 @@ const CHECK_PLAINTEXT = 'sonde-secret-check';
  * A sealed known value: on first start it is written; on every later start it
  * must open, so a wrong SONDE_SECRET stops start-up instead of producing garbage.
  */
-export function verifySecret(sealer: Sealer, settings: SettingsStore, transaction: <T>(fn: () => T) => T): void {
-  transaction(() => {
-    const check = settings.get(CHECK_SETTING);
+export async function verifySecret(sealer: Sealer, store: Pick<HubStore, 'transaction'>): Promise<void> {
+  await store.transaction(async (tx) => {
+    const check = await tx.settings.get(CHECK_SETTING);
     if (check === undefined) {
-      settings.set(CHECK_SETTING, sealer.seal(CHECK_PLAINTEXT, CHECK_SETTING));
+      await tx.settings.set(CHECK_SETTING, sealer.seal(CHECK_PLAINTEXT, CHECK_SETTING));
       return;
     }
     let ok = false;

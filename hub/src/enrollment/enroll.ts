@@ -23,12 +23,18 @@ export interface EnrollDeps {
  * with the previous certificate and agent key revoked), certificate issued,
  * agent key minted. A refused enrolment leaves the token unused.
  */
-export function enroll(deps: EnrollDeps, rawToken: string, request: EnrollRequest, wsUrl: string, remote: string): EnrollResponse {
+export async function enroll(
+  deps: EnrollDeps,
+  rawToken: string,
+  request: EnrollRequest,
+  wsUrl: string,
+  remote: string,
+): Promise<EnrollResponse> {
   const { store, ca, tokens, apiKeys, audit } = deps;
   try {
-    const result = store.transaction(() => {
-      const token = tokens.consume(rawToken, request.name);
-      const existing = store.agents.getByName(request.name);
+    const result = await store.transaction(async (tx) => {
+      const token = await tokens.consume(rawToken, request.name, tx.enrollmentTokens);
+      const existing = await tx.agents.getByName(request.name);
       if (existing && token.boundName !== request.name) throw new HubError('SONDE_ERR_NAME_TAKEN');
       const cert = ca.issueAgentCert(request.csrPem, request.name);
       const now = new Date().toISOString();
@@ -36,21 +42,24 @@ export function enroll(deps: EnrollDeps, rawToken: string, request: EnrollReques
       let agentId: string;
       if (existing) {
         agentId = existing.id;
-        if (existing.certSerial) store.revokedCerts.add(existing.certSerial, agentId, now, 're-enrolled');
-        store.apiKeys.revokeForAgent(agentId, now);
-        store.agents.replaceCredentials(agentId, credentials);
+        if (existing.certSerial) await tx.revokedCerts.add(existing.certSerial, agentId, now, 're-enrolled');
+        await tx.apiKeys.revokeForAgent(agentId, now);
+        await tx.agents.replaceCredentials(agentId, credentials);
       } else {
         agentId = randomUUID();
-        store.agents.create({ id: agentId, name: request.name, enrolledAt: now, ...credentials });
+        await tx.agents.create({ id: agentId, name: request.name, enrolledAt: now, ...credentials });
       }
-      const { rawKey } = apiKeys.create({ name: `agent:${request.name}`, role: 'member', type: 'agent', agentId });
-      audit.append({
-        action: existing ? 'agent.reenroll' : 'agent.enroll',
-        actor: { kind: 'agent', id: agentId, name: request.name },
-        agents: [request.name],
-        status: 'ok',
-        detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, from ${remote}`,
-      });
+      const { rawKey } = await apiKeys.create({ name: `agent:${request.name}`, role: 'member', type: 'agent', agentId }, tx.apiKeys);
+      await audit.append(
+        {
+          action: existing ? 'agent.reenroll' : 'agent.enroll',
+          actor: { kind: 'agent', id: agentId, name: request.name },
+          agents: [request.name],
+          status: 'ok',
+          detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, from ${remote}`,
+        },
+        tx,
+      );
       return {
         agentId,
         name: request.name,
@@ -64,7 +73,7 @@ export function enroll(deps: EnrollDeps, rawToken: string, request: EnrollReques
     return result;
   } catch (error) {
     if (error instanceof HubError) {
-      audit.append({
+      await audit.append({
         action: 'agent.enroll',
         actor: { kind: 'agent', id: null, name: request.name },
         agents: [request.name],

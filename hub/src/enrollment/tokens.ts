@@ -33,19 +33,20 @@ export function tokenView(r: EnrollmentTokenRecord, now = new Date()): Enrollmen
 }
 
 export interface EnrollmentTokenService {
-  create(boundName?: string | null): { token: string; view: EnrollmentTokenView };
-  list(): EnrollmentTokenView[];
-  revoke(id: string): void;
+  create(boundName?: string | null): Promise<{ token: string; view: EnrollmentTokenView }>;
+  list(): Promise<EnrollmentTokenView[]>;
+  revoke(id: string): Promise<void>;
   /**
    * Consumes the token for `agentName` atomically, or throws the precise reason
    * (invalid / expired / used / bound to another name).
    */
-  consume(rawToken: string, agentName: string): EnrollmentTokenRecord;
+  consume(rawToken: string, agentName: string, tokens?: EnrollmentTokenStore): Promise<EnrollmentTokenRecord>;
 }
 
-export function createEnrollmentTokenService(tokens: EnrollmentTokenStore): EnrollmentTokenService {
+export function createEnrollmentTokenService(store: EnrollmentTokenStore): EnrollmentTokenService {
+  const tokens = store;
   return {
-    create(boundName = null) {
+    async create(boundName = null) {
       // The random part starts with the display prefix's characters, so 8 shown characters carry 8 characters of entropy.
       const token = randomToken(32);
       const now = new Date();
@@ -59,29 +60,29 @@ export function createEnrollmentTokenService(tokens: EnrollmentTokenStore): Enro
         usedAt: null,
         usedBy: null,
       };
-      tokens.create(record);
+      await tokens.create(record);
       return { token, view: tokenView(record, now) };
     },
-    list: () => {
+    list: async () => {
       const now = new Date();
-      return tokens.list().map((r) => tokenView(r, now));
+      return (await tokens.list()).map((r) => tokenView(r, now));
     },
-    revoke(id) {
-      if (!tokens.list().some((t) => t.id === id)) throw new HubError('SONDE_ERR_TOKEN_NOT_FOUND');
-      tokens.revoke(id);
+    async revoke(id) {
+      if (!(await tokens.list()).some((t) => t.id === id)) throw new HubError('SONDE_ERR_TOKEN_NOT_FOUND');
+      await tokens.revoke(id);
     },
-    consume(rawToken, agentName) {
+    async consume(rawToken, agentName, tokens = store) {
       const hash = sha256Hex(rawToken);
-      const existing = tokens.findByHash(hash);
+      const existing = await tokens.findByHash(hash);
       if (!existing) throw new HubError('SONDE_ERR_TOKEN_INVALID');
       if (existing.boundName !== null && existing.boundName !== agentName) {
         throw new HubError('SONDE_ERR_TOKEN_INVALID', 'The enrollment token is bound to another agent name.');
       }
       const now = new Date().toISOString();
-      const consumed = tokens.consume(hash, now, agentName);
+      const consumed = await tokens.consume(hash, now, agentName);
       if (consumed) return consumed;
       // Lost the race or the token is spent/expired: say which.
-      const after = tokens.findByHash(hash);
+      const after = await tokens.findByHash(hash);
       if (after?.usedAt) throw new HubError('SONDE_ERR_TOKEN_USED');
       if (after && after.expiresAt <= now) throw new HubError('SONDE_ERR_TOKEN_EXPIRED');
       throw new HubError('SONDE_ERR_TOKEN_INVALID');

@@ -17,17 +17,17 @@ export function sha256Hex(value: string): string {
  * of falling back to the key, so a forged or foreign certificate is never
  * quietly ignored; a certificate and a key naming different agents fail too.
  */
-export function authenticateUpgrade(
+export async function authenticateUpgrade(
   request: IncomingMessage,
   store: HubStore,
   caCert: X509Certificate,
   now: Date = new Date(),
-): AuthOutcome {
+): Promise<AuthOutcome> {
   const remoteAddress = request.socket.remoteAddress ?? null;
   const cert = presentedCertificate(request);
   let fromCert: AuthenticatedAgent | undefined;
   if (cert) {
-    const outcome = authenticateCertificate(request.socket as TLSSocket, cert, store, caCert, now);
+    const outcome = await authenticateCertificate(request.socket as TLSSocket, cert, store, caCert, now);
     if (!outcome.ok) return outcome;
     fromCert = { ...outcome.agent, remoteAddress };
   }
@@ -36,7 +36,7 @@ export function authenticateUpgrade(
     if (fromCert) return { ok: true, agent: fromCert };
     return { ok: false, reason: request.headers.authorization ? 'malformed Authorization header' : 'no credentials' };
   }
-  const fromKey = authenticateApiKey(bearer, store);
+  const fromKey = await authenticateApiKey(bearer, store);
   if (!fromKey.ok) return fromKey;
   if (fromCert && fromCert.agentId !== fromKey.agent.agentId) {
     return { ok: false, reason: `certificate of ${fromCert.name} presented with the API key of ${fromKey.agent.name}` };
@@ -56,13 +56,13 @@ function presentedCertificate(request: IncomingMessage): X509Certificate | undef
   return socket.getPeerX509Certificate.call(socket) ?? undefined;
 }
 
-function authenticateCertificate(
+async function authenticateCertificate(
   socket: TLSSocket,
   cert: X509Certificate,
   store: HubStore,
   caCert: X509Certificate,
   now: Date,
-): AuthOutcome {
+): Promise<AuthOutcome> {
   // `authorized` is the TLS layer's verdict against the server's `ca` list; the
   // explicit checks below hold even if that list is wider than the hub CA.
   if (!socket.authorized) return { ok: false, reason: `client certificate not verified by TLS: ${String(socket.authorizationError)}` };
@@ -73,10 +73,10 @@ function authenticateCertificate(
     return { ok: false, reason: 'client certificate outside its validity period' };
   const usages = cert.keyUsage;
   if (!usages?.includes(CLIENT_AUTH_OID)) return { ok: false, reason: 'client certificate lacks the clientAuth usage' };
-  if (serialCandidates(cert.serialNumber).some((candidate) => store.revokedCerts.isRevoked(candidate))) {
-    return { ok: false, reason: `client certificate ${cert.serialNumber} is revoked` };
+  for (const candidate of serialCandidates(cert.serialNumber)) {
+    if (await store.revokedCerts.isRevoked(candidate)) return { ok: false, reason: `client certificate ${cert.serialNumber} is revoked` };
   }
-  const record = agentBySerial(store, cert.serialNumber);
+  const record = await agentBySerial(store, cert.serialNumber);
   if (!record) return { ok: false, reason: `no agent holds certificate serial ${cert.serialNumber}` };
   if (record.removedAt) return { ok: false, reason: `agent ${record.name} was removed` };
   // The serial index finds the agent; the stored certificate proves this is its
@@ -103,21 +103,21 @@ function serialCandidates(serial: string): string[] {
   return [...new Set([serial, trimmed, `00${trimmed}`, `0${trimmed}`].flatMap((value) => [value, value.toLowerCase()]))];
 }
 
-function agentBySerial(store: HubStore, serial: string): AgentRecord | undefined {
+async function agentBySerial(store: HubStore, serial: string): Promise<AgentRecord | undefined> {
   for (const candidate of serialCandidates(serial)) {
-    const record = store.agents.getByCertSerial(candidate);
+    const record = await store.agents.getByCertSerial(candidate);
     if (record) return record;
   }
   return undefined;
 }
 
-function authenticateApiKey(rawKey: string, store: HubStore): AuthOutcome {
-  const key = store.apiKeys.findByHash(sha256Hex(rawKey));
+async function authenticateApiKey(rawKey: string, store: HubStore): Promise<AuthOutcome> {
+  const key = await store.apiKeys.findByHash(sha256Hex(rawKey));
   if (!key) return { ok: false, reason: 'unknown API key' };
   if (key.type !== 'agent') return { ok: false, reason: `API key ${key.name} is a ${key.type} key, not an agent key` };
   if (key.revokedAt) return { ok: false, reason: `API key ${key.name} was revoked` };
   if (!key.agentId) return { ok: false, reason: `agent key ${key.name} is bound to no agent` };
-  const record = store.agents.getById(key.agentId);
+  const record = await store.agents.getById(key.agentId);
   if (!record) return { ok: false, reason: `agent key ${key.name} names an unknown agent` };
   if (record.removedAt) return { ok: false, reason: `agent ${record.name} was removed` };
   return {

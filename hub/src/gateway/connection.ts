@@ -13,7 +13,7 @@ import {
 } from '@sonde/pack-sdk/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { AuditLog } from '../services.js';
+import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import { CloseCodes } from './codes.js';
 import type { AuthenticatedAgent } from './types.js';
@@ -320,7 +320,7 @@ export class AgentConnection {
       }
       this.eventsAudited += 1;
       const version = event.version ? `@${event.version}` : '';
-      this.ctx.audit.append({
+      this.audit({
         action: `agent.pack.${event.action}`.slice(0, 64),
         actor: { kind: 'agent', id: this.agentId, name: this.name },
         agents: [this.name],
@@ -332,6 +332,11 @@ export class AgentConnection {
           ),
       });
     }
+  }
+
+  /** Audits without holding up the frame that caused it; a failed append is logged. */
+  private audit(entry: AuditEntryInput): void {
+    this.ctx.audit.append(entry).catch((err: unknown) => this.log.error({ err, action: entry.action }, 'could not write an audit entry'));
   }
 
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
@@ -362,7 +367,7 @@ export class AgentConnection {
     }
     switch (message.type) {
       case 'agent.heartbeat':
-        this.onHeartbeat(message.payload);
+        await this.onHeartbeat(message.payload);
         return;
       case 'agent.probe.result': {
         const pending = this.pending.get(message.payload.requestId);
@@ -376,7 +381,7 @@ export class AgentConnection {
       }
       case 'agent.packs':
         if (this.session) this.session.packs = message.payload.packs;
-        this.ctx.store.agents.setPacks(this.agentId, message.payload.packs);
+        await this.ctx.store.agents.setPacks(this.agentId, message.payload.packs);
         return;
       case 'agent.security':
         this.onSecurityEvent(message.payload);
@@ -406,13 +411,13 @@ export class AgentConnection {
     }
   }
 
-  private onHeartbeat(payload: MessagePayload<'agent.heartbeat'>): void {
+  private async onHeartbeat(payload: MessagePayload<'agent.heartbeat'>): Promise<void> {
     const now = Date.now();
     if (this.session) Object.assign(this.session, { running: payload.running, rssBytes: payload.rssBytes, uptimeS: payload.uptimeS });
     // The store is consulted at most twice per interval, however fast an agent sends heartbeats.
     if (now - this.lastStoreCheck < this.ctx.heartbeatMs / 2) return;
     this.lastStoreCheck = now;
-    if (!this.credentialsStillValid()) {
+    if (!(await this.credentialsStillValid())) {
       this.refuse('SONDE_ERR_AGENT_REMOVED', 'agent removed or credentials revoked', CloseCodes.removed);
       return;
     }
@@ -420,11 +425,12 @@ export class AgentConnection {
   }
 
   /** Removal, key revocation or certificate replacement while connected ends the session at the next heartbeat. */
-  private credentialsStillValid(): boolean {
-    const record = this.ctx.store.agents.getById(this.agentId);
+  private async credentialsStillValid(): Promise<boolean> {
+    // From the store, not the fleet directory: a change another process made is seen at this check, not a poll later.
+    const record = await this.ctx.store.agents.getById(this.agentId);
     if (!record || record.removedAt) return false;
     if (this.identity.keyId) {
-      const key = this.ctx.store.apiKeys.getById(this.identity.keyId);
+      const key = await this.ctx.store.apiKeys.getById(this.identity.keyId);
       if (!key || key.revokedAt) return false;
     }
     if (this.identity.certFingerprint) {
@@ -455,7 +461,7 @@ export class AgentConnection {
       return;
     }
     this.securityAudited += 1;
-    this.ctx.audit.append({
+    this.audit({
       action: 'agent.security',
       actor: { kind: 'agent', id: this.agentId, name: this.name },
       agents: [this.name],
@@ -471,7 +477,7 @@ export class AgentConnection {
     const refId = envelopeId(frame);
     if (code === 'SONDE_ERR_AGENT_MISMATCH') {
       this.log.warn({ remote: this.identity.remoteAddress, refId }, `impersonation attempt: ${message} on the connection of ${this.name}`);
-      this.ctx.audit.append({
+      this.audit({
         action: 'agent.impersonation',
         actor: { kind: 'agent', id: this.agentId, name: this.name },
         agents: [this.name],

@@ -1,5 +1,5 @@
 import type { DispatchRequest, DispatchResult, ProbeDispatcher } from '../services.js';
-import type { AgentRecord, HubStore } from '../store/types.js';
+import type { AgentDirectory } from '../fleet/directory.js';
 import type { ConnectionRegistry } from './registry.js';
 
 /**
@@ -16,7 +16,7 @@ import type { ConnectionRegistry } from './registry.js';
 export class LocalProbeDispatcher implements ProbeDispatcher {
   constructor(
     private readonly registry: ConnectionRegistry,
-    private readonly store: HubStore,
+    private readonly directory: AgentDirectory,
   ) {}
 
   async dispatch(request: DispatchRequest): Promise<DispatchResult> {
@@ -37,7 +37,7 @@ export class LocalProbeDispatcher implements ProbeDispatcher {
   }
 
   private notConnected(request: DispatchRequest): DispatchResult {
-    const record = findAgent(this.store, request.agent);
+    const record = this.directory.find(request.agent);
     if (!record || record.removedAt) {
       return {
         agent: request.agent,
@@ -60,10 +60,6 @@ export class LocalProbeDispatcher implements ProbeDispatcher {
       truncated: false,
     };
   }
-}
-
-export function findAgent(store: HubStore, nameOrId: string): AgentRecord | undefined {
-  return store.agents.getById(nameOrId) ?? store.agents.getByName(nameOrId);
 }
 
 /** "2026-11-24T00:31:02.000Z (4 min ago)" or "never". */

@@ -1,8 +1,8 @@
 import type { PackStatus } from '@sonde/pack-sdk/protocol';
 import type { AgentStatus, AgentView, Fleet } from '../services.js';
-import type { AgentRecord, HubStore } from '../store/types.js';
+import type { AgentDirectory } from '../fleet/directory.js';
+import type { AgentRecord } from '../store/types.js';
 import { describeOs } from './attestation.js';
-import { findAgent } from './dispatcher.js';
 import type { ConnectionRegistry } from './registry.js';
 
 /**
@@ -12,27 +12,25 @@ import type { ConnectionRegistry } from './registry.js';
 export class GatewayFleet implements Fleet {
   constructor(
     private readonly registry: ConnectionRegistry,
-    private readonly store: HubStore,
+    private readonly directory: AgentDirectory,
   ) {}
 
   list(): AgentView[] {
     const views: AgentView[] = [];
-    for (const record of this.store.agents.list()) if (!record.removedAt) views.push(this.view(record));
+    for (const record of this.directory.list()) if (!record.removedAt) views.push(this.view(record));
     return views.sort((a, b) => byName.compare(a.name, b.name));
   }
 
   /**
    * Changes whenever a stored record (other than its last-seen time) or a
-   * connection changes: the MCP catalog is rebuilt only then. Undefined when
-   * the store keeps no version (nothing may be cached then).
+   * connection changes: the MCP catalog is rebuilt only then.
    */
-  version(): number | undefined {
-    const stored = this.store.agents.version?.();
-    return stored === undefined ? undefined : stored + this.registry.version();
+  version(): number {
+    return this.directory.version() + this.registry.version();
   }
 
   get(nameOrId: string): AgentView | undefined {
-    const record = findAgent(this.store, nameOrId);
+    const record = this.directory.find(nameOrId);
     return record && !record.removedAt ? this.view(record) : undefined;
   }
 

@@ -34,8 +34,8 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   const log = deps.log.child({ component: 'agent-gateway' });
   const caCert = new X509Certificate(deps.caCertPem);
   const registry = new ConnectionRegistry();
-  const dispatcher = new LocalProbeDispatcher(registry, deps.store);
-  const fleet = new GatewayFleet(registry, deps.store);
+  const dispatcher = new LocalProbeDispatcher(registry, deps.directory);
+  const fleet = new GatewayFleet(registry, deps.directory);
   const lastSeen = new LastSeenWriter(deps.store, log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -60,7 +60,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     register: async (connection, payload) => {
       await registerAgent(connection, payload, registration);
       // Every (re)connecting agent gets the newest revocation list; it ignores one it already holds.
-      const list = deps.revocations?.current();
+      const list = await deps.revocations?.current();
       if (list && connection.state === 'registered') pushRevocations(connection, list);
     },
     closed: (connection) => registry.release(connection),
@@ -121,7 +121,13 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     setTimeout(() => socket.destroy(), 1_000).unref();
   };
 
-  const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    void upgrade(app, request, socket, head).catch((err: unknown) => {
+      log.error({ err }, 'agent upgrade failed');
+      refuse(socket, 503, 'SONDE_ERR_INTERNAL', 'the hub could not check the credentials');
+    });
+
+  const upgrade = async (app: FastifyInstance, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== AGENT_WS_PATH) {
       // Another plugin may own this path; with no other owner, answer instead of leaving the socket hanging.
@@ -131,7 +137,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
     let outcome;
     try {
-      outcome = authenticateUpgrade(request, deps.store, caCert);
+      outcome = await authenticateUpgrade(request, deps.store, caCert);
     } catch (err) {
       log.error({ err }, 'agent authentication failed with an error');
       outcome = { ok: false as const, reason: 'authentication error' };
@@ -141,9 +147,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
     }
     const identity = { ...outcome.agent, remoteAddress: request.socket.remoteAddress ?? null };
-    const record = deps.store.agents.getById(identity.agentId);
+    const record = await deps.store.agents.getById(identity.agentId);
     if (!record) return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
-    if (identity.keyId) deps.store.apiKeys.touch(identity.keyId, new Date().toISOString());
+    if (identity.keyId) await deps.store.apiKeys.touch(identity.keyId, new Date().toISOString());
+    // The peer may have gone while the store answered.
+    if (socket.destroyed) return;
+    if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new AgentConnection(ws, identity, record.publicKeyPem, connectionContext);
       registry.track(connection);
@@ -183,7 +192,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       stopRevocationPush?.();
       for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
       // Every closed connection has just recorded its last activity: write them before the store closes.
-      lastSeen.flush({ all: true });
+      await lastSeen.flush({ all: true });
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

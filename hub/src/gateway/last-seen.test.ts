@@ -3,19 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { HubStore } from '../store/types.js';
 import { LastSeenWriter, ROWS_PER_TRANSACTION } from './last-seen.js';
 
-/** Records each transaction's writes. */
+/** Records each transaction's writes (made through the transaction's handle). */
 function fakeStore() {
   const transactions: Array<Array<[string, string]>> = [];
-  let current: Array<[string, string]> | null = null;
   const store = {
-    agents: { markSeen: (id: string, at: string) => current!.push([id, at]) },
-    transaction: <T>(fn: () => T): T => {
-      current = [];
+    transaction: async <T>(fn: (tx: HubStore) => Promise<T>): Promise<T> => {
+      const writes: Array<[string, string]> = [];
+      const tx = { agents: { markSeen: (id: string, at: string) => Promise.resolve(void writes.push([id, at])) } } as unknown as HubStore;
       try {
-        return fn();
+        return await fn(tx);
       } finally {
-        transactions.push(current);
-        current = null;
+        transactions.push(writes);
       }
     },
   } as unknown as HubStore;
@@ -26,7 +24,7 @@ const at = (second: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, secon
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('LastSeenWriter', () => {
-  it('keeps the latest time per agent and writes nothing before the flush', () => {
+  it('keeps the latest time per agent and writes nothing before the flush', async () => {
     const { store, transactions } = fakeStore();
     const writer = new LastSeenWriter(store, log, 60_000);
     writer.mark('a', at(2));
@@ -34,7 +32,7 @@ describe('LastSeenWriter', () => {
     writer.mark('b', at(3));
     expect(transactions).toEqual([]);
     writer.forget('b');
-    writer.flush();
+    await writer.flush();
     expect(transactions).toEqual([[['a', at(2)]]]);
   });
 
@@ -43,14 +41,14 @@ describe('LastSeenWriter', () => {
     const writer = new LastSeenWriter(store, log, 60_000);
     const count = 2 * ROWS_PER_TRANSACTION + 10;
     for (let i = 0; i < count; i++) writer.mark(`agent-${i}`, at(i % 60));
-    writer.flush();
+    await writer.flush();
     expect(transactions.map((t) => t.length)).toEqual([ROWS_PER_TRANSACTION]);
     await turn();
     await turn();
     expect(transactions.map((t) => t.length)).toEqual([ROWS_PER_TRANSACTION, ROWS_PER_TRANSACTION, 10]);
 
     for (let i = 0; i < count; i++) writer.mark(`agent-${i}`, at(59));
-    writer.flush({ all: true });
+    await writer.flush({ all: true });
     expect(transactions.slice(3).flat()).toHaveLength(count);
   });
 

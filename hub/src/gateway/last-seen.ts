@@ -20,13 +20,9 @@ export const ROWS_PER_TRANSACTION = 100;
  */
 export class LastSeenWriter {
   private pending = new Map<string, string>();
-  private batch = new Map<string, string>();
+  private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private nextSlice: NodeJS.Immediate | undefined;
-  /** One function for every flush: the store wraps a transaction function once. */
-  private readonly write = (): void => {
-    for (const [agentId, at] of this.batch) this.store.agents.markSeen(agentId, at);
-  };
 
   constructor(
     private readonly store: HubStore,
@@ -40,7 +36,7 @@ export class LastSeenWriter {
     // ISO-8601 UTC times of one format order as strings.
     if (waiting === undefined || waiting < at) this.pending.set(agentId, at);
     if (!this.timer && !this.nextSlice) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer = setTimeout(() => void this.flush(), this.flushMs);
       this.timer.unref();
     }
   }
@@ -52,29 +48,40 @@ export class LastSeenWriter {
 
   /**
    * Writes the waiting times, `ROWS_PER_TRANSACTION` per transaction and event-loop turn until none is left; `all`
-   * writes every one now (shutdown).
+   * writes every one now (shutdown). A flush already running finishes first.
    */
-  flush({ all = false }: { all?: boolean } = {}): void {
+  async flush({ all = false }: { all?: boolean } = {}): Promise<void> {
     clearTimeout(this.timer);
     clearImmediate(this.nextSlice);
     this.timer = undefined;
     this.nextSlice = undefined;
+    while (this.flushing) await this.flushing;
+    this.flushing = this.writeSlices(all);
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeSlices(all: boolean): Promise<void> {
     while (this.pending.size > 0) {
-      this.batch = new Map();
+      const batch = new Map<string, string>();
       for (const [agentId, at] of this.pending) {
-        this.batch.set(agentId, at);
+        batch.set(agentId, at);
         this.pending.delete(agentId);
-        if (this.batch.size >= ROWS_PER_TRANSACTION) break;
+        if (batch.size >= ROWS_PER_TRANSACTION) break;
       }
       try {
-        this.store.transaction(this.write);
+        await this.store.transaction(async (tx) => {
+          for (const [agentId, at] of batch) await tx.agents.markSeen(agentId, at);
+        });
       } catch (err) {
         // Last-seen times are informational: a failed write (database busy past its timeout) is logged, not retried.
-        this.log.warn({ err, agents: this.batch.size }, 'could not write last-seen times');
+        this.log.warn({ err, agents: batch.size }, 'could not write last-seen times');
       }
-      this.batch = new Map();
       if (!all && this.pending.size > 0) {
-        this.nextSlice = setImmediate(() => this.flush());
+        this.nextSlice = setImmediate(() => void this.flush());
         return;
       }
     }

@@ -31,8 +31,12 @@ const MAX_REASON_CHARS = 500;
  * baseline (`applyAttestation`), packs; then `hub.registered`.
  */
 export async function registerAgent(connection: AgentConnection, payload: Register, ctx: RegistrationContext): Promise<void> {
-  const audit = (entry: Omit<AuditEntryInput, 'actor' | 'agents'>): void => {
-    ctx.audit.append({ actor: { kind: 'agent', id: connection.agentId, name: connection.name }, agents: [connection.name], ...entry });
+  const audit = async (entry: Omit<AuditEntryInput, 'actor' | 'agents'>): Promise<void> => {
+    await ctx.audit.append({
+      actor: { kind: 'agent', id: connection.agentId, name: connection.name },
+      agents: [connection.name],
+      ...entry,
+    });
   };
   if (payload.protocolVersion !== PROTOCOL_VERSION) {
     connection.refuse(
@@ -42,14 +46,14 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     );
     return;
   }
-  const record = ctx.store.agents.getById(connection.agentId);
+  const record = await ctx.store.agents.getById(connection.agentId);
   if (!record || record.removedAt) {
     connection.refuse('SONDE_ERR_AGENT_REMOVED', `agent ${connection.name} was removed`, CloseCodes.removed);
     return;
   }
   if (payload.name !== record.name) {
     ctx.log.warn({ agent: record.name, claimed: payload.name }, 'impersonation attempt: registration names another agent');
-    audit({
+    await audit({
       action: 'agent.impersonation',
       status: 'denied',
       detail: `registered as ${payload.name} on a connection authenticated as ${record.name}`,
@@ -62,12 +66,12 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     const holder = ctx.registry.holder(connection.agentId)?.identity.remoteAddress ?? 'unknown address';
     ctx.log.warn({ agent: record.name, remote, holder }, 'duplicate identity: second live connection refused, first kept');
     if (!record.degradedReasons.some((reason) => reason.startsWith(DUPLICATE_IDENTITY_REASON))) {
-      ctx.store.agents.addDegradedReason(
+      await ctx.store.agents.addDegradedReason(
         record.id,
         `${DUPLICATE_IDENTITY_REASON}: a second connection from ${remote} at ${new Date().toISOString()} while ${holder} was connected`,
       );
     }
-    audit({
+    await audit({
       action: 'agent.duplicate_identity',
       status: 'denied',
       detail: `second connection from ${remote} refused; ${holder} keeps the identity`,
@@ -79,12 +83,12 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     ctx.registry.release(connection);
     return;
   }
-  applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
+  await applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
   const now = new Date();
-  ctx.store.agents.setPacks(record.id, payload.packs);
+  await ctx.store.agents.setPacks(record.id, payload.packs);
   // A time still waiting from the previous connection's close is older than this one.
   ctx.lastSeen.forget(record.id);
-  ctx.store.agents.markSeen(record.id, now.toISOString(), payload.agentVersion);
+  await ctx.store.agents.markSeen(record.id, now.toISOString(), payload.agentVersion);
   connection.markRegistered({
     agentVersion: payload.agentVersion,
     attestation: payload.attestation,
@@ -98,7 +102,7 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
   });
   connection.send('hub.registered', { agentId: record.id, heartbeatIntervalMs: ctx.heartbeatMs, hubVersion: ctx.hubVersion });
   ctx.log.info({ agent: record.name, method: connection.identity.method, remote: connection.identity.remoteAddress }, 'agent registered');
-  audit({
+  await audit({
     action: 'agent.connect',
     status: 'ok',
     detail: `${connection.identity.method} from ${connection.identity.remoteAddress ?? 'unknown address'}, agent ${payload.agentVersion}, ${payload.packs.length} packs`,
@@ -125,30 +129,34 @@ async function claimIdentity(connection: AgentConnection, ctx: RegistrationConte
   return ctx.registry.claim(connection);
 }
 
-function applyAttestation(
+async function applyAttestation(
   connection: AgentConnection,
   payload: Register,
   baseline: Register['attestation'] | null,
   reasons: string[],
   ctx: RegistrationContext,
-  audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => void,
-): void {
+  audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => Promise<void>,
+): Promise<void> {
   const verdict = compareAttestation(baseline, payload.attestation);
   switch (verdict.kind) {
     case 'unchanged':
       return;
     case 'first':
-      ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
-      audit({
+      await ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
+      await audit({
         action: 'agent.attestation.baseline',
         status: 'ok',
         detail: `first attestation of agent ${payload.attestation.agentVersion}`,
       });
       return;
     case 'upgraded':
-      ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
+      await ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
       ctx.log.info({ agent: connection.name, from: verdict.from, to: verdict.to }, 'agent version changed: new attestation baseline');
-      audit({ action: 'agent.attestation.baseline', status: 'ok', detail: `agent version ${verdict.from} → ${verdict.to}: new baseline` });
+      await audit({
+        action: 'agent.attestation.baseline',
+        status: 'ok',
+        detail: `agent version ${verdict.from} → ${verdict.to}: new baseline`,
+      });
       return;
     case 'changed': {
       let reason = `attestation changed: ${verdict.changes.join('; ')}`;
@@ -156,10 +164,10 @@ function applyAttestation(
       ctx.log.warn({ agent: connection.name, changes: verdict.changes }, 'attestation changed without a version change: agent degraded');
       // The baseline stays; the new attestation waits for an admin to accept it.
       // The same change on the next connection finds the same reason already recorded.
-      ctx.store.agents.setPendingAttestation(connection.agentId, payload.attestation);
+      await ctx.store.agents.setPendingAttestation(connection.agentId, payload.attestation);
       if (!reasons.includes(reason)) {
-        ctx.store.agents.addDegradedReason(connection.agentId, reason);
-        audit({ action: 'agent.degraded', status: 'error', detail: reason });
+        await ctx.store.agents.addDegradedReason(connection.agentId, reason);
+        await audit({ action: 'agent.degraded', status: 'error', detail: reason });
       }
       return;
     }

@@ -1,10 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AuditLog, Fleet, ProbeDispatcher } from '../services.js';
+import type { AgentDirectory } from '../fleet/directory.js';
 import type { HubStore } from '../store/types.js';
 
 export interface GatewayDeps {
   store: HubStore;
+  /** The agents in memory (fleet view and routing read it synchronously). */
+  directory: AgentDirectory;
   /** The hub signs every message to agents with the CA private key. */
   signingKey: KeyObject;
   audit: AuditLog;
@@ -20,7 +23,7 @@ export interface GatewayDeps {
   /** Time allowed between the upgrade and `agent.register` (default 10 s). */
   registerTimeoutMs?: number;
   /** The hub-signed revocation list: pushed after every registration and to every agent when it changes. */
-  revocations?: { current(): unknown; onChange(listener: (list: unknown) => void): () => void };
+  revocations?: { current(): Promise<unknown>; onChange(listener: (list: unknown) => void): () => void };
 }
 
 /**

@@ -67,7 +67,7 @@ export interface IntegrationServiceOptions {
 }
 
 export interface HubRevocations {
-  current(): RevocationList | undefined;
+  current(): Promise<RevocationList | undefined>;
   publicKey(): { keyId: string; publicKey: string };
   onChange(listener: (list: RevocationList) => void): () => void;
 }
@@ -211,6 +211,8 @@ export class IntegrationService {
   private readonly storeDir: string;
   private loading: Promise<void> | undefined;
   private readonly unsubscribe: (() => void) | undefined;
+  /** Instance names and packs, kept in memory for the MCP catalog (refreshed on every change made here and at load). */
+  private targets: Array<{ name: string; pack: string }> = [];
 
   constructor(private readonly options: IntegrationServiceOptions) {
     this.storeDir = path.join(options.packsDir, 'store');
@@ -222,12 +224,12 @@ export class IntegrationService {
       packsDir: options.packsDir,
       deniedPaths: options.deniedPaths,
       onSecurityEvent: (event) =>
-        this.audit(SYSTEM, {
+        void this.audit(SYSTEM, {
           action: 'integration.security',
           status: 'denied',
           probe: event.probe ? `${event.pack ?? '?'}.${event.probe}` : null,
           detail: `${event.kind}: ${event.detail}`.slice(0, 1000),
-        }),
+        }).catch((err: unknown) => options.log.error({ err }, 'could not audit an integration security event')),
     });
   }
 
@@ -252,8 +254,8 @@ export class IntegrationService {
   }
 
   /** The trust store with the hub's revocation list (and the key that signs it) applied. */
-  private compile(store: unknown): Trust {
-    const list = this.options.revocations?.current();
+  private async compile(store: unknown): Promise<Trust> {
+    const list = await this.options.revocations?.current();
     if (list === undefined || !store || typeof store !== 'object') return loadTrust(store);
     const hubKey = this.options.revocations!.publicKey();
     const hubKeys = ((store as { hubKeys?: Array<{ keyId: string }> }).hubKeys ?? []).filter((k) => k.keyId !== hubKey.keyId);
@@ -263,7 +265,7 @@ export class IntegrationService {
   private async readTrust(): Promise<void> {
     const file = this.options.trustFile;
     if (!existsSync(file)) {
-      this.trust = this.compile(EMPTY_TRUST_STORE);
+      this.trust = await this.compile(EMPTY_TRUST_STORE);
       this.trustProblem = {
         code: 'SONDE_ERR_PACK_UNKNOWN_KEY',
         reason: `no trust store at ${file}, so no publisher is trusted: create it with \`sonde-registry trust init --out ${file}\`, trust the publisher with \`sonde-registry trust add-key ${file} --key <publisher.pub.json> --allow '<pack>'\`, then POST /api/v1/integrations/reload`,
@@ -271,7 +273,7 @@ export class IntegrationService {
       return;
     }
     try {
-      this.trust = this.compile(await readJsonFile(file, 'SONDE_ERR_TRUST_INVALID'));
+      this.trust = await this.compile(await readJsonFile(file, 'SONDE_ERR_TRUST_INVALID'));
       this.trustProblem = undefined;
     } catch (error) {
       this.trust = loadTrust(EMPTY_TRUST_STORE);
@@ -298,14 +300,15 @@ export class IntegrationService {
     const before = new Map(this.active);
     this.active.clear();
     this.refusals.clear();
-    for (const pack of integrations.listPacks()) {
-      for (const version of integrations.listVersions(pack.name)) {
+    await this.refreshTargets();
+    for (const pack of await integrations.listPacks()) {
+      for (const version of await integrations.listVersions(pack.name)) {
         const refusal = await this.verifyStored(version);
         const isApproved = version.version === pack.approvedVersion;
         if (refusal) {
           this.refusals.set(`${version.name}@${version.version}`, refusal);
           if (isApproved) this.refusals.set(pack.name, refusal);
-          this.audit(actor, {
+          await this.audit(actor, {
             action: 'integration.refused',
             status: 'error',
             params: { pack: version.name, version: version.version, code: refusal.code, file: refusal.file ?? null, at: reason },
@@ -364,18 +367,24 @@ export class IntegrationService {
     return undefined;
   }
 
-  private audit(actor: Actor, entry: Omit<AuditEntryInput, 'actor'>): void {
-    this.options.audit.append({ ...entry, actor });
+  /** Audited in `tx` when given (it commits with the change), else on its own. */
+  private async audit(actor: Actor, entry: Omit<AuditEntryInput, 'actor'>, tx?: HubStore): Promise<void> {
+    await this.options.audit.append({ ...entry, actor }, tx);
+  }
+
+  private async refreshTargets(): Promise<void> {
+    this.targets = (await this.options.store.integrations.listInstances()).map((r) => ({ name: r.name, pack: r.pack }));
   }
 
   // ---------------------------------------------------------------- packs
 
-  list(): PackView[] {
-    return this.options.store.integrations.listPacks().map((pack) => this.view(pack.name));
+  async list(): Promise<PackView[]> {
+    const packs = await this.options.store.integrations.listPacks();
+    return Promise.all(packs.map((pack) => this.view(pack.name)));
   }
 
-  get(name: string): PackView {
-    if (!this.options.store.integrations.getPack(name))
+  async get(name: string): Promise<PackView> {
+    if (!(await this.options.store.integrations.getPack(name)))
       throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no integration pack ${name}`);
     return this.view(name);
   }
@@ -388,10 +397,11 @@ export class IntegrationService {
     return this.active.get(name);
   }
 
-  private view(name: string): PackView {
+  private async view(name: string): Promise<PackView> {
     const { integrations } = this.options.store;
-    const pack = integrations.getPack(name)!;
-    const versions = integrations.listVersions(name);
+    const pack = (await integrations.getPack(name))!;
+    const versions = await integrations.listVersions(name);
+    const instances = await integrations.listInstances(name);
     const approved = versions.find((v) => v.version === pack.approvedVersion);
     const pending = versions.filter((v) => v.state === 'pending').sort((a, b) => compareSemver(b.version, a.version))[0];
     const active = this.active.get(name);
@@ -423,7 +433,7 @@ export class IntegrationService {
         permissionsDigest: v.permissionsDigest,
         refused: this.refusals.get(`${v.name}@${v.version}`) ?? null,
       })),
-      instances: integrations.listInstances(name).map((i) => i.name),
+      instances: instances.map((i) => i.name),
     };
   }
 
@@ -442,7 +452,7 @@ export class IntegrationService {
       return await this.installNow(input, actor);
     } catch (error) {
       const code = error instanceof HubError ? error.code : isRegistryError(error) ? error.code : 'SONDE_ERR_INTERNAL';
-      this.audit(actor, {
+      await this.audit(actor, {
         action: 'integration.install',
         status: 'error',
         params: { source: what, allowDowngrade: input.allowDowngrade ?? false, code },
@@ -496,23 +506,23 @@ export class IntegrationService {
         'SONDE_ERR_PACK_NOT_INTEGRATION',
         `${checked.packageName}@${checked.version} is a ${checked.manifest.kind} pack; the hub loads only integration packs (agents run system packs)`,
       );
-    const existingPack = integrations.getPack(checked.pack);
+    const existingPack = await integrations.getPack(checked.pack);
     if (existingPack && existingPack.packageName !== checked.packageName)
       throw new HubError(
         'SONDE_ERR_CONFLICT',
         `pack ${checked.pack} is already installed from ${existingPack.packageName}; remove it before installing ${checked.packageName}`,
       );
-    const approved = existingPack?.approvedVersion ? integrations.getVersion(checked.pack, existingPack.approvedVersion) : undefined;
+    const approved = existingPack?.approvedVersion ? await integrations.getVersion(checked.pack, existingPack.approvedVersion) : undefined;
     if (approved && compareSemver(checked.version, approved.version) < 0 && !input.allowDowngrade) {
       throw new HubError(
         'SONDE_ERR_DOWNGRADE',
         `SONDE_ERR_DOWNGRADE: ${checked.pack}@${checked.version} is older than the approved ${approved.version}; install it with allowDowngrade: true if that is intended`,
       );
     }
-    const existing = integrations.getVersion(checked.pack, checked.version);
+    const existing = await integrations.getVersion(checked.pack, checked.version);
     const diff = diffPermissions(approved?.manifest.permissions, checked.manifest.permissions);
     if (existing && existing.integrity === checked.integrity && !(await this.verifyStored(existing))) {
-      return { pack: this.view(checked.pack), version: checked.version, outcome: 'unchanged', diff };
+      return { pack: await this.view(checked.pack), version: checked.version, outcome: 'unchanged', diff };
     }
     const installed = await installVerifiedPack(this.storeDir, source, this.trust);
     if (!installed.ok) throwRefusal(this.withTrustHint(refusalOf(installed)));
@@ -521,9 +531,9 @@ export class IntegrationService {
     const now = new Date().toISOString();
     // Same or fewer permissions than the approved version: the operator already approved all of it.
     const activates = approved !== undefined && !diff.widened;
-    integrations.ensurePack(verified.pack, verified.packageName);
-    this.options.store.transaction(() => {
-      integrations.putVersion({
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.ensurePack(verified.pack, verified.packageName);
+      await tx.integrations.putVersion({
         name: verified.pack,
         version: verified.version,
         packageName: verified.packageName,
@@ -538,34 +548,38 @@ export class IntegrationService {
         state: activates ? 'approved' : 'pending',
       });
       if (activates) {
-        if (approved.version !== verified.version) integrations.setVersionState(approved.name, approved.version, 'superseded');
-        integrations.setApproved(verified.pack, {
+        if (approved.version !== verified.version) await tx.integrations.setVersionState(approved.name, approved.version, 'superseded');
+        await tx.integrations.setApproved(verified.pack, {
           version: verified.version,
           digest,
           at: now,
           by: `${actor.name ?? 'hub'} (update within approved permissions)`,
         });
       }
-      this.audit(actor, {
-        action: approved ? 'integration.update' : 'integration.install',
-        status: 'ok',
-        params: {
-          pack: verified.pack,
-          packageName: verified.packageName,
-          version: verified.version,
-          previous: approved?.version ?? null,
-          integrity: verified.integrity,
-          keyId: verified.keyId,
-          permissionsDigest: digest,
-          outcome: activates ? 'active' : 'pending',
-          added: diff.added.map((c) => c.description),
-          removed: diff.removed.map((c) => c.description),
+      await this.audit(
+        actor,
+        {
+          action: approved ? 'integration.update' : 'integration.install',
+          status: 'ok',
+          params: {
+            pack: verified.pack,
+            packageName: verified.packageName,
+            version: verified.version,
+            previous: approved?.version ?? null,
+            integrity: verified.integrity,
+            keyId: verified.keyId,
+            permissionsDigest: digest,
+            outcome: activates ? 'active' : 'pending',
+            added: diff.added.map((c) => c.description),
+            removed: diff.removed.map((c) => c.description),
+          },
         },
-      });
+        tx,
+      );
     });
     this.refusals.delete(`${verified.pack}@${verified.version}`);
     if (activates) await this.load('reload', actor);
-    return { pack: this.view(verified.pack), version: verified.version, outcome: activates ? 'active' : 'pending', diff };
+    return { pack: await this.view(verified.pack), version: verified.version, outcome: activates ? 'active' : 'pending', diff };
   }
 
   /**
@@ -579,9 +593,9 @@ export class IntegrationService {
     options: { version?: string; allowDowngrade?: boolean } = {},
   ): Promise<{ pack: PackView; diff: PermissionDiff }> {
     const { integrations } = this.options.store;
-    const pack = integrations.getPack(name);
+    const pack = await integrations.getPack(name);
     if (!pack) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no integration pack ${name}`);
-    const versions = integrations.listVersions(name);
+    const versions = await integrations.listVersions(name);
     const target = options.version
       ? versions.find((v) => v.version === options.version)
       : versions.filter((v) => v.state === 'pending').sort((a, b) => compareSemver(b.version, a.version))[0];
@@ -600,7 +614,7 @@ export class IntegrationService {
     await this.readTrust();
     const refusal = await this.verifyStored(target);
     if (refusal) {
-      this.audit(actor, {
+      await this.audit(actor, {
         action: 'integration.approve',
         status: 'error',
         params: { pack: name, version: target.version, code: refusal.code },
@@ -610,43 +624,57 @@ export class IntegrationService {
     }
     const diff = diffPermissions(approved?.manifest.permissions, target.manifest.permissions);
     const now = new Date().toISOString();
-    this.options.store.transaction(() => {
-      if (approved && approved.version !== target.version) integrations.setVersionState(name, approved.version, 'superseded');
-      integrations.setVersionState(name, target.version, 'approved');
-      integrations.setApproved(name, { version: target.version, digest: target.permissionsDigest, at: now, by: actor.name ?? 'hub' });
-      this.audit(actor, {
-        action: 'integration.approve',
-        status: 'ok',
-        params: {
-          pack: name,
-          version: target.version,
-          previous: approved?.version ?? null,
-          permissionsDigest: target.permissionsDigest,
-          added: diff.added.map((c) => c.description),
-          removed: diff.removed.map((c) => c.description),
-        },
+    await this.options.store.transaction(async (tx) => {
+      if (approved && approved.version !== target.version) await tx.integrations.setVersionState(name, approved.version, 'superseded');
+      await tx.integrations.setVersionState(name, target.version, 'approved');
+      await tx.integrations.setApproved(name, {
+        version: target.version,
+        digest: target.permissionsDigest,
+        at: now,
+        by: actor.name ?? 'hub',
       });
+      await this.audit(
+        actor,
+        {
+          action: 'integration.approve',
+          status: 'ok',
+          params: {
+            pack: name,
+            version: target.version,
+            previous: approved?.version ?? null,
+            permissionsDigest: target.permissionsDigest,
+            added: diff.added.map((c) => c.description),
+            removed: diff.removed.map((c) => c.description),
+          },
+        },
+        tx,
+      );
     });
     await this.load('reload', actor);
-    return { pack: this.view(name), diff };
+    return { pack: await this.view(name), diff };
   }
 
   /** Removes a pack: every version's files, its instances and their processes. */
   async remove(name: string, actor: Actor): Promise<void> {
     const { integrations } = this.options.store;
-    const pack = integrations.getPack(name);
+    const pack = await integrations.getPack(name);
     if (!pack) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no integration pack ${name}`);
-    const versions = integrations.listVersions(name);
-    const instances = integrations.listInstances(name);
+    const versions = await integrations.listVersions(name);
+    const instances = await integrations.listInstances(name);
     await this.runners.closePack(name);
-    this.options.store.transaction(() => {
-      integrations.removePack(name);
-      this.audit(actor, {
-        action: 'integration.remove',
-        status: 'ok',
-        params: { pack: name, versions: versions.map((v) => v.version), instances: instances.map((i) => i.name) },
-      });
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.removePack(name);
+      await this.audit(
+        actor,
+        {
+          action: 'integration.remove',
+          status: 'ok',
+          params: { pack: name, versions: versions.map((v) => v.version), instances: instances.map((i) => i.name) },
+        },
+        tx,
+      );
     });
+    await this.refreshTargets();
     for (const version of versions) {
       const inside = path.relative(this.storeDir, version.dir);
       if (!inside.startsWith('..') && !path.isAbsolute(inside)) rmSync(version.dir, { recursive: true, force: true });
@@ -684,8 +712,8 @@ export class IntegrationService {
   }
 
   /** Only credentials the pack declares may be set. */
-  private checkCredentials(packName: string, credentials: Record<string, string>): void {
-    const manifest = this.manifestFor(packName);
+  private async checkCredentials(packName: string, credentials: Record<string, string>): Promise<void> {
+    const manifest = await this.manifestFor(packName);
     const declared = new Set(manifest.permissions.credentials.map((c) => c.name));
     const unknown = Object.keys(credentials).filter((name) => !declared.has(name));
     if (unknown.length > 0)
@@ -695,13 +723,13 @@ export class IntegrationService {
       );
   }
 
-  private manifestFor(packName: string): PackManifest {
+  private async manifestFor(packName: string): Promise<PackManifest> {
     const active = this.active.get(packName);
     if (active) return active.manifest;
     const { integrations } = this.options.store;
-    const pack = integrations.getPack(packName);
+    const pack = await integrations.getPack(packName);
     if (!pack) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no integration pack ${packName}; install it first`);
-    const versions = integrations.listVersions(packName).sort((a, b) => compareSemver(b.version, a.version));
+    const versions = (await integrations.listVersions(packName)).sort((a, b) => compareSemver(b.version, a.version));
     const shown = versions.find((v) => v.version === pack.approvedVersion) ?? versions[0];
     if (!shown) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no installed version of ${packName}`);
     return shown.manifest;
@@ -709,33 +737,32 @@ export class IntegrationService {
 
   /** Instance names and packs only, without opening any credentials (MCP lists and routes tools with these). */
   instanceTargets(): Array<{ name: string; pack: string }> {
-    return this.options.store.integrations.listInstances().map((r) => ({ name: r.name, pack: r.pack }));
+    return this.targets;
   }
 
   instanceTarget(name: string): { name: string; pack: string } | undefined {
-    const record = this.options.store.integrations.getInstance(name);
-    return record && record.name === name ? { name: record.name, pack: record.pack } : undefined;
+    return this.targets.find((target) => target.name === name);
   }
 
-  listInstances(pack?: string): InstanceView[] {
-    return this.options.store.integrations.listInstances(pack).map((r) => this.instanceView(r));
+  async listInstances(pack?: string): Promise<InstanceView[]> {
+    return (await this.options.store.integrations.listInstances(pack)).map((r) => this.instanceView(r));
   }
 
-  getInstance(idOrName: string): InstanceView {
-    return this.instanceView(this.requireInstance(idOrName));
+  async getInstance(idOrName: string): Promise<InstanceView> {
+    return this.instanceView(await this.requireInstance(idOrName));
   }
 
-  private requireInstance(idOrName: string): IntegrationInstanceRecord {
-    const record = this.options.store.integrations.getInstance(idOrName);
+  private async requireInstance(idOrName: string): Promise<IntegrationInstanceRecord> {
+    const record = await this.options.store.integrations.getInstance(idOrName);
     if (!record) throw new HubError('SONDE_ERR_INSTANCE_NOT_FOUND', `no integration instance ${idOrName}`);
     return record;
   }
 
-  createInstance(input: InstanceInput, actor: Actor): InstanceView {
+  async createInstance(input: InstanceInput, actor: Actor): Promise<InstanceView> {
     const { integrations } = this.options.store;
     const credentials = input.credentials ?? {};
-    this.checkCredentials(input.pack, credentials);
-    if (integrations.getInstance(input.name)) throw new HubError('SONDE_ERR_CONFLICT', `an instance named ${input.name} exists`);
+    await this.checkCredentials(input.pack, credentials);
+    if (await integrations.getInstance(input.name)) throw new HubError('SONDE_ERR_CONFLICT', `an instance named ${input.name} exists`);
     const id = randomUUID();
     const now = new Date().toISOString();
     const record: IntegrationInstanceRecord = {
@@ -750,15 +777,20 @@ export class IntegrationService {
       createdAt: now,
       updatedAt: now,
     };
-    this.options.store.transaction(() => {
-      integrations.createInstance(record);
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.createInstance(record);
       // Credential names only: values never reach the audit log.
-      this.audit(actor, {
-        action: 'integration.instance.create',
-        status: 'ok',
-        params: { instance: input.name, pack: input.pack, endpoint: input.endpoint, credentials: Object.keys(credentials).sort() },
-      });
+      await this.audit(
+        actor,
+        {
+          action: 'integration.instance.create',
+          status: 'ok',
+          params: { instance: input.name, pack: input.pack, endpoint: input.endpoint, credentials: Object.keys(credentials).sort() },
+        },
+        tx,
+      );
     });
+    await this.refreshTargets();
     return this.instanceView(record);
   }
 
@@ -769,13 +801,13 @@ export class IntegrationService {
     actor: Actor,
   ): Promise<InstanceView> {
     const { integrations } = this.options.store;
-    const record = this.requireInstance(idOrName);
-    if (patch.credentials) this.checkCredentials(record.pack, patch.credentials);
-    if (patch.name && patch.name !== record.name && integrations.getInstance(patch.name))
+    const record = await this.requireInstance(idOrName);
+    if (patch.credentials) await this.checkCredentials(record.pack, patch.credentials);
+    if (patch.name && patch.name !== record.name && (await integrations.getInstance(patch.name)))
       throw new HubError('SONDE_ERR_CONFLICT', `an instance named ${patch.name} exists`);
     const now = new Date().toISOString();
-    this.options.store.transaction(() => {
-      integrations.updateInstance(record.id, {
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.updateInstance(record.id, {
         name: patch.name,
         endpoint: patch.endpoint,
         credentialsSealed: patch.credentials ? this.sealCredentials(record.id, patch.credentials) : undefined,
@@ -783,28 +815,38 @@ export class IntegrationService {
         lastError: null,
         updatedAt: now,
       });
-      this.audit(actor, {
-        action: 'integration.instance.update',
-        status: 'ok',
-        params: {
-          instance: record.name,
-          name: patch.name ?? null,
-          endpoint: patch.endpoint ?? null,
-          credentials: patch.credentials ? Object.keys(patch.credentials).sort() : null,
+      await this.audit(
+        actor,
+        {
+          action: 'integration.instance.update',
+          status: 'ok',
+          params: {
+            instance: record.name,
+            name: patch.name ?? null,
+            endpoint: patch.endpoint ?? null,
+            credentials: patch.credentials ? Object.keys(patch.credentials).sort() : null,
+          },
         },
-      });
+        tx,
+      );
     });
+    await this.refreshTargets();
     await this.runners.close(record.id);
     return this.getInstance(record.id);
   }
 
   async removeInstance(idOrName: string, actor: Actor): Promise<void> {
-    const record = this.requireInstance(idOrName);
+    const record = await this.requireInstance(idOrName);
     await this.runners.close(record.id);
-    this.options.store.transaction(() => {
-      this.options.store.integrations.removeInstance(record.id);
-      this.audit(actor, { action: 'integration.instance.remove', status: 'ok', params: { instance: record.name, pack: record.pack } });
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.removeInstance(record.id);
+      await this.audit(
+        actor,
+        { action: 'integration.instance.remove', status: 'ok', params: { instance: record.name, pack: record.pack } },
+        tx,
+      );
     });
+    await this.refreshTargets();
   }
 
   /**
@@ -812,14 +854,14 @@ export class IntegrationService {
    * which) on this instance and stores Connected or Error with the reason.
    */
   async testConnection(idOrName: string, actor: Actor): Promise<InstanceView & { probe: string | null; durationMs: number }> {
-    const record = this.requireInstance(idOrName);
+    const record = await this.requireInstance(idOrName);
     const started = performance.now();
     let status: 'connected' | 'error';
     let error: string | null = null;
     let probe: string | null = null;
     try {
       const active = this.active.get(record.pack);
-      if (!active) throw new SondeError('SONDE_ERR_PROBE_FAILED', this.unavailableReason(record.pack));
+      if (!active) throw new SondeError('SONDE_ERR_PROBE_FAILED', await this.unavailableReason(record.pack));
       probe = pickConnectionProbe(active.manifest);
       if (!probe) throw new SondeError('SONDE_ERR_PROBE_FAILED', `pack ${record.pack} has no probe that runs without parameters`);
       const outcome = await this.runRecord(record, probe, {});
@@ -832,25 +874,29 @@ export class IntegrationService {
     }
     const durationMs = Math.round(performance.now() - started);
     const now = new Date().toISOString();
-    this.options.store.transaction(() => {
-      this.options.store.integrations.updateInstance(record.id, { status, lastError: error, lastCheckedAt: now });
-      this.audit(actor, {
-        action: 'integration.instance.test',
-        status: status === 'connected' ? 'ok' : 'error',
-        probe: probe ? `${record.pack}.${probe}` : null,
-        agents: [record.name],
-        durationMs,
-        params: { instance: record.name },
-        detail: error?.slice(0, 1000) ?? null,
-      });
+    await this.options.store.transaction(async (tx) => {
+      await tx.integrations.updateInstance(record.id, { status, lastError: error, lastCheckedAt: now });
+      await this.audit(
+        actor,
+        {
+          action: 'integration.instance.test',
+          status: status === 'connected' ? 'ok' : 'error',
+          probe: probe ? `${record.pack}.${probe}` : null,
+          agents: [record.name],
+          durationMs,
+          params: { instance: record.name },
+          detail: error?.slice(0, 1000) ?? null,
+        },
+        tx,
+      );
     });
-    return { ...this.getInstance(record.id), probe, durationMs };
+    return { ...(await this.getInstance(record.id)), probe, durationMs };
   }
 
-  private unavailableReason(packName: string): string {
+  private async unavailableReason(packName: string): Promise<string> {
     const refusal = this.refusals.get(packName);
     if (refusal) return `pack ${packName} is refused (${refusal.code}: ${refusal.reason})`;
-    if (!this.options.store.integrations.getPack(packName)) return `pack ${packName} is not installed`;
+    if (!(await this.options.store.integrations.getPack(packName))) return `pack ${packName} is not installed`;
     return `pack ${packName} has no approved version serving; an admin approves it with POST /api/v1/integrations/packs/${packName}/approve`;
   }
 
@@ -858,7 +904,7 @@ export class IntegrationService {
 
   /** Runs a probe of the instance's pack (local probe name) in the instance's sandbox; throws SondeError. */
   async run(instanceName: string, probe: string, params: Record<string, unknown>, timeoutMs?: number): Promise<ProbeRunOutcome> {
-    const record = this.options.store.integrations.getInstance(instanceName);
+    const record = await this.options.store.integrations.getInstance(instanceName);
     if (!record) throw new SondeError('SONDE_ERR_PROBE_FAILED', `no integration instance ${instanceName}`);
     return this.runRecord(record, probe, params, timeoutMs);
   }
@@ -870,7 +916,7 @@ export class IntegrationService {
     timeoutMs?: number,
   ): Promise<ProbeRunOutcome> {
     const active = this.active.get(record.pack);
-    if (!active) throw new SondeError('SONDE_ERR_PROBE_FAILED', this.unavailableReason(record.pack));
+    if (!active) throw new SondeError('SONDE_ERR_PROBE_FAILED', await this.unavailableReason(record.pack));
     const credentials = this.openCredentials(record);
     const runner = this.runners.get(record, active, credentials);
     const outcome = await runner.run(probe, params, timeoutMs);
@@ -887,14 +933,14 @@ export class IntegrationService {
   }
 
   /** For operators: where trust and packs live, whether anything is trusted, the sandbox level and each instance's process. */
-  status(): {
+  async status(): Promise<{
     trustFile: string;
     trustProblem: Refusal | null;
     packsDir: string;
     isolation: string;
     processes: Array<{ instance: string; pack: string; status: string; reason: string | null; restarts: number; startupMs: number | null }>;
-  } {
-    const names = new Map(this.options.store.integrations.listInstances().map((i) => [i.id, i.name]));
+  }> {
+    const names = new Map((await this.options.store.integrations.listInstances()).map((i) => [i.id, i.name]));
     return {
       trustFile: this.options.trustFile,
       trustProblem: this.trustProblem ?? null,

@@ -63,47 +63,48 @@ function mint(): { raw: string; hash: string; prefix: string } {
 }
 
 export interface ApiKeyService {
-  create(input: { name: string; role: Role; policy?: Partial<KeyPolicy>; type?: 'user' | 'agent'; agentId?: string | null }): {
-    key: ApiKeyView;
-    rawKey: string;
-  };
-  list(): ApiKeyView[];
-  /** By id or (unique, unrevoked) name. */
-  find(idOrName: string): ApiKeyRecord;
-  rotate(idOrName: string): { key: ApiKeyView; rawKey: string };
-  revoke(idOrName: string): ApiKeyView;
+  create(
+    input: { name: string; role: Role; policy?: Partial<KeyPolicy>; type?: 'user' | 'agent'; agentId?: string | null },
+    keys?: ApiKeyStore,
+  ): Promise<{ key: ApiKeyView; rawKey: string }>;
+  list(): Promise<ApiKeyView[]>;
+  /** By id or (unique, unrevoked) name. The optional store is a transaction's (`tx.apiKeys`). */
+  find(idOrName: string, keys?: ApiKeyStore): Promise<ApiKeyRecord>;
+  rotate(idOrName: string, keys?: ApiKeyStore): Promise<{ key: ApiKeyView; rawKey: string }>;
+  revoke(idOrName: string, keys?: ApiKeyStore): Promise<ApiKeyView>;
   /** User keys only (never agent keys): MCP and REST. */
-  authenticateUser(rawKey: string): Principal | undefined;
+  authenticateUser(rawKey: string): Promise<Principal | undefined>;
   /** Agent keys only: the `/ws/agent` gateway. */
-  authenticateAgent(rawKey: string): ApiKeyRecord | undefined;
+  authenticateAgent(rawKey: string): Promise<ApiKeyRecord | undefined>;
 }
 
-export function createApiKeyService(keys: ApiKeyStore): ApiKeyService {
+export function createApiKeyService(store: ApiKeyStore): ApiKeyService {
+  const keys = store;
   const lastTouch = new Map<string, number>();
 
-  function lookup(rawKey: string): ApiKeyRecord | undefined {
+  async function lookup(rawKey: string): Promise<ApiKeyRecord | undefined> {
     if (!rawKey.startsWith(API_KEY_PREFIX) || rawKey.length > 200) return undefined;
-    const record = keys.findByHash(sha256Hex(rawKey));
+    const record = await keys.findByHash(sha256Hex(rawKey));
     if (!record || record.revokedAt) return undefined;
     const now = Date.now();
     if ((lastTouch.get(record.id) ?? 0) + TOUCH_INTERVAL_MS < now) {
       lastTouch.set(record.id, now);
-      keys.touch(record.id, new Date(now).toISOString());
+      await keys.touch(record.id, new Date(now).toISOString());
     }
     return record;
   }
 
-  function find(idOrName: string): ApiKeyRecord {
-    const byId = keys.getById(idOrName);
+  async function find(idOrName: string, keys = store): Promise<ApiKeyRecord> {
+    const byId = await keys.getById(idOrName);
     if (byId) return byId;
-    const named = keys.list().filter((k) => k.name === idOrName && !k.revokedAt);
+    const named = (await keys.list()).filter((k) => k.name === idOrName && !k.revokedAt);
     if (named.length === 1) return named[0];
     if (named.length > 1) throw new HubError('SONDE_ERR_CONFLICT', `several active keys are named "${idOrName}"; use the key id`);
     throw new HubError('SONDE_ERR_KEY_NOT_FOUND', `no API key with id or name "${idOrName}"`);
   }
 
   return {
-    create({ name, role, policy, type = 'user', agentId = null }) {
+    async create({ name, role, policy, type = 'user', agentId = null }, store = keys) {
       const parsedPolicy = KeyPolicySchema.parse(policy ?? {});
       const { raw, hash, prefix } = mint();
       const record: ApiKeyRecord = {
@@ -119,31 +120,31 @@ export function createApiKeyService(keys: ApiKeyStore): ApiKeyService {
         lastUsedAt: null,
         revokedAt: null,
       };
-      keys.create(record);
+      await store.create(record);
       return { key: keyView(record), rawKey: raw };
     },
-    list: () => keys.list().map(keyView),
+    list: async () => (await keys.list()).map(keyView),
     find,
-    rotate(idOrName) {
-      const record = find(idOrName);
+    async rotate(idOrName, keys = store) {
+      const record = await find(idOrName, keys);
       if (record.revokedAt) throw new HubError('SONDE_ERR_CONFLICT', `key "${record.name}" is revoked; create a new one`);
       const { raw, hash, prefix } = mint();
-      keys.rotate(record.id, hash, prefix);
+      await keys.rotate(record.id, hash, prefix);
       return { key: keyView({ ...record, hash, prefix }), rawKey: raw };
     },
-    revoke(idOrName) {
-      const record = find(idOrName);
+    async revoke(idOrName, keys = store) {
+      const record = await find(idOrName, keys);
       const at = new Date().toISOString();
-      keys.revoke(record.id, at);
+      await keys.revoke(record.id, at);
       return keyView({ ...record, revokedAt: record.revokedAt ?? at });
     },
-    authenticateUser(rawKey) {
-      const record = lookup(rawKey);
+    async authenticateUser(rawKey) {
+      const record = await lookup(rawKey);
       if (!record || record.type !== 'user') return undefined;
       return { kind: 'api_key', id: record.id, name: record.name, role: record.role, policy: record.policy };
     },
-    authenticateAgent(rawKey) {
-      const record = lookup(rawKey);
+    async authenticateAgent(rawKey) {
+      const record = await lookup(rawKey);
       return record && record.type === 'agent' ? record : undefined;
     },
   };

@@ -76,7 +76,7 @@ export async function callTool(
     result = errorResult(toolError);
   }
   try {
-    ctx.services.audit.append({
+    await ctx.services.audit.append({
       action: 'mcp.tool_call',
       actor: { kind: ctx.principal.kind, id: ctx.principal.id, name: ctx.principal.name },
       clientId: ctx.clientId ?? null,

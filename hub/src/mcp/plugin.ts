@@ -87,7 +87,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
   async function handlePost(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint): Promise<FastifyReply> {
     const token = bearerToken(request);
     if (!token) return sendUnauthorized(reply, 'missing API key: send Authorization: Bearer <key>');
-    const principal = services.authenticateApiKey(token);
+    const principal = await services.authenticateApiKey(token);
     if (!principal) return sendUnauthorized(reply, 'invalid, revoked or non-user API key');
     const body = request.body;
     if (!body || typeof body !== 'object')
@@ -98,7 +98,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     if (!clientDecision.allowed) {
       // A refused tool call is still a call: it is audited once, as denied, like any other policy refusal.
       for (const call of toolCalls(body)) {
-        services.audit.append({
+        await services.audit.append({
           action: 'mcp.tool_call',
           actor: { kind: principal.kind, id: principal.id, name: principal.name },
           clientId: clientId ?? null,
@@ -162,9 +162,9 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     return sendJsonRpcError(reply, 405, 'SONDE_ERR_METHOD_NOT_ALLOWED', 'this MCP endpoint is stateless: use POST');
   }
 
-  function endSession(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const token = bearerToken(request);
-    if (!token || !services.authenticateApiKey(token)) return sendUnauthorized(reply, 'missing or invalid API key');
+    if (!token || !(await services.authenticateApiKey(token))) return sendUnauthorized(reply, 'missing or invalid API key');
     // Nothing is kept per session, so there is nothing to end.
     return reply.code(200).send();
   }

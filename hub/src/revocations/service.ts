@@ -9,7 +9,7 @@ import {
   type SigningKey,
 } from '@sonde/registry';
 import type { AuditLog } from '../services.js';
-import type { SettingsStore } from '../store/types.js';
+import type { HubStore } from '../store/types.js';
 
 const LIST_SETTING = 'revocations.list';
 
@@ -32,7 +32,7 @@ export class RevocationService {
 
   constructor(
     seed: Buffer,
-    private readonly settings: SettingsStore,
+    private readonly store: Pick<HubStore, 'settings' | 'transaction'>,
     private readonly audit: AuditLog,
   ) {
     this.key = keyPairFromSeed(new Uint8Array(seed));
@@ -43,8 +43,8 @@ export class RevocationService {
     return { type: 'sonde-ed25519-public-key', keyId: this.key.keyId, publicKey: this.key.publicKey, publisher: 'sonde-hub revocations' };
   }
 
-  current(): RevocationList | undefined {
-    const raw = this.settings.get(LIST_SETTING);
+  async current(settings: Pick<HubStore, 'settings'>['settings'] = this.store.settings): Promise<RevocationList | undefined> {
+    const raw = await settings.get(LIST_SETTING);
     if (!raw) return undefined;
     const parsed = RevocationListSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
@@ -56,14 +56,18 @@ export class RevocationService {
     return () => this.listeners.delete(listener);
   }
 
-  revoke(add: { keys?: RevokedKey[]; packs?: RevokedPack[] }, actor: RevocationActor): RevocationList {
-    const list = extendRevocationList(this.current(), add, this.key);
-    this.settings.set(LIST_SETTING, JSON.stringify(list));
+  async revoke(add: { keys?: RevokedKey[]; packs?: RevokedPack[] }, actor: RevocationActor): Promise<RevocationList> {
+    // Read and write in one transaction: two revocations at once get serials n+1 and n+2, never the same one.
+    const list = await this.store.transaction(async (tx) => {
+      const next = extendRevocationList(await this.current(tx.settings), add, this.key);
+      await tx.settings.set(LIST_SETTING, JSON.stringify(next));
+      return next;
+    });
     const what = [
       ...(add.keys ?? []).map((key) => `key ${key.keyId}`),
       ...(add.packs ?? []).map((pack) => `${pack.pack}@${pack.versions}`),
     ].join(', ');
-    this.audit.append({
+    await this.audit.append({
       action: 'pack.revoke',
       actor,
       agents: [],

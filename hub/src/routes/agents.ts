@@ -25,8 +25,8 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, gateway } = hub;
 
-  const recordOf = (idOrName: string): AgentRecord => {
-    const record = core.store.agents.getById(idOrName) ?? core.store.agents.getByName(idOrName);
+  const recordOf = async (idOrName: string): Promise<AgentRecord> => {
+    const record = (await core.store.agents.getById(idOrName)) ?? (await core.store.agents.getByName(idOrName));
     if (!record) throw new HubError('SONDE_ERR_AGENT_NOT_FOUND', `No agent with id or name "${idOrName}".`);
     return record;
   };
@@ -59,8 +59,8 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: AgentDetailSchema,
     },
-    ({ params }) => {
-      const record = recordOf(params.id);
+    async ({ params }) => {
+      const record = await recordOf(params.id);
       const view = hub.services.fleet.get(record.id) ?? {
         id: record.id,
         name: record.name,
@@ -98,19 +98,22 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       status: 204,
     },
-    ({ params, principal, reply }) => {
-      const record = recordOf(params.id);
+    async ({ params, principal, reply }) => {
+      const record = await recordOf(params.id);
       const at = new Date().toISOString();
-      core.store.transaction(() => {
-        core.store.agents.remove(record.id, at);
-        core.store.apiKeys.revokeForAgent(record.id, at);
-        core.audit.append({
-          action: 'agent.remove',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          agents: [record.name],
-          status: 'ok',
-          detail: record.certSerial ? `cert ${record.certSerial} revoked` : null,
-        });
+      await core.store.transaction(async (tx) => {
+        await tx.agents.remove(record.id, at);
+        await tx.apiKeys.revokeForAgent(record.id, at);
+        await core.audit.append(
+          {
+            action: 'agent.remove',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            agents: [record.name],
+            status: 'ok',
+            detail: record.certSerial ? `cert ${record.certSerial} revoked` : null,
+          },
+          tx,
+        );
       });
       gateway.disconnect(record.id, 'agent removed by an admin');
       return reply.code(204).send();
@@ -130,19 +133,22 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: AgentDetailSchema.pick({ id: true, name: true, attestationBaseline: true }),
     },
-    ({ params, principal }) => {
-      const record = recordOf(params.id);
-      core.store.transaction(() => {
-        core.store.agents.acceptAttestation(record.id);
-        core.audit.append({
-          action: 'agent.accept_attestation',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          agents: [record.name],
-          status: 'ok',
-          detail: record.degradedReasons.join('; ') || null,
-        });
+    async ({ params, principal }) => {
+      const record = await recordOf(params.id);
+      await core.store.transaction(async (tx) => {
+        await tx.agents.acceptAttestation(record.id);
+        await core.audit.append(
+          {
+            action: 'agent.accept_attestation',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            agents: [record.name],
+            status: 'ok',
+            detail: record.degradedReasons.join('; ') || null,
+          },
+          tx,
+        );
       });
-      const after = recordOf(record.id);
+      const after = await recordOf(record.id);
       return { id: after.id, name: after.name, attestationBaseline: after.attestationBaseline };
     },
   );
@@ -162,11 +168,11 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       response: z.object({ ok: z.literal(true), agent: z.string(), pack: z.string(), version: z.string() }),
     },
     async ({ params, body, principal }) => {
-      const record = recordOf(params.id);
+      const record = await recordOf(params.id);
       const view = hub.services.fleet.get(record.id);
       const status = (view?.packs ?? record.packs).find((pack) => pack.name === params.pack);
-      const audit = (status: 'ok' | 'denied' | 'error', detail: string): void => {
-        core.audit.append({
+      const audit = async (status: 'ok' | 'denied' | 'error', detail: string): Promise<void> => {
+        await core.audit.append({
           action: 'agent.pack.approve',
           actor: { kind: principal.kind, id: principal.id, name: principal.name },
           agents: [record.name],
@@ -177,7 +183,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       if (!status) throw new HubError('SONDE_ERR_NOT_FOUND', `Agent ${record.name} reports no pack "${params.pack}".`);
       if (!status.pending || status.pending.version !== body.version || status.pending.permissionsSha256 !== body.permissionsSha256) {
         const held = status.pending ? `${status.pending.version} (${status.pending.permissionsSha256.slice(0, 12)}…)` : 'nothing';
-        audit('denied', `refused: the agent reports ${held} awaiting approval`);
+        await audit('denied', `refused: the agent reports ${held} awaiting approval`);
         throw new HubError(
           'SONDE_ERR_CONFLICT',
           `Agent ${record.name} holds ${held} awaiting approval for ${params.pack}, not what was named.`,
@@ -190,14 +196,14 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         by: `hub:${principal.name ?? principal.id ?? 'admin'}`,
       });
       if (!result.ok) {
-        audit('error', `the agent refused: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
+        await audit('error', `the agent refused: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
         const offline = result.error?.code === 'SONDE_ERR_AGENT_OFFLINE' || result.error?.code === 'SONDE_ERR_TIMEOUT';
         throw new HubError(
           offline ? 'SONDE_ERR_NOT_READY' : 'SONDE_ERR_CONFLICT',
           `Agent ${record.name}: ${result.error?.message ?? 'refused'}`,
         );
       }
-      audit('ok', 'approved on the agent');
+      await audit('ok', 'approved on the agent');
       return { ok: true as const, agent: record.name, pack: params.pack, version: body.version };
     },
   );

@@ -26,15 +26,18 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       response: KeyWithSecret,
       status: 201,
     },
-    ({ body, principal }) => {
-      const created = core.store.transaction(() => {
-        const result = core.apiKeys.create({ name: body.name, role: body.role, policy: body.policy });
-        core.audit.append({
-          action: 'api_key.create',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { keyId: result.key.id, name: body.name, role: body.role, policy: result.key.policy },
-        });
+    async ({ body, principal }) => {
+      const created = await core.store.transaction(async (tx) => {
+        const result = await core.apiKeys.create({ name: body.name, role: body.role, policy: body.policy }, tx.apiKeys);
+        await core.audit.append(
+          {
+            action: 'api_key.create',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { keyId: result.key.id, name: body.name, role: body.role, policy: result.key.policy },
+          },
+          tx,
+        );
         return result;
       });
       return created;
@@ -53,7 +56,7 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       auth: 'admin',
       response: z.array(ApiKeyViewSchema),
     },
-    () => core.apiKeys.list(),
+    async () => await core.apiKeys.list(),
   );
 
   defineRoute(
@@ -69,18 +72,21 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: KeyWithSecret,
     },
-    ({ params, principal }) => {
-      const existing = core.apiKeys.find(params.id);
+    async ({ params, principal }) => {
+      const existing = await core.apiKeys.find(params.id);
       if (existing.type === 'agent')
         throw new HubError('SONDE_ERR_CONFLICT', 'Agent keys are replaced by re-enrolling the agent, not rotated.');
-      return core.store.transaction(() => {
-        const result = core.apiKeys.rotate(existing.id);
-        core.audit.append({
-          action: 'api_key.rotate',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { keyId: existing.id, name: existing.name },
-        });
+      return await core.store.transaction(async (tx) => {
+        const result = await core.apiKeys.rotate(existing.id, tx.apiKeys);
+        await core.audit.append(
+          {
+            action: 'api_key.rotate',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { keyId: existing.id, name: existing.name },
+          },
+          tx,
+        );
         return result;
       });
     },
@@ -99,15 +105,18 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: ApiKeyViewSchema,
     },
-    ({ params, principal }) => {
-      const view = core.store.transaction(() => {
-        const revoked = core.apiKeys.revoke(params.id);
-        core.audit.append({
-          action: 'api_key.revoke',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { keyId: revoked.id, name: revoked.name },
-        });
+    async ({ params, principal }) => {
+      const view = await core.store.transaction(async (tx) => {
+        const revoked = await core.apiKeys.revoke(params.id, tx.apiKeys);
+        await core.audit.append(
+          {
+            action: 'api_key.revoke',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { keyId: revoked.id, name: revoked.name },
+          },
+          tx,
+        );
         return revoked;
       });
       // An agent connected with this key loses it now, not at its next reconnect.

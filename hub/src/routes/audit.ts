@@ -35,10 +35,10 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       query: AuditQuery,
       response: AuditPage,
     },
-    ({ query }) => {
+    async ({ query }) => {
       // A bare date as `to` means the whole day.
       const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
-      const entries = core.store.audit.query({
+      const entries = await core.store.audit.query({
         agent: query.agent,
         tool: query.tool,
         keyId: query.key,
@@ -66,9 +66,9 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       query: VerifyQuery,
       response: VerifyResultSchema,
     },
-    ({ query, principal }) => {
-      const result = core.audit.verify({ full: query.full === 'true' });
-      core.audit.append({
+    async ({ query, principal }) => {
+      const result = await core.audit.verify({ full: query.full === 'true' });
+      await core.audit.append({
         action: 'audit.verify',
         actor: { kind: principal.kind, id: principal.id, name: principal.name },
         status: result.ok ? 'ok' : 'error',

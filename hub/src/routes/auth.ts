@@ -32,7 +32,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       body: LoginBody,
       response: MeSchema,
     },
-    ({ body, request, reply }) => {
+    async ({ body, request, reply }) => {
       const ipKey = `ip:${request.ip}`;
       const userKey = `user:${body.user.toLowerCase()}`;
       const wait = Math.max(byIp.blockedFor(ipKey), byUser.blockedFor(userKey));
@@ -43,11 +43,11 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       // Both comparisons always run (no short-circuit), each over equal-length SHA-256 digests.
       const userOk = safeEqual(body.user, config.adminUser);
       const passwordOk = safeEqual(body.password, config.adminPassword);
-      const user = core.store.users.getByName(config.adminUser);
+      const user = await core.store.users.getByName(config.adminUser);
       if (!(userOk && passwordOk) || !user || !user.enabled) {
         byIp.fail(ipKey);
         byUser.fail(userKey);
-        core.audit.append({
+        await core.audit.append({
           action: 'login',
           actor: { kind: 'user', id: null, name: body.user.slice(0, 100) },
           status: 'denied',
@@ -56,8 +56,8 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         throw new HubError('SONDE_ERR_LOGIN_FAILED');
       }
       byUser.reset(userKey);
-      const session = sessions.create(user.id);
-      core.audit.append({
+      const session = await sessions.create(user.id);
+      await core.audit.append({
         action: 'login',
         actor: { kind: 'user', id: user.id, name: user.name },
         status: 'ok',
@@ -73,13 +73,13 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     hub.api,
     hub.requireAdmin,
     { method: 'POST', url: '/api/v1/auth/logout', summary: 'Ends the session', tag: 'auth', auth: 'none', status: 204 },
-    ({ request, reply }) => {
+    async ({ request, reply }) => {
       const id = parseCookies(request.headers.cookie)[SESSION_COOKIE];
       if (id) {
-        const principal = sessions.resolve(id);
-        sessions.destroy(id);
+        const principal = await sessions.resolve(id);
+        await sessions.destroy(id);
         if (principal)
-          core.audit.append({ action: 'logout', actor: { kind: 'user', id: principal.id, name: principal.name }, status: 'ok' });
+          await core.audit.append({ action: 'logout', actor: { kind: 'user', id: principal.id, name: principal.name }, status: 'ok' });
       }
       reply.header('set-cookie', sessionCookie('', { secure: hub.secureCookies, maxAgeS: 0 }));
       return reply.code(204).send();
@@ -98,8 +98,8 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       auth: 'none',
       response: MeSchema,
     },
-    ({ request }) => {
-      const principal = principalOf(request, core.apiKeys, sessions);
+    async ({ request }) => {
+      const principal = await principalOf(request, core.apiKeys, sessions);
       if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
       return { kind: principal.kind, id: principal.id, name: principal.name, role: principal.role };
     },

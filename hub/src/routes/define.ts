@@ -98,7 +98,7 @@ export class ApiRegistry {
   }
 }
 
-export type Authenticator = (request: FastifyRequest) => Principal;
+export type Authenticator = (request: FastifyRequest) => Promise<Principal>;
 
 export function defineRoute<
   B extends z.ZodType = z.ZodUndefined,
@@ -116,7 +116,7 @@ export function defineRoute<
     method: spec.method,
     url: spec.url,
     handler: async (request, reply) => {
-      const principal = spec.auth === 'admin' ? requireAdmin(request) : (undefined as unknown as Principal);
+      const principal = spec.auth === 'admin' ? await requireAdmin(request) : (undefined as unknown as Principal);
       const body = spec.body ? spec.body.parse(request.body ?? {}) : (undefined as z.output<B>);
       const query = spec.query ? spec.query.parse(request.query ?? {}) : (undefined as z.output<Q>);
       const params = spec.params ? spec.params.parse(request.params ?? {}) : (undefined as z.output<P>);

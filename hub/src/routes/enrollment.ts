@@ -35,10 +35,10 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       response: EnrollResponseSchema,
       status: 201,
     },
-    ({ body, request }) => {
+    async ({ body, request }) => {
       const token = bearerOf(request);
       if (!token) throw new HubError('SONDE_ERR_TOKEN_INVALID', 'Send the enrollment token as "Authorization: Bearer <token>".');
-      const result = enroll(
+      const result = await enroll(
         {
           store: core.store,
           ca,
@@ -71,12 +71,12 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       body: RenewBody,
       response: RenewResponse,
     },
-    ({ body, request }) => {
+    async ({ body, request }) => {
       const socket = request.raw.socket as Partial<TLSSocket>;
       const peer = socket.encrypted && typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
       if (!peer || !socket.authorized) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
-      const agent = core.store.agents.getByCertSerial(normalizeSerial(peer.serialNumber));
-      if (!agent || !agent.certPem || core.store.revokedCerts.isRevoked(normalizeSerial(peer.serialNumber))) {
+      const agent = await core.store.agents.getByCertSerial(normalizeSerial(peer.serialNumber));
+      if (!agent || !agent.certPem || (await core.store.revokedCerts.isRevoked(normalizeSerial(peer.serialNumber)))) {
         throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED', 'The client certificate is not the current certificate of an enrolled agent.');
       }
       if (new X509Certificate(agent.certPem).fingerprint256 !== peer.fingerprint256) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
@@ -88,21 +88,24 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       }
       const cert = ca.issueAgentCert(body.csrPem, agent.name);
       const now = new Date().toISOString();
-      core.store.transaction(() => {
-        core.store.revokedCerts.add(agent.certSerial!, agent.id, now, 'renewed');
-        core.store.agents.replaceCredentials(agent.id, {
+      await core.store.transaction(async (tx) => {
+        await tx.revokedCerts.add(agent.certSerial!, agent.id, now, 'renewed');
+        await tx.agents.replaceCredentials(agent.id, {
           certPem: cert.certPem,
           certSerial: cert.serial,
           certNotAfter: cert.notAfter,
           publicKeyPem: cert.publicKeyPem,
         });
-        core.audit.append({
-          action: 'agent.renew',
-          actor: { kind: 'agent', id: agent.id, name: agent.name },
-          agents: [agent.name],
-          status: 'ok',
-          detail: `cert ${cert.serial}`,
-        });
+        await core.audit.append(
+          {
+            action: 'agent.renew',
+            actor: { kind: 'agent', id: agent.id, name: agent.name },
+            agents: [agent.name],
+            status: 'ok',
+            detail: `cert ${cert.serial}`,
+          },
+          tx,
+        );
       });
       return { agentId: agent.id, certPem: cert.certPem, caPem: ca.certPem, notAfter: cert.notAfter };
     },
@@ -122,9 +125,9 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       response: CreatedToken,
       status: 201,
     },
-    ({ body, request, principal }) => {
-      const { token, view } = core.tokens.create(body.name ?? null);
-      core.audit.append({
+    async ({ body, request, principal }) => {
+      const { token, view } = await core.tokens.create(body.name ?? null);
+      await core.audit.append({
         action: 'enrollment_token.create',
         actor: { kind: principal.kind, id: principal.id, name: principal.name },
         agents: body.name ? [body.name] : [],
@@ -147,7 +150,7 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       auth: 'admin',
       response: z.array(TokenViewSchema),
     },
-    () => core.tokens.list(),
+    async () => await core.tokens.list(),
   );
 
   defineRoute(
@@ -163,9 +166,9 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       status: 204,
     },
-    ({ params, principal, reply }) => {
-      core.tokens.revoke(params.id);
-      core.audit.append({
+    async ({ params, principal, reply }) => {
+      await core.tokens.revoke(params.id);
+      await core.audit.append({
         action: 'enrollment_token.revoke',
         actor: { kind: principal.kind, id: principal.id, name: principal.name },
         status: 'ok',

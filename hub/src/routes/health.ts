@@ -12,7 +12,11 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     hub.api,
     hub.requireAdmin,
     { method: 'GET', url: '/api/v1/health', summary: 'Liveness and version', tag: 'health', auth: 'none', response: HealthSchema },
-    () => ({ status: 'ok' as const, version: hub.services.config.hubVersion, uptimeS: Math.round((Date.now() - hub.startedAt) / 1000) }),
+    () => ({
+      status: 'ok' as const,
+      version: hub.services.config.hubVersion,
+      uptimeS: Math.round((Date.now() - hub.startedAt) / 1000),
+    }),
   );
   app.get('/api/v1/openapi.json', () => hub.api.document({ version: hub.services.config.hubVersion, serverUrl: hub.config.publicUrl }));
   await Promise.resolve();

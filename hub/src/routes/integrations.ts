@@ -138,7 +138,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
         ),
       }),
     },
-    () => integrations.status(),
+    async () => await integrations.status(),
   );
 
   defineRoute(
@@ -153,7 +153,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       auth: 'admin',
       response: z.array(PackViewSchema),
     },
-    () => integrations.list(),
+    async () => await integrations.list(),
   );
 
   defineRoute(
@@ -169,7 +169,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       params: PackParams,
       response: PackViewSchema,
     },
-    ({ params }) => integrations.get(params.name),
+    async ({ params }) => await integrations.get(params.name),
   );
 
   defineRoute(
@@ -191,7 +191,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       }),
       status: 201,
     },
-    ({ body, principal }) => integrations.install(body, actorOf(principal)),
+    async ({ body, principal }) => await integrations.install(body, actorOf(principal)),
   );
 
   defineRoute(
@@ -208,7 +208,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       body: ApproveBody,
       response: z.object({ pack: PackViewSchema, diff: DiffSchema }),
     },
-    ({ params, body, principal }) => integrations.approve(params.name, actorOf(principal), body),
+    async ({ params, body, principal }) => await integrations.approve(params.name, actorOf(principal), body),
   );
 
   defineRoute(
@@ -244,7 +244,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
     },
     async ({ principal }) => {
       await integrations.load('reload', actorOf(principal));
-      return integrations.list();
+      return await integrations.list();
     },
   );
 
@@ -261,7 +261,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       query: z.object({ pack: z.string().regex(PACK_NAME_PATTERN).optional() }).strict(),
       response: z.array(InstanceViewSchema),
     },
-    ({ query }) => integrations.listInstances(query.pack),
+    async ({ query }) => await integrations.listInstances(query.pack),
   );
 
   defineRoute(
@@ -278,7 +278,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       response: InstanceViewSchema,
       status: 201,
     },
-    ({ body, principal }) => integrations.createInstance(body, actorOf(principal)),
+    async ({ body, principal }) => await integrations.createInstance(body, actorOf(principal)),
   );
 
   defineRoute(
@@ -294,7 +294,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: InstanceViewSchema,
     },
-    ({ params }) => integrations.getInstance(params.id),
+    async ({ params }) => await integrations.getInstance(params.id),
   );
 
   defineRoute(
@@ -311,7 +311,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       body: UpdateInstanceBody,
       response: InstanceViewSchema,
     },
-    ({ params, body, principal }) => integrations.updateInstance(params.id, body, actorOf(principal)),
+    async ({ params, body, principal }) => await integrations.updateInstance(params.id, body, actorOf(principal)),
   );
 
   defineRoute(
@@ -346,7 +346,7 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       response: InstanceViewSchema.extend({ probe: z.string().nullable(), durationMs: z.number() }),
     },
-    ({ params, principal }) => integrations.testConnection(params.id, actorOf(principal)),
+    async ({ params, principal }) => await integrations.testConnection(params.id, actorOf(principal)),
   );
   await Promise.resolve();
 };

@@ -44,7 +44,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
       const agentName = agent?.name ?? body.agent;
       const decision = services.pdp.checkProbe(principal, agentName, body.probe);
       if (!decision.allowed) {
-        services.audit.append({
+        await services.audit.append({
           action: 'rest.probe',
           actor,
           agents: [agentName],
@@ -56,7 +56,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
         throw new HubError('SONDE_ERR_POLICY_DENIED', decision.reason);
       }
       if (!agent) {
-        services.audit.append({
+        await services.audit.append({
           action: 'rest.probe',
           actor,
           agents: [agentName],
@@ -80,7 +80,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
         signal: abort.signal,
       });
       const answer = { ...result, agent: agent.name };
-      services.audit.append({
+      await services.audit.append({
         action: 'rest.probe',
         actor,
         agents: [agent.name],

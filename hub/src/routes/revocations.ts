@@ -35,7 +35,7 @@ export const revocationRoutes: FastifyPluginAsync = async (app) => {
       auth: 'admin',
       response: RevocationStateSchema,
     },
-    () => ({ list: revocations.current() ?? null, key: revocations.publicKey() }),
+    async () => ({ list: (await revocations.current()) ?? null, key: revocations.publicKey() }),
   );
 
   defineRoute(
@@ -51,8 +51,8 @@ export const revocationRoutes: FastifyPluginAsync = async (app) => {
       body: RevokeBodySchema,
       response: RevocationStateSchema,
     },
-    ({ body, principal }) => {
-      const list = revocations.revoke(body, {
+    async ({ body, principal }) => {
+      const list = await revocations.revoke(body, {
         kind: principal.kind === 'user' ? 'user' : 'api_key',
         id: principal.id,
         name: principal.name,

@@ -23,8 +23,8 @@ const UpdateUserBody = z
 export const userRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core } = hub;
-  const userOf = (id: string): UserRecord => {
-    const user = core.store.users.getById(id) ?? core.store.users.getByName(id);
+  const userOf = async (id: string): Promise<UserRecord> => {
+    const user = (await core.store.users.getById(id)) ?? (await core.store.users.getByName(id));
     if (!user) throw new HubError('SONDE_ERR_USER_NOT_FOUND', `No user with id or name "${id}".`);
     return user;
   };
@@ -34,7 +34,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     hub.api,
     hub.requireAdmin,
     { method: 'GET', url: '/api/v1/users', summary: 'Lists local users', tag: 'users', auth: 'admin', response: z.array(UserSchema) },
-    () => core.store.users.list(),
+    async () => await core.store.users.list(),
   );
 
   defineRoute(
@@ -51,8 +51,8 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       response: UserSchema,
       status: 201,
     },
-    ({ body, principal }) => {
-      if (core.store.users.getByName(body.name)) throw new HubError('SONDE_ERR_CONFLICT', `A user named "${body.name}" exists.`);
+    async ({ body, principal }) => {
+      if (await core.store.users.getByName(body.name)) throw new HubError('SONDE_ERR_CONFLICT', `A user named "${body.name}" exists.`);
       const user: UserRecord = {
         id: randomUUID(),
         name: body.name,
@@ -61,14 +61,17 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         enabled: body.enabled,
         createdAt: new Date().toISOString(),
       };
-      core.store.transaction(() => {
-        core.store.users.upsert(user);
-        core.audit.append({
-          action: 'user.create',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { userId: user.id, name: user.name, role: user.role },
-        });
+      await core.store.transaction(async (tx) => {
+        await tx.users.upsert(user);
+        await core.audit.append(
+          {
+            action: 'user.create',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { userId: user.id, name: user.name, role: user.role },
+          },
+          tx,
+        );
       });
       return user;
     },
@@ -88,22 +91,25 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       body: UpdateUserBody,
       response: UserSchema,
     },
-    ({ params, body, principal }) => {
-      const user = userOf(params.id);
+    async ({ params, body, principal }) => {
+      const user = await userOf(params.id);
       const next: UserRecord = {
         ...user,
         role: body.role ?? user.role,
         enabled: body.enabled ?? user.enabled,
         email: body.email === undefined ? user.email : body.email,
       };
-      core.store.transaction(() => {
-        core.store.users.upsert(next);
-        core.audit.append({
-          action: 'user.update',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { userId: user.id, ...body },
-        });
+      await core.store.transaction(async (tx) => {
+        await tx.users.upsert(next);
+        await core.audit.append(
+          {
+            action: 'user.update',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { userId: user.id, ...body },
+          },
+          tx,
+        );
       });
       return next;
     },
@@ -122,18 +128,21 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       params: IdParams,
       status: 204,
     },
-    ({ params, principal, reply }) => {
-      const user = userOf(params.id);
+    async ({ params, principal, reply }) => {
+      const user = await userOf(params.id);
       if (user.name === hub.config.adminUser)
         throw new HubError('SONDE_ERR_CONFLICT', 'The bootstrap admin (SONDE_ADMIN_USER) cannot be deleted; disable it instead.');
-      core.store.transaction(() => {
-        core.store.users.remove(user.id);
-        core.audit.append({
-          action: 'user.delete',
-          actor: { kind: principal.kind, id: principal.id, name: principal.name },
-          status: 'ok',
-          params: { userId: user.id, name: user.name },
-        });
+      await core.store.transaction(async (tx) => {
+        await tx.users.remove(user.id);
+        await core.audit.append(
+          {
+            action: 'user.delete',
+            actor: { kind: principal.kind, id: principal.id, name: principal.name },
+            status: 'ok',
+            params: { userId: user.id, name: user.name },
+          },
+          tx,
+        );
       });
       return reply.code(204).send();
     },

@@ -3,10 +3,11 @@ import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from '../services.js';
 
 /**
- * The hub's storage seam. SQLite (better-sqlite3) is the embedded default;
- * a PostgreSQL implementation for multi-hub deployments implements the same
- * interface. Methods are synchronous because the embedded store is; a future
- * networked store wraps these behind the same calls in its own worker.
+ * The hub's storage seam. Every method returns a Promise and iteration is an
+ * AsyncIterable, so a networked database can implement it as well as the
+ * embedded SQLite store (hub/src/store/sqlite/, the only place that knows SQL).
+ * `transaction(fn)` hands `fn` a store scoped to that transaction: calls on it
+ * run inside the transaction, calls on the outer store wait until it ends.
  * Secrets never appear here in the clear: keys and tokens are SHA-256 hashes,
  * sealed values are AES-256-GCM ciphertext from crypto/sealer.
  */
@@ -38,36 +39,42 @@ export interface AgentStore {
       AgentRecord,
       'degradedReasons' | 'lastSeenAt' | 'agentVersion' | 'packs' | 'attestationBaseline' | 'removedAt' | 'pendingAttestation'
     >,
-  ): AgentRecord;
+  ): Promise<AgentRecord>;
   /** Re-enrolment of an existing name keeps its id; replaces cert and key. */
-  replaceCredentials(id: string, cert: { certPem: string; certSerial: string; certNotAfter: string; publicKeyPem: string }): void;
-  getById(id: string): AgentRecord | undefined;
-  getByName(name: string): AgentRecord | undefined;
-  getByCertSerial(serial: string): AgentRecord | undefined;
-  list(): AgentRecord[];
-  /** Changes whenever a record changes other than its last-seen time (optional: lets callers cache derived views). */
-  version?(): number;
-  markSeen(id: string, at: string, agentVersion?: string): void;
-  setBaseline(id: string, attestation: Attestation): void;
-  addDegradedReason(id: string, reason: string): void;
-  clearDegraded(id: string): void;
-  setPacks(id: string, packs: PackStatus[]): void;
+  replaceCredentials(id: string, cert: { certPem: string; certSerial: string; certNotAfter: string; publicKeyPem: string }): Promise<void>;
+  getById(id: string): Promise<AgentRecord | undefined>;
+  getByName(name: string): Promise<AgentRecord | undefined>;
+  getByCertSerial(serial: string): Promise<AgentRecord | undefined>;
+  list(): Promise<AgentRecord[]>;
+  markSeen(id: string, at: string, agentVersion?: string): Promise<void>;
+  setBaseline(id: string, attestation: Attestation): Promise<void>;
+  addDegradedReason(id: string, reason: string): Promise<void>;
+  clearDegraded(id: string): Promise<void>;
+  setPacks(id: string, packs: PackStatus[]): Promise<void>;
   /** Marks removed and revokes the certificate; the record (and its history) stays. */
-  remove(id: string, at: string): void;
+  remove(id: string, at: string): Promise<void>;
   /**
    * Gateway: when an attestation differs unexpectedly, keep it here (and add a
    * degraded reason) so an admin can accept it as the new baseline.
    */
-  setPendingAttestation(id: string, attestation: Attestation | null): void;
+  setPendingAttestation(id: string, attestation: Attestation | null): Promise<void>;
   /** Admin: pending attestation becomes the baseline (or, without one, the next registration sets it); degraded reasons cleared. */
-  acceptAttestation(id: string): void;
+  acceptAttestation(id: string): Promise<void>;
+  /**
+   * The change feed the fleet directory (hub/src/fleet/) follows: `put` with the record as committed after each write
+   * through this store, `resync` when records may have changed elsewhere (another process, a rolled-back transaction).
+   * Listeners run synchronously, before the write's Promise resolves.
+   */
+  watch(listener: (change: AgentChange) => void): () => void;
 }
+
+export type AgentChange = { kind: 'put'; record: AgentRecord } | { kind: 'resync' };
 
 /** Serials of certificates that must never authenticate again (removed agents, replaced on re-enrolment). */
 export interface RevokedCertStore {
-  add(serial: string, agentId: string, at: string, reason: string): void;
-  isRevoked(serial: string): boolean;
-  list(): { serial: string; agentId: string; revokedAt: string; reason: string }[];
+  add(serial: string, agentId: string, at: string, reason: string): Promise<void>;
+  isRevoked(serial: string): Promise<boolean>;
+  list(): Promise<{ serial: string; agentId: string; revokedAt: string; reason: string }[]>;
 }
 
 export type ApiKeyType = 'user' | 'agent';
@@ -90,15 +97,15 @@ export interface ApiKeyRecord {
 }
 
 export interface ApiKeyStore {
-  create(record: ApiKeyRecord): void;
-  getById(id: string): ApiKeyRecord | undefined;
-  findByHash(hash: string): ApiKeyRecord | undefined;
-  list(): ApiKeyRecord[];
+  create(record: ApiKeyRecord): Promise<void>;
+  getById(id: string): Promise<ApiKeyRecord | undefined>;
+  findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
   /** Replaces the hash (rotation); the old value stops working at once. */
-  rotate(id: string, hash: string, prefix: string): void;
-  revoke(id: string, at: string): void;
-  touch(id: string, at: string): void;
-  revokeForAgent(agentId: string, at: string): void;
+  rotate(id: string, hash: string, prefix: string): Promise<void>;
+  revoke(id: string, at: string): Promise<void>;
+  touch(id: string, at: string): Promise<void>;
+  revokeForAgent(agentId: string, at: string): Promise<void>;
 }
 
 export interface EnrollmentTokenRecord {
@@ -115,15 +122,15 @@ export interface EnrollmentTokenRecord {
 }
 
 export interface EnrollmentTokenStore {
-  create(record: EnrollmentTokenRecord): void;
-  list(): EnrollmentTokenRecord[];
+  create(record: EnrollmentTokenRecord): Promise<void>;
+  list(): Promise<EnrollmentTokenRecord[]>;
   /**
    * Atomically marks an unused, unexpired token as used and returns it; of two
    * racing calls with one token exactly one gets the record.
    */
-  consume(hash: string, now: string, usedBy: string): EnrollmentTokenRecord | undefined;
-  findByHash(hash: string): EnrollmentTokenRecord | undefined;
-  revoke(id: string): void;
+  consume(hash: string, now: string, usedBy: string): Promise<EnrollmentTokenRecord | undefined>;
+  findByHash(hash: string): Promise<EnrollmentTokenRecord | undefined>;
+  revoke(id: string): Promise<void>;
 }
 
 export interface UserRecord {
@@ -136,11 +143,11 @@ export interface UserRecord {
 }
 
 export interface UserStore {
-  upsert(record: UserRecord): void;
-  getById(id: string): UserRecord | undefined;
-  getByName(name: string): UserRecord | undefined;
-  list(): UserRecord[];
-  remove(id: string): void;
+  upsert(record: UserRecord): Promise<void>;
+  getById(id: string): Promise<UserRecord | undefined>;
+  getByName(name: string): Promise<UserRecord | undefined>;
+  list(): Promise<UserRecord[]>;
+  remove(id: string): Promise<void>;
 }
 
 export interface SessionRecord {
@@ -152,14 +159,14 @@ export interface SessionRecord {
 }
 
 export interface SessionStore {
-  create(record: SessionRecord): void;
-  get(hash: string): SessionRecord | undefined;
-  extend(hash: string, expiresAt: string): void;
-  remove(hash: string): void;
-  removeExpired(now: string): number;
+  create(record: SessionRecord): Promise<void>;
+  get(hash: string): Promise<SessionRecord | undefined>;
+  extend(hash: string, expiresAt: string): Promise<void>;
+  remove(hash: string): Promise<void>;
+  removeExpired(now: string): Promise<number>;
 }
 
-/** Columns of one audit row in chain order (see store/sqlite/audit.ts). */
+/** Columns of one audit row in chain order, as stored (see hub/src/audit/chain-text.ts for what is hashed). */
 export type AuditChainRow = [
   seq: number,
   at: string,
@@ -180,15 +187,50 @@ export type AuditChainRow = [
 ];
 
 export interface AuditStore {
-  /** Appends one entry whose hash the caller computed over the previous hash; commits before returning. */
-  append(entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord;
-  last(): AuditRecord | undefined;
-  query(filter: AuditFilter): AuditRecord[];
-  /** Streams entries in seq order from `fromSeq` (for verification). */
-  iterate(fromSeq: number): IterableIterator<AuditRecord>;
-  /** Optional fast path for verification: the chained columns as stored, in `AuditChainRow` order, from `fromSeq`. */
-  iterateChain?(fromSeq: number): IterableIterator<AuditChainRow>;
-  count(): number;
+  /**
+   * Appends entries in order after the current last one; `chain` computes each entry's hash from the hash before it.
+   * Inside a transaction they commit with it; otherwise in a transaction of their own before the Promise resolves.
+   */
+  append(
+    entries: (AuditEntryInput & { at: string })[],
+    chain: (entry: AuditEntryInput & { at: string }, prevHash: string, seq: number) => string,
+  ): Promise<AuditRecord[]>;
+  last(): Promise<AuditRecord | undefined>;
+  query(filter: AuditFilter): Promise<AuditRecord[]>;
+  /** Streams entries in seq order from `fromSeq`. */
+  iterate(fromSeq: number): AsyncIterable<AuditRecord>;
+  /** The chained columns as stored, in `AuditChainRow` order, with `fromSeq <= seq <= toSeq` (verification). */
+  chainRows(fromSeq: number, toSeq?: number): AsyncIterable<AuditChainRow>;
+  count(): Promise<number>;
+  /**
+   * Optional accelerator for a full verify: checks `from..to` in ranges side by side (SQLite: worker threads on
+   * their own connections), each from the stored hash before it; undefined when it would not pay off. Rows it cannot
+   * confirm come back as suspects for the caller's check over `chainRows`.
+   */
+  checkRanges?(key: Buffer, from: number, to: number, prevHash: string, tuning?: RangeTuning): Promise<ChainRangeResult[] | undefined>;
+}
+
+/** What one range's check found. */
+export interface ChainRangeResult {
+  from: number;
+  to: number;
+  /** Rows whose hash matched. */
+  checked: number;
+  /** `[seq, prevHash]` of rows to check again the slow way (text built in JS, or from parsed columns). */
+  suspects: [number, string][];
+  /** Entry `seq` is missing (`next` is the entry found in its place, if any). */
+  missing?: { seq: number; next?: number };
+  /** Stopped early (too many suspects, or the worker failed): the caller walks `resumeAt..to` itself, from `resumePrevHash`. */
+  resumeAt?: number;
+  resumePrevHash?: string;
+  /** The stored hash of the last row walked. */
+  lastHash: string;
+}
+
+/** How to split a ranged check: ranges of at least `minRowsPerThread` rows, on at most `maxThreads` threads. */
+export interface RangeTuning {
+  minRowsPerThread?: number;
+  maxThreads?: number;
 }
 
 export interface AuditFilter {
@@ -207,8 +249,8 @@ export interface AuditFilter {
 
 /** Small key/value table for sealed singletons (CA key, audit checkpoint, key ids). */
 export interface SettingsStore {
-  get(key: string): string | undefined;
-  set(key: string, value: string): void;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
 }
 
 /** One installed, verified version of an integration pack (hub/src/integrations). */
@@ -262,28 +304,28 @@ export interface IntegrationInstanceRecord {
 }
 
 export interface IntegrationStore {
-  listPacks(): IntegrationPackRecord[];
-  getPack(name: string): IntegrationPackRecord | undefined;
+  listPacks(): Promise<IntegrationPackRecord[]>;
+  getPack(name: string): Promise<IntegrationPackRecord | undefined>;
   /** Creates the pack row if missing (nothing approved yet). */
-  ensurePack(name: string, packageName: string): void;
-  setApproved(name: string, approval: { version: string; digest: string; at: string; by: string }): void;
+  ensurePack(name: string, packageName: string): Promise<void>;
+  setApproved(name: string, approval: { version: string; digest: string; at: string; by: string }): Promise<void>;
   /** Deletes the pack, its versions and its instances. */
-  removePack(name: string): void;
-  listVersions(name?: string): IntegrationPackVersionRecord[];
-  getVersion(name: string, version: string): IntegrationPackVersionRecord | undefined;
-  putVersion(record: IntegrationPackVersionRecord): void;
-  setVersionState(name: string, version: string, state: IntegrationVersionState): void;
-  removeVersion(name: string, version: string): void;
-  listInstances(pack?: string): IntegrationInstanceRecord[];
-  getInstance(idOrName: string): IntegrationInstanceRecord | undefined;
-  createInstance(record: IntegrationInstanceRecord): void;
+  removePack(name: string): Promise<void>;
+  listVersions(name?: string): Promise<IntegrationPackVersionRecord[]>;
+  getVersion(name: string, version: string): Promise<IntegrationPackVersionRecord | undefined>;
+  putVersion(record: IntegrationPackVersionRecord): Promise<void>;
+  setVersionState(name: string, version: string, state: IntegrationVersionState): Promise<void>;
+  removeVersion(name: string, version: string): Promise<void>;
+  listInstances(pack?: string): Promise<IntegrationInstanceRecord[]>;
+  getInstance(idOrName: string): Promise<IntegrationInstanceRecord | undefined>;
+  createInstance(record: IntegrationInstanceRecord): Promise<void>;
   updateInstance(
     id: string,
     patch: Partial<
       Pick<IntegrationInstanceRecord, 'name' | 'endpoint' | 'credentialsSealed' | 'status' | 'lastError' | 'lastCheckedAt' | 'updatedAt'>
     >,
-  ): void;
-  removeInstance(id: string): void;
+  ): Promise<void>;
+  removeInstance(id: string): Promise<void>;
 }
 
 export interface HubStore {
@@ -296,7 +338,11 @@ export interface HubStore {
   settings: SettingsStore;
   revokedCerts: RevokedCertStore;
   integrations: IntegrationStore;
-  /** Runs `fn` in one transaction. */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  /**
+   * Runs `fn` in one transaction on a store scoped to it (`tx`): committed when the Promise `fn` returns resolves,
+   * rolled back when it rejects. Use `tx`, never the outer store, inside `fn`: the outer store waits for the
+   * transaction to end. A `tx.transaction` nests (a savepoint).
+   */
+  transaction<T>(fn: (tx: HubStore) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }

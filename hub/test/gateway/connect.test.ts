@@ -13,7 +13,7 @@ afterEach(async () => {
 
 describe('/ws/agent authentication before the upgrade', () => {
   it('an agent key opens the socket and registration answers hub.registered, signed by the hub', async () => {
-    const agent = hub.enroll('web-01');
+    const agent = await hub.enroll('web-01');
     const sim = await SimAgent.connect(hub, agent);
     const answer = await sim.register();
     expect(answer.type).toBe('hub.registered');
@@ -25,10 +25,10 @@ describe('/ws/agent authentication before the upgrade', () => {
     expect(view).toMatchObject({ id: agent.id, status: 'online', connected: true, agentVersion: '0.1.0', isolation: 'test', reasons: [] });
     expect(view?.packs.map((pack) => pack.name)).toEqual(['system']);
     expect(view?.os).toContain('debian 12');
-    const record = hub.store.agents.getById(agent.id)!;
+    const record = (await hub.store.agents.getById(agent.id))!;
     expect(record.attestationBaseline?.agentCodeSha256).toBe('a'.repeat(64));
     expect(record.lastSeenAt).not.toBeNull();
-    expect(hub.store.apiKeys.getById(agent.keyId)?.lastUsedAt).not.toBeNull();
+    expect((await hub.store.apiKeys.getById(agent.keyId))?.lastUsedAt).not.toBeNull();
     expect(hub.audit.actions()).toEqual(['agent.attestation.baseline', 'agent.connect']);
     expect(hub.audit.entries.at(-1)).toMatchObject({
       actor: { kind: 'agent', id: agent.id, name: 'web-01' },
@@ -38,38 +38,38 @@ describe('/ws/agent authentication before the upgrade', () => {
     sim.close();
   });
 
-  const refusals: Array<[string, (hub: TestHub) => string | null]> = [
+  const refusals: Array<[string, (hub: TestHub) => Promise<string | null> | string | null]> = [
     ['no credentials', () => null],
     ['a wrong key', () => 'Bearer sonde_agent_not-a-real-key'],
-    ['a malformed header', (h) => `Basic ${h.enroll('x1').apiKey}`],
-    ['a user-type (admin) key', (h) => `Bearer ${h.userKey()}`],
+    ['a malformed header', async (h) => `Basic ${(await h.enroll('x1')).apiKey}`],
+    ['a user-type (admin) key', async (h) => `Bearer ${await h.userKey()}`],
     [
       'a revoked agent key',
-      (h) => {
-        const agent = h.enroll('revoked-01');
-        h.store.apiKeys.revoke(agent.keyId, new Date().toISOString());
+      async (h) => {
+        const agent = await h.enroll('revoked-01');
+        await h.store.apiKeys.revoke(agent.keyId, new Date().toISOString());
         return `Bearer ${agent.apiKey}`;
       },
     ],
     [
       'the key of a removed agent',
-      (h) => {
-        const agent = h.enroll('removed-01');
-        h.store.agents.remove(agent.id, new Date().toISOString());
+      async (h) => {
+        const agent = await h.enroll('removed-01');
+        await h.store.agents.remove(agent.id, new Date().toISOString());
         return `Bearer ${agent.apiKey}`;
       },
     ],
   ];
   for (const [what, authorization] of refusals) {
     it(`refuses ${what} with 401 and no upgrade, storing nothing`, async () => {
-      const header = authorization(hub);
-      const before = hub.store.agents.list();
+      const header = await authorization(hub);
+      const before = await hub.store.agents.list();
       const outcome = await openSocket(hub, { authorization: header });
       expect(outcome).toMatchObject({ status: 401 });
       expect(JSON.parse((outcome as { body: string }).body)).toEqual({
         error: { code: 'SONDE_ERR_UNAUTHORIZED', message: 'agent authentication required' },
       });
-      expect(hub.store.agents.list()).toEqual(before);
+      expect(await hub.store.agents.list()).toEqual(before);
       expect(hub.audit.entries).toEqual([]);
       expect(hub.gateway.fleet.list().every((view) => !view.connected)).toBe(true);
       expect(hub.logs.some((line) => line.msg === 'agent connection refused before upgrade')).toBe(true);
@@ -77,7 +77,7 @@ describe('/ws/agent authentication before the upgrade', () => {
   }
 
   it('answers 404 on other upgrade paths', async () => {
-    const agent = hub.enroll('web-01');
+    const agent = await hub.enroll('web-01');
     const outcome = await openSocket({ ...hub, wsUrl: hub.wsUrl.replace('/ws/agent', '/ws/other') }, { apiKey: agent.apiKey });
     expect(outcome).toMatchObject({ status: 404 });
   });
@@ -85,7 +85,7 @@ describe('/ws/agent authentication before the upgrade', () => {
 
 describe('registration rules', () => {
   it('the first frame must be agent.register', async () => {
-    const agent = hub.enroll('web-01');
+    const agent = await hub.enroll('web-01');
     const sim = await SimAgent.connect(hub, agent);
     const reject = sim.next('reject');
     sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
@@ -95,7 +95,7 @@ describe('registration rules', () => {
   });
 
   it('refuses another protocol version, naming both, and closes', async () => {
-    const agent = hub.enroll('web-01');
+    const agent = await hub.enroll('web-01');
     const sim = await SimAgent.connect(hub, agent);
     const answer = await sim.register({ protocolVersion: PROTOCOL_VERSION + 1 });
     expect(answer.type).toBe('reject');
@@ -106,8 +106,8 @@ describe('registration rules', () => {
   });
 
   it('refuses a registration that names another agent (impersonation)', async () => {
-    const agent = hub.enroll('web-01');
-    hub.enroll('db-01');
+    const agent = await hub.enroll('web-01');
+    await hub.enroll('db-01');
     const sim = await SimAgent.connect(hub, agent);
     const answer = await sim.register({ name: 'db-01' });
     expect(answer.payload).toMatchObject({ code: 'SONDE_ERR_AGENT_MISMATCH' });
@@ -119,7 +119,7 @@ describe('registration rules', () => {
   it('closes a connection that never registers', async () => {
     await hub.close();
     hub = await startTestHub({ registerTimeoutMs: 300, agents: 2 });
-    const agent = hub.enroll('web-01');
+    const agent = await hub.enroll('web-01');
     const sim = await SimAgent.connect(hub, agent);
     const closed = await sim.closed;
     expect(closed.code).toBe(4408);

@@ -14,7 +14,7 @@ afterAll(async () => {
 let counter = 0;
 async function online(): Promise<SimAgent> {
   counter += 1;
-  return SimAgent.online(hub, hub.enroll(`dispatch-${counter}`));
+  return SimAgent.online(hub, await hub.enroll(`dispatch-${counter}`));
 }
 
 describe('ProbeDispatcher', () => {
@@ -73,7 +73,7 @@ describe('ProbeDispatcher', () => {
       new RegExp(`^agent ${sim.agent.name} is offline, last seen \\d{4}-\\d\\d-\\d\\dT.* \\(\\d+ s ago\\)$`),
     );
 
-    const never = hub.enroll(`never-${counter}`);
+    const never = await hub.enroll(`never-${counter}`);
     expect((await hub.gateway.dispatcher.dispatch({ agent: never.id, probe: 'system.load', params: {} })).error?.message).toBe(
       `agent ${never.name} is offline, last seen never`,
     );
@@ -202,14 +202,14 @@ describe('liveness', () => {
 
   it('removal while connected ends the session at the next heartbeat', async () => {
     const sim = await online();
-    hub.store.agents.remove(sim.agent.id, new Date().toISOString());
+    await hub.store.agents.remove(sim.agent.id, new Date().toISOString());
     sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
     expect((await sim.closed).code).toBe(4401);
   });
 
   it('revoking the agent key while connected ends the session at the next heartbeat', async () => {
     const sim = await online();
-    hub.store.apiKeys.revoke(sim.agent.keyId, new Date().toISOString());
+    await hub.store.apiKeys.revoke(sim.agent.keyId, new Date().toISOString());
     sim.send('agent.heartbeat', { uptimeS: 1, running: 0, rssBytes: 1 });
     expect((await sim.closed).code).toBe(4401);
   });

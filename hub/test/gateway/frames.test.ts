@@ -13,10 +13,10 @@ afterAll(async () => {
 
 let counter = 0;
 /** A registered agent with a fresh name, plus a second enrolled agent to impersonate. */
-async function online(): Promise<{ sim: SimAgent; other: ReturnType<TestHub['enroll']> }> {
+async function online(): Promise<{ sim: SimAgent; other: Awaited<ReturnType<TestHub['enroll']>> }> {
   counter += 1;
-  const agent = hub.enroll(`frames-${counter}`);
-  const other = hub.enroll(`victim-${counter}`);
+  const agent = await hub.enroll(`frames-${counter}`);
+  const other = await hub.enroll(`victim-${counter}`);
   return { sim: await SimAgent.online(hub, agent), other };
 }
 
@@ -36,7 +36,7 @@ describe('every agent frame is verified and bound to the socket identity', () =>
       status: 'denied',
     });
     // The victim is untouched.
-    expect(hub.store.agents.getById(other.id)?.packs).toEqual([]);
+    expect((await hub.store.agents.getById(other.id))?.packs).toEqual([]);
     sim.close();
   });
 
@@ -68,7 +68,7 @@ describe('every agent frame is verified and bound to the socket identity', () =>
     await expectReject(once, 'SONDE_ERR_REPLAYED');
 
     await expectReject(sim.frame('agent.heartbeat', heartbeat, { now: () => Date.now() - 5 * 60_000 }), 'SONDE_ERR_STALE');
-    expect(hub.store.agents.getById(sim.agent.id)?.packs.map((pack) => pack.name)).toEqual(['system']);
+    expect((await hub.store.agents.getById(sim.agent.id))?.packs.map((pack) => pack.name)).toEqual(['system']);
     // Four bad frames are tolerated; the connection still works.
     expect(sim.ws.readyState).toBe(sim.ws.OPEN);
     const fifth = sim.next('reject');

@@ -4,8 +4,8 @@
 // the next check, also when another process (the CLI) made the change, and no
 // last-seen time is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../src/store/sqlite/driver.js';
-import type { SqliteHubStore } from '../../src/store/sqlite/index.js';
+import { openHubStore } from '../../src/store/open.js';
+import type { HubStore } from '../../src/store/types.js';
 import { LAST_SEEN_FLUSH_MS } from '../../src/gateway/last-seen.js';
 import { startTestHub, type TestHub } from './support/hub.js';
 import { pooledRsa, warmRsa } from './support/pki.js';
@@ -13,15 +13,15 @@ import { SimAgent } from './support/sim-agent.js';
 import { waitFor } from './support/wait.js';
 
 let hub: TestHub;
-/** A second connection to the hub's database, writing as the headless CLI does while the hub runs. */
-let cli: Database;
+/** A second store on the hub's database, writing as the headless CLI does while the hub runs. */
+let cli: HubStore;
 beforeAll(async () => {
   hub = await startTestHub({ tls: true });
-  cli = new Database((hub.store as SqliteHubStore).db.name);
+  cli = openHubStore(hub.dbPath);
   await warmRsa([43]);
 });
 afterAll(async () => {
-  cli.close();
+  await cli.close();
   await hub.close();
 });
 
@@ -32,7 +32,7 @@ const heartbeat = (sim: SimAgent): void => void sim.send('agent.heartbeat', { up
 
 /** Connects over mTLS (or with the agent key) and has the hub check the credentials once, so whatever it caches is cached. */
 async function checkedOnce(options: { mtls: boolean }): Promise<SimAgent> {
-  const agent = enroll();
+  const agent = await enroll();
   const sim = await SimAgent.connect(
     hub,
     agent,
@@ -51,7 +51,7 @@ describe('credentials changed while connected, after the hub checked them', () =
     const sim = await checkedOnce({ mtls: true });
     const keys = pooledRsa(43);
     const replacement = hub.ca.issueClient(sim.agent.name, keys.publicKeyPem);
-    hub.store.agents.replaceCredentials(sim.agent.id, {
+    await hub.store.agents.replaceCredentials(sim.agent.id, {
       certPem: replacement.certPem,
       certSerial: replacement.serial,
       certNotAfter: new Date(Date.now() + 86_400_000).toISOString(),
@@ -63,15 +63,20 @@ describe('credentials changed while connected, after the hub checked them', () =
 
   it('a certificate replaced by another process ends the mTLS session at the next heartbeat', async () => {
     const sim = await checkedOnce({ mtls: true });
-    const other = enroll();
-    cli.prepare('UPDATE agents SET cert_pem = ? WHERE id = ?').run(other.certPem, sim.agent.id);
+    const other = await enroll();
+    await cli.agents.replaceCredentials(sim.agent.id, {
+      certPem: other.certPem,
+      certSerial: `replaced-${sim.agent.serial}`,
+      certNotAfter: new Date(Date.now() + 86_400_000).toISOString(),
+      publicKeyPem: other.publicKeyPem,
+    });
     heartbeat(sim);
     expect((await sim.closed).code).toBe(4401);
   });
 
   it('removal by another process ends the mTLS session at the next heartbeat', async () => {
     const sim = await checkedOnce({ mtls: true });
-    cli.prepare("UPDATE agents SET removed_at = '2026-01-01T00:00:00.000Z', cert_pem = NULL WHERE id = ?").run(sim.agent.id);
+    await cli.agents.remove(sim.agent.id, '2026-01-01T00:00:00.000Z');
     heartbeat(sim);
     expect((await sim.closed).code).toBe(4401);
   });
@@ -88,7 +93,7 @@ describe('credentials changed while connected, after the hub checked them', () =
 
   it('an agent key revoked by another process ends the session at the next heartbeat', async () => {
     const sim = await checkedOnce({ mtls: false });
-    cli.prepare("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = ?").run(sim.agent.keyId);
+    await cli.apiKeys.revoke(sim.agent.keyId, '2026-01-01T00:00:00.000Z');
     heartbeat(sim);
     expect((await sim.closed).code).toBe(4401);
   });
@@ -96,7 +101,7 @@ describe('credentials changed while connected, after the hub checked them', () =
 
 describe('liveness pings', () => {
   it('an agent that heartbeats is not pinged; one that falls silent is, and its pongs keep it online', async () => {
-    const sim = await SimAgent.online(hub, enroll());
+    const sim = await SimAgent.online(hub, await enroll());
     let pings = 0;
     sim.ws.on('ping', () => (pings += 1));
     sim.startHeartbeats();
@@ -112,16 +117,15 @@ describe('liveness pings', () => {
 });
 
 describe('last-seen times', () => {
-  const stored = (id: string): string | null =>
-    cli.prepare<[string], string | null>('SELECT last_seen_at FROM agents WHERE id = ?').pluck().get(id) ?? null;
+  const stored = async (id: string): Promise<string | null> => (await cli.agents.getById(id))?.lastSeenAt ?? null;
 
   it('reach the database within a second of a heartbeat, in one write for many agents', async () => {
-    const sims = await Promise.all([enroll(), enroll(), enroll()].map((agent) => SimAgent.online(hub, agent)));
-    const registeredAt = sims.map((sim) => stored(sim.agent.id)!);
+    const sims = await Promise.all([await enroll(), await enroll(), await enroll()].map((agent) => SimAgent.online(hub, agent)));
+    const registeredAt = await Promise.all(sims.map(async (sim) => (await stored(sim.agent.id))!));
     await sleep(hub.heartbeatMs / 2 + 100);
     for (const sim of sims) heartbeat(sim);
     await waitFor(
-      () => sims.every((sim, i) => stored(sim.agent.id)! > registeredAt[i]),
+      async () => (await Promise.all(sims.map((sim) => stored(sim.agent.id)))).every((at, i) => at! > registeredAt[i]),
       'last-seen times written',
       LAST_SEEN_FLUSH_MS + 1_000,
     );
@@ -130,17 +134,17 @@ describe('last-seen times', () => {
 
   it('a hub that shuts down writes the last activity of every agent it closes', async () => {
     const own = await startTestHub({ agents: 2 });
-    const db = new Database((own.store as SqliteHubStore).db.name);
+    const db = openHubStore(own.dbPath);
     try {
-      const sim = await SimAgent.online(own, own.enroll('closing-1'));
+      const sim = await SimAgent.online(own, await own.enroll('closing-1'));
       await sleep(own.heartbeatMs / 2 + 100);
       heartbeat(sim);
       await sleep(100);
       const lastActivity = own.gateway.fleet.get('closing-1')!.lastSeenAt!;
       await own.gateway.close();
-      expect(db.prepare<[string], string>('SELECT last_seen_at FROM agents WHERE id = ?').pluck().get(sim.agent.id)).toBe(lastActivity);
+      expect((await db.agents.getById(sim.agent.id))?.lastSeenAt).toBe(lastActivity);
     } finally {
-      db.close();
+      await db.close();
       await own.close();
     }
   });

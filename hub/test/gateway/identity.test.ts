@@ -18,7 +18,7 @@ const auditFor = (name: string): Array<[string, string]> =>
 
 describe('one live connection per agent identity', () => {
   it('refuses a second connection with the same credentials, flags the agent and keeps the first working', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const first = await SimAgent.online(hub, agent);
     first.startHeartbeats();
     first.answerOk();
@@ -40,12 +40,14 @@ describe('one live connection per agent identity', () => {
     // A second clone attempt does not pile up reasons.
     const again = await SimAgent.connect(hub, agent);
     expect((await again.register()).payload).toMatchObject({ code: 'SONDE_ERR_DUPLICATE_IDENTITY' });
-    expect(hub.store.agents.getById(agent.id)?.degradedReasons.filter((reason) => reason.startsWith('duplicate identity'))).toHaveLength(1);
+    expect(
+      (await hub.store.agents.getById(agent.id))?.degradedReasons.filter((reason) => reason.startsWith('duplicate identity')),
+    ).toHaveLength(1);
     first.close();
   });
 
   it('a reconnect replaces a previous connection that no longer answers pings (not a clone)', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const stale = await SimAgent.online(hub, agent);
     stale.freeze();
     const fresh = await SimAgent.connect(hub, agent);
@@ -61,7 +63,7 @@ describe('one live connection per agent identity', () => {
 
 describe('attestation', () => {
   it('an unexpected change degrades the agent until an admin accepts; heartbeats never clear it', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const first = await SimAgent.online(hub, agent);
     first.close();
     await first.closed;
@@ -75,7 +77,7 @@ describe('attestation', () => {
     expect(view?.reasons).toHaveLength(1);
     expect(view?.reasons[0]).toContain('agent code sha256 aaaaaaaaaaaa → dddddddddddd');
     expect(view?.reasons[0]).toContain('kernel 6.1.0-13-amd64 → 6.1.0-99-amd64');
-    const record = hub.store.agents.getById(agent.id)!;
+    const record = (await hub.store.agents.getById(agent.id))!;
     expect(record.attestationBaseline?.agentCodeSha256).toBe('a'.repeat(64));
     expect(record.pendingAttestation?.agentCodeSha256).toBe('d'.repeat(64));
     expect(auditFor(agent.name)).toContainEqual(['agent.degraded', 'error']);
@@ -89,14 +91,14 @@ describe('attestation', () => {
 
     // Reconnecting with the same change adds no second reason; the admin's accept clears it.
     const third = await SimAgent.online(hub, agent, { attestation: tampered });
-    expect(hub.store.agents.getById(agent.id)?.degradedReasons).toHaveLength(1);
-    hub.store.agents.acceptAttestation(agent.id);
+    expect((await hub.store.agents.getById(agent.id))?.degradedReasons).toHaveLength(1);
+    await hub.store.agents.acceptAttestation(agent.id);
     expect(hub.gateway.fleet.get(agent.name)?.status).toBe('online');
     third.close();
   });
 
   it('an agent version change is a new baseline, not a degradation', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const first = await SimAgent.online(hub, agent);
     first.close();
     await waitFor(() => !hub.gateway.fleet.get(agent.name)?.connected, 'first connection gone');
@@ -104,12 +106,12 @@ describe('attestation', () => {
     const second = await SimAgent.online(hub, agent, { agentVersion: '0.2.0', attestation: upgraded });
     const view = hub.gateway.fleet.get(agent.name);
     expect(view).toMatchObject({ status: 'online', reasons: [], agentVersion: '0.2.0' });
-    expect(hub.store.agents.getById(agent.id)?.attestationBaseline).toEqual(upgraded);
+    expect((await hub.store.agents.getById(agent.id))?.attestationBaseline).toEqual(upgraded);
     second.close();
   });
 
   it('failed packs show as degraded reasons while they last', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const sim = await SimAgent.online(hub, agent);
     sim.send('agent.packs', { packs: [{ name: 'docker', version: '1.0.0', state: 'failed', reason: 'docker socket not readable' }] });
     await waitFor(() => hub.gateway.fleet.get(agent.name)?.status === 'degraded', 'degraded');
@@ -122,10 +124,10 @@ describe('attestation', () => {
 
 describe('fleet and shutdown', () => {
   it('lists enrolled, non-removed agents with their state', async () => {
-    const online = enroll();
-    const offline = enroll();
-    const removed = enroll();
-    hub.store.agents.remove(removed.id, new Date().toISOString());
+    const online = await enroll();
+    const offline = await enroll();
+    const removed = await enroll();
+    await hub.store.agents.remove(removed.id, new Date().toISOString());
     const sim = await SimAgent.online(hub, online);
     const names = hub.gateway.fleet.list().map((view) => view.name);
     expect(names).toContain(online.name);
@@ -137,7 +139,7 @@ describe('fleet and shutdown', () => {
   });
 
   it('records security events from the agent in the audit log', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const sim = await SimAgent.online(hub, agent);
     sim.send('agent.security', { kind: 'effect_refused', pack: 'nginx', probe: 'nginx.config', detail: 'read of /etc/shadow refused' });
     await waitFor(() => auditFor(agent.name).some(([action]) => action === 'agent.security'), 'security audit');
@@ -152,7 +154,7 @@ describe('fleet and shutdown', () => {
 
 describe('audit flooding', () => {
   it('audits at most 60 security events a minute per connection; the rest are logged', async () => {
-    const agent = enroll();
+    const agent = await enroll();
     const sim = await SimAgent.online(hub, agent);
     for (let i = 0; i < 70; i++) sim.send('agent.security', { kind: 'effect_refused', detail: `attempt ${i}` });
     await waitFor(
@@ -167,7 +169,7 @@ describe('audit flooding', () => {
 describe('close()', () => {
   it('closes every agent socket (1001) and fails pending requests; the server shuts down', async () => {
     const own = await startTestHub();
-    const agent = own.enroll('closing-01');
+    const agent = await own.enroll('closing-01');
     const sim = await SimAgent.online(own, agent);
     const pending = own.gateway.dispatcher.dispatch({ agent: agent.name, probe: 'system.load', params: {} });
     await sim.next('hub.probe.request');

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { PackManifest } from '@sonde/pack-sdk';
 import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
-import type { AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
+import type { AgentChange, AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
+import type { Sync } from './sync.js';
 import { parseJson } from './json.js';
 
 interface AgentRow {
@@ -86,8 +87,20 @@ interface AgentCache {
  *
  * Records handed out are shared: callers must not mutate them (every write
  * replaces the cached record instead of changing it).
+ *
+ * The change feed (`watch`): a write outside a transaction reports its record
+ * at once; inside one, the changed ids wait for `settle(true)` (commit) or
+ * turn into a `resync` on `settle(false)` (rollback). `pollForeignChanges`
+ * reports a `resync` when another connection committed.
  */
-export function sqliteAgentStore(db: Database.Database): AgentStore {
+export interface SqliteAgentStore extends Sync<AgentStore> {
+  /** Called by the connection after its transaction ends. */
+  settle(committed: boolean): void;
+  /** Checks `PRAGMA data_version`; a `resync` for the listeners if another connection wrote. */
+  pollForeignChanges(): void;
+}
+
+export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
   const byId = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE id = ?');
   const byName = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE name = ?');
   const bySerial = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE cert_serial = ? AND removed_at IS NULL');
@@ -101,18 +114,27 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
 
   let cache: AgentCache | null = null;
   let seenDataVersion = dataVersion.get()!;
-  /** Bumped on every change except last-seen times: the fleet's catalog is rebuilt only when it moves. */
-  let version = 0;
+  const listeners = new Set<(change: AgentChange) => void>();
+  /** Ids written inside the open transaction, reported when it commits. */
+  const unsettled = new Set<string>();
+
+  function emit(change: AgentChange): void {
+    for (const listener of listeners) listener(change);
+  }
+
+  function foreignWrite(): boolean {
+    const now = dataVersion.get()!;
+    if (now === seenDataVersion) return false;
+    seenDataVersion = now;
+    cache = null;
+    if (listeners.size > 0) emit({ kind: 'resync' });
+    return true;
+  }
 
   /** The cache, loaded if needed; null inside a transaction (read the database then). */
   function current(): AgentCache | null {
     if (db.inTransaction) return null;
-    const now = dataVersion.get()!;
-    if (now !== seenDataVersion) {
-      seenDataVersion = now;
-      cache = null;
-      version++;
-    }
+    foreignWrite();
     if (!cache) {
       const records = all.all().map(toRecord);
       cache = { byId: new Map(), byName: new Map(), order: records.map((record) => record.id) };
@@ -135,22 +157,24 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
    * transaction leaves a last-seen time in the cache that the database does not have, and nothing else.
    */
   function changed(id: string, change?: (record: AgentRecord) => AgentRecord, bump = true): void {
-    if (bump) version++;
-    if (!cache) return;
-    const old = cache.byId.get(id);
+    if (db.inTransaction && listeners.size > 0) unsettled.add(id);
+    const old = cache?.byId.get(id);
     if (db.inTransaction && (bump || !change || !old)) {
       cache = null;
       return;
     }
     let next: AgentRecord | undefined;
     if (old && change) next = change(old);
-    else {
+    else if (cache || (!db.inTransaction && listeners.size > 0)) {
       const row = byId.get(id);
       next = row && toRecord(row);
     }
     if (!next) return;
-    if (!old || old.name !== next.name) cache.order = null;
-    put(cache, next);
+    if (cache) {
+      if (!old || old.name !== next.name) cache.order = null;
+      put(cache, next);
+    }
+    if (!db.inTransaction && listeners.size > 0) emit({ kind: 'put', record: next });
   }
 
   return {
@@ -192,10 +216,26 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
       cached.order ??= [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((record) => record.id);
       return cached.order.map((id) => byId.get(id)!);
     },
-    version: () => {
-      current();
-      return version;
+    watch(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
+    settle(committed) {
+      if (listeners.size === 0 || unsettled.size === 0) return unsettled.clear();
+      // Our own commit moved data_version for other connections only; a rollback undid writes the cache may hold.
+      if (!committed) {
+        unsettled.clear();
+        cache = null;
+        return emit({ kind: 'resync' });
+      }
+      const ids = [...unsettled];
+      unsettled.clear();
+      for (const id of ids) {
+        const record = current()?.byId.get(id) ?? (byId.get(id) && toRecord(byId.get(id)!));
+        if (record) emit({ kind: 'put', record });
+      }
+    },
+    pollForeignChanges: () => void (db.inTransaction || foreignWrite()),
     markSeen(id, at, agentVersion) {
       if (agentVersion === undefined) {
         seen.run(at, id);
@@ -256,7 +296,7 @@ export function sqliteAgentStore(db: Database.Database): AgentStore {
   };
 }
 
-export function sqliteRevokedCertStore(db: Database.Database): RevokedCertStore {
+export function sqliteRevokedCertStore(db: Database.Database): Sync<RevokedCertStore> {
   const isRevoked = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM revoked_certs WHERE serial = ?');
   return {
     add(serial, agentId, at, reason) {

@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntryInput, AuditRecord } from '../../services.js';
-import type { AuditChainRow, AuditFilter, AuditStore } from '../types.js';
-import { canonicalJson } from '@sonde/pack-sdk/protocol';
+import type { AuditChainRow, AuditFilter } from '../types.js';
+import { canonicalParams, GENESIS_HASH } from '../../audit/chain-text.js';
 import { parseJson } from './json.js';
+import type { SyncAuditStore } from './sync.js';
 import { DRIVER_MODULE_PATH } from './driver.js';
 
 /**
- * The chain text of each row (what `chainText` in hub/src/audit builds in JS),
+ * The chain text of each row (what `chainText` in hub/src/audit/chain-text.ts builds in JS),
  * built by SQLite: a row then costs one string instead of fifteen values.
  * json_quote escapes text exactly as JSON.stringify does; a REAL that is not
  * a whole number may print differently (1/3 has 17 digits here, 16 in JS).
@@ -45,9 +46,6 @@ export interface AuditChainSource {
 /** Where the SQLite audit store keeps its `AuditChainSource` (not part of the `AuditStore` contract). */
 export const AUDIT_CHAIN_SOURCE = Symbol.for('sonde.audit.chainSource');
 
-/** The `prevHash` of the first entry. */
-export const GENESIS_HASH = '0'.repeat(64);
-
 interface AuditRow {
   seq: number;
   at: string;
@@ -66,23 +64,6 @@ interface AuditRow {
   detail: string | null;
   prev_hash: string;
   hash: string;
-}
-
-let lastParams: { input: unknown; text: string | null } | undefined;
-
-/**
- * Params as stored and as the chain hashes them: plain JSON values (what
- * JSON.stringify keeps), keys sorted. Stored in this canonical form, a row's
- * params column is the exact text the chain covers, so verification can hash
- * it without parsing it.
- */
-export function canonicalParams(params: unknown): string | null {
-  if (params === undefined || params === null) return null;
-  // The audit log and the store both need it for the same entry, one after the other.
-  if (lastParams?.input === params) return lastParams.text;
-  const text = canonicalJson(JSON.parse(JSON.stringify(params)) as unknown);
-  lastParams = { input: params, text };
-  return text;
 }
 
 function toRecord(row: AuditRow): AuditRecord {
@@ -104,19 +85,19 @@ function toRecord(row: AuditRow): AuditRecord {
   };
 }
 
-export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_CHAIN_SOURCE]: AuditChainSource } {
+export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUDIT_CHAIN_SOURCE]: AuditChainSource } {
   const last = db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
   const insert = db.prepare(
     `INSERT INTO audit_log (seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status,
        result_bytes, duration_ms, detail, prev_hash, hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const from = db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq');
+  const page = db.prepare<[number, number], AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?');
 
-  const chainRows = db
-    .prepare<[number], AuditChainRow>(
+  const chainPage = db
+    .prepare<[number, number, number], AuditChainRow>(
       `SELECT seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status, result_bytes,
-         duration_ms, detail, hash FROM audit_log WHERE seq >= ? ORDER BY seq`,
+         duration_ms, detail, hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
     )
     .raw();
   const lastLink = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
@@ -133,11 +114,15 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
     lastSeq: () => lastLink.get()?.seq ?? 0,
   };
 
-  const appendRow = (entry: AuditEntryInput & { at: string }, chain: (prevHash: string, seq: number) => string): AuditRecord => {
-    const prev = lastLink.get();
+  type Entry = AuditEntryInput & { at: string };
+  const appendRow = (
+    entry: Entry,
+    prev: { seq: number; hash: string } | undefined,
+    chain: (entry: Entry, prevHash: string, seq: number) => string,
+  ): AuditRecord => {
     const seq = (prev?.seq ?? 0) + 1;
     const prevHash = prev?.hash ?? GENESIS_HASH;
-    const hash = chain(prevHash, seq);
+    const hash = chain(entry, prevHash, seq);
     const row: AuditRow = {
       seq,
       at: entry.at,
@@ -180,13 +165,21 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
     // The record as a read returns it, built from what was written (no second statement).
     return toRecord(row);
   };
-  const append = db.transaction(appendRow);
+  const appendRows = (entries: Entry[], chain: (entry: Entry, prevHash: string, seq: number) => string): AuditRecord[] => {
+    let prev = lastLink.get();
+    return entries.map((entry) => {
+      const record = appendRow(entry, prev, chain);
+      prev = record;
+      return record;
+    });
+  };
+  const append = db.transaction(appendRows);
 
   return {
     [AUDIT_CHAIN_SOURCE]: chainSource,
     // IMMEDIATE: the CLI and the server may append at once; the write lock is taken before reading the last hash.
     // Inside the caller's transaction (the audit log writes the head with it), no nested savepoint.
-    append: (entry, chain) => (db.inTransaction ? appendRow(entry, chain) : append.immediate(entry, chain)),
+    append: (entries, chain) => (db.inTransaction ? appendRows(entries, chain) : append.immediate(entries, chain)),
     last: () => {
       const row = last.get();
       return row && toRecord(row);
@@ -229,10 +222,8 @@ export function sqliteAuditStore(db: Database.Database): AuditStore & { [AUDIT_C
         .all(...args, filter.limit)
         .map(toRecord);
     },
-    *iterate(fromSeq: number) {
-      for (const row of from.iterate(fromSeq)) yield toRecord(row);
-    },
-    iterateChain: (fromSeq: number) => chainRows.iterate(fromSeq),
+    page: (fromSeq, limit) => page.all(fromSeq, limit).map(toRecord),
+    chainPage: (fromSeq, toSeq, limit) => chainPage.all(fromSeq, toSeq, limit),
     count: () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n,
   };
 }

@@ -1,24 +1,29 @@
-import type { Transaction } from 'better-sqlite3';
 import { Database } from './driver.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { HubStore, SettingsStore } from '../types.js';
+import type { HubStore } from '../types.js';
 import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
-import { sqliteAuditStore } from './audit.js';
+import { AUDIT_CHAIN_SOURCE, sqliteAuditStore, type AuditChainSource } from './audit.js';
+import { walkRanges } from './chain-ranges.js';
+import { asyncStore } from './connection.js';
 import { sqliteIntegrationStore } from './integrations.js';
 import { sqliteApiKeyStore, sqliteEnrollmentTokenStore } from './keys.js';
 import { migrate } from './migrations/index.js';
+import type { Sync } from './sync.js';
 import { sqliteSessionStore, sqliteUserStore } from './users.js';
+import type { SettingsStore } from '../types.js';
 
-export { GENESIS_HASH } from './audit.js';
 export { LATEST_VERSION, MIGRATIONS } from './migrations/index.js';
 
+/** The SQLite store as this folder (and its tests) sees it: the connection stays inside. */
 export interface SqliteHubStore extends HubStore {
   readonly db: Database;
   readonly schemaVersion: number;
+  /** How the verifier's worker threads read this database's chain (chain-ranges.ts). */
+  readonly chainSource: AuditChainSource;
 }
 
-function sqliteSettingsStore(db: Database): SettingsStore {
+function sqliteSettingsStore(db: Database): Sync<SettingsStore> {
   const get = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
   const set = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
   return {
@@ -35,7 +40,6 @@ function sqliteSettingsStore(db: Database): SettingsStore {
 export function openSqliteStore(file: string): SqliteHubStore {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file);
-  const transactions = new WeakMap<() => unknown, Transaction<() => unknown>>();
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -43,28 +47,30 @@ export function openSqliteStore(file: string): SqliteHubStore {
     // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
     const { to } = migrate(db);
-    return {
+    const audit = sqliteAuditStore(db);
+    const source = audit[AUDIT_CHAIN_SOURCE];
+    const store = asyncStore({
       db,
-      schemaVersion: to,
-      agents: sqliteAgentStore(db),
-      apiKeys: sqliteApiKeyStore(db),
-      enrollmentTokens: sqliteEnrollmentTokenStore(db),
-      users: sqliteUserStore(db),
-      sessions: sqliteSessionStore(db),
-      audit: sqliteAuditStore(db),
-      settings: sqliteSettingsStore(db),
-      revokedCerts: sqliteRevokedCertStore(db),
-      integrations: sqliteIntegrationStore(db),
-      transaction: <T>(fn: () => T): T => {
-        // Wrapping costs more than a small write: a caller that passes the same function each time (the audit log) wraps it once.
-        let wrapped = transactions.get(fn) as Transaction<() => T> | undefined;
-        if (!wrapped) transactions.set(fn, (wrapped = db.transaction(fn)));
-        return wrapped.immediate();
+      sync: {
+        agents: sqliteAgentStore(db),
+        apiKeys: sqliteApiKeyStore(db),
+        enrollmentTokens: sqliteEnrollmentTokenStore(db),
+        users: sqliteUserStore(db),
+        sessions: sqliteSessionStore(db),
+        audit,
+        settings: sqliteSettingsStore(db),
+        revokedCerts: sqliteRevokedCertStore(db),
+        integrations: sqliteIntegrationStore(db),
       },
-      close: () => {
-        if (db.open) db.close();
+      auditExtra: {
+        checkRanges: (key, from, to, prevHash, tuning) => walkRanges(source, key, from, to, prevHash, tuning),
       },
-    };
+    });
+    return Object.defineProperties(store as SqliteHubStore, {
+      db: { value: db, enumerable: false },
+      schemaVersion: { value: to, enumerable: false },
+      chainSource: { value: source, enumerable: false },
+    });
   } catch (error) {
     db.close();
     throw error;

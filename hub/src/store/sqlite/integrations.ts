@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PackManifest } from '@sonde/pack-sdk';
 import type { IntegrationInstanceRecord, IntegrationPackRecord, IntegrationPackVersionRecord, IntegrationStore } from '../types.js';
+import type { Sync } from './sync.js';
 import { parseJson } from './json.js';
 
 interface VersionRow {
@@ -93,7 +94,7 @@ const INSTANCE_COLUMNS: Record<string, string> = {
   updatedAt: 'updated_at',
 };
 
-export function sqliteIntegrationStore(db: Database.Database): IntegrationStore {
+export function sqliteIntegrationStore(db: Database.Database): Sync<IntegrationStore> {
   return {
     listPacks: () => db.prepare<[], PackRow>('SELECT * FROM integration_packs ORDER BY name').all().map(toPack),
     getPack(name) {

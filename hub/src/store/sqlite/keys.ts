@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { KeyPolicy } from '../../services.js';
 import type { ApiKeyRecord, ApiKeyStore, EnrollmentTokenRecord, EnrollmentTokenStore } from '../types.js';
+import type { Sync } from './sync.js';
 import { parseJson } from './json.js';
 
 interface ApiKeyRow {
@@ -35,7 +36,7 @@ function toKey(row: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-export function sqliteApiKeyStore(db: Database.Database): ApiKeyStore {
+export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
   const byHash = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE hash = ?');
   const byId = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?');
   return {
@@ -93,7 +94,7 @@ function toToken(row: TokenRow): EnrollmentTokenRecord {
   };
 }
 
-export function sqliteEnrollmentTokenStore(db: Database.Database): EnrollmentTokenStore {
+export function sqliteEnrollmentTokenStore(db: Database.Database): Sync<EnrollmentTokenStore> {
   // One statement both checks and consumes, so two racing enrolments (even from
   // two processes on the same file) cannot both see the token unused.
   const consume = db.prepare<[string, string, string, string], TokenRow>(

@@ -18,7 +18,7 @@ const hour = 3_600_000;
 const iso = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
 
 describe('SQLite hub store', () => {
-  it('migrates a new file in WAL mode with foreign keys and records the schema version', () => {
+  it('migrates a new file in WAL mode with foreign keys and records the schema version', async () => {
     const file = dbFile();
     const store = openSqliteStore(file);
     expect(store.schemaVersion).toBe(LATEST_VERSION);
@@ -26,14 +26,14 @@ describe('SQLite hub store', () => {
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     const versions = store.db.prepare('SELECT version, name FROM schema_version ORDER BY version').all();
     expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
-    store.close();
+    await store.close();
   });
 
-  it('keeps everything across a restart on the same file and does not re-run migrations', () => {
+  it('keeps everything across a restart on the same file and does not re-run migrations', async () => {
     const file = dbFile();
     const first = openSqliteStore(file);
-    first.settings.set('k', 'v');
-    first.agents.create({
+    await first.settings.set('k', 'v');
+    await first.agents.create({
       id: 'a1',
       name: 'web-1',
       enrolledAt: iso(),
@@ -42,19 +42,19 @@ describe('SQLite hub store', () => {
       certNotAfter: iso(hour),
       publicKeyPem: 'pub',
     });
-    first.users.upsert({ id: 'u1', name: 'ann', email: null, role: 'admin', enabled: true, createdAt: iso() });
-    first.close();
+    await first.users.upsert({ id: 'u1', name: 'ann', email: null, role: 'admin', enabled: true, createdAt: iso() });
+    await first.close();
     const second = openSqliteStore(file);
-    expect(second.settings.get('k')).toBe('v');
-    expect(second.agents.getByName('web-1')).toMatchObject({ id: 'a1', certSerial: '4a', degradedReasons: [], packs: [] });
-    expect(second.users.getById('u1')?.enabled).toBe(true);
+    expect(await second.settings.get('k')).toBe('v');
+    expect(await second.agents.getByName('web-1')).toMatchObject({ id: 'a1', certSerial: '4a', degradedReasons: [], packs: [] });
+    expect((await second.users.getById('u1'))?.enabled).toBe(true);
     expect(second.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({ n: MIGRATIONS.length });
-    second.close();
+    await second.close();
   });
 
-  it('refuses a database written by a newer hub', () => {
+  it('refuses a database written by a newer hub', async () => {
     const file = dbFile();
-    openSqliteStore(file).close();
+    await openSqliteStore(file).close();
     const raw = new Database(file);
     raw.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST_VERSION + 1, 'future', iso());
     raw.close();
@@ -66,11 +66,11 @@ describe('SQLite hub store', () => {
     }
   });
 
-  it('consumes an enrollment token exactly once, even from two connections', () => {
+  it('consumes an enrollment token exactly once, even from two connections', async () => {
     const file = dbFile();
     const a = openSqliteStore(file);
     const b = openSqliteStore(file);
-    a.enrollmentTokens.create({
+    await a.enrollmentTokens.create({
       id: 't1',
       hash: 'h1',
       prefix: 'abcdefgh',
@@ -80,16 +80,16 @@ describe('SQLite hub store', () => {
       usedAt: null,
       usedBy: null,
     });
-    const results = [a.enrollmentTokens.consume('h1', iso(), 'x'), b.enrollmentTokens.consume('h1', iso(), 'y')];
+    const results = [await a.enrollmentTokens.consume('h1', iso(), 'x'), await b.enrollmentTokens.consume('h1', iso(), 'y')];
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(a.enrollmentTokens.findByHash('h1')?.usedBy).toBe('x');
-    a.close();
-    b.close();
+    expect((await a.enrollmentTokens.findByHash('h1'))?.usedBy).toBe('x');
+    await a.close();
+    await b.close();
   });
 
-  it('never consumes an expired token', () => {
+  it('never consumes an expired token', async () => {
     const store = openSqliteStore(dbFile());
-    store.enrollmentTokens.create({
+    await store.enrollmentTokens.create({
       id: 't1',
       hash: 'h1',
       prefix: 'abcdefgh',
@@ -99,13 +99,13 @@ describe('SQLite hub store', () => {
       usedAt: null,
       usedBy: null,
     });
-    expect(store.enrollmentTokens.consume('h1', iso(), 'x')).toBeUndefined();
-    store.close();
+    expect(await store.enrollmentTokens.consume('h1', iso(), 'x')).toBeUndefined();
+    await store.close();
   });
 
-  it('removal revokes the certificate serial and keeps the record', () => {
+  it('removal revokes the certificate serial and keeps the record', async () => {
     const store = openSqliteStore(dbFile());
-    store.agents.create({
+    await store.agents.create({
       id: 'a1',
       name: 'web-1',
       enrolledAt: iso(),
@@ -114,16 +114,16 @@ describe('SQLite hub store', () => {
       certNotAfter: iso(hour),
       publicKeyPem: 'pub',
     });
-    store.agents.remove('a1', iso());
-    expect(store.revokedCerts.isRevoked('4a')).toBe(true);
-    expect(store.agents.getByCertSerial('4a')).toBeUndefined();
-    expect(store.agents.getById('a1')?.removedAt).not.toBeNull();
-    store.close();
+    await store.agents.remove('a1', iso());
+    expect(await store.revokedCerts.isRevoked('4a')).toBe(true);
+    expect(await store.agents.getByCertSerial('4a')).toBeUndefined();
+    expect((await store.agents.getById('a1'))?.removedAt).not.toBeNull();
+    await store.close();
   });
 
-  it('keeps degraded reasons until an admin accepts the pending attestation', () => {
+  it('keeps degraded reasons until an admin accepts the pending attestation', async () => {
     const store = openSqliteStore(dbFile());
-    store.agents.create({
+    await store.agents.create({
       id: 'a1',
       name: 'web-1',
       enrolledAt: iso(),
@@ -142,12 +142,16 @@ describe('SQLite hub store', () => {
       configSha256: 'b'.repeat(64),
       packs: [],
     };
-    store.agents.addDegradedReason('a1', 'attestation changed: kernel');
-    store.agents.addDegradedReason('a1', 'attestation changed: kernel');
-    store.agents.setPendingAttestation('a1', attestation);
-    expect(store.agents.getById('a1')?.degradedReasons).toEqual(['attestation changed: kernel']);
-    store.agents.acceptAttestation('a1');
-    expect(store.agents.getById('a1')).toMatchObject({ degradedReasons: [], attestationBaseline: attestation, pendingAttestation: null });
-    store.close();
+    await store.agents.addDegradedReason('a1', 'attestation changed: kernel');
+    await store.agents.addDegradedReason('a1', 'attestation changed: kernel');
+    await store.agents.setPendingAttestation('a1', attestation);
+    expect((await store.agents.getById('a1'))?.degradedReasons).toEqual(['attestation changed: kernel']);
+    await store.agents.acceptAttestation('a1');
+    expect(await store.agents.getById('a1')).toMatchObject({
+      degradedReasons: [],
+      attestationBaseline: attestation,
+      pendingAttestation: null,
+    });
+    await store.close();
   });
 });

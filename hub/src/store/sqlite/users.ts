@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SessionRecord, SessionStore, UserRecord, UserStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 interface UserRow {
   id: string;
@@ -14,7 +15,7 @@ function toUser(row: UserRow): UserRecord {
   return { id: row.id, name: row.name, email: row.email, role: row.role, enabled: row.enabled === 1, createdAt: row.created_at };
 }
 
-export function sqliteUserStore(db: Database.Database): UserStore {
+export function sqliteUserStore(db: Database.Database): Sync<UserStore> {
   return {
     upsert(r) {
       db.prepare(
@@ -44,7 +45,7 @@ interface SessionRow {
   expires_at: string;
 }
 
-export function sqliteSessionStore(db: Database.Database): SessionStore {
+export function sqliteSessionStore(db: Database.Database): Sync<SessionStore> {
   const get = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE hash = ?');
   return {
     create(r: SessionRecord) {

@@ -7,7 +7,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAgentGateway } from '../../../src/gateway/index.js';
 import { sha256Hex } from '../../../src/gateway/authenticate.js';
 import type { AgentGateway } from '../../../src/gateway/types.js';
-import { openSqliteStore } from '../../../src/store/sqlite/index.js';
+import { AgentDirectory } from '../../../src/fleet/directory.js';
+import { openHubStore } from '../../../src/store/open.js';
 import type { HubStore } from '../../../src/store/types.js';
 import { MemoryAudit } from './memory-audit.js';
 import { createTestCa, pooledRsa, warmRsa, type TestCa } from './pki.js';
@@ -27,6 +28,9 @@ export interface TestHub {
   app: FastifyInstance;
   gateway: AgentGateway;
   store: HubStore;
+  /** The store's file (a second store instance on it writes like the headless CLI). */
+  dbPath: string;
+  directory: AgentDirectory;
   audit: MemoryAudit;
   ca: TestCa;
   /** `ws://127.0.0.1:PORT/ws/agent` or `wss://…`. */
@@ -34,9 +38,9 @@ export interface TestHub {
   heartbeatMs: number;
   /** Parsed pino lines the hub logged. */
   logs: Array<{ level: number; msg: string; [key: string]: unknown }>;
-  enroll(name: string): EnrolledAgent;
+  enroll(name: string): Promise<EnrolledAgent>;
   /** A user-type key (must never open `/ws/agent`). */
-  userKey(): string;
+  userKey(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,7 +57,9 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   await warmRsa(Array.from({ length: 2 + (options.agents ?? 20) }, (_, slot) => slot));
   const ca = createTestCa();
   const dir = mkdtempSync(path.join(tmpdir(), 'sonde-gateway-'));
-  const store = openSqliteStore(path.join(dir, 'hub.db'));
+  const dbPath = path.join(dir, 'hub.db');
+  const store = openHubStore(dbPath);
+  const directory = await AgentDirectory.open(store);
   const audit = new MemoryAudit();
   const logs: TestHub['logs'] = [];
   const stream = new Writable({
@@ -72,6 +78,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const gateway = createAgentGateway({
     store,
+    directory,
     signingKey: ca.key,
     audit,
     log: app.log,
@@ -91,16 +98,18 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     app,
     gateway,
     store,
+    dbPath,
+    directory,
     audit,
     ca,
     wsUrl,
     heartbeatMs,
     logs,
-    enroll(name) {
+    async enroll(name) {
       const keys = pooledRsa(2 + enrolled++);
       const { certPem, serial } = ca.issueClient(name, keys.publicKeyPem);
       const id = randomUUID();
-      store.agents.create({
+      await store.agents.create({
         id,
         name,
         enrolledAt: new Date().toISOString(),
@@ -111,7 +120,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       });
       const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
       const keyId = randomUUID();
-      store.apiKeys.create({
+      await store.apiKeys.create({
         id: keyId,
         name: `agent:${name}`,
         type: 'agent',
@@ -126,9 +135,9 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       });
       return { id, name, apiKey, keyId, privateKeyPem: keys.privateKeyPem, publicKeyPem: keys.publicKeyPem, certPem, serial };
     },
-    userKey() {
+    async userKey() {
       const raw = `sonde_${randomBytes(24).toString('base64url')}`;
-      store.apiKeys.create({
+      await store.apiKeys.create({
         id: randomUUID(),
         name: 'admin key',
         type: 'user',
@@ -145,7 +154,8 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     },
     async close() {
       await app.close();
-      store.close();
+      directory.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

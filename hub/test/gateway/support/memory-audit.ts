@@ -4,10 +4,10 @@ import type { AuditEntryInput, AuditLog, AuditRecord } from '../../../src/servic
 export class MemoryAudit implements AuditLog {
   readonly entries: AuditRecord[] = [];
 
-  append(entry: AuditEntryInput): AuditRecord {
+  append(entry: AuditEntryInput): Promise<AuditRecord> {
     const record: AuditRecord = { ...entry, seq: this.entries.length + 1, at: new Date().toISOString(), hash: '' };
     this.entries.push(record);
-    return record;
+    return Promise.resolve(record);
   }
 
   actions(): string[] {

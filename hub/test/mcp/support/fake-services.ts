@@ -149,14 +149,14 @@ export function fakeServices(overrides: { agents?: AgentView[]; mcpMaxTools?: nu
       },
     },
     audit: {
-      append(entry): AuditRecord {
-        if (services.failAudit) throw new Error('disk full');
+      append(entry): Promise<AuditRecord> {
+        if (services.failAudit) return Promise.reject(new Error('disk full'));
         services.audited.push(entry);
-        return { ...entry, seq: services.audited.length, at: new Date().toISOString(), hash: 'h' };
+        return Promise.resolve({ ...entry, seq: services.audited.length, at: new Date().toISOString(), hash: 'h' });
       },
     },
     // Agent keys are not in `keys`: they resolve to undefined here, as in the real hub.
-    authenticateApiKey: (raw) => services.keys.get(raw),
+    authenticateApiKey: (raw) => Promise.resolve(services.keys.get(raw)),
     config: { mcpMaxTools: overrides.mcpMaxTools ?? 40, serverName: 'sonde', hubVersion: '0.1.0-test', publicUrl: 'http://127.0.0.1' },
   };
   return services;

@@ -1,38 +1,18 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { AuditChainSource } from '../store/sqlite/audit.js';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import type { AuditChainSource } from './audit.js';
 
 /**
  * Verifying the chain in ranges, side by side. Each row's check needs only its
  * own columns and the stored hash of the row before it, so a range starting at
  * `from` is verified from the stored hash of `from - 1`: the seams are checked
  * like any other link. Worker threads walk the ranges on their own read-only
- * connections and verify() stays synchronous: the main thread blocks on
- * Atomics.wait, as it blocked on the whole walk before.
+ * connections while the event loop keeps serving (the caller awaits them).
  */
 
-/** What one range's walk found. Rows the fast text could not confirm are left to the caller's slow check. */
-export interface RangeResult {
-  from: number;
-  to: number;
-  /** Rows whose hash matched the SQLite-built text. */
-  checked: number;
-  /** `[seq, prevHash]` of rows to check the slow way (text built in JS, or from parsed columns). */
-  suspects: [number, string][];
-  /** Entry `seq` is missing (`next` is the entry found in its place, if any). */
-  missing?: { seq: number; next?: number };
-  /** Stopped early (too many suspects, or the worker failed): the caller walks `resumeAt..to` the slow way, from `resumePrevHash`. */
-  resumeAt?: number;
-  resumePrevHash?: string;
-  /** The stored hash of the last row walked. */
-  lastHash: string;
-}
-
-/** How to split a walk: ranges of at least `minRowsPerThread` rows, on at most `maxThreads` threads (the caller's included). */
-export interface RangeTuning {
-  minRowsPerThread?: number;
-  maxThreads?: number;
-}
+export type { ChainRangeResult as RangeResult, RangeTuning } from '../types.js';
+import type { ChainRangeResult as RangeResult, RangeTuning } from '../types.js';
 
 /** Below this many rows per thread a worker costs more (start-up, its own connection) than it saves. */
 export const MIN_ROWS_PER_WORKER = 50_000;
@@ -48,9 +28,9 @@ const WORKER_TIMEOUT_MS = 10 * 60_000;
  * rows that text cannot confirm go back as suspects for the slow check.
  */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
 const { createHmac, createSecretKey } = require('node:crypto');
-const { driverModule, file, sql, from, to, maxSuspects, port, flag } = workerData;
+const { workerData, parentPort } = require('node:worker_threads');
+const { driverModule, file, sql, from, to, maxSuspects } = workerData;
 // A KeyObject: Node 24 re-imports a raw Buffer key on every createHmac (see MacKey in audit-log.ts).
 const key = createSecretKey(Buffer.from(workerData.key));
 let prevHash = workerData.prevHash;
@@ -88,9 +68,7 @@ try {
 } catch (error) {
   answer = { error: String((error && error.stack) || error) };
 }
-port.postMessage(answer);
-Atomics.store(flag, 0, 1);
-Atomics.notify(flag, 0);
+parentPort.postMessage(answer);
 `;
 
 interface RunningWorker {
@@ -98,39 +76,27 @@ interface RunningWorker {
   to: number;
   prevHash: string;
   worker: Worker;
-  port: MessagePort;
-  flag: Int32Array;
+  answer: Promise<{ result?: RangeResult; error?: string } | undefined>;
 }
 
 function startWorker(source: AuditChainSource, file: string, key: Buffer, from: number, to: number, prevHash: string): RunningWorker {
-  const { port1, port2 } = new MessageChannel();
-  const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: {
-      driverModule: source.driverModule(),
-      file,
-      sql: source.textSql,
-      key,
-      from,
-      to,
-      prevHash,
-      maxSuspects: MAX_SUSPECTS,
-      port: port2,
-      flag,
-    },
-    transferList: [port2],
+    workerData: { driverModule: source.driverModule(), file, sql: source.textSql, key, from, to, prevHash, maxSuspects: MAX_SUSPECTS },
   });
-  worker.unref();
-  return { from, to, prevHash, worker, port: port1, flag };
+  const timeout = AbortSignal.timeout(WORKER_TIMEOUT_MS);
+  const answer = Promise.race([
+    once(worker, 'message', { signal: timeout }).then(([message]) => message as { result?: RangeResult; error?: string }),
+    once(worker, 'error').then(() => undefined),
+    once(worker, 'exit').then(() => undefined),
+  ]).catch(() => undefined);
+  return { from, to, prevHash, worker, answer };
 }
 
 /** The worker's answer; if it failed or never answered, the whole range is left to the slow walk. */
-function finish(running: RunningWorker): RangeResult {
-  const { from, to, prevHash, worker, port, flag } = running;
-  Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
-  const message = receiveMessageOnPort(port)?.message as { result?: RangeResult; error?: string } | undefined;
-  port.close();
+async function finish(running: RunningWorker): Promise<RangeResult> {
+  const { from, to, prevHash, worker } = running;
+  const message = await running.answer;
   void worker.terminate();
   return message?.result ?? { from, to, checked: 0, suspects: [], resumeAt: from, resumePrevHash: prevHash, lastHash: prevHash };
 }
@@ -143,18 +109,18 @@ export function threadsFor(rows: number, tuning: RangeTuning = {}): number {
 
 /**
  * Walks `from..to` (which must exist) in ranges on worker threads, in order,
- * while this thread waits; undefined when there are too few rows for a worker
+ * while this thread serves other work; undefined when there are too few rows for a worker
  * to pay off (or no file another connection can open): the caller walks them.
  * `prevHash` is the stored hash of entry `from - 1` (the genesis hash for 1).
  */
-export function walkRanges(
+export async function walkRanges(
   source: AuditChainSource,
   key: Buffer,
   from: number,
   to: number,
   prevHash: string,
   tuning: RangeTuning = {},
-): RangeResult[] | undefined {
+): Promise<RangeResult[] | undefined> {
   const rows = to - from + 1;
   if (source.file === undefined || rows < (tuning.minRowsPerThread ?? MIN_ROWS_PER_WORKER)) return undefined;
   const size = Math.ceil(rows / threadsFor(rows, tuning));
@@ -170,5 +136,5 @@ export function walkRanges(
     for (const running of workers) void running.worker.terminate();
     return undefined;
   }
-  return workers.map(finish);
+  return Promise.all(workers.map(finish));
 }

@@ -1,27 +1,30 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir, TEST_SECRET } from '../../test/helpers.js';
-import { openCrypto } from '../crypto/index.js';
-import { AUDIT_CHAIN_SOURCE, GENESIS_HASH, type AuditChainSource } from '../store/sqlite/audit.js';
-import { Database } from '../store/sqlite/driver.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
-import { createAuditLog } from './audit-log.js';
+import { tempDir, TEST_SECRET } from '../../../test/helpers.js';
+import { openCrypto } from '../../crypto/index.js';
+import { GENESIS_HASH } from '../../audit/chain-text.js';
+import type { AuditChainSource } from './audit.js';
+import { Database } from './driver.js';
+import { openSqliteStore, type SqliteHubStore } from './index.js';
+import { createAuditLog } from '../../audit/audit-log.js';
 import { threadsFor, walkRanges } from './chain-ranges.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 const THREE = { minRowsPerThread: 1, maxThreads: 3 };
 
 /** Nine entries (ranges 1-3, 4-6, 7-9 on three threads) with texts SQLite rebuilds exactly, plus a tampering connection. */
-function nineEntries() {
+async function nineEntries() {
   const { dir, cleanup } = tempDir();
   const file = path.join(dir, 'sonde.db');
   const store = openSqliteStore(file);
-  const crypto = openCrypto(TEST_SECRET, store);
+  const crypto = await openCrypto(TEST_SECRET, store);
   const log = createAuditLog(store, crypto.auditKey, crypto.sealer, THREE);
   for (let i = 1; i <= 9; i++) {
-    log.append({
+    await log.append({
       action: 'mcp.tool_call',
       actor: { kind: 'api_key', id: 'k1', name: 'kéy "1"\n\u0001' },
       agents: ['web-1', 'db-2'],
@@ -33,20 +36,16 @@ function nineEntries() {
     });
   }
   const raw = new Database(file);
-  cleanups.push(() => {
+  cleanups.push(async () => {
     raw.close();
-    store.close();
+    await store.close();
     cleanup();
   });
   return { store, log, raw, key: crypto.auditKey, source: chainSourceOf(store) };
 }
 
 /** The SQLite store's chain source (the store interface does not name it). */
-function chainSourceOf(store: { audit: object }): AuditChainSource {
-  const source = (store.audit as { [AUDIT_CHAIN_SOURCE]?: AuditChainSource })[AUDIT_CHAIN_SOURCE];
-  if (!source) throw new Error('not a SQLite audit store');
-  return source;
-}
+const chainSourceOf = (store: SqliteHubStore): AuditChainSource => store.chainSource;
 
 describe('verifying the chain in ranges', () => {
   it('splits only when every thread gets enough rows', () => {
@@ -55,22 +54,22 @@ describe('verifying the chain in ranges', () => {
     expect(threadsFor(120_000, { maxThreads: 4, minRowsPerThread: 50_000 })).toBe(2);
   });
 
-  it('leaves a walk too small for workers, or of a database no other connection can open, to the caller', () => {
-    const { source, key } = nineEntries();
-    expect(walkRanges(source, key, 1, 9, GENESIS_HASH, { minRowsPerThread: 10 })).toBeUndefined();
+  it('leaves a walk too small for workers, or of a database no other connection can open, to the caller', async () => {
+    const { source, key } = await nineEntries();
+    expect(await walkRanges(source, key, 1, 9, GENESIS_HASH, { minRowsPerThread: 10 })).toBeUndefined();
 
     const memory = openSqliteStore(':memory:');
     cleanups.push(() => memory.close());
-    const crypto = openCrypto(TEST_SECRET, memory);
+    const crypto = await openCrypto(TEST_SECRET, memory);
     const log = createAuditLog(memory, crypto.auditKey, crypto.sealer, THREE);
-    for (let i = 0; i < 4; i++) log.append({ action: 'login', actor: { kind: 'user', id: 'u', name: 'ann' }, status: 'ok' });
-    expect(walkRanges(chainSourceOf(memory), crypto.auditKey, 1, 4, GENESIS_HASH, THREE)).toBeUndefined();
-    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 4 });
+    for (let i = 0; i < 4; i++) await log.append({ action: 'login', actor: { kind: 'user', id: 'u', name: 'ann' }, status: 'ok' });
+    expect(await walkRanges(chainSourceOf(memory), crypto.auditKey, 1, 4, GENESIS_HASH, THREE)).toBeUndefined();
+    expect(await log.verify({ full: true })).toMatchObject({ ok: true, checked: 4 });
   });
 
-  it('has worker threads walk the ranges, each from the stored hash before it, and SQLite build the exact text', () => {
-    const { source, key } = nineEntries();
-    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+  it('has worker threads walk the ranges, each from the stored hash before it, and SQLite build the exact text', async () => {
+    const { source, key } = await nineEntries();
+    const ranges = (await walkRanges(source, key, 1, 9, GENESIS_HASH, THREE))!;
     // A worker that failed would hand its whole range back (resumeAt = from) instead of checking it.
     expect(ranges.map((r) => [r.from, r.to, r.checked, r.suspects.length, r.missing, r.resumeAt])).toEqual([
       [1, 3, 3, 0, undefined, undefined],
@@ -80,25 +79,25 @@ describe('verifying the chain in ranges', () => {
     expect(ranges[2].lastHash).toBe(source.hashAt(9));
   });
 
-  it('reports a row edited at a seam as a suspect the slow check then rejects', () => {
-    const { source, key, raw, log } = nineEntries();
+  it('reports a row edited at a seam as a suspect the slow check then rejects', async () => {
+    const { source, key, raw, log } = await nineEntries();
     raw.prepare("UPDATE audit_log SET status = 'denied' WHERE seq = 4").run();
-    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+    const ranges = (await walkRanges(source, key, 1, 9, GENESIS_HASH, THREE))!;
     expect(ranges[1].suspects.map(([seq]) => seq)).toEqual([4]);
-    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+    expect(await log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4 });
   });
 
-  it('finds a row deleted at the end of a range, at the start of the next, or inserted at a seam', () => {
-    const deleted = (seq: number) => {
-      const { raw, log } = nineEntries();
+  it('finds a row deleted at the end of a range, at the start of the next, or inserted at a seam', async () => {
+    const deleted = async (seq: number) => {
+      const { raw, log } = await nineEntries();
       raw.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
-      return log.verify({ full: true });
+      return await log.verify({ full: true });
     };
-    expect(deleted(3)).toMatchObject({ ok: false, firstBrokenSeq: 3 });
-    expect(deleted(4)).toMatchObject({ ok: false, firstBrokenSeq: 4 });
-    expect(deleted(7)).toMatchObject({ ok: false, firstBrokenSeq: 7 });
+    expect(await deleted(3)).toMatchObject({ ok: false, firstBrokenSeq: 3 });
+    expect(await deleted(4)).toMatchObject({ ok: false, firstBrokenSeq: 4 });
+    expect(await deleted(7)).toMatchObject({ ok: false, firstBrokenSeq: 7 });
 
-    const { raw, log } = nineEntries();
+    const { raw, log } = await nineEntries();
     // Make room after entry 6 and insert a copy of entry 6 with a plausible link: the copy's text has the wrong seq.
     raw.transaction(() => {
       for (let seq = 9; seq >= 7; seq--) raw.prepare('UPDATE audit_log SET seq = seq + 1 WHERE seq = ?').run(seq);
@@ -108,29 +107,29 @@ describe('verifying the chain in ranges', () => {
         )
         .run();
     })();
-    expect(log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 7 });
+    expect(await log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 7 });
   });
 
-  it('finds rows swapped across a seam and a truncated last range', () => {
-    const swapped = nineEntries();
+  it('finds rows swapped across a seam and a truncated last range', async () => {
+    const swapped = await nineEntries();
     swapped.raw.transaction(() => {
       swapped.raw.prepare('UPDATE audit_log SET seq = 100 WHERE seq = 3').run();
       swapped.raw.prepare('UPDATE audit_log SET seq = 3 WHERE seq = 4').run();
       swapped.raw.prepare('UPDATE audit_log SET seq = 4 WHERE seq = 100').run();
     })();
-    expect(swapped.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 3 });
+    expect(await swapped.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 3 });
 
-    const truncated = nineEntries();
+    const truncated = await nineEntries();
     truncated.raw.prepare('DELETE FROM audit_log WHERE seq >= 8').run();
-    expect(truncated.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 8 });
+    expect(await truncated.log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 8 });
   });
 
-  it('still verifies rows whose stored text SQLite cannot rebuild, on a worker too', () => {
-    const { source, key, raw, log } = nineEntries();
+  it('still verifies rows whose stored text SQLite cannot rebuild, on a worker too', async () => {
+    const { source, key, raw, log } = await nineEntries();
     // Params in insertion order, as an older version stored them: the same entry, a different text.
     raw.prepare('UPDATE audit_log SET params = ? WHERE seq = 5').run('{"path":"/data/5","list":[1,2.5,null,"x\\ty"]}');
-    const ranges = walkRanges(source, key, 1, 9, GENESIS_HASH, THREE)!;
+    const ranges = (await walkRanges(source, key, 1, 9, GENESIS_HASH, THREE))!;
     expect(ranges[1].suspects.map(([seq]) => seq)).toEqual([5]);
-    expect(log.verify({ full: true })).toMatchObject({ ok: true, checked: 9, total: 9 });
+    expect(await log.verify({ full: true })).toMatchObject({ ok: true, checked: 9, total: 9 });
   });
 });

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/check-boundaries.mjs');
+const tmp = tempDir('sonde-boundaries-');
+afterAll(() => tmp.cleanup());
+
+/** Runs the real boundary check on a tree of files (path → source) and returns its exit code and output. */
+function check(name: string, files: Record<string, string>): { code: number | null; output: string } {
+  const root = path.join(tmp.dir, name);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  }
+  const run = spawnSync(process.execPath, [SCRIPT, '--root', root], { encoding: 'utf8' });
+  return { code: run.status, output: run.stdout + run.stderr };
+}
+
+describe('the store boundary (scripts/check-boundaries.mjs)', () => {
+  it('lets hub/src/store/ use SQLite and everything else use the interface', () => {
+    const result = check('clean', {
+      'hub/src/store/sqlite/index.ts': "import Database from 'better-sqlite3';\n",
+      'hub/src/store/open.ts': "import { openSqliteStore } from './sqlite/index.js';\n",
+      'hub/src/core.ts': "import { openHubStore } from './store/open.js';\nimport type { HubStore } from './store/types.js';\n",
+      'hub/test/x.test.ts': "import { openStoreBackdoor } from '../src/store/testing.js';\n",
+    });
+    expect(result).toEqual({ code: 0, output: 'boundaries: ok\n' });
+  });
+
+  it('fails an import of better-sqlite3 or of store/sqlite from anywhere else in the hub, tests included', () => {
+    const result = check('violations', {
+      'hub/src/audit/audit-log.ts': "import { GENESIS_HASH } from '../store/sqlite/audit.js';\n",
+      'hub/src/core.ts': "import { openSqliteStore } from './store/sqlite/index.js';\n",
+      'hub/test/raw.test.ts': "import Database from 'better-sqlite3';\n",
+      // Split so this file's own text is no dynamic import for the check to find.
+      'hub/test/gateway/other.test.ts': `const { Database } = await ${'import'}('../../src/store/sqlite/driver.js');\n`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('Boundary violations (4)');
+    expect(result.output).toContain('hub/src/audit/audit-log.ts: imports ../store/sqlite/audit.js');
+    expect(result.output).toContain('hub/src/core.ts: imports ./store/sqlite/index.js');
+    expect(result.output).toContain('hub/test/raw.test.ts: imports better-sqlite3 (only hub/src/store/ may use the SQLite driver');
+    expect(result.output).toContain('hub/test/gateway/other.test.ts: imports ../../src/store/sqlite/driver.js');
+  });
+});
