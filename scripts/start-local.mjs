@@ -31,7 +31,7 @@ function run(cmd, args, options = {}) {
 }
 
 function step(label, value) {
-  console.log(`  ${label.padEnd(8)} ${value}`);
+  console.log(`  ${label.padEnd(9)} ${value}`);
 }
 
 // 0711: the agent user must reach its home inside; the secrets here are 0600 files.
@@ -214,6 +214,7 @@ async function startAgent() {
 
 step('agent', await startAgent().catch((error) => `not started: ${error.message}`));
 const mcpUrl = `${hubUrl}/mcp`;
+step('dashboard', `${hubUrl}/  (sign in as admin, password in ${path.join(state, 'admin-password')})`);
 step('MCP URL', mcpUrl);
 step('API key', apiKey);
 console.log(`\nAdd it to Claude Code:\n  claude mcp add --transport http sonde ${mcpUrl} --header "Authorization: Bearer ${apiKey}"\n`);

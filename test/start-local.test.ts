@@ -57,6 +57,12 @@ describe('npm start with a changed hub port', () => {
     const first = await startLocal();
     const firstHub = /hub\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(first.out)?.[1];
     expect(first.out, first.out).toMatch(/agent\s+\S+ (online|degraded) /);
+    // The dashboard URL it prints serves the dashboard page from the same hub.
+    const dashboard = /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)\s/.exec(first.out)?.[1];
+    expect(dashboard, first.out).toBe(`${firstHub}/`);
+    const page = await fetch(dashboard!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<sonde-app>');
     await stop(first.child);
 
     const second = await startLocal();

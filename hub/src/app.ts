@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { probeRoutes } from './routes/probes.js';
 import { revocationRoutes } from './routes/revocations.js';
+import { uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
 import type { HubServices } from './services.js';
 import { HUB_VERSION } from './version.js';
@@ -177,6 +178,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(auditRoutes);
   await app.register(probeRoutes);
   await app.register(integrationRoutes);
+  // The dashboard's files (web-components/dist): the page talks to the routes above like any other client.
+  await app.register(uiRoutes);
   // Derived from SONDE_SECRET so client tokens survive a restart and work on every hub sharing the secret.
   await app.register(mcpPlugin, {
     services,
