@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   createSandboxRunner,
   detectOsSandbox,
+  isolationGap,
   isolationLabel,
   vendorHostPackages,
   type SandboxLimitsInput,
@@ -39,7 +40,10 @@ export class InstanceRunners {
   private prepared = false;
 
   constructor(private readonly options: RunnerFactoryOptions) {
-    this.isolation = isolationLabel(options.osSandbox === 'none' ? null : detectOsSandbox());
+    const os = options.osSandbox === 'none' ? null : detectOsSandbox();
+    // What the integration pack processes can still reach on this host is part of the string operators see.
+    const gap = isolationGap(os);
+    this.isolation = `${isolationLabel(os)}${gap ? ` (${gap})` : ''}`;
   }
 
   /** Real copies of @sonde/pack-sdk, zod and picomatch in `<packsDir>/node_modules`: pack processes cannot read the hub's own. */

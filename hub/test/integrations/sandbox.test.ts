@@ -1,8 +1,10 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApi, type FakeApi } from '@sonde/pack-sdk/testing';
+import { detectOsSandbox } from '@sonde/pack-sdk/sandbox';
 import { signPackDir } from '@sonde/registry';
 import { tempDir, testEnv } from '../helpers.js';
 import { runCli, startHubProcess, type RunningHub } from '../process.js';
@@ -78,4 +80,46 @@ describe('integration packs run sandboxed on the hub', () => {
     const security = audit.filter((e) => e.action === 'integration.security');
     expect(security.map((e) => e.detail as string)).toEqual(expect.arrayContaining([expect.stringMatching(/^effect-refused: .*\/secret/)]));
   }, 60_000);
+
+  // Node's permission model does not check connect() on a Unix socket; only the mount and network namespaces
+  // do. ENOENT (not ECONNREFUSED) for the database file also shows the hub's files are not in the pack's view.
+  it.skipIf(detectOsSandbox()?.kind !== 'bwrap')(
+    'reaches no hub-host Unix socket and sees no hub file (needs bubblewrap)',
+    async () => {
+      const status = (await admin.get('/api/v1/integrations/status')).body;
+      expect(status.isolation).toContain('mountns');
+      const tag = `sonde-hub-escape-${process.pid}-${Date.now()}`;
+      const pathSocket = path.join(tmp.dir, 'host.sock');
+      const shmSocket = `/dev/shm/${tag}.sock`;
+      let accepted = 0;
+      const servers = await Promise.all(
+        [pathSocket, shmSocket, `\0${tag}`].map(
+          (where) =>
+            new Promise<net.Server>((resolve, reject) => {
+              const server = net.createServer((socket) => {
+                accepted++;
+                socket.end('HUB-HOST-SECRET');
+              });
+              server.once('error', reject);
+              server.listen(where, () => resolve(server));
+            }),
+        ),
+      );
+      try {
+        const client = await mcpClient(hub.url, memberKey);
+        const paths = [pathSocket, shmSocket, `/proc/${hub.child.pid}/root${pathSocket}`, `/proc/1/root${pathSocket}`, dbPath, `\0${tag}`];
+        const result = textJson(await client.callTool({ name: 'hostile_sockets', arguments: { instance: 'target', paths } }));
+        await client.close();
+        const outcomes = result.data.outcomes as Array<{ ok: boolean; error?: string }>;
+        expect(outcomes.map((o) => o.ok)).toEqual(paths.map(() => false));
+        expect(outcomes.slice(0, 5).map((o) => o.error?.split(' ')[0])).toEqual(paths.slice(0, 5).map(() => 'ENOENT'));
+        expect(outcomes[5]?.error).toMatch(/^ECONNREFUSED/);
+        expect(accepted).toBe(0);
+      } finally {
+        for (const server of servers) server.close();
+        rmSync(shmSocket, { force: true });
+      }
+    },
+    60_000,
+  );
 });
