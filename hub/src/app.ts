@@ -6,7 +6,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { adminGuard } from './auth/require-admin.js';
-import { createSessionService } from './auth/sessions.js';
+import { createSessionService, type SessionService } from './auth/sessions.js';
 import type { HubConfig } from './config.js';
 import type { HubContext } from './context.js';
 import { openHubCore, type HubCore } from './core.js';
@@ -27,6 +27,10 @@ import { revocationRoutes } from './routes/revocations.js';
 import { uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
 import type { HubServices } from './services.js';
+import { createOidcLogin, type OidcProviderConfig } from './identity/index.js';
+import { createSignIn } from './identity/sign-in.js';
+import { groupRoutes } from './routes/groups.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { HUB_VERSION } from './version.js';
 
 export const SERVER_NAME = 'sonde';
@@ -73,8 +77,33 @@ function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | unde
 async function ensureBootstrapAdmin(core: HubCore, name: string): Promise<void> {
   await core.store.transaction(async (tx) => {
     if (await tx.users.getByName(name)) return;
-    await tx.users.upsert({ id: randomUUID(), name, email: null, role: 'admin', enabled: true, createdAt: new Date().toISOString() });
+    await tx.users.upsert({
+      id: randomUUID(),
+      name,
+      email: null,
+      role: 'admin',
+      enabled: true,
+      createdAt: new Date().toISOString(),
+      subject: null,
+      displayName: null,
+      origin: 'admin',
+      groups: [],
+      lastLoginAt: null,
+    });
   });
+}
+
+/** Single sign-on: the provider flow (discovery on first use) and what a verified sign-in does to users, sessions and audit. */
+function createSso(identity: OidcProviderConfig, core: HubCore, sessions: SessionService, publicUrl: () => string) {
+  const login = createOidcLogin({
+    config: identity,
+    // Read when the first sign-in starts: with SONDE_PUBLIC_URL unset the port is known only after listen().
+    get publicUrl() {
+      return publicUrl();
+    },
+    states: core.store.loginStates,
+  });
+  return { login, signIn: createSignIn({ login, store: core.store, audit: core.audit, sessions }) };
 }
 
 /** Store, crypto, CA and the one policy decision point: opened before Fastify exists because TLS needs the CA. */
@@ -151,6 +180,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     },
   };
   const integrations = createIntegrations(config, core, app);
+  const sso = config.identity ? createSso(config.identity, core, sessions, () => services.config.publicUrl) : undefined;
   const context: HubContext = {
     config,
     core,
@@ -158,6 +188,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     services,
     gateway,
     sessions,
+    sso,
     api: new ApiRegistry(),
     requireAdmin: adminGuard(core.apiKeys, sessions, core.pdp),
     secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
@@ -175,6 +206,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(revocationRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
+  await app.register(groupRoutes);
+  await app.register(oidcRoutes);
   await app.register(auditRoutes);
   await app.register(probeRoutes);
   await app.register(integrationRoutes);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { IdentityConfigError, IdentityEnvSchema, loadIdentityConfig, type OidcProviderConfig } from './identity/config.js';
 
 /**
  * Hub configuration from SONDE_* environment variables. The schema is the only
@@ -33,6 +34,8 @@ export const EnvSchema = z.object({
   // Integration packs: a @sonde/registry trust store (missing = nothing trusted) and the folder packs install into.
   SONDE_TRUST_FILE: z.string().min(1).optional(),
   SONDE_PACKS_DIR: z.string().min(1).optional(),
+  // Single sign-on (hub/src/identity/config.ts): Entra ID or any OpenID Connect provider.
+  ...IdentityEnvSchema.shape,
 });
 
 /** Every variable the hub reads; documented in the Dockerfile and compose file. */
@@ -55,6 +58,8 @@ export interface HubConfig {
   trustProxy: boolean;
   /** Integration packs (hub/src/integrations): trust store file and install folder; default beside the database. */
   integrations: { trustFile: string; packsDir: string };
+  /** Single sign-on provider, when configured (SONDE_ENTRA_* or SONDE_OIDC_*). */
+  identity: OidcProviderConfig | undefined;
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -103,6 +108,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     if (hostnames.length === 0) problems.push('SONDE_TLS_HOSTNAMES must name at least one host name or IP address');
     tls = { mode: 'auto', hostnames };
   }
+  let identity: OidcProviderConfig | undefined;
+  try {
+    identity = loadIdentityConfig(env);
+  } catch (error) {
+    if (!(error instanceof IdentityConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secret: e.SONDE_SECRET,
@@ -121,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       trustFile: path.resolve(e.SONDE_TRUST_FILE ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'trust.json')),
       packsDir: path.resolve(e.SONDE_PACKS_DIR ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'packs')),
     },
+    identity,
   };
 }
 

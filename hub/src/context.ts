@@ -6,6 +6,8 @@ import type { IntegrationService } from './integrations/service.js';
 import type { AgentGateway } from './gateway/types.js';
 import type { ApiRegistry } from './routes/define.js';
 import type { SessionService } from './auth/sessions.js';
+import type { OidcLogin } from './identity/login.js';
+import type { SignIn } from './identity/sign-in.js';
 import type { HubServices, Principal } from './services.js';
 
 /** What the hub's own plugins share (the MCP layer only sees HubServices). */
@@ -16,6 +18,8 @@ export interface HubContext {
   services: HubServices;
   gateway: AgentGateway;
   sessions: SessionService;
+  /** Single sign-on (hub/src/identity), when SONDE_ENTRA_* or SONDE_OIDC_* configure a provider. */
+  sso: { login: OidcLogin; signIn: SignIn } | undefined;
   api: ApiRegistry;
   /** Throws 401/403 unless the request carries an admin API key or an admin session. */
   requireAdmin: (request: FastifyRequest) => Promise<Principal>;

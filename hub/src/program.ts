@@ -1,6 +1,7 @@
 /** The sonde-hub command line (loaded by cli.ts once the compile cache is on). */
 import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.js';
+import { registerIdentityCommands } from './cli/identity.js';
 import { EXIT, fail } from './cli/output.js';
 import { HUB_VERSION } from './version.js';
 
@@ -17,13 +18,13 @@ Exit codes:
   ${EXIT.error}  unexpected error
   ${EXIT.usage}  bad command line or configuration (e.g. SONDE_SECRET missing or shorter than 32 characters)
   ${EXIT.wrongSecret}  SONDE_SECRET does not match the one this database was created with
-  ${EXIT.notFound}  the key, token or agent named does not exist
+  ${EXIT.notFound}  the key, token, agent, user or group named does not exist
   ${EXIT.auditBroken}  audit verify found a broken chain
 
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
-SONDE_TRUST_PROXY. Admin commands (keys, tokens, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
+SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, users, groups, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
 safe while the hub runs.`,
   );
 
@@ -41,6 +42,7 @@ program
   });
 
 registerAdminCommands(program);
+registerIdentityCommands(program);
 program.exitOverride((error) => {
   process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../crypto/index.js';
 import type { Principal } from '../services.js';
+import { effectiveRole } from '../identity/roles.js';
 import type { HubStore } from '../store/types.js';
 
 export const SESSION_COOKIE = 'sonde_session';
@@ -16,7 +17,7 @@ export interface SessionService {
   destroy(rawId: string): Promise<void>;
 }
 
-export function createSessionService(store: Pick<HubStore, 'sessions' | 'users'>): SessionService {
+export function createSessionService(store: Pick<HubStore, 'sessions' | 'users' | 'authorizedGroups'>): SessionService {
   return {
     async create(userId) {
       const id = randomBytes(32).toString('base64url');
@@ -43,6 +44,10 @@ export function createSessionService(store: Pick<HubStore, 'sessions' | 'users'>
       }
       const user = await store.users.getById(session.userId);
       if (!user || !user.enabled) return undefined;
+      // Worked out on every request: a role change, a group's new default role or a removed group applies now.
+      const role =
+        user.origin === 'admin' && user.groups.length === 0 ? user.role : effectiveRole(user, await store.authorizedGroups.list());
+      if (!role) return undefined;
       if (new Date(session.expiresAt).getTime() - now < SESSION_TTL_MS - EXTEND_AFTER_MS) {
         await store.sessions.extend(hash, new Date(now + SESSION_TTL_MS).toISOString());
       }
@@ -50,7 +55,7 @@ export function createSessionService(store: Pick<HubStore, 'sessions' | 'users'>
         kind: 'user',
         id: user.id,
         name: user.name,
-        role: user.role,
+        role,
         policy: { allowedAgents: [], allowedProbes: [], allowedClients: [] },
       };
     },

@@ -9,12 +9,12 @@ import type { AuditEntryInput } from '../services.js';
 import { fail, print } from './output.js';
 
 /** The OS user running the CLI goes into the audit entry: headless admin is not anonymous. */
-function cliActor(): AuditEntryInput['actor'] {
+export function cliActor(): AuditEntryInput['actor'] {
   return { kind: 'cli', id: null, name: `${process.env.USER ?? process.env.LOGNAME ?? `uid:${process.getuid?.() ?? '?'}`}@cli` };
 }
 
 /** Opens the database with SONDE_SECRET (safe while the hub runs: WAL + busy timeout), runs `fn`, closes. */
-async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<T>): Promise<T> {
+export async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<T>): Promise<T> {
   let core: HubCore | undefined;
   try {
     const config = loadAdminConfig();

@@ -43,7 +43,9 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
   const { config, states } = options;
   const now = options.now ?? Date.now;
-  const redirectUri = `${options.publicUrl.replace(/\/+$/, '')}${CALLBACK_PATH}`;
+  // Read per sign-in: a hub without SONDE_PUBLIC_URL knows its port only once it listens.
+  const publicUrl = () => options.publicUrl.replace(/\/+$/, '');
+  const redirectUri = () => `${publicUrl()}${CALLBACK_PATH}`;
   let discovered: Promise<oidc.Configuration> | undefined;
 
   function configuration(): Promise<oidc.Configuration> {
@@ -97,7 +99,9 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
 
   return {
     provider: { kind: config.kind, displayName: config.displayName, issuer: config.issuer },
-    redirectUri,
+    get redirectUri() {
+      return redirectUri();
+    },
 
     async begin() {
       const cfg = await configuration();
@@ -117,7 +121,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
         usedAt: null,
       });
       const url = oidc.buildAuthorizationUrl(cfg, {
-        redirect_uri: redirectUri,
+        redirect_uri: redirectUri(),
         scope: config.scopes.join(' '),
         response_type: 'code',
         code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
@@ -150,7 +154,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
       const cfg = await configuration();
       let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
       try {
-        const callback = new URL(redirectUri);
+        const callback = new URL(redirectUri());
         callback.search = params.toString();
         tokens = await oidc.authorizationCodeGrant(cfg, callback, {
           pkceCodeVerifier: record.codeVerifier,
@@ -198,7 +202,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
       const cfg = await configuration().catch(() => undefined);
       if (!cfg?.serverMetadata().end_session_endpoint) return undefined;
       return oidc.buildEndSessionUrl(cfg, {
-        post_logout_redirect_uri: `${options.publicUrl.replace(/\/+$/, '')}/`,
+        post_logout_redirect_uri: `${publicUrl()}/`,
         client_id: config.clientId,
         ...(idTokenHint ? { id_token_hint: idTokenHint } : {}),
       }).href;

@@ -54,6 +54,14 @@ export const UserSchema = z.object({
   role: z.enum(['admin', 'member']),
   enabled: z.boolean(),
   createdAt: z.string(),
+  /** Provider subject, set at the first single sign-on; null until then. */
+  subject: z.string().nullable(),
+  displayName: z.string().nullable(),
+  /** `admin`: added by an admin; `group`: created at sign-in through an authorized group. */
+  origin: z.enum(['admin', 'group']),
+  /** Groups the provider reported at the last sign-in. */
+  groups: z.array(z.string()),
+  lastLoginAt: z.string().nullable(),
 });
 
 export const AuditRecordSchema = z.object({

@@ -1,5 +1,8 @@
 import type { PackManifest } from '@sonde/pack-sdk';
 import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
+import type { AuthorizedGroup, LoginStateStore, UserOrigin } from '../identity/types.js';
+
+export type { LoginStateRecord, LoginStateStore } from '../identity/types.js';
 import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from '../services.js';
 
 /**
@@ -136,18 +139,47 @@ export interface EnrollmentTokenStore {
 export interface UserRecord {
   id: string;
   name: string;
+  /** Lower-case. For single sign-on it only finds a record an admin added before the user's first sign-in. */
   email: string | null;
+  /** The individual role an admin gave (origin `admin`); for a user from groups, what they held when created. */
   role: Role;
   enabled: boolean;
   createdAt: string;
+  /** The provider's stable subject (Entra `entra:<tid>:<oid>`, else `<iss>#<sub>`), set at the first sign-in. */
+  subject: string | null;
+  /** Display name from the provider at the last sign-in. */
+  displayName: string | null;
+  /** `admin`: added by an admin (an individual entry); `group`: created at sign-in because a group is authorized. */
+  origin: UserOrigin;
+  /** Groups (ids or names) the provider reported at the last sign-in; with authorized groups they decide the role per request. */
+  groups: string[];
+  lastLoginAt: string | null;
 }
 
 export interface UserStore {
   upsert(record: UserRecord): Promise<void>;
   getById(id: string): Promise<UserRecord | undefined>;
   getByName(name: string): Promise<UserRecord | undefined>;
+  getBySubject(subject: string): Promise<UserRecord | undefined>;
+  /** Case-insensitive. */
+  getByEmail(email: string): Promise<UserRecord | undefined>;
+  /** A user added by e-mail who has not signed in yet (no subject). Case-insensitive. */
+  getUnclaimedByEmail(email: string): Promise<UserRecord | undefined>;
   list(): Promise<UserRecord[]>;
   remove(id: string): Promise<void>;
+}
+
+/** A group whose members may sign in with single sign-on (hub/src/identity). */
+export interface AuthorizedGroupRecord extends AuthorizedGroup {
+  createdAt: string;
+}
+
+export interface AuthorizedGroupStore {
+  list(): Promise<AuthorizedGroupRecord[]>;
+  get(groupId: string): Promise<AuthorizedGroupRecord | undefined>;
+  upsert(record: AuthorizedGroupRecord): Promise<void>;
+  /** False when there was no such group. */
+  remove(groupId: string): Promise<boolean>;
 }
 
 export interface SessionRecord {
@@ -164,6 +196,8 @@ export interface SessionStore {
   extend(hash: string, expiresAt: string): Promise<void>;
   remove(hash: string): Promise<void>;
   removeExpired(now: string): Promise<number>;
+  /** Ends every session of a user (disabled or removed by an admin); returns how many. */
+  removeForUser(userId: string): Promise<number>;
 }
 
 /** Columns of one audit row in chain order, as stored (see hub/src/audit/chain-text.ts for what is hashed). */
@@ -338,6 +372,9 @@ export interface HubStore {
   settings: SettingsStore;
   revokedCerts: RevokedCertStore;
   integrations: IntegrationStore;
+  authorizedGroups: AuthorizedGroupStore;
+  /** Started single sign-on logins (state, nonce, PKCE verifier): 10 minutes, single use. */
+  loginStates: LoginStateStore;
   /**
    * Runs `fn` in one transaction on a store scoped to it (`tx`): committed when the Promise `fn` returns resolves,
    * rolled back when it rejects. Use `tx`, never the outer store, inside `fn`: the outer store waits for the

@@ -144,6 +144,8 @@ export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOpt
       settings: lazy('settings', () => gated(sync.settings, gate)),
       revokedCerts: lazy('revokedCerts', () => gated(sync.revokedCerts, gate)),
       integrations: lazy('integrations', () => gated(sync.integrations, gate)),
+      authorizedGroups: lazy('authorizedGroups', () => gated(sync.authorizedGroups, gate)),
+      loginStates: lazy('loginStates', () => gated(sync.loginStates, gate)),
     });
   }
 

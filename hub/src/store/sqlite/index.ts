@@ -6,6 +6,7 @@ import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
 import { AUDIT_CHAIN_SOURCE, sqliteAuditStore, type AuditChainSource } from './audit.js';
 import { walkRanges } from './chain-ranges.js';
 import { asyncStore } from './connection.js';
+import { sqliteAuthorizedGroupStore, sqliteLoginStateStore } from './identity.js';
 import { sqliteIntegrationStore } from './integrations.js';
 import { sqliteApiKeyStore, sqliteEnrollmentTokenStore } from './keys.js';
 import { migrate } from './migrations/index.js';
@@ -61,6 +62,8 @@ export function openSqliteStore(file: string): SqliteHubStore {
         settings: sqliteSettingsStore(db),
         revokedCerts: sqliteRevokedCertStore(db),
         integrations: sqliteIntegrationStore(db),
+        authorizedGroups: sqliteAuthorizedGroupStore(db),
+        loginStates: sqliteLoginStateStore(db),
       },
       auditExtra: {
         checkRanges: (key, from, to, prevHash, tuning) => walkRanges(source, key, from, to, prevHash, tuning),

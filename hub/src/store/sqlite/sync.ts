@@ -34,4 +34,6 @@ export interface SyncHubStore {
   settings: Sync<HubStore['settings']>;
   revokedCerts: Sync<HubStore['revokedCerts']>;
   integrations: Sync<HubStore['integrations']>;
+  authorizedGroups: Sync<HubStore['authorizedGroups']>;
+  loginStates: Sync<HubStore['loginStates']>;
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { HubError } from '../../../errors.js';
 import { migration001 } from './001_init.js';
 import { migration002 } from './002_integrations.js';
+import { migration003 } from './003_identity.js';
 
 export interface Migration {
   version: number;
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Numbered, append-only: never edit a released migration, add the next number. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -1,0 +1,131 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseCookies, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie } from '../auth/sessions.js';
+import { IdentityError } from '../identity/index.js';
+import { defineRoute } from './define.js';
+
+/** Binds a started sign-in to the browser that started it (the state alone could be fed to a victim's browser). */
+export const BINDING_COOKIE = 'sonde_oidc';
+const BINDING_PATH = '/auth/oidc';
+
+const ProvidersSchema = z.object({
+  /** The local admin login (SONDE_ADMIN_USER / SONDE_ADMIN_PASSWORD) always works. */
+  local: z.object({ enabled: z.boolean(), url: z.string() }),
+  /** Single sign-on, when configured: the dashboard shows "Sign in with <displayName>" linking to loginUrl. */
+  sso: z
+    .object({
+      kind: z.enum(['entra', 'oidc']),
+      displayName: z.string(),
+      loginUrl: z.string(),
+      logoutUrl: z.string(),
+    })
+    .nullable(),
+});
+
+function bindingCookie(value: string, options: { secure: boolean; maxAgeS: number }): string {
+  return [
+    `${BINDING_COOKIE}=${value}`,
+    `Path=${BINDING_PATH}`,
+    'HttpOnly',
+    // Lax: the provider's redirect back is a top-level GET navigation, which carries Lax cookies.
+    'SameSite=Lax',
+    `Max-Age=${options.maxAgeS}`,
+    ...(options.secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+/**
+ * Browser sign-in through the configured OpenID Connect provider (hub/src/identity):
+ * `/auth/oidc/login` redirects to the provider, `/auth/oidc/callback` ends on the
+ * dashboard with a session or with `?sso_error=<code>`, `/auth/oidc/logout` ends
+ * the session here and at the provider. These are navigations, not REST calls.
+ */
+export const oidcRoutes: FastifyPluginAsync = async (app) => {
+  const { hub } = app;
+  const { core, sessions } = hub;
+  const sso = hub.sso;
+  const home = () => `${hub.services.config.publicUrl}/`;
+  const failTo = (reply: FastifyReply, code: string) => reply.redirect(`${home()}?sso_error=${encodeURIComponent(code)}`, 302);
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/auth/providers',
+      summary: 'How users can sign in (for the login page)',
+      tag: 'auth',
+      auth: 'none',
+      response: ProvidersSchema,
+    },
+    () => ({
+      local: { enabled: true, url: '/api/v1/auth/login' },
+      sso: sso
+        ? {
+            kind: sso.login.provider.kind,
+            displayName: sso.login.provider.displayName,
+            loginUrl: `${BINDING_PATH}/login`,
+            logoutUrl: `${BINDING_PATH}/logout`,
+          }
+        : null,
+    }),
+  );
+
+  app.get(`${BINDING_PATH}/login`, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!sso) return failTo(reply, 'SONDE_ERR_OIDC_DISABLED');
+    try {
+      const { authorizationUrl, binding } = await sso.login.begin();
+      reply.header('set-cookie', bindingCookie(binding, { secure: hub.secureCookies, maxAgeS: 600 }));
+      reply.header('cache-control', 'no-store');
+      return reply.redirect(authorizationUrl, 302);
+    } catch (error) {
+      if (!(error instanceof IdentityError)) throw error;
+      request.log.warn({ code: error.code }, error.detail);
+      await core.audit.append({
+        action: 'login.sso',
+        actor: { kind: 'user', id: null, name: null },
+        status: 'error',
+        params: { outcome: 'config_error', code: error.code },
+        detail: `${error.detail} (from ${request.ip})`,
+      });
+      return failTo(reply, error.code);
+    }
+  });
+
+  app.get(`${BINDING_PATH}/callback`, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!sso) return failTo(reply, 'SONDE_ERR_OIDC_DISABLED');
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const binding = parseCookies(request.headers.cookie)[BINDING_COOKIE];
+    const outcome = await sso.signIn.finish(query, binding, request.ip);
+    reply.header('cache-control', 'no-store');
+    const cookies = [bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 })];
+    if (!outcome.ok) {
+      reply.header('set-cookie', cookies);
+      return failTo(reply, outcome.code);
+    }
+    cookies.push(sessionCookie(outcome.session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
+    reply.header('set-cookie', cookies);
+    return reply.redirect(home(), 302);
+  });
+
+  app.get(`${BINDING_PATH}/logout`, async (request: FastifyRequest, reply: FastifyReply) => {
+    const id = parseCookies(request.headers.cookie)[SESSION_COOKIE];
+    if (id) {
+      const principal = await sessions.resolve(id);
+      await sessions.destroy(id);
+      if (principal)
+        await core.audit.append({
+          action: 'logout',
+          actor: { kind: 'user', id: principal.id, name: principal.name },
+          status: 'ok',
+          params: { sso: Boolean(sso) },
+        });
+    }
+    reply.header('set-cookie', sessionCookie('', { secure: hub.secureCookies, maxAgeS: 0 }));
+    reply.header('cache-control', 'no-store');
+    const endSession = sso ? await sso.login.endSessionUrl() : undefined;
+    return reply.redirect(endSession ?? home(), 302);
+  });
+  await Promise.resolve();
+};
