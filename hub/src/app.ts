@@ -30,6 +30,7 @@ import type { HubServices } from './services.js';
 import { createOidcLogin, type OidcProviderConfig } from './identity/index.js';
 import { createSignIn } from './identity/sign-in.js';
 import { groupRoutes } from './routes/groups.js';
+import { myKeyRoutes } from './routes/my-keys.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { HUB_VERSION } from './version.js';
 
@@ -208,6 +209,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(userRoutes);
   await app.register(groupRoutes);
   await app.register(oidcRoutes);
+  await app.register(myKeyRoutes);
   await app.register(auditRoutes);
   await app.register(probeRoutes);
   await app.register(integrationRoutes);

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       heartbeatMs: 15_000,
       mcpMaxTools: 40,
+      userMaxKeys: 5,
+      identity: undefined,
       logLevel: 'info',
       tls: { mode: 'off' },
       publicUrl: undefined,
@@ -35,6 +37,15 @@ describe('loadConfig', () => {
     expect(lines.find((l) => l.startsWith('SONDE_ADMIN_USER '))).toMatch(/required/);
     expect(lines.find((l) => l.startsWith('SONDE_ADMIN_PASSWORD '))).toMatch(/at least 12/);
     for (const line of lines) expect(line).not.toContain('\n');
+  });
+
+  it('reports single sign-on problems with the rest, one line each', () => {
+    const lines = problems({ ...good, SONDE_ENTRA_ENABLED: 'true', SONDE_ENTRA_TENANT_ID: 'organizations' });
+    expect(lines).toContain(
+      'SONDE_ENTRA_ALLOWED_TENANTS is required when SONDE_ENTRA_TENANT_ID=organizations: list the directory ids allowed to sign in',
+    );
+    expect(lines.some((l) => l.startsWith('SONDE_ENTRA_CLIENT_ID is required'))).toBe(true);
+    expect(lines).toHaveLength(3);
   });
 
   it('refuses a SONDE_SECRET shorter than 32 characters', () => {

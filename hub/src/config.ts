@@ -29,6 +29,7 @@ export const EnvSchema = z.object({
   SONDE_TLS_HOSTNAMES: z.string().default('localhost,127.0.0.1'),
   SONDE_HEARTBEAT_MS: z.coerce.number().int().min(100, 'must be at least 100').default(15_000),
   SONDE_MCP_MAX_TOOLS: z.coerce.number().int().min(1).max(128).default(40),
+  SONDE_USER_MAX_KEYS: z.coerce.number().int().min(0).max(100).default(5),
   SONDE_LOG_LEVEL: logLevel.default('info'),
   SONDE_TRUST_PROXY: bool.default(false),
   // Integration packs: a @sonde/registry trust store (missing = nothing trusted) and the folder packs install into.
@@ -54,6 +55,8 @@ export interface HubConfig {
   tls: TlsConfig;
   heartbeatMs: number;
   mcpMaxTools: number;
+  /** How many API keys a signed-in user may create for themselves ("my keys"); 0 turns self-service off. */
+  userMaxKeys: number;
   logLevel: z.infer<typeof logLevel>;
   trustProxy: boolean;
   /** Integration packs (hub/src/integrations): trust store file and install folder; default beside the database. */
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     tls,
     heartbeatMs: e.SONDE_HEARTBEAT_MS,
     mcpMaxTools: e.SONDE_MCP_MAX_TOOLS,
+    userMaxKeys: e.SONDE_USER_MAX_KEYS,
     logLevel: e.SONDE_LOG_LEVEL,
     trustProxy: e.SONDE_TRUST_PROXY,
     integrations: {

@@ -2,6 +2,7 @@ import { openAuditLogFor, type HubAuditLog } from './audit/open.js';
 import { caMissing, generateRsaKey, openCa, type HubCa } from './ca/index.js';
 import { openCrypto, openCryptoAsync, type HubCrypto } from './crypto/index.js';
 import { createEnrollmentTokenService, type EnrollmentTokenService } from './enrollment/index.js';
+import { effectiveRole } from './identity/roles.js';
 import { createApiKeyService, type ApiKeyService } from './keys/index.js';
 import { createPolicyDecisionPoint } from './policy/pdp.js';
 import { RevocationService } from './revocations/index.js';
@@ -75,7 +76,12 @@ async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefine
     ca,
     audit,
     revocations: new RevocationService(crypto.revocationSeed, store, audit),
-    apiKeys: createApiKeyService(store.apiKeys),
+    apiKeys: createApiKeyService(store.apiKeys, {
+      ownerActive: async (userId) => {
+        const user = await store.users.getById(userId);
+        return Boolean(user && effectiveRole(user, await store.authorizedGroups.list()));
+      },
+    }),
     tokens: createEnrollmentTokenService(store.enrollmentTokens),
     pdp: createPolicyDecisionPoint(),
     close: async () => {

@@ -40,6 +40,8 @@ export interface ApiKeyView {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** Set for a user's own key ("my keys"). */
+  ownerUserId: string | null;
 }
 
 export function keyView(r: ApiKeyRecord): ApiKeyView {
@@ -54,6 +56,7 @@ export function keyView(r: ApiKeyRecord): ApiKeyView {
     createdAt: r.createdAt,
     lastUsedAt: r.lastUsedAt,
     revokedAt: r.revokedAt,
+    ownerUserId: r.ownerUserId ?? null,
   };
 }
 
@@ -64,7 +67,14 @@ function mint(): { raw: string; hash: string; prefix: string } {
 
 export interface ApiKeyService {
   create(
-    input: { name: string; role: Role; policy?: Partial<KeyPolicy>; type?: 'user' | 'agent'; agentId?: string | null },
+    input: {
+      name: string;
+      role: Role;
+      policy?: Partial<KeyPolicy>;
+      type?: 'user' | 'agent';
+      agentId?: string | null;
+      ownerUserId?: string | null;
+    },
     keys?: ApiKeyStore,
   ): Promise<{ key: ApiKeyView; rawKey: string }>;
   list(): Promise<ApiKeyView[]>;
@@ -78,7 +88,12 @@ export interface ApiKeyService {
   authenticateAgent(rawKey: string): Promise<ApiKeyRecord | undefined>;
 }
 
-export function createApiKeyService(store: ApiKeyStore): ApiKeyService {
+export interface ApiKeyServiceOptions {
+  /** Whether the owner of a user's own key may still act (exists, enabled, still authorized); checked on every use. */
+  ownerActive?: (userId: string) => Promise<boolean>;
+}
+
+export function createApiKeyService(store: ApiKeyStore, options: ApiKeyServiceOptions = {}): ApiKeyService {
   const keys = store;
   const lastTouch = new Map<string, number>();
 
@@ -104,7 +119,7 @@ export function createApiKeyService(store: ApiKeyStore): ApiKeyService {
   }
 
   return {
-    async create({ name, role, policy, type = 'user', agentId = null }, store = keys) {
+    async create({ name, role, policy, type = 'user', agentId = null, ownerUserId = null }, store = keys) {
       const parsedPolicy = KeyPolicySchema.parse(policy ?? {});
       const { raw, hash, prefix } = mint();
       const record: ApiKeyRecord = {
@@ -119,6 +134,7 @@ export function createApiKeyService(store: ApiKeyStore): ApiKeyService {
         createdAt: new Date().toISOString(),
         lastUsedAt: null,
         revokedAt: null,
+        ownerUserId,
       };
       await store.create(record);
       return { key: keyView(record), rawKey: raw };
@@ -141,6 +157,8 @@ export function createApiKeyService(store: ApiKeyStore): ApiKeyService {
     async authenticateUser(rawKey) {
       const record = await lookup(rawKey);
       if (!record || record.type !== 'user') return undefined;
+      // A user's own key stops with its owner: disabled, removed, or no longer in an authorized group.
+      if (record.ownerUserId && !(await (options.ownerActive?.(record.ownerUserId) ?? Promise.resolve(false)))) return undefined;
       return { kind: 'api_key', id: record.id, name: record.name, role: record.role, policy: record.policy };
     },
     async authenticateAgent(rawKey) {

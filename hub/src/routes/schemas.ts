@@ -20,6 +20,8 @@ export const ApiKeyViewSchema = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
+  /** Set for a user's own key ("my keys"). */
+  ownerUserId: z.string().nullable(),
 });
 
 export const TokenViewSchema = z.object({

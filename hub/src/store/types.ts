@@ -97,6 +97,8 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** A user's own key ("my keys"): works only while that user may sign in; deleted with the user. */
+  ownerUserId?: string | null;
 }
 
 export interface ApiKeyStore {
@@ -109,6 +111,8 @@ export interface ApiKeyStore {
   revoke(id: string, at: string): Promise<void>;
   touch(id: string, at: string): Promise<void>;
   revokeForAgent(agentId: string, at: string): Promise<void>;
+  /** Keys a user created for themselves. */
+  listByOwner(userId: string): Promise<ApiKeyRecord[]>;
 }
 
 export interface EnrollmentTokenRecord {

@@ -222,6 +222,37 @@ describe('single sign-on through the hub', () => {
     expect((await me(attempt.session!)).status).toBe(401);
   });
 
+  it('a member creates their own MCP keys (at most SONDE_USER_MAX_KEYS); they stop when the member is disabled', async () => {
+    const { body } = await rest('POST', '/api/v1/users', { email: 'ivan@example.com', role: 'member' });
+    const attempt = await signIn(account({ email: 'ivan@example.com' }));
+    const cookie = { cookie: `sonde_session=${attempt.session}` };
+    // A member's session gets no admin REST, but their own keys.
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/users', headers: cookie })).statusCode).toBe(403);
+    const raw: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const created = await hub.app.inject({ method: 'POST', url: '/api/v1/me/keys', headers: cookie, payload: { name: `laptop-${i}` } });
+      expect(created.statusCode).toBe(201);
+      raw.push(created.json<{ rawKey: string }>().rawKey);
+    }
+    const sixth = await hub.app.inject({ method: 'POST', url: '/api/v1/me/keys', headers: cookie, payload: { name: 'one-too-many' } });
+    expect(sixth.statusCode).toBe(409);
+    expect(sixth.json<{ error: { message: string } }>().error.message).toMatch(/SONDE_USER_MAX_KEYS=5/);
+    const listed = await hub.app.inject({ method: 'GET', url: '/api/v1/me/keys', headers: cookie });
+    expect(listed.json<{ max: number; keys: unknown[] }>()).toMatchObject({ max: 5, keys: expect.any(Array) as unknown });
+    expect(listed.json<{ keys: unknown[] }>().keys).toHaveLength(5);
+    // The key is a member key: MCP, not the admin REST API.
+    const asKey = { authorization: `Bearer ${raw[0]}` };
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: asKey })).json()).toMatchObject({
+      kind: 'api_key',
+      role: 'member',
+    });
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/users', headers: asKey })).statusCode).toBe(403);
+    // An API key cannot mint keys for itself.
+    expect((await hub.app.inject({ method: 'POST', url: '/api/v1/me/keys', headers: asKey, payload: { name: 'x' } })).statusCode).toBe(403);
+    await rest('PATCH', `/api/v1/users/${String(body!.id)}`, { enabled: false });
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: asKey })).statusCode).toBe(401);
+  });
+
   it('the local admin login still works beside single sign-on', async () => {
     const res = await hub.app.inject({
       method: 'POST',

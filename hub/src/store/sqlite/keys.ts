@@ -16,6 +16,7 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  owner_user_id: string | null;
 }
 
 const EMPTY_POLICY: KeyPolicy = { allowedAgents: [], allowedProbes: [], allowedClients: [] };
@@ -33,6 +34,7 @@ function toKey(row: ApiKeyRow): ApiKeyRecord {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    ownerUserId: row.owner_user_id,
   };
 }
 
@@ -42,9 +44,22 @@ export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
   return {
     create(r) {
       db.prepare(
-        `INSERT INTO api_keys (id, name, type, role, hash, prefix, policy, agent_id, created_at, last_used_at, revoked_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(r.id, r.name, r.type, r.role, r.hash, r.prefix, JSON.stringify(r.policy), r.agentId, r.createdAt, r.lastUsedAt, r.revokedAt);
+        `INSERT INTO api_keys (id, name, type, role, hash, prefix, policy, agent_id, created_at, last_used_at, revoked_at, owner_user_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.id,
+        r.name,
+        r.type,
+        r.role,
+        r.hash,
+        r.prefix,
+        JSON.stringify(r.policy),
+        r.agentId,
+        r.createdAt,
+        r.lastUsedAt,
+        r.revokedAt,
+        r.ownerUserId ?? null,
+      );
     },
     getById: (id) => {
       const row = byId.get(id);
@@ -55,6 +70,8 @@ export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
       return row && toKey(row);
     },
     list: () => db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, name').all().map(toKey),
+    listByOwner: (userId) =>
+      db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE owner_user_id = ? ORDER BY created_at, name').all(userId).map(toKey),
     rotate(id, hash, prefix) {
       db.prepare('UPDATE api_keys SET hash = ?, prefix = ? WHERE id = ? AND revoked_at IS NULL').run(hash, prefix, id);
     },

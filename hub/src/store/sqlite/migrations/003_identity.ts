@@ -6,7 +6,8 @@ import type { Migration } from './index.js';
  * before it), where a user came from (an admin, or an authorized group), the
  * groups the provider reported at the last sign-in (so a group change applies
  * to live sessions), authorized groups, and started sign-ins (state, nonce and
- * PKCE verifier, 10 minutes, single use; only the state's hash is a key).
+ * PKCE verifier, 10 minutes, single use; only the state's hash is a key), and
+ * the owner of a user's self-service API keys (removed with the user).
  */
 export const migration003: Migration = {
   version: 3,
@@ -38,5 +39,9 @@ export const migration003: Migration = {
       used_at TEXT
     ) STRICT;
     CREATE INDEX login_states_expiry ON login_states (expires_at);
+
+    -- "My keys": a user's own MCP keys go with the user.
+    ALTER TABLE api_keys ADD COLUMN owner_user_id TEXT REFERENCES users (id) ON DELETE CASCADE;
+    CREATE INDEX api_keys_owner ON api_keys (owner_user_id) WHERE owner_user_id IS NOT NULL;
   `,
 };
