@@ -81,13 +81,15 @@ async function me(session: string) {
 
 async function rest(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
   const res = await hub.app.inject({ method, url, headers: hub.auth(), ...(payload === undefined ? {} : { payload: payload as object }) });
-  return { status: res.statusCode, body: res.body ? (res.json() as Record<string, unknown>) : undefined };
+  return { status: res.statusCode, body: res.body ? res.json<Record<string, unknown>>() : undefined };
 }
 
 async function lastSignInAudit(): Promise<AuditRecord> {
   const res = await hub.app.inject({ method: 'GET', url: '/api/v1/audit?limit=50', headers: hub.auth() });
   const entries = res.json<{ entries: AuditRecord[] }>().entries.filter((e) => e.action === 'login.sso');
-  return entries.sort((a, b) => b.seq - a.seq)[0]!;
+  const [latest] = entries.sort((a, b) => b.seq - a.seq);
+  if (!latest) throw new Error('no login.sso audit entry');
+  return latest;
 }
 
 let n = 0;
