@@ -149,6 +149,15 @@ describe('single sign-on through the hub', () => {
     expect((await lastSignInAudit()).params).toMatchObject({ outcome: 'invalid_id_token' });
   });
 
+  it('reports a provider error (the user cancelled at the provider), audited', async () => {
+    const start = await hub.app.inject({ method: 'GET', url: '/auth/oidc/login' });
+    const binding = cookieFrom(start.headers['set-cookie'], 'sonde_oidc')!;
+    const state = new URL(String(start.headers.location)).searchParams.get('state')!;
+    const cancelled = await callbackWith(`/auth/oidc/callback?error=access_denied&error_description=cancelled&state=${state}`, binding);
+    expect(errorOf(cancelled)).toBe('SONDE_ERR_OIDC_PROVIDER');
+    expect(await lastSignInAudit()).toMatchObject({ status: 'error', params: { outcome: 'provider_error' } });
+  });
+
   it('refuses an unknown user', async () => {
     const attempt = await signIn(account({ email: 'stranger@example.com' }));
     expect(errorOf(attempt)).toBe('SONDE_ERR_OIDC_UNKNOWN_USER');
