@@ -46,6 +46,7 @@ export default defineConfig({
           { text: 'Installing an agent', link: '/guide/agent-install' },
           { text: 'Connecting AI clients', link: '/guide/mcp-clients' },
           { text: 'Administration', link: '/guide/administration' },
+          { text: 'Single sign-on', link: '/guide/single-sign-on' },
           { text: 'Writing a pack', link: '/guide/writing-a-pack' },
           { text: 'Security model', link: '/guide/security-model' },
         ],

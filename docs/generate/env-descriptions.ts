@@ -44,9 +44,12 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_TRUST_FILE:
     'The `@sonde/registry` trust store for integration packs (publisher keys and allow/deny rules). Default: `trust.json` in the data ' +
     'folder. Missing file: nothing is trusted and every integration pack is refused.',
+  SONDE_USER_MAX_KEYS:
+    'How many MCP API keys each signed-in user may create for themselves (`/api/v1/me/keys`, member role, stopped when the user is ' +
+    'disabled or removed). `0` turns self-service keys off.',
   SONDE_PACKS_DIR:
     'Where integration packs are installed (verified copies under `store/<package>/<version>/`). Default: `packs` in the data folder.',
-  // Sign-in (hub/src/identity/config.ts, IdentityEnvSchema): the module exists, `sonde-hub serve` does not read these yet.
+  // Single sign-on (hub/src/identity/config.ts, IdentityEnvSchema, part of EnvSchema); see guide/single-sign-on.
   SONDE_ENTRA_ENABLED:
     'Sign in through Microsoft Entra ID. Needs the client id, tenant id and client secret below; cannot be combined with `SONDE_OIDC_ISSUER`.',
   SONDE_ENTRA_CLIENT_ID: 'The app registration’s Application (client) ID.',

@@ -1,7 +1,5 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { z } from 'zod';
 import { EnvSchema } from '@sonde/hub';
 import { renderEnvReference, type EnvGroup } from './env-reference.js';
 import { ERROR_PAGES, renderErrorPage } from './error-pages.js';
@@ -64,30 +62,9 @@ function write(file: string, text: string): void {
   writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/**
- * The hub's configuration schemas. The sign-in module (hub/src/identity) has its own schema and is not wired into
- * `sonde-hub serve` yet: its variables are listed as planned. It is read from the built hub because the package does not
- * export it; test/reference-pages.test.ts fails when hub source reads a variable that no group documents.
- */
-export async function envGroups(root: string): Promise<EnvGroup[]> {
-  const groups: EnvGroup[] = [{ title: 'Hub configuration', schema: EnvSchema }];
-  const identity = path.join(root, 'hub/dist/identity/config.js');
-  if (existsSync(identity)) {
-    const mod = (await import(pathToFileURL(identity).href)) as { IdentityEnvSchema?: z.ZodObject };
-    if (mod.IdentityEnvSchema)
-      groups.push({
-        title: 'Sign-in with an identity provider',
-        schema: mod.IdentityEnvSchema,
-        ...(importedOutside(path.join(root, 'hub/src'), 'identity')
-          ? {}
-          : {
-              planned:
-                'The sign-in module that reads these variables (Entra ID or any OpenID Connect provider) exists in the hub’s code but ' +
-                '`sonde-hub serve` does not use it yet: setting them has no effect today.',
-            }),
-      });
-  }
-  return groups;
+/** The hub's configuration schema (single sign-on variables included: hub/src/identity/config.ts is part of EnvSchema). */
+export function envGroups(_root: string): Promise<EnvGroup[]> {
+  return Promise.resolve([{ title: 'Hub configuration', schema: EnvSchema }]);
 }
 
 /**

@@ -42,7 +42,19 @@ describe('SQLite hub store', () => {
       certNotAfter: iso(hour),
       publicKeyPem: 'pub',
     });
-    await first.users.upsert({ id: 'u1', name: 'ann', email: null, role: 'admin', enabled: true, createdAt: iso() });
+    await first.users.upsert({
+      id: 'u1',
+      name: 'ann',
+      email: null,
+      role: 'admin',
+      enabled: true,
+      createdAt: iso(),
+      subject: null,
+      displayName: null,
+      origin: 'admin',
+      groups: [],
+      lastLoginAt: null,
+    });
     await first.close();
     const second = openSqliteStore(file);
     expect(await second.settings.get('k')).toBe('v');
