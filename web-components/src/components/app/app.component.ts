@@ -39,8 +39,16 @@ const ROUTES: Route[] = [
  * @csspart header - The top bar.
  * @csspart nav - The navigation.
  * @csspart login - The login form.
+ * @csspart sso - The "Sign in with …" link, when the hub has a single sign-on provider.
  * @csspart main - The page content.
  */
+interface SsoProvider {
+  kind: string;
+  displayName: string;
+  loginUrl: string;
+  logoutUrl: string;
+}
+
 export class SondeApp extends SondeElement {
   static override styles = [tokens, controls, styles];
   static override properties: PropertyDeclarations = {
@@ -49,12 +57,15 @@ export class SondeApp extends SondeElement {
     me: { state: true },
     authState: { state: true },
     loginError: { state: true },
+    sso: { state: true },
   };
 
   declare private route: string;
   declare private me: Me | undefined;
   declare private authState: 'checking' | 'anonymous' | 'signed-in' | 'unreachable';
   declare private loginError: string | undefined;
+  /** The hub's single sign-on provider, when it has one (GET /api/v1/auth/providers). */
+  declare private sso: SsoProvider | undefined;
   private readonly provider = new ContextProvider(this, { context: hubClientContext, initialValue: undefined });
   private readonly onHash = (): void => {
     this.route = SondeApp.routeOf(location.hash);
@@ -100,7 +111,19 @@ export class SondeApp extends SondeElement {
       this.me = undefined;
       this.authState = error instanceof HubRequestError && error.status === 401 ? 'anonymous' : 'unreachable';
       this.loginError = this.authState === 'unreachable' ? (error as Error).message : undefined;
+      if (this.authState === 'anonymous') await this.loadProviders(client);
     }
+  }
+
+  /** Offers "Sign in with …" when the hub has an OpenID Connect provider; shows why a sign-in came back refused. */
+  private async loadProviders(client: HubClient): Promise<void> {
+    try {
+      this.sso = (await client.get<{ sso: SsoProvider | null }>('/api/v1/auth/providers')).sso ?? undefined;
+    } catch {
+      this.sso = undefined; // an older hub without the route: local sign-in only
+    }
+    const refused = new URLSearchParams(location.search).get('sso_error');
+    if (refused) this.loginError = `Single sign-on was refused (${refused}). Ask an administrator to check your access.`;
   }
 
   private async login(event: SubmitEvent): Promise<void> {
@@ -207,6 +230,13 @@ export class SondeApp extends SondeElement {
       <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
       ${this.loginError ? html`<div class="message error" role="alert">${this.loginError}</div>` : nothing}
       <button class="primary" type="submit">Sign in</button>
+      ${
+        this.sso
+          ? html`<a class="sso" part="sso" href=${new URL(this.sso.loginUrl, this.hub || location.origin).href}
+              >Sign in with ${this.sso.displayName}</a
+            >`
+          : nothing
+      }
     </form>`;
   }
 }

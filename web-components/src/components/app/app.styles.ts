@@ -70,6 +70,13 @@ export const styles = css`
     margin: 0;
     font-size: 1.3em;
   }
+  .login .sso {
+    text-align: center;
+    padding: var(--s-space);
+    border: 1px solid var(--s-border);
+    border-radius: var(--s-radius);
+    color: inherit;
+  }
   .crumb {
     margin-bottom: var(--s-space);
   }

@@ -50,6 +50,25 @@ describe('<sonde-app>', () => {
     expect(q(app, 'nav a[aria-current=page]')!.textContent).toBe('Fleet');
   });
 
+  it('offers "Sign in with …" when the hub has a single sign-on provider, and local sign-in without one', async () => {
+    const hub = await startFixtureHub({
+      'GET /api/v1/auth/me': () => hubError(401, 'SONDE_ERR_UNAUTHORIZED', 'no'),
+      'GET /api/v1/auth/providers': {
+        body: {
+          local: { enabled: true, url: '/api/v1/auth/login' },
+          sso: { kind: 'oidc', displayName: 'Keycloak', loginUrl: '/auth/oidc/login', logoutUrl: '/auth/oidc/logout' },
+        },
+      },
+    });
+    close = hub.close;
+    const app = await mount<SondeApp>(`<apptest-app hub="${hub.url}"></apptest-app>`);
+    await until(() => q(app, 'a[part=sso]') !== null);
+    const link = q<HTMLAnchorElement>(app, 'a[part=sso]')!;
+    expect(link.textContent?.trim()).toBe('Sign in with Keycloak');
+    expect(link.getAttribute('href')).toBe(new URL('/auth/oidc/login', hub.url).href);
+    expect(q(app, 'input[name=password]')).not.toBeNull();
+  });
+
   it('routes by hash: #/manage/keys shows the keys page', async () => {
     const hub = await startFixtureHub({
       'GET /api/v1/auth/me': { body: { kind: 'api_key', id: 'k', name: 'ci', role: 'admin' } },
