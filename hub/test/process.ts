@@ -44,6 +44,12 @@ export async function startHubProcess(env: Record<string, string>): Promise<Runn
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Whatever fails below, the process this function started is stopped before the error reaches the test:
+  // the caller never gets a handle to a hub that did not come up, so it could not stop it.
+  const fail = (error: unknown): never => {
+    child.kill('SIGKILL');
+    throw error;
+  };
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
     const check = (): void => {
@@ -58,16 +64,18 @@ export async function startHubProcess(env: Record<string, string>): Promise<Runn
       clearTimeout(timer);
       reject(new Error(`hub exited with ${code}:\n${out}`));
     });
-  });
+  }).catch(fail);
   const scheme = env.SONDE_TLS === 'auto' ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
   if (scheme === 'http') {
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const ok = await fetch(`${url}/api/v1/health`).then(
         (r) => r.ok,
         () => false,
       );
       if (ok) break;
+      if (Date.now() > deadline) fail(new Error(`hub never answered /api/v1/health:\n${out}`));
       await new Promise((r) => setTimeout(r, 20));
     }
   }
