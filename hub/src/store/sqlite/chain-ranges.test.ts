@@ -2,7 +2,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../../test/helpers.js';
 import { openCrypto } from '../../crypto/index.js';
-import { GENESIS_HASH } from '../../audit/chain-text.js';
+import { entryHash, GENESIS_HASH } from '../../audit/chain-text.js';
+import { GOLDEN } from '../../audit/golden.js';
 import type { AuditChainSource } from './audit.js';
 import { Database } from './driver.js';
 import { openSqliteStore, type SqliteHubStore } from './index.js';
@@ -131,5 +132,20 @@ describe('verifying the chain in ranges', () => {
     const ranges = (await walkRanges(source, key, 1, 9, GENESIS_HASH, THREE))!;
     expect(ranges[1].suspects.map(([seq]) => seq)).toEqual([5]);
     expect(await log.verify({ full: true })).toMatchObject({ ok: true, checked: 9, total: 9 });
+  });
+
+  it('rebuilds in SQL exactly the text of the golden vector from the stored columns', async () => {
+    const memory = openSqliteStore(':memory:');
+    cleanups.push(() => memory.close());
+    const [first, second] = await memory.audit.append(
+      [
+        { ...GOLDEN.entry, at: GOLDEN.at },
+        { ...GOLDEN.second.entry, at: GOLDEN.second.at },
+      ],
+      (entry, prevHash, seq) => entryHash(GOLDEN.key, prevHash, seq, entry.at, entry),
+    );
+    expect([first.hash, second.hash]).toEqual([GOLDEN.hash, GOLDEN.second.hash]);
+    const [[seq, hash, text]] = [...chainSourceOf(memory).textRows(1, 1)];
+    expect([seq, hash, text]).toEqual([1, GOLDEN.hash, GOLDEN.text]);
   });
 });
