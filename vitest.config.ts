@@ -6,7 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['sonde-source'] } },
   test: {
     include: ['**/src/**/*.test.ts', '**/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // The scaffolder's templates hold tests for packs it generates ({{packName}} placeholders): they run in the generated pack.
+    exclude: ['**/node_modules/**', '**/dist/**', 'create-sonde-pack/templates/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -211,9 +211,16 @@ describe('command line', () => {
   });
 
   it('self-update without a trust store is refused (exit 9) before anything is fetched', async () => {
-    const result = await runCli(['update', '--json'], { home, user });
-    expect(result.code).toBe(9);
-    expect(json<{ error: { code: string } }>(result).error.code).toBe('SONDE_ERR_UPDATE_REFUSED');
-    expect(existsSync(path.join(home, 'releases'))).toBe(false);
+    // A home of its own: enrolling (the tests above) writes the hub's revocation key into trust.json.
+    const bare = tempDirFor(user);
+    try {
+      expect(existsSync(path.join(bare, 'trust.json'))).toBe(false);
+      const result = await runCli(['update', '--json'], { home: bare, user });
+      expect(result.code).toBe(9);
+      expect(json<{ error: { code: string } }>(result).error.code).toBe('SONDE_ERR_UPDATE_REFUSED');
+      expect(existsSync(path.join(bare, 'releases'))).toBe(false);
+    } finally {
+      removeDir(bare);
+    }
   });
 });
