@@ -62,6 +62,14 @@ hub.stderr.on('data', (chunk) => {
   writeFileSync(hubLog, chunk, { flag: 'a' });
 });
 const hubExit = new Promise((resolve) => hub.once('exit', resolve));
+// From here on a Ctrl-C or SIGTERM, even while the hub or the agent is still starting, stops both: never an orphan hub.
+let agent;
+function stop() {
+  agent?.kill('SIGTERM');
+  hub.kill('SIGTERM');
+}
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
 const listening = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('the hub did not start within 30 s')), 30_000);
   hub.stdout.on('data', () => {
@@ -140,7 +148,6 @@ const agentName =
     .replace(/[^A-Za-z0-9_.-]/g, '-')
     .slice(0, 60) || 'local';
 
-let agent;
 async function startAgent() {
   const readable = await run(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(agentCli)})`], {
     env: agentEnv,
@@ -220,11 +227,5 @@ step('API key', apiKey);
 console.log(`\nAdd it to Claude Code:\n  claude mcp add --transport http sonde ${mcpUrl} --header "Authorization: Bearer ${apiKey}"\n`);
 console.log('Ctrl-C stops the hub and the agent.');
 
-function stop() {
-  agent?.kill('SIGTERM');
-  hub.kill('SIGTERM');
-}
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
 await hubExit;
 agent?.kill('SIGTERM');
