@@ -107,6 +107,13 @@ beforeAll(async () => {
     `@sonde:registry=${registry.url}\n${SCOPE}:registry=${registry.url}\n${host}:_authToken=${tokenOf(registry.npmrc)}\nfund=false\naudit=false\nupdate-notifier=false\n`,
   );
   authorEnv = {
+    // How this machine reaches the public registry (a proxy, its CA): Node 24 from npm does not read the system CA
+    // store as Debian's Node 20 does, so without these npm retries a TLS error for minutes.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([name]) =>
+        /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|npm_config_cafile|https?_proxy|no_proxy)$/i.test(name),
+      ),
+    ),
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: authorHome,
     npm_config_userconfig: npmrc,
