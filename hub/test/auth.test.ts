@@ -51,10 +51,38 @@ describe('local admin login and sessions', () => {
     const same = await hub.app.inject({
       method: 'POST',
       url: '/api/v1/api-keys',
-      headers: { cookie, origin: 'http://hub.local', host: 'hub.local' },
+      headers: { cookie, origin: 'http://hub.local', host: 'hub.local', 'x-sonde-csrf': '1' },
       payload: { name: 'x', role: 'admin' },
     });
     expect(same.statusCode).toBe(201);
+  });
+
+  it('refuses a cookie-authenticated change without the x-sonde-csrf header, on every kind of route; Bearer keys need none', async () => {
+    const cookie = sessionOf((await login(ADMIN_USER, ADMIN_PASSWORD)).headers['set-cookie']);
+    const before = (await hub.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie } })).json<unknown[]>().length;
+    // Same origin (or none at all, as a same-site form may arrive), cookie valid: still refused without the header.
+    for (const headers of [{ cookie }, { cookie, origin: 'http://hub.local', host: 'hub.local' }]) {
+      for (const [method, url, payload] of [
+        ['POST', '/api/v1/api-keys', { name: 'csrf', role: 'admin' }],
+        ['POST', '/api/v1/enrollment-tokens', {}],
+        ['POST', '/api/v1/me/keys', { name: 'csrf' }],
+        ['DELETE', '/api/v1/agents/nobody', undefined],
+      ] as const) {
+        const res = await hub.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+        expect(res.json().error.code).toBe('SONDE_ERR_CSRF');
+      }
+    }
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie } })).json<unknown[]>()).toHaveLength(before);
+    // Reads with the cookie need no header; a Bearer key needs none for a change either (scripts and CLIs).
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: { cookie } })).statusCode).toBe(200);
+    const keyed = await hub.app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+      payload: { name: 'csrf-bearer', role: 'member' },
+    });
+    expect(keyed.statusCode).toBe(201);
   });
 
   it('logout ends the session', async () => {

@@ -5,6 +5,8 @@ import type { PolicyDecisionPoint, Principal } from '../services.js';
 import { parseCookies, SESSION_COOKIE, type SessionService } from './sessions.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Sent by the dashboard's HubClient on every state-changing request (any value). */
+export const CSRF_HEADER = 'x-sonde-csrf';
 
 export function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -30,8 +32,13 @@ export async function principalOf(
   if (!sessionId) return undefined;
   const principal = await sessions.resolve(sessionId);
   if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'The session expired; log in again.');
-  // SameSite=Lax already keeps the cookie off cross-site POSTs; an Origin from another host is refused as well.
+  // SameSite=Lax keeps the cookie off cross-site POSTs, but not off same-site ones (another port or subdomain):
+  // an Origin from another host is refused, and a change must carry the custom header the dashboard sends,
+  // which a form cannot set and a cross-origin script cannot send without a CORS preflight the hub never grants
+  // with credentials. Bearer requests return above: a key is never sent by the browser on its own.
   if (!SAFE_METHODS.has(request.method)) {
+    if (request.headers[CSRF_HEADER] === undefined)
+      throw new HubError('SONDE_ERR_CSRF', `A change made with the session cookie must carry the ${CSRF_HEADER} header.`);
     const origin = request.headers.origin;
     if (origin !== undefined) {
       let host: string | undefined;

@@ -241,11 +241,21 @@ describe('single sign-on through the hub', () => {
     expect((await hub.app.inject({ method: 'GET', url: '/api/v1/users', headers: cookie })).statusCode).toBe(403);
     const raw: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const created = await hub.app.inject({ method: 'POST', url: '/api/v1/me/keys', headers: cookie, payload: { name: `laptop-${i}` } });
+      const created = await hub.app.inject({
+        method: 'POST',
+        url: '/api/v1/me/keys',
+        headers: { ...cookie, 'x-sonde-csrf': '1' },
+        payload: { name: `laptop-${i}` },
+      });
       expect(created.statusCode).toBe(201);
       raw.push(created.json<{ rawKey: string }>().rawKey);
     }
-    const sixth = await hub.app.inject({ method: 'POST', url: '/api/v1/me/keys', headers: cookie, payload: { name: 'one-too-many' } });
+    const sixth = await hub.app.inject({
+      method: 'POST',
+      url: '/api/v1/me/keys',
+      headers: { ...cookie, 'x-sonde-csrf': '1' },
+      payload: { name: 'one-too-many' },
+    });
     expect(sixth.statusCode).toBe(409);
     expect(sixth.json<{ error: { message: string } }>().error.message).toMatch(/SONDE_USER_MAX_KEYS=5/);
     const listed = await hub.app.inject({ method: 'GET', url: '/api/v1/me/keys', headers: cookie });
