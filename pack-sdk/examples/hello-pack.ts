@@ -87,7 +87,6 @@ function evaluateDisk(results: Record<string, unknown>): Finding[] {
 
 export default definePack({
   name: 'hello',
-  version: '1.0.0',
   description: 'Example pack: disk usage and OS release.',
   kind: 'system',
   detect: { commands: ['df'], files: ['/etc/os-release'] },

@@ -16,7 +16,7 @@ export const RULES: Record<string, string> = {
   'manifest/load': 'the built entry default-exports definePack(...)',
   'manifest/schema': 'the manifest matches the SDK schema',
   'manifest/stale': 'sonde-pack.json matches the built definition',
-  'manifest/version': 'the definition and package.json agree on the version',
+  'manifest/version': 'definePack names no version (package.json has it), or one that agrees with package.json',
   'permissions/broad': 'a permission grants more than a probe is likely to need',
   'imports/host-effect': 'pack code reaches the host only through ctx (no fs, child_process, net, http, …)',
   'imports/undeclared': 'every imported package is a declared dependency or peer',

@@ -161,7 +161,14 @@ async function loadOne(
     if (permissionsDigest(pack.manifest.permissions) !== found.permissionsSha256) return heldPending();
     log.info({ pack: found.name, version: found.version }, `pack ${found.name} ${found.version} loaded`);
     return {
-      status: { name: found.name, version: found.version, state: 'active', manifest: pack.manifest, ...facts },
+      // The version is the installed package's: the code need not name one (definePack's is deprecated).
+      status: {
+        name: found.name,
+        version: found.version,
+        state: 'active',
+        manifest: { ...pack.manifest, version: found.version },
+        ...facts,
+      },
       loaded: { installed: found, pack },
     };
   } catch (error) {

@@ -37,9 +37,22 @@ export interface RunbookDefinition {
   evaluate: (results: Record<string, unknown>) => Finding[];
 }
 
+/**
+ * The version in a manifest built from code that names none. Nothing trusts a
+ * code-built version: the signed sonde-pack.json (from package.json) is the
+ * pack's version everywhere a version is shown or compared.
+ */
+export const UNVERSIONED = '0.0.0';
+
 export interface PackDefinition {
   name: string;
-  version: string;
+  /**
+   * Deprecated: leave it out. The version of a pack is its package.json's
+   * (`sonde-pack manifest` writes it into sonde-pack.json, and hosts report the
+   * installed package's version). Kept so existing packs still compile; a value
+   * that disagrees with package.json only earns a `sonde-pack validate` warning.
+   */
+  version?: string;
   description: string;
   kind?: PackKind;
   detect?: Partial<Detect>;
@@ -88,7 +101,7 @@ export function definePack(definition: PackDefinition): Pack {
   }
   const candidate = {
     name: definition.name,
-    version: definition.version,
+    version: definition.version ?? UNVERSIONED,
     description: definition.description,
     kind: definition.kind ?? 'system',
     detect: { commands: [], files: [], services: [], ...definition.detect },

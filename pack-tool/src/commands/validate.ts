@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PackManifestSchema } from '@sonde/pack-sdk';
+import { PackManifestSchema, UNVERSIONED } from '@sonde/pack-sdk';
 import { parse } from '../args.js';
 import { checkPackageJson } from '../checks/package-json.js';
 import { checkPermissions } from '../checks/permissions.js';
@@ -39,12 +39,13 @@ async function checkBuilt(project: Project): Promise<Finding[]> {
       });
     return findings;
   }
-  if (parsed.data.version !== project.packageJson.version)
+  // A definition without a version builds UNVERSIONED; one that still names a version is deprecated and only matters when it disagrees.
+  if (parsed.data.version !== UNVERSIONED && parsed.data.version !== project.packageJson.version)
     findings.push({
       rule: 'manifest/version',
       level: 'warning',
       file: 'src/index.ts',
-      message: `definePack says version ${parsed.data.version}, package.json ${project.packageJson.version}: the published manifest takes package.json's; update definePack to match`,
+      message: `definePack says version ${parsed.data.version}, package.json ${project.packageJson.version}: the pack's version is package.json's; remove version from definePack`,
     });
   const expected = serializeManifest(manifestDocument(parsed.data, project.packageJson.version));
   const manifestName = path.relative(project.dir, project.manifestFile);

@@ -10,7 +10,6 @@ const paths = [TOKEN_PATH, ...API_PATHS];
 
 export default definePack({
   name: 'citrix',
-  version: '0.1.0',
   description:
     'Citrix DaaS / Virtual Apps and Desktops: sites, unregistered VDAs, delivery groups and session counts over the CVAD REST API (read-only).',
   kind: 'integration',

@@ -10,7 +10,6 @@ import { containersRunbook } from './runbooks/containers.js';
 
 export default definePack({
   name: 'docker',
-  version: '0.1.0',
   description: 'Docker: containers, inspect, logs, stats, images and daemon info through the docker CLI',
   kind: 'system',
   detect: { commands: ['docker'], files: ['/var/run/docker.sock'], services: ['docker'] },

@@ -9,7 +9,6 @@ import { availabilityRunbook } from './runbooks/availability.js';
  */
 export default definePack({
   name: 'http',
-  version: '0.1.0',
   description: 'Generic HTTP endpoint: typed JSON reads of a path and a health check with status and latency.',
   kind: 'integration',
   permissions: {

@@ -10,7 +10,6 @@ import { healthRunbook } from './runbooks/health.js';
 
 export default definePack({
   name: 'mysql',
-  version: '0.1.0',
   description: 'MariaDB and MySQL: databases and sizes, processlist, status counters, important variables, replication and InnoDB status.',
   kind: 'system',
   detect: {

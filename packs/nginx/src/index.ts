@@ -9,7 +9,6 @@ import { healthRunbook } from './runbooks/health.js';
 
 export default definePack({
   name: 'nginx',
-  version: '0.1.0',
   description: 'nginx: configuration test, access and error log tails with structured parsing, stub_status and build info',
   kind: 'system',
   detect: { commands: ['nginx'], files: ['/etc/nginx/nginx.conf'], services: ['nginx'] },

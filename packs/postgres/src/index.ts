@@ -11,7 +11,6 @@ import { healthRunbook } from './runbooks/health.js';
 
 export default definePack({
   name: 'postgres',
-  version: '0.1.0',
   description: 'PostgreSQL: databases and sizes, active connections, slow queries, lock waits, replication, settings and version.',
   kind: 'system',
   detect: {

@@ -10,7 +10,6 @@ import { monitoringRunbook } from './runbooks/monitoring.js';
 
 export default definePack({
   name: 'prometheus',
-  version: '0.1.0',
   description: 'Prometheus: scrape target health, active alerts, rule evaluation, instant PromQL queries, TSDB cardinality and build info.',
   kind: 'integration',
   permissions,

@@ -10,7 +10,6 @@ import { clusterHealthRunbook } from './runbooks/cluster-health.js';
 
 export default definePack({
   name: 'proxmox',
-  version: '0.1.0',
   description:
     'Proxmox VE: cluster quorum and nodes, node load, VMs and containers, storage use and failed tasks over the API (read-only token).',
   kind: 'integration',

@@ -10,7 +10,6 @@ import { healthRunbook } from './runbooks/health.js';
 
 export default definePack({
   name: 'redis',
-  version: '0.1.0',
   description: 'Redis: INFO, keyspace, memory, slow log, clients and latency spikes.',
   kind: 'system',
   detect: {

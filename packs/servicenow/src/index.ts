@@ -8,7 +8,6 @@ import { itsmRunbook } from './runbooks/itsm.js';
 
 export default definePack({
   name: 'servicenow',
-  version: '0.1.0',
   description: 'ServiceNow: open incidents, one incident by number, upcoming changes and CMDB lookups over the Table API (read-only).',
   kind: 'integration',
   permissions: {

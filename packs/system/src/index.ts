@@ -17,7 +17,6 @@ import { resourcesRunbook } from './runbooks/resources.js';
 
 export default definePack({
   name: 'system',
-  version: '0.1.0',
   description: 'Host basics: disk, memory, CPU, load, network reachability and logs',
   kind: 'system',
   // Every Linux host qualifies: procfs and df are always there.

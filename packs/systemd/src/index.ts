@@ -9,7 +9,6 @@ import { servicesRunbook } from './runbooks/services.js';
 
 export default definePack({
   name: 'systemd',
-  version: '0.1.0',
   description: 'systemd: units, failed units, unit status, timers and per-unit journal queries',
   kind: 'system',
   // /run/systemd/system exists only when systemd is PID 1 (the sd_booted() check).

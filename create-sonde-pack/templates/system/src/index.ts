@@ -3,8 +3,7 @@ import { probe } from './probe.js';
 
 export default definePack({
   name: '{{packName}}',
-  // The published version is package.json's: `npm run build` writes it into sonde-pack.json.
-  version: '0.1.0',
+  // No version here: package.json's is the pack's (`npm run build` writes it into sonde-pack.json).
   description: 'Distribution and kernel of a host.',
   detect: { files: ['/etc/os-release'] },
   permissions: {
