@@ -14,6 +14,7 @@ import { installErrorHandler } from './errors.js';
 import { createAgentGateway } from './gateway/index.js';
 import { integrationToolSource, IntegrationService } from './integrations/index.js';
 import { mcpPlugin } from './mcp/plugin.js';
+import { createHubMetrics, instrumentDispatcher, metricsRoutes } from './metrics/index.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
@@ -160,11 +161,13 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     revocations: core.revocations,
   });
   const sessions = createSessionService(core.store);
+  const metrics = createHubMetrics({ fleet: gateway.fleet, audit: core.audit });
+  app.addHook('onClose', () => Promise.resolve(metrics.close()));
   const scheme = config.tls.mode === 'off' ? 'http' : 'https';
   const services: HubServices = {
     pdp: core.pdp,
     fleet: gateway.fleet,
-    dispatcher: gateway.dispatcher,
+    dispatcher: instrumentDispatcher(gateway.dispatcher, metrics),
     audit: core.audit,
     authenticateApiKey: (rawKey) => core.apiKeys.authenticateUser(rawKey),
     config: {
@@ -201,6 +204,11 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
 
   await gateway.register(app);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes, {
+    metrics,
+    auditQueueDepth: () => core.audit.queueDepth(),
+    probeDatabase: () => core.store.audit.last(),
+  });
   await app.register(authRoutes);
   await app.register(enrollmentRoutes);
   await app.register(agentRoutes);

@@ -77,6 +77,8 @@ export interface VerifyOptions {
 
 export interface HubAuditLog extends AuditLog {
   verify(options?: VerifyOptions): Promise<VerifyResult>;
+  /** Entries waiting for their group commit (metrics, readiness). */
+  queueDepth(): number;
 }
 
 /** Rows walked on this thread between two turns of the event loop, so a long verify never holds it for long. */
@@ -219,6 +221,8 @@ export function createAuditLog(
   };
 
   return {
+    queueDepth: () => queue.length,
+
     async append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord> {
       if (tx) return (await write(tx, [{ ...entry, at: new Date().toISOString() }]))[0];
       return new Promise((resolve, reject) => {
