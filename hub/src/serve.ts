@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config.js';
 import { generateRsaKey } from './ca/index.js';
 import { openHubCoreAsync } from './core.js';
+import { recordServedUrl } from './routes/hub-url.js';
 
 /** Starts the hub from SONDE_* variables; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -17,6 +18,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const app = await buildApp(config, { core: await opening, tlsKeyPem: await tlsKey });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
+  // What `sonde-hub tokens create` prints when given no --hub-url: this hub's address, from its configuration.
+  await recordServedUrl(app.hub.core.store.settings, app.sonde.config.publicUrl);
   app.log.info(
     {
       port: address.port,

@@ -67,6 +67,28 @@ describe('sonde-hub headless administration (while the hub runs)', () => {
     expect(res.status).toBe(201);
   });
 
+  it('tokens create without --hub-url prints the address the running hub serves, not a guess from the CLI environment', async () => {
+    // The CLI's SONDE_PORT says 3000; the hub listens on another port (0 → picked by the OS) and recorded it at start.
+    const created = await runCli(['tokens', 'create', '--json'], { ...adminEnv(), SONDE_PORT: '3000' });
+    expect(created.code, created.stderr).toBe(0);
+    const { command, hubUrl } = JSON.parse(created.stdout) as { command: string; hubUrl: string };
+    expect(hubUrl).toBe(hub.url);
+    expect(command).toContain(`--hub ${hub.url} `);
+    // A database no hub has served, with a wildcard listen address: no dialable URL is known, so it says what to pass.
+    const fresh = tempDir();
+    try {
+      const refused = await runCli(['tokens', 'create'], {
+        SONDE_SECRET: TEST_SECRET,
+        SONDE_DB_PATH: path.join(fresh.dir, 'new.db'),
+        SONDE_HOST: '0.0.0.0',
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/0\.0\.0\.0.*pass --hub-url or set SONDE_PUBLIC_URL/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('rejects bad input with a coded one-line error and exit code 2', async () => {
     const bad = await runCli(['keys', 'create', '--name', 'x', '--role', 'root'], adminEnv());
     expect(bad.code).toBe(2);

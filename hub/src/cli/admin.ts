@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadAdminConfig } from '../config.js';
+import { ConfigError, loadAdminConfig } from '../config.js';
 import { openHubCore, type HubCore } from '../core.js';
 import { HubError } from '../errors.js';
 import { KeyNameSchema, RoleSchema, type ApiKeyView } from '../keys/index.js';
 import { EnrollRequestSchema } from '@sonde/pack-sdk/protocol';
-import { enrollCommand } from '../routes/hub-url.js';
+import { enrollCommand, isDialable, readServedUrl } from '../routes/hub-url.js';
 import type { AuditEntryInput } from '../services.js';
 import { fail, print } from './output.js';
 
@@ -28,10 +28,27 @@ export async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<
   }
 }
 
-/** Without --hub-url or SONDE_PUBLIC_URL: where a default local hub listens. */
-function defaultHubUrl(): string {
+/**
+ * The hub URL for a printed enroll command: --hub-url, else SONDE_PUBLIC_URL,
+ * else the address the hub recorded when it last started (its own
+ * configuration), else one derived from SONDE_HOST/SONDE_PORT/SONDE_TLS here.
+ * A wildcard listen address names no host an agent can dial: refused.
+ */
+export async function hubUrlForCli(core: HubCore, explicit: string | undefined): Promise<{ url: string; from: string }> {
+  const given = explicit ?? process.env.SONDE_PUBLIC_URL;
+  if (given) {
+    if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol))
+      throw new ConfigError([`hub URL ${given} is not an http(s) URL such as https://sonde.example.com`]);
+    return { url: given.replace(/\/+$/, ''), from: explicit ? '--hub-url' : 'SONDE_PUBLIC_URL' };
+  }
+  const served = await readServedUrl(core.store.settings);
+  if (served) return { url: served, from: 'the address the hub serves (recorded at its last start)' };
   const tls = process.env.SONDE_TLS === 'auto' || Boolean(process.env.SONDE_TLS_CERT);
-  return `${tls ? 'https' : 'http'}://127.0.0.1:${process.env.SONDE_PORT || 3000}`;
+  const host = process.env.SONDE_HOST || '127.0.0.1';
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${process.env.SONDE_PORT || 3000}`;
+  if (!isDialable(url))
+    throw new ConfigError([`the hub listens on ${host}, which names no address an agent can dial: pass --hub-url or set SONDE_PUBLIC_URL`]);
+  return { url, from: 'SONDE_HOST/SONDE_PORT (the hub has not started on this database yet)' };
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -135,13 +152,13 @@ export function registerAdminCommands(program: Command): void {
     .command('create')
     .description('Create a single-use enrollment token (15 minutes); bound to --name if given')
     .option('--name <agent>', 'only an agent of this name may enroll with it (needed to re-enroll an existing name)')
-    .option('--hub-url <url>', 'hub URL for the printed agent command (default SONDE_PUBLIC_URL)')
+    .option('--hub-url <url>', 'hub URL for the printed agent command (default SONDE_PUBLIC_URL, else the address the hub serves)')
     .option('--json', 'print JSON')
     .action(async (options: { name?: string; hubUrl?: string; json?: boolean }) => {
       const json = options.json ?? false;
       await withCore(json, async (core) => {
         const name = options.name === undefined ? null : EnrollRequestSchema.shape.name.parse(options.name);
-        const hubUrl = (options.hubUrl ?? process.env.SONDE_PUBLIC_URL ?? defaultHubUrl()).replace(/\/+$/, '');
+        const { url: hubUrl, from } = await hubUrlForCli(core, options.hubUrl);
         const created = await core.tokens.create(name);
         await core.audit.append({
           action: 'enrollment_token.create',
@@ -154,8 +171,9 @@ export function registerAdminCommands(program: Command): void {
         const command = enrollCommand(hubUrl, token, name);
         print(
           json,
-          { ...view, token, command },
-          () => `${token}\n\nExpires ${view.expiresAt}${name ? `, bound to agent name "${name}"` : ''}. On the agent host:\n  ${command}`,
+          { ...view, token, command, hubUrl },
+          () =>
+            `${token}\n\nExpires ${view.expiresAt}${name ? `, bound to agent name "${name}"` : ''}. On the agent host:\n  ${command}\n(hub URL from ${from}; --hub-url to change it)`,
         );
       });
     });
