@@ -1,5 +1,5 @@
 import { Database } from './driver.js';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HubStore } from '../types.js';
 import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
@@ -33,13 +33,34 @@ function sqliteSettingsStore(db: Database): Sync<SettingsStore> {
   };
 }
 
+/** Files SQLite keeps beside the database: they hold the same rows (the WAL holds recent commits in clear). */
+const SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/**
+ * The database holds key hashes, sealed secrets and the audit chain: it is
+ * created 0600 before SQLite opens it, whatever the umask, and a file an
+ * older hub left wider is narrowed. SQLite gives the WAL and shared-memory
+ * files it creates the database file's mode, so they follow; ones already
+ * there are narrowed too.
+ */
+function ownerOnly(file: string): void {
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const candidate of [file, ...SIDE_FILES.map((suffix) => file + suffix)]) {
+    if (!existsSync(candidate)) continue;
+    if ((statSync(candidate).mode & 0o077) !== 0) chmodSync(candidate, 0o600);
+  }
+}
+
 /**
  * Opens (creating if needed) the hub database: WAL so the headless CLI can
  * write while the server runs, foreign keys on, a busy timeout so the two wait
  * for each other instead of failing, and every pending migration applied.
  */
 export function openSqliteStore(file: string): SqliteHubStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    ownerOnly(file);
+  }
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');

@@ -1,3 +1,4 @@
+import { chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Database } from './driver.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,6 +28,25 @@ describe('SQLite hub store', () => {
     const versions = store.db.prepare('SELECT version, name FROM schema_version ORDER BY version').all();
     expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     await store.close();
+  });
+
+  it('creates the database, its WAL and shared-memory files 0600 whatever the umask, and narrows a wider file', async () => {
+    const file = dbFile();
+    const previous = process.umask(0o000);
+    try {
+      const store = openSqliteStore(file);
+      await store.settings.set('k', 'v');
+      const modes = ['', '-wal', '-shm'].map((suffix) => statSync(file + suffix).mode & 0o777);
+      expect(modes).toEqual([0o600, 0o600, 0o600]);
+      await store.close();
+      chmodSync(file, 0o644);
+      const again = openSqliteStore(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+      await again.close();
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it('keeps everything across a restart on the same file and does not re-run migrations', async () => {
