@@ -2,6 +2,7 @@ import type { ProbeManifest } from '@sonde/pack-sdk';
 import { createRequire } from 'node:module';
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { withoutRegex } from './schema-safety.js';
 
 export type ToolDefinition = Tool;
 type JsonObject = Record<string, unknown>;
@@ -35,11 +36,14 @@ function schemaValidator(): AjvJsonSchemaValidator {
 }
 const compiled = new WeakMap<object, (value: unknown) => boolean>();
 
-/** A compiled check for `schema`, built once per schema object (compiling is the slow part). Throws if it cannot compile. */
+/**
+ * A compiled check for `schema`, built once per schema object (compiling is the slow part). Throws if it cannot compile.
+ * What is compiled is `withoutRegex(schema)`: no regular expression a pack wrote ever runs on the hub.
+ */
 export function validatorFor(schema: object): (value: unknown) => boolean {
   let validate = compiled.get(schema);
   if (!validate) {
-    const check = schemaValidator().getValidator(schema);
+    const check = schemaValidator().getValidator(withoutRegex(schema) as object);
     validate = (value: unknown) => check(value).valid;
     compiled.set(schema, validate);
   }
@@ -110,7 +114,8 @@ function inputSchemaFor(probe: ProbeManifest): { schema: JsonObject; nested: boo
 
 function outputSchemaFor(probe: ProbeManifest): JsonObject | undefined {
   const defs: JsonObject = {};
-  const data = hoistDefinitions(probe.result, defs);
+  // The schema the hub validates results with is the one clients are given (schema-safety.ts).
+  const data = hoistDefinitions(withoutRegex(probe.result) as JsonObject, defs);
   const schema = explicitFreeForm({
     type: 'object',
     properties: {

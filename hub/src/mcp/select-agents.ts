@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { globMatch, hasWildcard, validateGlob } from '../policy/glob.js';
 import type { AgentView } from '../services.js';
 import type { CallContext } from './context.js';
 import { ToolError } from './errors.js';
@@ -11,7 +11,15 @@ export interface Selection {
   unknown: string[];
 }
 
-const GLOB_CHARS = /[*?[\]{}!]/;
+/** Characters of other glob languages: a pattern using them is refused, never read as something else. */
+const FOREIGN_GLOB_CHARS = /[[\]{}!()+|\\/]/;
+/**
+ * Bounds of one call's agent filter. With the linear matcher (`policy/glob.ts`)
+ * one match costs at most pattern × name characters (64 × 64), so a call costs
+ * at most MAX_WILDCARD_PATTERNS × visible agents × 4096 character steps.
+ */
+export const MAX_FILTER_PATTERN_CHARS = 64;
+export const MAX_WILDCARD_PATTERNS = 16;
 
 /** Agents the key may use, in name order. */
 export function visibleAgents(ctx: CallContext): AgentView[] {
@@ -32,10 +40,20 @@ export function selectAgents(ctx: CallContext, patterns: string[] | undefined): 
   const chosen = new Map<string, AgentView>();
   const denied: string[] = [];
   const unknown: string[] = [];
+  const wildcards = new Set(patterns.filter((pattern) => hasWildcard(pattern) || FOREIGN_GLOB_CHARS.test(pattern)));
+  if (wildcards.size > MAX_WILDCARD_PATTERNS)
+    throw new ToolError(
+      'SONDE_ERR_INVALID_ARGUMENTS',
+      `at most ${MAX_WILDCARD_PATTERNS} patterns with * or ? per call (got ${wildcards.size})`,
+    );
+  for (const pattern of wildcards) {
+    const problem =
+      pattern.length > MAX_FILTER_PATTERN_CHARS ? `a pattern is at most ${MAX_FILTER_PATTERN_CHARS} characters` : validateGlob(pattern);
+    if (problem) throw new ToolError('SONDE_ERR_INVALID_ARGUMENTS', `agents: ${problem}`);
+  }
   for (const pattern of patterns) {
-    if (GLOB_CHARS.test(pattern)) {
-      const isMatch = picomatch(pattern, { nocase: false, dot: true });
-      for (const agent of visible) if (isMatch(agent.name)) chosen.set(agent.name, agent);
+    if (wildcards.has(pattern)) {
+      for (const agent of visible) if (globMatch(pattern, agent.name)) chosen.set(agent.name, agent);
       continue;
     }
     try {
