@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { ApiRegistry } from './routes/define.js';
 import { enrollmentRoutes } from './routes/enrollment.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { probeRoutes } from './routes/probes.js';
@@ -221,6 +222,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(auditRoutes);
   await app.register(probeRoutes);
   await app.register(integrationRoutes);
+  await app.register(eventRoutes);
   // The dashboard's files (web-components/dist): the page talks to the routes above like any other client.
   await app.register(uiRoutes);
   // Derived from SONDE_SECRET so client tokens survive a restart and work on every hub sharing the secret.

@@ -6,6 +6,8 @@ export interface Reply {
   body?: unknown;
   /** Hold the answer until this promise settles (the loading state). */
   hold?: Promise<unknown>;
+  /** Answer as a held-open text/event-stream: `open` gets a writer for SSE chunks (the hub's event stream). */
+  sse?: (write: (chunk: string) => void) => void;
 }
 export type Route = (request: { method: string; path: string; body: unknown; headers: IncomingMessage['headers'] }) => Reply;
 
@@ -44,6 +46,12 @@ export async function startFixtureHub(routes: Record<string, Route | Reply>): Pr
         typeof route === 'function'
           ? route({ method: req.method ?? 'GET', path, body, headers: req.headers })
           : (route ?? { status: 404, body: { error: { code: 'SONDE_ERR_NOT_FOUND', message: `no fixture for ${key}` } } });
+      if (reply.sse) {
+        res.writeHead(200, { ...cors, 'content-type': 'text/event-stream' });
+        res.write(': open\n\n');
+        reply.sse((chunk) => res.write(chunk));
+        return;
+      }
       const send = (): void => {
         const status = reply.status ?? 200;
         if (status === 204 || reply.body === undefined) res.writeHead(status, cors).end();

@@ -84,8 +84,33 @@ export class HubClient {
     return parsed as T;
   }
 
-  private async send(method: HttpMethod, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  /**
+   * Opens a streaming GET (the event stream) with the same credentials; resolves once the hub answered 2xx with the
+   * response left unread, or throws a HubRequestError like `request`.
+   */
+  async openStream(path: string, lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+    if (!this.token && this.fetchToken) this.token = await this.fetchToken();
+    const extra: Record<string, string> = { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) };
+    let response = await this.send('GET', path, undefined, signal, extra);
+    if (response.status === 401 && this.fetchToken) {
+      this.token = await this.fetchToken();
+      response = await this.send('GET', path, undefined, signal, extra);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      throw new HubRequestError(response.status, `HTTP_${response.status}`, `The hub answered ${response.status} to ${path}.`);
+    }
+    return response;
+  }
+
+  private async send(
+    method: HttpMethod,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     // A custom header a cross-site form cannot send: the hub's CSRF guard for cookie sessions.

@@ -41,6 +41,15 @@ export class Loader<T> implements ReactiveController {
     clearTimeout(this.timer);
   }
 
+  /** Takes a value from elsewhere (the event stream): any load under way is dropped so it cannot overwrite it. */
+  set(value: T): void {
+    this.abort?.abort();
+    this.value = value;
+    this.error = undefined;
+    this.state = 'ready';
+    this.host.requestUpdate();
+  }
+
   /** Starts a load; `quiet` keeps the current value and state while it runs (polls, refresh after an action). */
   async run(quiet = false): Promise<void> {
     this.abort?.abort();

@@ -1,5 +1,7 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
+import { eventsOf, type HubEvent, type StreamState } from '../../controllers/event-stream.js';
+import type { HubClient } from '../../controllers/hub-client.js';
 import { Loader } from '../../controllers/loader.js';
 import { compareVersions, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -15,8 +17,9 @@ const OVERSCAN = 6;
  * version (flagged when older than the newest in the fleet), packs and last
  * contact. Search, filter by status and pack. The list is virtualised: only
  * the rows in view (plus a few) are in the DOM, so 1,000 agents cost ~20 rows.
- * Live: polls the hub (`poll-interval`, default 3 s, so a change shows within 5 s) and keeps the scroll
- * position and focus across refreshes.
+ * Live: follows the hub's event stream (`GET /api/v1/events`: a snapshot, then one event per changed agent);
+ * where the stream is unavailable (an older hub, a refused caller) it polls (`poll-interval`, default 3 s, so
+ * a change shows within 5 s). Keeps the scroll position and focus across updates.
  *
  * @summary Agents with status, search and filters; live and virtualised.
  * @event sonde-agent-select - A row was activated (click, Enter); detail `{ id, name }`.
@@ -51,8 +54,11 @@ export class SondeFleet extends SondeElement {
   private resizer: ResizeObserver | undefined;
 
   private readonly agents = new Loader<AgentView[]>(this, (signal) => this.client.get<AgentView[]>('/api/v1/agents', signal), {
-    pollMs: () => this.pollInterval,
+    // The stream carries every change while it is live: no polling then.
+    pollMs: () => (this.streamState === 'live' ? 0 : this.pollInterval),
   });
+  private streamState: StreamState | undefined;
+  private followed: { client: HubClient; stop: () => void } | undefined;
 
   constructor() {
     super();
@@ -71,10 +77,42 @@ export class SondeFleet extends SondeElement {
     super.disconnectedCallback();
     this.resizer?.disconnect();
     this.resizer = undefined;
+    this.followed?.stop();
+    this.followed = undefined;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.agents.state === 'idle') void this.agents.run();
+    this.follow();
+  }
+
+  /** Subscribes to the client's event stream (again when the client changed). */
+  private follow(): void {
+    const client = this.client;
+    if (this.followed?.client === client) return;
+    this.followed?.stop();
+    this.streamState = undefined;
+    const stop = eventsOf(client).subscribe({
+      event: (event) => this.onEvent(event),
+      state: (state) => {
+        const was = this.streamState;
+        this.streamState = state;
+        // The stream went away: the poll takes over from now.
+        if (was === 'live' && state !== 'live' && this.isConnected) void this.agents.run(true);
+      },
+    });
+    this.followed = { client, stop };
+  }
+
+  private onEvent(event: HubEvent): void {
+    let list: AgentView[];
+    if (event.type === 'snapshot') list = [...event.agents];
+    else if (event.type === 'agent') {
+      list = (this.agents.value ?? []).filter((agent) => agent.id !== event.agent.id);
+      list.push(event.agent);
+    } else if (event.type === 'agent-removed') list = (this.agents.value ?? []).filter((agent) => agent.id !== event.id);
+    else return;
+    this.agents.set(list.sort((a, b) => a.name.localeCompare(b.name)));
   }
 
   protected override updated(): void {

@@ -87,6 +87,52 @@ describe('<sonde-fleet>', () => {
     expect(picked).toEqual(['web-1', 'web-1']);
   });
 
+  it('follows the event stream: snapshot, a new agent, a status change and a removal show without polling', async () => {
+    let push!: (chunk: string) => void;
+    const opened = new Promise<void>((resolve) => {
+      push = () => resolve();
+    });
+    let lastEventId: string | undefined;
+    const hub = await startFixtureHub({
+      'GET /api/v1/agents': { body: [agentView('web-1')] },
+      'GET /api/v1/events': (request) => {
+        lastEventId = request.headers['last-event-id'] as string | undefined;
+        return {
+          sse: (write) => {
+            const ready = push;
+            push = write;
+            ready('');
+          },
+        };
+      },
+    });
+    close = hub.close;
+    const el = await mount<SondeFleet>(`<test-fleet hub="${hub.url}" poll-interval="0"></test-fleet>`);
+    await opened;
+    const frame = (id: number, event: string, data: unknown) => `id: e.${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    push(frame(1, 'snapshot', { agents: [agentView('web-1'), agentView('db-1')], auditSeq: 0 }));
+    await until(() => rows(el).length === 2);
+    // Split across chunks, as a network may deliver it.
+    const added = frame(2, 'agent', { agent: agentView('app-1', { status: 'degraded', reasons: ['attestation changed'] }) });
+    push(added.slice(0, 20));
+    push(added.slice(20));
+    await until(() => rows(el).some((r) => r.dataset.agent === 'app-1'));
+    expect(rows(el).map((r) => r.dataset.agent)).toEqual(['app-1', 'db-1', 'web-1']);
+    push(frame(3, 'agent', { agent: agentView('web-1', { status: 'offline', connected: false }) }));
+    await until(
+      () =>
+        rows(el)
+          .find((r) => r.dataset.agent === 'web-1')
+          ?.querySelector('[part=status]')
+          ?.getAttribute('data-status') === 'offline',
+    );
+    push(frame(4, 'agent-removed', { id: 'id-db-1', name: 'db-1' }));
+    await until(() => rows(el).length === 2);
+    expect(shadowText(el)).toContain('1 of 2 online');
+    expect(lastEventId).toBeUndefined();
+    expect(hub.calls.filter((c) => c.path === '/api/v1/agents').length).toBeLessThanOrEqual(1);
+  });
+
   it('polls: a status change on the hub shows without a reload', async () => {
     let status = 'online';
     const hub = await startFixtureHub({ 'GET /api/v1/agents': () => ({ body: [agentView('web-1', { status })] }) });
