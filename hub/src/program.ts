@@ -1,8 +1,10 @@
 /** The sonde-hub command line (loaded by cli.ts once the compile cache is on). */
 import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.js';
+import { registerFleetCommands } from './cli/fleet.js';
 import { registerIdentityCommands } from './cli/identity.js';
 import { EXIT, fail } from './cli/output.js';
+import { applyUsageRules } from './cli/usage.js';
 import { HUB_VERSION } from './version.js';
 
 const program = new Command();
@@ -24,13 +26,13 @@ Exit codes:
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
-SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, users, groups, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
+SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
 safe while the hub runs.`,
   );
 
 program
-  .command('serve', { isDefault: true })
-  .description('Start the hub (default command)')
+  .command('serve')
+  .description('Start the hub (what `sonde-hub` alone does)')
   .action(async () => {
     try {
       // Loaded only to serve: admin commands skip Fastify and the MCP SDK and start faster.
@@ -43,8 +45,11 @@ program
 
 registerAdminCommands(program);
 registerIdentityCommands(program);
-program.exitOverride((error) => {
-  process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
-});
+registerFleetCommands(program);
+// Last, so it reaches every command registered above: exit 2 and a "did you mean" for any bad command line.
+applyUsageRules(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => fail(error, false));
+// `sonde-hub` alone serves (the container's and the unit's command). Not commander's isDefault: with a default
+// command a mistyped one (`sonde-hub kyes`) would reach `serve` as an argument instead of an unknown command.
+const args = process.argv.slice(2);
+program.parseAsync(args.length === 0 ? ['serve'] : args, { from: 'user' }).catch((error: unknown) => fail(error, false));

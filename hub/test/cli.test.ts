@@ -89,6 +89,78 @@ describe('sonde-hub headless administration (while the hub runs)', () => {
     }
   });
 
+  it('every bad command line exits 2 with one line, a "did you mean" where one fits, and where to read the usage', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['kyes'], /^sonde-hub: unknown command 'kyes' \(Did you mean keys\?\)\nRun: sonde-hub --help\n$/],
+      [['keys', 'rotat', 'x'], /unknown command 'rotat' \(Did you mean rotate\?\)\nRun: sonde-hub keys --help/],
+      // A mistyped flag is named even though the required --name is then missing.
+      [['keys', 'create', '--nmae', 'x', '--role', 'admin'], /unknown option '--nmae' \(Did you mean --name\?\)/],
+      [['keys', 'create', '--name', 'x'], /required option '--role <role>' not specified\nRun: sonde-hub keys create --help/],
+      [['tokens', 'create', '--hub-url'], /option '--hub-url <url>' argument missing/],
+      [['users', 'lst'], /Did you mean list\?/],
+      [['agents', 'remove'], /missing required argument 'idOrName'/],
+      [['serve', 'extra'], /too many arguments for 'serve'/],
+      [['keys'], /Usage: sonde-hub keys/],
+    ];
+    for (const [args, expected] of cases) {
+      const result = await runCli(args, adminEnv());
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(expected);
+      expect(result.stdout).toBe('');
+    }
+    expect((await runCli(['keys', '--help'], adminEnv())).code).toBe(0);
+  });
+
+  it('keys rotate: the new value works at once against the running hub, the old one no longer does', async () => {
+    const created = JSON.parse((await runCli(['keys', 'create', '--name', 'rot', '--role', 'admin', '--json'], adminEnv())).stdout);
+    const rotated = await runCli(['keys', 'rotate', 'rot', '--json'], adminEnv());
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const { rawKey } = JSON.parse(rotated.stdout) as { rawKey: string };
+    expect(rawKey).not.toBe(created.rawKey);
+    const status = async (key: string) => (await fetch(`${hub.url}/api/v1/agents`, { headers: { authorization: `Bearer ${key}` } })).status;
+    expect(await status(rawKey)).toBe(200);
+    expect(await status(created.rawKey as string)).toBe(401);
+    expect((await runCli(['keys', 'rotate', 'nobody'], adminEnv())).code).toBe(4);
+  });
+
+  it('tokens list/revoke and agents list/show/remove work on the database of the running hub', async () => {
+    const token = JSON.parse((await runCli(['tokens', 'create', '--name', 'cli-agent', '--json'], adminEnv())).stdout) as {
+      id: string;
+      token: string;
+    };
+    const spare = JSON.parse((await runCli(['tokens', 'create', '--json'], adminEnv())).stdout) as { id: string; token: string };
+    const listed = JSON.parse((await runCli(['tokens', 'list', '--json'], adminEnv())).stdout) as Array<{ id: string; state: string }>;
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ id: spare.id, state: 'active' })]));
+    expect(JSON.stringify(listed)).not.toContain(spare.token);
+    expect((await runCli(['tokens', 'revoke', spare.id], adminEnv())).code).toBe(0);
+    expect((await runCli(['tokens', 'revoke', 'no-such-token'], adminEnv())).code).toBe(4);
+    const enroll = (raw: string) =>
+      fetch(`${hub.url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'cli-agent', csrPem: makeCsr('cli-agent'), agentVersion: '0.1.0' }),
+      });
+    expect((await enroll(spare.token)).status).toBe(401);
+    expect((await enroll(token.token)).status).toBe(201);
+
+    const agents = JSON.parse((await runCli(['agents', 'list', '--json'], adminEnv())).stdout) as Array<{ name: string }>;
+    expect(agents.map((a) => a.name)).toContain('cli-agent');
+    const shown = await runCli(['agents', 'show', 'cli-agent'], adminEnv());
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/cli-agent\s+enrolled/);
+    expect((await runCli(['agents', 'show', 'nobody'], adminEnv())).code).toBe(4);
+    expect((await runCli(['agents', 'remove', 'cli-agent'], adminEnv())).code).toBe(0);
+    const again = await runCli(['agents', 'remove', 'cli-agent'], adminEnv());
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already removed/);
+    const afterRemove = JSON.parse((await runCli(['agents', 'list', '--json'], adminEnv())).stdout) as Array<{ name: string }>;
+    expect(afterRemove.map((a) => a.name)).not.toContain('cli-agent');
+    // The running hub sees the removal: REST shows it removed.
+    const admin = JSON.parse((await runCli(['keys', 'create', '--name', 'fleet-check', '--role', 'admin', '--json'], adminEnv())).stdout);
+    const detail = await fetch(`${hub.url}/api/v1/agents/cli-agent`, { headers: { authorization: `Bearer ${admin.rawKey}` } });
+    expect(((await detail.json()) as { removedAt: string | null }).removedAt).not.toBeNull();
+  });
+
   it('rejects bad input with a coded one-line error and exit code 2', async () => {
     const bad = await runCli(['keys', 'create', '--name', 'x', '--role', 'root'], adminEnv());
     expect(bad.code).toBe(2);

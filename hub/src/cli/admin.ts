@@ -147,6 +147,28 @@ export function registerAdminCommands(program: Command): void {
       });
     });
 
+  keys
+    .command('rotate <idOrName>')
+    .description('Give a key a new value (printed once); the old value stops working at once. Agent keys are re-enrolled instead')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      await withCore(json, async (core) => {
+        const existing = await core.apiKeys.find(idOrName);
+        if (existing.type === 'agent')
+          throw new HubError('SONDE_ERR_CONFLICT', 'Agent keys are replaced by re-enrolling the agent, not rotated.');
+        const { key, rawKey } = await core.store.transaction(async (tx) => {
+          const rotated = await core.apiKeys.rotate(existing.id, tx.apiKeys);
+          await core.audit.append(
+            { action: 'api_key.rotate', actor: cliActor(), status: 'ok', params: { keyId: existing.id, name: existing.name } },
+            tx,
+          );
+          return rotated;
+        });
+        print(json, { key, rawKey }, () => `${rawKey}\n\nAPI key "${key.name}" (id ${key.id}) rotated: the old value no longer works.`);
+      });
+    });
+
   const tokens = program.command('tokens').description('Manage enrollment tokens');
   tokens
     .command('create')
@@ -175,6 +197,37 @@ export function registerAdminCommands(program: Command): void {
           () =>
             `${token}\n\nExpires ${view.expiresAt}${name ? `, bound to agent name "${name}"` : ''}. On the agent host:\n  ${command}\n(hub URL from ${from}; --hub-url to change it)`,
         );
+      });
+    });
+
+  tokens
+    .command('list')
+    .description('List enrollment tokens (prefix and state, never the value)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      await withCore(json, async (core) => {
+        const list = await core.tokens.list();
+        print(json, list, () =>
+          list.length
+            ? list
+                .map((t) => `${t.id}  ${t.prefix}…  ${t.state}  ${t.boundName ? `for ${t.boundName}  ` : ''}expires ${t.expiresAt}`)
+                .join('\n')
+            : 'no enrollment tokens',
+        );
+      });
+    });
+
+  tokens
+    .command('revoke <id>')
+    .description('Revoke an unused enrollment token')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      await withCore(json, async (core) => {
+        await core.tokens.revoke(id);
+        await core.audit.append({ action: 'enrollment_token.revoke', actor: cliActor(), status: 'ok', detail: id });
+        print(json, { revoked: id }, () => `revoked enrollment token ${id}`);
       });
     });
 
