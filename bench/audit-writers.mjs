@@ -41,7 +41,7 @@ async function open(file) {
   const secret = randomBytes(32).toString('base64');
   if (asyncStore) {
     const { openHubStore } = await load('store/open.js');
-    const store = openHubStore(file);
+    const store = await openHubStore(file);
     const crypto = await openCrypto(secret, store);
     return { store, log: createAuditLog(store, crypto.auditKey, crypto.sealer), close: () => store.close() };
   }

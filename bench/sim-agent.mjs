@@ -69,7 +69,7 @@ export async function enrollOverHttp(hubUrl, adminKey, name, keys) {
 export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
   const { openHubStore } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/open.js')).href);
   const { createHash } = await import('node:crypto');
-  const store = openHubStore(dbPath);
+  const store = await openHubStore(dbPath);
   const agents = [];
   const now = new Date().toISOString();
   await store.transaction(async (tx) => {

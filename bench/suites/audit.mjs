@@ -41,7 +41,7 @@ export async function run({ smoke }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-audit-'));
   const rows = [];
   try {
-    const store = openHubStore(path.join(dir, 'audit.db'));
+    const store = await openHubStore(path.join(dir, 'audit.db'));
     const crypto = await openCrypto(randomBytes(32).toString('base64'), store);
     const audit = createAuditLog(store, crypto.auditKey, crypto.sealer);
 

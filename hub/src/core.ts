@@ -39,7 +39,7 @@ interface OpenCoreOptions {
 
 /** The CLI's core: scrypt on this thread. */
 export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
-  const store = openHubStore(options.dbPath);
+  const store = await openHubStore(options.dbPath);
   try {
     const crypto = await openCrypto(options.secret, store);
     return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer) : undefined);
@@ -54,7 +54,7 @@ export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
  * libuv's thread pool, so the caller can load its modules meanwhile (start it, then import).
  */
 export async function openHubCoreAsync(options: OpenCoreOptions): Promise<HubCore> {
-  const store = openHubStore(options.dbPath);
+  const store = await openHubStore(options.dbPath);
   try {
     const newCaKey = options.ca && (await caMissing(store)) ? generateRsaKey() : undefined;
     // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.

@@ -27,7 +27,7 @@ describe('local admin login and sessions', () => {
     expect(header).toMatch(/^sonde_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=28800$/);
     const cookie = sessionOf(header);
     const id = cookie.split('=')[1];
-    const backdoor = openStoreBackdoor(hub.config.dbPath);
+    const backdoor = await openStoreBackdoor(hub.config.dbPath);
     const stored = await backdoor.dumpText();
     await backdoor.close();
     expect(stored).toContain(sha256Hex(id));

@@ -182,12 +182,12 @@ describe('sonde-hub headless administration (while the hub runs)', () => {
     const ok = await runCli(['audit', 'verify', '--full', '--json'], adminEnv());
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, full: true });
-    const store = openHubStore(dbPath);
+    const store = await openHubStore(dbPath);
     const entries = await store.audit.query({ limit: 1000 });
     await store.close();
     const cliActions = entries.filter((entry) => entry.actor.kind === 'cli').map((entry) => entry.action);
     expect(cliActions).toEqual(expect.arrayContaining(['api_key.create', 'api_key.revoke', 'enrollment_token.create', 'audit.verify']));
-    const backdoor = openStoreBackdoor(dbPath);
+    const backdoor = await openStoreBackdoor(dbPath);
     await backdoor.editAuditRow(2, { detail: 'rewritten' });
     await backdoor.close();
     const broken = await runCli(['audit', 'verify', '--full'], adminEnv());

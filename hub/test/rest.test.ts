@@ -231,7 +231,7 @@ describe('audit API', () => {
       actor: { kind: 'system', id: null, name: 'test' },
       status: 'ok',
     });
-    const backdoor = openStoreBackdoor(hub.config.dbPath);
+    const backdoor = await openStoreBackdoor(hub.config.dbPath);
     await backdoor.editAuditRow(target.seq, { status: 'error' });
     const broken = (await inject('GET', '/api/v1/audit/verify')).json();
     expect(broken).toMatchObject({ ok: false, firstBrokenSeq: target.seq });

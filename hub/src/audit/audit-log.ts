@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Sealer } from '../crypto/index.js';
 import type { AuditEntryInput, AuditLog, AuditRecord } from '../services.js';
 import type { AuditChainRow, HubStore, RangeTuning } from '../store/types.js';
-import { entryHash, GENESIS_HASH, hmacHex, slowRowHash, storedRowHash, type MacKey } from './chain-text.js';
+import { entryHash, GENESIS_HASH, hmacHex, slowRowHash, storedRowHash, wellFormedEntry, type MacKey } from './chain-text.js';
 
 const CHECKPOINT_SETTING = 'audit.checkpoint';
 const HEAD_SETTING = 'audit.head';
@@ -224,9 +224,10 @@ export function createAuditLog(
     queueDepth: () => queue.length,
 
     async append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord> {
-      if (tx) return (await write(tx, [{ ...entry, at: new Date().toISOString() }]))[0];
+      const stamped = { ...wellFormedEntry(entry), at: new Date().toISOString() };
+      if (tx) return (await write(tx, [stamped]))[0];
       return new Promise((resolve, reject) => {
-        queue.push({ entry: { ...entry, at: new Date().toISOString() }, resolve, reject });
+        queue.push({ entry: stamped, resolve, reject });
         if (flushing) return;
         flushing = true;
         // One turn of the event loop gathers the appends of every request it serves into one commit.

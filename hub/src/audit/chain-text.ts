@@ -33,6 +33,33 @@ export function canonicalParams(params: unknown): string | null {
   return text;
 }
 
+/** An unpaired UTF-16 surrogate (in a `u` regex a pair is one code point, so only lone halves match). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const LONE_SURROGATES = /[\uD800-\uDFFF]/gu;
+const wellFormed = <T extends string | null | undefined>(text: T): T =>
+  (typeof text === 'string' && LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\uFFFD') : text) as T;
+
+/**
+ * The entry as it is hashed and stored: a lone surrogate in a text field (a client can send one in a tool name or
+ * an error message) becomes U+FFFD. Stored as UTF-8 it would come back as U+FFFD anyway, so the text rebuilt at
+ * verification would differ from the text hashed at append and the chain would fail for good. (`params` and
+ * `agents` are JSON text, where JSON.stringify already escapes a lone surrogate.)
+ */
+export function wellFormedEntry<T extends AuditEntryInput>(entry: T): T {
+  const { actor } = entry;
+  const texts = [entry.action, actor.id, actor.name, entry.clientId, entry.tool, entry.probe, entry.detail, entry.status];
+  if (!texts.some((text) => typeof text === 'string' && LONE_SURROGATE.test(text))) return entry;
+  return {
+    ...entry,
+    action: wellFormed(entry.action),
+    actor: { ...actor, id: wellFormed(actor.id), name: wellFormed(actor.name) },
+    clientId: wellFormed(entry.clientId),
+    tool: wellFormed(entry.tool),
+    probe: wellFormed(entry.probe),
+    detail: wellFormed(entry.detail),
+  };
+}
+
 /**
  * What the chain covers: every field of the entry in one normalised form, so
  * the value hashed at append time is exactly what a later read reproduces.

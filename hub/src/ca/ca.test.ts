@@ -19,7 +19,7 @@ beforeAll(async () => {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
   file = path.join(tmp.dir, 'sonde.db');
-  store = openHubStore(file);
+  store = await openHubStore(file);
   ca = await openCa(store, (await openCrypto(TEST_SECRET, store)).sealer);
 });
 afterAll(async () => {
@@ -40,7 +40,7 @@ describe('hub CA', () => {
   });
 
   it('is the same CA after a restart', async () => {
-    const again = openHubStore(file);
+    const again = await openHubStore(file);
     const reopened = await openCa(again, (await openCrypto(TEST_SECRET, again)).sealer);
     expect(reopened.certPem).toBe(ca.certPem);
     await again.close();
@@ -115,7 +115,7 @@ describe('hub CA', () => {
 
   it("creates a new database's CA from a key generated beforehand, and ignores it when a CA exists", async () => {
     const tmp = tempDir();
-    const other = openHubStore(path.join(tmp.dir, 'sonde.db'));
+    const other = await openHubStore(path.join(tmp.dir, 'sonde.db'));
     try {
       const sealer = (await openCrypto(TEST_SECRET, other)).sealer;
       expect(await caMissing(other)).toBe(true);

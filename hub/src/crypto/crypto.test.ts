@@ -12,10 +12,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-function freshStore() {
+async function freshStore() {
   const { dir, cleanup } = tempDir();
   const file = path.join(dir, 'sonde.db');
-  const store = openHubStore(file);
+  const store = await openHubStore(file);
   cleanups.push(async () => {
     await store.close();
     cleanup();
@@ -25,7 +25,7 @@ function freshStore() {
 
 describe('hub crypto', () => {
   it('seals with AES-256-GCM, a random IV and the key id in the value', async () => {
-    const { store } = freshStore();
+    const { store } = await freshStore();
     const { sealer } = await openCrypto(TEST_SECRET, store);
     const a = sealer.seal('hello', 'ctx');
     const b = sealer.seal('hello', 'ctx');
@@ -40,7 +40,7 @@ describe('hub crypto', () => {
   });
 
   it('detects a tampered ciphertext', async () => {
-    const { store } = freshStore();
+    const { store } = await freshStore();
     const { sealer } = await openCrypto(TEST_SECRET, store);
     const parts = sealer.seal('secret value').split(':');
     const ct = Buffer.from(parts[4], 'base64');
@@ -50,11 +50,11 @@ describe('hub crypto', () => {
   });
 
   it('derives the same keys on restart and refuses a wrong SONDE_SECRET with a clear error', async () => {
-    const { store, file } = freshStore();
+    const { store, file } = await freshStore();
     const first = await openCrypto(TEST_SECRET, store);
     const sealed = first.sealer.seal('x');
     await store.close();
-    const again = openHubStore(file);
+    const again = await openHubStore(file);
     const second = await openCrypto(TEST_SECRET, again);
     expect(second.sealer.openText(sealed)).toBe('x');
     expect(second.auditKey.equals(first.auditKey)).toBe(true);
@@ -71,10 +71,10 @@ describe('hub crypto', () => {
   });
 
   it('stores no key material in the database, only salt, check value and ciphertext', async () => {
-    const { store, file } = freshStore();
+    const { store, file } = await freshStore();
     const { sealer, auditKey } = await openCrypto(TEST_SECRET, store);
     await store.settings.set('probe', sealer.seal('payload'));
-    const backdoor = openStoreBackdoor(file);
+    const backdoor = await openStoreBackdoor(file);
     const dump = await backdoor.dumpText();
     await backdoor.close();
     expect(dump).not.toContain(TEST_SECRET);
@@ -84,7 +84,7 @@ describe('hub crypto', () => {
 
   it('derives exactly the keys of earlier versions, with scrypt on or off the main thread', async () => {
     // Pinned from the synchronous deriveKeys of 3a833de: databases and sealed secrets written before must still open.
-    const { store } = freshStore();
+    const { store } = await freshStore();
     await store.settings.set('crypto.salt', Buffer.alloc(16, 7).toString('base64'));
     const secret = 'correct horse battery staple, 32+ chars long';
     const hex = (keys: HubKeys) => ({

@@ -199,6 +199,10 @@ function redactValues(value: unknown, secrets: string[]): { value: unknown; coun
   return { value: walk(value), count };
 }
 
+/** A concurrent approval (another admin, another hub) changed what this one was based on. */
+const approvedMeanwhile = (pack: string): HubError =>
+  new HubError('SONDE_ERR_CONFLICT', `the approval of ${pack} changed meanwhile; read the pack again and retry`);
+
 export class IntegrationService {
   private trust: Trust = loadTrust(EMPTY_TRUST_STORE);
   /** Why nothing is trusted (missing or invalid trust file); appended to every refusal. */
@@ -548,13 +552,14 @@ export class IntegrationService {
         state: activates ? 'approved' : 'pending',
       });
       if (activates) {
-        if (approved.version !== verified.version) await tx.integrations.setVersionState(approved.name, approved.version, 'superseded');
-        await tx.integrations.setApproved(verified.pack, {
+        const applied = await tx.integrations.setApproved(verified.pack, approved.version, {
           version: verified.version,
           digest,
           at: now,
           by: `${actor.name ?? 'hub'} (update within approved permissions)`,
         });
+        if (!applied) throw approvedMeanwhile(verified.pack);
+        if (approved.version !== verified.version) await tx.integrations.setVersionState(approved.name, approved.version, 'superseded');
       }
       await this.audit(
         actor,
@@ -625,14 +630,16 @@ export class IntegrationService {
     const diff = diffPermissions(approved?.manifest.permissions, target.manifest.permissions);
     const now = new Date().toISOString();
     await this.options.store.transaction(async (tx) => {
-      if (approved && approved.version !== target.version) await tx.integrations.setVersionState(name, approved.version, 'superseded');
-      await tx.integrations.setVersionState(name, target.version, 'approved');
-      await tx.integrations.setApproved(name, {
+      // Applied once: another admin (or another hub) approving at the same time finds the approval changed.
+      const applied = await tx.integrations.setApproved(name, pack.approvedVersion, {
         version: target.version,
         digest: target.permissionsDigest,
         at: now,
         by: actor.name ?? 'hub',
       });
+      if (!applied) throw approvedMeanwhile(name);
+      if (approved && approved.version !== target.version) await tx.integrations.setVersionState(name, approved.version, 'superseded');
+      await tx.integrations.setVersionState(name, target.version, 'approved');
       await this.audit(
         actor,
         {

@@ -145,7 +145,8 @@ export function createApiKeyService(store: ApiKeyStore, options: ApiKeyServiceOp
       const record = await find(idOrName, keys);
       if (record.revokedAt) throw new HubError('SONDE_ERR_CONFLICT', `key "${record.name}" is revoked; create a new one`);
       const { raw, hash, prefix } = mint();
-      await keys.rotate(record.id, hash, prefix);
+      if (!(await keys.rotate(record.id, record.hash, hash, prefix)))
+        throw new HubError('SONDE_ERR_CONFLICT', `key "${record.name}" was rotated or revoked meanwhile; read it again`);
       return { key: keyView({ ...record, hash, prefix }), rawKey: raw };
     },
     async revoke(idOrName, keys = store) {

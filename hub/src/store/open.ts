@@ -6,6 +6,6 @@ import { openSqliteStore } from './sqlite/index.js';
  * and tests open it here, never a backend directly). SQLite on a file is the
  * embedded default; `:memory:` gives a private in-memory database.
  */
-export function openHubStore(location: string): HubStore {
-  return openSqliteStore(location);
+export function openHubStore(location: string): Promise<HubStore> {
+  return Promise.resolve(openSqliteStore(location));
 }

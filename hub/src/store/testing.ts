@@ -18,6 +18,6 @@ export interface StoreBackdoor {
 }
 
 /** Opens the backdoor on the database at `location` (what `openHubStore` takes). */
-export function openStoreBackdoor(location: string): StoreBackdoor {
-  return sqliteBackdoor(location);
+export function openStoreBackdoor(location: string): Promise<StoreBackdoor> {
+  return Promise.resolve(sqliteBackdoor(location));
 }

@@ -106,8 +106,11 @@ export interface ApiKeyStore {
   getById(id: string): Promise<ApiKeyRecord | undefined>;
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   list(): Promise<ApiKeyRecord[]>;
-  /** Replaces the hash (rotation); the old value stops working at once. */
-  rotate(id: string, hash: string, prefix: string): Promise<void>;
+  /**
+   * Replaces the hash (rotation) if the key still has `oldHash` and is not revoked; the old value stops working at once.
+   * False when it changed meanwhile (another rotation won, or a revocation): of two racing rotations one wins.
+   */
+  rotate(id: string, oldHash: string, hash: string, prefix: string): Promise<boolean>;
   revoke(id: string, at: string): Promise<void>;
   touch(id: string, at: string): Promise<void>;
   revokeForAgent(agentId: string, at: string): Promise<void>;
@@ -346,7 +349,15 @@ export interface IntegrationStore {
   getPack(name: string): Promise<IntegrationPackRecord | undefined>;
   /** Creates the pack row if missing (nothing approved yet). */
   ensurePack(name: string, packageName: string): Promise<void>;
-  setApproved(name: string, approval: { version: string; digest: string; at: string; by: string }): Promise<void>;
+  /**
+   * Records an approval if the approved version is still `previous` (what the caller read; null: none yet). False when
+   * another approval came first: of two racing approvals one is applied.
+   */
+  setApproved(
+    name: string,
+    previous: string | null,
+    approval: { version: string; digest: string; at: string; by: string },
+  ): Promise<boolean>;
   /** Deletes the pack, its versions and its instances. */
   removePack(name: string): Promise<void>;
   listVersions(name?: string): Promise<IntegrationPackVersionRecord[]>;
@@ -382,7 +393,9 @@ export interface HubStore {
   /**
    * Runs `fn` in one transaction on a store scoped to it (`tx`): committed when the Promise `fn` returns resolves,
    * rolled back when it rejects. Use `tx`, never the outer store, inside `fn`: the outer store waits for the
-   * transaction to end. A `tx.transaction` nests (a savepoint).
+   * transaction to end. A `tx.transaction` nests (a savepoint). A networked backend may run `fn` again from the
+   * start when the database reports a conflict with a concurrent transaction (PostgreSQL: serializable isolation),
+   * so `fn` keeps effects outside the store to what is safe to repeat.
    */
   transaction<T>(fn: (tx: HubStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -17,7 +17,7 @@ let hub: TestHub;
 let cli: HubStore;
 beforeAll(async () => {
   hub = await startTestHub({ tls: true });
-  cli = openHubStore(hub.dbPath);
+  cli = await openHubStore(hub.dbPath);
   await warmRsa([43]);
 });
 afterAll(async () => {
@@ -134,7 +134,7 @@ describe('last-seen times', () => {
 
   it('a hub that shuts down writes the last activity of every agent it closes', async () => {
     const own = await startTestHub({ agents: 2 });
-    const db = openHubStore(own.dbPath);
+    const db = await openHubStore(own.dbPath);
     try {
       const sim = await SimAgent.online(own, await own.enroll('closing-1'));
       await sleep(own.heartbeatMs / 2 + 100);

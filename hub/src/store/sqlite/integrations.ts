@@ -104,10 +104,15 @@ export function sqliteIntegrationStore(db: Database.Database): Sync<IntegrationS
     ensurePack(name, packageName) {
       db.prepare('INSERT INTO integration_packs (name, package_name) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(name, packageName);
     },
-    setApproved(name, a) {
-      db.prepare(
-        'UPDATE integration_packs SET approved_version = ?, approved_digest = ?, approved_at = ?, approved_by = ? WHERE name = ?',
-      ).run(a.version, a.digest, a.at, a.by, name);
+    setApproved(name, previous, a) {
+      // Compare-and-set on the version the caller read: two racing approvals apply once.
+      return (
+        db
+          .prepare(
+            'UPDATE integration_packs SET approved_version = ?, approved_digest = ?, approved_at = ?, approved_by = ? WHERE name = ? AND approved_version IS ?',
+          )
+          .run(a.version, a.digest, a.at, a.by, name, previous).changes === 1
+      );
     },
     removePack(name) {
       db.prepare('DELETE FROM integration_instances WHERE pack = ?').run(name);

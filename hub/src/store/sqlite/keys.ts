@@ -72,8 +72,13 @@ export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
     list: () => db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, name').all().map(toKey),
     listByOwner: (userId) =>
       db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE owner_user_id = ? ORDER BY created_at, name').all(userId).map(toKey),
-    rotate(id, hash, prefix) {
-      db.prepare('UPDATE api_keys SET hash = ?, prefix = ? WHERE id = ? AND revoked_at IS NULL').run(hash, prefix, id);
+    rotate(id, oldHash, hash, prefix) {
+      // Guarded by the hash the caller read: a second rotation from the same key finds it changed.
+      return (
+        db
+          .prepare('UPDATE api_keys SET hash = ?, prefix = ? WHERE id = ? AND hash = ? AND revoked_at IS NULL')
+          .run(hash, prefix, id, oldHash).changes === 1
+      );
     },
     revoke(id, at) {
       db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
