@@ -68,4 +68,17 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_OIDC_SCOPES: 'Scopes to request, separated by commas or spaces; must include `openid`.',
   SONDE_OIDC_DISPLAY_NAME: 'The provider name on the sign-in button (“Sign in with …”).',
   SONDE_OIDC_GROUPS_CLAIM: 'The ID token claim that holds the user’s groups.',
+  SONDE_OAUTH_ENABLED:
+    'The hub as the OAuth 2.1 authorization server MCP clients sign in through (Claude.ai, ChatGPT, VS Code, Cursor); API keys work either way.',
+  SONDE_OAUTH_CIMD: 'Accept Client ID Metadata Documents (a client id that is an https URL the hub fetches).',
+  SONDE_OAUTH_DCR: 'Accept Dynamic Client Registration (RFC 7591), which most MCP clients still use.',
+  SONDE_OAUTH_STATIC_CLIENTS:
+    'A JSON file with an array of pre-registered clients (`client_id`, `redirect_uris`, optional `client_secret`).',
+  SONDE_OAUTH_CLIENT_DOMAINS:
+    'Which clients may register: host names (`claude.ai`, `*.example.com`), `localhost` for loopback redirects, `cursor:` for a private-use scheme; empty allows all.',
+  SONDE_OAUTH_ACCESS_TOKEN_TTL: 'Lifetime of an access token in seconds.',
+  SONDE_OAUTH_REFRESH_TOKEN_TTL: 'Lifetime of a refresh token (and of a remembered consent) in seconds.',
+  SONDE_OAUTH_FETCH_ALLOW_PRIVATE:
+    'Tests and private networks only: `host:port` of client metadata documents the hub may fetch although they resolve to a private address.',
+  SONDE_OAUTH_FETCH_CA_FILE: 'A PEM file of extra CA certificates for fetching client metadata documents.',
 };

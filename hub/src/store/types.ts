@@ -377,6 +377,43 @@ export interface IntegrationStore {
   removeInstance(id: string): Promise<void>;
 }
 
+/**
+ * One record of the hub's OAuth authorization server (oidc-provider's models: `AccessToken`, `AuthorizationCode`,
+ * `RefreshToken`, `Grant`, `Client`, `Session`, `Interaction`, …), kept generic so every backend stores them in one
+ * table. `id` is the SHA-256 of the model's id (tokens and codes are never stored in the clear); the indexed columns
+ * are copied out of the payload so revocation by grant, user or client is one statement.
+ */
+export interface OAuthRecord {
+  kind: string;
+  id: string;
+  /** The model's JSON as oidc-provider wrote it. */
+  payload: string;
+  grantId: string | null;
+  /** The hub user (oidc-provider's `accountId`). */
+  userId: string | null;
+  clientId: string | null;
+  /** Sessions and interactions are also found by their uid. */
+  uid: string | null;
+  expiresAt: string | null;
+  /** Set once, atomically (authorization codes, rotated refresh tokens). */
+  consumedAt: string | null;
+}
+
+export interface OAuthRecordStore {
+  /** Inserts or replaces (kind, id); a replace keeps `consumedAt`. */
+  put(record: Omit<OAuthRecord, 'consumedAt'>): Promise<void>;
+  get(kind: string, id: string): Promise<OAuthRecord | undefined>;
+  getByUid(kind: string, uid: string): Promise<OAuthRecord | undefined>;
+  /** Sets `consumedAt` if it was empty; false when the record is missing or was consumed already. */
+  consume(kind: string, id: string, at: string): Promise<boolean>;
+  remove(kind: string, id: string): Promise<void>;
+  /** Deletes every record (any kind) of one grant, user or client (exactly one of them); returns how many. */
+  removeWhere(match: { grantId: string } | { userId: string } | { clientId: string }): Promise<number>;
+  /** Records of one kind, optionally of one user and/or client, not expired at `now`. */
+  list(kind: string, match: { userId?: string; clientId?: string }, now: string): Promise<OAuthRecord[]>;
+  removeExpired(now: string): Promise<number>;
+}
+
 export interface HubStore {
   agents: AgentStore;
   apiKeys: ApiKeyStore;
@@ -390,6 +427,8 @@ export interface HubStore {
   authorizedGroups: AuthorizedGroupStore;
   /** Started single sign-on logins (state, nonce, PKCE verifier): 10 minutes, single use. */
   loginStates: LoginStateStore;
+  /** The OAuth authorization server's records (hub/src/oauth): tokens, codes, grants, registered clients, its sessions. */
+  oauth: OAuthRecordStore;
   /**
    * Runs `fn` in one transaction on a store scoped to it (`tx`): committed when the Promise `fn` returns resolves,
    * rolled back when it rejects. Use `tx`, never the outer store, inside `fn`: the outer store waits for the

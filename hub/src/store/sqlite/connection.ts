@@ -146,6 +146,7 @@ export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOpt
       integrations: lazy('integrations', () => gated(sync.integrations, gate)),
       authorizedGroups: lazy('authorizedGroups', () => gated(sync.authorizedGroups, gate)),
       loginStates: lazy('loginStates', () => gated(sync.loginStates, gate)),
+      oauth: lazy('oauth', () => gated(sync.oauth, gate)),
     });
   }
 

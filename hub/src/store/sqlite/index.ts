@@ -10,6 +10,7 @@ import { sqliteAuthorizedGroupStore, sqliteLoginStateStore } from './identity.js
 import { sqliteIntegrationStore } from './integrations.js';
 import { sqliteApiKeyStore, sqliteEnrollmentTokenStore } from './keys.js';
 import { migrate } from './migrations/index.js';
+import { sqliteOAuthStore } from './oauth.js';
 import type { Sync } from './sync.js';
 import { sqliteSessionStore, sqliteUserStore } from './users.js';
 import type { SettingsStore } from '../types.js';
@@ -85,6 +86,7 @@ export function openSqliteStore(file: string): SqliteHubStore {
         integrations: sqliteIntegrationStore(db),
         authorizedGroups: sqliteAuthorizedGroupStore(db),
         loginStates: sqliteLoginStateStore(db),
+        oauth: sqliteOAuthStore(db),
       },
       auditExtra: {
         checkRanges: (key, from, to, prevHash, tuning) => walkRanges(source, key, from, to, prevHash, tuning),

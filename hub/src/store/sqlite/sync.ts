@@ -36,4 +36,5 @@ export interface SyncHubStore {
   integrations: Sync<HubStore['integrations']>;
   authorizedGroups: Sync<HubStore['authorizedGroups']>;
   loginStates: Sync<HubStore['loginStates']>;
+  oauth: Sync<HubStore['oauth']>;
 }

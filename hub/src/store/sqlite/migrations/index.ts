@@ -3,6 +3,7 @@ import { HubError } from '../../../errors.js';
 import { migration001 } from './001_init.js';
 import { migration002 } from './002_integrations.js';
 import { migration003 } from './003_identity.js';
+import { migration004 } from './004_oauth.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Numbered, append-only: never edit a released migration, add the next number. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
