@@ -34,6 +34,7 @@ import { createSignIn } from './identity/sign-in.js';
 import { groupRoutes } from './routes/groups.js';
 import { myKeyRoutes } from './routes/my-keys.js';
 import { oidcRoutes } from './routes/oidc.js';
+import { createOAuthService, oauthRoutes } from './oauth/index.js';
 import { HUB_VERSION } from './version.js';
 
 export const SERVER_NAME = 'sonde';
@@ -225,11 +226,25 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(eventRoutes);
   // The dashboard's files (web-components/dist): the page talks to the routes above like any other client.
   await app.register(uiRoutes);
+  // MCP authorization (hub/src/oauth): the hub as the OAuth authorization server its MCP clients sign in through.
+  const oauth = config.oauth.enabled
+    ? createOAuthService({
+        config: config.oauth,
+        publicUrl: () => services.config.publicUrl,
+        store: core.store,
+        audit: core.audit,
+        secret: core.crypto.mcpSessionKey,
+        trustProxy: config.trustProxy,
+        log: app.log,
+      })
+    : undefined;
+  if (oauth) await app.register(oauthRoutes(oauth));
   // Derived from SONDE_SECRET so client tokens survive a restart and work on every hub sharing the secret.
   await app.register(mcpPlugin, {
     services,
     sessionSecret: core.crypto.mcpSessionKey,
     integrations: integrationToolSource(integrations),
+    oauth,
   });
   await startIntegrations(integrations, app);
   return app;

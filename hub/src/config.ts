@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { IdentityConfigError, IdentityEnvSchema, loadIdentityConfig, type OidcProviderConfig } from './identity/config.js';
+import { loadOAuthConfig, OAuthEnvSchema, type OAuthConfig } from './oauth/config.js';
 
 /**
  * Hub configuration from SONDE_* environment variables. The schema is the only
@@ -37,6 +38,8 @@ export const EnvSchema = z.object({
   SONDE_PACKS_DIR: z.string().min(1).optional(),
   // Single sign-on (hub/src/identity/config.ts): Entra ID or any OpenID Connect provider.
   ...IdentityEnvSchema.shape,
+  // MCP authorization: the hub as an OAuth 2.1 authorization server (hub/src/oauth/config.ts).
+  ...OAuthEnvSchema.shape,
 });
 
 /** Every variable the hub reads; documented in the Dockerfile and compose file. */
@@ -63,6 +66,8 @@ export interface HubConfig {
   integrations: { trustFile: string; packsDir: string };
   /** Single sign-on provider, when configured (SONDE_ENTRA_* or SONDE_OIDC_*). */
   identity: OidcProviderConfig | undefined;
+  /** The OAuth authorization server for MCP clients (hub/src/oauth). */
+  oauth: OAuthConfig;
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -118,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     if (!(error instanceof IdentityConfigError)) throw error;
     problems.push(...error.problems);
   }
+  const oauth = loadOAuthConfig(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secret: e.SONDE_SECRET,
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       packsDir: path.resolve(e.SONDE_PACKS_DIR ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'packs')),
     },
     identity,
+    oauth,
   };
 }
 

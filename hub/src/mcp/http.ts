@@ -44,8 +44,9 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-export function sendUnauthorized(reply: FastifyReply, message: string): FastifyReply {
-  reply.header('www-authenticate', 'Bearer realm="sonde", error="invalid_token"');
+/** 401; `challenge` (hub/src/oauth) names the Protected Resource Metadata so an MCP client can start OAuth. */
+export function sendUnauthorized(reply: FastifyReply, message: string, challenge?: string): FastifyReply {
+  reply.header('www-authenticate', challenge ?? 'Bearer realm="sonde", error="invalid_token"');
   return sendJsonRpcError(reply, 401, 'SONDE_ERR_UNAUTHORIZED', message);
 }
 

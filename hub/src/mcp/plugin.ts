@@ -2,15 +2,18 @@ import { randomBytes } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
-import type { HubServices } from '../services.js';
+import type { HubServices, Principal } from '../services.js';
 import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
 import { CALL_DEADLINE_MS } from './dispatch.js';
 import { CatalogCache, type Catalog } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
-import { CONTEXT_KEY, type CallContext, type Endpoint } from './context.js';
+import { CONTEXT_KEY, endpointPath, type CallContext, type Endpoint } from './context.js';
 import { bearerToken, headerValue, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized } from './http.js';
 import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
+import { API_KEY_PREFIX } from '../keys/api-keys.js';
+
+const INVALID_KEY = { code: 'invalid_token', description: 'invalid, revoked or non-user API key' } as const;
 
 /**
  * The MCP SDK (server, message schemas, ajv) is about 150 ms of module loading and
@@ -40,6 +43,19 @@ export interface McpPluginOptions {
   callDeadlineMs?: number;
   /** Integration probes the hub runs itself (hub/src/integrations), exposed by integration-tools.ts. */
   integrations?: IntegrationToolSource;
+  /** OAuth access tokens from the hub's authorization server (hub/src/oauth), beside API keys. */
+  oauth?: OAuthResource;
+}
+
+/** The resource-server side of hub/src/oauth, as the MCP endpoint uses it. */
+export interface OAuthResource {
+  authenticate(
+    token: string,
+  ): Promise<
+    { ok: true; principal: Principal; clientId: string } | { ok: false; code: 'invalid_token' | 'insufficient_scope'; description: string }
+  >;
+  /** `WWW-Authenticate` naming the Protected Resource Metadata (RFC 9728) of this endpoint. */
+  challenge(endpointPath: string, error?: { code: 'invalid_token' | 'insufficient_scope'; description: string }): string;
 }
 
 /**
@@ -84,16 +100,55 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     return sendJsonRpcError(reply, 500, 'SONDE_ERR_INTERNAL', 'internal error; the hub log has details');
   });
 
-  async function handlePost(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint): Promise<FastifyReply> {
+  /**
+   * The caller from the Bearer credential: a `sonde_` API key, or (with hub/src/oauth) an OAuth access token, whose
+   * client id is the OAuth client's, not a self-declared name. A refusal answers 401 (403 for a missing scope) with
+   * the challenge that lets an MCP client discover the authorization server from a bare 401.
+   */
+  async function authenticate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    endpoint: Endpoint,
+  ): Promise<{ principal: Principal; oauthClient?: string } | undefined> {
+    const { oauth } = options;
+    const path = endpointPath(endpoint);
     const token = bearerToken(request);
-    if (!token) return sendUnauthorized(reply, 'missing API key: send Authorization: Bearer <key>');
-    const principal = await services.authenticateApiKey(token);
-    if (!principal) return sendUnauthorized(reply, 'invalid, revoked or non-user API key');
+    if (!token) {
+      sendUnauthorized(
+        reply,
+        oauth
+          ? 'authorization required: sign in through OAuth or send Authorization: Bearer <API key>'
+          : 'missing API key: send Authorization: Bearer <key>',
+        oauth?.challenge(path),
+      );
+      return undefined;
+    }
+    if (!oauth || token.startsWith(API_KEY_PREFIX)) {
+      const principal = await services.authenticateApiKey(token);
+      if (principal) return { principal };
+      sendUnauthorized(reply, 'invalid, revoked or non-user API key', oauth?.challenge(path, INVALID_KEY));
+      return undefined;
+    }
+    const checked = await oauth.authenticate(token);
+    if (!checked.ok) {
+      const status = checked.code === 'insufficient_scope' ? 403 : 401;
+      reply.header('www-authenticate', oauth.challenge(path, { code: checked.code, description: checked.description }));
+      sendJsonRpcError(reply, status, 'SONDE_ERR_UNAUTHORIZED', checked.description);
+      return undefined;
+    }
+    return { principal: checked.principal, oauthClient: checked.clientId };
+  }
+
+  async function handlePost(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint): Promise<FastifyReply> {
+    const caller = await authenticate(request, reply, endpoint);
+    if (!caller) return reply;
+    const { principal } = caller;
     const body = request.body;
     if (!body || typeof body !== 'object')
       return sendJsonRpcError(reply, 400, 'SONDE_ERR_BAD_REQUEST', 'the body must be a JSON-RPC message or batch');
 
-    const { clientId } = resolveClientId(request.headers, body, sessions, principal.id);
+    // An OAuth client is who the authorization server says it is; a key's client names itself.
+    const clientId = caller.oauthClient ?? resolveClientId(request.headers, body, sessions, principal.id).clientId;
     const clientDecision = services.pdp.checkClient(principal, clientId);
     if (!clientDecision.allowed) {
       // A refused tool call is still a call: it is audited once, as denied, like any other policy refusal.
@@ -162,9 +217,9 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     return sendJsonRpcError(reply, 405, 'SONDE_ERR_METHOD_NOT_ALLOWED', 'this MCP endpoint is stateless: use POST');
   }
 
-  async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const token = bearerToken(request);
-    if (!token || !(await services.authenticateApiKey(token))) return sendUnauthorized(reply, 'missing or invalid API key');
+  async function endSession(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint): Promise<FastifyReply> {
+    const caller = await authenticate(request, reply, endpoint);
+    if (!caller) return reply;
     // Nothing is kept per session, so there is nothing to end.
     return reply.code(200).send();
   }
@@ -180,9 +235,9 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     if (!endpoint) return sendJsonRpcError(reply, 404, 'SONDE_ERR_UNKNOWN_PACK', 'not a pack name');
     return handlePost(request, reply, endpoint);
   });
-  for (const url of ['/mcp', '/mcp/packs/:pack']) {
-    app.get(url, methodNotAllowed);
-    app.delete(url, endSession);
-  }
+  app.get('/mcp', methodNotAllowed);
+  app.get('/mcp/packs/:pack', methodNotAllowed);
+  app.delete('/mcp', (request, reply) => endSession(request, reply, { kind: 'main' }));
+  app.delete('/mcp/packs/:pack', (request, reply) => endSession(request, reply, packEndpoint(request) ?? { kind: 'main' }));
   return Promise.resolve();
 };

@@ -8,6 +8,9 @@ import { defineRoute } from './define.js';
 
 /** Binds a started sign-in to the browser that started it (the state alone could be fed to a victim's browser). */
 export const BINDING_COOKIE = 'sonde_oidc';
+/** Where a sign-in started from the OAuth login page returns (hub/src/oauth): an interaction path, nothing else. */
+const RETURN_COOKIE = 'sonde_oidc_return';
+const RETURN_PATTERN = /^\/oauth\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 const BINDING_PATH = '/auth/oidc';
 
 const ProvidersSchema = z.object({
@@ -24,9 +27,9 @@ const ProvidersSchema = z.object({
     .nullable(),
 });
 
-function bindingCookie(value: string, options: { secure: boolean; maxAgeS: number }): string {
+function bindingCookie(value: string, options: { secure: boolean; maxAgeS: number }, name = BINDING_COOKIE): string {
   return [
-    `${BINDING_COOKIE}=${value}`,
+    `${name}=${value}`,
     `Path=${BINDING_PATH}`,
     'HttpOnly',
     // Lax: the provider's redirect back is a top-level GET navigation, which carries Lax cookies.
@@ -86,7 +89,11 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
     starts.fail(request.ip);
     try {
       const { authorizationUrl, binding } = await sso.login.begin();
-      reply.header('set-cookie', bindingCookie(binding, { secure: hub.secureCookies, maxAgeS: 600 }));
+      const back = (request.query as { return?: unknown }).return;
+      const cookies = [bindingCookie(binding, { secure: hub.secureCookies, maxAgeS: 600 })];
+      if (typeof back === 'string' && RETURN_PATTERN.test(back))
+        cookies.push(bindingCookie(back, { secure: hub.secureCookies, maxAgeS: 600 }, RETURN_COOKIE));
+      reply.header('set-cookie', cookies);
       reply.header('cache-control', 'no-store');
       return reply.redirect(authorizationUrl, 302);
     } catch (error) {
@@ -110,12 +117,16 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
     const outcome = await sso.signIn.finish(query, binding, request.ip);
     reply.header('cache-control', 'no-store');
     const cookies = [bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 })];
+    const back = parseCookies(request.headers.cookie)[RETURN_COOKIE];
+    if (back !== undefined) cookies.push(bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 }, RETURN_COOKIE));
     if (!outcome.ok) {
       reply.header('set-cookie', cookies);
       return failTo(reply, outcome.code);
     }
     cookies.push(sessionCookie(outcome.session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
     reply.header('set-cookie', cookies);
+    // Back to the OAuth login that sent the browser here, which now sees the session.
+    if (back && RETURN_PATTERN.test(back)) return reply.redirect(`${hub.services.config.publicUrl}${back}`, 302);
     return reply.redirect(home(), 302);
   });
 

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { OAuthRecordStore } from '../store/types.js';
+
+const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** Expired rows are deleted at most this often (on a write), so the table does not grow with every token ever issued. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * oidc-provider's storage adapter over the hub store (`HubStore.oauth`), so the
+ * authorization server's state lives in the hub database and several hubs
+ * sharing it answer alike. Ids are stored hashed: an access token, refresh token
+ * or code is a bearer secret, and its SHA-256 is all the lookup needs.
+ */
+export function storeAdapterFactory(store: () => OAuthRecordStore, now: () => number = Date.now): (name: string) => Adapter {
+  let lastSweep = 0;
+  const sweep = async () => {
+    if (now() - lastSweep < SWEEP_INTERVAL_MS) return;
+    lastSweep = now();
+    await store().removeExpired(new Date(now()).toISOString());
+  };
+
+  return (kind: string): Adapter => {
+    const live = async (record: Awaited<ReturnType<OAuthRecordStore['get']>>): Promise<AdapterPayload | undefined> => {
+      if (!record) return undefined;
+      if (record.expiresAt && Date.parse(record.expiresAt) <= now()) return undefined;
+      const payload = JSON.parse(record.payload) as AdapterPayload;
+      // oidc-provider reads `consumed` to detect a reused code or a rotated refresh token (and then revokes the grant).
+      if (record.consumedAt) payload.consumed = Math.floor(Date.parse(record.consumedAt) / 1000);
+      return Promise.resolve(payload);
+    };
+    return {
+      async upsert(id, payload, expiresIn) {
+        const p = payload as AdapterPayload & { client_id?: string };
+        await store().put({
+          kind,
+          id: hash(id),
+          payload: JSON.stringify(payload),
+          grantId: p.grantId ?? null,
+          userId: p.accountId ?? null,
+          clientId: p.clientId ?? (kind === 'Client' ? (p.client_id ?? null) : null),
+          uid: p.uid ?? null,
+          expiresAt: expiresIn ? new Date(now() + expiresIn * 1000).toISOString() : null,
+        });
+        await sweep();
+      },
+      find: async (id) => live(await store().get(kind, hash(id))),
+      findByUid: async (uid) => live(await store().getByUid(kind, uid)),
+      // Device flow is not enabled.
+      findByUserCode: () => Promise.resolve(undefined),
+      async consume(id) {
+        await store().consume(kind, hash(id), new Date(now()).toISOString());
+      },
+      async destroy(id) {
+        await store().remove(kind, hash(id));
+      },
+      async revokeByGrantId(grantId) {
+        await store().removeWhere({ grantId });
+      },
+    };
+  };
+}
