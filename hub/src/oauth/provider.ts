@@ -1,5 +1,11 @@
 import { createECDH, hkdfSync } from 'node:crypto';
-import type { KoaContextWithOIDC, Configuration, default as ProviderClass, ClientMetadata } from 'oidc-provider';
+import type {
+  KoaContextWithOIDC,
+  Configuration,
+  default as ProviderClass,
+  ClientMetadata,
+  interactionPolicy as interactionPolicyModule,
+} from 'oidc-provider';
 import type { HubStore } from '../store/types.js';
 import { storeAdapterFactory } from './adapter.js';
 import { clientAllowed, cimdUrlAllowed } from './clients.js';
@@ -40,6 +46,38 @@ export function canonicalResource(indicator: string, mcpUrl: string): string | u
   return undefined;
 }
 
+type PolicyModule = typeof interactionPolicyModule;
+
+/** A redirect URI any local program could listen on or claim: loopback http, or a private-use scheme. */
+export function unverifiableRedirect(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    return url.protocol !== 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * oidc-provider's default prompts, except that a remembered consent is reused for a client whose redirect URI is a
+ * claimed https URL (claude.ai): RFC 8252 §8.6's rule (ask again, since another program can pose as the client)
+ * applies to loopback and private-use-scheme redirects only, not to every client registered as native.
+ */
+function interactionPolicy(base: PolicyModule['base'], Check: PolicyModule['Check']) {
+  const policy = base();
+  const consent = policy.get('consent')!;
+  consent.checks.remove('native_client_prompt');
+  consent.checks.add(
+    new Check('unverifiable_redirect', 'a loopback or private-use redirect URI needs the user each time', 'interaction_required', (ctx) =>
+      typeof ctx.oidc.params?.redirect_uri === 'string' && unverifiableRedirect(ctx.oidc.params.redirect_uri) && !ctx.oidc.result?.consent
+        ? Check.REQUEST_PROMPT
+        : Check.NO_NEED_TO_PROMPT,
+    ),
+    0,
+  );
+  return policy;
+}
+
 const b64url = (buffer: Buffer) => buffer.toString('base64url');
 
 /** An ES256 key derived from SONDE_SECRET: hubs sharing the secret sign alike, and nothing is stored. */
@@ -70,7 +108,11 @@ function signingJwk(secret: Buffer): Record<string, string> {
  * which without SONDE_PUBLIC_URL is known only after listen().
  */
 export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
-  const { default: Provider, errors } = await import('oidc-provider');
+  const {
+    default: Provider,
+    errors,
+    interactionPolicy: { base, Check },
+  } = await import('oidc-provider');
   const { config, store } = options;
   const issuer = options.publicUrl();
   const resource = `${issuer}/mcp`;
@@ -117,7 +159,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       challenge: `${OAUTH_PREFIX}/challenge`,
       backchannel_authentication: `${OAUTH_PREFIX}/backchannel`,
     },
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: interactionPolicy(base, Check) },
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
@@ -192,10 +234,12 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   provider.proxy = options.trustProxy;
   provider.on('server_error', (_ctx: unknown, error: Error) => options.log?.error({ err: error }, 'oauth server error'));
 
-  // ChatGPT omits `scope` on reconnect and Claude adds its own (`claudeai`): a missing scope means `mcp`.
+  // ChatGPT omits `scope` on reconnect and Claude sends its own (`claudeai`, ignored as unknown): every MCP client
+  // wants the tools, so an authorization request always asks for `mcp`.
   provider.use(async (ctx, next) => {
-    if (ctx.path === `${OAUTH_PREFIX}/authorize` && ctx.method === 'GET' && !ctx.query.scope) {
-      ctx.query = { ...ctx.query, scope: MCP_SCOPE };
+    if (ctx.path === `${OAUTH_PREFIX}/authorize` && ctx.method === 'GET') {
+      const requested = typeof ctx.query.scope === 'string' ? ctx.query.scope.split(' ').filter(Boolean) : [];
+      if (!requested.includes(MCP_SCOPE)) ctx.query = { ...ctx.query, scope: [...requested, MCP_SCOPE].join(' ') };
     }
     await next();
   });

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -186,4 +187,61 @@ export async function connectWithOAuth(
   const client = new Client({ name: 'oauth-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }));
   return { client, callback };
+}
+
+/** Plain OAuth calls, for the negative cases the SDK would never make. */
+export async function registerClient(
+  hubUrl: string,
+  metadata: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${hubUrl}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(metadata),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export function authorizationUrl(
+  hubUrl: string,
+  p: { clientId: string; redirectUri: string; challenge: string; scope?: string; resource?: string; state?: string },
+): URL {
+  const url = new URL(`${hubUrl}/oauth/authorize`);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', p.clientId);
+  url.searchParams.set('redirect_uri', p.redirectUri);
+  url.searchParams.set('code_challenge', p.challenge);
+  url.searchParams.set('code_challenge_method', 'S256');
+  url.searchParams.set('state', p.state ?? 'state-1');
+  if (p.scope !== undefined) url.searchParams.set('scope', p.scope);
+  if (p.resource !== undefined) url.searchParams.set('resource', p.resource);
+  return url;
+}
+
+export async function tokenRequest(
+  hubUrl: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${hubUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** tools/list with a Bearer token: the HTTP status and challenge. */
+export async function mcpWith(url: string, token: string): Promise<{ status: number; challenge: string | null }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  await response.arrayBuffer();
+  return { status: response.status, challenge: response.headers.get('www-authenticate') };
 }
