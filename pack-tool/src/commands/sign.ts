@@ -8,7 +8,7 @@ import { loadProject } from '../project.js';
 import { publicKeyPath, publisherKey } from '../publisher-key.js';
 import { validateProject } from './validate.js';
 
-function npmPack(dir: string, destination: string): Promise<string> {
+export function npmPack(dir: string, destination: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'npm',
