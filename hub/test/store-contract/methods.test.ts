@@ -229,6 +229,43 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     expect(await store.loginStates.removeExpired(iso())).toBe(1);
   });
 
+  test('oauth records: put/replace keeps consumedAt, consume once, by uid, list, remove by grant/user/client, expiry', async (store) => {
+    const record = (kind: string, id: string, extra: Partial<Parameters<HubStore['oauth']['put']>[0]> = {}) => ({
+      kind,
+      id,
+      payload: JSON.stringify({ id }),
+      grantId: null,
+      userId: null,
+      clientId: null,
+      uid: null,
+      expiresAt: iso(hour),
+      ...extra,
+    });
+    await store.oauth.put(record('AuthorizationCode', 'c1', { grantId: 'g1', userId: 'u1', clientId: 'cl1' }));
+    expect(await store.oauth.consume('AuthorizationCode', 'c1', iso())).toBe(true);
+    expect(await store.oauth.consume('AuthorizationCode', 'c1', iso())).toBe(false);
+    expect(await store.oauth.consume('AuthorizationCode', 'missing', iso())).toBe(false);
+    await store.oauth.put(record('AuthorizationCode', 'c1', { grantId: 'g1', userId: 'u1', clientId: 'cl1', payload: '{"v":2}' }));
+    expect(await store.oauth.get('AuthorizationCode', 'c1')).toMatchObject({ payload: '{"v":2}', consumedAt: expect.any(String) });
+    // Same id, another kind: a separate record.
+    expect(await store.oauth.get('AccessToken', 'c1')).toBeUndefined();
+    await store.oauth.put(record('Session', 's1', { uid: 'uid-1', userId: 'u1' }));
+    expect((await store.oauth.getByUid('Session', 'uid-1'))?.id).toBe('s1');
+    await store.oauth.put(record('Grant', 'gr1', { userId: 'u1', clientId: 'cl1' }));
+    await store.oauth.put(record('Grant', 'gr2', { userId: 'u2', clientId: 'cl1' }));
+    await store.oauth.put(record('Grant', 'gr3', { userId: 'u1', clientId: 'cl2', expiresAt: iso(-1) }));
+    expect((await store.oauth.list('Grant', { userId: 'u1' }, iso())).map((r) => r.id)).toEqual(['gr1']);
+    expect((await store.oauth.list('Grant', { clientId: 'cl1' }, iso())).map((r) => r.id)).toEqual(['gr1', 'gr2']);
+    expect(await store.oauth.list('Grant', { userId: 'u2', clientId: 'cl2' }, iso())).toEqual([]);
+    await store.oauth.put(record('AccessToken', 't1', { grantId: 'g1' }));
+    expect(await store.oauth.removeWhere({ grantId: 'g1' })).toBe(2);
+    expect(await store.oauth.removeWhere({ userId: 'u2' })).toBe(1);
+    expect(await store.oauth.removeWhere({ clientId: 'cl1' })).toBe(1);
+    expect(await store.oauth.removeExpired(iso())).toBe(1);
+    await store.oauth.remove('Session', 's1');
+    expect(await store.oauth.getByUid('Session', 'uid-1')).toBeUndefined();
+  });
+
   test('integrations: packs, versions, approval compare-and-set, instances', async (store) => {
     await store.integrations.ensurePack('prom', '@sonde/pack-prom');
     await store.integrations.ensurePack('prom', '@sonde/other');
