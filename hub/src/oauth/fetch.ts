@@ -9,7 +9,9 @@ import { Readable } from 'node:stream';
  * private, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT,
  * multicast and the other special-use ranges.
  */
-const SPECIAL_USE = new BlockList();
+// Two lists: a BlockList matches an IPv4 address against IPv4-mapped IPv6 subnets too, so one list would mix them.
+const SPECIAL_USE_V4 = new BlockList();
+const SPECIAL_USE_V6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -27,11 +29,10 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
-  SPECIAL_USE.addSubnet(net, prefix, 'ipv4');
+  SPECIAL_USE_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
@@ -42,7 +43,7 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const)
-  SPECIAL_USE.addSubnet(net, prefix, 'ipv6');
+  SPECIAL_USE_V6.addSubnet(net, prefix, 'ipv6');
 
 export function isSpecialUseAddress(address: string): boolean {
   const family = isIP(address);
@@ -50,10 +51,12 @@ export function isSpecialUseAddress(address: string): boolean {
   if (family === 6) {
     // An IPv4-mapped IPv6 address is the IPv4 address.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return SPECIAL_USE.check(mapped[1], 'ipv4');
-    return SPECIAL_USE.check(address, 'ipv6');
+    if (mapped) return SPECIAL_USE_V4.check(mapped[1], 'ipv4');
+    // Any other IPv4-mapped form (hex) is refused rather than decoded.
+    if (/^::ffff:/i.test(address)) return true;
+    return SPECIAL_USE_V6.check(address, 'ipv6');
   }
-  return SPECIAL_USE.check(address, 'ipv4');
+  return SPECIAL_USE_V4.check(address, 'ipv4');
 }
 
 export class FetchRefused extends Error {
