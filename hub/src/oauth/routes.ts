@@ -18,6 +18,15 @@ import { activeUser } from './users.js';
 export const RETURN_PATTERN = /^\/oauth\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 const WINDOW_MS = 15 * 60_000;
 
+/** Why single sign-on came back refused, in words (the code itself is in the hub's audit). */
+function ssoErrorText(code: string): string {
+  const known: Record<string, string> = {
+    SONDE_ERR_OIDC_UNKNOWN_USER: 'Your account is not authorized on this hub; ask an administrator to add you or your group.',
+    SONDE_ERR_OIDC_USER_DISABLED: 'Your account is disabled on this hub.',
+  };
+  return known[code] ?? `Single sign-on did not complete (${code.replace(/[^A-Z_]/g, '').slice(0, 60)}).`;
+}
+
 function html(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply
     .code(status)
@@ -166,7 +175,17 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
       // Signed in to the hub already (or just back from the provider): that is the login.
       const userId = await sessionUser(request);
       if (userId) return finish(request, reply, { login: { accountId: userId } });
-      return html(reply, 200, loginPage({ uid: interaction.uid, clientName: client.name, sso: ssoLink(interaction.uid) }));
+      const ssoError = (request.query as { sso_error?: unknown }).sso_error;
+      return html(
+        reply,
+        200,
+        loginPage({
+          uid: interaction.uid,
+          clientName: client.name,
+          sso: ssoLink(interaction.uid),
+          error: typeof ssoError === 'string' ? ssoErrorText(ssoError) : undefined,
+        }),
+      );
     }
     if (interaction.prompt.name === 'consent') {
       const accountId = interaction.session?.accountId;

@@ -121,6 +121,9 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
     if (back !== undefined) cookies.push(bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 }, RETURN_COOKIE));
     if (!outcome.ok) {
       reply.header('set-cookie', cookies);
+      // A sign-in started from the OAuth login page goes back there, which says why.
+      if (back && RETURN_PATTERN.test(back))
+        return reply.redirect(`${hub.services.config.publicUrl}${back}?sso_error=${encodeURIComponent(outcome.code)}`, 302);
       return failTo(reply, outcome.code);
     }
     cookies.push(sessionCookie(outcome.session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -10,11 +11,20 @@ export interface OAuthTestHub extends TestHub {
   url: string;
 }
 
+/** A loopback port free right now (for a hub whose URL another server must know before it starts). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** An in-process hub listening on a loopback port (the OAuth issuer is its URL). */
-export async function startOAuthHub(env: Record<string, string> = {}): Promise<OAuthTestHub> {
+export async function startOAuthHub(env: Record<string, string> = {}, port = 0): Promise<OAuthTestHub> {
   const hub = await startTestHub(env);
   try {
-    await hub.app.listen({ port: 0, host: '127.0.0.1' });
+    await hub.app.listen({ port, host: '127.0.0.1' });
   } catch (error) {
     await hub.close();
     throw error;
@@ -145,6 +155,8 @@ export class TestUserAgent {
       if (action('login')) {
         if (login.kind === 'sso') {
           if (!sso) throw new Error('the login page offers no single sign-on');
+          const refused = /<p class="error" role="alert">([^<]*)<\/p>/.exec(page);
+          if (refused) throw new Error(`single sign-on refused: ${refused[1]}`);
           next = new URL(sso[1].replace(/&amp;/g, '&'), next);
         } else {
           next = action('login')!;
