@@ -45,6 +45,7 @@ export default defineConfig({
           { text: 'Getting started', link: '/guide/getting-started' },
           { text: 'Installing an agent', link: '/guide/agent-install' },
           { text: 'Connecting AI clients', link: '/guide/mcp-clients' },
+          { text: 'Connecting with OAuth', link: '/guide/mcp-oauth' },
           { text: 'Administration', link: '/guide/administration' },
           { text: 'Single sign-on', link: '/guide/single-sign-on' },
           { text: 'Writing a pack', link: '/guide/writing-a-pack' },
