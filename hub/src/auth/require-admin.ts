@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { HubError } from '../errors.js';
+import { CLIENT_HEADER } from '../mcp/client-id.js';
 import type { ApiKeyService } from '../keys/index.js';
 import type { PolicyDecisionPoint, Principal } from '../services.js';
 import { parseCookies, SESSION_COOKIE, type SessionService } from './sessions.js';
@@ -63,6 +64,10 @@ export function adminGuard(
     if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
     const decision = pdp.checkAdmin(principal);
     if (!decision.allowed) throw new HubError('SONDE_ERR_FORBIDDEN', decision.reason);
+    // allowedClients applies on REST as on MCP: the same self-declared label (x-sonde-client), never a proof (docs/security.md).
+    const header = request.headers[CLIENT_HEADER];
+    const client = pdp.checkClient(principal, typeof header === 'string' ? header : undefined);
+    if (!client.allowed) throw new HubError('SONDE_ERR_POLICY_DENIED', client.reason);
     return principal;
   };
 }

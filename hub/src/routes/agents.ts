@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { HubError } from '../errors.js';
+import type { Principal } from '../services.js';
 import type { AgentRecord } from '../store/types.js';
 import { defineRoute } from './define.js';
 import { AgentViewSchema, IdParams } from './schemas.js';
@@ -25,9 +26,11 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, gateway } = hub;
 
-  const recordOf = async (idOrName: string): Promise<AgentRecord> => {
+  /** An agent outside the caller's scope answers exactly like one that does not exist. */
+  const recordOf = async (idOrName: string, principal: Principal): Promise<AgentRecord> => {
     const record = (await core.store.agents.getById(idOrName)) ?? (await core.store.agents.getByName(idOrName));
-    if (!record) throw new HubError('SONDE_ERR_AGENT_NOT_FOUND', `No agent with id or name "${idOrName}".`);
+    if (!record || !hub.services.pdp.checkAgent(principal, record.name).allowed)
+      throw new HubError('SONDE_ERR_AGENT_NOT_FOUND', `No agent with id or name "${idOrName}".`);
     return record;
   };
 
@@ -41,9 +44,10 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Lists agents with their status',
       tag: 'agents',
       auth: 'admin',
+      scoped: true,
       response: z.array(AgentViewSchema),
     },
-    () => hub.services.fleet.list(),
+    ({ principal }) => hub.services.fleet.list().filter((agent) => hub.services.pdp.checkAgent(principal, agent.name).allowed),
   );
 
   defineRoute(
@@ -56,11 +60,12 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'One agent (by id or name)',
       tag: 'agents',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       response: AgentDetailSchema,
     },
-    async ({ params }) => {
-      const record = await recordOf(params.id);
+    async ({ params, principal }) => {
+      const record = await recordOf(params.id, principal);
       const view = hub.services.fleet.get(record.id) ?? {
         id: record.id,
         name: record.name,
@@ -95,11 +100,12 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Removes an agent: revokes its certificate and agent key and disconnects it; the record and its history stay',
       tag: 'agents',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       status: 204,
     },
     async ({ params, principal, reply }) => {
-      const record = await recordOf(params.id);
+      const record = await recordOf(params.id, principal);
       const at = new Date().toISOString();
       await core.store.transaction(async (tx) => {
         await tx.agents.remove(record.id, at);
@@ -130,11 +136,12 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Accepts the changed attestation as the new baseline and clears the degraded mark',
       tag: 'agents',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       response: AgentDetailSchema.pick({ id: true, name: true, attestationBaseline: true }),
     },
     async ({ params, principal }) => {
-      const record = await recordOf(params.id);
+      const record = await recordOf(params.id, principal);
       await core.store.transaction(async (tx) => {
         await tx.agents.acceptAttestation(record.id);
         await core.audit.append(
@@ -148,7 +155,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           tx,
         );
       });
-      const after = await recordOf(record.id);
+      const after = await recordOf(record.id, principal);
       return { id: after.id, name: after.name, attestationBaseline: after.attestationBaseline };
     },
   );
@@ -163,12 +170,13 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         'Approves the pack version an agent holds pending (first install or an update asking for more). Name the version and permissions digest you reviewed: the agent applies it only to exactly that candidate.',
       tag: 'agents',
       auth: 'admin',
+      scoped: true,
       params: PackParams,
       body: ApproveBodySchema,
       response: z.object({ ok: z.literal(true), agent: z.string(), pack: z.string(), version: z.string() }),
     },
     async ({ params, body, principal }) => {
-      const record = await recordOf(params.id);
+      const record = await recordOf(params.id, principal);
       const view = hub.services.fleet.get(record.id);
       const status = (view?.packs ?? record.packs).find((pack) => pack.name === params.pack);
       const audit = async (status: 'ok' | 'denied' | 'error', detail: string): Promise<void> => {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { HubError } from '../errors.js';
-import { KeyNameSchema, KeyPolicySchema, RoleSchema } from '../keys/index.js';
+import { KeyNameSchema, KeyPolicySchema, RoleSchema, type ApiKeyView } from '../keys/index.js';
+import { isScoped, policyWider } from '../policy/scope.js';
+import type { Principal } from '../services.js';
 import { defineRoute } from './define.js';
 import { ApiKeyViewSchema, IdParams } from './schemas.js';
 
@@ -11,6 +13,19 @@ const KeyWithSecret = z.object({ key: ApiKeyViewSchema, rawKey: z.string().descr
 export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core } = hub;
+
+  /**
+   * What a scoped key may see and manage: user keys no wider than itself, and
+   * the agent keys of agents in its scope. An unscoped admin key manages all.
+   */
+  const withinScope = (key: Pick<ApiKeyView, 'type' | 'policy' | 'agentId'>, principal: Principal): boolean => {
+    if (!isScoped(principal.policy) && principal.policy.allowedClients.length === 0) return true;
+    if (key.type === 'agent') {
+      const agent = key.agentId ? hub.services.fleet.get(key.agentId) : undefined;
+      return !!agent && hub.services.pdp.checkAgent(principal, agent.name).allowed;
+    }
+    return policyWider(key.policy, principal.policy) === undefined;
+  };
 
   defineRoute(
     app,
@@ -22,11 +37,24 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Creates a user API key; the raw value is returned once',
       tag: 'api-keys',
       auth: 'admin',
+      scoped: true,
       body: CreateKeyBody,
       response: KeyWithSecret,
       status: 201,
     },
     async ({ body, principal }) => {
+      // Never wider than the key that mints it: agents, probes and clients (the role is admin at most, which it is).
+      const wider = policyWider(KeyPolicySchema.parse(body.policy ?? {}), principal.policy);
+      if (wider) {
+        await core.audit.append({
+          action: 'api_key.create',
+          actor: { kind: principal.kind, id: principal.id, name: principal.name },
+          status: 'denied',
+          params: { name: body.name, role: body.role, policy: body.policy ?? null },
+          detail: `refused: ${wider} (the minting key's own scope)`,
+        });
+        throw new HubError('SONDE_ERR_POLICY_DENIED', `A key cannot mint a wider key: ${wider}.`);
+      }
       const created = await core.store.transaction(async (tx) => {
         const result = await core.apiKeys.create({ name: body.name, role: body.role, policy: body.policy }, tx.apiKeys);
         await core.audit.append(
@@ -54,9 +82,13 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Lists API keys (never their values)',
       tag: 'api-keys',
       auth: 'admin',
+      scoped: true,
       response: z.array(ApiKeyViewSchema),
     },
-    async () => await core.apiKeys.list(),
+    async ({ principal }) => {
+      const all = await core.apiKeys.list();
+      return all.filter((key) => withinScope(key, principal));
+    },
   );
 
   defineRoute(
@@ -69,11 +101,14 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       summary: 'New value for a key; the old value stops working at once',
       tag: 'api-keys',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       response: KeyWithSecret,
     },
     async ({ params, principal }) => {
       const existing = await core.apiKeys.find(params.id);
+      // Rotating hands out the new value: only for a key no wider than the caller's own.
+      if (!withinScope(existing, principal)) throw new HubError('SONDE_ERR_KEY_NOT_FOUND', `no API key with id or name "${params.id}"`);
       if (existing.type === 'agent')
         throw new HubError('SONDE_ERR_CONFLICT', 'Agent keys are replaced by re-enrolling the agent, not rotated.');
       return await core.store.transaction(async (tx) => {
@@ -102,12 +137,15 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Revokes a key at once',
       tag: 'api-keys',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       response: ApiKeyViewSchema,
     },
     async ({ params, principal }) => {
+      const target = await core.apiKeys.find(params.id);
+      if (!withinScope(target, principal)) throw new HubError('SONDE_ERR_KEY_NOT_FOUND', `no API key with id or name "${params.id}"`);
       const view = await core.store.transaction(async (tx) => {
-        const revoked = await core.apiKeys.revoke(params.id, tx.apiKeys);
+        const revoked = await core.apiKeys.revoke(target.id, tx.apiKeys);
         await core.audit.append(
           {
             action: 'api_key.revoke',

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { auditEntryVisible } from '../policy/scope.js';
 import { defineRoute } from './define.js';
 import { AuditRecordSchema, VerifyResultSchema } from './schemas.js';
 
@@ -32,13 +33,14 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Audit entries, newest first, with filters and a seq cursor',
       tag: 'audit',
       auth: 'admin',
+      scoped: true,
       query: AuditQuery,
       response: AuditPage,
     },
-    async ({ query }) => {
+    async ({ query, principal }) => {
       // A bare date as `to` means the whole day.
       const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
-      const entries = await core.store.audit.query({
+      const page = await core.store.audit.query({
         agent: query.agent,
         tool: query.tool,
         keyId: query.key,
@@ -48,8 +50,11 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
         order: 'desc',
         limit: query.limit,
       });
-      const last = entries[entries.length - 1];
-      return { entries, nextBefore: entries.length === query.limit && last ? last.seq : null };
+      // A scoped key sees its own actions and entries about its agents only; a page may then hold fewer
+      // entries than `limit`, and the cursor still moves past everything read.
+      const entries = page.filter((entry) => auditEntryVisible(hub.services.pdp, principal, entry));
+      const last = page[page.length - 1];
+      return { entries, nextBefore: page.length === query.limit && last ? last.seq : null };
     },
   );
 

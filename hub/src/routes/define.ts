@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ErrorBodySchema } from '../errors.js';
+import { ErrorBodySchema, HubError } from '../errors.js';
+import { isScoped } from '../policy/scope.js';
 import type { Principal } from '../services.js';
 
 /**
@@ -22,6 +23,12 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   params?: P;
   response?: z.ZodType;
   status?: number;
+  /**
+   * The handler bounds what it does to the caller's key scope (agents, probes),
+   * so a scoped admin key may call it. Routes without it refuse a scoped key:
+   * a new admin route is hub-wide until someone makes it scope-aware.
+   */
+  scoped?: boolean;
 }
 
 export interface RouteContext<B, Q, P> {
@@ -117,6 +124,11 @@ export function defineRoute<
     url: spec.url,
     handler: async (request, reply) => {
       const principal = spec.auth === 'admin' ? await requireAdmin(request) : (undefined as unknown as Principal);
+      if (spec.auth === 'admin' && !spec.scoped && isScoped(principal.policy))
+        throw new HubError(
+          'SONDE_ERR_FORBIDDEN',
+          `key "${principal.name}" is limited to some agents or probes; ${spec.method} ${spec.url} acts on the whole hub and needs an unscoped admin key`,
+        );
       const body = spec.body ? spec.body.parse(request.body ?? {}) : (undefined as z.output<B>);
       const query = spec.query ? spec.query.parse(request.query ?? {}) : (undefined as z.output<Q>);
       const params = spec.params ? spec.params.parse(request.params ?? {}) : (undefined as z.output<P>);

@@ -7,6 +7,8 @@ import { bearerOf } from '../auth/require-admin.js';
 import { normalizeSerial } from '../ca/index.js';
 import { enroll } from '../enrollment/index.js';
 import { HubError } from '../errors.js';
+import { isScoped } from '../policy/scope.js';
+import type { Principal } from '../services.js';
 import { defineRoute } from './define.js';
 import { enrollCommand, hubUrlFor, wsUrlFor } from './hub-url.js';
 import { IdParams, TokenViewSchema } from './schemas.js';
@@ -20,6 +22,8 @@ const RenewResponse = z.object({ agentId: z.string(), certPem: z.string(), caPem
 export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, ca } = hub;
+  const tokenInScope = (boundName: string | null, principal: Principal): boolean =>
+    !isScoped(principal.policy) || (boundName !== null && hub.services.pdp.checkAgent(principal, boundName).allowed);
 
   defineRoute(
     app,
@@ -121,11 +125,26 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Creates a single-use, 15-minute enrollment token (optionally bound to an agent name); the token is shown only here',
       tag: 'enrollment',
       auth: 'admin',
+      scoped: true,
       body: CreateTokenBody,
       response: CreatedToken,
       status: 201,
     },
     async ({ body, request, principal }) => {
+      // A scoped key binds tokens only to names inside its scope; an unbound token would let the agent pick any name.
+      if (isScoped(principal.policy) && (!body.name || !hub.services.pdp.checkAgent(principal, body.name).allowed)) {
+        const reason = body.name
+          ? `key "${principal.name}" may not bind a token to "${body.name}", outside its agents`
+          : `key "${principal.name}" is limited to some agents: a token it makes must be bound to one of their names`;
+        await core.audit.append({
+          action: 'enrollment_token.create',
+          actor: { kind: principal.kind, id: principal.id, name: principal.name },
+          agents: body.name ? [body.name] : [],
+          status: 'denied',
+          detail: reason,
+        });
+        throw new HubError('SONDE_ERR_POLICY_DENIED', reason);
+      }
       const { token, view } = await core.tokens.create(body.name ?? null);
       await core.audit.append({
         action: 'enrollment_token.create',
@@ -148,9 +167,10 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Lists enrollment tokens (masked)',
       tag: 'enrollment',
       auth: 'admin',
+      scoped: true,
       response: z.array(TokenViewSchema),
     },
-    async () => await core.tokens.list(),
+    async ({ principal }) => (await core.tokens.list()).filter((token) => tokenInScope(token.boundName, principal)),
   );
 
   defineRoute(
@@ -163,10 +183,16 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Revokes an enrollment token',
       tag: 'enrollment',
       auth: 'admin',
+      scoped: true,
       params: IdParams,
       status: 204,
     },
     async ({ params, principal, reply }) => {
+      if (isScoped(principal.policy)) {
+        const token = (await core.tokens.list()).find((candidate) => candidate.id === params.id);
+        if (!token || !tokenInScope(token.boundName, principal))
+          throw new HubError('SONDE_ERR_TOKEN_NOT_FOUND', `No enrollment token with id "${params.id}".`);
+      }
       await core.tokens.revoke(params.id);
       await core.audit.append({
         action: 'enrollment_token.revoke',

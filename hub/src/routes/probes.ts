@@ -35,6 +35,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Runs one probe on one agent (policy-checked, audited once)',
       tag: 'probes',
       auth: 'admin',
+      scoped: true,
       body: RunProbeBody,
       response: DispatchResultSchema,
     },
