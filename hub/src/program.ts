@@ -1,5 +1,6 @@
 /** The sonde-hub command line (loaded by cli.ts once the compile cache is on). */
 import { Command } from 'commander';
+import { registerBackupCommands } from './backup/commands.js';
 import { registerAdminCommands } from './cli/admin.js';
 import { registerFleetCommands } from './cli/fleet.js';
 import { registerIdentityCommands } from './cli/identity.js';
@@ -26,8 +27,8 @@ Exit codes:
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
-SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit) need only SONDE_SECRET and SONDE_DB_PATH and are
-safe while the hub runs.`,
+SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH and are
+safe while the hub runs; restore wants the hub stopped.`,
   );
 
 program
@@ -46,6 +47,7 @@ program
 registerAdminCommands(program);
 registerIdentityCommands(program);
 registerFleetCommands(program);
+registerBackupCommands(program);
 // Last, so it reaches every command registered above: exit 2 and a "did you mean" for any bad command line.
 applyUsageRules(program);
 

@@ -437,5 +437,19 @@ export interface HubStore {
    * so `fn` keeps effects outside the store to what is safe to repeat.
    */
   transaction<T>(fn: (tx: HubStore) => Promise<T>): Promise<T>;
+  /**
+   * Writes a consistent copy of the whole database (one point in time, every table) to `destination`, a file that
+   * must not exist yet, while the store stays in use; `sonde-hub backup` (hub/src/backup/). Not on a transaction
+   * handle. The copy is created 0600 and is complete when the Promise resolves (written under another name, then renamed).
+   */
+  backup(destination: string): Promise<BackupInfo>;
   close(): Promise<void>;
+}
+
+/** What `HubStore.backup` wrote. */
+export interface BackupInfo {
+  file: string;
+  bytes: number;
+  /** The schema version the copy is at (a newer hub migrates it on start). */
+  schemaVersion: number;
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database } from './driver.js';
-import type { AuditChainRow, AuditStore, HubStore } from '../types.js';
+import type { AuditChainRow, AuditStore, BackupInfo, HubStore } from '../types.js';
 import type { AuditRecord } from '../../services.js';
 import type { SqliteAgentStore } from './agents.js';
 import type { SyncHubStore } from './sync.js';
@@ -102,13 +102,15 @@ function gatedAudit(sync: SyncHubStore['audit'], gate: Gate, extra: Pick<AuditSt
 
 export interface ConnectionOptions {
   db: Database;
+  /** `HubStore.backup` on this connection, run outside any transaction (backup.ts). */
+  backup: (destination: string) => BackupInfo;
   sync: SyncHubStore & { agents: SqliteAgentStore };
   auditExtra: Pick<AuditStore, 'checkRanges'>;
   /** How often to look for commits by other connections (the CLI) for the agents' change feed. */
   pollMs?: number;
 }
 
-export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOptions): HubStore {
+export function asyncStore({ db, sync, auditExtra, backup, pollMs = 250 }: ConnectionOptions): HubStore {
   const mutex = new ConnectionMutex();
   const inTransaction = new AsyncLocalStorage<Claim>();
   const begin = db.prepare('BEGIN IMMEDIATE');
@@ -127,14 +129,14 @@ export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOpt
     });
   };
 
-  function build(gate: Gate, transaction: HubStore['transaction'], close: HubStore['close']): HubStore {
+  function build(gate: Gate, transaction: HubStore['transaction'], close: HubStore['close'], copy: HubStore['backup']): HubStore {
     const cache: Partial<HubStore> = {};
     const lazy = <K extends keyof HubStore>(key: K, make: () => HubStore[K]) => ({
       get: () => (cache[key] ??= make()),
       enumerable: true,
     });
     // Sub-stores are wrapped on first use: a transaction handle for one audit append builds two of them, not nine.
-    return Object.defineProperties({ transaction, close } as HubStore, {
+    return Object.defineProperties({ transaction, close, backup: copy } as HubStore, {
       agents: lazy('agents', () => gated(sync.agents, gate)),
       apiKeys: lazy('apiKeys', () => gated(sync.apiKeys, gate)),
       enrollmentTokens: lazy('enrollmentTokens', () => gated(sync.enrollmentTokens, gate)),
@@ -170,7 +172,7 @@ export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOpt
         throw error;
       }
     };
-    const tx = build(gate, nested, notInTransaction);
+    const tx = build(gate, nested, notInTransaction, () => Promise.reject(new Error('a transaction handle cannot take a backup')));
     return tx;
   }
 
@@ -216,5 +218,6 @@ export function asyncStore({ db, sync, auditExtra, pollMs = 250 }: ConnectionOpt
     }
   };
 
-  return build(outerGate, transaction, close);
+  // Through the outer gate: a running transaction ends first (VACUUM INTO cannot run inside one).
+  return build(outerGate, transaction, close, (destination) => outerGate(() => backup(destination)));
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { HubStore } from '../types.js';
 import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
 import { AUDIT_CHAIN_SOURCE, sqliteAuditStore, type AuditChainSource } from './audit.js';
+import { backupDatabase } from './backup.js';
 import { walkRanges } from './chain-ranges.js';
 import { asyncStore } from './connection.js';
 import { sqliteAuthorizedGroupStore, sqliteLoginStateStore } from './identity.js';
@@ -91,6 +92,7 @@ export function openSqliteStore(file: string): SqliteHubStore {
       auditExtra: {
         checkRanges: (key, from, to, prevHash, tuning) => walkRanges(source, key, from, to, prevHash, tuning),
       },
+      backup: (destination) => backupDatabase(db, destination, () => to),
     });
     return Object.defineProperties(store as SqliteHubStore, {
       db: { value: db, enumerable: false },
