@@ -2,9 +2,10 @@
 // Started by ./oidc-provider.ts as its own process: `node oidc-provider-server.mjs '<options JSON>'`.
 // Prints one line `{"issuer": …}` once it listens. Test-only routes, never HTML:
 //   GET  <mount>/interaction/:uid  -> {"uid", "prompt"}
-//   POST <mount>/interaction/:uid  {"accountId", "claims"} -> finishes the login through interactionFinished
+//   POST <mount>/interaction/:uid  {"accountId", "claims"} (JSON, or a form with claims as JSON text) -> finishes the login
 //   POST /__test/next-id-token      {"set": {claim: value|null}, "otherKey"?: true} -> the next token response's
 //        ID token is re-signed with these claims changed (a misbehaving or substituted token)
+import { URLSearchParams } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import * as jose from 'jose';
@@ -45,6 +46,19 @@ const readJson = (req) =>
     req.on('end', () => {
       try {
         resolve(body ? JSON.parse(body) : {});
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+const readForm = (req) =>
+  new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      try {
+        const fields = new URLSearchParams(body);
+        resolve({ accountId: fields.get('accountId'), claims: JSON.parse(fields.get('claims') || '{}') });
       } catch (error) {
         reject(error);
       }
@@ -125,7 +139,9 @@ async function handle(req, res) {
       sendJson(res, 200, { uid: details.uid, prompt: details.prompt.name });
       return;
     }
-    const { accountId, claims = {} } = await readJson(req);
+    // JSON from the HTTP-only tests; a plain form POST from a real browser (the dashboard SSO test), claims as JSON text.
+    const form = /application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
+    const { accountId, claims = {} } = form ? await readForm(req) : await readJson(req);
     accounts.set(accountId, claims);
     await provider.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
     return;
