@@ -6,6 +6,7 @@ import { principalOf } from '../auth/require-admin.js';
 import { parseCookies, SESSION_COOKIE } from '../auth/sessions.js';
 import { safeEqual } from '../crypto/index.js';
 import { HubError } from '../errors.js';
+import { isScoped } from '../policy/scope.js';
 import { defineRoute } from '../routes/define.js';
 import { clientAllowed } from './clients.js';
 import { consentPage, loginPage, PAGE_CSP } from './pages.js';
@@ -375,7 +376,8 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
     },
     async ({ request }) => {
       const principal = await caller(request);
-      const all = principal.kind === 'api_key' && principal.role === 'admin';
+      // Every user's consents are hub-wide data: an unscoped admin key only (policy/scope.ts).
+      const all = principal.kind === 'api_key' && principal.role === 'admin' && !isScoped(principal.policy);
       if (principal.kind !== 'user' && !all)
         throw new HubError('SONDE_ERR_FORBIDDEN', 'Consents belong to users: sign in, or use an admin key.');
       return { consents: await listConsents(all ? undefined : principal.id) };
@@ -399,7 +401,7 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
       const principal = await caller(request);
       const { provider } = await service.server();
       const grant = await provider.Grant.find(params.id);
-      const mayAll = principal.role === 'admin';
+      const mayAll = principal.role === 'admin' && !isScoped(principal.policy);
       if (!grant || (!mayAll && grant.accountId !== principal.id)) throw new HubError('SONDE_ERR_NOT_FOUND', 'No such consent.');
       await core.store.oauth.removeWhere({ grantId: params.id });
       await grant.destroy();

@@ -226,6 +226,26 @@ describe('refused', () => {
     expect(withdrawn.status).toBe(204);
     expect((await mcpWith(`${hub.url}/mcp`, tokens.access_token as string)).status).toBe(401);
   });
+  it('a scoped admin key (limited to some agents) cannot list, withdraw or remove other users’ consents and clients', async () => {
+    const clientId = await newClient();
+    await codeFor(clientId, { redirectUri: REDIRECT });
+    const all = (await (await fetch(`${hub.url}/api/v1/oauth/consents`, { headers: hub.auth() })).json()) as {
+      consents: Array<{ id: string; clientId: string }>;
+    };
+    const consent = all.consents.find((c) => c.clientId === clientId)!;
+    const scoped = (await hub.app.hub.core.apiKeys.create({ name: 'scoped-admin', role: 'admin', policy: { allowedAgents: ['prod-*'] } }))
+      .rawKey;
+    expect((await fetch(`${hub.url}/api/v1/oauth/consents`, { headers: hub.auth(scoped) })).status).toBe(403);
+    const withdraw = await fetch(`${hub.url}/api/v1/oauth/consents/${consent.id}`, { method: 'DELETE', headers: hub.auth(scoped) });
+    expect(withdraw.status).toBe(404);
+    const remove = await fetch(`${hub.url}/api/v1/oauth/clients/${encodeURIComponent(clientId)}`, {
+      method: 'DELETE',
+      headers: hub.auth(scoped),
+    });
+    expect(remove.status).toBe(403);
+    // A member key is no user either.
+    expect((await fetch(`${hub.url}/api/v1/oauth/consents`, { headers: hub.auth(hub.memberKey) })).status).toBe(403);
+  });
 });
 
 describe('accepted quirks', () => {
