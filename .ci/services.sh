@@ -12,6 +12,7 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v psql >/dev/null || need+=(postgresql)
 command -v mariadb >/dev/null || need+=(mariadb-server mariadb-client)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v nats-server >/dev/null || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -29,7 +30,12 @@ fi
 if ! up 6379; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp --logfile /tmp/redis-ci.log || true
 fi
-for port in 5432 3306 6379; do
+# Multi-hub tests (hub/test/cluster, test/e2e/multi-hub): NATS with JetStream, loopback only, its own store folder.
+if ! up 4222; then
+  mkdir -p /tmp/nats-ci
+  start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- -a 127.0.0.1 -p 4222 -js -sd /tmp/nats-ci -l /tmp/nats-ci/nats.log || true
+fi
+for port in 5432 3306 6379 4222; do
   for _ in $(seq 1 50); do up "$port" && break; sleep 0.2; done
   up "$port" && echo "service on 127.0.0.1:$port: up" || echo "service on 127.0.0.1:$port: NOT up"
 done

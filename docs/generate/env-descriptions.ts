@@ -81,4 +81,17 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_OAUTH_FETCH_ALLOW_PRIVATE:
     'Tests and private networks only: `host:port` of client metadata documents the hub may fetch although they resolve to a private address.',
   SONDE_OAUTH_FETCH_CA_FILE: 'A PEM file of extra CA certificates for fetching client metadata documents.',
+  // Several hubs as one (hub/src/cluster); see guide/multi-hub.
+  SONDE_NATS_URL:
+    'Join other hubs over NATS (JetStream on): `nats://host:4222`, several separated by commas. The hubs share one database and ' +
+    '`SONDE_SECRET`; NATS carries hub leases, which hub holds which agent, probe requests for agents held by another hub, and fleet ' +
+    'changes. Unset: a single hub, exactly as without it.',
+  SONDE_NATS_USER: 'NATS user name (give each deployment a user limited to its subjects, see the multi-hub guide).',
+  SONDE_NATS_PASSWORD: 'Password of `SONDE_NATS_USER`.',
+  SONDE_NATS_PREFIX:
+    'First part of every subject and KV bucket the hubs use (`<prefix>.v1.hub.<hubId>.rpc`, `<prefix>_hubs`, `<prefix>_presence`), ' +
+    'so several deployments can share one NATS server.',
+  SONDE_HUB_ID:
+    'This hub’s name in the cluster (letters, digits, dash, underscore). Default: a random `hub-…` per start. Two running hubs must ' +
+    'never share one.',
 };

@@ -11,6 +11,7 @@ import type { HubConfig } from './config.js';
 import type { HubContext } from './context.js';
 import { openHubCore, type HubCore } from './core.js';
 import { installErrorHandler } from './errors.js';
+import { Cluster } from './cluster/index.js';
 import { createAgentGateway } from './gateway/index.js';
 import { integrationToolSource, IntegrationService } from './integrations/index.js';
 import { mcpPlugin } from './mcp/plugin.js';
@@ -151,7 +152,22 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(corePlugin, { core });
 
   const ca = core.ca!;
-  const gateway = createAgentGateway({
+  // Multi-hub (SONDE_NATS_URL): lease, presence and hub-to-hub routing over NATS; without it nothing below changes.
+  const cluster = config.cluster
+    ? await Cluster.start({
+        config: config.cluster,
+        store: core.store,
+        directory: core.directory,
+        audit: core.audit,
+        key: core.crypto.clusterKey,
+        log: app.log,
+        url: () => config.publicUrl ?? null,
+      }).catch(async (error: unknown) => {
+        await app.close();
+        throw error;
+      })
+    : undefined;
+  const localGateway = createAgentGateway({
     store: core.store,
     directory: core.directory,
     signingKey: ca.privateKey,
@@ -160,8 +176,10 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     hubVersion: HUB_VERSION,
     heartbeatIntervalMs: config.heartbeatMs,
     caCertPem: ca.certPem,
-    revocations: core.revocations,
+    revocations: cluster ? cluster.revocations(core.revocations) : core.revocations,
+    ...(cluster ? { claims: cluster.claims, drain: { slices: 10, spreadMs: 3_000 } } : {}),
   });
+  const gateway = cluster ? cluster.wrap(localGateway) : localGateway;
   const sessions = createSessionService(core.store);
   const metrics = createHubMetrics({ fleet: gateway.fleet, audit: core.audit });
   app.addHook('onClose', () => Promise.resolve(metrics.close()));
@@ -193,6 +211,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     ca,
     services,
     gateway,
+    cluster,
     sessions,
     sso,
     api: new ApiRegistry(),

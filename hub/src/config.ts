@@ -36,6 +36,21 @@ export const EnvSchema = z.object({
   // Integration packs: a @sonde/registry trust store (missing = nothing trusted) and the folder packs install into.
   SONDE_TRUST_FILE: z.string().min(1).optional(),
   SONDE_PACKS_DIR: z.string().min(1).optional(),
+  // Multi-hub (hub/src/cluster): NATS with JetStream for routing and presence; unset = a single hub.
+  SONDE_NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, 'must be nats://host:port (several separated by commas)')
+    .optional(),
+  SONDE_NATS_USER: z.string().min(1).optional(),
+  SONDE_NATS_PASSWORD: z.string().min(1).optional(),
+  SONDE_NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, dash or underscore')
+    .default('sonde'),
+  SONDE_HUB_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, dash or underscore')
+    .optional(),
   // Single sign-on (hub/src/identity/config.ts): Entra ID or any OpenID Connect provider.
   ...IdentityEnvSchema.shape,
   // MCP authorization: the hub as an OAuth 2.1 authorization server (hub/src/oauth/config.ts).
@@ -68,6 +83,9 @@ export interface HubConfig {
   identity: OidcProviderConfig | undefined;
   /** The OAuth authorization server for MCP clients (hub/src/oauth). */
   oauth: OAuthConfig;
+  /** Multi-hub over NATS (SONDE_NATS_URL); undefined = a single hub. */
+  cluster:
+    { servers: string[]; user: string | undefined; password: string | undefined; prefix: string; hubId: string | undefined } | undefined;
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -124,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     problems.push(...error.problems);
   }
   const oauth = loadOAuthConfig(e, problems);
+  if (e.SONDE_NATS_PASSWORD && !e.SONDE_NATS_USER) problems.push('SONDE_NATS_PASSWORD needs SONDE_NATS_USER');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secret: e.SONDE_SECRET,
@@ -145,6 +164,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     },
     identity,
     oauth,
+    cluster: e.SONDE_NATS_URL
+      ? {
+          servers: e.SONDE_NATS_URL.split(','),
+          user: e.SONDE_NATS_USER,
+          password: e.SONDE_NATS_PASSWORD,
+          prefix: e.SONDE_NATS_PREFIX,
+          hubId: e.SONDE_HUB_ID,
+        }
+      : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { HubCa } from './ca/index.js';
+import type { Cluster } from './cluster/index.js';
 import type { HubConfig } from './config.js';
 import type { HubCore } from './core.js';
 import type { IntegrationService } from './integrations/service.js';
@@ -17,6 +18,8 @@ export interface HubContext {
   ca: HubCa;
   services: HubServices;
   gateway: AgentGateway;
+  /** Multi-hub over NATS (hub/src/cluster), when SONDE_NATS_URL is set. */
+  cluster: Cluster | undefined;
   sessions: SessionService;
   /** Single sign-on (hub/src/identity), when SONDE_ENTRA_* or SONDE_OIDC_* configure a provider. */
   sso: { login: OidcLogin; signIn: SignIn } | undefined;

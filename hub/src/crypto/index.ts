@@ -10,6 +10,8 @@ export interface HubCrypto {
   auditKey: Buffer;
   mcpSessionKey: Buffer;
   revocationSeed: Buffer;
+  /** Hub-to-hub HMAC key (multi-hub over NATS). */
+  clusterKey: Buffer;
 }
 
 type CryptoStore = Pick<HubStore, 'transaction'>;
@@ -27,5 +29,11 @@ export async function openCryptoAsync(secret: string, store: CryptoStore): Promi
 async function cryptoFrom(keys: HubKeys, store: CryptoStore): Promise<HubCrypto> {
   const sealer = createSealer(new Map([[keys.sealKid, keys.sealKey]]), keys.sealKid);
   await verifySecret(sealer, store);
-  return { sealer, auditKey: keys.auditKey, mcpSessionKey: keys.mcpSessionKey, revocationSeed: keys.revocationSeed };
+  return {
+    sealer,
+    auditKey: keys.auditKey,
+    mcpSessionKey: keys.mcpSessionKey,
+    revocationSeed: keys.revocationSeed,
+    clusterKey: keys.clusterKey,
+  };
 }

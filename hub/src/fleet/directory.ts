@@ -66,6 +66,19 @@ export class AgentDirectory {
     this.unwatch();
   }
 
+  /**
+   * Multi-hub: another hub wrote these agents' records (hub/src/cluster announces its writes), so they are
+   * read again from the store; the change feed covers only this process's writes.
+   */
+  async refresh(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const record = await this.store.agents.getById(id);
+      if (!record) continue;
+      this.putsDuringReload?.push(record);
+      this.put(record);
+    }
+  }
+
   private apply(change: AgentChange): void {
     if (change.kind === 'resync') {
       void this.reload();
@@ -114,7 +127,7 @@ export class AgentDirectory {
   }
 }
 
-function sameButLastSeen(a: AgentRecord, b: AgentRecord): boolean {
+export function sameButLastSeen(a: AgentRecord, b: AgentRecord): boolean {
   for (const key of Object.keys(b) as (keyof AgentRecord)[]) {
     if (key !== 'lastSeenAt' && a[key] !== b[key]) return false;
   }

@@ -23,6 +23,8 @@ export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
 export const CloseCodes = {
   /** Hub shutting down: reconnect with backoff. */
   goingAway: 1001,
+  /** Multi-hub: this hub is draining before shutdown; reconnect (to another hub) after the `hub.drain` delay or with backoff. */
+  serviceRestart: 1012,
   /** Invalid frames, impersonation, unexpected messages: reconnect with backoff. */
   policy: 1008,
   /** The hub failed while registering the agent: reconnect with backoff. */

@@ -60,7 +60,7 @@ export class GatewayFleet implements Fleet {
 const byName = new Intl.Collator();
 
 /** Failed and quarantined packs make a connected agent degraded while they last (not stored as reasons). */
-function packProblems(packs: PackStatus[]): string[] {
+export function packProblems(packs: PackStatus[]): string[] {
   return packs
     .filter((pack) => pack.state === 'failed' || pack.state === 'quarantined')
     .map((pack) => `pack ${pack.name} ${pack.state}${pack.reason ? `: ${pack.reason}` : ''}`);

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { MAX_FRAME_BYTES } from '@sonde/pack-sdk/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { authenticateUpgrade } from './authenticate.js';
 import { CloseCodes } from './codes.js';
@@ -50,6 +50,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     hubVersion: deps.hubVersion,
     heartbeatMs,
     duplicateProbeMs: Math.min(2_000, heartbeatMs),
+    ...(deps.claims ? { claims: deps.claims } : {}),
   };
   const connectionContext: ConnectionContext = {
     store: deps.store,
@@ -63,7 +64,11 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       const list = await deps.revocations?.current();
       if (list && connection.state === 'registered') pushRevocations(connection, list);
     },
-    closed: (connection) => registry.release(connection),
+    closed: (connection) => {
+      const held = registry.holder(connection.agentId) === connection;
+      registry.release(connection);
+      if (held) deps.claims?.release(connection.agentId);
+    },
     seen: (agentId, at) => lastSeen.mark(agentId, at),
   };
   const pushRevocations = (connection: AgentConnection, list: unknown): void => {
@@ -146,7 +151,11 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       log.warn({ remote: request.socket.remoteAddress, reason: outcome.reason }, 'agent connection refused before upgrade');
       return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
     }
-    const identity = { ...outcome.agent, remoteAddress: request.socket.remoteAddress ?? null };
+    const identity = {
+      ...outcome.agent,
+      remoteAddress: request.socket.remoteAddress ?? null,
+      features: agentFeatures(request.headers['x-sonde-agent-features']),
+    };
     const record = await deps.store.agents.getById(identity.agentId);
     if (!record) return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
     if (identity.keyId) await deps.store.apiKeys.touch(identity.keyId, new Date().toISOString());
@@ -185,11 +194,27 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
         connection.refuse('SONDE_ERR_AGENT_REMOVED', reason, CloseCodes.removed);
       }
     },
+    async holderAlive(agentId: string, timeoutMs: number): Promise<boolean> {
+      const holder = registry.holder(agentId);
+      if (!holder) return false;
+      if ((await holder.checkAlive(timeoutMs)) && holder.isOpen) return true;
+      if (registry.holder(agentId) === holder) {
+        log.warn({ agent: holder.name }, 'connection did not answer a ping for a newcomer on another hub: replaced');
+        holder.terminate('replaced by a new connection on another hub after it stopped answering');
+      }
+      return false;
+    },
+    heldAgents(): string[] {
+      return registry
+        .connections()
+        .flatMap((connection) => (registry.holder(connection.agentId) === connection ? [connection.agentId] : []));
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       if (sweepTimer) clearInterval(sweepTimer);
       stopRevocationPush?.();
+      if (deps.drain) await drainSlices(registry.connections(), deps.drain, log);
       for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
       // Every closed connection has just recorded its last activity: write them before the store closes.
       await lastSeen.flush({ all: true });
@@ -197,4 +222,48 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     },
   };
   return gateway;
+}
+
+/** `x-sonde-agent-features: drain, …` (sent by agents that understand `hub.drain`; old agents send nothing). */
+function agentFeatures(header: string | string[] | undefined): string[] {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return text
+    .split(',')
+    .map((feature) => feature.trim().toLowerCase())
+    .filter((feature) => /^[a-z0-9-]{1,32}$/.test(feature))
+    .slice(0, 16);
+}
+
+/**
+ * A hub leaving a cluster closes its agents in `slices` groups spread over `spreadMs`, each agent told
+ * (`hub.drain`, when it announced the feature) to reconnect after a random delay within the spread, so
+ * a restart is no reconnect storm on the other hubs. Old agents just see the close and use their backoff.
+ */
+async function drainSlices(
+  connections: AgentConnection[],
+  drain: { slices: number; spreadMs: number },
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const registered = connections.filter((connection) => connection.state === 'registered');
+  if (registered.length === 0) return;
+  const slices = Math.max(1, Math.min(drain.slices, registered.length));
+  const size = Math.ceil(registered.length / slices);
+  const pause = Math.floor(drain.spreadMs / slices);
+  log.info({ agents: registered.length, slices, spreadMs: drain.spreadMs }, 'draining agents before shutdown');
+  for (let start = 0; start < registered.length; start += size) {
+    for (const connection of registered.slice(start, start + size)) {
+      if (connection.identity.features?.includes('drain')) {
+        try {
+          connection.send('hub.drain', {
+            reconnectInMs: Math.floor(Math.random() * drain.spreadMs),
+            reason: 'hub shutting down',
+          });
+        } catch (err) {
+          log.warn({ err, agent: connection.name }, 'could not send hub.drain');
+        }
+      }
+      connection.close(CloseCodes.serviceRestart, 'hub shutting down: reconnect elsewhere');
+    }
+    if (start + size < registered.length) await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }

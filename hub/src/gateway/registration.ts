@@ -7,6 +7,7 @@ import { CloseCodes } from './codes.js';
 import type { AgentConnection } from './connection.js';
 import type { LastSeenWriter } from './last-seen.js';
 import type { ConnectionRegistry } from './registry.js';
+import type { IdentityClaims } from './types.js';
 
 export interface RegistrationContext {
   store: HubStore;
@@ -19,6 +20,8 @@ export interface RegistrationContext {
   heartbeatMs: number;
   /** How long a holder of the identity gets to answer a ping before a newcomer may replace it. */
   duplicateProbeMs: number;
+  /** Multi-hub: the same rule across hubs (hub/src/cluster/presence.ts). */
+  claims?: IdentityClaims;
 }
 
 export const DUPLICATE_IDENTITY_REASON = 'duplicate identity';
@@ -61,9 +64,10 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     connection.refuse('SONDE_ERR_AGENT_MISMATCH', `enrolled as ${record.name}, registered as ${payload.name}`, CloseCodes.policy);
     return;
   }
-  if (!(await claimIdentity(connection, ctx))) {
+  const claimed = await claimIdentity(connection, ctx);
+  if (!claimed.ok) {
     const remote = connection.identity.remoteAddress ?? 'unknown address';
-    const holder = ctx.registry.holder(connection.agentId)?.identity.remoteAddress ?? 'unknown address';
+    const holder = claimed.holder ?? ctx.registry.holder(connection.agentId)?.identity.remoteAddress ?? 'unknown address';
     ctx.log.warn({ agent: record.name, remote, holder }, 'duplicate identity: second live connection refused, first kept');
     if (!record.degradedReasons.some((reason) => reason.startsWith(DUPLICATE_IDENTITY_REASON))) {
       await ctx.store.agents.addDegradedReason(
@@ -115,18 +119,25 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
  * answer is a dead socket the agent itself left behind (network blip before
  * the liveness sweep noticed), so it is terminated and the newcomer admitted.
  */
-async function claimIdentity(connection: AgentConnection, ctx: RegistrationContext): Promise<boolean> {
+async function claimIdentity(connection: AgentConnection, ctx: RegistrationContext): Promise<{ ok: boolean; holder?: string }> {
   const holder = ctx.registry.holder(connection.agentId);
   if (holder && holder !== connection) {
     const alive = await holder.checkAlive(ctx.duplicateProbeMs);
-    if (alive && holder.isOpen) return false;
+    if (alive && holder.isOpen) return { ok: false };
     if (ctx.registry.holder(connection.agentId) === holder) {
       ctx.log.warn({ agent: connection.name }, 'previous connection did not answer a ping: replaced by the new one');
       holder.terminate('replaced by a new connection after it stopped answering');
       ctx.registry.release(holder);
     }
   }
-  return ctx.registry.claim(connection);
+  if (!ctx.registry.claim(connection)) return { ok: false };
+  if (!ctx.claims) return { ok: true };
+  // Across hubs: the holder hub pings its socket the same way; until the claim is settled this
+  // connection holds the identity here, so a second local newcomer meets the local rule above.
+  const across = await ctx.claims.claim(connection.agentId);
+  if (across.ok) return { ok: true };
+  ctx.registry.release(connection);
+  return { ok: false, holder: across.holder };
 }
 
 async function applyAttestation(

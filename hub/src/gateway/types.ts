@@ -24,6 +24,20 @@ export interface GatewayDeps {
   registerTimeoutMs?: number;
   /** The hub-signed revocation list: pushed after every registration and to every agent when it changes. */
   revocations?: { current(): Promise<unknown>; onChange(listener: (list: unknown) => void): () => void };
+  /**
+   * Multi-hub (hub/src/cluster): the identity claim across hubs, after this hub's own. Without it
+   * the rule "one live connection per identity" is checked in this process only, as on a single hub.
+   */
+  claims?: IdentityClaims;
+  /** Multi-hub: on shutdown, agents are closed in slices with a reconnect hint instead of all at once. */
+  drain?: { slices: number; spreadMs: number };
+}
+
+/** One live socket per identity across hubs: claimed after the local claim, released when the socket goes. */
+export interface IdentityClaims {
+  /** `holder` describes who keeps the identity when it is refused (for the audit entry). */
+  claim(agentId: string): Promise<{ ok: true } | { ok: false; holder: string }>;
+  release(agentId: string): void;
 }
 
 /**
@@ -47,6 +61,13 @@ export interface AgentGateway {
     agentId: string,
     request: { pack: string; version: string; permissionsSha256: string; by: string },
   ): Promise<{ ok: boolean; error?: { code: string; message: string } }>;
+  /**
+   * The holder side of a cross-hub duplicate check: whether this hub's socket for the agent still answers a
+   * ping; one that does not is terminated and released (as `claimIdentity` does for a local newcomer).
+   */
+  holderAlive(agentId: string, timeoutMs: number): Promise<boolean>;
+  /** Agents whose registered socket this hub holds. */
+  heldAgents(): string[];
   close(): Promise<void>;
 }
 
@@ -62,6 +83,8 @@ export interface AuthenticatedAgent {
   /** SHA-256 fingerprint of the client certificate when `method` is `mtls`. */
   certFingerprint: string | null;
   remoteAddress: string | null;
+  /** Optional behaviour the agent announced on the upgrade (`x-sonde-agent-features`, e.g. `drain`). */
+  features?: string[];
 }
 
 export type AuthOutcome = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: string };

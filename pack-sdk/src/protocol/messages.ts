@@ -153,6 +153,13 @@ export const PackEventsSchema = z
   })
   .strict();
 
+/**
+ * Hub → agent: this hub is shutting down; reconnect after `reconnectInMs` (a random delay the hub chose,
+ * so its agents do not all arrive at the other hubs at once), preferably to another hub. Sent only to agents
+ * that announced `x-sonde-agent-features: drain` on the upgrade: an older agent would refuse the type.
+ */
+export const DrainSchema = z.object({ reconnectInMs: z.number().int().min(0).max(600_000), reason: z.string().max(500) }).strict();
+
 /** Every message type and its payload schema; the envelope `type` selects one. */
 export const MessageSchemas = {
   'agent.register': RegisterSchema,
@@ -167,6 +174,7 @@ export const MessageSchemas = {
   'hub.packs.approve': PackApproveSchema,
   'agent.packs.approve.result': PackApproveResultSchema,
   'agent.pack-events': PackEventsSchema,
+  'hub.drain': DrainSchema,
 } as const;
 
 export type MessageType = keyof typeof MessageSchemas;

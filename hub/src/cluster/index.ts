@@ -1,0 +1,305 @@
+import { randomBytes } from 'node:crypto';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import { sameButLastSeen, type AgentDirectory } from '../fleet/directory.js';
+import type { AgentGateway, IdentityClaims } from '../gateway/types.js';
+import type { AuditLog } from '../services.js';
+import type { AgentRecord, HubStore } from '../store/types.js';
+import { ClusterBus } from './bus.js';
+import { ClusterDispatcher, serveRemoteProbe } from './dispatcher.js';
+import { ClusterFleet } from './fleet.js';
+import { HubLeases } from './lease.js';
+import { clusterNames } from './names.js';
+import { Presence } from './presence.js';
+
+export { ClusterBus } from './bus.js';
+export { clusterNames } from './names.js';
+
+export interface ClusterConfig {
+  /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */
+  servers: string[];
+  user?: string | undefined;
+  password?: string | undefined;
+  /** Subjects and buckets start with it (several deployments on one NATS server). */
+  prefix: string;
+  /** This hub's id; a random one per start when unset. */
+  hubId?: string | undefined;
+  leaseMs?: number;
+  refreshMs?: number;
+  /** Shutdown: agents are closed in this many slices over `drainSpreadMs`. */
+  drainSlices?: number;
+  drainSpreadMs?: number;
+}
+
+export interface ClusterDeps {
+  config: ClusterConfig;
+  store: HubStore;
+  directory: AgentDirectory;
+  audit: AuditLog;
+  key: Buffer;
+  log: FastifyBaseLogger;
+  /** The hub's public URL, shown in its lease. */
+  url: () => string | null;
+}
+
+interface RevocationSource {
+  current(): Promise<unknown>;
+  onChange(listener: (list: unknown) => void): () => void;
+}
+
+/** How often (at most) record changes of this hub are announced to the others. */
+const ANNOUNCE_EVERY_MS = 25;
+const DEFAULT_LEASE_MS = 10_000;
+const DEFAULT_REFRESH_MS = 3_000;
+
+const AgentsEventSchema = z.object({ ids: z.array(z.string().uuid()).max(10_000) }).strict();
+const DisconnectSchema = z.object({ agentId: z.string().uuid(), reason: z.string().max(500) }).strict();
+const HolderAliveSchema = z.object({ agentId: z.string().uuid(), timeoutMs: z.number().int().min(1).max(10_000) }).strict();
+const ApproveSchema = z
+  .object({
+    agentId: z.string().uuid(),
+    request: z.object({ pack: z.string(), version: z.string(), permissionsSha256: z.string(), by: z.string() }).strict(),
+  })
+  .strict();
+
+/**
+ * Several hubs behaving as one (hub/src/cluster/README.md): NATS for routing and presence.
+ * `startCluster` connects, writes this hub's lease and loads presence; the gateway is then built
+ * with `cluster.claims` and `cluster.revocations(...)`, and `cluster.wrap(gateway)` gives the
+ * gateway every other part of the hub uses (whole-fleet view, cross-hub dispatch, approvals and
+ * disconnects that reach the holder hub).
+ */
+export class Cluster {
+  readonly hubId: string;
+  readonly bus: ClusterBus;
+  readonly presence: Presence;
+  readonly leases: HubLeases;
+  private leaseChanges = 0;
+  private gateway: AgentGateway | undefined;
+  private readonly announce = new Set<string>();
+  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly known = new Map<string, AgentRecord>();
+  private readonly stops: Array<() => void> = [];
+  private readonly revocationListeners = new Set<(list: unknown) => void>();
+  private revocationSource: RevocationSource | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly deps: ClusterDeps,
+    hubId: string,
+    leases: HubLeases,
+    presence: Presence,
+  ) {
+    this.hubId = hubId;
+    this.leases = leases;
+    this.presence = presence;
+    this.bus = new ClusterBus({
+      nc,
+      names: clusterNames(deps.config.prefix),
+      hubId,
+      key: deps.key,
+      audit: deps.audit,
+      log: deps.log,
+    });
+  }
+
+  static async start(deps: ClusterDeps): Promise<Cluster> {
+    const { config, log } = deps;
+    const hubId = config.hubId ?? `hub-${randomBytes(5).toString('hex')}`;
+    const names = clusterNames(config.prefix);
+    const nc = await connect({
+      servers: config.servers,
+      name: `sonde-hub ${hubId}`,
+      maxReconnectAttempts: -1,
+      ...(config.user ? { user: config.user, pass: config.password ?? '' } : {}),
+    });
+    try {
+      if (!nc.info?.jetstream) throw new Error('the NATS server has no JetStream (start it with -js)');
+      const kvm = new Kvm(nc);
+      const leaseMs = config.leaseMs ?? DEFAULT_LEASE_MS;
+      // 2.9: no per-key TTL; the bucket's max age only sweeps away long-dead hubs' records (lease.ts).
+      const hubsKv = await kvm.create(names.hubsBucket, { history: 1, ttl: leaseMs * 10 });
+      const presenceKv = await kvm.create(names.presenceBucket, { history: 1 });
+      const leases = new HubLeases(hubsKv, {
+        hubId,
+        url: deps.url(),
+        leaseMs,
+        refreshMs: config.refreshMs ?? DEFAULT_REFRESH_MS,
+        log,
+      });
+      await leases.start();
+      const presence = new Presence(presenceKv, leases, hubId, log);
+      await presence.start();
+      const cluster = new Cluster(nc, deps, hubId, leases, presence);
+      cluster.listen();
+      log.info({ hubId, servers: config.servers, prefix: config.prefix }, 'joined the hub cluster over NATS');
+      return cluster;
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The cross-hub identity claim the gateway makes after its local one (registration.ts). */
+  get claims(): IdentityClaims {
+    return {
+      claim: async (agentId) => {
+        try {
+          const outcome = await this.presence.claim(agentId, (hubId, id) => this.askHolder(hubId, id));
+          return outcome.ok ? { ok: true } : { ok: false, holder: `a connection on hub ${outcome.holderHub}` };
+        } catch (err) {
+          // NATS unreachable: this hub's own rule still holds; refusing every agent would take the fleet down.
+          this.deps.log.warn({ err, agentId }, 'presence claim failed (NATS unreachable?): identity checked on this hub only');
+          return { ok: true };
+        }
+      },
+      release: (agentId) => void this.presence.release(agentId),
+    };
+  }
+
+  /** Revocation lists written on any hub reach the agents of every hub. */
+  revocations(source: RevocationSource): RevocationSource {
+    this.revocationSource = source;
+    this.stops.push(
+      source.onChange((list) => {
+        for (const listener of this.revocationListeners) listener(list);
+        this.bus.broadcast('revocations', {});
+      }),
+    );
+    return {
+      current: () => source.current(),
+      onChange: (listener) => {
+        this.revocationListeners.add(listener);
+        return () => this.revocationListeners.delete(listener);
+      },
+    };
+  }
+
+  /** The gateway the rest of the hub uses: whole fleet, cross-hub dispatch, commands that reach the holder. */
+  wrap(gateway: AgentGateway): AgentGateway {
+    this.gateway = gateway;
+    const fleet = new ClusterFleet(gateway.fleet, this.deps.directory, this.presence, this.hubId, () => this.leaseChanges);
+    const dispatcher = new ClusterDispatcher(gateway.dispatcher, this.deps.directory, this.presence, this.bus, this.hubId);
+    this.bus.handle('probe', (body) => serveRemoteProbe(gateway.dispatcher, body, this.bus.maxPayload));
+    this.bus.start();
+    const wrapped: AgentGateway = {
+      register: async (app) => {
+        await gateway.register(app);
+        // After the gateway's own preClose (the drain): identities, lease and the NATS connection go last.
+        app.addHook('onClose', () => this.close());
+      },
+      dispatcher,
+      fleet,
+      disconnect: (agentId, reason) => {
+        gateway.disconnect(agentId, reason);
+        this.bus.broadcast('disconnect', { agentId, reason: reason.slice(0, 500) });
+      },
+      approvePack: async (agentId, request) => {
+        const holder = this.presence.holderOf(agentId);
+        if (!holder || holder === this.hubId) return gateway.approvePack(agentId, request);
+        const outcome = await this.bus.request(holder, 'approve', { agentId, request }, 16_000);
+        if (outcome.kind === 'ok') {
+          const body = outcome.body as { ok?: unknown; error?: { code: string; message: string } };
+          return { ok: body.ok === true, ...(body.error ? { error: body.error } : {}) };
+        }
+        if (outcome.kind === 'no-responders')
+          return { ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: `hub ${holder} holding the agent is gone` } };
+        if (outcome.kind === 'timeout')
+          return { ok: false, error: { code: 'SONDE_ERR_TIMEOUT', message: `hub ${holder} holding the agent did not answer in time` } };
+        return { ok: false, error: { code: 'SONDE_ERR_CLUSTER', message: outcome.message } };
+      },
+      holderAlive: (agentId, timeoutMs) => gateway.holderAlive(agentId, timeoutMs),
+      heldAgents: () => gateway.heldAgents(),
+      close: () => this.close(),
+    };
+    return wrapped;
+  }
+
+  /** Drains this hub's agents (gateway), gives up its identities and lease, leaves NATS. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.gateway?.close();
+    this.flushAnnouncements();
+    for (const stop of this.stops) stop();
+    clearTimeout(this.announceTimer);
+    await Promise.all(this.presence.owned().map((agentId) => this.presence.release(agentId)));
+    this.presence.stop();
+    await this.leases.stop();
+    this.bus.stop();
+    await this.nc.drain().catch(() => undefined);
+  }
+
+  /** Asks the hub holding an agent whether its socket still answers; a hub that does not answer is gone. */
+  private async askHolder(hubId: string, agentId: string): Promise<'alive' | 'gone'> {
+    const timeoutMs = 2_000;
+    const outcome = await this.bus.request(hubId, 'holder-alive', { agentId, timeoutMs }, timeoutMs + 1_000);
+    if (outcome.kind === 'ok') return (outcome.body as { alive?: unknown }).alive === true ? 'alive' : 'gone';
+    // A refused or unreadable answer is not proof the holder is dead: keep the identity where it is.
+    return outcome.kind === 'refused' ? 'alive' : 'gone';
+  }
+
+  private listen(): void {
+    const { directory, store, log } = this.deps;
+    this.bus.handle('holder-alive', async (body) => {
+      const parsed = HolderAliveSchema.safeParse(body);
+      if (!parsed.success || !this.gateway) return { alive: false };
+      return { alive: await this.gateway.holderAlive(parsed.data.agentId, parsed.data.timeoutMs) };
+    });
+    this.bus.handle('approve', async (body) => {
+      const parsed = ApproveSchema.safeParse(body);
+      if (!parsed.success || !this.gateway)
+        return { ok: false, error: { code: 'SONDE_ERR_INVALID_PARAMS', message: 'malformed approval' } };
+      return this.gateway.approvePack(parsed.data.agentId, parsed.data.request);
+    });
+    this.bus.on('agents', (body) => {
+      const parsed = AgentsEventSchema.safeParse(body);
+      if (parsed.success) void directory.refresh(parsed.data.ids).catch((err: unknown) => log.warn({ err }, 'fleet refresh failed'));
+    });
+    this.bus.on('disconnect', (body) => {
+      const parsed = DisconnectSchema.safeParse(body);
+      if (parsed.success) this.gateway?.disconnect(parsed.data.agentId, parsed.data.reason);
+    });
+    this.bus.on('revocations', () => {
+      const source = this.revocationSource;
+      if (!source) return;
+      void source.current().then(
+        (list) => {
+          if (list) for (const listener of this.revocationListeners) listener(list);
+        },
+        (err: unknown) => log.warn({ err }, 'could not read the revocation list another hub wrote'),
+      );
+    });
+    // This hub's record writes (packs, degraded reasons, removal, new agents) are announced so every
+    // hub's directory follows without polling; last-seen-only changes are not worth a message.
+    this.stops.push(
+      store.agents.watch((change) => {
+        if (change.kind !== 'put') return;
+        const before = this.known.get(change.record.id);
+        this.known.set(change.record.id, change.record);
+        if (before && sameButLastSeen(before, change.record)) return;
+        this.announce.add(change.record.id);
+        this.announceTimer ??= setTimeout(() => this.flushAnnouncements(), ANNOUNCE_EVERY_MS);
+      }),
+    );
+    this.stops.push(
+      this.leases.onChange((live) => {
+        this.leaseChanges++;
+        // The live hub with the smallest id tidies the presence entries of dead hubs.
+        if ([...live].sort()[0] === this.hubId)
+          void this.presence.sweepDead().catch((err: unknown) => log.warn({ err }, 'presence sweep failed'));
+      }),
+    );
+  }
+
+  private flushAnnouncements(): void {
+    this.announceTimer = undefined;
+    if (this.announce.size === 0) return;
+    const ids = [...this.announce];
+    this.announce.clear();
+    for (let i = 0; i < ids.length; i += 5_000) this.bus.broadcast('agents', { ids: ids.slice(i, i + 5_000) });
+  }
+}
