@@ -18,6 +18,7 @@ import { activeUser } from './users.js';
 /** Where "Sign in with <provider>" comes back to: only an interaction of this server. */
 export const RETURN_PATTERN = /^\/oauth\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 const WINDOW_MS = 15 * 60_000;
+const REGISTRATIONS_PER_MINUTE = 30;
 
 /** Why single sign-on came back refused, in words (the code itself is in the hub's audit). */
 function ssoErrorText(code: string): string {
@@ -81,8 +82,16 @@ export function oauthRoutes(service: OAuthService): FastifyPluginAsync {
     });
 
     // Dynamic Client Registration: the allow-list of client domains applies before oidc-provider sees the request.
+    // Each registration is a stored row that nothing expires, so an address may register 30 clients a minute, no more.
+    const registrations = new FailureWindow(REGISTRATIONS_PER_MINUTE, 60_000);
     await app.register(async (registration: FastifyInstance) => {
       registration.post(`${OAUTH_PREFIX}/register`, { bodyLimit: 56 * 1024 }, async (request, reply) => {
+        const wait = registrations.blockedFor(request.ip);
+        if (wait > 0) {
+          reply.header('retry-after', String(Math.ceil(wait / 1000)));
+          return reply.code(429).send({ error: 'too_many_requests', error_description: 'too many registrations from this address' });
+        }
+        registrations.fail(request.ip);
         const body = request.body as { redirect_uris?: unknown } | undefined;
         const uris = Array.isArray(body?.redirect_uris) ? body.redirect_uris.filter((u): u is string => typeof u === 'string') : [];
         if (!service.config.dcr) return reply.code(404).send({ error: 'not_found', error_description: 'dynamic registration is off' });

@@ -126,6 +126,18 @@ describe('switches and the client allow-list', () => {
     }
   });
 
+  it('limits registrations per address (each is a stored row): the 31st within a minute is refused with 429', async () => {
+    const fresh = await startOAuthHub();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i++) statuses.push((await registerClient(fresh.url, { redirect_uris: [REDIRECT] })).status);
+      expect(statuses.slice(0, 30).every((s) => s === 201)).toBe(true);
+      expect(statuses[30]).toBe(429);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('SONDE_OAUTH_CLIENT_DOMAINS admits only the listed hosts, loopback with `localhost`, schemes by name', async () => {
     const strict = await startOAuthHub({ SONDE_OAUTH_CLIENT_DOMAINS: 'claude.ai,*.claude.com,cursor:' });
     try {
