@@ -44,6 +44,9 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_TRUST_FILE:
     'The `@sonde/registry` trust store for integration packs (publisher keys and allow/deny rules). Default: `trust.json` in the data ' +
     'folder. Missing file: nothing is trusted and every integration pack is refused.',
+  SONDE_EMBED_ORIGINS:
+    'Origins (scheme, host and port, separated by commas or spaces) of portal pages allowed to embed Sonde widgets: they get CORS on ' +
+    '`/api/v1/embed/*` and may frame `/embed/*`; embed tokens can name only these. Empty: embedding is off.',
   SONDE_USER_MAX_KEYS:
     'How many MCP API keys each signed-in user may create for themselves (`/api/v1/me/keys`, member role, stopped when the user is ' +
     'disabled or removed). `0` turns self-service keys off.',

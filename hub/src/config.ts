@@ -12,6 +12,24 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const port = z.coerce.number().int().min(0).max(65_535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+const embedOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const origins = value.split(/[\s,]+/).filter(Boolean);
+    for (const origin of origins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin)
+        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://portal.example.com (no path, no slash)` });
+    }
+    return origins;
+  });
+
 export const EnvSchema = z.object({
   SONDE_SECRET: z
     .string({ error: 'is required (a random string of at least 32 characters, e.g. `openssl rand -base64 48`)' })
@@ -55,6 +73,8 @@ export const EnvSchema = z.object({
   ...IdentityEnvSchema.shape,
   // MCP authorization: the hub as an OAuth 2.1 authorization server (hub/src/oauth/config.ts).
   ...OAuthEnvSchema.shape,
+  // Pages allowed to embed dashboard widgets (hub/src/embed): CORS for /api/v1/embed/*, frame-ancestors for /embed/*.
+  SONDE_EMBED_ORIGINS: embedOrigins,
 });
 
 /** Every variable the hub reads; documented in the Dockerfile and compose file. */
@@ -86,6 +106,8 @@ export interface HubConfig {
   /** Multi-hub over NATS (SONDE_NATS_URL); undefined = a single hub. */
   cluster:
     { servers: string[]; user: string | undefined; password: string | undefined; prefix: string; hubId: string | undefined } | undefined;
+  /** Origins whose pages may embed widgets (SONDE_EMBED_ORIGINS); empty: embedding off. */
+  embedOrigins: string[];
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -173,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
           hubId: e.SONDE_HUB_ID,
         }
       : undefined,
+    embedOrigins: e.SONDE_EMBED_ORIGINS,
   };
 }
 

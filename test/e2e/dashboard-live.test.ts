@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentHome, removeDir, runCli, spawnAgent, type AgentProcess } from '../../agent/test/support/cli.js';
@@ -11,17 +13,71 @@ import { startStack, type Stack } from './support/stack.js';
  *   connects appears in an open <sonde-fleet>, and goes offline when stopped;
  * - CSRF: a form on another loopback origin (same site, so the SameSite=Lax
  *   session cookie travels with it) posting to the hub is refused.
+ * - embedding: a portal page on another origin shows the fleet live with an
+ *   embed token, in script mode and in iframe mode (token by postMessage); it
+ *   cannot write or read an agent outside the token's scope; a page on an
+ *   origin the hub does not list gets nothing.
  */
 let stack: Stack;
 let front: { url: string; close(): Promise<void> };
 let chromium: { browser: Browser; close(): Promise<void> };
 let liveHome: string | undefined;
 let liveAgent: AgentProcess | undefined;
+/** Portal pages served from other loopback ports: one the hub lists in SONDE_EMBED_ORIGINS, one it does not. */
+let portal: Portal;
+let stranger: Portal;
+
+/** The page's registry, typed here because the tests compile without the DOM library. */
+interface CustomElementRegistryLike {
+  get(name: string): unknown;
+}
+
+interface Portal {
+  url: string;
+  pages: Map<string, string>;
+  close(): Promise<void>;
+}
+
+async function startPortal(): Promise<Portal> {
+  const pages = new Map<string, string>();
+  const server: Server = createServer((req, res) => {
+    const page = pages.get(new URL(req.url ?? '/', 'http://portal').pathname);
+    if (page === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A portal page: script mode (the element on the page) or iframe mode (the hub's /embed/fleet, token by postMessage). */
+function portalPage(mode: 'script' | 'iframe', hub: string, token: string): string {
+  if (mode === 'script')
+    return `<!doctype html><html><head><script type="module" src="${hub}/ui/sonde.js"></script></head>
+      <body><h1>Intranet</h1><sonde-fleet hub="${hub}" token="${token}" poll-interval="0"></sonde-fleet></body></html>`;
+  return `<!doctype html><html><body><h1>Intranet</h1>
+    <iframe id="sonde" src="${hub}/embed/fleet" style="width:1100px;height:500px;border:0"></iframe>
+    <script>
+      addEventListener('message', (event) => {
+        if (event.origin !== ${JSON.stringify(hub)} || event.data?.type !== 'sonde-embed-ready') return;
+        document.getElementById('sonde').contentWindow.postMessage({ type: 'sonde-embed-token', token: ${JSON.stringify(token)} }, ${JSON.stringify(hub)});
+      });
+    </script></body></html>`;
+}
 
 describe.skipIf(!haveChromium())('dashboard live updates and cross-site requests in Chromium', () => {
   beforeAll(async () => {
     buildUi();
-    stack = await startStack({ packs: ['system'], agentName: 'live-base' });
+    portal = await startPortal();
+    stranger = await startPortal();
+    stack = await startStack({ packs: ['system'], agentName: 'live-base', hubEnv: { SONDE_EMBED_ORIGINS: portal.url } });
     await stack.waitForAgentOnline();
     front = await startUiFront(stack.hub.url, {
       // poll-interval=0: no polling at all, so only the event stream can bring a change.
@@ -36,6 +92,8 @@ describe.skipIf(!haveChromium())('dashboard live updates and cross-site requests
     if (liveHome) removeDir(liveHome);
     await chromium?.close();
     await front?.close();
+    await portal?.close();
+    await stranger?.close();
     await stack?.stop();
   });
 
@@ -111,5 +169,137 @@ describe.skipIf(!haveChromium())('dashboard live updates and cross-site requests
     const { body: keys } = await stack.rest<Array<{ name: string }>>('/api/v1/api-keys');
     expect(keys.map((k) => k.name)).not.toContain('csrf-attack');
     await context.close();
+  });
+
+  it('embeds the fleet in a page on another origin, script and iframe mode, live, read-only and scoped', { timeout: 90_000 }, async () => {
+    const { status, body } = await stack.rest<{ token: string }>('/api/v1/embed-tokens', {
+      method: 'POST',
+      body: JSON.stringify({ agents: ['live-*'], origins: [portal.url], ttlSeconds: 600 }),
+    });
+    expect(status).toBe(201);
+    const hub = stack.hub.url;
+    // An agent outside the token's globs.
+    const { body: outside } = await stack.rest<{ token: string }>('/api/v1/enrollment-tokens', { method: 'POST', body: '{}' });
+    const outsideHome = agentHome(stack.user, 'sonde-outside-');
+    try {
+      const enrolled = await runCli(['enroll', '--hub', hub, '--token', outside.token, '--name', 'other-1', '--json'], {
+        home: outsideHome,
+        user: stack.user,
+      });
+      expect(enrolled.code, enrolled.stdout + enrolled.stderr).toBe(0);
+    } finally {
+      removeDir(outsideHome);
+    }
+    for (const site of [portal, stranger]) {
+      site.pages.set('/script.html', portalPage('script', hub, body.token));
+      site.pages.set('/iframe.html', portalPage('iframe', hub, body.token));
+    }
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 700 } });
+    try {
+      // Script mode.
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      await page.goto(`${portal.url}/script.html`);
+      await page.locator('sonde-fleet [part=row][data-agent=live-base]').waitFor();
+      expect(await page.locator('sonde-fleet [part=row][data-agent=other-1]').count()).toBe(0);
+      await page.screenshot({ path: screenshotPath('embed-script-mode') });
+      // The same page tries more than reading: writes never leave the browser (no CORS for them), out-of-scope reads are not found.
+      const attempts = await page.evaluate(
+        async ({ hub, token }) => {
+          const auth = { authorization: `Bearer ${token}` };
+          const outcome = async (url: string, init: RequestInit = {}) => {
+            try {
+              return String(
+                (
+                  await fetch(`${hub}${url}`, {
+                    ...init,
+                    headers: { ...auth, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+                  })
+                ).status,
+              );
+            } catch {
+              return 'blocked';
+            }
+          };
+          return {
+            revoke: await outcome('/api/v1/agents/live-base', { method: 'DELETE' }),
+            key: await outcome('/api/v1/api-keys', { method: 'POST', body: '{"name":"x","role":"admin"}' }),
+            approve: await outcome('/api/v1/agents/live-base/packs/system/approve', { method: 'POST', body: '{}' }),
+            adminList: await outcome('/api/v1/agents'),
+            outside: await outcome('/api/v1/embed/agents/other-1'),
+            inside: await outcome('/api/v1/embed/agents/live-base'),
+          };
+        },
+        { hub, token: body.token },
+      );
+      expect(attempts).toEqual({
+        revoke: 'blocked',
+        key: 'blocked',
+        approve: 'blocked',
+        adminList: 'blocked',
+        outside: '404',
+        inside: '200',
+      });
+      const { body: agents } = await stack.rest<Array<{ name: string }>>('/api/v1/agents');
+      expect(agents.map((a) => a.name)).toContain('live-base');
+
+      // Iframe mode: the token arrives by postMessage once the frame says it is ready.
+      const framed = await context.newPage();
+      framed.setDefaultTimeout(15_000);
+      await framed.goto(`${portal.url}/iframe.html`);
+      const frame = framed.frameLocator('#sonde');
+      await frame.locator('sonde-fleet [part=row][data-agent=live-base]').waitFor();
+      expect(await frame.locator('sonde-fleet [part=row][data-agent=other-1]').count()).toBe(0);
+      // Live: an agent that enrols into the token's scope appears in both pages without a reload.
+      const { body: next } = await stack.rest<{ token: string }>('/api/v1/enrollment-tokens', { method: 'POST', body: '{}' });
+      const nextHome = agentHome(stack.user, 'sonde-live-2-');
+      try {
+        const enrolled = await runCli(['enroll', '--hub', hub, '--token', next.token, '--name', 'live-embed', '--json'], {
+          home: nextHome,
+          user: stack.user,
+        });
+        expect(enrolled.code, enrolled.stdout + enrolled.stderr).toBe(0);
+      } finally {
+        removeDir(nextHome);
+      }
+      await frame.locator('sonde-fleet [part=row][data-agent=live-embed]').waitFor();
+      await page.locator('sonde-fleet [part=row][data-agent=live-embed]').waitFor();
+      // Under the hub's strict CSP (no inline style attributes) the virtualised rows still stack, one below the other.
+      const tops = await Promise.all(
+        ['live-base', 'live-embed'].map(
+          async (name) => (await frame.locator(`sonde-fleet [part=row][data-agent=${name}]`).boundingBox())!.y,
+        ),
+      );
+      expect(Math.abs(tops[0] - tops[1])).toBeGreaterThanOrEqual(40);
+      await framed.screenshot({ path: screenshotPath('embed-iframe-mode') });
+
+      // A page on an origin the hub does not list: the script cannot read, the frame is refused.
+      const strange = await context.newPage();
+      const corsRefused = new Promise<void>((resolve) =>
+        strange.on('console', (message) => {
+          if (message.text().includes('CORS')) resolve();
+        }),
+      );
+      await strange.goto(`${stranger.url}/script.html`);
+      // The module is fetched with CORS: without the header the bundle never runs, so no element, no request with the token.
+      await corsRefused;
+      expect(
+        await strange.evaluate(
+          () => (globalThis as unknown as { customElements: CustomElementRegistryLike }).customElements.get('sonde-fleet') === undefined,
+        ),
+      ).toBe(true);
+      expect(await strange.locator('sonde-fleet [part=row]').count()).toBe(0);
+      const strangeFrame = await context.newPage();
+      const refused = new Promise<void>((resolve) =>
+        strangeFrame.on('console', (message) => {
+          if (message.text().includes('frame-ancestors')) resolve();
+        }),
+      );
+      await strangeFrame.goto(`${stranger.url}/iframe.html`);
+      await refused;
+      expect(await strangeFrame.frameLocator('#sonde').locator('sonde-fleet').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -35,7 +35,12 @@ const common = {
   logLevel: 'warning',
 };
 const [bundle, elements] = await Promise.all([
-  build({ ...common, entryPoints: { sonde: path.join(root, 'src/sonde.ts') }, outdir: dist, metafile: true }),
+  build({
+    ...common,
+    entryPoints: { sonde: path.join(root, 'src/sonde.ts'), embed: path.join(root, 'src/embed-frame.ts') },
+    outdir: dist,
+    metafile: true,
+  }),
   build({
     ...common,
     entryPoints: Object.fromEntries(elementEntries.map((file) => [`sonde-${path.basename(file, '.ts')}`, file])),

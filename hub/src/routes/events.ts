@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HubError } from '../errors.js';
 import { EventBroker, type StreamScope } from '../events/broker.js';
 import { defineRoute } from './define.js';
+import { embedRoutes } from './embed.js';
 
 /**
  * `GET /api/v1/events`: the live stream the dashboard's elements follow
@@ -46,6 +47,8 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, op
       audit: hub.core.store.audit,
       onError: (error) => app.log.warn({ err: error }, 'event stream: reading changes failed'),
     });
+  // The embed routes share this broker (their stream is the same one, scoped to an embed token).
+  await app.register(embedRoutes, { broker });
   // Held-open responses would keep close() waiting: end them first.
   app.addHook('preClose', (done) => {
     broker.close();

@@ -49,6 +49,17 @@ function secure(reply: FastifyReply): FastifyReply {
 
 export const uiRoutes: FastifyPluginAsync<{ dir?: string }> = async (app, options) => {
   const dir = options.dir ?? dashboardDir();
+  // Script-mode embedding: a portal page on an allowed origin (SONDE_EMBED_ORIGINS) loads /ui/sonde.js as a module,
+  // which the browser fetches with CORS. Other origins get the files without the header, so their pages cannot run them.
+  const embedOrigins = new Set(app.hub.config.embedOrigins);
+  app.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (request.url.startsWith('/ui/')) {
+      reply.header('vary', 'Origin');
+      if (origin && embedOrigins.has(origin)) reply.header('access-control-allow-origin', origin);
+    }
+    done();
+  });
   const send = async (reply: FastifyReply, rel: string): Promise<FastifyReply> => {
     const file = dir ? path.resolve(dir, rel) : undefined;
     // Only files inside dist/, never a path that climbs out of it.

@@ -37,7 +37,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { packs: string[]; agentName?: string }): Promise<Stack> {
+export async function startStack(options: { packs: string[]; agentName?: string; hubEnv?: Record<string, string> }): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-e2e-hub-'));
   const hubEnv: Record<string, string> = {
     SONDE_SECRET: randomBytes(32).toString('base64'),
@@ -48,6 +48,7 @@ export async function startStack(options: { packs: string[]; agentName?: string 
     SONDE_HOST: '127.0.0.1',
     SONDE_HEARTBEAT_MS: '1000',
     SONDE_LOG_LEVEL: 'info',
+    ...options.hubEnv,
   };
   const hub = await startHubProcess(hubEnv);
   const cli = async (args: string[]): Promise<Record<string, unknown>> => {

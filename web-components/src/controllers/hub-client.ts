@@ -30,17 +30,24 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 export class HubClient {
   readonly base: string;
   private token: string | undefined;
+  private readonly givenToken: string | undefined;
   private readonly fetchToken: (() => Promise<string>) | undefined;
 
   constructor(options: HubClientOptions = {}) {
     this.base = (options.hub ?? '').replace(/\/+$/, '');
     this.token = options.token || undefined;
+    this.givenToken = this.token;
     this.fetchToken = options.fetchToken;
   }
 
   /** Same hub and credentials: elements reuse a client instead of building one per render. */
   sameAs(options: HubClientOptions): boolean {
-    return this.base === (options.hub ?? '').replace(/\/+$/, '') && this.token === (options.token || undefined) && !options.fetchToken;
+    // Compared with the token it was built with: a refreshed token (fetchToken) keeps the same client and its event stream.
+    return (
+      this.base === (options.hub ?? '').replace(/\/+$/, '') &&
+      this.givenToken === (options.token || undefined) &&
+      this.fetchToken === options.fetchToken
+    );
   }
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -116,7 +123,7 @@ export class HubClient {
     // A custom header a cross-site form cannot send: the hub's CSRF guard for cookie sessions.
     if (method !== 'GET') headers['x-sonde-csrf'] = '1';
     try {
-      return await fetch(`${this.base}${path}`, {
+      return await fetch(`${this.base}${this.token?.startsWith(EMBED_PREFIX) ? embedPath(path) : path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -128,6 +135,16 @@ export class HubClient {
       throw new HubRequestError(0, 'NETWORK', `Cannot reach the hub${this.base ? ` at ${this.base}` : ''}: ${(error as Error).message}`);
     }
   }
+}
+
+const EMBED_PREFIX = 'sonde_embed_';
+
+/**
+ * An embed token is accepted only by the hub's embed routes, which answer the same shapes scoped to the token:
+ * the reads a widget makes go there; anything else goes where it would and the hub refuses it.
+ */
+export function embedPath(path: string): string {
+  return path.replace(/^\/api\/v1\/(agents|events)(?=$|[/?])/, '/api/v1/embed/$1');
 }
 
 /** Percent-encodes one path segment (agent names, ids). */

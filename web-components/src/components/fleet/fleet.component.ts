@@ -1,5 +1,5 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
+import { styleProps } from '../../internal/style-props.js';
 import { eventsOf, type HubEvent, type StreamState } from '../../controllers/event-stream.js';
 import type { HubClient } from '../../controllers/hub-client.js';
 import { Loader } from '../../controllers/loader.js';
@@ -234,7 +234,7 @@ export class SondeFleet extends SondeElement {
       role="table"
       aria-label="Agents"
       aria-rowcount=${rows.length + 1}
-      style=${styleMap({ '--row-height': `${ROW_HEIGHT}px` })}
+      style=${styleProps({ '--row-height': `${ROW_HEIGHT}px` })}
       @scroll=${this.onScroll}
     >
       <div class="head" role="row" aria-rowindex="1">
@@ -246,7 +246,7 @@ export class SondeFleet extends SondeElement {
           ? html`<div class="empty">
               ${this.search || this.status || this.pack ? 'No agent matches the filters.' : 'No agents enrolled yet.'}
             </div>`
-          : html`<div style=${styleMap({ position: 'relative', height: `${rows.length * ROW_HEIGHT}px` })}>
+          : html`<div style=${styleProps({ position: 'relative', height: `${rows.length * ROW_HEIGHT}px` })}>
               ${visible.map((agent, i) => {
                 const index = first + i;
                 const outdated = newest !== null && agent.agentVersion !== null && compareVersions(agent.agentVersion, newest) < 0;
@@ -258,7 +258,7 @@ export class SondeFleet extends SondeElement {
                   data-index=${index}
                   data-agent=${agent.name}
                   aria-rowindex=${index + 2}
-                  style=${styleMap({ top: `${index * ROW_HEIGHT}px` })}
+                  style=${styleProps({ top: `${index * ROW_HEIGHT}px` })}
                   @click=${() => this.select(agent)}
                   @keydown=${(e: KeyboardEvent) => this.onRowKey(e, agent, index, rows.length)}
                 >

@@ -1,0 +1,229 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { bearerOf } from '../auth/require-admin.js';
+import { createEmbedTokens, EMBED_VIEWS, embedSeesAgent, EmbedTokenRequestSchema, type EmbedClaims } from '../embed/tokens.js';
+import { HubError } from '../errors.js';
+import type { EventBroker } from '../events/broker.js';
+import { defineRoute } from './define.js';
+import { openStream } from './events.js';
+import { AgentViewSchema, IdParams } from './schemas.js';
+import { DASHBOARD_CSP } from './ui.js';
+
+/**
+ * Embedding Sonde widgets in portal pages (SharePoint, Confluence, ServiceNow,
+ * plain HTML) without an admin key in the page and without third-party cookies:
+ *
+ * - `POST /api/v1/embed-tokens` (admin): a short-lived, read-only token scoped to views, agent globs and the page
+ *   origins allowed to use it (only origins listed in SONDE_EMBED_ORIGINS). A portal backend mints them the same way
+ *   with its own admin key. Every mint is audited (`embed_token.create`).
+ * - `/api/v1/embed/agents`, `/agents/:id`, `/events`: the only routes that accept an embed token, each answering
+ *   only what the token's scope covers. CORS for the configured origins, never with credentials. Every other route
+ *   treats an embed token as an unknown Bearer token (401): no write, no admin read.
+ * - `GET /embed/<view>` (iframe mode): one element full page, framable only by the configured origins
+ *   (`frame-ancestors`); the token arrives by `postMessage` from an allowed origin (`/ui/embed.js`), never in the URL.
+ */
+export interface EmbedRouteOptions {
+  broker: EventBroker;
+}
+
+const FRAME_VIEWS = ['fleet', 'health-badge'] as const;
+
+const EmbedTokenResponse = z.object({
+  token: z.string().describe('The embed token (sonde_embed_…); give it to the page, never an API key'),
+  id: z.string(),
+  expiresAt: z.string(),
+  views: z.array(z.enum(EMBED_VIEWS)),
+  agents: z.array(z.string()),
+  origins: z.array(z.string()),
+});
+
+export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { broker }) => {
+  const { hub } = app;
+  const allowed = new Set(hub.config.embedOrigins);
+  const tokens = createEmbedTokens(hub.core.crypto.mcpSessionKey);
+
+  /** CORS for an allowed page origin: reads with a Bearer token only (no cookies, so no credentials flag). */
+  const corsHeaders = (request: FastifyRequest): Record<string, string> => {
+    const origin = request.headers.origin;
+    return origin && allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
+  };
+
+  /** The embed token's claims, or 401/403: a token for another view, another page origin or an expired one gets nothing. */
+  const embedAuth = (request: FastifyRequest, views: readonly string[]): EmbedClaims => {
+    const bearer = bearerOf(request);
+    const claims = bearer ? tokens.verify(bearer) : undefined;
+    if (!claims) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'An embed token is required (unknown, malformed or expired).');
+    const origin = request.headers.origin;
+    // A browser names the page that sent a cross-origin request; only the pages the token was minted for may use it.
+    if (origin !== undefined && !(allowed.has(origin) && claims.origins.includes(origin)))
+      throw new HubError('SONDE_ERR_FORBIDDEN', 'This page’s origin may not use this embed token.');
+    if (!views.some((view) => claims.views.includes(view as EmbedClaims['views'][number])))
+      throw new HubError('SONDE_ERR_FORBIDDEN', `This embed token does not open the ${views.join(' or ')} view.`);
+    return claims;
+  };
+
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.url.startsWith('/api/v1/embed/')) reply.headers(corsHeaders(request));
+    done();
+  });
+  app.options('/api/v1/embed/*', (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !allowed.has(origin)) return reply.code(403).send();
+    return reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET')
+      .header('access-control-allow-headers', 'authorization, accept, last-event-id')
+      .header('access-control-max-age', '600')
+      .send();
+  });
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/embed-tokens',
+      summary: 'Mints a read-only embed token (views, agent globs, allowed page origins, lifetime ≤ 24 h) for a portal page',
+      tag: 'embed',
+      auth: 'admin',
+      body: EmbedTokenRequestSchema,
+      response: EmbedTokenResponse,
+      status: 201,
+    },
+    async ({ body, principal }) => {
+      const foreign = body.origins.filter((origin) => !allowed.has(origin));
+      if (foreign.length > 0)
+        throw new HubError(
+          'SONDE_ERR_VALIDATION',
+          allowed.size === 0
+            ? 'Embedding is off: list the portal origins in SONDE_EMBED_ORIGINS first.'
+            : `Not in SONDE_EMBED_ORIGINS: ${foreign.join(', ')}.`,
+        );
+      const { token, claims } = tokens.mint(body, principal.name);
+      await hub.core.audit.append({
+        action: 'embed_token.create',
+        actor: { kind: principal.kind, id: principal.id, name: principal.name },
+        status: 'ok',
+        params: { id: claims.id, views: claims.views, agents: claims.agents, origins: claims.origins, ttlSeconds: body.ttlSeconds },
+      });
+      return {
+        token,
+        id: claims.id,
+        expiresAt: new Date(claims.exp * 1000).toISOString(),
+        views: claims.views,
+        agents: claims.agents,
+        origins: claims.origins,
+      };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/embed/agents',
+      summary: 'The agents an embed token may read (fleet and health-badge views)',
+      tag: 'embed',
+      auth: 'none',
+      response: z.array(AgentViewSchema),
+    },
+    ({ request }) => {
+      const claims = embedAuth(request, ['fleet', 'health-badge']);
+      return hub.services.fleet.list().filter((agent) => embedSeesAgent(claims, agent.name));
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/embed/agents/:id',
+      summary: 'One agent an embed token may read (by id or name); any other is not found',
+      tag: 'embed',
+      auth: 'none',
+      params: IdParams,
+      response: AgentViewSchema,
+    },
+    ({ request, params }) => {
+      const claims = embedAuth(request, ['fleet', 'agent']);
+      const agent = hub.services.fleet.get(params.id);
+      // Out of scope and absent look the same: a token does not even learn that an agent exists.
+      if (!agent || !embedSeesAgent(claims, agent.name)) throw new HubError('SONDE_ERR_AGENT_NOT_FOUND');
+      return agent;
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/embed/events',
+      summary: 'The event stream for an embed token: its agents only, no audit entries (text/event-stream)',
+      tag: 'embed',
+      auth: 'none',
+    },
+    async ({ request, reply }) => {
+      const claims = embedAuth(request, ['fleet', 'health-badge', 'agent']);
+      const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
+      await openStream(
+        request,
+        reply,
+        broker,
+        { all: false, agent: (name) => embedSeesAgent(claims, name), audit: false },
+        lastEventId,
+        // The stream ends when the token expires; the page refreshes it and reconnects.
+        () => Promise.resolve(claims.exp * 1000 > Date.now()),
+        corsHeaders(request),
+      );
+    },
+  );
+
+  // Iframe mode.
+  app.get('/embed/:view', (request, reply) => {
+    const view = (request.params as { view: string }).view;
+    if (allowed.size === 0 || !(FRAME_VIEWS as readonly string[]).includes(view))
+      return reply
+        .code(404)
+        .type('text/plain')
+        .send(allowed.size === 0 ? 'Embedding is off (SONDE_EMBED_ORIGINS).' : 'No such view.');
+    return framePage(reply, view, [...allowed]);
+  });
+  await Promise.resolve();
+};
+
+/** The dashboard's CSP, framable by the configured origins only. */
+export function embedCsp(origins: string[]): string {
+  return DASHBOARD_CSP.replace("frame-ancestors 'none'", `frame-ancestors ${origins.join(' ')}`);
+}
+
+function framePage(reply: FastifyReply, view: string, origins: string[]): FastifyReply {
+  // Attribute values are origins validated at start-up and a view from a fixed list: nothing to escape beyond quotes.
+  const html = `<!doctype html>
+<html lang="en" data-sonde-view="${view}" data-sonde-origins="${origins.join(' ')}">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta name="color-scheme" content="light dark" />
+    <title>Sonde ${view}</title>
+    <link rel="stylesheet" href="/ui/page.css" />
+    <script type="module" src="/ui/sonde.js"></script>
+    <script type="module" src="/ui/embed.js"></script>
+  </head>
+  <body></body>
+</html>
+`;
+  return reply
+    .header('content-security-policy', embedCsp(origins))
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-cache')
+    .type('text/html; charset=utf-8')
+    .send(html);
+}
