@@ -59,7 +59,8 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_ENTRA_TENANT_ID:
     'The Directory (tenant) ID (a GUID) or a verified domain; `organizations` or `common` for a multi-tenant app, which then needs ' +
     '`SONDE_ENTRA_ALLOWED_TENANTS`.',
-  SONDE_ENTRA_CLIENT_SECRET: 'A client secret of the app registration.',
+  SONDE_ENTRA_CLIENT_SECRET:
+    'A client secret of the app registration (or set it through `PUT /api/v1/auth/oidc/client-secret`, sealed at rest).',
   SONDE_ENTRA_ALLOWED_TENANTS: 'Multi-tenant apps only: the directory (tenant) ids allowed to sign in, separated by commas or spaces.',
   SONDE_ENTRA_AUTHORITY: 'The Entra login host; change it only for a sovereign cloud (e.g. `https://login.microsoftonline.us`).',
   SONDE_ENTRA_GRAPH_URL:
@@ -67,7 +68,8 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_OIDC_ISSUER:
     'The issuer URL of any other OpenID Connect provider (Okta, Keycloak, Google Workspace, Authentik); https unless on this machine.',
   SONDE_OIDC_CLIENT_ID: 'The client id registered at that provider.',
-  SONDE_OIDC_CLIENT_SECRET: 'Its client secret; leave unset for a public client (PKCE only).',
+  SONDE_OIDC_CLIENT_SECRET:
+    'Its client secret; leave unset for a public client (PKCE only) or to set it through `PUT /api/v1/auth/oidc/client-secret` (sealed at rest).',
   SONDE_OIDC_SCOPES: 'Scopes to request, separated by commas or spaces; must include `openid`.',
   SONDE_OIDC_DISPLAY_NAME: 'The provider name on the sign-in button (“Sign in with …”).',
   SONDE_OIDC_GROUPS_CLAIM: 'The ID token claim that holds the user’s groups.',

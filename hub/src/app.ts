@@ -30,11 +30,12 @@ import { revocationRoutes } from './routes/revocations.js';
 import { uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
 import type { HubServices } from './services.js';
-import { createOidcLogin, type OidcProviderConfig } from './identity/index.js';
+import { createClientSecrets, createOidcLogin, type OidcProviderConfig } from './identity/index.js';
 import { createSignIn } from './identity/sign-in.js';
 import { groupRoutes } from './routes/groups.js';
 import { myKeyRoutes } from './routes/my-keys.js';
 import { oidcRoutes } from './routes/oidc.js';
+import { ssoSettingsRoutes } from './routes/sso-settings.js';
 import { createOAuthService, oauthRoutes } from './oauth/index.js';
 import { HUB_VERSION } from './version.js';
 
@@ -100,15 +101,21 @@ async function ensureBootstrapAdmin(core: HubCore, name: string): Promise<void> 
 
 /** Single sign-on: the provider flow (discovery on first use) and what a verified sign-in does to users, sessions and audit. */
 function createSso(identity: OidcProviderConfig, core: HubCore, sessions: SessionService, publicUrl: () => string) {
+  const clientSecrets = createClientSecrets({
+    fromEnvironment: identity.clientSecret,
+    settings: core.store.settings,
+    sealer: core.crypto.sealer,
+  });
   const login = createOidcLogin({
     config: identity,
+    clientSecret: () => clientSecrets.current(),
     // Read when the first sign-in starts: with SONDE_PUBLIC_URL unset the port is known only after listen().
     get publicUrl() {
       return publicUrl();
     },
     states: core.store.loginStates,
   });
-  return { login, signIn: createSignIn({ login, store: core.store, audit: core.audit, sessions }) };
+  return { login, clientSecrets, signIn: createSignIn({ login, store: core.store, audit: core.audit, sessions }) };
 }
 
 /** Store, crypto, CA and the one policy decision point: opened before Fastify exists because TLS needs the CA. */
@@ -238,6 +245,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(userRoutes);
   await app.register(groupRoutes);
   await app.register(oidcRoutes);
+  await app.register(ssoSettingsRoutes);
   await app.register(myKeyRoutes);
   await app.register(auditRoutes);
   await app.register(probeRoutes);

@@ -7,6 +7,7 @@ import type { IntegrationService } from './integrations/service.js';
 import type { AgentGateway } from './gateway/types.js';
 import type { ApiRegistry } from './routes/define.js';
 import type { SessionService } from './auth/sessions.js';
+import type { ClientSecrets } from './identity/client-secret.js';
 import type { OidcLogin } from './identity/login.js';
 import type { SignIn } from './identity/sign-in.js';
 import type { HubServices, Principal } from './services.js';
@@ -22,7 +23,7 @@ export interface HubContext {
   cluster: Cluster | undefined;
   sessions: SessionService;
   /** Single sign-on (hub/src/identity), when SONDE_ENTRA_* or SONDE_OIDC_* configure a provider. */
-  sso: { login: OidcLogin; signIn: SignIn } | undefined;
+  sso: { login: OidcLogin; signIn: SignIn; clientSecrets: ClientSecrets } | undefined;
   api: ApiRegistry;
   /** Throws 401/403 unless the request carries an admin API key or an admin session. */
   requireAdmin: (request: FastifyRequest) => Promise<Principal>;

@@ -111,8 +111,8 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): OidcPr
       problems.push('SONDE_ENTRA_CLIENT_ID is required when SONDE_ENTRA_ENABLED=true (the app registration’s Application (client) ID)');
     if (!e.SONDE_ENTRA_TENANT_ID)
       problems.push('SONDE_ENTRA_TENANT_ID is required when SONDE_ENTRA_ENABLED=true (the Directory (tenant) ID)');
-    if (!e.SONDE_ENTRA_CLIENT_SECRET)
-      problems.push('SONDE_ENTRA_CLIENT_SECRET is required when SONDE_ENTRA_ENABLED=true (a client secret of the app registration)');
+    // No SONDE_ENTRA_CLIENT_SECRET is not a start-up error: an admin may set the secret through the API (sealed at rest,
+    // identity/client-secret.ts); a sign-in without either says which to set.
     const tenantId = e.SONDE_ENTRA_TENANT_ID ?? '';
     const multi = MULTI_TENANT.has(tenantId.toLowerCase());
     const allowed = e.SONDE_ENTRA_ALLOWED_TENANTS ?? [];

@@ -34,6 +34,8 @@ export interface OidcLoginOptions {
   publicUrl: string;
   states: LoginStateStore;
   now?: () => number;
+  /** The client secret per sign-in (environment, else sealed in the store: identity/client-secret.ts); default config.clientSecret. */
+  clientSecret?: () => Promise<string | undefined>;
   /** Every HTTP request to the provider and Microsoft Graph goes through this (tests answer with recorded documents). */
   fetch?: typeof fetch;
 }
@@ -46,11 +48,23 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
   // Read per sign-in: a hub without SONDE_PUBLIC_URL knows its port only once it listens.
   const publicUrl = () => options.publicUrl.replace(/\/+$/, '');
   const redirectUri = () => `${publicUrl()}${CALLBACK_PATH}`;
-  let discovered: Promise<oidc.Configuration> | undefined;
+  // Discovered once per client secret: a secret an admin sets through the API applies from the next sign-in.
+  let discovered: { secret: string | undefined; configuration: Promise<oidc.Configuration> } | undefined;
 
-  function configuration(): Promise<oidc.Configuration> {
-    discovered ??= oidc
-      .discovery(new URL(config.issuer), config.clientId, config.clientSecret, undefined, {
+  async function configuration(): Promise<oidc.Configuration> {
+    const secret = options.clientSecret ? await options.clientSecret() : config.clientSecret;
+    if (!secret && config.kind === 'entra')
+      throw new IdentityError(
+        'SONDE_ERR_OIDC_CONFIG',
+        'no client secret for the Entra app registration: set SONDE_ENTRA_CLIENT_SECRET or PUT /api/v1/auth/oidc/client-secret',
+      );
+    if (!discovered || discovered.secret !== secret) discovered = { secret, configuration: discover(secret) };
+    return discovered.configuration;
+  }
+
+  function discover(secret: string | undefined): Promise<oidc.Configuration> {
+    return oidc
+      .discovery(new URL(config.issuer), config.clientId, secret, undefined, {
         execute: config.allowInsecure ? [oidc.allowInsecureRequests] : [],
         timeout: 10,
         ...(options.fetch ? { [oidc.customFetch]: options.fetch } : {}),
@@ -64,13 +78,12 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
       })
       .catch((error: unknown) => {
         // Try again on the next sign-in rather than caching a failure.
-        discovered = undefined;
+        if (discovered?.secret === secret) discovered = undefined;
         throw new IdentityError(
           'SONDE_ERR_OIDC_CONFIG',
           `discovery at ${config.issuer}/.well-known/openid-configuration failed: ${messageOf(error)}`,
         );
       });
-    return discovered;
   }
 
   /** The directory id an Entra ID token must carry: the configured GUID, else the one in the discovered issuer. */
