@@ -5,6 +5,20 @@ export const AgentConfigSchema = z
   .object({
     /** Hub base URL (set by enroll). */
     hubUrl: z.string().url().optional(),
+    /**
+     * Multi-hub: more hubs of the same deployment (base URLs such as `https://hub2.example.com:3000`, or their
+     * `wss://…/ws/agent`). The agent starts with the hub it enrolled with and, whenever its connection drops or
+     * the hub drains, tries the next one in turn. Not needed behind one load-balanced URL.
+     */
+    hubUrls: z
+      .array(
+        z
+          .string()
+          .url()
+          .regex(/^(https?|wss?):\/\//, 'must be an http(s) or ws(s) URL'),
+      )
+      .max(16)
+      .optional(),
     /** Agent name (set by enroll; defaults to the host name). */
     name: z.string().optional(),
     /** Probes that may run at the same time. */

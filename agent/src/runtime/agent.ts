@@ -111,6 +111,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     executor,
     log,
     backoff: config.reconnect,
+    ...(config.hubUrls ? { hubUrls: config.hubUrls } : {}),
     registration: () => ({
       name: identity.name,
       agentVersion: agentVersion(),

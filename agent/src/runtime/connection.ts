@@ -30,6 +30,8 @@ export interface ConnectionState {
 export interface ConnectionOptions {
   identity: LoadedIdentity;
   executor: ProbeExecutor;
+  /** Multi-hub: more hubs to move to when a connection drops (`hubUrls` in the config), after the enrolled one. */
+  hubUrls?: string[];
   /** Built fresh for every connection: attestation is sent on every reconnect. */
   registration: () => Register;
   log: Logger;
@@ -45,6 +47,18 @@ export interface ConnectionOptions {
 
 /** Before the hub names its heartbeat interval, give the handshake this long. */
 const REGISTER_TIMEOUT_MS = 30_000;
+/** Optional protocol behaviour this agent understands, announced on the upgrade (old hubs ignore the header). */
+const AGENT_FEATURES = 'drain';
+
+/** `https://hub:3000` → `wss://hub:3000/ws/agent`; a ws(s) URL with a path is taken as it is. */
+export function agentSocketUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') {
+    parsed.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/ws/agent';
+  }
+  return parsed.href;
+}
 
 /**
  * The agent's only network path: one outbound WebSocket to the hub. It never
@@ -64,10 +78,17 @@ export class HubConnection {
   private heartbeatMs = 0;
   private stopped = false;
   private readonly startedAt = Date.now();
+  /** The enrolled hub first, then `hubUrls`; a dropped connection moves to the next. */
+  private readonly urls: string[];
+  private urlIndex = 0;
+  /** Set by `hub.drain`: the delay the hub asked for, used instead of the backoff for the next attempt. */
+  private drainDelayMs: number | undefined;
   readonly state: ConnectionState = { connected: false, registered: false, connects: 0, rejectedFrames: 0 };
 
   constructor(private readonly options: ConnectionOptions) {
     this.backoff = new Backoff(options.backoff.initialMs, options.backoff.maxMs);
+    const urls = [options.identity.wsUrl, ...(options.hubUrls ?? []).map(agentSocketUrl)];
+    this.urls = urls.filter((url, index) => urls.indexOf(url) === index);
   }
 
   start(): void {
@@ -104,12 +125,13 @@ export class HubConnection {
 
   private open(): void {
     const { identity, log } = this.options;
-    const url = new URL(identity.wsUrl);
+    const wsUrl = this.urls[this.urlIndex];
+    const url = new URL(wsUrl);
     const tls = url.protocol === 'wss:';
     this.replay = new ReplayGuard();
     this.lastSeen = Date.now();
-    const socket = new WebSocket(identity.wsUrl, {
-      headers: { authorization: `Bearer ${identity.apiKey}` },
+    const socket = new WebSocket(wsUrl, {
+      headers: { authorization: `Bearer ${identity.apiKey}`, 'x-sonde-agent-features': AGENT_FEATURES },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 15_000,
@@ -121,7 +143,7 @@ export class HubConnection {
       this.state.connected = true;
       this.state.connects++;
       this.emit();
-      log.info({ url: identity.wsUrl }, 'connected to hub; registering');
+      log.info({ url: wsUrl }, 'connected to hub; registering');
       this.send('agent.register', this.options.registration());
       this.armLiveness(REGISTER_TIMEOUT_MS);
     });
@@ -153,8 +175,15 @@ export class HubConnection {
       this.emit();
       if (this.socket === socket) this.socket = undefined;
       if (this.stopped) return;
-      const delay = this.backoff.next();
-      log.warn({ code, reason: reason.toString(), wasRegistered, retryInMs: delay }, `hub connection closed; reconnecting in ${delay} ms`);
+      // Several hubs: the next attempt goes to the next one (the one that dropped us may be gone).
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      const drained = this.drainDelayMs !== undefined;
+      const delay = this.drainDelayMs ?? this.backoff.next();
+      this.drainDelayMs = undefined;
+      log.warn(
+        { code, reason: reason.toString(), wasRegistered, retryInMs: delay, next: this.urls[this.urlIndex], drained },
+        `hub connection closed; reconnecting in ${delay} ms${drained ? ' (as the draining hub asked)' : ''}`,
+      );
       this.reconnectTimer = setTimeout(() => this.open(), delay);
     });
   }
@@ -212,6 +241,11 @@ export class HubConnection {
         });
         return;
       }
+      case 'hub.drain':
+        // The hub is shutting down and picked when we should come back, so its agents do not all arrive at once.
+        this.drainDelayMs = message.payload.reconnectInMs;
+        log.info({ reconnectInMs: message.payload.reconnectInMs, reason: message.payload.reason }, 'hub is draining');
+        return;
       case 'reject': {
         this.state.lastError = `${message.payload.code}: ${message.payload.message}`;
         this.emit();

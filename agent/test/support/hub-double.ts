@@ -48,6 +48,8 @@ export interface HubConnectionRecord {
   frozen: boolean;
   received: DecodedMessage[];
   rejected: string[];
+  /** What the agent announced in `x-sonde-agent-features`. */
+  features: string;
 }
 
 export interface TestHubOptions {
@@ -188,7 +190,8 @@ export class TestHub {
         socket.destroy();
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, agent));
+      const features = String(req.headers['x-sonde-agent-features'] ?? '');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, agent, features));
     });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -269,9 +272,10 @@ export class TestHub {
     );
   }
 
-  private onSocket(ws: WebSocket, agent: AgentRecord): void {
+  private onSocket(ws: WebSocket, agent: AgentRecord, features: string): void {
     const record: HubConnectionRecord = {
       agentId: agent.agentId,
+      features,
       socket: ws,
       replay: new ReplayGuard(),
       registered: false,

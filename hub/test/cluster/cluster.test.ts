@@ -145,6 +145,35 @@ describe.skipIf(!nats.holds)('hubs joined over NATS', () => {
     expect(entries.every((entry) => entry.status === 'denied')).toBe(true);
   });
 
+  it('drains a stopping hub in slices: hub.drain only to agents that asked for it, identities released at once', async () => {
+    const modern = await enrollDirect(core.store, 'agent-modern');
+    const old = await enrollDirect(core.store, 'agent-old');
+    const target = simTarget(hubs[1], caCertPem);
+    const withHint = await SimAgent.connect(target, modern, { headers: { 'x-sonde-agent-features': 'drain' } });
+    const without = await SimAgent.connect(target, old);
+    sims.push(withHint, without);
+    for (const sim of [withHint, without]) {
+      expect((await sim.register()).type).toBe('hub.registered');
+      sim.startHeartbeats(500);
+    }
+    await waitFor(async () => (await seesOnline(hubs[0], 'agent-modern')) && (await seesOnline(hubs[0], 'agent-old')), 'hub 1 sees both');
+    await hubs[1].stop();
+    expect((await withHint.closed).code).toBe(1012);
+    expect((await without.closed).code).toBe(1012);
+    const drain = withHint.received.find((message) => message.type === 'hub.drain');
+    expect(drain?.payload).toMatchObject({ reason: 'hub shutting down' });
+    expect((drain?.payload as { reconnectInMs: number }).reconnectInMs).toBeLessThanOrEqual(3_000);
+    expect(without.received.some((message) => message.type === 'hub.drain')).toBe(false);
+    // Released on the way out, not left to the lease (valid for 7-10 s more): hub 1 shows them offline sooner.
+    await waitFor(
+      async () =>
+        (await fleet(hubs[0])).filter((view) => ['agent-modern', 'agent-old'].includes(view.name) && view.status === 'offline').length ===
+        2,
+      'hub 1 to see the drained agents offline',
+      4_000,
+    );
+  });
+
   it('answers offline at once when the holder hub is gone, and its agents can register elsewhere', async () => {
     // SIGKILL: no drain, no release; its lease is still valid, so routing meets "no responders".
     hubs[2].process.child.kill('SIGKILL');
@@ -155,6 +184,6 @@ describe.skipIf(!nats.holds)('hubs joined over NATS', () => {
     expect(answer.error?.message).toMatch(/hub hub-3, which held its connection, is gone/);
     // The agent comes back on hub 1: hub 3 still "holds" it in presence, but does not answer the liveness check.
     sims.push(await simOnline(hubs[0], caCertPem, a3));
-    expect(await probe(hubs[1], 'agent-three')).toMatchObject({ status: 'ok', result: { answeredBy: 'agent-three' } });
+    expect(await probe(hubs[0], 'agent-three')).toMatchObject({ status: 'ok', result: { answeredBy: 'agent-three' } });
   });
 });

@@ -45,6 +45,8 @@ export interface ConnectOptions {
   authorization?: string | null;
   /** Client certificate for mTLS. */
   cert?: { certPem: string; keyPem: string };
+  /** More upgrade headers (e.g. `x-sonde-agent-features`). */
+  headers?: Record<string, string>;
 }
 
 /** Opens a WebSocket to the hub; resolves with the HTTP status instead when the upgrade is refused. */
@@ -55,7 +57,7 @@ export function openSocket(
   const authorization =
     options.authorization === undefined ? (options.apiKey ? `Bearer ${options.apiKey}` : undefined) : options.authorization;
   const ws = new WebSocket(hub.wsUrl, {
-    headers: authorization ? { authorization } : {},
+    headers: { ...options.headers, ...(authorization ? { authorization } : {}) },
     ca: hub.ca.certPem,
     ...(options.cert ? { cert: options.cert.certPem, key: options.cert.keyPem } : {}),
     // The agent side accepts frames up to 1 MiB as well; tests that send more build the frame themselves.
