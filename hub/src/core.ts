@@ -42,7 +42,7 @@ export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
   const store = await openHubStore(options.dbPath);
   try {
     const crypto = await openCrypto(options.secret, store);
-    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer) : undefined);
+    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer) : undefined, options.dbPath);
   } catch (error) {
     await store.close();
     throw error;
@@ -59,15 +59,15 @@ export async function openHubCoreAsync(options: OpenCoreOptions): Promise<HubCor
     const newCaKey = options.ca && (await caMissing(store)) ? generateRsaKey() : undefined;
     // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.
     const [crypto, caKey] = await Promise.all([openCryptoAsync(options.secret, store), newCaKey]);
-    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer, caKey) : undefined);
+    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer, caKey) : undefined, options.dbPath);
   } catch (error) {
     await store.close();
     throw error;
   }
 }
 
-async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefined): Promise<HubCore> {
-  const audit = openAuditLogFor(store, crypto);
+async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefined, dbPath: string): Promise<HubCore> {
+  const audit = openAuditLogFor(store, crypto, dbPath);
   const directory = await AgentDirectory.open(store);
   return {
     store,
@@ -86,6 +86,8 @@ async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefine
     pdp: createPolicyDecisionPoint(),
     close: async () => {
       directory.close();
+      // The anchor names only committed entries; let its last write land before the process may exit.
+      await audit.settled();
       await store.close();
     },
   };

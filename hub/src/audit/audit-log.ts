@@ -4,6 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Sealer } from '../crypto/index.js';
 import type { AuditEntryInput, AuditLog, AuditRecord } from '../services.js';
 import type { AuditChainRow, HubStore, RangeTuning } from '../store/types.js';
+import { AuditAnchor } from './anchor.js';
 import { entryHash, GENESIS_HASH, hmacHex, slowRowHash, storedRowHash, wellFormedEntry, type MacKey } from './chain-text.js';
 
 const CHECKPOINT_SETTING = 'audit.checkpoint';
@@ -44,6 +45,11 @@ export interface VerifyResult {
   reason?: string;
   full: boolean;
   durationMs: number;
+  /**
+   * The entry the anchor outside the database named when verify started (the database must still hold it unchanged),
+   * or null without an anchor file (a new data folder, an in-memory database).
+   */
+  anchoredSeq: number | null;
 }
 
 interface Mark {
@@ -70,6 +76,11 @@ export interface VerifyProgress {
 }
 
 export interface VerifyOptions {
+  /**
+   * Default true: every entry is checked again, so an edit anywhere is found. `false` walks only the entries after
+   * the last verified checkpoint (fast, for frequent runs): it checks that the checkpointed entry is still in place,
+   * but an edit to an older entry is found only by a full verify.
+   */
   full?: boolean;
   /** Called every few thousand entries (and once at the end of each range). */
   onProgress?: (progress: VerifyProgress) => void;
@@ -79,6 +90,10 @@ export interface HubAuditLog extends AuditLog {
   verify(options?: VerifyOptions): Promise<VerifyResult>;
   /** Entries waiting for their group commit (metrics, readiness). */
   queueDepth(): number;
+  /** The anchor file outside the database, if this log keeps one. */
+  readonly anchorFile: string | undefined;
+  /** Waits for anchor writes in flight. */
+  settled(): Promise<void>;
 }
 
 /** Rows walked on this thread between two turns of the event loop, so a long verify never holds it for long. */
@@ -106,8 +121,12 @@ export function createAuditLog(
   key: Buffer,
   sealer: Sealer,
   tuning: RangeTuning = {},
+  anchorFile?: string,
 ): HubAuditLog {
   const macKey = createSecretKey(key);
+  const anchor = anchorFile ? new AuditAnchor(anchorFile, macKey) : undefined;
+  // A failed anchor write (disk full) leaves the anchor behind: verify then checks an older entry, never a wrong one.
+  const advanceAnchor = (mark: Mark): void => void anchor?.advance(mark).catch(() => undefined);
   const readMark = async (setting: string): Promise<Mark | undefined> => {
     const sealed = await store.settings.get(setting);
     if (!sealed) return undefined;
@@ -149,6 +168,9 @@ export function createAuditLog(
             batch.map((pending) => pending.entry),
           ),
         );
+        const last = records[records.length - 1];
+        // Committed: the anchor may name it now (an append inside a caller's transaction waits for the next flush or verify).
+        advanceAnchor({ seq: last.seq, hash: last.hash });
         for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
@@ -222,6 +244,8 @@ export function createAuditLog(
 
   return {
     queueDepth: () => queue.length,
+    anchorFile,
+    settled: async () => anchor?.settled(),
 
     async append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord> {
       const stamped = { ...wellFormedEntry(entry), at: new Date().toISOString() };
@@ -237,7 +261,8 @@ export function createAuditLog(
 
     async verify(options = {}) {
       const started = performance.now();
-      const checkpoint = options.full ? undefined : await readMark(CHECKPOINT_SETTING);
+      const checkpoint = options.full === false ? await readMark(CHECKPOINT_SETTING) : undefined;
+      const anchored = anchor ? await anchor.read() : undefined;
       const head = await readMark(HEAD_SETTING);
       const lastEntry = await store.audit.last();
       let walk: Walk = { checked: 0, lastSeq: 0, lastHash: GENESIS_HASH };
@@ -252,6 +277,7 @@ export function createAuditLog(
         lastSeq: walk.lastSeq,
         full: !checkpoint,
         durationMs: Math.round(performance.now() - started),
+        anchoredSeq: anchored?.kind === 'ok' ? anchored.seq : null,
         ...fields,
       });
 
@@ -279,7 +305,27 @@ export function createAuditLog(
         });
       }
       if (!head && lastSeq > 0) return result({ firstBrokenSeq: 1, reason: 'the signed log head is missing' });
+      if (anchored?.kind === 'altered') {
+        return result({ firstBrokenSeq: lastSeq + 1, reason: `the audit anchor ${anchor!.file} was altered (its MAC does not verify)` });
+      }
+      if (anchored?.kind === 'ok') {
+        if (anchored.seq > lastSeq) {
+          return result({
+            firstBrokenSeq: lastSeq + 1,
+            reason: `entries after ${lastSeq} were removed: the anchor outside the database records entry ${anchored.seq} (the database was rolled back)`,
+          });
+        }
+        let row: AuditChainRow | undefined;
+        if (anchored.seq > 0) for await (const found of store.audit.chainRows(anchored.seq, anchored.seq)) row = found;
+        if (anchored.seq > 0 && row?.[15] !== anchored.hash) {
+          return result({
+            firstBrokenSeq: anchored.seq,
+            reason: `entry ${anchored.seq} is not the one the anchor outside the database records (the log was rolled back and rewritten)`,
+          });
+        }
+      }
       if (lastSeq > 0) await writeMark(CHECKPOINT_SETTING, { seq: lastSeq, hash: lastHash });
+      if (anchor && lastSeq > 0) await anchor.advance({ seq: lastSeq, hash: lastHash }).catch(() => undefined);
       return result({});
     },
   };

@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openHubCore } from '../core.js';
+import { anchorFileFor } from '../audit/anchor.js';
 import { HubError } from '../errors.js';
 import type { AuditEntryInput } from '../services.js';
 
@@ -44,7 +45,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   const staging = `${target}.restoring-${process.pid}`;
   const removeStaging = (): void => {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '.audit-anchor']) rmSync(`${staging}${suffix}`, { force: true });
   };
   removeStaging();
   copyFileSync(from, staging);
@@ -78,8 +79,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   if (existsSync(target)) {
     previous = `${target}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(target, previous);
-    for (const suffix of ['-wal', '-shm']) if (existsSync(`${target}${suffix}`)) renameSync(`${target}${suffix}`, `${previous}${suffix}`);
+    // The anchor belongs to the database it anchored: it goes aside with it, and the restored one gets its own.
+    for (const suffix of ['-wal', '-shm', '.audit-anchor'])
+      if (existsSync(`${target}${suffix}`)) renameSync(`${target}${suffix}`, `${previous}${suffix}`);
   }
+  const stagedAnchor = anchorFileFor(staging);
+  const targetAnchor = anchorFileFor(target);
+  if (stagedAnchor && targetAnchor && existsSync(stagedAnchor)) renameSync(stagedAnchor, targetAnchor);
   renameSync(staging, target);
   removeStaging();
   return { file: target, previous, auditEntries, durationMs: Math.round(performance.now() - started) };

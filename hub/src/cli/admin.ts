@@ -234,13 +234,14 @@ export function registerAdminCommands(program: Command): void {
   const audit = program.command('audit').description('Audit log');
   audit
     .command('verify')
-    .description('Verify the audit hash chain (from the last checkpoint; --full for everything)')
-    .option('--full', 'walk the whole chain, not just entries since the last verified checkpoint')
+    .description('Verify the whole audit hash chain and the anchor outside the database (--since-checkpoint: only new entries)')
+    .option('--full', 'walk the whole chain (the default)')
+    .option('--since-checkpoint', 'walk only entries after the last verified checkpoint (fast; an older edit is not found)')
     .option('--json', 'print JSON')
-    .action(async (options: { full?: boolean; json?: boolean }) => {
+    .action(async (options: { full?: boolean; sinceCheckpoint?: boolean; json?: boolean }) => {
       const json = options.json ?? false;
       const result = await withCore(json, async (core) => {
-        const verified = await core.audit.verify({ full: options.full ?? false });
+        const verified = await core.audit.verify({ full: !options.sinceCheckpoint || options.full === true });
         await core.audit.append({
           action: 'audit.verify',
           actor: cliActor(),
@@ -259,7 +260,10 @@ export function registerAdminCommands(program: Command): void {
         json,
         result,
         () =>
-          `audit chain OK: ${result.checked} entries checked (${result.full ? 'full' : `from entry ${result.fromSeq}`}), ${result.total} in total, ${result.durationMs} ms`,
+          `audit chain OK: ${result.checked} entries checked (${result.full ? 'full' : `from entry ${result.fromSeq}`}), ${result.total} in total, ${result.durationMs} ms\n` +
+          (result.anchoredSeq === null
+            ? 'no anchor outside the database yet (a new data folder): one is written now'
+            : `the anchor outside the database names entry ${result.anchoredSeq}: still in place`),
       );
     });
 }

@@ -17,7 +17,8 @@ const AuditQuery = z
   })
   .strict();
 const AuditPage = z.object({ entries: z.array(AuditRecordSchema), nextBefore: z.number().nullable() });
-const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('false') }).strict();
+// Full by default: every entry is checked again (full=false walks only the entries after the last checkpoint).
+const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('true') }).strict();
 
 export const auditRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
@@ -65,7 +66,8 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
     {
       method: 'GET',
       url: '/api/v1/audit/verify',
-      summary: 'Verifies the keyed hash chain from the last checkpoint (or everything with full=true); reports the first broken entry',
+      summary:
+        'Verifies the whole keyed hash chain and the anchor outside the database (full=false: only entries after the last checkpoint); reports the first broken entry',
       tag: 'audit',
       auth: 'admin',
       query: VerifyQuery,

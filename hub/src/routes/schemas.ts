@@ -93,4 +93,6 @@ export const VerifyResultSchema = z.object({
   reason: z.string().optional(),
   full: z.boolean(),
   durationMs: z.number(),
+  /** The entry the anchor outside the database names (null: no anchor yet). */
+  anchoredSeq: z.number().nullable(),
 });

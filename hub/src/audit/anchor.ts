@@ -1,0 +1,99 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { hmacHex, type MacKey } from './chain-text.js';
+
+/**
+ * The audit head kept outside the database: a small file beside it
+ * (`<SONDE_DB_PATH>.audit-anchor`) with the seq and hash of the newest
+ * committed entry, authenticated with the audit key. The head stored in the
+ * database cannot prove that no rows were removed from its end: whoever holds
+ * the database can put back an older head together with the rows it covered
+ * (or the whole file of last week), and the chain would be intact. The anchor
+ * only moves forward, and verify requires the database to still hold the
+ * anchored entry unchanged, so such a rollback is reported.
+ *
+ * Against whom: someone who can change the database (a copy restored over it, a
+ * database administrator, a tool with the file) but not the hub's data folder
+ * as a whole. Someone who can also roll back this file, or who holds
+ * SONDE_SECRET, is not stopped by it; exported heads (the audit export) are the
+ * witness against them.
+ *
+ * Written after the entries it names have committed (never before), by a write
+ * to a temporary name and a rename, without fsync: a crash leaves it behind the
+ * database, never ahead, except after a power loss that also lost the newest
+ * commits (then verify reports exactly those as missing).
+ */
+export interface AnchorMark {
+  seq: number;
+  hash: string;
+}
+
+export type AnchorState = { kind: 'missing' } | { kind: 'altered' } | ({ kind: 'ok' } & AnchorMark);
+
+const VERSION = 'sonde-audit-anchor/1';
+
+export function anchorFileFor(dbPath: string): string | undefined {
+  return dbPath === ':memory:' || dbPath === '' ? undefined : `${dbPath}.audit-anchor`;
+}
+
+export class AuditAnchor {
+  private written = 0;
+  private pending: AnchorMark | undefined;
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly key: MacKey,
+  ) {}
+
+  private mac(mark: AnchorMark): string {
+    return hmacHex(this.key, `audit.anchor\n${mark.seq}:${mark.hash}`);
+  }
+
+  async read(): Promise<AnchorState> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      throw error;
+    }
+    const [version, seqText, hash, mac] = text.trim().split(' ');
+    const seq = Number(seqText);
+    if (version !== VERSION || !Number.isSafeInteger(seq) || !hash || mac !== this.mac({ seq, hash })) return { kind: 'altered' };
+    return { kind: 'ok', seq, hash };
+  }
+
+  /** Moves the anchor to `mark` (committed) unless it is there or further already; writes are coalesced. */
+  advance(mark: AnchorMark): Promise<void> {
+    if (mark.seq <= this.written || (this.pending && mark.seq <= this.pending.seq)) return this.writing ?? Promise.resolve();
+    this.pending = mark;
+    this.writing ??= this.drain();
+    return this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending) {
+        const mark = this.pending;
+        this.pending = undefined;
+        // Another process (the CLI beside the server) may have moved it further: never move it back.
+        const current = await this.read().catch(() => ({ kind: 'missing' as const }));
+        if (current.kind === 'ok' && current.seq >= mark.seq) {
+          this.written = Math.max(this.written, current.seq);
+          continue;
+        }
+        const partial = `${this.file}.${process.pid}.partial`;
+        await writeFile(partial, `${VERSION} ${mark.seq} ${mark.hash} ${this.mac(mark)}\n`, { mode: 0o600 });
+        await rename(partial, this.file);
+        this.written = mark.seq;
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** Waits for writes in flight (close, tests). */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing.catch(() => undefined);
+  }
+}
