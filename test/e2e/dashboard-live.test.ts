@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +19,16 @@ import { startStack, type Stack } from './support/stack.js';
  *   embed token, in script mode and in iframe mode (token by postMessage); it
  *   cannot write or read an agent outside the token's scope; a page on an
  *   origin the hub does not list gets nothing.
+ * - attestation: an agent whose configuration changed comes back degraded;
+ *   an admin reads the difference on its page and accepts the new baseline.
  */
 let stack: Stack;
 let front: { url: string; close(): Promise<void> };
 let chromium: { browser: Browser; close(): Promise<void> };
 let liveHome: string | undefined;
 let liveAgent: AgentProcess | undefined;
+/** The base agent started again after its configuration changed (the attestation test). */
+let restarted: AgentProcess | undefined;
 /** Portal pages served from other loopback ports: one the hub lists in SONDE_EMBED_ORIGINS, one it does not. */
 let portal: Portal;
 let stranger: Portal;
@@ -89,6 +95,7 @@ describe.skipIf(!haveChromium())('dashboard live updates and cross-site requests
 
   afterAll(async () => {
     await liveAgent?.stop();
+    await restarted?.stop();
     if (liveHome) removeDir(liveHome);
     await chromium?.close();
     await front?.close();
@@ -298,6 +305,46 @@ describe.skipIf(!haveChromium())('dashboard live updates and cross-site requests
       await strangeFrame.goto(`${stranger.url}/iframe.html`);
       await refused;
       expect(await strangeFrame.frameLocator('#sonde').locator('sonde-fleet').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a changed attestation on the agent page and accepts it as the new baseline', { timeout: 90_000 }, async () => {
+    // A real change: the agent's configuration (its digest is part of the attestation), then a restart.
+    await stack.agent.stop();
+    const configFile = path.join(stack.agentHome, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, `${JSON.stringify({ ...config, logLevel: config.logLevel === 'debug' ? 'info' : 'debug' }, null, 2)}\n`);
+    restarted = spawnAgent({ home: stack.agentHome, user: stack.user });
+    await expect
+      .poll(async () => (await stack.rest<{ status: string; reasons: string[] }>('/api/v1/agents/live-base')).body, { timeout: 30_000 })
+      .toMatchObject({ status: 'degraded' });
+
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.goto(`${stack.hub.url}/#/agent/live-base`);
+      await page.locator('sonde-app input[name=user]').fill('admin');
+      await page.locator('sonde-app input[name=password]').fill(stack.hubEnv.SONDE_ADMIN_PASSWORD);
+      await page.locator('sonde-app button[type=submit]').click();
+      if (!page.url().includes('#/agent/live-base')) await page.goto(`${stack.hub.url}/#/agent/live-base`);
+      const panel = page.locator('sonde-agent [part=attestation]');
+      await panel.waitFor();
+      await panel.locator('summary').click();
+      expect(await panel.textContent()).toContain('"configSha256"');
+      await page.screenshot({ path: screenshotPath('agent-attestation-changed'), fullPage: true });
+      await panel.locator('button', { hasText: 'Accept as new baseline' }).click();
+      await expect.poll(() => panel.count(), { timeout: 15_000 }).toBe(0);
+      await expect
+        .poll(async () => (await stack.rest<{ status: string }>('/api/v1/agents/live-base')).body.status, { timeout: 15_000 })
+        .toBe('online');
+      const { body } = await stack.rest<{ entries: Array<{ status: string; agents: string[] }> }>(
+        '/api/v1/audit?tool=agent.accept_attestation',
+      );
+      expect(body.entries.some((e) => e.status === 'ok' && e.agents.includes('live-base'))).toBe(true);
     } finally {
       await context.close();
     }
