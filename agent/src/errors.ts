@@ -82,6 +82,11 @@ export const AgentErrors = {
     message: 'The hub refused the enrollment.',
     next: 'Read the hub message above; check the agent name (letters, digits, dot, dash, underscore).',
   },
+  SONDE_ERR_RENEW_REFUSED: {
+    exit: ExitCodes.ENROLL_REFUSED,
+    message: 'The hub refused to renew the certificate.',
+    next: 'Read the hub message above: renewal is allowed in the last 30 days of the certificate or to change the wire signature; otherwise enroll again.',
+  },
   SONDE_ERR_CONFIG_INVALID: {
     exit: ExitCodes.ERROR,
     message: 'The agent configuration is invalid.',

@@ -9,6 +9,10 @@ export interface HomePaths {
   config: string;
   identity: string;
   privateKey: string;
+  /** The agent's Ed25519 wire key (signs every frame) when enrolled with Ed25519. */
+  wireKey: string;
+  /** The hub's Ed25519 wire key, certified by the hub CA: pinned like the CA. */
+  hubWireKey: string;
   cert: string;
   caCert: string;
   apiKey: string;
@@ -29,6 +33,8 @@ export function homePaths(home: string = resolveHome()): HomePaths {
     config: path.join(home, 'config.json'),
     identity: path.join(home, 'identity.json'),
     privateKey: path.join(home, 'agent.key.pem'),
+    wireKey: path.join(home, 'agent.wire-key.pem'),
+    hubWireKey: path.join(home, 'hub.wire-key.json'),
     cert: path.join(home, 'agent.cert.pem'),
     caCert: path.join(home, 'ca.cert.pem'),
     apiKey: path.join(home, 'agent.api-key'),

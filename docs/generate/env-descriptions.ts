@@ -31,6 +31,10 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_TLS_KEY: 'PEM private key file for `SONDE_TLS_CERT`. Must be set together with it.',
   SONDE_TLS_HOSTNAMES:
     'Comma-separated host names and IP addresses the `SONDE_TLS=auto` certificate is valid for. Ignored otherwise; must name at least one.',
+  SONDE_WIRE_SIGNATURE:
+    'How agent↔hub messages are signed for agents that enroll or renew from now on: `ed25519` (default) or `rsa-sha256` ' +
+    '(RSA-2048 PKCS#1 v1.5 over SHA-256) where a policy names it. Each agent keeps the algorithm it enrolled with until it ' +
+    'renews (`sonde renew`, allowed at any time to move to this setting). See the security model, signed messages.',
   SONDE_HEARTBEAT_MS:
     'Agent liveness interval in milliseconds (minimum 100). An agent that sends nothing (no frame, no pong) for two intervals is ' +
     'disconnected and shown offline.',

@@ -178,6 +178,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     store: core.store,
     directory: core.directory,
     signingKey: ca.privateKey,
+    wireKey: core.wire!.privateKey,
     audit: core.audit,
     log: app.log,
     hubVersion: HUB_VERSION,

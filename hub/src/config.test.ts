@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       heartbeatMs: 15_000,
+      wireSignature: 'ed25519',
       mcpMaxTools: 40,
       userMaxKeys: 5,
       identity: undefined,
@@ -28,6 +29,13 @@ describe('loadConfig', () => {
       tls: { mode: 'off' },
       publicUrl: undefined,
     });
+  });
+
+  it('reads SONDE_WIRE_SIGNATURE and refuses other algorithms by name', () => {
+    expect(loadConfig({ ...good, SONDE_WIRE_SIGNATURE: 'rsa-sha256' }).wireSignature).toBe('rsa-sha256');
+    expect(problems({ ...good, SONDE_WIRE_SIGNATURE: 'none' })).toEqual([
+      expect.stringMatching(/^SONDE_WIRE_SIGNATURE .*'ed25519' or 'rsa-sha256'/),
+    ]);
   });
 
   it('names the variable in one line per problem', () => {

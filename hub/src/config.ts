@@ -46,6 +46,8 @@ export const EnvSchema = z.object({
   SONDE_TLS_CERT: z.string().min(1).optional(),
   SONDE_TLS_KEY: z.string().min(1).optional(),
   SONDE_TLS_HOSTNAMES: z.string().default('localhost,127.0.0.1'),
+  // How agent↔hub frames are signed for agents enrolled from now on (docs/security.md): Ed25519, or RSA-SHA256 where policy names it.
+  SONDE_WIRE_SIGNATURE: z.enum(['ed25519', 'rsa-sha256'], { error: "must be 'ed25519' or 'rsa-sha256'" }).default('ed25519'),
   SONDE_HEARTBEAT_MS: z.coerce.number().int().min(100, 'must be at least 100').default(15_000),
   SONDE_MCP_MAX_TOOLS: z.coerce.number().int().min(1).max(128).default(40),
   SONDE_USER_MAX_KEYS: z.coerce.number().int().min(0).max(100).default(5),
@@ -92,6 +94,8 @@ export interface HubConfig {
   publicUrl: string | undefined;
   tls: TlsConfig;
   heartbeatMs: number;
+  /** The wire signature agents enrolling or renewing get; agents keep theirs until they renew. */
+  wireSignature: 'ed25519' | 'rsa-sha256';
   mcpMaxTools: number;
   /** How many API keys a signed-in user may create for themselves ("my keys"); 0 turns self-service off. */
   userMaxKeys: number;
@@ -176,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     publicUrl: e.SONDE_PUBLIC_URL?.replace(/\/+$/, ''),
     tls,
     heartbeatMs: e.SONDE_HEARTBEAT_MS,
+    wireSignature: e.SONDE_WIRE_SIGNATURE,
     mcpMaxTools: e.SONDE_MCP_MAX_TOOLS,
     userMaxKeys: e.SONDE_USER_MAX_KEYS,
     logLevel: e.SONDE_LOG_LEVEL,

@@ -1,5 +1,5 @@
 import { openAuditLogFor, type HubAuditLog } from './audit/open.js';
-import { caMissing, generateRsaKey, openCa, type HubCa } from './ca/index.js';
+import { caMissing, createHubWireKey, generateRsaKey, openCa, type HubCa, type HubWireKey } from './ca/index.js';
 import { openCrypto, openCryptoAsync, type HubCrypto } from './crypto/index.js';
 import { createEnrollmentTokenService, type EnrollmentTokenService } from './enrollment/index.js';
 import { effectiveRole } from './identity/roles.js';
@@ -28,6 +28,8 @@ export interface HubCore {
   revocations: RevocationService;
   /** Present when opened with `ca: true` (the server; the CLI does not need it). */
   ca: HubCa | undefined;
+  /** The hub's Ed25519 wire key, certified by the CA; present with `ca`. */
+  wire: HubWireKey | undefined;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ async function assemble(store: HubStore, crypto: HubCrypto, ca: HubCa | undefine
     directory,
     crypto,
     ca,
+    wire: ca ? createHubWireKey(crypto.wireSeed, ca.privateKey) : undefined,
     audit,
     revocations: new RevocationService(crypto.revocationSeed, store, audit),
     apiKeys: createApiKeyService(store.apiKeys, {

@@ -29,7 +29,7 @@ SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default ra
 
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
-SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
+SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_WIRE_SIGNATURE, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
 SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH and are
 safe while the hub runs; restore wants the hub stopped.`,
   );

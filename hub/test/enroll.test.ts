@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { EnrollResponseSchema } from '@sonde/pack-sdk/protocol';
+import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { EnrollResponseSchema, offerWireKey, verifyWireKeyCert, type WireKeyOffer } from '@sonde/pack-sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HUB_VERSION } from '../src/version.js';
 import { makeCsr, startTestHub, tamperCsr, type TestHub } from './helpers.js';
@@ -21,14 +21,66 @@ async function newToken(name?: string): Promise<string> {
   return res.json<{ token: string }>().token;
 }
 
-function enroll(token: string, name: string, csrPem = makeCsr(name)) {
-  return hub.app.inject({
+function enroll(token: string, name: string, csrPem = makeCsr(name), wireKey?: WireKeyOffer, on = hub) {
+  return on.app.inject({
     method: 'POST',
     url: '/api/v1/enroll',
     headers: { authorization: `Bearer ${token}`, host: 'hub.test:8443' },
-    payload: { name, csrPem, agentVersion: '0.1.0' },
+    payload: { name, csrPem, agentVersion: '0.1.0', ...(wireKey ? { wireKey } : {}) },
   });
 }
+
+describe('the wire signature an enrolling agent gets', () => {
+  it('Ed25519 by default: the offered key is certified and becomes the frame key; the hub key comes certified by the CA', async () => {
+    const wire = generateKeyPairSync('ed25519');
+    const csr = makeCsr('ed-1');
+    const res = await enroll(await newToken(), 'ed-1', csr, offerWireKey(wire.privateKey, csr));
+    expect(res.statusCode, res.body).toBe(201);
+    const body = EnrollResponseSchema.parse(res.json());
+    expect(body.wire?.alg).toBe('ed25519');
+    const hubKey = verifyWireKeyCert(body.wire!.hubKey, new X509Certificate(body.caPem).publicKey);
+    expect(hubKey.export({ format: 'jwk' }).x).toBe(createPublicKey(hub.app.hub.core.wire!.privateKey).export({ format: 'jwk' }).x);
+    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
+    expect(createPublicKey(record.publicKeyPem).export({ format: 'jwk' }).x).toBe(wire.publicKey.export({ format: 'jwk' }).x);
+  });
+
+  it('an agent from before Ed25519 (no offer) is enrolled with RSA as before', async () => {
+    const res = await enroll(await newToken(), 'old-1');
+    expect(res.statusCode).toBe(201);
+    const body = EnrollResponseSchema.parse(res.json());
+    expect(body.wire).toBeUndefined();
+    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
+    expect(createPublicKey(record.publicKeyPem).asymmetricKeyType).toBe('rsa');
+  });
+
+  it('refuses an offer whose proof was made over another CSR, and keeps the token', async () => {
+    const wire = generateKeyPairSync('ed25519');
+    const token = await newToken();
+    const res = await enroll(token, 'ed-2', makeCsr('ed-2'), offerWireKey(wire.privateKey, makeCsr('someone-else')));
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('SONDE_ERR_CSR_INVALID');
+    expect((await enroll(token, 'ed-2')).statusCode).toBe(201);
+  });
+
+  it('SONDE_WIRE_SIGNATURE=rsa-sha256: the offer is ignored and the agent signs with RSA', async () => {
+    const rsaHub = await startTestHub({ SONDE_WIRE_SIGNATURE: 'rsa-sha256' });
+    try {
+      const token = (
+        await rsaHub.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: rsaHub.auth(), payload: {} })
+      ).json<{ token: string }>().token;
+      const wire = generateKeyPairSync('ed25519');
+      const csr = makeCsr('rsa-site-1');
+      const res = await enroll(token, 'rsa-site-1', csr, offerWireKey(wire.privateKey, csr), rsaHub);
+      expect(res.statusCode).toBe(201);
+      const body = EnrollResponseSchema.parse(res.json());
+      expect(body.wire).toBeUndefined();
+      const record = (await rsaHub.app.hub.core.store.agents.getById(body.agentId))!;
+      expect(createPublicKey(record.publicKeyPem).asymmetricKeyType).toBe('rsa');
+    } finally {
+      await rsaHub.close();
+    }
+  });
+});
 
 describe('POST /api/v1/enroll', () => {
   it('issues a certificate from the hub CA, an agent key and the WebSocket URL', async () => {

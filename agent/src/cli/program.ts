@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAudit } from '../commands/audit.js';
 import { registerEnroll } from '../commands/enroll.js';
 import { registerPacks } from '../commands/packs.js';
+import { registerRenew } from '../commands/renew.js';
 import { registerStart } from '../commands/start.js';
 import { registerStatus } from '../commands/status.js';
 import { registerTrust } from '../commands/trust.js';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   const program = baseProgram();
   registerEnroll(program);
   registerStart(program);
+  registerRenew(program);
   registerStatus(program);
   registerPacks(program);
   registerTrust(program);

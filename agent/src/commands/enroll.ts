@@ -55,13 +55,20 @@ export function registerEnroll(program: Command): void {
         // node-forge is only needed here; keep it off every other command's start-up path.
         const { generateKeyAndCsr } = await import('../identity/csr.js');
         const { saveIdentity } = await import('../identity/identity.js');
-        const { keyPem, csrPem } = generateKeyAndCsr(name);
+        const { keyPem, csrPem, wireKeyPem, wireOffer } = generateKeyAndCsr(name);
         const caPem = options.caFile ? readCaFile(options.caFile) : undefined;
-        const answer = await requestEnrollment(hub, options.token, name, csrPem, { caPem });
+        // The Ed25519 wire key is offered; the hub certifies it (and hands over its own) unless it signs with RSA.
+        const answer = await requestEnrollment(hub, options.token, name, csrPem, { caPem, wireKey: wireOffer });
         saveIdentity(
           paths,
           { agentId: answer.agentId, name: answer.name, hubUrl: hub.href, wsUrl: answer.wsUrl, enrolledAt: new Date().toISOString() },
-          { keyPem, certPem: answer.certPem, caPem: answer.caPem, apiKey: answer.apiKey },
+          {
+            keyPem,
+            certPem: answer.certPem,
+            caPem: answer.caPem,
+            apiKey: answer.apiKey,
+            ...(answer.wire ? { wire: { keyPem: wireKeyPem, grant: answer.wire } } : {}),
+          },
         );
         saveConfig(paths, { ...config, hubUrl: hub.href, name: answer.name });
         // The hub signs the pack revocation list; trusting its key here (over the enrollment channel) lets
@@ -70,11 +77,16 @@ export function registerEnroll(program: Command): void {
           const { revocationKey } = answer;
           writeTrustStore(paths, addTrustedKey(readTrustStore(paths), { ...revocationKey, publisher: undefined }, { role: 'hub' }));
         }
-        emit(options, { ok: true, agentId: answer.agentId, name: answer.name, hub: hub.href, wsUrl: answer.wsUrl, home: paths.home }, [
-          `Enrolled as ${answer.name} (${answer.agentId}) with ${hub.href}.`,
-          `Credentials stored in ${paths.home} (mode 0600).`,
-          'Next: sonde start',
-        ]);
+        const wireSignature = answer.wire ? 'ed25519' : 'rsa-sha256';
+        emit(
+          options,
+          { ok: true, agentId: answer.agentId, name: answer.name, hub: hub.href, wsUrl: answer.wsUrl, home: paths.home, wireSignature },
+          [
+            `Enrolled as ${answer.name} (${answer.agentId}) with ${hub.href}; messages signed with ${wireSignature}.`,
+            `Credentials stored in ${paths.home} (mode 0600).`,
+            'Next: sonde start',
+          ],
+        );
       }),
     );
 }

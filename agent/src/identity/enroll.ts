@@ -1,7 +1,15 @@
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
-import { EnrollRequestSchema, EnrollResponseSchema, type EnrollResponse } from '@sonde/pack-sdk/protocol';
+import {
+  EnrollRequestSchema,
+  EnrollResponseSchema,
+  RenewResponseSchema,
+  type EnrollResponse,
+  type RenewRequest,
+  type RenewResponse,
+  type WireKeyOffer,
+} from '@sonde/pack-sdk/protocol';
 import { AgentError, type AgentErrorCode } from '../errors.js';
 import { agentVersion } from '../version.js';
 
@@ -59,7 +67,7 @@ function post(
   url: URL,
   headers: Record<string, string>,
   body: string,
-  options: { caPem?: string; timeoutMs: number },
+  options: { caPem?: string; timeoutMs: number; clientCert?: { certPem: string; keyPem: string } },
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const requestOptions = {
@@ -69,7 +77,12 @@ function post(
     };
     const request =
       url.protocol === 'https:'
-        ? https.request(url, { ...requestOptions, ...(options.caPem ? { ca: options.caPem } : {}), rejectUnauthorized: true })
+        ? https.request(url, {
+            ...requestOptions,
+            ...(options.caPem ? { ca: options.caPem } : {}),
+            ...(options.clientCert ? { cert: options.clientCert.certPem, key: options.clientCert.keyPem } : {}),
+            rejectUnauthorized: true,
+          })
         : http.request(url, requestOptions);
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
@@ -94,9 +107,14 @@ export async function requestEnrollment(
   token: string,
   name: string,
   csrPem: string,
-  options: { caPem?: string; timeoutMs?: number } = {},
+  options: { caPem?: string; timeoutMs?: number; wireKey?: WireKeyOffer } = {},
 ): Promise<EnrollResponse> {
-  const body = EnrollRequestSchema.safeParse({ name, csrPem, agentVersion: agentVersion() });
+  const body = EnrollRequestSchema.safeParse({
+    name,
+    csrPem,
+    agentVersion: agentVersion(),
+    ...(options.wireKey ? { wireKey: options.wireKey } : {}),
+  });
   if (!body.success) throw new AgentError('SONDE_ERR_ENROLL_REFUSED', `invalid agent name "${name}".`);
   const endpoint = new URL('api/v1/enroll', hub.href.endsWith('/') ? hub.href : `${hub.href}/`);
   let response: HttpAnswer;
@@ -124,5 +142,46 @@ export async function requestEnrollment(
   }
   const parsed = EnrollResponseSchema.safeParse(json);
   if (!parsed.success) throw new AgentError('SONDE_ERR_HUB_NOT_SONDE', 'the enrollment answer does not match the protocol.');
+  return parsed.data;
+}
+
+/**
+ * `POST /api/v1/agents/renew` over mTLS with the current certificate and the pinned hub CA: a new certificate
+ * (and, when the hub signs with Ed25519, the agent's new wire key certified in it).
+ */
+export async function requestRenewal(
+  hub: URL,
+  body: RenewRequest,
+  credentials: { caPem: string; certPem: string; keyPem: string },
+  options: { timeoutMs?: number } = {},
+): Promise<RenewResponse> {
+  if (hub.protocol !== 'https:')
+    throw new AgentError('SONDE_ERR_HUB_URL', `${hub.origin}: renewal authenticates with the client certificate, which needs https://.`);
+  const endpoint = new URL('api/v1/agents/renew', hub.href.endsWith('/') ? hub.href : `${hub.href}/`);
+  let response: HttpAnswer;
+  try {
+    response = await post(endpoint, { 'content-type': 'application/json' }, JSON.stringify(body), {
+      caPem: credentials.caPem,
+      clientCert: { certPem: credentials.certPem, keyPem: credentials.keyPem },
+      timeoutMs: options.timeoutMs ?? 15_000,
+    });
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException;
+    throw new AgentError('SONDE_ERR_HUB_UNREACHABLE', `${endpoint.origin}: ${failure.code ?? failure.message}.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(response.text);
+  } catch {
+    throw new AgentError('SONDE_ERR_HUB_NOT_SONDE', `${endpoint.href} answered HTTP ${response.status} without JSON.`);
+  }
+  if (response.status !== 200) {
+    const hubError = (json as { error?: { code?: unknown; message?: unknown } }).error;
+    const code = typeof hubError?.code === 'string' ? hubError.code : `HTTP ${response.status}`;
+    const message = typeof hubError?.message === 'string' ? hubError.message : `HTTP ${response.status}`;
+    throw new AgentError('SONDE_ERR_RENEW_REFUSED', `Hub said: ${message} (${code}).`);
+  }
+  const parsed = RenewResponseSchema.safeParse(json);
+  if (!parsed.success) throw new AgentError('SONDE_ERR_HUB_NOT_SONDE', 'the renewal answer does not match the protocol.');
   return parsed.data;
 }

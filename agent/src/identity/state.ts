@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { WireAlgorithmSchema } from '@sonde/pack-sdk/protocol';
 import { AgentError } from '../errors.js';
 import { readJsonFile, type HomePaths } from '../home.js';
 
@@ -11,6 +12,8 @@ export const IdentitySchema = z
     hubUrl: z.string(),
     wsUrl: z.string(),
     enrolledAt: z.string(),
+    /** How this agent's frames are signed; absent in identities written before Ed25519 on the wire (= rsa-sha256). */
+    wireSignature: WireAlgorithmSchema.optional(),
   })
   .strict();
 

@@ -108,6 +108,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
 
   const connection = new HubConnection({
     identity,
+    reloadIdentity: () => loadIdentity(paths),
     executor,
     log,
     backoff: config.reconnect,

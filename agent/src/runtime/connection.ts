@@ -29,6 +29,11 @@ export interface ConnectionState {
 
 export interface ConnectionOptions {
   identity: LoadedIdentity;
+  /**
+   * Reads the identity again before each connection: after `sonde renew` (a new certificate, perhaps a move from
+   * RSA to Ed25519 on the wire) the next connection uses the new credentials without a restart.
+   */
+  reloadIdentity?: () => LoadedIdentity;
   executor: ProbeExecutor;
   /** Multi-hub: more hubs to move to when a connection drops (`hubUrls` in the config), after the enrolled one. */
   hubUrls?: string[];
@@ -70,6 +75,7 @@ export function agentSocketUrl(url: string): string {
 export class HubConnection {
   private socket: WebSocket | undefined;
   private replay = new ReplayGuard();
+  private identity: LoadedIdentity;
   private readonly backoff: Backoff;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -89,6 +95,7 @@ export class HubConnection {
     this.backoff = new Backoff(options.backoff.initialMs, options.backoff.maxMs);
     const urls = [options.identity.wsUrl, ...(options.hubUrls ?? []).map(agentSocketUrl)];
     this.urls = urls.filter((url, index) => urls.indexOf(url) === index);
+    this.identity = options.identity;
   }
 
   start(): void {
@@ -119,12 +126,22 @@ export class HubConnection {
   send<T extends MessageType>(type: T, payload: MessagePayload<T>): boolean {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(encodeMessage(type, payload, { agentId: this.options.identity.agentId, key: this.options.identity.privateKey }));
+    socket.send(encodeMessage(type, payload, { agentId: this.identity.agentId, key: this.identity.signingKey }));
     return true;
   }
 
   private open(): void {
-    const { identity, log } = this.options;
+    const { log } = this.options;
+    if (this.options.reloadIdentity && this.state.connects > 0) {
+      try {
+        const next = this.options.reloadIdentity();
+        // The same agent only: a re-enrolment as another agent needs a restart.
+        if (next.agentId === this.identity.agentId) this.identity = next;
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'could not read the identity again; connecting with the one loaded');
+      }
+    }
+    const identity = this.identity;
     const wsUrl = this.urls[this.urlIndex];
     const url = new URL(wsUrl);
     const tls = url.protocol === 'wss:';
@@ -189,7 +206,8 @@ export class HubConnection {
   }
 
   private onFrame(frame: Buffer): void {
-    const { identity, log } = this.options;
+    const { log } = this.options;
+    const identity = this.identity;
     let message;
     try {
       message = decodeMessage(frame, { key: identity.hubKey, replay: this.replay, expectAgentId: identity.agentId });
@@ -210,7 +228,12 @@ export class HubConnection {
         this.backoff.reset();
         this.emit();
         log.info(
-          { agentId: identity.agentId, heartbeatMs: this.heartbeatMs, hubVersion: message.payload.hubVersion },
+          {
+            agentId: identity.agentId,
+            heartbeatMs: this.heartbeatMs,
+            hubVersion: message.payload.hubVersion,
+            wire: identity.wireSignature ?? 'rsa-sha256',
+          },
           'registered with hub',
         );
         this.startHeartbeats();

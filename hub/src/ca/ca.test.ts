@@ -1,4 +1,5 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { offerWireKey, verifyWireKeyCert, WIRE_KEY_EXTENSION_OID } from '@sonde/pack-sdk/protocol';
 import path from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { openCrypto } from '../crypto/index.js';
 import { HubError } from '../errors.js';
 import { openHubStore } from '../store/open.js';
 import type { HubStore } from '../store/types.js';
-import { caMissing, generateRsaKey, openCa, type HubCa } from './index.js';
+import { caMissing, createHubWireKey, generateRsaKey, grantWireKey, openCa, type HubCa } from './index.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 let store: HubStore;
@@ -25,6 +26,53 @@ beforeAll(async () => {
 afterAll(async () => {
   await store.close();
   cleanup();
+});
+
+/** OID as DER (tag, length, content), written out here independently of the CA's encoder. */
+function oidDer(oid: string): Buffer {
+  const [a, b, ...rest] = oid.split('.').map(BigInt);
+  const content: number[] = [];
+  for (let value of [a * 40n + b, ...rest]) {
+    const groups = [Number(value % 128n)];
+    while ((value /= 128n) > 0n) groups.unshift(Number(value % 128n) | 0x80);
+    content.push(...groups);
+  }
+  return Buffer.from([0x06, content.length, ...content]);
+}
+
+describe('Ed25519 wire keys certified by the CA', () => {
+  it('certifies an agent wire key inside its client certificate; the frame key is that key', () => {
+    const wire = generateKeyPairSync('ed25519');
+    const issued = ca.issueAgentCert(makeCsr('ed-1'), 'ed-1', wire.publicKey);
+    expect(issued.wireAlgorithm).toBe('ed25519');
+    expect(createPublicKey(issued.publicKeyPem).asymmetricKeyType).toBe('ed25519');
+    // The certificate (signed by the CA) carries the key's SubjectPublicKeyInfo in the Sonde extension.
+    expect(new X509Certificate(issued.certPem).verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+    // Extension = SEQUENCE { OID, OCTET STRING { SubjectPublicKeyInfo } } (forge cannot read 128-bit OID arcs: compare DER).
+    const der = new X509Certificate(issued.certPem).raw;
+    const spki = wire.publicKey.export({ type: 'spki', format: 'der' });
+    const extension = Buffer.concat([oidDer(WIRE_KEY_EXTENSION_OID), Buffer.from([0x04, spki.length]), spki]);
+    expect(der.includes(extension)).toBe(true);
+    // Without a wire key: an RSA certificate as before, no extension, the frame key is the certificate key.
+    const legacy = ca.issueAgentCert(makeCsr('rsa-1'), 'rsa-1');
+    expect(legacy.wireAlgorithm).toBe('rsa-sha256');
+    expect(createPublicKey(legacy.publicKeyPem).asymmetricKeyType).toBe('rsa');
+    expect(new X509Certificate(legacy.certPem).raw.includes(oidDer(WIRE_KEY_EXTENSION_OID))).toBe(false);
+  });
+
+  it("grants the hub's CA-certified key only in ed25519 mode, to an offer whose proof covers this CSR", () => {
+    const hubWire = createHubWireKey(randomBytes(32), ca.privateKey);
+    const agentWire = generateKeyPairSync('ed25519');
+    const csr = makeCsr('ed-2');
+    const offer = offerWireKey(agentWire.privateKey, csr);
+    const granted = grantWireKey('ed25519', offer, csr, hubWire)!;
+    expect(granted.grant.alg).toBe('ed25519');
+    const hubKey = verifyWireKeyCert(granted.grant.hubKey, new X509Certificate(ca.certPem).publicKey);
+    expect(hubKey.export({ format: 'jwk' }).x).toBe(createPublicKey(hubWire.privateKey).export({ format: 'jwk' }).x);
+    expect(grantWireKey('rsa-sha256', offer, csr, hubWire)).toBeUndefined();
+    expect(grantWireKey('ed25519', undefined, csr, hubWire)).toBeUndefined();
+    expect(() => grantWireKey('ed25519', offer, makeCsr('ed-3'), hubWire)).toThrow(HubError);
+  });
 });
 
 describe('hub CA', () => {

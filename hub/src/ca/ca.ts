@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type Forge from 'node-forge';
+import { WIRE_KEY_EXTENSION_OID, type WireAlgorithm } from '@sonde/pack-sdk/protocol';
 import { HubError } from '../errors.js';
 import type { Sealer } from '../crypto/index.js';
 import type { HubStore } from '../store/types.js';
@@ -28,15 +29,20 @@ export interface IssuedCert {
   certPem: string;
   serial: string;
   notAfter: string;
+  /** The key the agent's frames verify with: its Ed25519 wire key when one is certified, else the certificate's RSA key. */
   publicKeyPem: string;
+  wireAlgorithm: WireAlgorithm;
 }
 
 export interface HubCa {
   readonly certPem: string;
   /** The CA private key as a KeyObject: the gateway signs hub → agent messages with it. */
   readonly privateKey: KeyObject;
-  /** Verifies the CSR's own signature and issues a 1-year clientAuth-only certificate for `name`. */
-  issueAgentCert(csrPem: string, name: string): IssuedCert;
+  /**
+   * Verifies the CSR's own signature and issues a 1-year clientAuth-only certificate for `name`; with
+   * `wireKey` (an Ed25519 public key whose proof the caller checked) the certificate also certifies that key.
+   */
+  issueAgentCert(csrPem: string, name: string, wireKey?: KeyObject): IssuedCert;
   /** A TLS server certificate for SONDE_TLS=auto, for `keyPem` or a key generated here (never stored). */
   issueServerCert(hostnames: string[], keyPem?: string): { certPem: string; keyPem: string };
   /** Whether the certificate with this notAfter may be renewed now. */
@@ -94,10 +100,39 @@ function signCertificate(cert: Certificate, key: KeyObject): void {
   cert.signatureOid = oid;
   cert.siginfo.algorithmOid = oid;
   cert.tbsCertificate = (pki as unknown as { getTBSCertificate(c: Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
+  replaceOid(cert.tbsCertificate, asn1.oidToDer(WIRE_KEY_PLACEHOLDER_OID).getBytes(), oidToDer(WIRE_KEY_EXTENSION_OID));
   const tbs = asn1.toDer(cert.tbsCertificate).getBytes();
   // The digest of the TBS, as forge leaves it (its verify() of this object reads it).
   cert.md = md.sha256.create().update(tbs);
   cert.signature = sign('sha256', Buffer.from(tbs, 'binary'), key).toString('binary');
+}
+
+/**
+ * forge encodes OID arcs of at most 32 bits, and the wire key extension's OID sits under the UUID arc (2.25.<128-bit
+ * integer>). The extension is written under a placeholder OID and the placeholder replaced in the TBS before it is
+ * signed (forge keeps and serialises that TBS).
+ */
+const WIRE_KEY_PLACEHOLDER_OID = '1.3.6.1.4.1.0.25519';
+
+/** DER content bytes (binary string) of an OID, any arc size. */
+function oidToDer(oid: string): string {
+  const arcs = oid.split('.').map((arc) => BigInt(arc));
+  const bytes: number[] = [];
+  for (const value of [arcs[0] * 40n + arcs[1], ...arcs.slice(2)]) {
+    const chunk: number[] = [];
+    let rest = value;
+    do {
+      chunk.unshift(Number(rest & 0x7fn) | (chunk.length > 0 ? 0x80 : 0));
+      rest >>= 7n;
+    } while (rest > 0n);
+    bytes.push(...chunk);
+  }
+  return String.fromCharCode(...bytes);
+}
+
+function replaceOid(node: Forge.asn1.Asn1, from: string, to: string): void {
+  if (node.type === forge().asn1.Type.OID && node.value === from) node.value = to;
+  else if (Array.isArray(node.value)) for (const child of node.value) replaceOid(child, from, to);
 }
 
 function createCa(privateKeyPem: string): { certPem: string; keyPem: string } {
@@ -148,7 +183,8 @@ export async function openCa(store: Pick<HubStore, 'transaction'>, sealer: Seale
   return {
     certPem,
     privateKey,
-    issueAgentCert(csrPem, name) {
+    issueAgentCert(csrPem, name, wireKey) {
+      if (wireKey && wireKey.asymmetricKeyType !== 'ed25519') throw new TypeError('the wire key must be an Ed25519 public key');
       const { pki } = forge();
       let csr: Forge.pki.CertificateSigningRequest;
       try {
@@ -180,13 +216,19 @@ export async function openCa(store: Pick<HubStore, 'transaction'>, sealer: Seale
         { name: 'keyUsage', digitalSignature: true, critical: true },
         { name: 'extKeyUsage', clientAuth: true },
         { name: 'subjectKeyIdentifier' },
+        // The agent's Ed25519 wire key (SubjectPublicKeyInfo, DER), certified with its identity: non-critical,
+        // so TLS stacks that do not know it still accept the certificate.
+        ...(wireKey
+          ? [{ id: WIRE_KEY_PLACEHOLDER_OID, critical: false, value: wireKey.export({ type: 'spki', format: 'der' }).toString('binary') }]
+          : []),
       ]);
       signByCa(cert);
       return {
         certPem: pki.certificateToPem(cert),
         serial: cert.serialNumber,
         notAfter: cert.validity.notAfter.toISOString(),
-        publicKeyPem: pki.publicKeyToPem(csr.publicKey),
+        publicKeyPem: wireKey ? (wireKey.export({ type: 'spki', format: 'pem' }) as string) : pki.publicKeyToPem(csr.publicKey),
+        wireAlgorithm: wireKey ? 'ed25519' : 'rsa-sha256',
       };
     },
     issueServerCert(hostnames, privateKeyPem = generateRsa()) {

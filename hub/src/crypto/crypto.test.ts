@@ -83,7 +83,7 @@ describe('hub crypto', () => {
   });
 
   it('derives exactly the keys of earlier versions, with scrypt on or off the main thread', async () => {
-    // Pinned from the synchronous deriveKeys of 3a833de: databases and sealed secrets written before must still open.
+    // Pinned from the synchronous deriveKeys of 3a833de (wireSeed: from its introduction): databases and sealed secrets written before must still open.
     const { store } = await freshStore();
     await store.settings.set('crypto.salt', Buffer.alloc(16, 7).toString('base64'));
     const secret = 'correct horse battery staple, 32+ chars long';
@@ -93,6 +93,8 @@ describe('hub crypto', () => {
       auditKey: keys.auditKey.toString('hex'),
       mcpSessionKey: keys.mcpSessionKey.toString('hex'),
       revocationSeed: keys.revocationSeed.toString('hex'),
+      // Agents pin the public half of the wire key: a changed derivation would cut every Ed25519 agent off.
+      wireSeed: keys.wireSeed.toString('hex'),
     });
     const expected = {
       sealKid: '6fbad7e4',
@@ -100,6 +102,7 @@ describe('hub crypto', () => {
       auditKey: '85d3130a9d334640752cf071aad4294f0516416c02f1b38317fdcf58270884e1',
       mcpSessionKey: '4be2d967212e5508a1d5afed3c48fa5288941b8f9b84edf4aa2d43b0de775f88',
       revocationSeed: '62c3ef18738dbe9adb73c2ad0033053c677972aa8d904480e8a4ad64f7aac8ac',
+      wireSeed: 'a490aad535cd7a4a12b70b3348f2679b76ba836649bb7bfdfd21d4a0a161e959',
     };
     expect(hex(await deriveKeys(secret, store))).toEqual(expected);
     expect(hex(await deriveKeysAsync(secret, store))).toEqual(expected);

@@ -12,6 +12,7 @@ export interface HubCrypto {
   revocationSeed: Buffer;
   /** Hub-to-hub HMAC key (multi-hub over NATS). */
   clusterKey: Buffer;
+  wireSeed: Buffer;
 }
 
 type CryptoStore = Pick<HubStore, 'transaction'>;
@@ -35,5 +36,6 @@ async function cryptoFrom(keys: HubKeys, store: CryptoStore): Promise<HubCrypto>
     mcpSessionKey: keys.mcpSessionKey,
     revocationSeed: keys.revocationSeed,
     clusterKey: keys.clusterKey,
+    wireSeed: keys.wireSeed,
   };
 }

@@ -20,6 +20,8 @@ export interface HubKeys {
   revocationSeed: Buffer;
   /** HMAC-SHA256 key for hub-to-hub messages over NATS (hub/src/cluster): every hub with the same secret and database. */
   clusterKey: Buffer;
+  /** Ed25519 seed of the hub's wire key (signs hub → agent frames; certified by the CA, pinned by agents). */
+  wireSeed: Buffer;
 }
 
 const SALT_SETTING = 'crypto.salt';
@@ -49,10 +51,11 @@ function keysFromMaster(master: Buffer): HubKeys {
   const mcpSessionKey = hkdf(master, 'sonde/mcp-session/v1');
   const revocationSeed = hkdf(master, 'sonde/revocations-ed25519/v1');
   const clusterKey = hkdf(master, 'sonde/hub-to-hub-hmac/v1');
+  const wireSeed = hkdf(master, 'sonde/wire-ed25519/v1');
   // The kid is a fingerprint of the key, not a secret: 8 hex characters.
   const sealKid = createHash('sha256').update(hkdf(master, 'sonde/seal-kid/v1')).digest('hex').slice(0, 8);
   master.fill(0);
-  return { sealKid, sealKey, auditKey, mcpSessionKey, revocationSeed, clusterKey };
+  return { sealKid, sealKey, auditKey, mcpSessionKey, revocationSeed, clusterKey, wireSeed };
 }
 
 /** scrypt on this thread (the CLI: it has nothing else to do meanwhile). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EnrollRequest, EnrollResponse } from '@sonde/pack-sdk/protocol';
-import type { HubCa } from '../ca/index.js';
+import type { EnrollRequest, EnrollResponse, WireAlgorithm } from '@sonde/pack-sdk/protocol';
+import { grantWireKey, type HubCa, type HubWireKey } from '../ca/index.js';
 import { HubError } from '../errors.js';
 import type { ApiKeyService } from '../keys/index.js';
 import type { AuditLog } from '../services.js';
@@ -15,6 +15,8 @@ export interface EnrollDeps {
   audit: AuditLog;
   /** Handed to the agent so it trusts revocation lists this hub signs. */
   revocationKey?: { keyId: string; publicKey: string };
+  /** SONDE_WIRE_SIGNATURE and the hub's wire key: an agent that offers an Ed25519 key gets it certified when the mode is ed25519. */
+  wire: { mode: WireAlgorithm; hubKey: HubWireKey };
 }
 
 /**
@@ -36,7 +38,8 @@ export async function enroll(
       const token = await tokens.consume(rawToken, request.name, tx.enrollmentTokens);
       const existing = await tx.agents.getByName(request.name);
       if (existing && token.boundName !== request.name) throw new HubError('SONDE_ERR_NAME_TAKEN');
-      const cert = ca.issueAgentCert(request.csrPem, request.name);
+      const wire = grantWireKey(deps.wire.mode, request.wireKey, request.csrPem, deps.wire.hubKey);
+      const cert = ca.issueAgentCert(request.csrPem, request.name, wire?.agentKey);
       const now = new Date().toISOString();
       const credentials = { certPem: cert.certPem, certSerial: cert.serial, certNotAfter: cert.notAfter, publicKeyPem: cert.publicKeyPem };
       let agentId: string;
@@ -56,7 +59,7 @@ export async function enroll(
           actor: { kind: 'agent', id: agentId, name: request.name },
           agents: [request.name],
           status: 'ok',
-          detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, from ${remote}`,
+          detail: `token ${token.prefix}…, agent ${request.agentVersion}, cert ${cert.serial}, wire ${cert.wireAlgorithm}, from ${remote}`,
         },
         tx,
       );
@@ -68,6 +71,7 @@ export async function enroll(
         apiKey: rawKey,
         wsUrl,
         ...(deps.revocationKey ? { revocationKey: deps.revocationKey } : {}),
+        ...(wire ? { wire: wire.grant } : {}),
       };
     });
     return result;

@@ -4,6 +4,7 @@ import {
   decodeMessage,
   encodeMessage,
   ReplayGuard,
+  wireAlgorithmOf,
   type Attestation,
   type DecodedMessage,
   type MessagePayload,
@@ -44,7 +45,9 @@ export interface ConnectionContext {
   store: HubStore;
   audit: AuditLog;
   log: FastifyBaseLogger;
+  /** The CA key (agents on RSA-SHA256) and the hub's Ed25519 wire key (agents on Ed25519). */
   signingKey: KeyObject;
+  wireKey: KeyObject;
   heartbeatMs: number;
   /** Runs the registration rules; called once, for the first valid frame. */
   register(connection: AgentConnection, payload: Register): Promise<void>;
@@ -86,6 +89,8 @@ export class AgentConnection {
   lastActivity = Date.now();
   lastPingAt = 0;
   private readonly verifyKey: KeyObject;
+  /** Chosen by the key the agent enrolled with, never by a frame: an Ed25519 agent gets Ed25519 frames only. */
+  private readonly signingKey: KeyObject;
   private readonly replay = new ReplayGuard();
   private readonly pending = new Map<string, Pending>();
   private readonly approvals = new Map<string, (result: MessagePayload<'agent.packs.approve.result'>) => void>();
@@ -111,6 +116,7 @@ export class AgentConnection {
     this.agentId = identity.agentId;
     this.name = identity.name;
     this.verifyKey = createPublicKey(publicKeyPem);
+    this.signingKey = wireAlgorithmOf(this.verifyKey) === 'ed25519' ? ctx.wireKey : ctx.signingKey;
     this.log = ctx.log.child({ agent: identity.name, agentId: identity.agentId });
   }
 
@@ -150,7 +156,7 @@ export class AgentConnection {
 
   /** Sends one signed hub message bound to this agent. */
   send<T extends MessageType>(type: T, payload: MessagePayload<T>, done?: (err?: Error) => void): void {
-    const frame = encodeMessage(type, payload, { agentId: this.agentId, key: this.ctx.signingKey });
+    const frame = encodeMessage(type, payload, { agentId: this.agentId, key: this.signingKey });
     this.ws.send(frame, done);
   }
 

@@ -57,6 +57,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     audit: deps.audit,
     log,
     signingKey: deps.signingKey,
+    wireKey: deps.wireKey,
     heartbeatMs,
     register: async (connection, payload) => {
       await registerAgent(connection, payload, registration);

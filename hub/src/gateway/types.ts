@@ -8,8 +8,10 @@ export interface GatewayDeps {
   store: HubStore;
   /** The agents in memory (fleet view and routing read it synchronously). */
   directory: AgentDirectory;
-  /** The hub signs every message to agents with the CA private key. */
+  /** The CA private key: signs every message to agents enrolled with RSA-SHA256 on the wire (before Ed25519, or by setting). */
   signingKey: KeyObject;
+  /** The hub's Ed25519 wire key (certified by the CA): signs every message to agents enrolled with Ed25519. */
+  wireKey: KeyObject;
   audit: AuditLog;
   log: FastifyBaseLogger;
   hubVersion: string;

@@ -1,10 +1,16 @@
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { EnrollRequestSchema, EnrollResponseSchema } from '@sonde/pack-sdk/protocol';
+import {
+  EnrollRequestSchema,
+  EnrollResponseSchema,
+  RenewRequestSchema,
+  RenewResponseSchema,
+  wireAlgorithmOf,
+} from '@sonde/pack-sdk/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { bearerOf } from '../auth/require-admin.js';
-import { normalizeSerial } from '../ca/index.js';
+import { grantWireKey, normalizeSerial } from '../ca/index.js';
 import { enroll } from '../enrollment/index.js';
 import { HubError } from '../errors.js';
 import { isScoped } from '../policy/scope.js';
@@ -16,14 +22,13 @@ import { IdParams, TokenViewSchema } from './schemas.js';
 const agentName = EnrollRequestSchema.shape.name;
 const CreateTokenBody = z.object({ name: agentName.optional() }).strict();
 const CreatedToken = TokenViewSchema.extend({ token: z.string(), command: z.string() });
-const RenewBody = z.object({ csrPem: EnrollRequestSchema.shape.csrPem }).strict();
-const RenewResponse = z.object({ agentId: z.string(), certPem: z.string(), caPem: z.string(), notAfter: z.string() });
 
 export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, ca } = hub;
   const tokenInScope = (boundName: string | null, principal: Principal): boolean =>
     !isScoped(principal.policy) || (boundName !== null && hub.services.pdp.checkAgent(principal, boundName).allowed);
+  const wire = { mode: hub.config.wireSignature, hubKey: core.wire! };
 
   defineRoute(
     app,
@@ -50,6 +55,7 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
           apiKeys: core.apiKeys,
           audit: core.audit,
           revocationKey: { keyId: core.revocations.publicKey().keyId, publicKey: core.revocations.publicKey().publicKey },
+          wire,
         },
         token,
         body,
@@ -72,8 +78,8 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Renews the calling agent certificate in its last 30 days (authenticated by that certificate over mTLS)',
       tag: 'enrollment',
       auth: 'client-cert',
-      body: RenewBody,
-      response: RenewResponse,
+      body: RenewRequestSchema,
+      response: RenewResponseSchema,
     },
     async ({ body, request }) => {
       const socket = request.raw.socket as Partial<TLSSocket>;
@@ -84,13 +90,16 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
         throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED', 'The client certificate is not the current certificate of an enrolled agent.');
       }
       if (new X509Certificate(agent.certPem).fingerprint256 !== peer.fingerprint256) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
-      if (!agent.certNotAfter || !ca.renewalDue(agent.certNotAfter)) {
+      const granted = grantWireKey(wire.mode, body.wireKey, body.csrPem, wire.hubKey);
+      // An agent whose wire signature is not the deployment's may renew at any time to move to it (RSA → Ed25519).
+      const moves = (granted ? 'ed25519' : 'rsa-sha256') !== wireAlgorithmOf(createPublicKey(agent.publicKeyPem));
+      if (!moves && (!agent.certNotAfter || !ca.renewalDue(agent.certNotAfter))) {
         throw new HubError(
           'SONDE_ERR_RENEWAL_NOT_DUE',
           `The certificate is valid until ${agent.certNotAfter}; renew within 30 days of that.`,
         );
       }
-      const cert = ca.issueAgentCert(body.csrPem, agent.name);
+      const cert = ca.issueAgentCert(body.csrPem, agent.name, granted?.agentKey);
       const now = new Date().toISOString();
       await core.store.transaction(async (tx) => {
         await tx.revokedCerts.add(agent.certSerial!, agent.id, now, 'renewed');
@@ -106,12 +115,18 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
             actor: { kind: 'agent', id: agent.id, name: agent.name },
             agents: [agent.name],
             status: 'ok',
-            detail: `cert ${cert.serial}`,
+            detail: `cert ${cert.serial}, wire ${cert.wireAlgorithm}`,
           },
           tx,
         );
       });
-      return { agentId: agent.id, certPem: cert.certPem, caPem: ca.certPem, notAfter: cert.notAfter };
+      return {
+        agentId: agent.id,
+        certPem: cert.certPem,
+        caPem: ca.certPem,
+        notAfter: cert.notAfter,
+        ...(granted ? { wire: granted.grant } : {}),
+      };
     },
   );
 

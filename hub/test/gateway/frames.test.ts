@@ -94,3 +94,54 @@ describe('every agent frame is verified and bound to the socket identity', () =>
     expect(hub.logs.some((line) => line.msg === 'agent frame exceeds 1 MiB: connection closed')).toBe(true);
   });
 });
+
+describe('Ed25519 on the wire: the algorithm follows the enrolled key, never the frame', () => {
+  it('an Ed25519 agent gets Ed25519 frames signed by the hub wire key; an RSA agent keeps CA-signed RSA frames', async () => {
+    counter += 1;
+    const ed = await SimAgent.online(hub, await hub.enroll(`ed-${counter}`, { wire: 'ed25519' }));
+    const registered = ed.received.find((message) => message.type === 'hub.registered')!;
+    expect(registered.envelope.alg).toBe('ed25519');
+    const rsa = await SimAgent.online(hub, await hub.enroll(`rsa-${counter}`));
+    // The pre-Ed25519 form: no alg field, verified with the CA key (SimAgent decodes with agent.hubKey).
+    expect(rsa.received.find((message) => message.type === 'hub.registered')!.envelope.alg).toBeUndefined();
+    ed.answerOk();
+    rsa.answerOk();
+    const [a, b] = await Promise.all([
+      hub.gateway.dispatcher.dispatch({ agent: ed.agent.name, probe: 'system.ping', params: {} }),
+      hub.gateway.dispatcher.dispatch({ agent: rsa.agent.name, probe: 'system.ping', params: {} }),
+    ]);
+    expect([a.status, b.status]).toEqual(['ok', 'ok']);
+    ed.close();
+    rsa.close();
+  });
+
+  it('refuses a downgraded frame, a frame signed with the wrong key and a replayed one from an Ed25519 agent', async () => {
+    counter += 1;
+    const agent = await hub.enroll(`ed-bad-${counter}`, { wire: 'ed25519' });
+    const stranger = await hub.enroll(`ed-stranger-${counter}`, { wire: 'ed25519' });
+    const sim = await SimAgent.online(hub, agent);
+    const expectReject = async (frame: string, code: string, message?: RegExp): Promise<void> => {
+      const reject = sim.next('reject');
+      sim.sendRaw(frame);
+      const payload = (await reject).payload as { code: string; message: string };
+      expect(payload.code).toBe(code);
+      if (message) expect(payload.message).toMatch(message);
+    };
+    // Signed correctly with the agent's own certificate (RSA) key: a valid RSA frame, but this agent is bound to Ed25519.
+    await expectReject(
+      sim.frame('agent.heartbeat', heartbeat, { key: agent.tlsKeyPem! }),
+      'SONDE_ERR_BAD_SIGNATURE',
+      /rsa-sha256.*ed25519/,
+    );
+    const claimsRsa = JSON.parse(sim.frame('agent.heartbeat', heartbeat));
+    claimsRsa.alg = 'rsa-sha256';
+    await expectReject(JSON.stringify(claimsRsa), 'SONDE_ERR_BAD_SIGNATURE');
+    await expectReject(sim.frame('agent.heartbeat', heartbeat, { key: stranger.privateKeyPem }), 'SONDE_ERR_BAD_SIGNATURE');
+    const once = sim.send('agent.heartbeat', heartbeat);
+    await expectReject(once, 'SONDE_ERR_REPLAYED');
+    // The fifth bad frame closes the connection: the refusals above were not tolerated by accident.
+    expect(sim.ws.readyState).toBe(sim.ws.OPEN);
+    sim.sendRaw('not json');
+    expect((await sim.closed).code).toBe(1008);
+  });
+});

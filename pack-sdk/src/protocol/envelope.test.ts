@@ -138,6 +138,55 @@ describe('envelope signing', () => {
   });
 });
 
+describe('the algorithm field (no downgrade)', () => {
+  it('marks Ed25519 frames ed25519 and leaves RSA frames in their pre-Ed25519 form', () => {
+    expect((JSON.parse(frame(ed.privateKey)) as Envelope).alg).toBe('ed25519');
+    const legacy = JSON.parse(frame(rsa.privateKey)) as Envelope;
+    expect('alg' in legacy).toBe(false);
+    // A pre-change RSA peer's frame (no alg) still verifies, and so does one that names rsa-sha256 explicitly.
+    expect(decode(frame(rsa.privateKey)).type).toBe('agent.heartbeat');
+    const explicit = signEnvelope(
+      { v: PROTOCOL_VERSION, id: randomUUID(), type: 'agent.heartbeat', ts: NOW, agentId, payload: heartbeat, alg: 'rsa-sha256' },
+      rsa.privateKey,
+    );
+    expect(decode(JSON.stringify(explicit)).type).toBe('agent.heartbeat');
+  });
+
+  it('refuses a frame claiming rsa-sha256 (or nothing) where the sender is bound to Ed25519', () => {
+    // An attacker holding some RSA key, or a captured RSA frame, cannot talk to an Ed25519-bound peer.
+    const rsaFrame = frame(rsa.privateKey);
+    expect(() => decode(rsaFrame, { key: ed.publicKey })).toThrow(
+      expect.objectContaining({ code: 'SONDE_ERR_BAD_SIGNATURE', message: expect.stringMatching(/signed as rsa-sha256.*ed25519/) }),
+    );
+    const claimsRsa = tamper(frame(ed.privateKey), (e) => (e.alg = 'rsa-sha256'));
+    expect(() => decode(claimsRsa, { key: ed.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+    const dropsAlg = tamper(frame(ed.privateKey), (e) => delete e.alg);
+    expect(() => decode(dropsAlg, { key: ed.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+
+  it('refuses a frame claiming ed25519 where the sender is bound to RSA, and an unknown algorithm', () => {
+    expect(() => decode(frame(ed.privateKey), { key: rsa.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+    expect(() => decode(tamper(frame(rsa.privateKey), (e) => (e.alg = 'ed25519')))).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+    expect(() => decode(tamper(frame(rsa.privateKey), (e) => ((e as Record<string, unknown>).alg = 'none')))).toThrow(
+      code('SONDE_ERR_BAD_FRAME'),
+    );
+  });
+
+  it('refuses to sign with a key type the protocol does not use', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(() => frame(ec.privateKey)).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+
+  it('rejects a replayed and a wrongly keyed Ed25519 frame', () => {
+    const replay = new ReplayGuard();
+    const raw = frame(ed.privateKey);
+    expect(decode(raw, { key: ed.publicKey, replay }).type).toBe('agent.heartbeat');
+    expect(() => decode(raw, { key: ed.publicKey, replay })).toThrow(code('SONDE_ERR_REPLAYED'));
+    const stranger = generateKeyPairSync('ed25519');
+    expect(() => decode(frame(stranger.privateKey), { key: ed.publicKey })).toThrow(code('SONDE_ERR_BAD_SIGNATURE'));
+  });
+});
+
 describe('canonical JSON', () => {
   it('does not depend on key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'é' } })).toBe(

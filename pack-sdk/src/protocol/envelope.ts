@@ -5,6 +5,7 @@ import { canonicalJson } from './canonical.js';
 import { MessageSchemas, type MessagePayload, type MessageType } from './messages.js';
 import type { ReplayGuard } from './replay.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './version.js';
+import { WireAlgorithmSchema, wireAlgorithmOf, type WireAlgorithm } from './wire.js';
 
 export const EnvelopeSchema = z
   .object({
@@ -14,6 +15,13 @@ export const EnvelopeSchema = z
     ts: z.number().int().nonnegative(),
     agentId: z.string().uuid().nullable(),
     payload: z.unknown(),
+    /**
+     * The signature algorithm, covered by the signature. Absent means
+     * rsa-sha256: the form agents and hubs from before Ed25519 send, kept byte
+     * for byte so they interoperate. The receiver compares it with the key
+     * bound to the sender's identity and refuses a mismatch (no downgrade).
+     */
+    alg: WireAlgorithmSchema.optional(),
     sig: z.string().max(2048).optional(),
   })
   .strict();
@@ -34,26 +42,40 @@ function publicKey(key: VerifyKey): KeyObject {
 
 /** Bytes covered by the signature: every envelope field except `sig`, canonically encoded. */
 export function signingInput(envelope: UnsignedEnvelope): Buffer {
-  const { v, id, type, ts, agentId, payload } = envelope;
-  return Buffer.from(canonicalJson({ v, id, type, ts, agentId, payload }), 'utf8');
+  const { v, id, type, ts, agentId, payload, alg } = envelope;
+  // canonicalJson drops an undefined `alg`: an RSA frame signs exactly the bytes it signed before the field existed.
+  return Buffer.from(canonicalJson({ v, id, type, ts, agentId, payload, alg }), 'utf8');
 }
 
-function algorithmFor(key: KeyObject): string | null {
-  // Ed25519 signs the message itself; RSA and EC keys sign a SHA-256 digest.
-  return key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+function wireAlgorithm(key: KeyObject): WireAlgorithm {
+  const alg = wireAlgorithmOf(key);
+  if (!alg) throw new SondeError('SONDE_ERR_BAD_SIGNATURE', `${key.asymmetricKeyType ?? 'unknown'} keys do not sign Sonde messages`);
+  return alg;
 }
+
+/** Ed25519 signs the message itself; RSA signs its SHA-256 digest. */
+const digestFor = (alg: WireAlgorithm): string | null => (alg === 'ed25519' ? null : 'sha256');
 
 export function signEnvelope(envelope: UnsignedEnvelope, key: SigningKey): Envelope {
   const keyObject = privateKey(key);
-  const sig = sign(algorithmFor(keyObject), signingInput(envelope), keyObject).toString('base64');
-  return { ...envelope, sig };
+  const alg = wireAlgorithm(keyObject);
+  const unsigned: UnsignedEnvelope = alg === 'ed25519' ? { ...envelope, alg } : envelope;
+  const sig = sign(digestFor(alg), signingInput(unsigned), keyObject).toString('base64');
+  return { ...unsigned, sig };
+}
+
+/** Whether the envelope's algorithm field names the key's algorithm (absent = rsa-sha256). */
+export function envelopeAlgorithmMatches(envelope: Pick<Envelope, 'alg'>, key: VerifyKey): boolean {
+  return (envelope.alg ?? 'rsa-sha256') === wireAlgorithmOf(publicKey(key));
 }
 
 export function verifyEnvelopeSignature(envelope: Envelope, key: VerifyKey): boolean {
   if (!envelope.sig) return false;
   const keyObject = publicKey(key);
+  const alg = wireAlgorithmOf(keyObject);
+  if (!alg || !envelopeAlgorithmMatches(envelope, keyObject)) return false;
   try {
-    return verify(algorithmFor(keyObject), signingInput(envelope), keyObject, Buffer.from(envelope.sig, 'base64'));
+    return verify(digestFor(alg), signingInput(envelope), keyObject, Buffer.from(envelope.sig, 'base64'));
   } catch {
     return false;
   }
@@ -114,6 +136,11 @@ export function decodeMessage(frame: string | Buffer, options: DecodeOptions): D
     });
   }
   if (!envelope.sig) throw new SondeError('SONDE_ERR_UNSIGNED');
+  if (!envelopeAlgorithmMatches(envelope, options.key)) {
+    // The key bound to the sender decides the algorithm; a frame naming another one is a downgrade attempt or a stale peer.
+    const expected = wireAlgorithmOf(publicKey(options.key)) ?? 'none';
+    throw new SondeError('SONDE_ERR_BAD_SIGNATURE', `message signed as ${envelope.alg ?? 'rsa-sha256'}; this peer's key is ${expected}`);
+  }
   if (!verifyEnvelopeSignature(envelope, options.key)) throw new SondeError('SONDE_ERR_BAD_SIGNATURE');
   options.replay.check(envelope.id, envelope.ts, options.now?.());
   if (options.expectAgentId !== undefined && envelope.agentId !== options.expectAgentId) {

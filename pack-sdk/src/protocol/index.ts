@@ -5,3 +5,4 @@ export * from './envelope.js';
 export * from './messages.js';
 export * from './replay.js';
 export * from './version.js';
+export * from './wire.js';

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,10 +18,15 @@ export interface EnrolledAgent {
   name: string;
   apiKey: string;
   keyId: string;
+  /** The key frames are signed with: the certificate's RSA key, or the Ed25519 wire key of an Ed25519 agent. */
   privateKeyPem: string;
   publicKeyPem: string;
+  /** The certificate's RSA key (mTLS); absent = `privateKeyPem` (an RSA agent). */
+  tlsKeyPem?: string;
   certPem: string;
   serial: string;
+  /** What the agent verifies hub frames with: the hub's Ed25519 wire key, or (absent) the CA certificate as RSA agents do. */
+  hubKey?: string | KeyObject;
 }
 
 export interface TestHub {
@@ -38,7 +43,10 @@ export interface TestHub {
   heartbeatMs: number;
   /** Parsed pino lines the hub logged. */
   logs: Array<{ level: number; msg: string; [key: string]: unknown }>;
-  enroll(name: string): Promise<EnrolledAgent>;
+  /** An agent on RSA-SHA256 (as enrolled before Ed25519) unless `wire: 'ed25519'`. */
+  enroll(name: string, options?: { wire?: 'ed25519' | 'rsa-sha256' }): Promise<EnrolledAgent>;
+  /** The hub's Ed25519 wire key (private). */
+  wireKey: KeyObject;
   /** A user-type key (must never open `/ws/agent`). */
   userKey(): Promise<string>;
   close(): Promise<void>;
@@ -76,10 +84,12 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       : {}),
   }) as unknown as FastifyInstance;
   const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const wireKey = generateKeyPairSync('ed25519').privateKey;
   const gateway = createAgentGateway({
     store,
     directory,
     signingKey: ca.key,
+    wireKey,
     audit,
     log: app.log,
     hubVersion: '0.1.0-test',
@@ -105,9 +115,17 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     wsUrl,
     heartbeatMs,
     logs,
-    async enroll(name) {
+    wireKey,
+    async enroll(name, enrollOptions = {}) {
       const keys = pooledRsa(2 + enrolled++);
       const { certPem, serial } = ca.issueClient(name, keys.publicKeyPem);
+      const ed = enrollOptions.wire === 'ed25519' ? generateKeyPairSync('ed25519') : undefined;
+      const frameKeys = ed
+        ? {
+            privateKeyPem: ed.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+            publicKeyPem: ed.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+          }
+        : { privateKeyPem: keys.privateKeyPem, publicKeyPem: keys.publicKeyPem };
       const id = randomUUID();
       await store.agents.create({
         id,
@@ -116,7 +134,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
         certPem,
         certSerial: serial,
         certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(),
-        publicKeyPem: keys.publicKeyPem,
+        publicKeyPem: frameKeys.publicKeyPem,
       });
       const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
       const keyId = randomUUID();
@@ -133,7 +151,17 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
         lastUsedAt: null,
         revokedAt: null,
       });
-      return { id, name, apiKey, keyId, privateKeyPem: keys.privateKeyPem, publicKeyPem: keys.publicKeyPem, certPem, serial };
+      return {
+        id,
+        name,
+        apiKey,
+        keyId,
+        ...frameKeys,
+        tlsKeyPem: keys.privateKeyPem,
+        certPem,
+        serial,
+        hubKey: ed ? wireKey : ca.certPem,
+      };
     },
     async userKey() {
       const raw = `sonde_${randomBytes(24).toString('base64url')}`;

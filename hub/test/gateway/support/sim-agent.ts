@@ -95,7 +95,7 @@ export class SimAgent {
   ) {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
     ws.on('message', (data: Buffer) => {
-      const message = decodeMessage(data, { key: hub.ca.certPem, replay: this.replay, expectAgentId: agent.id });
+      const message = decodeMessage(data, { key: agent.hubKey ?? hub.ca.certPem, replay: this.replay, expectAgentId: agent.id });
       this.received.push(message);
       const waiter = this.waiters.find((candidate) => !candidate.type || candidate.type === message.type);
       if (waiter) {
