@@ -12,6 +12,7 @@ import type { HubContext } from './context.js';
 import { openHubCore, type HubCore } from './core.js';
 import { installErrorHandler } from './errors.js';
 import { Cluster } from './cluster/index.js';
+import { limitPerAgent } from './gateway/concurrency.js';
 import { createAgentGateway } from './gateway/index.js';
 import { integrationToolSource, IntegrationService } from './integrations/index.js';
 import { mcpPlugin } from './mcp/plugin.js';
@@ -195,7 +196,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   const services: HubServices = {
     pdp: core.pdp,
     fleet: gateway.fleet,
-    dispatcher: instrumentDispatcher(gateway.dispatcher, metrics),
+    // Per-agent admission (8 running, 32 waiting, then SONDE_ERR_AGENT_BUSY), counted and timed as callers see it.
+    dispatcher: instrumentDispatcher(limitPerAgent(gateway.dispatcher, gateway.fleet), metrics),
     audit: core.audit,
     authenticateApiKey: (rawKey) => core.apiKeys.authenticateUser(rawKey),
     config: {

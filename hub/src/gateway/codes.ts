@@ -12,6 +12,7 @@ export const GatewayErrorCodes = {
   SONDE_ERR_UNKNOWN_AGENT: 'No enrolled agent has this name or id.',
   SONDE_ERR_AGENT_OFFLINE: 'The agent is not connected.',
   SONDE_ERR_AGENT_DISCONNECTED: 'The agent disconnected before answering.',
+  SONDE_ERR_AGENT_BUSY: 'The agent has as many probe requests running and waiting as the hub allows; try again shortly.',
   SONDE_ERR_CANCELLED: 'The caller cancelled the request.',
   SONDE_ERR_HUB_SHUTDOWN: 'The hub is shutting down.',
   SONDE_ERR_INTERNAL: 'The hub failed while handling the message; details are in the hub log.',
