@@ -6,6 +6,7 @@ import type {
   ClientMetadata,
   interactionPolicy as interactionPolicyModule,
 } from 'oidc-provider';
+import type { AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import { storeAdapterFactory } from './adapter.js';
 import { clientAllowed, cimdUrlAllowed } from './clients.js';
@@ -27,6 +28,8 @@ export interface AuthorizationServerOptions {
   /** 32 bytes derived from SONDE_SECRET: cookie keys and the ID token signing key come from it. */
   secret: Buffer;
   trustProxy: boolean;
+  /** Every token request (code exchange, refresh) is one entry: who, which client, granted or why not. */
+  audit?: AuditLog;
   /** Where oidc-provider's server errors go (the hub log). */
   log?: { error(details: Record<string, unknown>, message: string): void };
 }
@@ -233,6 +236,29 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.trustProxy;
   provider.on('server_error', (_ctx: unknown, error: Error) => options.log?.error({ err: error }, 'oauth server error'));
+
+  // The token endpoint's outcome is audited before the answer leaves (a reused code or a replayed refresh token shows).
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!options.audit || ctx.path !== `${OAUTH_PREFIX}/token` || ctx.method !== 'POST') return;
+    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+    const params = (oidc?.params ?? {}) as Record<string, unknown>;
+    const answer = (ctx.body ?? {}) as { error?: string; error_description?: string };
+    const accountId = oidc?.entities?.AccessToken?.accountId ?? oidc?.entities?.Grant?.accountId;
+    const user = accountId ? await store.users.getById(accountId) : undefined;
+    const clientId = oidc?.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : null);
+    await options.audit.append({
+      action: 'oauth.token',
+      actor: { kind: 'user', id: accountId ?? null, name: user?.name ?? null },
+      clientId: clientId?.slice(0, 200) ?? null,
+      status: ctx.status === 200 ? 'ok' : 'denied',
+      params: {
+        grantType: typeof params.grant_type === 'string' ? params.grant_type : null,
+        ...(answer.error ? { error: answer.error } : {}),
+      },
+      detail: answer.error_description?.slice(0, 300) ?? null,
+    });
+  });
 
   // ChatGPT omits `scope` on reconnect and Claude sends its own (`claudeai`, ignored as unknown): every MCP client
   // wants the tools, so an authorization request always asks for `mcp`.

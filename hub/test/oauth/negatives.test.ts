@@ -76,6 +76,16 @@ describe('refused', () => {
     const second = await redeem(clientId, code!, verifier);
     expect(second.body.error).toBe('invalid_grant');
     expect((await mcpWith(`${hub.url}/mcp`, first.body.access_token as string)).status).toBe(401);
+    // Both token requests are in the audit, before their answers: the grant and the replay, with user and client.
+    const tokens = (await hub.app.hub.core.store.audit.query({ limit: 500 })).filter(
+      (e) => e.action === 'oauth.token' && e.clientId === clientId,
+    );
+    expect(tokens.map((e) => e.status).sort()).toEqual(['denied', 'ok']);
+    expect(tokens.find((e) => e.status === 'ok')).toMatchObject({
+      actor: { kind: 'user', name: ADMIN_USER },
+      params: { grantType: 'authorization_code' },
+    });
+    expect(tokens.find((e) => e.status === 'denied')?.params).toMatchObject({ grantType: 'authorization_code', error: 'invalid_grant' });
   });
 
   it('an authorization without PKCE, or with the plain method', async () => {
