@@ -1,17 +1,35 @@
 // `npm run bench`: runs every benchmark, prints one table and writes
 // bench/results/latest.json (plus a timestamped copy). `--smoke` runs a tiny
 // version of each (CI uses it so the bench code cannot rot); `--only NAME`
-// runs one suite.
+// runs one suite. `--compare <git ref>` runs the same suites for that ref side by side (bench/compare.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    compare: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  },
+});
 const here = import.meta.dirname;
 const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'memory', 'fleet', 'dashboard'];
 if (values.only && !suites.includes(values.only)) throw new Error(`unknown suite ${values.only}; suites: ${suites.join(', ')}`);
+
+if (values.compare) {
+  const { compare, compareTable, writeCompare } = await import('./compare.mjs');
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number of at least 1');
+  const report = await compare({ ref: values.compare, suites: values.only ? [values.only] : suites, smoke: values.smoke, rounds });
+  writeCompare(report);
+  console.log(values.json ? JSON.stringify(report, null, 2) : compareTable(report));
+  process.exit(report.results.some((r) => r.rows.some((row) => row.metric === 'suite failed')) ? 1 : 0);
+}
 
 const rows = [];
 // The machine may be shared (other jobs running): every suite records the load average it ran under.
