@@ -1,5 +1,6 @@
 import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { seg } from '../../controllers/hub-client.js';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { dateTime, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -61,16 +62,12 @@ export class SondeAgent extends SondeElement {
     ...SondeElement.properties,
     agent: { type: String, reflect: true },
     pollInterval: { type: Number, attribute: 'poll-interval' },
-    busy: { state: true },
-    actionError: { state: true },
   };
 
   /** Agent name or id. */
   declare agent: string;
   /** Refresh period in ms (default 5000; 0 stops polling). */
   declare pollInterval: number;
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
 
   private readonly detail = new Loader<AgentDetail>(
     this,
@@ -82,12 +79,12 @@ export class SondeAgent extends SondeElement {
   private readonly recent = new Loader<{ entries: AuditRecord[] }>(this, (signal) =>
     this.client.get<{ entries: AuditRecord[] }>(`/api/v1/audit?agent=${encodeURIComponent(this.agent)}&limit=10`, signal),
   );
+  private readonly action = new Action(this, () => Promise.all([this.detail.run(true), this.recent.run(true)]));
 
   constructor() {
     super();
     this.agent = '';
     this.pollInterval = 5000;
-    this.busy = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -98,23 +95,10 @@ export class SondeAgent extends SondeElement {
     }
   }
 
-  private async act(work: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await Promise.all([this.detail.run(true), this.recent.run(true)]);
-    }
-  }
-
   private approve(pack: PackStatus): void {
     const pending = pack.pending;
     if (!pending) return;
-    void this.act(() =>
+    void this.action.run(() =>
       this.client.post(`/api/v1/agents/${seg(this.agent)}/packs/${seg(pack.name)}/approve`, {
         version: pending.version,
         permissionsSha256: pending.permissionsSha256,
@@ -123,7 +107,7 @@ export class SondeAgent extends SondeElement {
   }
 
   private acceptAttestation(): void {
-    void this.act(() => this.client.post(`/api/v1/agents/${seg(this.agent)}/accept-attestation`));
+    void this.action.run(() => this.client.post(`/api/v1/agents/${seg(this.agent)}/accept-attestation`));
   }
 
   private askRemove(detail: AgentDetail): void {
@@ -134,7 +118,7 @@ export class SondeAgent extends SondeElement {
 
   private confirmRemove(detail: AgentDetail): void {
     this.renderRoot.querySelector('dialog')?.close();
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.delete(`/api/v1/agents/${seg(detail.id)}`);
       this.emit('sonde-agent-removed', { id: detail.id, name: detail.name });
     });
@@ -151,7 +135,7 @@ export class SondeAgent extends SondeElement {
     return html`
       <h2><span class="dot ${a.status}"></span>${a.name} <span class="muted">${a.status}</span></h2>
       ${state === 'error' ? html`<div class="message error" role="alert">Refresh failed: ${error?.message}</div>` : nothing}
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${
         a.reasons.length
           ? html`<ul class="reasons">
@@ -187,7 +171,7 @@ export class SondeAgent extends SondeElement {
                 <h3>Now</h3>
                 <pre>${JSON.stringify(a.pendingAttestation, null, 2)}</pre>
               </details>
-              <button type="button" class="primary" ?disabled=${this.busy} @click=${() => this.acceptAttestation()}>
+              <button type="button" class="primary" ?disabled=${this.action.busy} @click=${() => this.acceptAttestation()}>
                 Accept as new baseline
               </button>
             </section>`
@@ -235,7 +219,7 @@ export class SondeAgent extends SondeElement {
                                 <button
                                   type="button"
                                   class="primary"
-                                  ?disabled=${this.busy || !a.connected}
+                                  ?disabled=${this.action.busy || !a.connected}
                                   title=${a.connected ? '' : 'the agent must be connected'}
                                   aria-label=${`Approve ${p.name} ${p.pending.version}`}
                                   @click=${() => this.approve(p)}
@@ -271,7 +255,9 @@ export class SondeAgent extends SondeElement {
           : html`<div class="muted">${this.recent.state === 'loading' ? 'Loading…' : 'No recent activity.'}</div>`
       }
       <div class="danger-zone">
-        <button type="button" class="danger" part="remove" ?disabled=${this.busy} @click=${() => this.askRemove(a)}>Remove agent</button>
+        <button type="button" class="danger" part="remove" ?disabled=${this.action.busy} @click=${() => this.askRemove(a)}>
+          Remove agent
+        </button>
       </div>
       <dialog aria-labelledby="remove-title">
         <h3 id="remove-title">Remove ${a.name}?</h3>

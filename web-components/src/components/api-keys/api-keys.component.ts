@@ -1,4 +1,5 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { copyText, field, list, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -29,39 +30,22 @@ export class SondeApiKeys extends SondeElement {
     ...SondeElement.properties,
     showAgentKeys: { type: Boolean, attribute: 'show-agent-keys' },
     secret: { state: true },
-    busy: { state: true },
-    actionError: { state: true },
   };
 
   /** Also list the agents' own keys (minted at enrollment; revoke only). */
   declare showAgentKeys: boolean;
   declare private secret: { name: string; value: string; copied?: boolean } | undefined;
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
 
   private readonly keys = new Loader<ApiKeyView[]>(this, (signal) => this.client.get<ApiKeyView[]>('/api/v1/api-keys', signal));
+  private readonly action = new Action(this, () => this.keys.run(true));
 
   constructor() {
     super();
     this.showAgentKeys = false;
-    this.busy = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.keys.state === 'idle') void this.keys.run();
-  }
-
-  private async act(work: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await this.keys.run(true);
-    }
   }
 
   private create(event: SubmitEvent): void {
@@ -69,7 +53,7 @@ export class SondeApiKeys extends SondeElement {
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
     const name = field(data, 'name');
-    void this.act(async () => {
+    void this.action.run(async () => {
       const created = await this.client.post<KeyWithSecret>('/api/v1/api-keys', {
         name,
         role: field(data, 'role'),
@@ -87,7 +71,7 @@ export class SondeApiKeys extends SondeElement {
 
   private rotate(key: ApiKeyView): void {
     if (!confirm(`Rotate "${key.name}"? Its current value stops working at once.`)) return;
-    void this.act(async () => {
+    void this.action.run(async () => {
       const rotated = await this.client.post<KeyWithSecret>(`/api/v1/api-keys/${seg(key.id)}/rotate`);
       this.secret = { name: rotated.key.name, value: rotated.rawKey };
       this.emit('sonde-key-change', { action: 'rotate', id: key.id, name: key.name });
@@ -96,7 +80,7 @@ export class SondeApiKeys extends SondeElement {
 
   private revoke(key: ApiKeyView): void {
     if (!confirm(`Revoke "${key.name}"? Clients using it are refused from now on.`)) return;
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.delete(`/api/v1/api-keys/${seg(key.id)}`);
       this.emit('sonde-key-change', { action: 'revoke', id: key.id, name: key.name });
     });
@@ -126,7 +110,7 @@ export class SondeApiKeys extends SondeElement {
         <label>Agents (globs) <input name="agents" placeholder="prod-*, web-1" /></label>
         <label>Probes (globs) <input name="probes" placeholder="system.*" /></label>
         <label>Allowed clients <input name="clients" placeholder="any" /></label>
-        <button class="primary" type="submit" ?disabled=${this.busy}>Create key</button>
+        <button class="primary" type="submit" ?disabled=${this.action.busy}>Create key</button>
       </form>
       ${
         this.secret
@@ -138,7 +122,7 @@ export class SondeApiKeys extends SondeElement {
             </div>`
           : nothing
       }
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${state === 'error' ? html`<div class="message error" role="alert">Could not load keys: ${error?.message}</div>` : nothing}
       ${!value && state !== 'error' ? html`<div class="message" aria-busy="true">Loading keys…</div>` : nothing}
       ${value && shown.length === 0 ? html`<div class="message">No API keys yet.</div>` : nothing}
@@ -185,7 +169,7 @@ export class SondeApiKeys extends SondeElement {
                                   key.type === 'user'
                                     ? html`<button
                                         type="button"
-                                        ?disabled=${this.busy}
+                                        ?disabled=${this.action.busy}
                                         aria-label=${`Rotate ${key.name}`}
                                         @click=${() => this.rotate(key)}
                                       >
@@ -196,7 +180,7 @@ export class SondeApiKeys extends SondeElement {
                                 <button
                                   type="button"
                                   class="danger"
-                                  ?disabled=${this.busy}
+                                  ?disabled=${this.action.busy}
                                   aria-label=${`Revoke ${key.name}`}
                                   @click=${() => this.revoke(key)}
                                 >

@@ -1,5 +1,6 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { seg } from '../../controllers/hub-client.js';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { copyText, field, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -26,43 +27,22 @@ export class SondeEnrollment extends SondeElement {
   static override properties: PropertyDeclarations = {
     ...SondeElement.properties,
     created: { state: true },
-    busy: { state: true },
-    actionError: { state: true },
   };
 
   declare private created: (CreatedToken & { copied?: boolean }) | undefined;
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
 
   private readonly tokens = new Loader<TokenView[]>(this, (signal) => this.client.get<TokenView[]>('/api/v1/enrollment-tokens', signal));
-
-  constructor() {
-    super();
-    this.busy = false;
-  }
+  private readonly action = new Action(this, () => this.tokens.run(true));
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.tokens.state === 'idle') void this.tokens.run();
-  }
-
-  private async act(work: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await this.tokens.run(true);
-    }
   }
 
   private generate(event: SubmitEvent): void {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const name = field(new FormData(form), 'name');
-    void this.act(async () => {
+    void this.action.run(async () => {
       this.created = await this.client.post<CreatedToken>('/api/v1/enrollment-tokens', name ? { name } : {});
       form.reset();
     });
@@ -70,7 +50,7 @@ export class SondeEnrollment extends SondeElement {
 
   private revoke(token: TokenView): void {
     if (!confirm(`Revoke token ${token.prefix}…?`)) return;
-    void this.act(() => this.client.delete(`/api/v1/enrollment-tokens/${seg(token.id)}`));
+    void this.action.run(() => this.client.delete(`/api/v1/enrollment-tokens/${seg(token.id)}`));
   }
 
   private async copy(): Promise<void> {
@@ -83,7 +63,7 @@ export class SondeEnrollment extends SondeElement {
       <h2>Enrollment</h2>
       <form class="toolbar" part="create-form" aria-label="Generate enrollment token" @submit=${(e: SubmitEvent) => this.generate(e)}>
         <label>Agent name (optional) <input name="name" maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._-]*" placeholder="web-1" /></label>
-        <button class="primary" type="submit" ?disabled=${this.busy}>Generate token</button>
+        <button class="primary" type="submit" ?disabled=${this.action.busy}>Generate token</button>
       </form>
       ${
         this.created
@@ -98,7 +78,7 @@ export class SondeEnrollment extends SondeElement {
             </div>`
           : nothing
       }
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${state === 'error' ? html`<div class="message error" role="alert">Could not load tokens: ${error?.message}</div>` : nothing}
       ${!value && state !== 'error' ? html`<div class="message" aria-busy="true">Loading tokens…</div>` : nothing}
       ${value && value.length === 0 ? html`<div class="message">No enrollment tokens yet.</div>` : nothing}
@@ -130,7 +110,7 @@ export class SondeEnrollment extends SondeElement {
                             ? html`<button
                                 type="button"
                                 class="danger"
-                                ?disabled=${this.busy}
+                                ?disabled=${this.action.busy}
                                 aria-label=${`Revoke token ${t.prefix}`}
                                 @click=${() => this.revoke(t)}
                               >

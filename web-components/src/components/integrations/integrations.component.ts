@@ -1,5 +1,6 @@
 import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { seg } from '../../controllers/hub-client.js';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { field, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -81,14 +82,10 @@ export class SondeIntegrations extends SondeElement {
   ];
   static override properties: PropertyDeclarations = {
     ...SondeElement.properties,
-    busy: { state: true },
-    actionError: { state: true },
     newPack: { state: true },
     editing: { state: true },
   };
 
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
   declare private newPack: string;
   declare private editing: string | undefined;
 
@@ -98,10 +95,10 @@ export class SondeIntegrations extends SondeElement {
   private readonly instances = new Loader<IntegrationInstance[]>(this, (signal) =>
     this.client.get<IntegrationInstance[]>('/api/v1/integrations/instances', signal),
   );
+  private readonly action = new Action(this, () => Promise.all([this.packs.run(true), this.instances.run(true)]));
 
   constructor() {
     super();
-    this.busy = false;
     this.newPack = '';
   }
 
@@ -109,19 +106,6 @@ export class SondeIntegrations extends SondeElement {
     if (changed.has('hub') || changed.has('token') || this.packs.state === 'idle') {
       void this.packs.run();
       void this.instances.run();
-    }
-  }
-
-  private async act(work: () => Promise<unknown>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await Promise.all([this.packs.run(true), this.instances.run(true)]);
     }
   }
 
@@ -145,7 +129,7 @@ export class SondeIntegrations extends SondeElement {
     const data = new FormData(form);
     const pack = field(data, 'pack');
     const credentials = this.readCredentials(data, pack);
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.post('/api/v1/integrations/instances', {
         name: field(data, 'name'),
         pack,
@@ -162,7 +146,7 @@ export class SondeIntegrations extends SondeElement {
     const data = new FormData(event.target as HTMLFormElement);
     const credentials = this.readCredentials(data, instance.pack);
     const endpoint = field(data, 'endpoint');
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.patch(`/api/v1/integrations/instances/${seg(instance.id)}`, {
         ...(endpoint !== instance.endpoint ? { endpoint } : {}),
         ...(credentials ? { credentials } : {}),
@@ -192,7 +176,7 @@ export class SondeIntegrations extends SondeElement {
     const error = this.packs.error ?? this.instances.error;
     return html`
       <h2>Integrations</h2>
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${
         this.packs.state === 'error' || this.instances.state === 'error'
           ? html`<div class="message error" role="alert">Could not load integrations: ${error?.message}</div>`
@@ -251,10 +235,10 @@ export class SondeIntegrations extends SondeElement {
                                 <button
                                   type="button"
                                   class="primary"
-                                  ?disabled=${this.busy}
+                                  ?disabled=${this.action.busy}
                                   aria-label=${`Approve ${p.name} ${p.pending.version}`}
                                   @click=${() =>
-                                    void this.act(() =>
+                                    void this.action.run(() =>
                                       this.client.post(`/api/v1/integrations/packs/${seg(p.name)}/approve`, {
                                         version: p.pending!.version,
                                       }),
@@ -310,23 +294,28 @@ export class SondeIntegrations extends SondeElement {
                         <div class="actions">
                           <button
                             type="button"
-                            ?disabled=${this.busy}
+                            ?disabled=${this.action.busy}
                             aria-label=${`Test connection of ${i.name}`}
-                            @click=${() => void this.act(() => this.client.post(`/api/v1/integrations/instances/${seg(i.id)}/test`))}
+                            @click=${() => void this.action.run(() => this.client.post(`/api/v1/integrations/instances/${seg(i.id)}/test`))}
                           >
                             Test Connection
                           </button>
-                          <button type="button" ?disabled=${this.busy} aria-label=${`Edit ${i.name}`} @click=${() => (this.editing = i.id)}>
+                          <button
+                            type="button"
+                            ?disabled=${this.action.busy}
+                            aria-label=${`Edit ${i.name}`}
+                            @click=${() => (this.editing = i.id)}
+                          >
                             Edit
                           </button>
                           <button
                             type="button"
                             class="danger"
-                            ?disabled=${this.busy}
+                            ?disabled=${this.action.busy}
                             aria-label=${`Remove ${i.name}`}
                             @click=${() => {
                               if (confirm(`Remove ${i.name}? Its credentials are deleted.`))
-                                void this.act(() => this.client.delete(`/api/v1/integrations/instances/${seg(i.id)}`));
+                                void this.action.run(() => this.client.delete(`/api/v1/integrations/instances/${seg(i.id)}`));
                             }}
                           >
                             Remove
@@ -337,7 +326,7 @@ export class SondeIntegrations extends SondeElement {
                             ? html`<form class="toolbar" aria-label=${`Edit ${i.name}`} @submit=${(e: SubmitEvent) => this.saveEdit(e, i)}>
                                 <label>Endpoint <input name="endpoint" type="url" required .value=${i.endpoint} /></label>
                                 ${this.renderCredentialFields(i.pack, true)}
-                                <button class="primary" type="submit" ?disabled=${this.busy}>Save</button>
+                                <button class="primary" type="submit" ?disabled=${this.action.busy}>Save</button>
                                 <button type="button" @click=${() => (this.editing = undefined)}>Cancel</button>
                               </form>`
                             : nothing
@@ -362,7 +351,7 @@ export class SondeIntegrations extends SondeElement {
               <label>Name <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9_.\\-]{0,62}" placeholder="pve-lab" /></label>
               <label>Endpoint <input name="endpoint" type="url" required placeholder="https://pve.example.com:8006" /></label>
               ${this.newPack ? this.renderCredentialFields(this.newPack, false) : nothing}
-              <button class="primary" type="submit" ?disabled=${this.busy}>Add integration</button>
+              <button class="primary" type="submit" ?disabled=${this.action.busy}>Add integration</button>
             </form>`
           : nothing
       }

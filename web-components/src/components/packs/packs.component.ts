@@ -1,5 +1,6 @@
 import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { seg } from '../../controllers/hub-client.js';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { field } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -58,40 +59,18 @@ export class SondePacks extends SondeElement {
   ];
   static override properties: PropertyDeclarations = {
     ...SondeElement.properties,
-    busy: { state: true },
-    actionError: { state: true },
   };
-
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
 
   private readonly agents = new Loader<AgentView[]>(this, (signal) => this.client.get<AgentView[]>('/api/v1/agents', signal));
   private readonly revocations = new Loader<RevocationState>(this, (signal) =>
     this.client.get<RevocationState>('/api/v1/revocations', signal),
   );
-
-  constructor() {
-    super();
-    this.busy = false;
-  }
+  private readonly action = new Action(this, () => Promise.all([this.agents.run(true), this.revocations.run(true)]));
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.agents.state === 'idle') {
       void this.agents.run();
       void this.revocations.run();
-    }
-  }
-
-  private async act(work: () => Promise<unknown>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await Promise.all([this.agents.run(true), this.revocations.run(true)]);
     }
   }
 
@@ -115,7 +94,7 @@ export class SondePacks extends SondeElement {
     const versions = field(data, 'versions');
     const reason = field(data, 'reason');
     if (!confirm(`Revoke ${pack} ${versions} on every agent? Agents stop serving it as soon as they receive the list.`)) return;
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.post('/api/v1/revocations', { packs: [{ pack, versions, ...(reason ? { reason } : {}) }] });
       form.reset();
     });
@@ -135,7 +114,7 @@ export class SondePacks extends SondeElement {
     const list = this.revocations.value?.list;
     return html`
       <h2>Packs</h2>
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${this.agents.state === 'error' ? html`<div class="message error" role="alert">Could not load the fleet: ${this.agents.error?.message}</div>` : nothing}
       ${!this.agents.value && this.agents.state !== 'error' ? html`<div class="message" aria-busy="true">Loading packs…</div>` : nothing}
       ${this.agents.value && versions.length === 0 ? html`<div class="message">No agent reports a pack yet.</div>` : nothing}
@@ -203,10 +182,10 @@ export class SondePacks extends SondeElement {
                         <button
                           type="button"
                           class="primary"
-                          ?disabled=${this.busy || !agent.connected}
+                          ?disabled=${this.action.busy || !agent.connected}
                           aria-label=${`Approve ${pack.name} ${p.version} on ${agent.name}`}
                           @click=${() =>
-                            void this.act(() =>
+                            void this.action.run(() =>
                               this.client.post(`/api/v1/agents/${seg(agent.id)}/packs/${seg(pack.name)}/approve`, {
                                 version: p.version,
                                 permissionsSha256: p.permissionsSha256,
@@ -257,7 +236,7 @@ export class SondePacks extends SondeElement {
         <label>Pack <input name="pack" required placeholder="nginx" /></label>
         <label>Versions <input name="versions" required placeholder="1.2.3 or <1.4.0" /></label>
         <label>Reason <input name="reason" maxlength="500" /></label>
-        <button class="danger" type="submit" ?disabled=${this.busy}>Revoke</button>
+        <button class="danger" type="submit" ?disabled=${this.action.busy}>Revoke</button>
       </form>
     `;
   }

@@ -1,5 +1,6 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { seg } from '../../controllers/hub-client.js';
+import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { field, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -18,35 +19,13 @@ export class SondeUsers extends SondeElement {
   static override styles = [tokens, controls];
   static override properties: PropertyDeclarations = {
     ...SondeElement.properties,
-    busy: { state: true },
-    actionError: { state: true },
   };
 
-  declare private busy: boolean;
-  declare private actionError: string | undefined;
-
   private readonly users = new Loader<UserView[]>(this, (signal) => this.client.get<UserView[]>('/api/v1/users', signal));
-
-  constructor() {
-    super();
-    this.busy = false;
-  }
+  private readonly action = new Action(this, () => this.users.run(true));
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.users.state === 'idle') void this.users.run();
-  }
-
-  private async act(work: () => Promise<unknown>): Promise<void> {
-    this.busy = true;
-    this.actionError = undefined;
-    try {
-      await work();
-    } catch (error) {
-      this.actionError = (error as Error).message;
-    } finally {
-      this.busy = false;
-      await this.users.run(true);
-    }
   }
 
   private add(event: SubmitEvent): void {
@@ -54,7 +33,7 @@ export class SondeUsers extends SondeElement {
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
     const email = field(data, 'email');
-    void this.act(async () => {
+    void this.action.run(async () => {
       await this.client.post('/api/v1/users', {
         name: field(data, 'name'),
         role: field(data, 'role'),
@@ -78,9 +57,9 @@ export class SondeUsers extends SondeElement {
             <option value="admin">admin</option>
           </select></label
         >
-        <button class="primary" type="submit" ?disabled=${this.busy}>Add user</button>
+        <button class="primary" type="submit" ?disabled=${this.action.busy}>Add user</button>
       </form>
-      ${this.actionError ? html`<div class="message error" role="alert">${this.actionError}</div>` : nothing}
+      ${this.action.error ? html`<div class="message error" role="alert">${this.action.error}</div>` : nothing}
       ${state === 'error' ? html`<div class="message error" role="alert">Could not load users: ${error?.message}</div>` : nothing}
       ${!value && state !== 'error' ? html`<div class="message" aria-busy="true">Loading users…</div>` : nothing}
       ${value && value.length === 0 ? html`<div class="message">No users.</div>` : nothing}
@@ -106,9 +85,9 @@ export class SondeUsers extends SondeElement {
                       <td>
                         <select
                           aria-label=${`Role of ${u.name}`}
-                          ?disabled=${this.busy}
+                          ?disabled=${this.action.busy}
                           @change=${(e: Event) =>
-                            void this.act(() =>
+                            void this.action.run(() =>
                               this.client.patch(`/api/v1/users/${seg(u.id)}`, { role: (e.target as HTMLSelectElement).value }),
                             )}
                         >
@@ -121,9 +100,9 @@ export class SondeUsers extends SondeElement {
                           type="checkbox"
                           aria-label=${`${u.name} enabled`}
                           .checked=${u.enabled}
-                          ?disabled=${this.busy}
+                          ?disabled=${this.action.busy}
                           @change=${(e: Event) =>
-                            void this.act(() =>
+                            void this.action.run(() =>
                               this.client.patch(`/api/v1/users/${seg(u.id)}`, { enabled: (e.target as HTMLInputElement).checked }),
                             )}
                         />
@@ -133,10 +112,10 @@ export class SondeUsers extends SondeElement {
                         <button
                           type="button"
                           class="danger"
-                          ?disabled=${this.busy}
+                          ?disabled=${this.action.busy}
                           aria-label=${`Remove ${u.name}`}
                           @click=${() => {
-                            if (confirm(`Remove ${u.name}?`)) void this.act(() => this.client.delete(`/api/v1/users/${seg(u.id)}`));
+                            if (confirm(`Remove ${u.name}?`)) void this.action.run(() => this.client.delete(`/api/v1/users/${seg(u.id)}`));
                           }}
                         >
                           Remove
