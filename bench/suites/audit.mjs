@@ -4,36 +4,14 @@
 // awaited, as one caller does; the large logs are filled in batches (many
 // appends in one transaction, same code path) so the session does not spend
 // minutes filling, then verified in full and incrementally.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { auditEntry, fillAudit, openAudit } from '../audit-fixture.mjs';
 import { row } from '../lib.mjs';
 import { REPO } from '../stack.mjs';
 
-const load = (p) => import(pathToFileURL(path.join(REPO, 'hub/dist', p)).href);
-
-function entry(i) {
-  return {
-    action: 'mcp.tool_call',
-    actor: { kind: 'api_key', id: '7d0c2a4e-5b0e-4f43-9f43-0c6f8f6f2d11', name: 'bench-admin' },
-    clientId: 'claude-code',
-    tool: 'system_disk_usage',
-    agents: ['web-01'],
-    probe: 'system.disk.usage',
-    params: { agent: 'web-01', i },
-    status: 'ok',
-    resultBytes: 1834,
-    durationMs: 12,
-    detail: null,
-  };
-}
-
 export async function run({ smoke }) {
-  const { openHubStore } = await load('store/open.js');
-  const { openCrypto } = await load('crypto/index.js');
-  const { createAuditLog } = await load('audit/index.js');
   // Filling 1M rows takes minutes on this shared machine; SONDE_BENCH_AUDIT_ROWS=1000000 runs it, otherwise 1M is extrapolated.
   const largest = Number(process.env.SONDE_BENCH_AUDIT_ROWS ?? 100_000);
   const sizes = smoke ? [1_000, 5_000] : [10_000, 100_000, 1_000_000].filter((n) => n <= largest);
@@ -41,14 +19,13 @@ export async function run({ smoke }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-audit-'));
   const rows = [];
   try {
-    const store = await openHubStore(path.join(dir, 'audit.db'));
-    const crypto = await openCrypto(randomBytes(32).toString('base64'), store);
-    const audit = createAuditLog(store, crypto.auditKey, crypto.sealer);
+    const opened = await openAudit(path.join(REPO, 'hub/dist'), path.join(dir, 'audit.db'));
+    const { store, log: audit } = opened;
 
     // One commit per append: what the hub does for every call. CPU time is the steadier figure on a shared machine.
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
-    for (let i = 0; i < appendN; i++) await audit.append(entry(i));
+    for (let i = 0; i < appendN; i++) await audit.append(auditEntry(i));
     const perSecond = appendN / ((performance.now() - t0) / 1000);
     const appendCpu = process.cpuUsage(cpu0);
     rows.push(row(`appends/s, one commit each (n=${appendN})`, perSecond, '/s', '≥ 20,000/s', perSecond >= 20_000));
@@ -57,13 +34,8 @@ export async function run({ smoke }) {
     let total = appendN;
     for (const size of sizes) {
       t0 = performance.now();
-      while (total < size) {
-        const count = Math.min(10_000, size - total);
-        await store.transaction(async (tx) => {
-          for (let i = 0; i < count; i++) await audit.append(entry(i), tx);
-        });
-        total += count;
-      }
+      if (total < size) await fillAudit(opened, size - total);
+      total = Math.max(total, size);
       const fillMs = performance.now() - t0;
       // process.cpuUsage counts every thread, so this is the CPU of the verify's worker threads too.
       cpu0 = process.cpuUsage();
@@ -78,7 +50,7 @@ export async function run({ smoke }) {
       if (fillMs > 0 && size === sizes[sizes.length - 1])
         rows.push(row('batched appends/s (10k per transaction)', (size - appendN) / (fillMs / 1000), '/s'));
       // Incremental: 1,000 new rows after a verified checkpoint.
-      for (let i = 0; i < 1000; i++) await audit.append(entry(i));
+      for (let i = 0; i < 1000; i++) await audit.append(auditEntry(i));
       total += 1000;
       const inc = await audit.verify({ full: false });
       if (!inc.ok || inc.checked !== 1000) throw new Error(`incremental verify: ${JSON.stringify(inc)}`);
