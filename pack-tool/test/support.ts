@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCommand } from '../../test/support/run.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 const TOOL = path.join(REPO, 'pack-tool/bin/sonde-pack.js');
@@ -14,11 +14,8 @@ export interface Run {
 }
 
 export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
+  // In its own process group: a timeout stops npm's children too, not only npm.
+  return runCommand(cmd, args, { cwd, env, timeoutMs: 120_000 });
 }
 
 /** The real `sonde-pack` bin. */

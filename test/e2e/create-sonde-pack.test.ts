@@ -16,6 +16,7 @@ import {
 } from '../../agent/test/support/cli.js';
 import { runCli as runHubCli, startHubProcess, type RunningHub } from '../../hub/test/process.js';
 import { npm, startRegistry, type NpmResult, type Registry } from './support/verdaccio.js';
+import { runCommand } from '../support/run.js';
 
 /**
  * Issue 22, "done when": a pack author with an empty folder and the npm registry only.
@@ -76,22 +77,15 @@ beforeAll(async () => {
   const host = registry.url.replace(/^http:/, '');
   // The release script publishes with the registry's test user (its token in registry.npmrc).
   const release = path.join(scratch, 'release');
-  const released = await new Promise<NpmResult>((resolve) => {
-    import('node:child_process')
-      .then(({ execFile }) =>
-        execFile(
-          process.execPath,
-          [path.join(REPO, 'scripts/release-packages.mjs'), '--registry', registry.url, '--out', release],
-          {
-            cwd: REPO,
-            env: { ...process.env, npm_config_userconfig: registry.npmrc, npm_config_cache: registry.npmCache },
-            timeout: 180_000,
-          },
-          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
-        ),
-      )
-      .catch((error: Error) => resolve({ code: 1, stdout: '', stderr: error.message }));
-  });
+  const released = await runCommand(
+    process.execPath,
+    [path.join(REPO, 'scripts/release-packages.mjs'), '--registry', registry.url, '--out', release],
+    {
+      cwd: REPO,
+      env: { ...process.env, npm_config_userconfig: registry.npmrc, npm_config_cache: registry.npmCache },
+      timeoutMs: 180_000,
+    },
+  );
   if (released.code !== 0) throw new Error(`release-packages failed:\n${released.stdout}\n${released.stderr}`);
   createTarball = path.join(
     release,

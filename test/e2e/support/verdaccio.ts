@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { signPackTarball, type SigningKey } from '@sonde/registry';
+import { runCommand } from '../../support/run.js';
 
 /**
  * A real npm registry on loopback for the signed-packs end-to-end test:
@@ -68,14 +69,8 @@ export interface NpmResult {
 
 /** npm through execFile (no shell), with its output and exit code. */
 export function npm(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<NpmResult> {
-  return new Promise((resolve) => {
-    execFile(
-      'npm',
-      args,
-      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
+  // In its own process group: a timeout stops what npm started (an install's scripts, a second npm) too.
+  return runCommand('npm', args, { cwd: options.cwd, env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? 60_000 });
 }
 
 export interface Registry {
