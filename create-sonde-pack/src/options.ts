@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
 import { usageError } from './errors.js';
 
 export const TEMPLATES = ['system', 'integration'] as const;
@@ -55,58 +55,48 @@ export function usage(): string {
   ].join('\n');
 }
 
-/** The closest known flag by edit distance, when it is close enough to be a typo. */
-export function didYouMean(word: string): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let previous = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const current = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-        previous = current;
-      }
-    }
-    return row[b.length];
-  };
-  let best: { flag: string; score: number } | undefined;
-  for (const { flag } of FLAGS) {
-    const score = distance(word, flag);
-    if (!best || score < best.score) best = { flag, score };
-  }
-  return best && best.score <= Math.max(2, Math.floor(word.length / 3)) ? `--${best.flag}` : undefined;
-}
-
+/**
+ * Parsed with commander (the CLI library of every Sonde command line): its
+ * unknown-option error carries the closest flag, which we pass on in our own
+ * title/body form. It reports instead of printing or exiting.
+ */
 export function parseOptions(argv: string[]): Options {
-  const options = Object.fromEntries(FLAGS.map((f) => [f.flag, { type: f.type, ...('short' in f ? { short: f.short } : {}) }])) as Record<
-    string,
-    { type: 'string' | 'boolean'; short?: string }
-  >;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
-    if (unknown) {
-      const hint = didYouMean(unknown[2]);
-      throw usageError(
-        'Unknown option',
-        `${unknown[1]}${unknown[2]} is not an option of create-sonde-pack.${hint ? ` Did you mean ${hint}?` : ''}`,
-      );
-    }
-    if (/argument missing/.test(message)) {
-      const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? 'an option';
-      throw usageError('Missing value', `${flag} needs a value.`);
-    }
-    throw usageError('Bad command line', message.split('\n')[0] ?? message);
+  const program = new Command('create-sonde-pack')
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined })
+    .helpOption(false)
+    .showSuggestionAfterError(true)
+    .argument('[directory...]')
+    .allowExcessArguments(true);
+  const attributes = new Map<string, string>();
+  for (const f of FLAGS) {
+    // A plain boolean flag, not commander's negation: `--no-install` is its own name here, as in the usage text.
+    const option = new Option(`${'short' in f ? `-${f.short}, ` : ''}--${f.flag}${f.type === 'string' ? ' <value>' : ''}`);
+    if (f.flag.startsWith('no-')) Object.assign(option, { negate: false });
+    program.addOption(option);
+    attributes.set(f.flag, option.attributeName());
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (parsed.positionals.length > 1)
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const quoted = /'(--?[\w-]+)/.exec(error.message)?.[1] ?? 'an option';
+    if (error.code === 'commander.unknownOption') {
+      const hint = /\(Did you mean (--?[\w-]+)\?\)/.exec(error.message)?.[1];
+      throw usageError('Unknown option', `${quoted} is not an option of create-sonde-pack.${hint ? ` Did you mean ${hint}?` : ''}`);
+    }
+    if (error.code === 'commander.optionMissingArgument')
+      throw usageError('Missing value', `${/--[\w-]+/.exec(error.message)?.[0] ?? quoted} needs a value.`);
+    throw usageError('Bad command line', error.message.replace(/^error: /, '').split('\n')[0] ?? error.message);
+  }
+  const opts = program.opts<Record<string, string | boolean | undefined>>();
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [flag, attribute] of attributes) values[flag] = opts[attribute];
+  const positionals = program.args;
+  if (positionals.length > 1)
     throw usageError(
       'Too many arguments',
-      `Expected one directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}.`,
+      `Expected one directory, got ${positionals.length}: ${positionals.join(' ')}.`,
       'Pass one directory name; options start with --.',
     );
   const template = values.template as string | undefined;
@@ -117,7 +107,7 @@ export function parseOptions(argv: string[]): Options {
       'Pass --template system or --template integration.',
     );
   return {
-    directory: parsed.positionals[0],
+    directory: positionals[0],
     template: template as Template | undefined,
     name: values.name as string | undefined,
     scope: values.scope as string | undefined,

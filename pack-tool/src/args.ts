@@ -1,57 +1,71 @@
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './output.js';
 
 type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 
-/** parseArgs with a usage error (exit 2) that names the flag and suggests the closest one. */
 export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
+/** A commander program that reports instead of printing or exiting: its errors become our usage errors (exit 2). */
+function quiet(name: string): Command {
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined })
+    .helpOption(false)
+    .showSuggestionAfterError(true);
+}
+
+/** Commander's message in our words: `unknown option '--sarf' (Did you mean --sarif?)` → `unknown option --sarf; did you mean --sarif?`. */
+function reword(error: CommanderError): string {
+  return error.message
+    .replace(/^error: /, '')
+    .replace(/'([^']+)'/g, '$1')
+    .replace(/\s*\(Did you mean ([^)]+)\?\)/, '; did you mean $1?');
+}
+
+/**
+ * Parses one command's flags with commander (the CLI library of every Sonde
+ * command line, pinned in the root package.json): an unknown flag is a usage
+ * error naming the closest one, every command takes --json and --help.
+ */
 export function parse(argv: string[], spec: Spec, positionals: { min: number; max: number; what: string }, command: string): Parsed {
-  const options = { ...spec, json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' } };
-  let parsed: Parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? '';
-    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
-    if (unknown) {
-      const hint = closest(unknown[2], Object.keys(options));
-      throw new UsageError(
-        `${command}: unknown option ${unknown[1]}${unknown[2]}${hint ? `; did you mean --${hint}?` : ''}`,
-        `Run sonde-pack ${command} --help.`,
-      );
-    }
-    throw new UsageError(`${command}: ${message}`, `Run sonde-pack ${command} --help.`);
+  const options: Spec = { ...spec, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
+  const program = quiet(`sonde-pack ${command}`).argument('[args...]').allowExcessArguments(true);
+  const attributes = new Map<string, string>();
+  for (const [name, shape] of Object.entries(options)) {
+    const option = new Option(`${shape.short ? `-${shape.short}, ` : ''}--${name}${shape.type === 'string' ? ' <value>' : ''}`);
+    if (shape.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    program.addOption(option);
+    attributes.set(name, option.attributeName());
   }
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw new UsageError(`${command}: ${reword(error)}`, `Run sonde-pack ${command} --help.`);
+    throw error;
+  }
+  const opts = program.opts<Record<string, string | boolean | string[] | undefined>>();
+  const values: Parsed['values'] = {};
+  for (const [name, attribute] of attributes) values[name] = opts[attribute];
+  const parsed: Parsed = { values, positionals: program.args };
   const count = parsed.positionals.length;
-  if (!parsed.values.help && count < positionals.min)
+  if (!values.help && count < positionals.min)
     throw new UsageError(`${command}: missing ${positionals.what}`, `Run sonde-pack ${command} --help.`);
   if (count > positionals.max)
     throw new UsageError(`${command}: unexpected argument ${parsed.positionals[positionals.max]}`, `Run sonde-pack ${command} --help.`);
   return parsed;
 }
 
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let previous = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const current = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-        previous = current;
-      }
-    }
-    return row[b.length];
-  };
-  let best: { word: string; score: number } | undefined;
-  for (const candidate of candidates) {
-    const score = distance(word, candidate);
-    if (!best || score < best.score) best = { word: candidate, score };
+/** `sonde-pack <name>` for a name that is no command: commander's suggestion among `names`, if one is close. */
+export function suggestCommand(name: string, names: readonly string[]): string | undefined {
+  const program = quiet('sonde-pack');
+  for (const known of names) program.command(known).allowUnknownOption().allowExcessArguments(true);
+  try {
+    program.parse([name], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return /\(Did you mean ([^)]+)\?\)/.exec(error.message)?.[1];
   }
-  return best && best.score <= Math.max(2, Math.floor(word.length / 3)) ? best.word : undefined;
+  return undefined;
 }

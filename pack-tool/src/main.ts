@@ -1,4 +1,4 @@
-import { closest } from './args.js';
+import { suggestCommand } from './args.js';
 import { devCommand } from './commands/dev.js';
 import { manifestCommand } from './commands/manifest.js';
 import { signCommand } from './commands/sign.js';
@@ -33,7 +33,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
-    const hint = closest(
+    const hint = suggestCommand(
       name,
       commands.map((c) => c.name),
     );

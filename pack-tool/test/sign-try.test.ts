@@ -40,34 +40,38 @@ describe('sonde-pack sign', () => {
     expect(again).toMatchObject({ createdKey: false, keyId: signed.keyId });
   });
 
-  it('a new version is one edit: package.json alone, then build; validate finds nothing and the signed tarball has it', async () => {
-    const dir = system.copy('sign-bump');
-    expect(readFileSync(path.join(dir, 'src/index.ts'), 'utf8')).not.toMatch(/version:/);
-    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    pkg.version = '0.3.0';
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
-    const built = await run('npm', ['run', 'build'], dir);
-    expect(built.code, built.stdout + built.stderr).toBe(0);
-    const validate = await tool(['validate', '--json'], dir);
-    expect(JSON.parse(validate.stdout).findings).toEqual([]);
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(dir, '.c') };
-    delete env.SONDE_PUBLISHER_KEY;
-    const signed = await tool(['sign', '--json'], dir, env);
-    expect(signed.code, signed.stderr).toBe(0);
-    expect(JSON.parse(signed.stdout).tarball).toMatch(/-0\.3\.0\.tgz$/);
-    // An old pack that still names another version in definePack is warned, not refused: package.json's wins.
-    edit(dir, 'src/index.ts', (text) => text.replace("name: 'demo',", "name: 'demo',\n  version: '0.1.0',"));
-    expect((await run('npm', ['run', 'build'], dir)).code).toBe(0);
-    const old = JSON.parse((await tool(['validate', '--json'], dir)).stdout);
-    expect(old.findings).toEqual([
-      expect.objectContaining({
-        rule: 'manifest/version',
-        level: 'warning',
-        message: expect.stringMatching(/remove version from definePack/),
-      }),
-    ]);
-    expect(JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).version).toBe('0.3.0');
-  });
+  it(
+    'a new version is one edit: package.json alone, then build; validate finds nothing and the signed tarball has it',
+    { timeout: 90_000 },
+    async () => {
+      const dir = system.copy('sign-bump');
+      expect(readFileSync(path.join(dir, 'src/index.ts'), 'utf8')).not.toMatch(/version:/);
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      pkg.version = '0.3.0';
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      const built = await run('npm', ['run', 'build'], dir);
+      expect(built.code, built.stdout + built.stderr).toBe(0);
+      const validate = await tool(['validate', '--json'], dir);
+      expect(JSON.parse(validate.stdout).findings).toEqual([]);
+      const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(dir, '.c') };
+      delete env.SONDE_PUBLISHER_KEY;
+      const signed = await tool(['sign', '--json'], dir, env);
+      expect(signed.code, signed.stderr).toBe(0);
+      expect(JSON.parse(signed.stdout).tarball).toMatch(/-0\.3\.0\.tgz$/);
+      // An old pack that still names another version in definePack is warned, not refused: package.json's wins.
+      edit(dir, 'src/index.ts', (text) => text.replace("name: 'demo',", "name: 'demo',\n  version: '0.1.0',"));
+      expect((await run('npm', ['run', 'build'], dir)).code).toBe(0);
+      const old = JSON.parse((await tool(['validate', '--json'], dir)).stdout);
+      expect(old.findings).toEqual([
+        expect.objectContaining({
+          rule: 'manifest/version',
+          level: 'warning',
+          message: expect.stringMatching(/remove version from definePack/),
+        }),
+      ]);
+      expect(JSON.parse(readFileSync(path.join(dir, 'sonde-pack.json'), 'utf8')).version).toBe('0.3.0');
+    },
+  );
 
   it('refuses to sign a pack that does not validate, and an explicit key file that is missing', async () => {
     const dir = system.copy('sign-refused');
