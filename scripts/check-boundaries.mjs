@@ -72,12 +72,14 @@ const rules = [
   },
 ];
 
-// The store seam: SQLite (better-sqlite3, hub/src/store/sqlite/) is reached only from hub/src/store/, whose open.ts
-// is the composition root that picks the backend; everything else uses the HubStore interface (tests too).
+// The store seam: SQLite (better-sqlite3, hub/src/store/sqlite/) and PostgreSQL (pg, hub/src/store/postgres/) are
+// reached only from hub/src/store/, whose open.ts is the composition root that picks the backend (and testing.ts the
+// tests' backdoor); everything else uses the HubStore interface (tests too).
 const STORE_DIR = path.join('hub', 'src', 'store') + path.sep;
 function storeBackend(spec, file) {
   if (path.relative(root, file).startsWith(STORE_DIR)) return false;
   if (/^better-sqlite3(-node22)?(\/|$)/.test(spec)) return 'only hub/src/store/ may use the SQLite driver; use the HubStore interface';
+  if (/^pg(-[a-z]+)?(\/|$)/.test(spec)) return 'only hub/src/store/ may use the PostgreSQL driver; use the HubStore interface';
   const target = spec.startsWith('.')
     ? path
         .relative(root, path.resolve(path.dirname(file), spec))
@@ -86,6 +88,8 @@ function storeBackend(spec, file) {
     : spec;
   if (/(^|\/)store\/sqlite(\/|\.|$)/.test(target))
     return 'only hub/src/store/ may import the SQLite store; use the HubStore interface (store/open.ts opens it)';
+  if (/(^|\/)store\/postgres(\/|\.|$)/.test(target))
+    return 'only hub/src/store/ may import the PostgreSQL store; use the HubStore interface (store/open.ts opens it, store/testing.ts for test databases)';
   return false;
 }
 

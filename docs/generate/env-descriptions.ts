@@ -11,6 +11,12 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_DB_PATH:
     'The SQLite database file. Its folder is the hub’s data folder: the integration trust store and packs folder default to it. ' +
     '`:memory:` gives a throw-away database (tests).',
+  SONDE_DATABASE_URL:
+    'A PostgreSQL connection URL (`postgres://user:password@host:5432/database`, libpq parameters such as `sslmode` in the query ' +
+    'string). When set, the hub keeps its state in that database instead of the SQLite file `SONDE_DB_PATH`, and several hubs ' +
+    'with the same `SONDE_SECRET` can share it: migrations and the first boot (salt, CA, bootstrap admin) run once, under an ' +
+    'advisory lock, whichever hub starts first; one audit chain covers every hub. `SONDE_DB_PATH` still names the data folder ' +
+    '(integration trust store and packs). The database must exist; the hub creates its tables. Never logged (it may carry a password).',
   SONDE_ADMIN_USER:
     'The bootstrap admin user name. The hub creates this user with the admin role on start if it does not exist; it signs in with ' +
     '`POST /api/v1/auth/login`.',

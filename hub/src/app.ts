@@ -82,22 +82,25 @@ function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | unde
 
 /** Ensures the bootstrap admin (SONDE_ADMIN_USER) has a user record so sessions can refer to it. */
 async function ensureBootstrapAdmin(core: HubCore, name: string): Promise<void> {
-  await core.store.transaction(async (tx) => {
-    if (await tx.users.getByName(name)) return;
-    await tx.users.upsert({
-      id: randomUUID(),
-      name,
-      email: null,
-      role: 'admin',
-      enabled: true,
-      createdAt: new Date().toISOString(),
-      subject: null,
-      displayName: null,
-      origin: 'admin',
-      groups: [],
-      lastLoginAt: null,
-    });
-  });
+  // Under the first-boot lock: two hubs starting on an empty database create one admin, not two racing upserts.
+  await core.store.exclusive(() =>
+    core.store.transaction(async (tx) => {
+      if (await tx.users.getByName(name)) return;
+      await tx.users.upsert({
+        id: randomUUID(),
+        name,
+        email: null,
+        role: 'admin',
+        enabled: true,
+        createdAt: new Date().toISOString(),
+        subject: null,
+        displayName: null,
+        origin: 'admin',
+        groups: [],
+        lastLoginAt: null,
+      });
+    }),
+  );
 }
 
 /** Single sign-on: the provider flow (discovery on first use) and what a verified sign-in does to users, sessions and audit. */
@@ -133,7 +136,7 @@ const corePlugin = fp<{ core: HubCore }>(
  * read the shared HubContext (`app.hub`); the MCP plugin sees only HubServices.
  */
 export async function buildApp(config: HubConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const core = options.core ?? (await openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: true }));
+  const core = options.core ?? (await openHubCore({ dbPath: config.database, secret: config.secret, ca: true }));
   let app: FastifyInstance;
   try {
     await ensureBootstrapAdmin(core, config.adminUser);

@@ -35,6 +35,10 @@ export const EnvSchema = z.object({
     .string({ error: 'is required (a random string of at least 32 characters, e.g. `openssl rand -base64 48`)' })
     .min(32, 'must be at least 32 characters'),
   SONDE_DB_PATH: z.string().min(1).default('./sonde.db'),
+  SONDE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/i, 'must be a PostgreSQL URL such as postgres://sonde@db.example.com:5432/sonde')
+    .optional(),
   SONDE_ADMIN_USER: z
     .string({ error: 'is required (the bootstrap admin user name)' })
     .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash, underscore or @'),
@@ -87,6 +91,8 @@ export type TlsConfig = { mode: 'files'; certFile: string; keyFile: string } | {
 export interface HubConfig {
   secret: string;
   dbPath: string;
+  /** Where the store is: SONDE_DATABASE_URL (PostgreSQL, shared by several hubs) when set, else the SQLite file SONDE_DB_PATH. */
+  database: string;
   adminUser: string;
   adminPassword: string;
   port: number;
@@ -115,7 +121,7 @@ export interface HubConfig {
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
-export type AdminConfig = Pick<HubConfig, 'secret' | 'dbPath' | 'logLevel'>;
+export type AdminConfig = Pick<HubConfig, 'secret' | 'dbPath' | 'database' | 'logLevel'>;
 
 export class ConfigError extends Error {
   readonly code = 'SONDE_ERR_CONFIG';
@@ -173,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   return {
     secret: e.SONDE_SECRET,
     dbPath: e.SONDE_DB_PATH,
+    database: e.SONDE_DATABASE_URL ?? e.SONDE_DB_PATH,
     adminUser: e.SONDE_ADMIN_USER,
     adminPassword: e.SONDE_ADMIN_PASSWORD,
     port: e.SONDE_PORT,
@@ -209,11 +216,17 @@ function dataDirOf(dbPath: string): string {
   return dbPath === ':memory:' ? process.cwd() : path.dirname(path.resolve(dbPath));
 }
 
-const AdminEnvSchema = EnvSchema.pick({ SONDE_SECRET: true, SONDE_DB_PATH: true, SONDE_LOG_LEVEL: true });
+const AdminEnvSchema = EnvSchema.pick({ SONDE_SECRET: true, SONDE_DB_PATH: true, SONDE_DATABASE_URL: true, SONDE_LOG_LEVEL: true });
 
 /** Configuration for headless administration (`sonde-hub keys …`): only the database and the secret. */
 export function loadAdminConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
   const parsed = AdminEnvSchema.safeParse(pickEnv(env));
   if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
-  return { secret: parsed.data.SONDE_SECRET, dbPath: parsed.data.SONDE_DB_PATH, logLevel: parsed.data.SONDE_LOG_LEVEL };
+  const e = parsed.data;
+  return {
+    secret: e.SONDE_SECRET,
+    dbPath: e.SONDE_DB_PATH,
+    database: e.SONDE_DATABASE_URL ?? e.SONDE_DB_PATH,
+    logLevel: e.SONDE_LOG_LEVEL,
+  };
 }

@@ -34,6 +34,7 @@ export interface HubCore {
 }
 
 interface OpenCoreOptions {
+  /** A SQLite file, or a postgres:// URL (SONDE_DATABASE_URL). */
   dbPath: string;
   secret: string;
   ca: boolean;
@@ -43,8 +44,12 @@ interface OpenCoreOptions {
 export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
   const store = await openHubStore(options.dbPath);
   try {
-    const crypto = await openCrypto(options.secret, store);
-    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer) : undefined, options.dbPath);
+    // First boot (salt, secret check, CA) once, whichever hub or CLI starts first on an empty database.
+    const { crypto, ca } = await store.exclusive(async () => {
+      const crypto = await openCrypto(options.secret, store);
+      return { crypto, ca: options.ca ? await openCa(store, crypto.sealer) : undefined };
+    });
+    return await assemble(store, crypto, ca, options.dbPath);
   } catch (error) {
     await store.close();
     throw error;
@@ -58,10 +63,15 @@ export async function openHubCore(options: OpenCoreOptions): Promise<HubCore> {
 export async function openHubCoreAsync(options: OpenCoreOptions): Promise<HubCore> {
   const store = await openHubStore(options.dbPath);
   try {
-    const newCaKey = options.ca && (await caMissing(store)) ? generateRsaKey() : undefined;
-    // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.
-    const [crypto, caKey] = await Promise.all([openCryptoAsync(options.secret, store), newCaKey]);
-    return await assemble(store, crypto, options.ca ? await openCa(store, crypto.sealer, caKey) : undefined, options.dbPath);
+    // First boot (salt, secret check, CA) once, whichever hub starts first on an empty database: another hub
+    // starting at the same moment waits here and then reads what this one created.
+    const { crypto, ca } = await store.exclusive(async () => {
+      const newCaKey = options.ca && (await caMissing(store)) ? generateRsaKey() : undefined;
+      // Promise.all observes both, so a failure of one never leaves the other as an unhandled rejection.
+      const [crypto, caKey] = await Promise.all([openCryptoAsync(options.secret, store), newCaKey]);
+      return { crypto, ca: options.ca ? await openCa(store, crypto.sealer, caKey) : undefined };
+    });
+    return await assemble(store, crypto, ca, options.dbPath);
   } catch (error) {
     await store.close();
     throw error;

@@ -27,10 +27,11 @@ Exit codes:
 Several hubs as one: SONDE_NATS_URL (nats://host:4222, JetStream on; unset = a single hub), SONDE_NATS_USER,
 SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default random per start).
 
-Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_ADMIN_USER and
+Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_DATABASE_URL
+(postgres://…: PostgreSQL instead of SQLite, one database for several hubs), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_WIRE_SIGNATURE, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
-SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH and are
+SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH (or SONDE_DATABASE_URL) and are
 safe while the hub runs; restore wants the hub stopped.`,
   );
 

@@ -10,7 +10,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const started = performance.now();
   // scrypt, a new database's CA key and the SONDE_TLS=auto key are made on the thread pool while Fastify,
   // the routes and the gateway load.
-  const opening = openHubCoreAsync({ dbPath: config.dbPath, secret: config.secret, ca: true });
+  const opening = openHubCoreAsync({ dbPath: config.database, secret: config.secret, ca: true });
   const tlsKey = config.tls.mode === 'auto' ? generateRsaKey() : undefined;
   // Observed now, awaited below: a wrong secret found during the import must not become an unhandled rejection.
   for (const pending of [opening, tlsKey]) pending?.catch(() => undefined);
@@ -25,7 +25,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
       port: address.port,
       host: config.host,
       tls: config.tls.mode,
-      db: config.dbPath,
+      // Never the URL itself: it may carry a password.
+      db: config.database === config.dbPath ? config.dbPath : 'postgres',
       startupMs: Math.round(performance.now() - started),
       publicUrl: app.sonde.config.publicUrl,
     },

@@ -23,6 +23,7 @@ describe('the store boundary (scripts/check-boundaries.mjs)', () => {
   it('lets hub/src/store/ use SQLite and everything else use the interface', () => {
     const result = check('clean', {
       'hub/src/store/sqlite/index.ts': "import Database from 'better-sqlite3';\n",
+      'hub/src/store/postgres/index.ts': "import pg from 'pg';\n",
       'hub/src/store/open.ts': "import { openSqliteStore } from './sqlite/index.js';\n",
       'hub/src/core.ts': "import { openHubStore } from './store/open.js';\nimport type { HubStore } from './store/types.js';\n",
       'hub/test/x.test.ts': "import { openStoreBackdoor } from '../src/store/testing.js';\n",
@@ -30,16 +31,20 @@ describe('the store boundary (scripts/check-boundaries.mjs)', () => {
     expect(result).toEqual({ code: 0, output: 'boundaries: ok\n' });
   });
 
-  it('fails an import of better-sqlite3 or of store/sqlite from anywhere else in the hub, tests included', () => {
+  it('fails an import of better-sqlite3, pg, store/sqlite or store/postgres from anywhere else in the hub, tests included', () => {
     const result = check('violations', {
       'hub/src/audit/audit-log.ts': "import { GENESIS_HASH } from '../store/sqlite/audit.js';\n",
       'hub/src/core.ts': "import { openSqliteStore } from './store/sqlite/index.js';\n",
       'hub/test/raw.test.ts': "import Database from 'better-sqlite3';\n",
+      'hub/test/raw-pg.test.ts': "import pg from 'pg';\n",
+      'hub/src/fleet/x.ts': "import { openPostgresStore } from '../store/postgres/index.js';\n",
       // Split so this file's own text is no dynamic import for the check to find.
       'hub/test/gateway/other.test.ts': `const { Database } = await ${'import'}('../../src/store/sqlite/driver.js');\n`,
     });
     expect(result.code).toBe(1);
-    expect(result.output).toContain('Boundary violations (4)');
+    expect(result.output).toContain('Boundary violations (6)');
+    expect(result.output).toContain('hub/test/raw-pg.test.ts: imports pg (only hub/src/store/ may use the PostgreSQL driver');
+    expect(result.output).toContain('hub/src/fleet/x.ts: imports ../store/postgres/index.js');
     expect(result.output).toContain('hub/src/audit/audit-log.ts: imports ../store/sqlite/audit.js');
     expect(result.output).toContain('hub/src/core.ts: imports ./store/sqlite/index.js');
     expect(result.output).toContain('hub/test/raw.test.ts: imports better-sqlite3 (only hub/src/store/ may use the SQLite driver');

@@ -32,6 +32,9 @@ export type AnchorState = { kind: 'missing' } | { kind: 'altered' } | ({ kind: '
 const VERSION = 'sonde-audit-anchor/1';
 
 export function anchorFileFor(dbPath: string): string | undefined {
+  // A database URL (PostgreSQL, shared by several hubs) has no folder beside it, and one hub's file would see only
+  // its own appends: no anchor there (ARCHITECTURE.md, PostgreSQL store).
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dbPath)) return undefined;
   return dbPath === ':memory:' || dbPath === '' ? undefined : `${dbPath}.audit-anchor`;
 }
 

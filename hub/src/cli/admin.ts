@@ -18,7 +18,7 @@ export async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<
   let core: HubCore | undefined;
   try {
     const config = loadAdminConfig();
-    core = await openHubCore({ dbPath: config.dbPath, secret: config.secret, ca: false });
+    core = await openHubCore({ dbPath: config.database, secret: config.secret, ca: false });
     const result = await fn(core);
     await core.close();
     return result;

@@ -443,6 +443,12 @@ export interface HubStore {
    * handle. The copy is created 0600 and is complete when the Promise resolves (written under another name, then renamed).
    */
   backup(destination: string): Promise<BackupInfo>;
+  /**
+   * Runs `fn` while no other hub process on this database runs an exclusive section: the first boot (salt, secret
+   * check, CA, bootstrap admin), so hubs starting together on an empty database create them once. PostgreSQL: the
+   * hubs' session advisory lock; SQLite: nothing more is needed (its transactions take the file's write lock).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

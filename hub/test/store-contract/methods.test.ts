@@ -10,7 +10,7 @@ import { agentInput, apiKey, contractAuditLog, iso, packVersion, user } from './
  * Every method group of `HubStore`, written against the interface only and
  * run on each backend (backends.ts). Each test opens a fresh, empty database.
  */
-const backends = contractBackends(import.meta.url);
+const backends = await contractBackends(import.meta.url);
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });

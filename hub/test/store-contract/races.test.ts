@@ -10,7 +10,7 @@ import { race } from './race.js';
  * process with its own store (its own connection) on one database, and they
  * start together (race.ts). Sequential calls could not fail these.
  */
-const backends = contractBackends(import.meta.url);
+const backends = await contractBackends(import.meta.url);
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });

@@ -136,7 +136,9 @@ export function asyncStore({ db, sync, auditExtra, backup, pollMs = 250 }: Conne
       enumerable: true,
     });
     // Sub-stores are wrapped on first use: a transaction handle for one audit append builds two of them, not nine.
-    return Object.defineProperties({ transaction, close, backup: copy } as HubStore, {
+    // One file: every transaction already takes its write lock (BEGIN IMMEDIATE), which is all a first boot needs.
+    const exclusive: HubStore['exclusive'] = (fn) => fn();
+    return Object.defineProperties({ transaction, close, backup: copy, exclusive } as HubStore, {
       agents: lazy('agents', () => gated(sync.agents, gate)),
       apiKeys: lazy('apiKeys', () => gated(sync.apiKeys, gate)),
       enrollmentTokens: lazy('enrollmentTokens', () => gated(sync.enrollmentTokens, gate)),
