@@ -321,6 +321,42 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     expect(await store.integrations.listInstances()).toHaveLength(0);
   });
 
+  test('OAuth records: put keeps consumedAt, consume once, look up by uid, list, remove by grant, user or client, expire', async (store) => {
+    const record = (kind: string, id: string, fields: Partial<Parameters<HubStore['oauth']['put']>[0]> = {}) => ({
+      kind,
+      id,
+      payload: `{"id":"${id}"}`,
+      grantId: 'g1',
+      userId: 'u1',
+      clientId: 'c1',
+      uid: null,
+      expiresAt: iso(hour),
+      ...fields,
+    });
+    await store.oauth.put(record('AuthorizationCode', 'code1'));
+    expect(await store.oauth.consume('AuthorizationCode', 'code1', iso())).toBe(true);
+    expect(await store.oauth.consume('AuthorizationCode', 'code1', iso())).toBe(false);
+    expect(await store.oauth.consume('AuthorizationCode', 'missing', iso())).toBe(false);
+    await store.oauth.put(record('AuthorizationCode', 'code1', { payload: '{"v":2}' }));
+    expect(await store.oauth.get('AuthorizationCode', 'code1')).toMatchObject({
+      payload: '{"v":2}',
+      consumedAt: expect.any(String) as string,
+    });
+    await store.oauth.put(record('Session', 's1', { uid: 'uid-1', grantId: null }));
+    expect((await store.oauth.getByUid('Session', 'uid-1'))?.id).toBe('s1');
+    await store.oauth.put(record('AccessToken', 'a1'));
+    await store.oauth.put(record('AccessToken', 'a2', { userId: 'u2', grantId: 'g2', clientId: 'c2' }));
+    await store.oauth.put(record('AccessToken', 'old', { expiresAt: iso(-1000), grantId: 'g3' }));
+    expect((await store.oauth.list('AccessToken', {}, iso())).map((r) => r.id)).toEqual(['a1', 'a2']);
+    expect((await store.oauth.list('AccessToken', { userId: 'u2' }, iso())).map((r) => r.id)).toEqual(['a2']);
+    expect((await store.oauth.list('AccessToken', { clientId: 'c1', userId: 'u1' }, iso())).map((r) => r.id)).toEqual(['a1']);
+    expect(await store.oauth.removeWhere({ grantId: 'g2' })).toBe(1);
+    expect(await store.oauth.removeExpired(iso())).toBe(1);
+    expect(await store.oauth.removeWhere({ clientId: 'c1' })).toBe(3);
+    await store.oauth.remove('Session', 's1');
+    expect(await store.oauth.get('Session', 's1')).toBeUndefined();
+  });
+
   test('transactions: commit, roll back, savepoints, and the outer store refused inside', async (store) => {
     await store.transaction(async (tx) => {
       await tx.settings.set('a', '1');

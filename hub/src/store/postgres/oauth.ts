@@ -47,7 +47,11 @@ export function pgOAuthStore(s: Scope): OAuthRecordStore {
     },
     // One conditional UPDATE: of two hubs redeeming one code, one sees consumed_at empty.
     consume: async (kind, id, at) =>
-      (await changesOf(s, 'UPDATE oauth_records SET consumed_at = $1 WHERE kind = $2 AND id = $3 AND consumed_at IS NULL', [at, kind, id])) === 1,
+      (await changesOf(s, 'UPDATE oauth_records SET consumed_at = $1 WHERE kind = $2 AND id = $3 AND consumed_at IS NULL', [
+        at,
+        kind,
+        id,
+      ])) === 1,
     async remove(kind, id) {
       await s.db.query('DELETE FROM oauth_records WHERE kind = $1 AND id = $2', [kind, id]);
     },
