@@ -17,6 +17,16 @@ function packItems(): { text: string; link: string }[] {
     });
 }
 
+/** One sidebar entry per generated element page. */
+function elementItems(): { text: string; link: string }[] {
+  const dir = path.join(site, 'reference/elements');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md') && f !== 'index.md')
+    .sort()
+    .map((f) => ({ text: `<sonde-${f.replace(/\.md$/, '')}>`, link: `/reference/elements/${f.replace(/\.md$/, '')}` }));
+}
+
 // VitePress 1.6: runs on Node 20 with only the npm registry, builds static HTML, and has offline (local) search built in.
 export default defineConfig({
   title: 'Sonde',
@@ -60,6 +70,7 @@ export default defineConfig({
           { text: 'MCP tools', link: '/reference/mcp-tools' },
           { text: 'REST API', link: '/reference/rest-api' },
           { text: 'Packs and probes', link: '/reference/packs/', collapsed: true, items: packItems() },
+          { text: 'Dashboard elements', link: '/reference/elements/', collapsed: true, items: elementItems() },
           {
             text: 'Error codes',
             items: [

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import path from 'node:path';
 import { EnvSchema } from '@sonde/hub';
 import { renderEnvReference, type EnvGroup } from './env-reference.js';
+import { elementSlug, readElements, renderElementIndex, renderElementPage } from './element-reference.js';
 import { ERROR_PAGES, renderErrorPage } from './error-pages.js';
 import { fetchHubDocuments } from './hub-documents.js';
 import { fenced } from './markdown.js';
@@ -103,6 +104,9 @@ export async function generateSite(paths: SitePaths): Promise<string[]> {
   write(path.join(ref, 'packs', 'index.md'), renderPackIndex(packs));
   for (const { dir, manifest } of packs) write(path.join(ref, 'packs', `${dir}.md`), renderPackPage(manifest, dir));
   for (const page of ERROR_PAGES) write(path.join(ref, 'errors', page.file), renderErrorPage(paths.docs, page));
+  const elements = readElements(paths.root);
+  write(path.join(ref, 'elements', 'index.md'), renderElementIndex(elements));
+  for (const element of elements) write(path.join(ref, 'elements', `${elementSlug(element)}.md`), renderElementPage(element));
 
   const hub = await fetchHubDocuments();
   write(path.join(ref, 'rest-api.md'), renderRestReference(hub.openapi));

@@ -6,6 +6,7 @@ import { EnvSchema } from '@sonde/hub';
 import { anchor, escapeForVitePress } from '../generate/markdown.js';
 import { missingCitedPaths, readSecurityRules } from '../generate/security-reference.js';
 import { readBundledPacks } from '../generate/pack-reference.js';
+import { elementSlug, readElements } from '../generate/element-reference.js';
 import { envGroups, generateSite, sitePaths, type SitePaths } from '../generate/site.js';
 
 // The generated pages, written once into a temporary folder exactly as `npm run docs` writes docs/site/.
@@ -121,5 +122,25 @@ describe('security model page', () => {
     const text = page('guide/security-model.md');
     for (const rule of rules) expect(text).toContain(`| ${escapeForVitePress(rule.rule)} |`);
     expect(missingCitedPaths(rules, root)).toEqual([]);
+  });
+});
+
+describe('dashboard elements reference', () => {
+  it('has a page per element of the manifest with every attribute, event, part and custom property', () => {
+    const elements = readElements(root);
+    expect(elements.map((e) => e.tagName)).toEqual(expect.arrayContaining(['sonde-fleet', 'sonde-app', 'sonde-health-badge']));
+    const index = page('reference/elements/index.md');
+    for (const element of elements) {
+      const text = page(`reference/elements/${elementSlug(element)}.md`);
+      expect(index).toContain(`](./${elementSlug(element)})`);
+      for (const attribute of element.attributes ?? [])
+        expect(text, `${element.tagName} ${attribute.name}`).toContain(`\`${attribute.name}\``);
+      for (const part of element.cssParts ?? []) expect(text, `${element.tagName} part ${part.name}`).toContain(`\`${part.name}\``);
+      for (const prop of element.cssProperties ?? []) expect(text, `${element.tagName} ${prop.name}`).toContain(`\`${prop.name}\``);
+    }
+    const fleet = page('reference/elements/fleet.md');
+    for (const expected of ['`poll-interval`', '`sonde-agent-select`', '`viewport`', '`--sonde-fleet-height`'])
+      expect(fleet).toContain(expected);
+    expect(fleet).not.toMatch(/\| `name` \| \|/);
   });
 });
