@@ -58,6 +58,7 @@ export default defineConfig({
           { text: 'Connecting with OAuth', link: '/guide/mcp-oauth' },
           { text: 'Administration', link: '/guide/administration' },
           { text: 'Single sign-on', link: '/guide/single-sign-on' },
+          { text: 'Several hubs', link: '/guide/multi-hub' },
           { text: 'Embedding widgets', link: '/guide/embedding' },
           { text: 'Writing a pack', link: '/guide/writing-a-pack' },
           { text: 'Security model', link: '/guide/security-model' },

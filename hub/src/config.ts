@@ -63,7 +63,7 @@ export const EnvSchema = z.object({
   // Multi-hub (hub/src/cluster): NATS with JetStream for routing and presence; unset = a single hub.
   SONDE_NATS_URL: z
     .string()
-    .regex(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, 'must be nats://host:port (several separated by commas)')
+    .regex(/^nats:\/\/[^\s,]+(,nats:\/\/[^\s,]+)*$/, 'must be nats://host:port (several separated by commas)')
     .optional(),
   SONDE_NATS_USER: z.string().min(1).optional(),
   SONDE_NATS_PASSWORD: z.string().min(1).optional(),

@@ -46,6 +46,8 @@ export class ClusterBus {
   private readonly subscriptions: Subscription[] = [];
   private auditWindowStart = 0;
   private audited = 0;
+  /** Called when a hub's subject has no responders (the hub is gone). */
+  onGone: ((hubId: string) => void) | undefined;
   /** Refusals since start (tests and logs). */
   refused = 0;
 
@@ -99,7 +101,10 @@ export class ClusterBus {
     try {
       reply = await nc.request(names.rpc(hubId), sealed.data, { timeout: Math.max(1, Math.round(timeoutMs)) });
     } catch (err) {
-      if (isNoResponders(err)) return { kind: 'no-responders' };
+      if (isNoResponders(err)) {
+        this.onGone?.(hubId);
+        return { kind: 'no-responders' };
+      }
       if (isTimeout(err)) return { kind: 'timeout' };
       return { kind: 'refused', message: err instanceof Error ? err.message : String(err) };
     }

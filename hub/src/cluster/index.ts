@@ -244,6 +244,7 @@ export class Cluster {
 
   private listen(): void {
     const { directory, store, log } = this.deps;
+    this.bus.onGone = (hubId) => this.leases.markGone(hubId);
     this.bus.handle('holder-alive', async (body) => {
       const parsed = HolderAliveSchema.safeParse(body);
       if (!parsed.success || !this.gateway) return { alive: false };

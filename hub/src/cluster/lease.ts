@@ -46,6 +46,8 @@ export class HubLeases {
   private watcher: { stop(): void } | undefined;
   private readonly startedAt = new Date().toISOString();
   private readonly now: () => number;
+  /** Hubs found gone (no responders on their subject) before their lease ran out, until they write a lease again. */
+  private readonly gone = new Set<string>();
   /** Until when this hub's own lease is known to be stored. */
   ownValidUntil = 0;
 
@@ -65,7 +67,11 @@ export class HubLeases {
       for await (const entry of watch) {
         if (entry.operation === 'PUT') {
           const parsed = LeaseRecordSchema.safeParse(safeJson(entry.string()));
-          if (parsed.success && parsed.data.hubId === entry.key) this.records.set(entry.key, parsed.data);
+          if (parsed.success && parsed.data.hubId === entry.key) {
+            this.records.set(entry.key, parsed.data);
+            // A hub that writes its lease again is back (a restart under the same id).
+            this.gone.delete(entry.key);
+          }
         } else {
           this.records.delete(entry.key);
         }
@@ -79,7 +85,18 @@ export class HubLeases {
   isLive(hubId: string): boolean {
     if (hubId === this.options.hubId) return true;
     const record = this.records.get(hubId);
-    return Boolean(record && record.expiresAt > this.now());
+    return Boolean(record && record.expiresAt > this.now() && !this.gone.has(hubId));
+  }
+
+  /**
+   * Nobody listens on the hub's subject any more (it was killed): it counts as dead from now on, not only once
+   * its lease runs out, so the fleet shows its agents offline and they can register elsewhere at once.
+   */
+  markGone(hubId: string): void {
+    if (hubId === this.options.hubId || this.gone.has(hubId)) return;
+    this.options.log.warn({ hubId }, 'hub does not answer on NATS: its agents count as offline');
+    this.gone.add(hubId);
+    this.recompute();
   }
 
   liveHubs(): ReadonlySet<string> {
@@ -125,7 +142,7 @@ export class HubLeases {
   private recompute(): void {
     const now = this.now();
     const live = new Set<string>([this.options.hubId]);
-    for (const [hubId, record] of this.records) if (record.expiresAt > now) live.add(hubId);
+    for (const [hubId, record] of this.records) if (record.expiresAt > now && !this.gone.has(hubId)) live.add(hubId);
     const changed = live.size !== this.live.size || [...live].some((hubId) => !this.live.has(hubId));
     this.live = live;
     if (changed) for (const listener of this.listeners) listener(live);
