@@ -2,11 +2,12 @@
 // web-components build writes (dist/size.json, gzip level 9) after `npm run build`.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fanOut } from '../dashboard-stream.mjs';
 import { row } from '../lib.mjs';
 
 const SIZES = path.resolve(import.meta.dirname, '../../web-components/dist/size.json');
 
-export async function run() {
+export async function run({ smoke = false } = {}) {
   if (!existsSync(SIZES)) throw new Error('web-components/dist/size.json missing: run npm run build first');
   const sizes = JSON.parse(readFileSync(SIZES, 'utf8'));
   const kb = (bytes) => Math.round((bytes / 1024) * 10) / 10;
@@ -14,5 +15,19 @@ export async function run() {
   for (const name of ['sonde-health-badge', 'sonde-fleet']) {
     if (sizes.elements[name] !== undefined) rows.push(row(`${name} alone (with its Lit chunks), gzip`, kb(sizes.elements[name]), 'KB'));
   }
+  // Fan-out of the live event stream: every agent changes state at once while N dashboards are open.
+  const result = await fanOut(smoke ? { agents: 100, dashboards: 5 } : { agents: 1000, dashboards: 50 });
+  const label = `${result.agents} agents change, ${result.dashboards} open dashboards`;
+  rows.push(row(`event stream: ${label}: diff + serialise + write`, Math.round(result.publishMs * 10) / 10, 'ms'));
+  rows.push(
+    row(
+      `event stream: ${label}: last dashboard has every event`,
+      Math.round(result.deliveredMs),
+      'ms',
+      '< 5000',
+      result.deliveredMs < 5000,
+    ),
+  );
+  rows.push(row(`event stream: ${label}: CPU (hub and readers)`, Math.round(result.cpuMs), 'ms'));
   return rows;
 }
