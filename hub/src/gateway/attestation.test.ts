@@ -30,6 +30,15 @@ describe('compareAttestation', () => {
     });
   });
 
+  it('a downgrade (or a version that does not parse as newer) is a change an admin must accept, never a new baseline', () => {
+    for (const agentVersion of ['0.0.9', '0.1.0-rc.1', 'banana']) {
+      const verdict = compareAttestation(base, { ...base, agentVersion });
+      expect(verdict.kind, agentVersion).toBe('changed');
+      expect(verdict.kind === 'changed' && verdict.changes[0]).toContain('not newer');
+    }
+    expect(compareAttestation(base, { ...base, agentVersion: '0.1.1' }).kind).toBe('upgraded');
+  });
+
   it('names every other change: binary, config, runtime, os and each pack added, removed, re-versioned or re-hashed', () => {
     const verdict = compareAttestation(base, {
       ...base,

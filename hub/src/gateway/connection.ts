@@ -16,7 +16,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
+import { packReportProblem } from '../fleet/report-bounds.js';
 import { CloseCodes } from './codes.js';
+import { CHANGED_AFTER_REGISTRATION_REASON, gatePacks, packKey } from './pack-gate.js';
+import { holdPacks } from './registration.js';
 import type { AuthenticatedAgent } from './types.js';
 
 /** What a registered connection told the hub about itself. */
@@ -24,6 +27,8 @@ export interface LiveSession {
   agentVersion: string;
   attestation: Attestation;
   packs: PackStatus[];
+  /** `name@version` of the packs that may serve: the accepted attestation's, plus versions approved through the hub since (pack-gate.ts). */
+  servable: Set<string>;
   isolation: string | null;
   maxConcurrency: number;
   registeredAt: number;
@@ -306,6 +311,9 @@ export class AgentConnection {
         timeoutMs,
       );
       this.approvals.set(requestId, finish);
+      // An admin approved exactly this version through the hub: it may serve once the agent reports it active (the
+      // agent reports its packs before it answers, so this is allowed from the moment the approval is sent).
+      this.session?.servable.add(packKey(request.pack, request.version));
       this.send('hub.packs.approve', { requestId, ...request }, (err) => {
         if (err) finish(fail('SONDE_ERR_AGENT_DISCONNECTED', err.message));
       });
@@ -385,10 +393,34 @@ export class AgentConnection {
         pending.finish({ status, result, ...(error ? { error } : {}), truncated });
         return;
       }
-      case 'agent.packs':
+      case 'agent.packs': {
+        const problem = packReportProblem(message.payload.packs);
+        if (problem) {
+          this.send('reject', { code: 'SONDE_ERR_BAD_FRAME', message: `pack report refused: ${problem}`, refId: message.envelope.id });
+          return;
+        }
+        // A pack set changed after registration (a local `sonde packs approve`/`update`) keeps serving, since the agent
+        // sends no fresh attestation with it; the change is recorded (degraded reason, audit) and the next connection's
+        // attestation comparison holds it until an admin accepts. Remote approvals through the hub are not such a change.
+        const changed = gatePacks(message.payload.packs, this.session?.servable ?? new Set()).held;
         if (this.session) this.session.packs = message.payload.packs;
         await this.ctx.store.agents.setPacks(this.agentId, message.payload.packs);
+        if (changed.length > 0) {
+          const record = await this.ctx.store.agents.getById(this.agentId);
+          await holdPacks(
+            this.agentId,
+            changed,
+            record?.degradedReasons ?? [],
+            this.ctx,
+            (entry) =>
+              this.ctx.audit
+                .append({ ...entry, actor: { kind: 'agent', id: this.agentId, name: this.name }, agents: [this.name] })
+                .then(() => undefined),
+            CHANGED_AFTER_REGISTRATION_REASON,
+          );
+        }
         return;
+      }
       case 'agent.security':
         this.onSecurityEvent(message.payload);
         return;

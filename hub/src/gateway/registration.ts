@@ -2,7 +2,9 @@ import { PROTOCOL_VERSION, type Register } from '@sonde/pack-sdk/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
+import { packReportProblem } from '../fleet/report-bounds.js';
 import { compareAttestation } from './attestation.js';
+import { gatePacks, heldReason, servableOf } from './pack-gate.js';
 import { CloseCodes } from './codes.js';
 import type { AgentConnection } from './connection.js';
 import type { LastSeenWriter } from './last-seen.js';
@@ -49,6 +51,12 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     );
     return;
   }
+  const reportProblem = packReportProblem(payload.packs);
+  if (reportProblem) {
+    await audit({ action: 'agent.report_refused', status: 'denied', detail: `registration refused: ${reportProblem}` });
+    connection.refuse('SONDE_ERR_BAD_FRAME', `pack report refused: ${reportProblem}`, CloseCodes.policy);
+    return;
+  }
   const record = await ctx.store.agents.getById(connection.agentId);
   if (!record || record.removedAt) {
     connection.refuse('SONDE_ERR_AGENT_REMOVED', `agent ${connection.name} was removed`, CloseCodes.removed);
@@ -87,16 +95,20 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     ctx.registry.release(connection);
     return;
   }
-  await applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
+  const accepted = await applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
+  const servable = servableOf(accepted);
+  const gated = gatePacks(payload.packs, servable);
+  if (gated.held.length > 0) await holdPacks(connection.agentId, gated.held, record.degradedReasons, ctx, audit);
   const now = new Date();
-  await ctx.store.agents.setPacks(record.id, payload.packs);
+  await ctx.store.agents.setPacks(record.id, gated.packs);
   // A time still waiting from the previous connection's close is older than this one.
   ctx.lastSeen.forget(record.id);
   await ctx.store.agents.markSeen(record.id, now.toISOString(), payload.agentVersion);
   connection.markRegistered({
     agentVersion: payload.agentVersion,
     attestation: payload.attestation,
-    packs: payload.packs,
+    packs: gated.packs,
+    servable,
     isolation: payload.isolation ?? null,
     maxConcurrency: payload.maxConcurrency,
     registeredAt: now.getTime(),
@@ -147,11 +159,11 @@ async function applyAttestation(
   reasons: string[],
   ctx: RegistrationContext,
   audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => Promise<void>,
-): Promise<void> {
+): Promise<Register['attestation']> {
   const verdict = compareAttestation(baseline, payload.attestation);
   switch (verdict.kind) {
     case 'unchanged':
-      return;
+      return payload.attestation;
     case 'first':
       await ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
       await audit({
@@ -159,7 +171,7 @@ async function applyAttestation(
         status: 'ok',
         detail: `first attestation of agent ${payload.attestation.agentVersion}`,
       });
-      return;
+      return payload.attestation;
     case 'upgraded':
       await ctx.store.agents.setBaseline(connection.agentId, payload.attestation);
       ctx.log.info({ agent: connection.name, from: verdict.from, to: verdict.to }, 'agent version changed: new attestation baseline');
@@ -168,7 +180,7 @@ async function applyAttestation(
         status: 'ok',
         detail: `agent version ${verdict.from} → ${verdict.to}: new baseline`,
       });
-      return;
+      return payload.attestation;
     case 'changed': {
       let reason = `attestation changed: ${verdict.changes.join('; ')}`;
       if (reason.length > MAX_REASON_CHARS) reason = `${reason.slice(0, MAX_REASON_CHARS - 1)}…`;
@@ -180,7 +192,24 @@ async function applyAttestation(
         await ctx.store.agents.addDegradedReason(connection.agentId, reason);
         await audit({ action: 'agent.degraded', status: 'error', detail: reason });
       }
-      return;
+      // Until an admin accepts, what serves is what the accepted baseline covers.
+      return baseline ?? payload.attestation;
     }
   }
+}
+
+/** Records once that packs are held back from serving, or changed after registration (degraded reason + audit). */
+export async function holdPacks(
+  agentId: string,
+  held: readonly string[],
+  reasons: readonly string[],
+  ctx: Pick<RegistrationContext, 'store' | 'log'>,
+  audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => Promise<void>,
+  prefix?: string,
+): Promise<void> {
+  const reason = heldReason(held, prefix);
+  if (reasons.includes(reason)) return;
+  ctx.log.warn({ agentId, held }, 'packs active outside the accepted attestation: agent degraded');
+  await ctx.store.agents.addDegradedReason(agentId, reason);
+  await audit({ action: 'agent.degraded', status: 'error', detail: reason });
 }

@@ -1,6 +1,7 @@
 import type { PackManifest, ProbeManifest, RunbookManifest } from '@sonde/pack-sdk';
 import type { AgentView, Fleet } from '../services.js';
 import { buildProbeTool, type ToolDefinition } from './probe-tool-schema.js';
+import { validPackReport } from '../fleet/report-bounds.js';
 import { probeToolName, toolNameBudget } from './tool-names.js';
 
 /** One approved probe as the hub exposes it: a tool name, schemas, and the agents serving it. */
@@ -37,7 +38,8 @@ export interface Catalog {
 export function activePacks(agent: AgentView): Array<{ name: string; version: string; manifest: PackManifest }> {
   const out: Array<{ name: string; version: string; manifest: PackManifest }> = [];
   for (const pack of agent.packs) {
-    if (pack.state === 'active' && pack.manifest) out.push({ name: pack.name, version: pack.version, manifest: pack.manifest });
+    if (pack.state === 'active' && pack.manifest && validPackReport(pack))
+      out.push({ name: pack.name, version: pack.version, manifest: pack.manifest });
   }
   return out;
 }
@@ -137,12 +139,31 @@ export const META_TOOL_NAMES = [
   'query_logs',
 ] as const;
 
+/** Which agents a caller may reach (its key policy); the catalog it sees is built from these agents only. */
+export interface CatalogScope {
+  /** Stable text for the policy (cache key). */
+  key: string;
+  reaches(agentName: string): boolean;
+}
+
+const EVERY_AGENT: CatalogScope = { key: '*', reaches: () => true };
+/** Distinct scopes remembered per fleet version: policies are few. */
+const MAX_SCOPES = 256;
+
 /**
- * Rebuilds the catalog only when the fleet's active packs change: turning
- * manifests into tool schemas is the expensive part of answering tools/list.
+ * What a client sees is built only from the agents its key may reach (issue
+ * 19): an agent's report describes tools only to callers who can call that
+ * agent anyway, so one compromised agent cannot rewrite the tool names,
+ * descriptions or schemas that another agent's callers see. Catalogs are
+ * rebuilt only when the fleet's active packs change, and shared between
+ * callers whose reachable agents report the same packs (turning manifests into
+ * tool schemas is the expensive part of answering tools/list).
  */
 export class CatalogCache {
-  private current: Catalog | undefined;
+  private byFingerprint = new Map<string, Catalog>();
+  /** The previous fleet version's catalogs: most survive a change elsewhere in the fleet. */
+  private previous = new Map<string, Catalog>();
+  private byScope = new Map<string, Catalog>();
   private currentVersion: number | undefined;
 
   constructor(
@@ -150,14 +171,28 @@ export class CatalogCache {
     private readonly serverName: string,
   ) {}
 
-  get(): Catalog {
+  get(scope: CatalogScope = EVERY_AGENT): Catalog {
     // A fleet that keeps a version answers "nothing changed" without listing every agent.
     const version = this.fleet.version?.();
-    if (version !== undefined && this.current && this.currentVersion === version) return this.current;
-    const agents = this.fleet.list();
+    if (version === undefined || version !== this.currentVersion) {
+      this.byScope = new Map();
+      this.previous = this.byFingerprint;
+      this.byFingerprint = new Map();
+      this.currentVersion = version;
+    }
+    const known = version === undefined ? undefined : this.byScope.get(scope.key);
+    if (known) return known;
+    const agents = this.fleet.list().filter((agent) => scope.reaches(agent.name));
     const fingerprint = fingerprintOf(agents);
-    if (this.current?.fingerprint !== fingerprint) this.current = build(agents, this.serverName, fingerprint);
-    this.currentVersion = version;
-    return this.current;
+    let catalog = this.byFingerprint.get(fingerprint) ?? this.previous.get(fingerprint);
+    if (!catalog || !this.byFingerprint.has(fingerprint)) {
+      catalog ??= build(agents, this.serverName, fingerprint);
+      if (this.byFingerprint.size >= MAX_SCOPES) this.byFingerprint.clear();
+      this.byFingerprint.set(fingerprint, catalog);
+    }
+    if (this.byScope.size >= MAX_SCOPES) this.byScope.clear();
+    if (version === undefined) return catalog;
+    this.byScope.set(scope.key, catalog);
+    return catalog;
   }
 }

@@ -5,7 +5,7 @@ import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
 import type { HubServices, Principal } from '../services.js';
 import { DEFAULT_RESULT_BUDGET_BYTES } from './budget.js';
 import { CALL_DEADLINE_MS } from './dispatch.js';
-import { CatalogCache, type Catalog } from './catalog.js';
+import { CatalogCache, type Catalog, type CatalogScope } from './catalog.js';
 import { ClientSessions, isInitialize, resolveClientId, SESSION_HEADER, toolCalls } from './client-id.js';
 import { CONTEXT_KEY, endpointPath, type CallContext, type Endpoint } from './context.js';
 import { bearerToken, headerValue, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized } from './http.js';
@@ -172,9 +172,14 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
         : 'this API key is limited to named MCP clients; reconnect (initialize) or send X-Sonde-Client';
       return sendJsonRpcError(reply, 403, 'SONDE_ERR_CLIENT_DENIED', `${hint}: ${clientDecision.reason}`, requestIdOf(body));
     }
+    // The catalog is built from the agents this key may reach only (catalog.ts).
+    const scope: CatalogScope = {
+      key: JSON.stringify(principal.policy.allowedAgents),
+      reaches: (agentName) => services.pdp.checkAgent(principal, agentName).allowed,
+    };
     if (
       endpoint.kind === 'pack' &&
-      !catalogs.get().packs.has(endpoint.pack) &&
+      !catalogs.get(scope).packs.has(endpoint.pack) &&
       !servesIntegrationPack(options.integrations, endpoint.pack)
     ) {
       return sendJsonRpcError(
@@ -194,7 +199,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
       endpoint,
       // Only tools/list and tools/call need the catalog; initialize and ping skip the fleet scan.
       get catalog() {
-        return (catalog ??= catalogs.get());
+        return (catalog ??= catalogs.get(scope));
       },
       resultBudgetBytes,
       callDeadlineMs,
