@@ -19,6 +19,34 @@ export interface EnrollDeps {
   wire: { mode: WireAlgorithm; hubKey: HubWireKey };
 }
 
+/** A name shaped like an agent id: lookups take ids first, so such a name could stand for another agent. */
+const ID_SHAPED = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** Why `name` may not be an agent name (before any lookup), or undefined. */
+export function agentNameProblem(name: string): string | undefined {
+  if (ID_SHAPED.test(name)) return `"${name}" looks like an agent id; choose a name that does not`;
+  return undefined;
+}
+
+/**
+ * Names compare case-insensitively for identity: `WEB-1` beside `web-1` would
+ * read as the same host to a person or a model choosing where to run a probe.
+ * A new name that differs from an existing one (removed agents included: their
+ * history keeps the name) only in case is refused.
+ */
+async function refuseLookalike(name: string, tx: HubStore): Promise<void> {
+  const problem = agentNameProblem(name);
+  if (problem) throw new HubError('SONDE_ERR_NAME_TAKEN', problem);
+  const folded = name.toLowerCase();
+  for (const other of await tx.agents.list()) {
+    if (other.name !== name && other.name.toLowerCase() === folded)
+      throw new HubError(
+        'SONDE_ERR_NAME_TAKEN',
+        `"${name}" differs from the existing agent "${other.name}" only in case; choose a distinct name`,
+      );
+  }
+}
+
 /**
  * One enrolment, all or nothing: token consumed, agent created (or, for a
  * name the token was bound to, its credentials replaced under the same UUID
@@ -38,6 +66,7 @@ export async function enroll(
       const token = await tokens.consume(rawToken, request.name, tx.enrollmentTokens);
       const existing = await tx.agents.getByName(request.name);
       if (existing && token.boundName !== request.name) throw new HubError('SONDE_ERR_NAME_TAKEN');
+      if (!existing) await refuseLookalike(request.name, tx);
       const wire = grantWireKey(deps.wire.mode, request.wireKey, request.csrPem, deps.wire.hubKey);
       const cert = ca.issueAgentCert(request.csrPem, request.name, wire?.agentKey);
       const now = new Date().toISOString();

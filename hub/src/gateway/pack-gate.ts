@@ -1,13 +1,15 @@
 import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 
 /**
- * A pack serves through the hub only if the attestation comparison covered it:
- * its name and version are in the agent's accepted baseline (or an admin
- * approved exactly that version through the hub on this connection). A pack
- * an agent reports active outside that — claimed at registration without being
- * attested, activated after registration (`agent.packs`), or in an attestation
- * still waiting for an admin — is shown as pending and serves nothing, and the
- * agent is degraded until the comparison ran (reconnect) and an admin accepted.
+ * A pack serves through the hub only if an attestation covered it: its name
+ * and version are in the attestation the agent registered with (or an admin
+ * approved exactly that version through the hub on this connection). A pack an
+ * agent reports active without attesting it is shown as pending and serves
+ * nothing, and the agent is degraded. A pack set changed after registration
+ * (`agent.packs`, e.g. a local `sonde packs approve`) is recorded as a change
+ * (degraded reason, audit) and compared with the baseline at the next
+ * connection, where like any attestation change it degrades the agent until an
+ * admin accepts.
  */
 export function servableOf(baseline: Attestation): Set<string> {
   return new Set(baseline.packs.map((pack) => packKey(pack.name, pack.version)));
@@ -21,7 +23,7 @@ export const HELD_PACKS_REASON = 'packs active outside the attestation compariso
 export const CHANGED_AFTER_REGISTRATION_REASON =
   'pack set changed after registration (compared with the attestation at the next connection)';
 
-export const HELD_PACK_STATE_REASON = 'not in the accepted attestation';
+export const HELD_PACK_STATE_REASON = 'not in the attestation the agent registered with';
 
 export function gatePacks(packs: readonly PackStatus[], servable: ReadonlySet<string>): { packs: PackStatus[]; held: string[] } {
   const held: string[] = [];
@@ -32,7 +34,7 @@ export function gatePacks(packs: readonly PackStatus[], servable: ReadonlySet<st
     return {
       ...rest,
       state: 'pending',
-      reason: `${HELD_PACK_STATE_REASON}: serves nothing until an admin accepts the change`,
+      reason: `${HELD_PACK_STATE_REASON}: serves nothing`,
     };
   });
   return { packs: out, held };

@@ -95,8 +95,10 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     ctx.registry.release(connection);
     return;
   }
-  const accepted = await applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
-  const servable = servableOf(accepted);
+  await applyAttestation(connection, payload, record.attestationBaseline, record.degradedReasons, ctx, audit);
+  // What serves is what this registration attested: an active pack the agent's own attestation does not list is held.
+  // A change against the baseline is compared above (degraded until accepted) but keeps serving, as any other change.
+  const servable = servableOf(payload.attestation);
   const gated = gatePacks(payload.packs, servable);
   if (gated.held.length > 0) await holdPacks(connection.agentId, gated.held, record.degradedReasons, ctx, audit);
   const now = new Date();

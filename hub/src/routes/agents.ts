@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { HubError } from '../errors.js';
-import { HELD_PACK_STATE_REASON } from '../gateway/pack-gate.js';
 import type { Principal } from '../services.js';
 import type { AgentRecord } from '../store/types.js';
 import { defineRoute } from './define.js';
@@ -156,10 +155,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           tx,
         );
       });
-      // Packs held back at registration (pack-gate.ts) serve once the agent registers against the accepted baseline.
-      const live = hub.services.fleet.get(record.id);
-      if (live?.connected && live.packs.some((pack) => pack.state === 'pending' && pack.reason?.startsWith(HELD_PACK_STATE_REASON)))
-        gateway.disconnect(record.id, 'attestation accepted: reconnect so the accepted packs serve');
       const after = await recordOf(record.id, principal);
       return { id: after.id, name: after.name, attestationBaseline: after.attestationBaseline };
     },

@@ -11,7 +11,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { bearerOf } from '../auth/require-admin.js';
 import { grantWireKey, normalizeSerial } from '../ca/index.js';
-import { enroll } from '../enrollment/index.js';
+import { agentNameProblem, enroll } from '../enrollment/index.js';
 import { HubError } from '../errors.js';
 import { isScoped } from '../policy/scope.js';
 import type { Principal } from '../services.js';
@@ -146,6 +146,8 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       status: 201,
     },
     async ({ body, request, principal }) => {
+      const nameProblem = body.name ? agentNameProblem(body.name) : undefined;
+      if (nameProblem) throw new HubError('SONDE_ERR_NAME_TAKEN', nameProblem);
       // A scoped key binds tokens only to names inside its scope; an unbound token would let the agent pick any name.
       if (isScoped(principal.policy) && (!body.name || !hub.services.pdp.checkAgent(principal, body.name).allowed)) {
         const reason = body.name

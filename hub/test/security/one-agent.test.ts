@@ -116,7 +116,7 @@ describe('one agent cannot speak for the fleet (real hub process, raw signed pro
     expect(descriptions(await mcp(target.url, webOnly, 'tools/list'))).not.toContain('IGNORE ALL PREVIOUS');
   });
 
-  it('a pack set changed after registration is recorded, and held at the next connection until an admin accepts it', async () => {
+  it('a pack set changed after registration is recorded, and compared at the next connection until an admin accepts it', async () => {
     const late = await enrollAgent(target.url, target.adminKey, 'web-3');
     const honest = active(systemPack('1.0.0', 'Disk usage per filesystem.'));
     const socket = await RawAgent.online(late, attested(late, [honest]));
@@ -136,21 +136,25 @@ describe('one agent cannot speak for the fleet (real hub process, raw signed pro
       'gone',
     );
 
-    // The next connection attests the swap: the comparison holds it until an admin accepts.
-    const again = await RawAgent.online(late, attested(late, swapped));
-    const held = (await api(target.url, target.adminKey, 'GET', '/api/v1/agents/web-3')).json;
-    expect(held.status).toBe('degraded');
-    expect((held.packs as Json[]).map((pack) => pack.state)).toEqual(['pending', 'pending']);
-    expect(descriptions(await mcp(target.url, webOnly, 'tools/list'))).not.toContain('IGNORE ALL PREVIOUS');
-    const audit = await api(target.url, target.adminKey, 'GET', '/api/v1/audit?agent=web-3&tool=agent.degraded');
-    expect((audit.json.entries as Json[]).length).toBeGreaterThanOrEqual(2);
-
-    // An admin accepts: the hub asks the agent to reconnect, and the accepted packs serve.
-    expect((await api(target.url, target.adminKey, 'POST', '/api/v1/agents/web-3/accept-attestation')).status).toBe(200);
-    await again.closed;
+    // The next connection attests the swap: the comparison with the baseline degrades the agent until an admin accepts.
     sockets.push(await RawAgent.online(late, attested(late, swapped)));
-    const accepted = (await api(target.url, target.adminKey, 'GET', '/api/v1/agents/web-3')).json;
-    expect((accepted.packs as Json[]).map((pack) => pack.state)).toEqual(['active', 'active']);
+    const compared = (await api(target.url, target.adminKey, 'GET', '/api/v1/agents/web-3')).json;
+    expect(compared.status).toBe('degraded');
+    expect(compared.reasons.join(' ')).toMatch(/attestation changed: pack system 1\.0\.0 → 1\.0\.1; pack injected@1\.0\.0 added/);
+    expect(compared.pendingAttestation.packs.map((pack: Json) => pack.name)).toEqual(['system', 'injected']);
+    const audit = await api(target.url, target.adminKey, 'GET', '/api/v1/audit?agent=web-3&tool=agent.degraded');
+    expect((audit.json.entries as Json[]).length).toBe(2);
+    expect((await api(target.url, target.adminKey, 'POST', '/api/v1/agents/web-3/accept-attestation')).status).toBe(200);
+  });
+
+  it('a pack reported active without being in the attestation it registered with serves nothing', async () => {
+    const claimer = await enrollAgent(target.url, target.adminKey, 'web-6');
+    const unattested = active(systemPack('1.0.0', INJECTION, 'unattested'));
+    sockets.push(await RawAgent.online(claimer, { ...attested(claimer, []), packs: [unattested] }));
+    const view = (await api(target.url, target.adminKey, 'GET', '/api/v1/agents/web-6')).json;
+    expect(view.status).toBe('degraded');
+    expect(view.packs[0]).toMatchObject({ name: 'unattested', state: 'pending' });
+    expect(descriptions(await mcp(target.url, target.adminKey, 'tools/list'))).not.toContain('unattested');
   });
 
   it('an agent that comes back with an older version is degraded, not re-baselined', async () => {
