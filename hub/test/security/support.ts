@@ -143,7 +143,11 @@ export async function enrollAgent(url: string, adminKey: string, name: string): 
   };
 }
 
+/** A registration like a real agent's: unless given, the attestation lists exactly the active packs. */
 export function registerPayload(agent: EnrolledAgent, overrides: Partial<Register> = {}): Register {
+  const attestedPacks = (overrides.packs ?? [])
+    .filter((pack) => pack.state === 'active')
+    .map((pack) => ({ name: pack.name, version: pack.version, sha256: 'c'.repeat(64) }));
   return {
     name: agent.name,
     agentVersion: '0.1.0',
@@ -156,7 +160,7 @@ export function registerPayload(agent: EnrolledAgent, overrides: Partial<Registe
       agentVersion: '0.1.0',
       agentCodeSha256: 'a'.repeat(64),
       configSha256: 'b'.repeat(64),
-      packs: [],
+      packs: attestedPacks,
     },
     packs: [],
     maxConcurrency: 4,
