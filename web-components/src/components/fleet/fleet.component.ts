@@ -1,7 +1,6 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { styleProps } from '../../internal/style-props.js';
-import { eventsOf, type HubEvent, type StreamState } from '../../controllers/event-stream.js';
-import type { HubClient } from '../../controllers/hub-client.js';
+import { LiveAgents } from '../../controllers/live-agents.js';
 import { Loader } from '../../controllers/loader.js';
 import { compareVersions, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
@@ -55,10 +54,9 @@ export class SondeFleet extends SondeElement {
 
   private readonly agents = new Loader<AgentView[]>(this, (signal) => this.client.get<AgentView[]>('/api/v1/agents', signal), {
     // The stream carries every change while it is live: no polling then.
-    pollMs: () => (this.streamState === 'live' ? 0 : this.pollInterval),
+    pollMs: (): number => (this.live.live ? 0 : this.pollInterval),
   });
-  private streamState: StreamState | undefined;
-  private followed: { client: HubClient; stop: () => void } | undefined;
+  private readonly live: LiveAgents = new LiveAgents(this, this.agents, () => this.client);
 
   constructor() {
     super();
@@ -77,53 +75,10 @@ export class SondeFleet extends SondeElement {
     super.disconnectedCallback();
     this.resizer?.disconnect();
     this.resizer = undefined;
-    this.followed?.stop();
-    this.followed = undefined;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('hub') || changed.has('token') || this.agents.state === 'idle') void this.agents.run();
-    this.follow();
-  }
-
-  /** Subscribes to the client's event stream (again when the client changed). */
-  private follow(): void {
-    const client = this.client;
-    if (this.followed?.client === client) return;
-    this.followed?.stop();
-    this.streamState = undefined;
-    const stop = eventsOf(client).subscribe({
-      event: (event) => this.onEvent(event),
-      state: (state) => {
-        const was = this.streamState;
-        this.streamState = state;
-        // The stream went away: the poll takes over from now.
-        if (was === 'live' && state !== 'live' && this.isConnected) void this.agents.run(true);
-      },
-    });
-    this.followed = { client, stop };
-  }
-
-  private onEvent(event: HubEvent): void {
-    let list: AgentView[];
-    if (event.type === 'snapshot') list = [...event.agents];
-    else if (event.type === 'agent') {
-      list = (this.agents.value ?? []).filter((agent) => agent.id !== event.agent.id);
-      list.push(event.agent);
-    } else if (event.type === 'agent-removed') list = (this.agents.value ?? []).filter((agent) => agent.id !== event.id);
-    else return;
-    this.agents.set(list.sort((a, b) => a.name.localeCompare(b.name)));
-  }
-
-  protected override updated(): void {
-    const viewport = this.renderRoot.querySelector<HTMLElement>('.viewport');
-    if (viewport && !this.resizer && typeof ResizeObserver !== 'undefined') {
-      this.resizer = new ResizeObserver(() => {
-        this.viewportHeight = viewport.clientHeight || this.viewportHeight;
-        this.requestUpdate();
-      });
-      this.resizer.observe(viewport);
-    }
   }
 
   private filtered(all: AgentView[]): AgentView[] {

@@ -1,4 +1,5 @@
 import { html, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { LiveAgents } from '../../controllers/live-agents.js';
 import { Loader } from '../../controllers/loader.js';
 import { SondeElement } from '../../internal/sonde-element.js';
 import type { AgentView } from '../../internal/types.js';
@@ -7,7 +8,8 @@ import { styles } from './health-badge.styles.js';
 
 /**
  * A tiny fleet summary for a portal home page: agents online of total, and
- * how many are degraded. One small request per poll.
+ * how many are degraded. Live from the hub's event stream; polls (one small
+ * request) only where the stream is unavailable.
  *
  * @summary Fleet summary: online/total and degraded count.
  * @csspart badge - The pill around the summary.
@@ -27,8 +29,9 @@ export class SondeHealthBadge extends SondeElement {
   declare pollInterval: number;
 
   private readonly agents = new Loader<AgentView[]>(this, (signal) => this.client.get<AgentView[]>('/api/v1/agents', signal), {
-    pollMs: () => this.pollInterval,
+    pollMs: (): number => (this.live.live ? 0 : this.pollInterval),
   });
+  private readonly live: LiveAgents = new LiveAgents(this, this.agents, () => this.client);
 
   constructor() {
     super();

@@ -47,4 +47,28 @@ describe('<sonde-health-badge>', () => {
     await until(() => shadowText(el).includes('unavailable'));
     expect(el.shadowRoot!.querySelector('[part=badge]')?.getAttribute('title')).toBe('The API key is unknown.');
   });
+
+  it('follows the event stream: an agent going offline changes the count without polling', async () => {
+    let push: (chunk: string) => void = () => undefined;
+    let opened!: () => void;
+    const ready = new Promise<void>((resolve) => (opened = resolve));
+    const hub = await startFixtureHub({
+      'GET /api/v1/agents': { body: [agent('a', 'online'), agent('b', 'online')] },
+      'GET /api/v1/events': () => ({
+        sse: (write) => {
+          push = write;
+          opened();
+        },
+      }),
+    });
+    close = hub.close;
+    const el = await mount<SondeHealthBadge>(`<test-health-badge hub="${hub.url}" token="k1" poll-interval="0"></test-health-badge>`);
+    await ready;
+    const frame = (id: number, event: string, data: unknown) => `id: e.${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    push(frame(1, 'snapshot', { agents: [agent('a', 'online'), agent('b', 'online')], auditSeq: 0 }));
+    await until(() => shadowText(el).includes('2/2 online'));
+    push(frame(2, 'agent', { agent: agent('b', 'offline') }));
+    await until(() => shadowText(el).includes('1/2 online'));
+    expect(hub.calls.filter((c) => c.path === '/api/v1/agents').length).toBeLessThanOrEqual(1);
+  });
 });
