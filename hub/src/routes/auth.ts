@@ -12,12 +12,16 @@ const MeSchema = z.object({ kind: z.enum(['api_key', 'user']), id: z.string(), n
 
 /** Per IP: 10 failures per 15 minutes; per user name: 5. In memory, per hub process. */
 const WINDOW_MS = 15 * 60_000;
+const AUDITED_REFUSALS_PER_MINUTE = 20;
 
 export const authRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, config, sessions } = hub;
   const byIp = new FailureWindow(10, WINDOW_MS);
+  // Per account *and source*: a guesser locks itself out, never the admin signing in from elsewhere (issue 19).
   const byUser = new FailureWindow(5, WINDOW_MS);
+  // Refused logins audited per source and minute; beyond that they are counted and logged, so the audit cannot be flooded.
+  const audited = new FailureWindow(AUDITED_REFUSALS_PER_MINUTE, 60_000);
 
   defineRoute(
     app,
@@ -34,7 +38,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     },
     async ({ body, request, reply }) => {
       const ipKey = `ip:${request.ip}`;
-      const userKey = `user:${body.user.toLowerCase()}`;
+      const userKey = `user:${body.user.toLowerCase()}@${request.ip}`;
       const wait = Math.max(byIp.blockedFor(ipKey), byUser.blockedFor(userKey));
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
@@ -47,6 +51,12 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       if (!(userOk && passwordOk) || !user || !user.enabled) {
         byIp.fail(ipKey);
         byUser.fail(userKey);
+        const auditedKey = `audit:${request.ip}`;
+        if (audited.blockedFor(auditedKey) > 0) {
+          request.log.warn({ remote: request.ip }, 'login refused; not audited (more than the per-minute budget from this source)');
+          throw new HubError('SONDE_ERR_LOGIN_FAILED');
+        }
+        audited.fail(auditedKey);
         await core.audit.append({
           action: 'login',
           actor: { kind: 'user', id: null, name: body.user.slice(0, 100) },
