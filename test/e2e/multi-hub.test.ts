@@ -19,6 +19,7 @@ import {
 import { seal } from '../../hub/src/cluster/envelope.js';
 import { clusterNames } from '../../hub/src/cluster/names.js';
 import { dropBuckets, NATS_URL, natsUp } from '../../hub/test/cluster/support.js';
+import { postgresForTests } from '../../hub/test/postgres/support.js';
 import { runCli as runHubCli, startHubProcess, type RunningHub } from '../../hub/test/process.js';
 import { precondition } from '../support/preconditions.js';
 
@@ -29,6 +30,7 @@ const nats = precondition(
   await natsUp(),
   'no NATS server with JetStream on 127.0.0.1:4222 (.ci/services.sh starts one)',
 );
+const postgres = await postgresForTests(import.meta.url);
 
 /** Reconnect bounds the agents get here: the "backoff window" a killed hub's agents must be back within. */
 const RECONNECT = { initialMs: 1000, maxMs: 4000 };
@@ -40,14 +42,16 @@ interface AgentView {
 
 /**
  * Issue 23's done-when, on loopback: NATS (the machine's, JetStream on), three `sonde-hub serve` processes on one
- * SQLite file (the PostgreSQL store is another helper's; this switches to `SONDE_DATABASE_URL` once it lands), and
- * three real `sonde` agents, one enrolled with each hub and given the other two as `hubUrls`.
+ * PostgreSQL database (the machine's, a fresh database), and three real `sonde` agents, one enrolled with each hub
+ * and given the other two as `hubUrls`.
  */
-describe.skipIf(!nats.holds)('three hubs as one', () => {
+describe.skipIf(!nats.holds || !postgres.available.holds)('three hubs as one', () => {
   const prefix = `e2e${randomBytes(4).toString('hex')}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-e2e-multihub-'));
   const hubEnv = (hubId: string): Record<string, string> => ({
     SONDE_SECRET: secret,
+    SONDE_DATABASE_URL: databaseUrl,
+    // Integration packs and their trust store live beside SONDE_DB_PATH; each hub gets the same folder.
     SONDE_DB_PATH: path.join(dataDir, 'sonde.db'),
     SONDE_ADMIN_USER: 'admin',
     SONDE_ADMIN_PASSWORD: 'multi-hub-e2e-password',
@@ -65,6 +69,7 @@ describe.skipIf(!nats.holds)('three hubs as one', () => {
   const agents: AgentProcess[] = [];
   const homes: string[] = [];
   let adminKey: string;
+  let databaseUrl = '';
   /** Every probe tool call made, by agent: the audit log must hold exactly one entry for each. */
   const probeCalls: string[] = ['agent-3'];
 
@@ -98,6 +103,7 @@ describe.skipIf(!nats.holds)('three hubs as one', () => {
   };
 
   beforeAll(async () => {
+    databaseUrl = await postgres.fresh();
     hubs.push(await startHubProcess(hubEnv('hub-1')));
     hubs.push(...(await Promise.all([startHubProcess(hubEnv('hub-2')), startHubProcess(hubEnv('hub-3'))])));
     adminKey = (await cli(['keys', 'create', '--name', 'e2e-admin', '--role', 'admin'])).rawKey as string;
@@ -131,6 +137,7 @@ describe.skipIf(!nats.holds)('three hubs as one', () => {
     await Promise.all(hubs.map((hub) => hub.stop()));
     for (const home of homes) removeDir(home);
     await dropBuckets(prefix);
+    await postgres.dropAll();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
