@@ -14,7 +14,7 @@ import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type * as SdkModule from '../index.js';
 import type { Pack, ProbeContext } from '../index.js';
-import { FrameDecoder, encodeFrame, frameSize } from './framing.js';
+import { FrameDecoder, encodeFrame } from './framing.js';
 import type { EffectOp, ParentMessage } from './messages.js';
 
 type Sdk = typeof SdkModule;
@@ -113,15 +113,19 @@ async function serve(sdk: Sdk, pack: Pack, message: Extract<ParentMessage, { t: 
       { timeoutMs: message.timeoutMs },
     );
     reply = { t: 'result', id: message.id, ok: true, result: outcome.result, durationMs: performance.now() - started };
-    if (frameSize(reply) > maxFrameBytes) {
-      reply = {
-        t: 'result',
-        id: message.id,
-        ok: false,
-        error: { code: 'SONDE_ERR_OUTPUT_LIMIT', message: `${message.probe}: the result exceeds ${maxFrameBytes} bytes` },
-        durationMs: performance.now() - started,
-      };
+    // Serialised once: the frame that is measured is the frame that is sent.
+    const frame = encodeFrame(reply);
+    if (frame.length <= maxFrameBytes) {
+      channel.write(frame);
+      return;
     }
+    reply = {
+      t: 'result',
+      id: message.id,
+      ok: false,
+      error: { code: 'SONDE_ERR_OUTPUT_LIMIT', message: `${message.probe}: the result exceeds ${maxFrameBytes} bytes` },
+      durationMs: performance.now() - started,
+    };
   } catch (error) {
     const refused = refusals.get(message.id);
     reply = {
