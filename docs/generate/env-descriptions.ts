@@ -47,6 +47,10 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_MCP_MAX_TOOLS:
     'The most tools one MCP endpoint lists (1–128). When the full tool list is longer, `/mcp` serves the meta tools and each pack keeps ' +
     'its own endpoint `/mcp/packs/<pack>`. 40 keeps within the limits of the strictest clients.',
+  SONDE_MCP_ALLOWED_HOSTS:
+    'Host names (separated by commas or spaces) that `/mcp` answers besides the host of `SONDE_PUBLIC_URL`, e.g. a second DNS ' +
+    'name or the name a reverse proxy forwards. DNS-rebinding protection: a request whose `Host` is not one of these, the public ' +
+    'host, an IP address, or (when `SONDE_HOST` is loopback) `localhost`, or whose `Origin` is a page elsewhere, is refused with 403.',
   SONDE_LOG_LEVEL: 'Log level of the hub’s JSON log (pino) on standard output.',
   SONDE_TRUST_PROXY:
     'Trust `X-Forwarded-*` headers from a reverse proxy (client address for rate limiting and logs). Only set it when a proxy you ' +

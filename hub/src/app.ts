@@ -278,6 +278,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     sessionSecret: core.crypto.mcpSessionKey,
     integrations: integrationToolSource(integrations),
     oauth,
+    hostCheck: { publicUrl: config.publicUrl, allowedHosts: config.mcpAllowedHosts },
   });
   await startIntegrations(integrations, app);
   return app;

@@ -31,6 +31,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads SONDE_MCP_ALLOWED_HOSTS as a list and refuses a URL in it by name', () => {
+    expect(loadConfig(good).mcpAllowedHosts).toEqual([]);
+    expect(loadConfig({ ...good, SONDE_MCP_ALLOWED_HOSTS: 'mcp.example.com, proxy.lan:8443 [::1]' }).mcpAllowedHosts).toEqual([
+      'mcp.example.com',
+      'proxy.lan:8443',
+      '[::1]',
+    ]);
+    expect(problems({ ...good, SONDE_MCP_ALLOWED_HOSTS: 'https://mcp.example.com' })).toEqual([
+      expect.stringMatching(/^SONDE_MCP_ALLOWED_HOSTS .*host names/),
+    ]);
+  });
+
   it('reads SONDE_WIRE_SIGNATURE and refuses other algorithms by name', () => {
     expect(loadConfig({ ...good, SONDE_WIRE_SIGNATURE: 'rsa-sha256' }).wireSignature).toBe('rsa-sha256');
     expect(problems({ ...good, SONDE_WIRE_SIGNATURE: 'none' })).toEqual([

@@ -54,6 +54,12 @@ export const EnvSchema = z.object({
   SONDE_WIRE_SIGNATURE: z.enum(['ed25519', 'rsa-sha256'], { error: "must be 'ed25519' or 'rsa-sha256'" }).default('ed25519'),
   SONDE_HEARTBEAT_MS: z.coerce.number().int().min(100, 'must be at least 100').default(15_000),
   SONDE_MCP_MAX_TOOLS: z.coerce.number().int().min(1).max(128).default(40),
+  // Host names /mcp answers besides SONDE_PUBLIC_URL's (DNS-rebinding protection, hub/src/mcp/host-check.ts).
+  SONDE_MCP_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/, 'must list host names such as mcp.example.com'))),
   SONDE_USER_MAX_KEYS: z.coerce.number().int().min(0).max(100).default(5),
   SONDE_LOG_LEVEL: logLevel.default('info'),
   SONDE_TRUST_PROXY: bool.default(false),
@@ -103,6 +109,8 @@ export interface HubConfig {
   /** The wire signature agents enrolling or renewing get; agents keep theirs until they renew. */
   wireSignature: 'ed25519' | 'rsa-sha256';
   mcpMaxTools: number;
+  /** Host names `/mcp` accepts besides SONDE_PUBLIC_URL's and loopback (SONDE_MCP_ALLOWED_HOSTS). */
+  mcpAllowedHosts: string[];
   /** How many API keys a signed-in user may create for themselves ("my keys"); 0 turns self-service off. */
   userMaxKeys: number;
   logLevel: z.infer<typeof logLevel>;
@@ -189,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     heartbeatMs: e.SONDE_HEARTBEAT_MS,
     wireSignature: e.SONDE_WIRE_SIGNATURE,
     mcpMaxTools: e.SONDE_MCP_MAX_TOOLS,
+    mcpAllowedHosts: e.SONDE_MCP_ALLOWED_HOSTS,
     userMaxKeys: e.SONDE_USER_MAX_KEYS,
     logLevel: e.SONDE_LOG_LEVEL,
     trustProxy: e.SONDE_TRUST_PROXY,

@@ -6,6 +6,7 @@
 export const McpErrorCodes = {
   SONDE_ERR_UNAUTHORIZED: 'Missing or invalid API key.',
   SONDE_ERR_CLIENT_DENIED: 'This API key may not be used from this MCP client.',
+  SONDE_ERR_FORBIDDEN_ORIGIN: 'The request named a host or came from a page origin this hub does not serve (DNS-rebinding protection).',
   SONDE_ERR_POLICY_DENIED: 'The API key policy does not allow this agent or probe.',
   SONDE_ERR_UNKNOWN_AGENT: 'No such agent.',
   SONDE_ERR_UNKNOWN_TOOL: 'No such tool.',

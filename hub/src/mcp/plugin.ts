@@ -11,6 +11,7 @@ import { CONTEXT_KEY, endpointPath, type CallContext, type Endpoint } from './co
 import { bearerToken, headerValue, MAX_REQUEST_BYTES, requestIdOf, sendJsonRpcError, sendUnauthorized } from './http.js';
 import { servesIntegrationPack, type IntegrationToolSource } from './integration-tools.js';
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
+import { rebindingGuard, type HostCheckOptions } from './host-check.js';
 import { API_KEY_PREFIX } from '../keys/api-keys.js';
 
 const INVALID_KEY = { code: 'invalid_token', description: 'invalid, revoked or non-user API key' } as const;
@@ -45,6 +46,8 @@ export interface McpPluginOptions {
   integrations?: IntegrationToolSource;
   /** OAuth access tokens from the hub's authorization server (hub/src/oauth), beside API keys. */
   oauth?: OAuthResource;
+  /** DNS-rebinding protection (host-check.ts); default: only loopback names and IP addresses as `Host`. */
+  hostCheck?: HostCheckOptions;
 }
 
 /** The resource-server side of hub/src/oauth, as the MCP endpoint uses it. */
@@ -86,6 +89,9 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     ));
   const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
   const callDeadlineMs = Math.min(CALL_DEADLINE_MS, options.callDeadlineMs ?? CALL_DEADLINE_MS);
+
+  // Before authentication: a rebinding page is refused whatever credential it carries.
+  app.addHook('onRequest', rebindingGuard(options.hostCheck ?? { publicUrl: undefined, allowedHosts: [] }));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
