@@ -144,13 +144,17 @@ export class SondeApp extends SondeElement {
   }
 
   private async logout(): Promise<void> {
+    const client = this.provider.value!;
     try {
-      await this.provider.value!.post('/api/v1/auth/logout');
+      await client.post('/api/v1/auth/logout');
     } finally {
       this.me = undefined;
       this.authState = 'anonymous';
       this.emit('sonde-session', { state: 'logout' });
     }
+    // The providers were read only if the page opened signed out: read them now, so the login page after a sign-out
+    // offers "Sign in with …" as it does after a reload.
+    await this.loadProviders(client);
   }
 
   private go(path: string): void {

@@ -69,6 +69,32 @@ describe('<sonde-app>', () => {
     expect(q(app, 'input[name=password]')).not.toBeNull();
   });
 
+  it('offers "Sign in with …" again after signing out of a session the page opened with', async () => {
+    let signedIn = true;
+    const hub = await startFixtureHub({
+      'GET /api/v1/auth/me': () =>
+        signedIn ? { body: { kind: 'user', id: 'u', name: 'alice', role: 'admin' } } : hubError(401, 'SONDE_ERR_UNAUTHORIZED', 'no'),
+      'POST /api/v1/auth/logout': () => {
+        signedIn = false;
+        return { status: 204 };
+      },
+      'GET /api/v1/agents': { body: [] },
+      'GET /api/v1/auth/providers': {
+        body: {
+          local: { enabled: true, url: '/api/v1/auth/login' },
+          sso: { kind: 'oidc', displayName: 'Keycloak', loginUrl: '/auth/oidc/login', logoutUrl: '/auth/oidc/logout' },
+        },
+      },
+    });
+    close = hub.close;
+    const app = await mount<SondeApp>(`<apptest-app hub="${hub.url}"></apptest-app>`);
+    await until(() => shadowText(app).includes('Sign out'));
+    const signOut = Array.from(app.shadowRoot!.querySelectorAll('button')).find((b) => b.textContent === 'Sign out')!;
+    signOut.click();
+    await until(() => q(app, 'a[part=sso]') !== null);
+    expect(q(app, 'a[part=sso]')!.textContent?.trim()).toBe('Sign in with Keycloak');
+  });
+
   it('routes by hash: #/manage/keys shows the keys page', async () => {
     const hub = await startFixtureHub({
       'GET /api/v1/auth/me': { body: { kind: 'api_key', id: 'k', name: 'ci', role: 'admin' } },
