@@ -265,6 +265,7 @@ describe('OpenAPI', () => {
       'name',
       'csrPem',
       'agentVersion',
+      'wireKey',
     ]);
   });
 });
