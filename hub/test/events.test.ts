@@ -52,6 +52,14 @@ describe('GET /api/v1/events', () => {
     expect((await stream({ authorization: 'Bearer sonde_unknown' })).status).toBe(401);
   });
 
+  it('answers HEAD with the stream headers and ends, rather than holding an empty stream open', async () => {
+    // Without the guard this request never completes: the signal turns that hang into a failure.
+    const response = await fetch(`${base}/api/v1/events`, { method: 'HEAD', headers: hub.auth(), signal: AbortSignal.timeout(5_000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    expect(await response.text()).toBe('');
+  });
+
   it('sends a snapshot, then an agent event when one enrols, audit entries, and agent-removed', async () => {
     const before = await enroll('ev-old');
     const s = await stream();

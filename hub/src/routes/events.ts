@@ -114,6 +114,12 @@ export async function openStream(
     'x-content-type-options': 'nosniff',
     ...extraHeaders,
   });
+  // Fastify answers HEAD through the GET handler: a HEAD gets the headers and an end, never a stream that is held
+  // open with no body to wait for (a health checker or proxy probing the route would hang until it times out).
+  if (request.method === 'HEAD') {
+    raw.end();
+    return;
+  }
   // Reconnect after 2 s; the client adds its own backoff.
   raw.write('retry: 2000\n\n');
   // Set once subscribed; the client may leave before that.
