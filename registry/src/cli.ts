@@ -8,7 +8,7 @@ import { sign } from './cli/commands/sign.js';
 import { trustCommand } from './cli/commands/trust.js';
 import { verify } from './cli/commands/verify.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type Command, type Io } from './cli/output.js';
-import { didYouMean } from './cli/suggest.js';
+import { didYouMean } from './cli/args.js';
 
 const commands: Command[] = [keygen, sign, verify, signRelease, verifyRelease, trustCommand, rotate, revoke, indexCommand];
 

@@ -1,6 +1,5 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RegistryError } from '../errors.js';
-import { didYouMean } from './suggest.js';
+import { ArgumentError, parseWithCommander, type OptionSpec, type OptionSpecs } from './args.js';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
 export const EXIT_OK = 0;
@@ -26,42 +25,36 @@ export interface Command {
   run: (argv: string[], io: Io) => Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** The flags a command takes; every command also takes --json. */
+type Options = OptionSpecs;
 
-/** parseArgs's own messages, in our words: which option, what it should have been, what the command accepts. */
-function usageMessage(error: unknown, names: string[]): string {
-  const { code, message } = error as { code?: string; message: string };
-  const flags = [...names, 'json'].map((name) => `--${name}`);
-  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-    return `unknown option ${option}${didYouMean(option.split('=')[0], flags)}; this command takes ${flags.join(', ')}`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-    return message.includes('argument missing') ? `${option} needs a value` : `${option} takes no value`;
-  return message;
+type Value<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S['multiple'] extends true
+    ? string[]
+    : S extends { default: string }
+      ? string
+      : string | undefined;
+
+interface Parsed<T extends Options> {
+  values: { [K in keyof T]: Value<T[K]> } & { json: boolean };
+  positionals: string[];
 }
 
-/** parseArgs with usage errors instead of TypeErrors, and `--json` on every command. */
-type WithJson<T extends Options> = T & { json: { type: 'boolean'; default: false } };
-type Parsed<T extends Options> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: WithJson<T>; allowPositionals: true; strict: true }>
->;
-
+/** Commander-backed parsing with usage errors in our words, `--json` on every command, and a positional count check. */
 export function parse<T extends Options>(argv: string[], options: T, positionals: { min: number; max: number }): Parsed<T> {
-  let parsed: Parsed<T>;
+  let parsed: ReturnType<typeof parseWithCommander>;
   try {
-    const config = {
-      args: argv,
-      options: { ...options, json: { type: 'boolean', default: false } } as WithJson<T>,
-      allowPositionals: true as const,
-      strict: true as const,
-    };
-    parsed = parseArgs(config);
+    parsed = parseWithCommander(argv, { ...options, json: { type: 'boolean', default: false } });
   } catch (error) {
-    throw new UsageError(usageMessage(error, Object.keys(options)));
+    if (error instanceof ArgumentError) throw new UsageError(error.message);
+    throw error;
   }
   if (parsed.positionals.length < positionals.min) throw new UsageError('missing argument');
   if (parsed.positionals.length > positionals.max) throw new UsageError(`unexpected argument ${parsed.positionals[positionals.max]}`);
-  return parsed;
+  for (const [name, spec] of Object.entries(options))
+    if (spec.type === 'boolean' && parsed.values[name] === undefined) parsed.values[name] = false;
+  return parsed as unknown as Parsed<T>;
 }
 
 export function required<V>(value: V | undefined, flag: string): V {

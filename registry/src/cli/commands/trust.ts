@@ -5,7 +5,7 @@ import { addTrustedKey } from '../../trust/edit.js';
 import { Trust } from '../../trust/trust.js';
 import { readJson, writeJson } from '../files.js';
 import { EXIT_OK, UsageError, parse, parseDate, report, required, type Command, type Io } from '../output.js';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../args.js';
 
 async function load(path: string): Promise<TrustStore> {
   const parsed = TrustStoreSchema.safeParse(await readJson(path, 'SONDE_ERR_TRUST_INVALID'));
