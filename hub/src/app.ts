@@ -267,6 +267,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
         store: core.store,
         audit: core.audit,
         secret: core.crypto.mcpSessionKey,
+        sealer: core.crypto.sealer,
         trustProxy: config.trustProxy,
         log: app.log,
       })

@@ -6,6 +6,7 @@ import type {
   ClientMetadata,
   interactionPolicy as interactionPolicyModule,
 } from 'oidc-provider';
+import type { Sealer } from '../crypto/index.js';
 import type { AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import { storeAdapterFactory } from './adapter.js';
@@ -28,6 +29,8 @@ export interface AuthorizationServerOptions {
   /** 32 bytes derived from SONDE_SECRET: cookie keys and the ID token signing key come from it. */
   secret: Buffer;
   trustProxy: boolean;
+  /** Seals registered clients' secrets at rest (adapter.ts); the hub's sealer from SONDE_SECRET. */
+  sealer?: Sealer;
   /** Every token request (code exchange, refresh) is one entry: who, which client, granted or why not. */
   audit?: AuditLog;
   /** Where oidc-provider's server errors go (the hub log). */
@@ -130,7 +133,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   }));
 
   const configuration: Configuration = {
-    adapter: storeAdapterFactory(() => store.oauth),
+    adapter: storeAdapterFactory(() => store.oauth, Date.now, options.sealer),
     clients: staticClients,
     // MCP clients register without saying what they are: native allows loopback redirect URIs on any port (RFC 8252),
     // private-use schemes (cursor://) and claimed https URIs, and refuses javascript:/data:/file: and http to a non-loopback host.
@@ -258,6 +261,18 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       },
       detail: answer.error_description?.slice(0, 300) ?? null,
     });
+  });
+
+  // A client's secret is shown once, in the registration answer: reading the registration back (RFC 7591's client
+  // read, with the registration access token) answers the metadata without it. A lost secret means registering again.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.method !== 'GET' || !ctx.path.startsWith(`${OAUTH_PREFIX}/register/`)) return;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (body && typeof body === 'object' && 'client_secret' in body) {
+      delete body.client_secret;
+      delete body.client_secret_expires_at;
+    }
   });
 
   // ChatGPT omits `scope` on reconnect and Claude sends its own (`claudeai`, ignored as unknown): every MCP client

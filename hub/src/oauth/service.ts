@@ -1,3 +1,4 @@
+import type { Sealer } from '../crypto/index.js';
 import type { AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import type { OAuthConfig } from './config.js';
@@ -10,6 +11,8 @@ export interface OAuthServiceOptions {
   store: HubStore;
   audit: AuditLog;
   secret: Buffer;
+  /** Seals registered clients' secrets at rest. */
+  sealer?: Sealer;
   trustProxy: boolean;
   log?: { error(details: Record<string, unknown>, message: string): void };
 }

@@ -104,6 +104,51 @@ describe('Client ID Metadata Documents', () => {
   });
 });
 
+describe('Dynamic Client Registration: confidential clients', () => {
+  it('seals the client secret at rest, shows it only in the registration answer, and still authenticates with it', async () => {
+    const { status, body } = await registerClient(hub.url, {
+      client_name: 'Confidential bot',
+      redirect_uris: ['https://bot.example.com/callback'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    expect(status).toBe(201);
+    const clientId = body.client_id as string;
+    const secret = body.client_secret as string;
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+
+    // At rest: the row names the client but holds only the sealed value (AES-GCM, bound to the row), never the secret.
+    const rows = await hub.app.hub.core.store.oauth.list('Client', { clientId }, new Date().toISOString());
+    expect(rows).toHaveLength(1);
+    expect(rows[0].payload).not.toContain(secret);
+    const stored = (JSON.parse(rows[0].payload) as { client_secret: string }).client_secret;
+    expect(stored).toMatch(/^v1:/);
+    expect(hub.app.hub.core.crypto.sealer.openText(stored, `oauth-client-secret:${rows[0].id}`)).toBe(secret);
+
+    // Reading the registration back (RFC 7591 client read, with its registration access token) never shows it again.
+    const read = await fetch(body.registration_client_uri as string, {
+      headers: { authorization: `Bearer ${body.registration_access_token as string}` },
+    });
+    expect(read.status).toBe(200);
+    const readBody = (await read.json()) as Record<string, unknown>;
+    expect(readBody.client_id).toBe(clientId);
+    expect(readBody).not.toHaveProperty('client_secret');
+    expect(JSON.stringify(readBody)).not.toContain(secret);
+
+    // The secret still authenticates the client (revocation needs client authentication); a wrong one does not.
+    const revoke = (password: string) =>
+      fetch(`${hub.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(password)}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token: 'not-a-token' }).toString(),
+      });
+    expect((await revoke(secret)).status).toBe(200);
+    expect((await revoke(`${secret}x`)).status).toBe(401);
+  });
+});
+
 describe('switches and the client allow-list', () => {
   it('with DCR and CIMD off, neither is advertised nor served; static clients still work', async () => {
     const file = path.join(dir, 'static.json');
