@@ -128,6 +128,62 @@ for (const dir of packDirs) {
     });
   }
 }
+// No import cycles in the hub (type-only imports included): shared types live in their own module (hub/src/model.ts,
+// mcp/types.ts, integrations/types.ts), so a module never needs one that needs it back. hub/src/store/ is exempt until
+// its own two cycles (the migration list and its migrations, testing.ts and the backdoors) are broken.
+function resolveImport(file, spec, known) {
+  if (!spec.startsWith('.')) return undefined;
+  const base = path.resolve(path.dirname(file), spec).replace(/\.js$/, '');
+  return [`${base}.ts`, `${base}.mts`, path.join(base, 'index.ts')].find((candidate) => known.has(candidate));
+}
+function importCycles(dir, exempt) {
+  const sources = files(dir).filter((file) => !isTest(file) && !file.endsWith('.d.ts'));
+  const known = new Set(sources);
+  const edges = new Map();
+  for (const file of sources) {
+    const targets = new Set();
+    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      const target = resolveImport(file, match[1] ?? match[2] ?? match[3], known);
+      if (target) targets.add(target);
+    }
+    edges.set(file, [...targets]);
+  }
+  // Tarjan's strongly connected components: every component of more than one module (or a self-import) is a cycle.
+  let next = 0;
+  const index = new Map();
+  const low = new Map();
+  const stack = [];
+  const onStack = new Set();
+  const cycles = [];
+  const visit = (node) => {
+    index.set(node, next);
+    low.set(node, next++);
+    stack.push(node);
+    onStack.add(node);
+    for (const target of edges.get(node)) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node), low.get(target)));
+      } else if (onStack.has(target)) low.set(node, Math.min(low.get(node), index.get(target)));
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component = [];
+    let member;
+    do {
+      member = stack.pop();
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== node);
+    if (component.length > 1 || edges.get(node).includes(node)) cycles.push(component);
+  };
+  for (const file of sources) if (!index.has(file)) visit(file);
+  return cycles
+    .map((component) => component.map((file) => path.relative(root, file).split(path.sep).join('/')).sort())
+    .filter((component) => !component.every(exempt));
+}
+for (const cycle of importCycles(path.join(root, 'hub', 'src'), (file) => file.startsWith('hub/src/store/'))) {
+  problems.push(`import cycle in the hub: ${cycle.join(' <-> ')} (move the shared types into a module of their own)`);
+}
 if (problems.length) {
   console.error(`Boundary violations (${problems.length}):\n  ${problems.join('\n  ')}`);
   process.exit(1);

@@ -1,5 +1,8 @@
 import type { PackStatus } from '@sonde/pack-sdk/protocol';
 import type { HubStore } from './store/types.js';
+import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from './model.js';
+
+export type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from './model.js';
 
 /**
  * The seams between the hub's plugins. The MCP layer and the REST routes are
@@ -7,15 +10,6 @@ import type { HubStore } from './store/types.js';
  * later) and probe routing (this process today, another hub over NATS later)
  * can change behind them.
  */
-
-export type Role = 'admin' | 'member';
-
-/** Scopes from the security model; an empty list means no restriction on that dimension. */
-export interface KeyPolicy {
-  allowedAgents: string[];
-  allowedProbes: string[];
-  allowedClients: string[];
-}
 
 /** Who is asking: an API key or a dashboard user session. */
 export interface Principal {
@@ -96,27 +90,6 @@ export interface DispatchResult {
  */
 export interface ProbeDispatcher {
   dispatch(request: DispatchRequest): Promise<DispatchResult>;
-}
-
-export interface AuditEntryInput {
-  /** e.g. `mcp.tool_call`, `rest.probe`, `api_key.create`, `agent.enroll`, `login`. */
-  action: string;
-  actor: { kind: 'api_key' | 'user' | 'agent' | 'system' | 'cli'; id: string | null; name: string | null };
-  clientId?: string | null;
-  tool?: string | null;
-  agents?: string[];
-  probe?: string | null;
-  params?: unknown;
-  status: 'ok' | 'error' | 'denied' | 'timeout' | 'offline' | 'partial';
-  resultBytes?: number;
-  durationMs?: number;
-  detail?: string | null;
-}
-
-export interface AuditRecord extends AuditEntryInput {
-  seq: number;
-  at: string;
-  hash: string;
 }
 
 export interface AuditLog {

@@ -51,3 +51,41 @@ describe('the store boundary (scripts/check-boundaries.mjs)', () => {
     expect(result.output).toContain('hub/test/gateway/other.test.ts: imports ../../src/store/sqlite/driver.js');
   });
 });
+
+describe('import cycles in the hub (scripts/check-boundaries.mjs)', () => {
+  it('fails a cycle through type-only imports, and names its modules', () => {
+    const result = check('cycle', {
+      'hub/src/mcp/context.ts': "import type { Source } from './integration-tools.js';\nexport interface Ctx { s: Source }\n",
+      'hub/src/mcp/integration-tools.ts': "import type { Ctx } from './context.js';\nexport interface Source { c?: Ctx }\n",
+      'hub/src/mcp/leaf.ts': "import type { Ctx } from './context.js';\n",
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('Boundary violations (1)');
+    expect(result.output).toContain('import cycle in the hub: hub/src/mcp/context.ts <-> hub/src/mcp/integration-tools.ts');
+  });
+
+  it('follows folder imports (index.ts) and self-imports', () => {
+    const result = check('cycle-index', {
+      'hub/src/integrations/index.ts': "export { Service } from './service.js';\n",
+      'hub/src/integrations/service.ts': "import { codes } from './index.js';\nexport class Service {}\n",
+      'hub/src/routes/self.ts': "export { x } from './self.js';\n",
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('Boundary violations (2)');
+    expect(result.output).toContain('hub/src/integrations/index.ts <-> hub/src/integrations/service.ts');
+    expect(result.output).toContain('import cycle in the hub: hub/src/routes/self.ts');
+  });
+
+  it('passes shared types in a module of their own, tests importing each other, and cycles inside hub/src/store/', () => {
+    const result = check('acyclic', {
+      'hub/src/mcp/types.ts': 'export interface Source { n: number }\n',
+      'hub/src/mcp/context.ts': "import type { Source } from './types.js';\n",
+      'hub/src/mcp/integration-tools.ts': "import type { Source } from './types.js';\nimport './context.js';\n",
+      'hub/test/a.test.ts': "import './b.js';\n",
+      'hub/test/b.ts': "import './a.test.js';\n",
+      'hub/src/store/sqlite/migrations/index.ts': "import { m1 } from './001.js';\n",
+      'hub/src/store/sqlite/migrations/001.ts': "import type { Migration } from './index.js';\n",
+    });
+    expect(result).toEqual({ code: 0, output: 'boundaries: ok\n' });
+  });
+});

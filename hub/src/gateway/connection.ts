@@ -19,7 +19,7 @@ import type { HubStore } from '../store/types.js';
 import { packReportProblem } from '../fleet/report-bounds.js';
 import { CloseCodes } from './codes.js';
 import { CHANGED_AFTER_REGISTRATION_REASON, gatePacks, packKey } from './pack-gate.js';
-import { holdPacks } from './registration.js';
+import { holdPacks } from './hold-packs.js';
 import type { AuthenticatedAgent } from './types.js';
 
 /** What a registered connection told the hub about itself. */

@@ -4,7 +4,8 @@ import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import { packReportProblem } from '../fleet/report-bounds.js';
 import { compareAttestation } from './attestation.js';
-import { gatePacks, heldReason, servableOf } from './pack-gate.js';
+import { holdPacks } from './hold-packs.js';
+import { gatePacks, servableOf } from './pack-gate.js';
 import { CloseCodes } from './codes.js';
 import type { AgentConnection } from './connection.js';
 import type { LastSeenWriter } from './last-seen.js';
@@ -198,20 +199,4 @@ async function applyAttestation(
       return baseline ?? payload.attestation;
     }
   }
-}
-
-/** Records once that packs are held back from serving, or changed after registration (degraded reason + audit). */
-export async function holdPacks(
-  agentId: string,
-  held: readonly string[],
-  reasons: readonly string[],
-  ctx: Pick<RegistrationContext, 'store' | 'log'>,
-  audit: (entry: Omit<AuditEntryInput, 'actor' | 'agents'>) => Promise<void>,
-  prefix?: string,
-): Promise<void> {
-  const reason = heldReason(held, prefix);
-  if (reasons.includes(reason)) return;
-  ctx.log.warn({ agentId, held }, 'packs active outside the accepted attestation: agent degraded');
-  await ctx.store.agents.addDegradedReason(agentId, reason);
-  await audit({ action: 'agent.degraded', status: 'error', detail: reason });
 }

@@ -1,4 +1,4 @@
-import type { IntegrationToolSource } from '../mcp/integration-tools.js';
+import type { IntegrationToolSource } from '../mcp/types.js';
 import type { IntegrationService } from './service.js';
 
 export { IntegrationService, actorOf, type PackView, type InstanceView, type InstallInput } from './service.js';

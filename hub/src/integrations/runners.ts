@@ -11,7 +11,7 @@ import {
   type SandboxState,
 } from '@sonde/pack-sdk/sandbox';
 import type { IntegrationInstanceRecord } from '../store/types.js';
-import type { ActivePack } from './service.js';
+import type { ActivePack } from './types.js';
 
 export interface RunnerFactoryOptions {
   packsDir: string;

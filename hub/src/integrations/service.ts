@@ -26,6 +26,7 @@ import type { HubStore, IntegrationInstanceRecord, IntegrationPackVersionRecord 
 import { isIntegrationErrorCode } from './codes.js';
 import { InstanceRunners, type RunnerFactoryOptions } from './runners.js';
 import { pickConnectionProbe, judgeConnection } from './connection.js';
+import type { ActivePack } from './types.js';
 import { compareSemver } from './versions.js';
 
 /**
@@ -72,21 +73,12 @@ export interface HubRevocations {
   onChange(listener: (list: RevocationList) => void): () => void;
 }
 
+export type { ActivePack } from './types.js';
+
 export interface Refusal {
   code: string;
   reason: string;
   file?: string;
-}
-
-/** An approved version that verified at the last load: the one serving. */
-export interface ActivePack {
-  name: string;
-  version: string;
-  packageName: string;
-  dir: string;
-  manifest: PackManifest;
-  digest: string;
-  approvedAt: string;
 }
 
 export type PackState = 'active' | 'pending' | 'refused';

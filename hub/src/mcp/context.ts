@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { HubServices, Principal } from '../services.js';
 import type { Catalog } from './catalog.js';
-import type { IntegrationToolSource } from './integration-tools.js';
+import type { IntegrationToolSource } from './types.js';
 
 /** Key under which the HTTP layer hands the per-request context to handlers (through the SDK's authInfo). */
 export const CONTEXT_KEY = 'sonde';

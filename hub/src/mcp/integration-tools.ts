@@ -1,13 +1,13 @@
-import type { PackManifest, ProbeManifest } from '@sonde/pack-sdk';
+import type { ProbeManifest } from '@sonde/pack-sdk';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describeCuts, fitJson } from './budget.js';
 import { META_TOOL_NAMES } from './catalog.js';
 import type { CallContext } from './context.js';
 import { ToolError, type FailureStatus } from './errors.js';
-import type { AuditFacts } from './meta-tools.js';
 import { UNTRUSTED_NOTE, capDescription, explicitFreeForm, validatorFor } from './probe-tool-schema.js';
 import { jsonResult, pagingParamsOf } from './results.js';
 import { probeToolName, toolNameBudget } from './tool-names.js';
+import type { AuditFacts, IntegrationToolSource } from './types.js';
 import { perProbeToolsOnMain, visibleProbeEntries } from './visibility.js';
 
 /**
@@ -22,20 +22,6 @@ import { perProbeToolsOnMain, visibleProbeEntries } from './visibility.js';
  * Kept apart from the agent catalog: these hooks are called from tool-list,
  * call-tool and plugin only.
  */
-
-/** What the MCP layer needs from the hub's integration service. */
-export interface IntegrationToolSource {
-  /** Packs serving now (approved and verified), with the names of their instances. */
-  packs(): Array<{ name: string; version: string; manifest: PackManifest; instances: string[] }>;
-  /** The pack an instance belongs to, if the instance exists. */
-  instancePack(instance: string): string | undefined;
-  run(
-    instance: string,
-    probe: string,
-    params: Record<string, unknown>,
-    timeoutMs: number,
-  ): Promise<{ result: unknown; durationMs: number }>;
-}
 
 export interface IntegrationToolEntry {
   fullName: string;

@@ -21,13 +21,7 @@ import { dispatchError, jsonResult, pagingParamsOf, probeEnvelope } from './resu
 import { selectAgents, visibleAgents } from './select-agents.js';
 import { perProbeToolsOnMain } from './visibility.js';
 import { integrationCapabilities } from './integration-tools.js';
-
-/** What the audit record says about a call; handlers fill it as they learn it, so a failure is recorded as precisely as a success. */
-export interface AuditFacts {
-  agents: string[];
-  probe: string | null;
-  status: AuditEntryInput['status'];
-}
+import type { AuditFacts } from './types.js';
 
 export interface MetaTool {
   name: string;

@@ -4,8 +4,8 @@ import { bearerOf } from '../auth/require-admin.js';
 import { createEmbedTokens, EMBED_VIEWS, embedSeesAgent, EmbedTokenRequestSchema, type EmbedClaims } from '../embed/tokens.js';
 import { HubError } from '../errors.js';
 import type { EventBroker } from '../events/broker.js';
+import { openStream } from '../events/stream.js';
 import { defineRoute } from './define.js';
-import { openStream } from './events.js';
 import { AgentViewSchema, IdParams } from './schemas.js';
 import { DASHBOARD_CSP } from './ui.js';
 

@@ -3,7 +3,7 @@ import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import type { AuthorizedGroup, LoginStateStore, UserOrigin } from '../identity/types.js';
 
 export type { LoginStateRecord, LoginStateStore } from '../identity/types.js';
-import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from '../services.js';
+import type { AuditEntryInput, AuditRecord, KeyPolicy, Role } from '../model.js';
 
 /**
  * The hub's storage seam. Every method returns a Promise and iteration is an
