@@ -84,7 +84,9 @@ export function registerFleetCommands(program: Command): void {
 
   agents
     .command('remove <idOrName>')
-    .description('Revoke the agent’s certificate and key; a connected agent is dropped at its next heartbeat. The record stays')
+    .description(
+      'Revoke the agent’s certificate and key; a connected agent is dropped at once (the running hub sees the write within a second). The record stays',
+    )
     .option('--json', 'print JSON')
     .action(async (idOrName: string, options: { json?: boolean }) => {
       const json = options.json ?? false;

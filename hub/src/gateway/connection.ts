@@ -462,6 +462,17 @@ export class AgentConnection {
     this.ctx.seen(this.agentId, new Date(now).toISOString());
   }
 
+  /**
+   * Checks the credentials now rather than at the next heartbeat: the gateway calls it when the store reports a
+   * write this process did not make (the CLI's `agents remove` or `keys revoke` on the same database).
+   */
+  async recheckCredentials(): Promise<void> {
+    if (this.state !== 'registered') return;
+    this.lastStoreCheck = Date.now();
+    if (!(await this.credentialsStillValid()))
+      this.refuse('SONDE_ERR_AGENT_REMOVED', 'agent removed or credentials revoked', CloseCodes.removed);
+  }
+
   /** Removal, key revocation or certificate replacement while connected ends the session at the next heartbeat. */
   private async credentialsStillValid(): Promise<boolean> {
     // From the store, not the fleet directory: a change another process made is seen at this check, not a poll later.

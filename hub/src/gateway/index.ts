@@ -83,6 +83,37 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     for (const connection of registry.connections()) if (connection.state === 'registered') pushRevocations(connection, list);
   });
 
+  /**
+   * A removal committed by another process (the CLI on the same database, another hub on PostgreSQL) ends the
+   * agent's session as soon as this process sees it, not at the next heartbeat: a record that arrives removed
+   * drops its connections, and a `resync` (some other connection wrote, maybe a key revocation) re-checks every
+   * registered connection against the store, once per burst of changes.
+   */
+  let recheck: Promise<void> | undefined;
+  let recheckAgain = false;
+  const recheckAll = (): void => {
+    if (recheck) {
+      recheckAgain = true;
+      return;
+    }
+    recheck = (async () => {
+      do {
+        recheckAgain = false;
+        for (const connection of registry.connections())
+          await connection
+            .recheckCredentials()
+            .catch((err: unknown) => log.warn({ err, agent: connection.name }, 'credential re-check failed'));
+      } while (recheckAgain && !closed);
+    })().finally(() => {
+      recheck = undefined;
+    });
+  };
+  const stopWatchingAgents = deps.store.agents.watch((change) => {
+    if (closed) return;
+    if (change.kind === 'resync') recheckAll();
+    else if (change.record.removedAt) gateway.disconnect(change.record.id, 'agent removed');
+  });
+
   /** Liveness: ping every interval; nothing (frame or pong) for 2 intervals → terminated, offline. */
   const sweepEveryMs = Math.max(100, Math.floor(heartbeatMs / 4));
   let lastSweepAt = Date.now();
@@ -215,6 +246,8 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       closed = true;
       if (sweepTimer) clearInterval(sweepTimer);
       stopRevocationPush?.();
+      stopWatchingAgents();
+      await recheck;
       if (deps.drain) await drainSlices(registry.connections(), deps.drain, log);
       for (const connection of registry.connections()) connection.close(CloseCodes.goingAway, 'hub shutting down');
       // Every closed connection has just recorded its last activity: write them before the store closes.
