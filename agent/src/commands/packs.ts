@@ -14,8 +14,10 @@ import {
   listPacks,
   preparePacksDir,
   readApprovals,
+  readRejections,
   resolvePacks,
   writeApprovals,
+  writeRejections,
   type PackListing,
 } from '../packs/store.js';
 import { readPackIndex } from '../packs/pack-index.js';
@@ -232,7 +234,8 @@ export function registerPacks(program: Command): void {
         const approved = [];
         for (const name of names) {
           const resolution = await findResolution(paths, packsDir, trust, name);
-          const pack = resolution.candidate ?? resolution.serving;
+          // The host's operator decides last: a version an admin rejected through the hub may still be approved here.
+          const pack = resolution.candidate ?? resolution.rejectedCandidate ?? resolution.serving;
           if (!pack) {
             const { listing } = resolution;
             throw new AgentError('SONDE_ERR_PACK_REFUSED', `${listing.name} ${listing.version}: ${listing.reason ?? 'does not verify'}`, {
@@ -250,6 +253,11 @@ export function registerPacks(program: Command): void {
           });
         }
         writeApprovals(paths, approvals);
+        const rejections = readRejections(paths);
+        if (approved.some((entry) => rejections.packs[entry.name])) {
+          for (const entry of approved) delete rejections.packs[entry.name];
+          writeRejections(paths, rejections);
+        }
         for (const entry of approved) {
           const stored = await findResolution(paths, packsDir, trust, entry.name);
           pruneVersions(packsDir, stored.listing.packageName, [entry.version]);
@@ -282,6 +290,11 @@ export function registerPacks(program: Command): void {
         const approvals = readApprovals(paths);
         delete approvals.packs[listing.name];
         writeApprovals(paths, approvals);
+        const rejections = readRejections(paths);
+        if (rejections.packs[listing.name]) {
+          delete rejections.packs[listing.name];
+          writeRejections(paths, rejections);
+        }
         recordPackEvent(paths, { action: 'remove', pack: listing.name, version: listing.version, outcome: 'removed' });
         emit(options, { ok: true, name: listing.name }, [`Removed ${listing.name}.`, RELOAD_HINT]);
       }),

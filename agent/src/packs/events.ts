@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { HomePaths } from '../home.js';
 
 /**
- * What operators did to packs (install, update, approve, remove, refusals),
+ * What operators did to packs (install, update, approve, reject, remove, refusals),
  * appended by the CLI to SONDE_HOME/pack-events.jsonl, one hash-chained line
  * each, so the running agent can forward them to the hub's audit and an
  * edit to the file shows. The file is the agent's own, 0600.
@@ -16,7 +16,7 @@ export const PackEventSchema = z
   .object({
     seq: z.number().int().nonnegative(),
     time: z.string(),
-    action: z.enum(['install', 'update', 'approve', 'remove', 'revocations']),
+    action: z.enum(['install', 'update', 'approve', 'reject', 'remove', 'revocations']),
     pack: z.string().max(300),
     version: z.string().max(100).optional(),
     from: z.string().max(100).optional(),

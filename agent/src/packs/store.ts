@@ -39,6 +39,28 @@ export const ApprovalsSchema = z.object({ packs: z.record(z.string(), ApprovalSc
 export type Approval = z.infer<typeof ApprovalSchema>;
 export type Approvals = z.infer<typeof ApprovalsSchema>;
 
+/**
+ * A pending version an admin rejected through the hub, pinned to its version
+ * and permissions digest: that candidate is never loaded or offered for
+ * approval again; another version (or another digest) is pending as usual. A
+ * local `sonde packs approve` still overrides it (the host's operator decides
+ * last) and clears the record.
+ */
+export const RejectionSchema = z
+  .object({
+    version: z.string(),
+    permissionsSha256: z.string(),
+    integrity: z.string().optional(),
+    rejectedAt: z.string(),
+    by: z.string(),
+  })
+  .strict();
+export const RejectionsSchema = z.object({ packs: z.record(z.string(), RejectionSchema).default({}) }).strict();
+export type Rejection = z.infer<typeof RejectionSchema>;
+export type Rejections = z.infer<typeof RejectionsSchema>;
+
+export const PACK_REJECTED_CODE = 'SONDE_ERR_PACK_REJECTED';
+
 export interface InstalledPack {
   name: string;
   packageName: string;
@@ -68,7 +90,7 @@ export interface PackListing {
   packageName: string;
   /** The serving version when active; otherwise the version an approval would activate. */
   version: string;
-  state: 'active' | 'pending' | 'failed';
+  state: 'active' | 'pending' | 'failed' | 'rejected';
   reason?: string;
   /** Registry refusal code when a version fails verification. */
   code?: string;
@@ -78,6 +100,8 @@ export interface PackListing {
   approvedVersion?: string;
   /** A newer installed version awaiting approval while `version` keeps serving. */
   pending?: PendingVersion;
+  /** The candidate an admin rejected (not loaded, not pending) while it is still the newest installed. */
+  rejected?: Rejection;
   /** Every installed version, newest first. */
   versions: string[];
 }
@@ -88,6 +112,8 @@ export interface PackResolution {
   serving?: InstalledPack;
   /** The newest verified version an approval would activate (pending update or first install). */
   candidate?: InstalledPack;
+  /** That version when an admin rejected exactly it: no longer a candidate. */
+  rejectedCandidate?: InstalledPack;
 }
 
 /** Packages the agent lends to packs so a pack needs no copy of its own (declared as peers by packs). */
@@ -243,6 +269,48 @@ export function writeApprovals(paths: HomePaths, approvals: Approvals): void {
   writePrivateFile(paths.approvals, `${JSON.stringify(approvals, null, 2)}\n`);
 }
 
+export function rejectionsFile(paths: HomePaths): string {
+  return path.join(paths.home, 'rejections.json');
+}
+
+export function readRejections(paths: HomePaths): Rejections {
+  const file = rejectionsFile(paths);
+  if (!existsSync(file)) return { packs: {} };
+  try {
+    const parsed = RejectionsSchema.safeParse(readJsonFile(file));
+    // A corrupt file rejects nothing: the candidates wait for approval again, which loads nothing either.
+    return parsed.success ? parsed.data : { packs: {} };
+  } catch {
+    return { packs: {} };
+  }
+}
+
+export function writeRejections(paths: HomePaths, rejections: Rejections): void {
+  writePrivateFile(rejectionsFile(paths), `${JSON.stringify(rejections, null, 2)}\n`);
+}
+
+/** Whether `pack` is exactly the version and permissions digest `rejection` names. */
+export function isRejected(pack: { version: string; permissionsSha256: string }, rejection: Rejection | undefined): boolean {
+  return rejection !== undefined && rejection.version === pack.version && rejection.permissionsSha256 === pack.permissionsSha256;
+}
+
+/** Takes a rejected candidate out of a resolution: not pending, not approvable from the hub, never loaded. */
+function applyRejection(resolution: PackResolution, rejection: Rejection | undefined): PackResolution {
+  const candidate = resolution.candidate;
+  if (!candidate || candidate === resolution.serving || !isRejected(candidate, rejection)) return resolution;
+  const listing: PackListing = { ...resolution.listing, rejected: rejection };
+  delete listing.pending;
+  if (listing.state === 'pending') {
+    listing.state = 'rejected';
+    listing.code = PACK_REJECTED_CODE;
+    listing.reason = `${candidate.version} rejected by ${rejection!.by} at ${rejection!.rejectedAt}: not loaded until another version is installed`;
+  } else {
+    listing.reason = `${candidate.version} rejected by ${rejection!.by} at ${rejection!.rejectedAt}; ${listing.version} keeps serving`;
+  }
+  const { candidate: _dropped, ...rest } = resolution;
+  return { ...rest, listing, rejectedCandidate: candidate };
+}
+
 export function approvalFor(pack: InstalledPack, by = 'cli'): Approval {
   return {
     packageName: pack.packageName,
@@ -276,6 +344,7 @@ export function permissionChanges(
  */
 export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackResolution[]> {
   const approvals = readApprovals(paths);
+  const rejections = readRejections(paths);
   // Packages are verified side by side: verification is bound by file reads, not by one core.
   const resolveOne = async (stored: StoredPackage): Promise<PackResolution> => {
     const newest = stored.versions[0];
@@ -370,7 +439,12 @@ export async function resolvePacks(paths: HomePaths, packsDir: string, trust: Tr
     }
     return resolution;
   };
-  return Promise.all(storedPackages(packsDir).map(resolveOne));
+  return Promise.all(
+    storedPackages(packsDir).map(async (stored) => {
+      const resolution = await resolveOne(stored);
+      return applyRejection(resolution, rejections.packs[resolution.listing.name]);
+    }),
+  );
 }
 
 export async function listPacks(paths: HomePaths, packsDir: string, trust: Trust): Promise<PackListing[]> {

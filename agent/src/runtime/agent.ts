@@ -8,7 +8,7 @@ import { loadIdentity } from '../identity/identity.js';
 import { preparePacksDir } from '../packs/store.js';
 import { packEventsFile } from '../packs/events.js';
 import { trustFiles } from '../packs/trust.js';
-import { applyRevocations, approveFromHub, PackEventForwarder } from './hub-packs.js';
+import { applyRevocations, approveFromHub, PackEventForwarder, rejectFromHub } from './hub-packs.js';
 import { replayUpdateAudit } from '../self-update/audit.js';
 import { agentVersion } from '../version.js';
 import { buildAttestation } from './attestation.js';
@@ -141,6 +141,14 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     onPackApprove: async (request) => {
       const result = await approveFromHub(paths, packsDir, request);
       log.info({ pack: request.pack, version: request.version, by: request.by, ok: result.ok }, 'approval from the hub');
+      if (result.ok) await reload();
+      forwarder.flush();
+      return result;
+    },
+    onPackReject: async (request) => {
+      const result = await rejectFromHub(paths, packsDir, request);
+      log.info({ pack: request.pack, version: request.version, by: request.by, ok: result.ok }, 'rejection from the hub');
+      // Reloading reports the pack without the rejected version pending (agent.packs) before the answer goes back.
       if (result.ok) await reload();
       forwarder.flush();
       return result;

@@ -48,12 +48,14 @@ export interface ConnectionOptions {
   onRevocations?: (list: unknown) => void;
   /** An admin approved a pack from the hub; the answer goes back as agent.packs.approve.result. */
   onPackApprove?: (request: MessagePayload<'hub.packs.approve'>) => Promise<MessagePayload<'agent.packs.approve.result'>>;
+  /** An admin rejected a pending pack version from the hub; the answer goes back as agent.packs.reject.result. */
+  onPackReject?: (request: MessagePayload<'hub.packs.reject'>) => Promise<MessagePayload<'agent.packs.reject.result'>>;
 }
 
 /** Before the hub names its heartbeat interval, give the handshake this long. */
 const REGISTER_TIMEOUT_MS = 30_000;
 /** Optional protocol behaviour this agent understands, announced on the upgrade (old hubs ignore the header). */
-const AGENT_FEATURES = 'drain';
+const AGENT_FEATURES = 'drain, pack-reject';
 
 /** `https://hub:3000` → `wss://hub:3000/ws/agent`; a ws(s) URL with a path is taken as it is. */
 export function agentSocketUrl(url: string): string {
@@ -253,6 +255,18 @@ export class HubConnection {
               error: { code: 'SONDE_ERR_UNSUPPORTED', message: 'remote approval is off' },
             });
         void answer.then((result) => this.send('agent.packs.approve.result', result));
+        return;
+      }
+      case 'hub.packs.reject': {
+        const request = message.payload;
+        const answer = this.options.onPackReject
+          ? this.options.onPackReject(request)
+          : Promise.resolve({
+              requestId: request.requestId,
+              ok: false,
+              error: { code: 'SONDE_ERR_UNSUPPORTED', message: 'remote rejection is off' },
+            });
+        void answer.then((result) => this.send('agent.packs.reject.result', result));
         return;
       }
       case 'hub.probe.request': {

@@ -6,7 +6,16 @@ import { AgentError } from '../errors.js';
 import { writePrivateFile, type HomePaths } from '../home.js';
 import { readPackEvents, recordPackEvent, type PackEvent } from '../packs/events.js';
 import { pruneVersions } from '../packs/install.js';
-import { approvalFor, readApprovals, resolvePacks, writeApprovals } from '../packs/store.js';
+import {
+  approvalFor,
+  isRejected,
+  PACK_REJECTED_CODE,
+  readApprovals,
+  readRejections,
+  resolvePacks,
+  writeApprovals,
+  writeRejections,
+} from '../packs/store.js';
 import { acceptRevocations, loadAgentTrust } from '../packs/trust.js';
 
 /**
@@ -19,6 +28,8 @@ import { acceptRevocations, loadAgentTrust } from '../packs/trust.js';
 
 type ApproveRequest = MessagePayload<'hub.packs.approve'>;
 type ApproveResult = MessagePayload<'agent.packs.approve.result'>;
+type RejectRequest = MessagePayload<'hub.packs.reject'>;
+type RejectResult = MessagePayload<'agent.packs.reject.result'>;
 
 export async function approveFromHub(paths: HomePaths, packsDir: string, request: ApproveRequest): Promise<ApproveResult> {
   const refuse = (code: string, message: string): ApproveResult => ({ requestId: request.requestId, ok: false, error: { code, message } });
@@ -30,6 +41,11 @@ export async function approveFromHub(paths: HomePaths, packsDir: string, request
   }
   const resolution = resolutions.find((entry) => entry.listing.name === request.pack);
   if (!resolution) return refuse('SONDE_ERR_PACK_NOT_FOUND', `pack ${request.pack} is not installed on this agent`);
+  if (resolution.rejectedCandidate && isRejected(request, resolution.listing.rejected))
+    return refuse(
+      PACK_REJECTED_CODE,
+      `${request.pack} ${request.version} was rejected by ${resolution.listing.rejected?.by ?? 'an admin'}; it stays rejected until another version is installed`,
+    );
   const candidate = resolution.candidate;
   if (!candidate) return refuse('SONDE_ERR_NOTHING_PENDING', `pack ${request.pack} has no verified version awaiting approval`);
   if (candidate.version !== request.version || candidate.permissionsSha256 !== request.permissionsSha256) {
@@ -51,6 +67,55 @@ export async function approveFromHub(paths: HomePaths, packsDir: string, request
     integrity: candidate.integrity,
     by: request.by,
     ...(previous ? { from: previous } : {}),
+  });
+  return { requestId: request.requestId, ok: true };
+}
+
+/**
+ * An admin rejected the version a pack holds pending, after reading the same
+ * diff an approval would cover: recorded only if this agent's own verified
+ * candidate has exactly that version and permissions digest. The candidate's
+ * files stay (a local `sonde packs approve` may still take it); it is never
+ * loaded and no longer offered for approval until another version arrives.
+ */
+export async function rejectFromHub(paths: HomePaths, packsDir: string, request: RejectRequest): Promise<RejectResult> {
+  const refuse = (code: string, message: string): RejectResult => ({ requestId: request.requestId, ok: false, error: { code, message } });
+  let resolutions;
+  try {
+    resolutions = await resolvePacks(paths, packsDir, loadAgentTrust(paths));
+  } catch (error) {
+    return refuse(error instanceof AgentError ? error.code : 'SONDE_ERR_INTERNAL', (error as Error).message);
+  }
+  const resolution = resolutions.find((entry) => entry.listing.name === request.pack);
+  if (!resolution) return refuse('SONDE_ERR_PACK_NOT_FOUND', `pack ${request.pack} is not installed on this agent`);
+  // The same rejection again (a retry after a lost answer) changes nothing and succeeds.
+  if (resolution.rejectedCandidate && isRejected(request, resolution.listing.rejected)) return { requestId: request.requestId, ok: true };
+  const candidate = resolution.candidate;
+  if (!candidate || candidate === resolution.serving)
+    return refuse('SONDE_ERR_NOTHING_PENDING', `pack ${request.pack} has no verified version awaiting approval`);
+  if (candidate.version !== request.version || candidate.permissionsSha256 !== request.permissionsSha256) {
+    return refuse(
+      'SONDE_ERR_APPROVAL_MISMATCH',
+      `the rejection names ${request.version} (${request.permissionsSha256.slice(0, 12)}…) but this agent's candidate is ${candidate.version} (${candidate.permissionsSha256.slice(0, 12)}…)`,
+    );
+  }
+  const rejections = readRejections(paths);
+  rejections.packs[candidate.name] = {
+    version: candidate.version,
+    permissionsSha256: candidate.permissionsSha256,
+    integrity: candidate.integrity,
+    rejectedAt: new Date().toISOString(),
+    by: request.by,
+  };
+  writeRejections(paths, rejections);
+  recordPackEvent(paths, {
+    action: 'reject',
+    pack: candidate.name,
+    version: candidate.version,
+    outcome: 'rejected',
+    integrity: candidate.integrity,
+    by: request.by,
+    ...(resolution.serving ? { from: resolution.serving.version } : {}),
   });
   return { requestId: request.requestId, ok: true };
 }

@@ -39,9 +39,11 @@ export interface LoadOptions {
 const CODE_DIFFERS = 'the code declares other permissions than sonde-pack.json; re-approve after review';
 
 /** What the hub shows beside a pack's state: the refusal code, the content identity, a version awaiting approval. */
-function packFacts({ listing, serving, candidate }: PackResolution): Pick<PackStatus, 'code' | 'integrity' | 'pending'> {
+function packFacts({ listing, serving, candidate }: PackResolution): Pick<PackStatus, 'code' | 'integrity' | 'pending' | 'reason'> {
   const waiting = candidate && candidate !== serving ? candidate : undefined;
   return {
+    // A serving pack whose update an admin rejected says so (which version, by whom) beside its active state.
+    ...(listing.rejected && listing.state === 'active' && listing.reason ? { reason: listing.reason.slice(0, 500) } : {}),
     ...(listing.code ? { code: listing.code.slice(0, 64) } : {}),
     ...(listing.integrity ? { integrity: listing.integrity } : {}),
     ...(waiting
@@ -124,9 +126,12 @@ async function loadOne(
   if (listing.state !== 'active' || !serving) {
     if (listing.state === 'failed')
       log.error({ pack: listing.name, code: listing.code }, `pack ${listing.name} refused: ${listing.reason ?? ''}`);
+    else if (listing.state === 'rejected') log.warn({ pack: listing.name }, `pack ${listing.name}: ${listing.reason ?? 'rejected'}`);
     else log.warn({ pack: listing.name }, `pack ${listing.name} is pending: ${listing.reason ?? ''}`);
+    // A rejected first install is reported `disabled` with its code: a state every hub version reads.
+    const state = listing.state === 'rejected' ? 'disabled' : listing.state;
     return {
-      status: { name: listing.name, version: listing.version, state: listing.state, reason: listing.reason?.slice(0, 500), ...facts },
+      status: { name: listing.name, version: listing.version, state, reason: listing.reason?.slice(0, 500), ...facts },
     };
   }
   const found = serving;

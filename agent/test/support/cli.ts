@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { addTrustedKey, emptyTrustStore, newKeyFile, signPackDir, signedPackCopy } from '@sonde/registry';
@@ -202,13 +202,33 @@ export async function signedPackCopies(dirs: readonly string[], user: AgentUser 
  * sonde-pack.json from the definition (as the real build does for packs) and
  * signs it with the test publisher key.
  */
-export async function prepareFixturePack(user: AgentUser | undefined): Promise<string> {
+export async function prepareFixturePack(
+  user: AgentUser | undefined,
+  /** Another version of the fixture, optionally reading more files (an update that asks for more). */
+  variant: { version?: string; files?: string[] } = {},
+): Promise<string> {
   const dir = tempDirFor(user, 'sonde-fixture-');
   const target = path.join(dir, 'pack-fixture');
   cpSync(FIXTURE, target, { recursive: true });
   const script = `const m = await import(${JSON.stringify(path.join(FIXTURE, 'index.js'))}); process.stdout.write(JSON.stringify(m.default.manifest, null, 2));`;
-  const manifest = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
-  writeFileSync(path.join(target, 'sonde-pack.json'), `${manifest}\n`);
+  const manifest = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' })) as {
+    version: string;
+    permissions: { files?: string[] };
+  };
+  if (variant.version || variant.files) {
+    // The code, package.json and manifest change together, as a real release's would (the agent compares them).
+    const version = variant.version ?? manifest.version;
+    const files = variant.files ?? manifest.permissions.files ?? [];
+    const code = readFileSync(path.join(target, 'index.js'), 'utf8')
+      .replace(`version: '${manifest.version}'`, `version: '${version}'`)
+      .replace(`files: ['/tmp/**']`, `files: ${JSON.stringify(files)}`);
+    writeFileSync(path.join(target, 'index.js'), code);
+    const pkg = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(path.join(target, 'package.json'), `${JSON.stringify({ ...pkg, version }, null, 2)}\n`);
+    manifest.version = version;
+    manifest.permissions.files = files;
+  }
+  writeFileSync(path.join(target, 'sonde-pack.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await signPackDir(target, TEST_PUBLISHER);
   chmodSync(dir, 0o755);
   chownTree(dir, user);

@@ -197,25 +197,35 @@ export class Cluster {
         gateway.disconnect(agentId, reason);
         this.bus.broadcast('disconnect', { agentId, reason: reason.slice(0, 500) });
       },
-      approvePack: async (agentId, request) => {
-        const holder = this.presence.holderOf(agentId);
-        if (!holder || holder === this.hubId) return gateway.approvePack(agentId, request);
-        const outcome = await this.bus.request(holder, 'approve', { agentId, request }, 16_000);
-        if (outcome.kind === 'ok') {
-          const body = outcome.body as { ok?: unknown; error?: { code: string; message: string } };
-          return { ok: body.ok === true, ...(body.error ? { error: body.error } : {}) };
-        }
-        if (outcome.kind === 'no-responders')
-          return { ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: `hub ${holder} holding the agent is gone` } };
-        if (outcome.kind === 'timeout')
-          return { ok: false, error: { code: 'SONDE_ERR_TIMEOUT', message: `hub ${holder} holding the agent did not answer in time` } };
-        return { ok: false, error: { code: 'SONDE_ERR_CLUSTER', message: outcome.message } };
-      },
+      approvePack: (agentId, request) => this.relayPackDecision(gateway, 'approve', agentId, request),
+      rejectPack: (agentId, request) => this.relayPackDecision(gateway, 'reject', agentId, request),
       holderAlive: (agentId, timeoutMs) => gateway.holderAlive(agentId, timeoutMs),
       heldAgents: () => gateway.heldAgents(),
       close: () => this.close(),
     };
     return wrapped;
+  }
+
+  /** Probe-like relay of an admin's pack decision to the hub holding the agent's socket. */
+  private async relayPackDecision(
+    gateway: AgentGateway,
+    kind: 'approve' | 'reject',
+    agentId: string,
+    request: Parameters<AgentGateway['approvePack']>[1],
+  ): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
+    const holder = this.presence.holderOf(agentId);
+    if (!holder || holder === this.hubId)
+      return kind === 'approve' ? gateway.approvePack(agentId, request) : gateway.rejectPack(agentId, request);
+    const outcome = await this.bus.request(holder, kind, { agentId, request }, 16_000);
+    if (outcome.kind === 'ok') {
+      const body = outcome.body as { ok?: unknown; error?: { code: string; message: string } };
+      return { ok: body.ok === true, ...(body.error ? { error: body.error } : {}) };
+    }
+    if (outcome.kind === 'no-responders')
+      return { ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: `hub ${holder} holding the agent is gone` } };
+    if (outcome.kind === 'timeout')
+      return { ok: false, error: { code: 'SONDE_ERR_TIMEOUT', message: `hub ${holder} holding the agent did not answer in time` } };
+    return { ok: false, error: { code: 'SONDE_ERR_CLUSTER', message: outcome.message } };
   }
 
   /** Drains this hub's agents (gateway), gives up its identities and lease, leaves NATS. */
@@ -255,6 +265,12 @@ export class Cluster {
       if (!parsed.success || !this.gateway)
         return { ok: false, error: { code: 'SONDE_ERR_INVALID_PARAMS', message: 'malformed approval' } };
       return this.gateway.approvePack(parsed.data.agentId, parsed.data.request);
+    });
+    this.bus.handle('reject', async (body) => {
+      const parsed = ApproveSchema.safeParse(body);
+      if (!parsed.success || !this.gateway)
+        return { ok: false, error: { code: 'SONDE_ERR_INVALID_PARAMS', message: 'malformed rejection' } };
+      return this.gateway.rejectPack(parsed.data.agentId, parsed.data.request);
     });
     this.bus.on('agents', (body) => {
       const parsed = AgentsEventSchema.safeParse(body);

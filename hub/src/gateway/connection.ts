@@ -293,6 +293,36 @@ export class AgentConnection {
     request: Omit<MessagePayload<'hub.packs.approve'>, 'requestId'>,
     timeoutMs = 15_000,
   ): Promise<MessagePayload<'agent.packs.approve.result'>> {
+    return this.decidePack('hub.packs.approve', request, timeoutMs);
+  }
+
+  /**
+   * Relays an admin's rejection of a pending pack version, pinned like an
+   * approval; only to an agent that announced the `pack-reject` feature (an
+   * older one would refuse the message type as a bad frame).
+   */
+  rejectPack(
+    request: Omit<MessagePayload<'hub.packs.reject'>, 'requestId'>,
+    timeoutMs = 15_000,
+  ): Promise<MessagePayload<'agent.packs.reject.result'>> {
+    if (!this.identity.features?.includes('pack-reject')) {
+      return Promise.resolve({
+        requestId: randomUUID(),
+        ok: false,
+        error: {
+          code: 'SONDE_ERR_UNSUPPORTED',
+          message: `agent ${this.name} runs a version that cannot reject a pack from the hub; upgrade it, or remove the pending version on the host (sonde packs remove)`,
+        },
+      });
+    }
+    return this.decidePack('hub.packs.reject', request, timeoutMs);
+  }
+
+  private decidePack(
+    type: 'hub.packs.approve' | 'hub.packs.reject',
+    request: Omit<MessagePayload<'hub.packs.approve'>, 'requestId'>,
+    timeoutMs: number,
+  ): Promise<MessagePayload<'agent.packs.approve.result'>> {
     const requestId = randomUUID();
     const fail = (code: string, message: string): MessagePayload<'agent.packs.approve.result'> => ({
       requestId,
@@ -313,8 +343,8 @@ export class AgentConnection {
       this.approvals.set(requestId, finish);
       // An admin approved exactly this version through the hub: it may serve once the agent reports it active (the
       // agent reports its packs before it answers, so this is allowed from the moment the approval is sent).
-      this.session?.servable.add(packKey(request.pack, request.version));
-      this.send('hub.packs.approve', { requestId, ...request }, (err) => {
+      if (type === 'hub.packs.approve') this.session?.servable.add(packKey(request.pack, request.version));
+      this.send(type, { requestId, ...request }, (err) => {
         if (err) finish(fail('SONDE_ERR_AGENT_DISCONNECTED', err.message));
       });
     });
@@ -425,6 +455,8 @@ export class AgentConnection {
         this.onSecurityEvent(message.payload);
         return;
       case 'agent.packs.approve.result':
+      case 'agent.packs.reject.result':
+        // One map for both: a request id names the one decision it answers.
         this.approvals.get(message.payload.requestId)?.(message.payload);
         return;
       case 'agent.pack-events':

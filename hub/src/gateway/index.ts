@@ -220,6 +220,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
         return Promise.resolve({ ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: 'the agent is not connected' } });
       return connection.approvePack(request);
     },
+    rejectPack(agentId, request) {
+      const connection = registry.forAgent(agentId).find((candidate) => candidate.state === 'registered');
+      if (!connection)
+        return Promise.resolve({ ok: false, error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: 'the agent is not connected' } });
+      return connection.rejectPack(request);
+    },
     disconnect(agentId: string, reason: string): void {
       for (const connection of registry.forAgent(agentId)) {
         log.info({ agent: connection.name, reason }, 'disconnecting agent');

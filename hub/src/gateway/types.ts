@@ -63,6 +63,11 @@ export interface AgentGateway {
     agentId: string,
     request: { pack: string; version: string; permissionsSha256: string; by: string },
   ): Promise<{ ok: boolean; error?: { code: string; message: string } }>;
+  /** Relays an admin's rejection of a pending pack version, pinned like an approval (forwarded the same way). */
+  rejectPack(
+    agentId: string,
+    request: { pack: string; version: string; permissionsSha256: string; by: string },
+  ): Promise<{ ok: boolean; error?: { code: string; message: string } }>;
   /**
    * The holder side of a cross-hub duplicate check: whether this hub's socket for the agent still answers a
    * ping; one that does not is terminated and released (as `claimIdentity` does for a local newcomer).

@@ -159,29 +159,28 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       return { id: after.id, name: after.name, attestationBaseline: after.attestationBaseline };
     },
   );
-  defineRoute(
-    app,
-    hub.api,
-    hub.requireAdmin,
-    {
-      method: 'POST',
-      url: '/api/v1/agents/:id/packs/:pack/approve',
-      summary:
-        'Approves the pack version an agent holds pending (first install or an update asking for more). Name the version and permissions digest you reviewed: the agent applies it only to exactly that candidate.',
-      tag: 'agents',
-      auth: 'admin',
-      scoped: true,
-      params: PackParams,
-      body: ApproveBodySchema,
-      response: z.object({ ok: z.literal(true), agent: z.string(), pack: z.string(), version: z.string() }),
-    },
-    async ({ params, body, principal }) => {
+  /**
+   * Approve and reject share one path: the caller names the version and permissions digest they reviewed, the
+   * hub refuses anything else the agent does not report pending, and the agent applies the decision only to its
+   * own verified candidate with exactly that digest. One audit entry each, whatever the outcome.
+   */
+  const decide =
+    (decision: 'approve' | 'reject') =>
+    async ({
+      params,
+      body,
+      principal,
+    }: {
+      params: z.infer<typeof PackParams>;
+      body: z.infer<typeof ApproveBodySchema>;
+      principal: Principal;
+    }): Promise<{ ok: true; agent: string; pack: string; version: string }> => {
       const record = await recordOf(params.id, principal);
       const view = hub.services.fleet.get(record.id);
       const status = (view?.packs ?? record.packs).find((pack) => pack.name === params.pack);
       const audit = async (status: 'ok' | 'denied' | 'error', detail: string): Promise<void> => {
         await core.audit.append({
-          action: 'agent.pack.approve',
+          action: `agent.pack.${decision}`,
           actor: { kind: principal.kind, id: principal.id, name: principal.name },
           agents: [record.name],
           status,
@@ -197,12 +196,13 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           `Agent ${record.name} holds ${held} awaiting approval for ${params.pack}, not what was named.`,
         );
       }
-      const result = await gateway.approvePack(record.id, {
+      const request = {
         pack: params.pack,
         version: body.version,
         permissionsSha256: body.permissionsSha256,
         by: `hub:${principal.name ?? principal.id ?? 'admin'}`,
-      });
+      };
+      const result = decision === 'approve' ? await gateway.approvePack(record.id, request) : await gateway.rejectPack(record.id, request);
       if (!result.ok) {
         await audit('error', `the agent refused: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
         const offline = result.error?.code === 'SONDE_ERR_AGENT_OFFLINE' || result.error?.code === 'SONDE_ERR_TIMEOUT';
@@ -211,9 +211,46 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           `Agent ${record.name}: ${result.error?.message ?? 'refused'}`,
         );
       }
-      await audit('ok', 'approved on the agent');
+      await audit('ok', decision === 'approve' ? 'approved on the agent' : 'rejected on the agent');
       return { ok: true as const, agent: record.name, pack: params.pack, version: body.version };
+    };
+  const decisionResponse = z.object({ ok: z.literal(true), agent: z.string(), pack: z.string(), version: z.string() });
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/agents/:id/packs/:pack/approve',
+      summary:
+        'Approves the pack version an agent holds pending (first install or an update asking for more). Name the version and permissions digest you reviewed: the agent applies it only to exactly that candidate.',
+      tag: 'agents',
+      auth: 'admin',
+      scoped: true,
+      params: PackParams,
+      body: ApproveBodySchema,
+      response: decisionResponse,
     },
+    decide('approve'),
+  );
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/agents/:id/packs/:pack/reject',
+      summary:
+        'Rejects the pack version an agent holds pending, pinned like an approval to the version and permissions digest you reviewed. The agent never loads that candidate and keeps refusing it until another version is installed; a serving version keeps serving. An agent too old to understand a rejection answers 409 and keeps the version pending.',
+      tag: 'agents',
+      auth: 'admin',
+      scoped: true,
+      params: PackParams,
+      body: ApproveBodySchema,
+      response: decisionResponse,
+    },
+    decide('reject'),
   );
   await Promise.resolve();
 };

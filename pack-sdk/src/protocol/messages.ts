@@ -129,6 +129,17 @@ export const PackApproveResultSchema = z
   })
   .strict();
 
+/**
+ * Hub → agent: an admin rejected the version a pack holds pending. Pinned like
+ * an approval: the agent marks exactly this version and permissions digest
+ * rejected, never loads it, reports it (`disabled` with code
+ * `SONDE_ERR_PACK_REJECTED` for a first install; the serving version keeps
+ * serving for an update) and keeps refusing that digest until another version
+ * arrives. Sent only to agents that announced `x-sonde-agent-features: pack-reject`.
+ */
+export const PackRejectSchema = PackApproveSchema;
+export const PackRejectResultSchema = PackApproveResultSchema;
+
 /** Agent → hub: pack operations done on the host (install, update, approve, remove), for the hub's audit chain. */
 export const PackEventsSchema = z
   .object({
@@ -173,6 +184,8 @@ export const MessageSchemas = {
   'hub.revocations': RevocationsPushSchema,
   'hub.packs.approve': PackApproveSchema,
   'agent.packs.approve.result': PackApproveResultSchema,
+  'hub.packs.reject': PackRejectSchema,
+  'agent.packs.reject.result': PackRejectResultSchema,
   'agent.pack-events': PackEventsSchema,
   'hub.drain': DrainSchema,
 } as const;

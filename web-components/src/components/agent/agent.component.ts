@@ -7,12 +7,15 @@ import { SondeElement } from '../../internal/sonde-element.js';
 import type { AgentDetail, AuditRecord, PackStatus } from '../../internal/types.js';
 import { controls, tokens } from '../../theme/tokens.js';
 
+/** The code an agent reports beside a first install an admin rejected (reported as `disabled`). */
+const PACK_REJECTED = 'SONDE_ERR_PACK_REJECTED';
+
 /**
  * One agent: health and why it is degraded, OS, versions, isolation level,
  * credentials, the attestation (accept a changed baseline), packs with state,
  * refusal code and what waits for approval with its added permissions
- * (approve names the version and digest reviewed, as the REST route
- * requires), recent probes, and remove (revokes its certificate and key).
+ * (approve or reject, naming the version and digest reviewed, as the REST
+ * routes require), recent probes, and remove (revokes its certificate and key).
  *
  * @summary Agent detail with packs, approvals, attestation and removal.
  * @event sonde-agent-removed - The agent was removed; detail `{ id, name }`.
@@ -95,11 +98,12 @@ export class SondeAgent extends SondeElement {
     }
   }
 
-  private approve(pack: PackStatus): void {
+  /** Approve or reject what waits, pinned to the version and digest on screen (the agent checks both). */
+  private decide(pack: PackStatus, decision: 'approve' | 'reject'): void {
     const pending = pack.pending;
     if (!pending) return;
     void this.action.run(() =>
-      this.client.post(`/api/v1/agents/${seg(this.agent)}/packs/${seg(pack.name)}/approve`, {
+      this.client.post(`/api/v1/agents/${seg(this.agent)}/packs/${seg(pack.name)}/${decision}`, {
         version: pending.version,
         permissionsSha256: pending.permissionsSha256,
       }),
@@ -197,7 +201,7 @@ export class SondeAgent extends SondeElement {
                       <td>${p.name}</td>
                       <td>${p.version}</td>
                       <td>
-                        ${p.state}${p.code ? html` <code>${p.code}</code>` : nothing}${p.reason ? html`<div class="muted">${p.reason}</div>` : nothing}
+                        ${p.code === PACK_REJECTED ? 'rejected' : p.state}${p.code ? html` <code>${p.code}</code>` : nothing}${p.reason ? html`<div class="muted">${p.reason}</div>` : nothing}
                       </td>
                       <td>
                         ${
@@ -222,9 +226,18 @@ export class SondeAgent extends SondeElement {
                                   ?disabled=${this.action.busy || !a.connected}
                                   title=${a.connected ? '' : 'the agent must be connected'}
                                   aria-label=${`Approve ${p.name} ${p.pending.version}`}
-                                  @click=${() => this.approve(p)}
+                                  @click=${() => this.decide(p, 'approve')}
                                 >
                                   Approve
+                                </button>
+                                <button
+                                  type="button"
+                                  ?disabled=${this.action.busy || !a.connected}
+                                  title=${a.connected ? 'the agent never loads this version; a newer one waits for approval again' : 'the agent must be connected'}
+                                  aria-label=${`Reject ${p.name} ${p.pending.version}`}
+                                  @click=${() => this.decide(p, 'reject')}
+                                >
+                                  Reject
                                 </button>
                               </div>`
                             : html`<span class="muted">—</span>`

@@ -78,6 +78,38 @@ describe('<sonde-agent>', () => {
     expect(hub.calls.find((c) => c.method === 'POST')!.body).toEqual({ version: '0.2.0', permissionsSha256: digest });
   });
 
+  it('rejects a pending pack naming the version and digest, then shows it rejected', async () => {
+    const pending = systemPack({
+      state: 'pending',
+      pending: { version: '0.2.0', permissionsSha256: digest, added: [] },
+    });
+    let rejected = false;
+    const hub = await startFixtureHub({
+      'GET /api/v1/agents/web-1': () => ({
+        body: detail({
+          packs: [
+            rejected ? systemPack({ state: 'disabled', code: 'SONDE_ERR_PACK_REJECTED', reason: '0.2.0 rejected by hub:admin' }) : pending,
+          ],
+        }),
+      }),
+      'GET /api/v1/audit': { body: { entries: [], nextBefore: null } },
+      'POST /api/v1/agents/web-1/packs/system/reject': () => {
+        rejected = true;
+        return { body: { ok: true, agent: 'web-1', pack: 'system', version: '0.2.0' } };
+      },
+    });
+    close = hub.close;
+    const el = await mount<SondeAgent>(`<test-agent hub="${hub.url}" agent="web-1" poll-interval="0"></test-agent>`);
+    await until(() => q(el, 'button[aria-label="Reject system 0.2.0"]') !== null);
+    q<HTMLButtonElement>(el, 'button[aria-label="Reject system 0.2.0"]')!.click();
+    await until(() => hub.calls.some((c) => c.method === 'POST'));
+    const post = hub.calls.find((c) => c.method === 'POST')!;
+    expect(post.path).toBe('/api/v1/agents/web-1/packs/system/reject');
+    expect(post.body).toEqual({ version: '0.2.0', permissionsSha256: digest });
+    await until(() => q(el, 'button[aria-label="Reject system 0.2.0"]') === null);
+    expect(q(el, 'tr[data-pack=system]')!.textContent).toMatch(/rejected\s+SONDE_ERR_PACK_REJECTED/);
+  });
+
   it('accepts a changed attestation and shows a refused action', async () => {
     const hub = await startFixtureHub({
       'GET /api/v1/agents/web-1': {
