@@ -11,6 +11,7 @@ import type { HubConfig } from './config.js';
 import type { HubContext } from './context.js';
 import { openHubCore, type HubCore } from './core.js';
 import { installErrorHandler } from './errors.js';
+import { localAttemptCounters } from './auth/rate-limit.js';
 import { Cluster } from './cluster/index.js';
 import { limitPerAgent } from './gateway/concurrency.js';
 import { createAgentGateway } from './gateway/index.js';
@@ -226,6 +227,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     gateway,
     cluster,
     sessions,
+    limits: cluster ? cluster.limits : localAttemptCounters,
     sso,
     api: new ApiRegistry(),
     requireAdmin: adminGuard(core.apiKeys, sessions, core.pdp),

@@ -1,3 +1,4 @@
+import type { AttemptCounters } from './auth/rate-limit.js';
 import type { FastifyRequest } from 'fastify';
 import type { HubCa } from './ca/index.js';
 import type { Cluster } from './cluster/index.js';
@@ -22,6 +23,8 @@ export interface HubContext {
   /** Multi-hub over NATS (hub/src/cluster), when SONDE_NATS_URL is set. */
   cluster: Cluster | undefined;
   sessions: SessionService;
+  /** Failure windows (login throttling): in memory on one hub, shared over NATS by a cluster (auth/rate-limit.ts). */
+  limits: AttemptCounters;
   /** Single sign-on (hub/src/identity), when SONDE_ENTRA_* or SONDE_OIDC_* configure a provider. */
   sso: { login: OidcLogin; signIn: SignIn; clientSecrets: ClientSecrets } | undefined;
   api: ApiRegistry;

@@ -1,7 +1,9 @@
 /**
  * Login throttling: a fixed window of failures per key (IP, user name), kept
- * in memory. One hub process is the unit here; a multi-hub deployment would
- * move this into the shared store. Bounded, so a spray of addresses cannot grow it forever.
+ * in memory by one hub process. Bounded, so a spray of addresses cannot grow it forever.
+ * Several hubs count together through `AttemptCounters` (below): with SONDE_NATS_URL the
+ * counts live in a NATS KV bucket every hub shares (cluster/limits.ts), so an attacker
+ * cannot multiply the allowed attempts by the number of hubs behind the load balancer.
  */
 export class FailureWindow {
   private readonly entries = new Map<string, { count: number; resetAt: number }>();
@@ -36,3 +38,28 @@ export class FailureWindow {
     while (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
   }
 }
+
+/** One fixed window of failures per key, wherever it is counted. */
+export interface AttemptCounter {
+  /** Milliseconds until `key` may try again, or 0. */
+  blockedFor(key: string): Promise<number>;
+  fail(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+}
+
+/** Makes the windows of one hub (`name` keeps windows apart: `login-ip`, `login-user`, ...). */
+export interface AttemptCounters {
+  window(name: string, maxFailures: number, windowMs: number): AttemptCounter;
+}
+
+/** The single hub's counters: in this process's memory. */
+export const localAttemptCounters: AttemptCounters = {
+  window(_name, maxFailures, windowMs) {
+    const window = new FailureWindow(maxFailures, windowMs);
+    return {
+      blockedFor: (key) => Promise.resolve(window.blockedFor(key)),
+      fail: (key) => Promise.resolve(window.fail(key)),
+      reset: (key) => Promise.resolve(window.reset(key)),
+    };
+  },
+};

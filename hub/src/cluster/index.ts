@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
@@ -11,6 +12,7 @@ import { ClusterBus } from './bus.js';
 import { ClusterDispatcher, serveRemoteProbe } from './dispatcher.js';
 import { ClusterFleet } from './fleet.js';
 import { HubLeases } from './lease.js';
+import { SharedAttemptCounters } from './limits.js';
 import { clusterNames } from './names.js';
 import { Presence } from './presence.js';
 
@@ -53,6 +55,10 @@ interface RevocationSource {
 const ANNOUNCE_EVERY_MS = 25;
 const DEFAULT_LEASE_MS = 10_000;
 const DEFAULT_REFRESH_MS = 3_000;
+/** The longest failure window counted in the shared bucket (login: 15 minutes), plus room. */
+const LIMITS_MAX_AGE_MS = 20 * 60_000;
+/** A login waits at most this long for NATS before the hub's own count decides. */
+const LIMITS_TIMEOUT_MS = 1_500;
 
 const AgentsEventSchema = z.object({ ids: z.array(z.string().uuid()).max(10_000) }).strict();
 const DisconnectSchema = z.object({ agentId: z.string().uuid(), reason: z.string().max(500) }).strict();
@@ -76,6 +82,8 @@ export class Cluster {
   readonly bus: ClusterBus;
   readonly presence: Presence;
   readonly leases: HubLeases;
+  /** Failure windows (login throttling) every hub counts in. */
+  readonly limits: SharedAttemptCounters;
   private leaseChanges = 0;
   private gateway: AgentGateway | undefined;
   private readonly announce = new Set<string>();
@@ -92,8 +100,10 @@ export class Cluster {
     hubId: string,
     leases: HubLeases,
     presence: Presence,
+    limits: SharedAttemptCounters,
   ) {
     this.hubId = hubId;
+    this.limits = limits;
     this.leases = leases;
     this.presence = presence;
     this.bus = new ClusterBus({
@@ -123,6 +133,10 @@ export class Cluster {
       // 2.9: no per-key TTL; the bucket's max age only sweeps away long-dead hubs' records (lease.ts).
       const hubsKv = await kvm.create(names.hubsBucket, { history: 1, ttl: leaseMs * 10 });
       const presenceKv = await kvm.create(names.presenceBucket, { history: 1 });
+      const limitsKv = await new Kvm(jetstream(nc, { timeout: LIMITS_TIMEOUT_MS })).create(names.limitsBucket, {
+        history: 1,
+        ttl: LIMITS_MAX_AGE_MS,
+      });
       const leases = new HubLeases(hubsKv, {
         hubId,
         url: deps.url(),
@@ -133,7 +147,7 @@ export class Cluster {
       await leases.start();
       const presence = new Presence(presenceKv, leases, hubId, log);
       await presence.start();
-      const cluster = new Cluster(nc, deps, hubId, leases, presence);
+      const cluster = new Cluster(nc, deps, hubId, leases, presence, new SharedAttemptCounters(limitsKv, log));
       cluster.listen();
       log.info({ hubId, servers: config.servers, prefix: config.prefix }, 'joined the hub cluster over NATS');
       return cluster;

@@ -13,6 +13,8 @@ export interface ClusterNames {
   hubsBucket: string;
   /** KV bucket: agent id → the hub holding its socket. */
   presenceBucket: string;
+  /** KV bucket: failure windows every hub counts in (login throttling; limits.ts). */
+  limitsBucket: string;
 }
 
 export const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -25,5 +27,6 @@ export function clusterNames(prefix: string): ClusterNames {
     events: `${prefix}.v1.cluster.events`,
     hubsBucket: `${prefix}_hubs`,
     presenceBucket: `${prefix}_presence`,
+    limitsBucket: `${prefix}_limits`,
   };
 }

@@ -1,7 +1,6 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { FailureWindow } from '../auth/rate-limit.js';
 import { principalOf } from '../auth/require-admin.js';
 import { parseCookies, SESSION_COOKIE } from '../auth/sessions.js';
 import { safeEqual } from '../crypto/index.js';
@@ -83,15 +82,15 @@ export function oauthRoutes(service: OAuthService): FastifyPluginAsync {
 
     // Dynamic Client Registration: the allow-list of client domains applies before oidc-provider sees the request.
     // Each registration is a stored row that nothing expires, so an address may register 30 clients a minute, no more.
-    const registrations = new FailureWindow(REGISTRATIONS_PER_MINUTE, 60_000);
+    const registrations = app.hub.limits.window('oauth-register', REGISTRATIONS_PER_MINUTE, 60_000);
     await app.register(async (registration: FastifyInstance) => {
       registration.post(`${OAUTH_PREFIX}/register`, { bodyLimit: 56 * 1024 }, async (request, reply) => {
-        const wait = registrations.blockedFor(request.ip);
+        const wait = await registrations.blockedFor(request.ip);
         if (wait > 0) {
           reply.header('retry-after', String(Math.ceil(wait / 1000)));
           return reply.code(429).send({ error: 'too_many_requests', error_description: 'too many registrations from this address' });
         }
-        registrations.fail(request.ip);
+        await registrations.fail(request.ip);
         const body = request.body as { redirect_uris?: unknown } | undefined;
         const uris = Array.isArray(body?.redirect_uris) ? body.redirect_uris.filter((u): u is string => typeof u === 'string') : [];
         if (!service.config.dcr) return reply.code(404).send({ error: 'not_found', error_description: 'dynamic registration is off' });
@@ -125,8 +124,8 @@ type Details = Awaited<ReturnType<Awaited<ReturnType<OAuthService['server']>>['p
 function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
   const { hub } = app;
   const { core, config } = hub;
-  const byIp = new FailureWindow(10, WINDOW_MS);
-  const byUser = new FailureWindow(5, WINDOW_MS);
+  const byIp = hub.limits.window('oauth-login-ip', 10, WINDOW_MS);
+  const byUser = hub.limits.window('oauth-login-user', 5, WINDOW_MS);
 
   async function details(request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {
     const { provider } = await service.server();
@@ -241,7 +240,7 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
     const client = await clientName(interaction);
     const again = (error: string, status: number) =>
       html(reply, status, loginPage({ uid: interaction.uid, clientName: client.name, error, sso: ssoLink(interaction.uid) }));
-    const wait = Math.max(byIp.blockedFor(ipKey), byUser.blockedFor(userKey));
+    const wait = Math.max(...(await Promise.all([byIp.blockedFor(ipKey), byUser.blockedFor(userKey)])));
     if (wait > 0) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
       return again(`Too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s.`, 429);
@@ -251,8 +250,7 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
     const passwordOk = safeEqual(password, config.adminPassword);
     const record = await core.store.users.getByName(config.adminUser);
     if (!(userOk && passwordOk) || !record || !record.enabled) {
-      byIp.fail(ipKey);
-      byUser.fail(userKey);
+      await Promise.all([byIp.fail(ipKey), byUser.fail(userKey)]);
       await core.audit.append({
         action: 'login',
         actor: { kind: 'user', id: null, name: user.slice(0, 100) || null },
@@ -262,7 +260,7 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
       });
       return again('Wrong user or password.', 401);
     }
-    byUser.reset(userKey);
+    await byUser.reset(userKey);
     await core.audit.append({
       action: 'login',
       actor: { kind: 'user', id: record.id, name: record.name },

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { FailureWindow } from '../auth/rate-limit.js';
 import { principalOf } from '../auth/require-admin.js';
 import { parseCookies, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie } from '../auth/sessions.js';
 import { safeEqual } from '../crypto/index.js';
@@ -10,18 +9,18 @@ import { defineRoute } from './define.js';
 const LoginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
 const MeSchema = z.object({ kind: z.enum(['api_key', 'user']), id: z.string(), name: z.string(), role: z.enum(['admin', 'member']) });
 
-/** Per IP: 10 failures per 15 minutes; per user name: 5. In memory, per hub process. */
+/** Per IP: 10 failures per 15 minutes; per user name and IP: 5. Counted by every hub together (hub.limits). */
 const WINDOW_MS = 15 * 60_000;
 const AUDITED_REFUSALS_PER_MINUTE = 20;
 
 export const authRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, config, sessions } = hub;
-  const byIp = new FailureWindow(10, WINDOW_MS);
+  const byIp = hub.limits.window('login-ip', 10, WINDOW_MS);
   // Per account *and source*: a guesser locks itself out, never the admin signing in from elsewhere (issue 19).
-  const byUser = new FailureWindow(5, WINDOW_MS);
+  const byUser = hub.limits.window('login-user', 5, WINDOW_MS);
   // Refused logins audited per source and minute; beyond that they are counted and logged, so the audit cannot be flooded.
-  const audited = new FailureWindow(AUDITED_REFUSALS_PER_MINUTE, 60_000);
+  const audited = hub.limits.window('login-audited', AUDITED_REFUSALS_PER_MINUTE, 60_000);
 
   defineRoute(
     app,
@@ -39,7 +38,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     async ({ body, request, reply }) => {
       const ipKey = `ip:${request.ip}`;
       const userKey = `user:${body.user.toLowerCase()}@${request.ip}`;
-      const wait = Math.max(byIp.blockedFor(ipKey), byUser.blockedFor(userKey));
+      const wait = Math.max(...(await Promise.all([byIp.blockedFor(ipKey), byUser.blockedFor(userKey)])));
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new HubError('SONDE_ERR_RATE_LIMITED', `Too many failed logins; try again in ${Math.ceil(wait / 1000)} s.`);
@@ -49,14 +48,13 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       const passwordOk = safeEqual(body.password, config.adminPassword);
       const user = await core.store.users.getByName(config.adminUser);
       if (!(userOk && passwordOk) || !user || !user.enabled) {
-        byIp.fail(ipKey);
-        byUser.fail(userKey);
+        await Promise.all([byIp.fail(ipKey), byUser.fail(userKey)]);
         const auditedKey = `audit:${request.ip}`;
-        if (audited.blockedFor(auditedKey) > 0) {
+        if ((await audited.blockedFor(auditedKey)) > 0) {
           request.log.warn({ remote: request.ip }, 'login refused; not audited (more than the per-minute budget from this source)');
           throw new HubError('SONDE_ERR_LOGIN_FAILED');
         }
-        audited.fail(auditedKey);
+        await audited.fail(auditedKey);
         await core.audit.append({
           action: 'login',
           actor: { kind: 'user', id: null, name: body.user.slice(0, 100) },
@@ -65,7 +63,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         });
         throw new HubError('SONDE_ERR_LOGIN_FAILED');
       }
-      byUser.reset(userKey);
+      await byUser.reset(userKey);
       const session = await sessions.create(user.id);
       await core.audit.append({
         action: 'login',

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { FailureWindow } from '../auth/rate-limit.js';
 import { parseCookies, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie } from '../auth/sessions.js';
 import { HubError } from '../errors.js';
 import { IdentityError } from '../identity/index.js';
@@ -49,7 +48,7 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core, sessions } = hub;
   const sso = hub.sso;
-  const starts = new FailureWindow(30, 60_000);
+  const starts = hub.limits.window('oidc-start', 30, 60_000);
   const home = () => `${hub.services.config.publicUrl}/`;
   const failTo = (reply: FastifyReply, code: string) => reply.redirect(`${home()}?sso_error=${encodeURIComponent(code)}`, 302);
 
@@ -81,12 +80,12 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
   app.get(`${BINDING_PATH}/login`, async (request: FastifyRequest, reply: FastifyReply) => {
     if (!sso) return failTo(reply, 'SONDE_ERR_OIDC_DISABLED');
     // Each start stores a row for 10 minutes: an address may start 30 a minute, plenty for people, not for a flood.
-    const wait = starts.blockedFor(request.ip);
+    const wait = await starts.blockedFor(request.ip);
     if (wait > 0) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new HubError('SONDE_ERR_RATE_LIMITED', `Too many sign-ins started; try again in ${Math.ceil(wait / 1000)} s.`);
     }
-    starts.fail(request.ip);
+    await starts.fail(request.ip);
     try {
       const { authorizationUrl, binding } = await sso.login.begin();
       const back = (request.query as { return?: unknown }).return;

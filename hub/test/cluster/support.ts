@@ -39,7 +39,8 @@ export async function dropBuckets(prefix: string): Promise<void> {
   const nc = await connect({ servers: NATS_URL });
   try {
     const jsm = await jetstreamManager(nc);
-    for (const bucket of [`${prefix}_hubs`, `${prefix}_presence`]) await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+    for (const bucket of [`${prefix}_hubs`, `${prefix}_presence`, `${prefix}_limits`])
+      await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
   } finally {
     await nc.close();
   }
