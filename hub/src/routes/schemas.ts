@@ -1,3 +1,4 @@
+import { PackStatusSchema } from '@sonde/pack-sdk/protocol';
 import { z } from 'zod';
 
 /** Response schemas shared by routes and the OpenAPI document. */
@@ -45,7 +46,8 @@ export const AgentViewSchema = z.object({
   enrolledAt: z.string(),
   agentVersion: z.string().nullable(),
   os: z.string().nullable(),
-  packs: z.array(z.unknown()),
+  /** As the agent reported them (pack-sdk's wire schema), with what the hub holds back applied. */
+  packs: z.array(PackStatusSchema),
   isolation: z.string().nullable(),
 });
 

@@ -1,134 +1,55 @@
 /**
- * The shapes the hub's REST API returns (see its OpenAPI document at
- * `/api/v1/openapi.json`). Written out here because the web components may
- * not import hub code: they meet the hub only over HTTP.
+ * The shapes the hub's REST API returns, named for the elements. Each is taken
+ * from `api.gen.ts`, which scripts/api-types.mjs generates (openapi-typescript)
+ * from the hub's OpenAPI document, itself derived from the zod schemas the
+ * hub's routes are declared with: nothing here is written by hand except the
+ * JSON Schema subset the probe form reads. The web components may not import
+ * hub code; they meet the hub only over HTTP, and a route change that breaks
+ * an element now fails the type check instead of the browser.
  */
-export type AgentStatus = 'online' | 'offline' | 'degraded';
+import type { operations } from './api.gen.js';
 
-export interface ProbeManifest {
-  name: string;
-  description: string;
-  params: JsonSchema;
-  result?: JsonSchema;
-}
+type Responses<O extends keyof operations> = operations[O]['responses'];
+/** The JSON body of an operation's success answer (200 or 201). */
+type Ok<O extends keyof operations> =
+  Responses<O> extends { 200: { content: { 'application/json': infer T } } }
+    ? T
+    : Responses<O> extends { 201: { content: { 'application/json': infer T } } }
+      ? T
+      : never;
 
-export interface PackStatus {
-  name: string;
-  version: string;
-  state: 'active' | 'pending' | 'failed' | 'disabled' | 'quarantined';
-  reason?: string;
-  code?: string;
-  integrity?: string;
-  manifest?: { name: string; version: string; description: string; probes: ProbeManifest[] };
-  pending?: { version: string; permissionsSha256: string; added: string[]; permissions?: unknown };
-}
+export type AgentView = Ok<'getApiV1Agents'>[number];
+export type AgentStatus = AgentView['status'];
+export type PackStatus = AgentView['packs'][number];
+export type AgentDetail = Ok<'getApiV1AgentsId'>;
+export type ProbeManifest = NonNullable<PackStatus['manifest']>['probes'][number];
+export type ApiKeyView = Ok<'getApiV1ApiKeys'>[number];
+export type KeyPolicy = ApiKeyView['policy'];
+export type TokenView = Ok<'getApiV1EnrollmentTokens'>[number];
+export type AuditRecord = Ok<'getApiV1Audit'>['entries'][number];
+export type VerifyResult = Ok<'getApiV1AuditVerify'>;
+export type ProbeAnswer = Ok<'postApiV1Probes'>;
+export type Me = Ok<'getApiV1AuthMe'>;
+export type UserView = Ok<'getApiV1Users'>[number];
 
-export interface AgentView {
-  id: string;
-  name: string;
-  status: AgentStatus;
-  reasons: string[];
-  connected: boolean;
-  lastSeenAt: string | null;
-  enrolledAt: string;
-  agentVersion: string | null;
-  os: string | null;
-  packs: PackStatus[];
-  isolation: string | null;
-}
-
-export interface AgentDetail extends AgentView {
-  certSerial: string | null;
-  certNotAfter: string | null;
-  removedAt: string | null;
-  attestationBaseline: unknown;
-  pendingAttestation: unknown;
-}
-
-export interface KeyPolicy {
-  allowedAgents: string[];
-  allowedProbes: string[];
-  allowedClients: string[];
-}
-
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  type: 'user' | 'agent';
-  role: 'admin' | 'member';
-  prefix: string;
-  policy: KeyPolicy;
-  agentId: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface TokenView {
-  id: string;
-  prefix: string;
-  boundName: string | null;
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-  usedBy: string | null;
-  state: 'active' | 'used' | 'expired';
-}
-
-export interface AuditRecord {
-  seq: number;
-  at: string;
-  hash: string;
-  action: string;
-  actor: { kind: string; id: string | null; name: string | null };
-  clientId?: string | null;
-  tool?: string | null;
-  agents?: string[];
-  probe?: string | null;
-  params?: unknown;
-  status: string;
-  resultBytes?: number;
-  durationMs?: number;
-  detail?: string | null;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  checked: number;
-  total: number;
-  fromSeq: number;
-  lastSeq: number;
-  firstBrokenSeq?: number;
-  reason?: string;
-  full: boolean;
-  durationMs: number;
-}
-
-export interface ProbeAnswer {
-  agent: string;
-  probe: string;
-  status: 'ok' | 'error' | 'timeout' | 'denied' | 'offline';
-  result?: unknown;
-  error?: { code: string; message: string };
-  durationMs: number;
-  truncated: boolean;
-}
-
-export interface Me {
-  kind: 'api_key' | 'user';
-  id: string;
-  name: string;
-  role: 'admin' | 'member';
-}
-
-export interface UserView {
-  id: string;
-  name: string;
-  email: string | null;
-  role: 'admin' | 'member';
-  enabled: boolean;
-  createdAt: string;
-}
+/** A route that lost its response schema would turn an alias into `never` and type-check anything: this refuses that. */
+type Resolved<T> = [T] extends [never] ? false : true;
+type AllResolved = [
+  Resolved<AgentView>,
+  Resolved<PackStatus>,
+  Resolved<AgentDetail>,
+  Resolved<ProbeManifest>,
+  Resolved<ApiKeyView>,
+  Resolved<TokenView>,
+  Resolved<AuditRecord>,
+  Resolved<VerifyResult>,
+  Resolved<ProbeAnswer>,
+  Resolved<Me>,
+  Resolved<UserView>,
+] extends true[]
+  ? true
+  : false;
+export const API_TYPES_RESOLVED: AllResolved = true;
 
 /** The subset of JSON Schema the probe form understands. */
 export interface JsonSchema {
