@@ -113,4 +113,23 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_HUB_ID:
     'This hub’s name in the cluster (letters, digits, dash, underscore). Default: a random `hub-…` per start. Two running hubs must ' +
     'never share one.',
+  // Audit export (hub/src/audit/export); see guide/administration#audit-export.
+  SONDE_AUDIT_SYSLOG_URL:
+    'Send every audit entry, as it commits, to a syslog collector as RFC 5424: `udp://host:514`, `tcp://host:601` (octet-counted ' +
+    'frames) or `tls://host:6514`. Each message carries the entry’s seq and chain hash; the sink resumes from its last delivered entry ' +
+    'after a restart or an outage.',
+  SONDE_AUDIT_SYSLOG_CA: 'For `tls://`: a PEM file of the CA that signed the collector’s certificate (default: the system’s CAs).',
+  SONDE_AUDIT_SYSLOG_FACILITY: 'The syslog facility of audit messages (0-23); 13 is “log audit”.',
+  SONDE_AUDIT_WEBHOOK_URL:
+    'POST every audit entry, in batches as they commit, to this http(s) URL as `{"entries":[…]}`, signed with ' +
+    '`SONDE_AUDIT_WEBHOOK_SECRET`; any 2xx acknowledges, anything else is retried with backoff. At least once: dedupe by `seq`.',
+  SONDE_AUDIT_WEBHOOK_SECRET:
+    'The key that signs each webhook delivery: `x-sonde-signature: v1=<hex HMAC-SHA256(secret, x-sonde-timestamp + "." + body)>`. ' +
+    'At least 32 characters.',
+  SONDE_AUDIT_OTLP_URL:
+    'Send every audit entry as an OpenTelemetry log record over OTLP/HTTP with the JSON encoding to this URL (a collector’s ' +
+    '`http://collector:4318/v1/logs`).',
+  SONDE_AUDIT_OTLP_HEADERS:
+    'Extra headers for the OTLP requests, `name=value` pairs separated by commas (values may be percent-encoded), as in ' +
+    '`OTEL_EXPORTER_OTLP_HEADERS`; e.g. `authorization=Bearer%20…`.',
 };

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { createAuditExporter } from './audit/export/index.js';
 import { adminGuard } from './auth/require-admin.js';
 import { createSessionService, type SessionService } from './auth/sessions.js';
 import type { HubConfig } from './config.js';
@@ -67,6 +68,8 @@ export interface BuildAppOptions {
   core?: HubCore;
   /** SONDE_TLS=auto: the server certificate's key, generated while this module loads (else generated here). */
   tlsKeyPem?: string;
+  /** Test seam: audit export poll and retry timings (defaults: 2 s poll, backoff 0.5 s doubling to 60 s). */
+  auditExportTuning?: { pollMs?: number; retryBaseMs?: number; retryMaxMs?: number; batchSize?: number };
 }
 
 function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | undefined): Record<string, unknown> | undefined {
@@ -194,7 +197,23 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   });
   const gateway = cluster ? cluster.wrap(localGateway) : localGateway;
   const sessions = createSessionService(core.store);
-  const metrics = createHubMetrics({ fleet: gateway.fleet, audit: core.audit });
+  // Audit export: the sinks read committed entries from the database after their cursor; an append only wakes them.
+  const auditExport = createAuditExporter(
+    config.auditExport,
+    core.store,
+    app.log.child({ component: 'audit-export' }),
+    options.auditExportTuning,
+  );
+  if (auditExport) {
+    const unsubscribe = core.audit.onCommit((seq) => auditExport.notify(seq));
+    // Stopped before the core closes the store (onClose hooks run last-registered first; corePlugin's was the first).
+    app.addHook('onClose', async () => {
+      unsubscribe();
+      await auditExport.stop();
+    });
+    auditExport.start();
+  }
+  const metrics = createHubMetrics({ fleet: gateway.fleet, audit: core.audit, exportSinks: () => auditExport?.status() ?? [] });
   app.addHook('onClose', () => Promise.resolve(metrics.close()));
   const scheme = config.tls.mode === 'off' ? 'http' : 'https';
   const services: HubServices = {
@@ -234,6 +253,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
     startedAt: Date.now(),
     integrations,
+    auditExport,
   };
   app.decorate('sonde', services);
   app.decorate('hub', context);

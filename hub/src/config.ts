@@ -87,6 +87,26 @@ export const EnvSchema = z.object({
   ...OAuthEnvSchema.shape,
   // Pages allowed to embed dashboard widgets (hub/src/embed): CORS for /api/v1/embed/*, frame-ancestors for /embed/*.
   SONDE_EMBED_ORIGINS: embedOrigins,
+  // Audit export (hub/src/audit/export): each sink optional, each resumes from its own persisted cursor.
+  SONDE_AUDIT_SYSLOG_URL: z
+    .string()
+    .regex(
+      /^(udp|tcp|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+      'must be udp://, tcp:// or tls://host:port (e.g. tls://siem.example.com:6514)',
+    )
+    .optional(),
+  SONDE_AUDIT_SYSLOG_CA: z.string().min(1).optional(),
+  SONDE_AUDIT_SYSLOG_FACILITY: z.coerce.number().int().min(0).max(23).default(13),
+  SONDE_AUDIT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SONDE_AUDIT_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SONDE_AUDIT_OTLP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://collector:4318/v1/logs' }).optional(),
+  SONDE_AUDIT_OTLP_HEADERS: z
+    .string()
+    .regex(
+      /^\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+=[^,]*(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+=[^,]*)*\s*$/,
+      'must be name=value pairs separated by commas',
+    )
+    .optional(),
 });
 
 /** Every variable the hub reads; documented in the Dockerfile and compose file. */
@@ -126,6 +146,14 @@ export interface HubConfig {
     { servers: string[]; user: string | undefined; password: string | undefined; prefix: string; hubId: string | undefined } | undefined;
   /** Origins whose pages may embed widgets (SONDE_EMBED_ORIGINS); empty: embedding off. */
   embedOrigins: string[];
+  /** Audit export sinks (SONDE_AUDIT_SYSLOG_*, SONDE_AUDIT_WEBHOOK_*, SONDE_AUDIT_OTLP_*); each undefined when not configured. */
+  auditExport: AuditExportConfig;
+}
+
+export interface AuditExportConfig {
+  syslog: { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number; caFile: string | undefined; facility: number } | undefined;
+  webhook: { url: string; secret: string } | undefined;
+  otlp: { url: string; headers: Record<string, string> } | undefined;
 }
 
 /** What the headless CLI needs: the database and the secret, nothing about serving. */
@@ -183,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   }
   const oauth = loadOAuthConfig(e, problems);
   if (e.SONDE_NATS_PASSWORD && !e.SONDE_NATS_USER) problems.push('SONDE_NATS_PASSWORD needs SONDE_NATS_USER');
+  const auditExport = auditExportConfig(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secret: e.SONDE_SECRET,
@@ -217,7 +246,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
         }
       : undefined,
     embedOrigins: e.SONDE_EMBED_ORIGINS,
+    auditExport,
   };
+}
+
+function auditExportConfig(e: z.infer<typeof EnvSchema>, problems: string[]): AuditExportConfig {
+  let syslog: AuditExportConfig['syslog'];
+  if (e.SONDE_AUDIT_SYSLOG_URL) {
+    const [, protocol, host, port] = /^(udp|tcp|tls):\/\/\[?(.+?)\]?:(\d+)$/.exec(e.SONDE_AUDIT_SYSLOG_URL)!;
+    if (Number(port) < 1 || Number(port) > 65_535) problems.push('SONDE_AUDIT_SYSLOG_URL must name a port from 1 to 65535');
+    if (e.SONDE_AUDIT_SYSLOG_CA && protocol !== 'tls') problems.push('SONDE_AUDIT_SYSLOG_CA applies only to a tls:// syslog URL');
+    syslog = {
+      protocol: protocol as 'udp' | 'tcp' | 'tls',
+      host: host,
+      port: Number(port),
+      caFile: e.SONDE_AUDIT_SYSLOG_CA,
+      facility: e.SONDE_AUDIT_SYSLOG_FACILITY,
+    };
+  } else if (e.SONDE_AUDIT_SYSLOG_CA) problems.push('SONDE_AUDIT_SYSLOG_CA needs SONDE_AUDIT_SYSLOG_URL');
+  let webhook: AuditExportConfig['webhook'];
+  if (e.SONDE_AUDIT_WEBHOOK_URL) {
+    if (!e.SONDE_AUDIT_WEBHOOK_SECRET)
+      problems.push('SONDE_AUDIT_WEBHOOK_URL needs SONDE_AUDIT_WEBHOOK_SECRET (the key that signs each delivery)');
+    else webhook = { url: e.SONDE_AUDIT_WEBHOOK_URL, secret: e.SONDE_AUDIT_WEBHOOK_SECRET };
+  } else if (e.SONDE_AUDIT_WEBHOOK_SECRET) problems.push('SONDE_AUDIT_WEBHOOK_SECRET needs SONDE_AUDIT_WEBHOOK_URL');
+  let otlp: AuditExportConfig['otlp'];
+  if (e.SONDE_AUDIT_OTLP_URL) {
+    const headers: Record<string, string> = {};
+    for (const pair of (e.SONDE_AUDIT_OTLP_HEADERS ?? '').split(',')) {
+      const at = pair.indexOf('=');
+      if (at <= 0) continue;
+      const name = pair.slice(0, at).trim().toLowerCase();
+      // Percent-encoded values as OTEL_EXPORTER_OTLP_HEADERS allows; a value that is not valid encoding is taken as is.
+      const raw = pair.slice(at + 1).trim();
+      try {
+        headers[name] = decodeURIComponent(raw);
+      } catch {
+        headers[name] = raw;
+      }
+    }
+    otlp = { url: e.SONDE_AUDIT_OTLP_URL, headers };
+  } else if (e.SONDE_AUDIT_OTLP_HEADERS) problems.push('SONDE_AUDIT_OTLP_HEADERS needs SONDE_AUDIT_OTLP_URL');
+  return { syslog, webhook, otlp };
 }
 
 /** The folder holding the database: the hub's data folder (an in-memory database uses the working directory). */

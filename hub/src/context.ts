@@ -1,5 +1,6 @@
 import type { AttemptCounters } from './auth/rate-limit.js';
 import type { FastifyRequest } from 'fastify';
+import type { AuditExporter } from './audit/export/index.js';
 import type { HubCa } from './ca/index.js';
 import type { Cluster } from './cluster/index.js';
 import type { HubConfig } from './config.js';
@@ -35,6 +36,8 @@ export interface HubContext {
   startedAt: number;
   /** Integration packs the hub runs itself (hub/src/integrations). */
   integrations: IntegrationService;
+  /** Audit export to syslog, a webhook and/or OTLP (hub/src/audit/export), when any sink is configured. */
+  auditExport: AuditExporter | undefined;
 }
 
 declare module 'fastify' {

@@ -27,6 +27,9 @@ Exit codes:
 Several hubs as one: SONDE_NATS_URL (nats://host:4222, JetStream on; unset = a single hub), SONDE_NATS_USER,
 SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default random per start).
 
+Audit export (each optional): SONDE_AUDIT_SYSLOG_URL (udp|tcp|tls://host:port), SONDE_AUDIT_SYSLOG_CA,
+SONDE_AUDIT_SYSLOG_FACILITY; SONDE_AUDIT_WEBHOOK_URL with SONDE_AUDIT_WEBHOOK_SECRET; SONDE_AUDIT_OTLP_URL, SONDE_AUDIT_OTLP_HEADERS.
+
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_DATABASE_URL
 (postgres://…: PostgreSQL instead of SQLite, one database for several hubs), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,

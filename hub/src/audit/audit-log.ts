@@ -94,6 +94,11 @@ export interface HubAuditLog extends AuditLog {
   readonly anchorFile: string | undefined;
   /** Waits for anchor writes in flight. */
   settled(): Promise<void>;
+  /**
+   * Calls `listener` with the last seq of each group commit, after it committed (the audit export wakes on it; an
+   * entry appended inside a caller's transaction is not announced, the export's poll finds it). Returns an unsubscribe.
+   */
+  onCommit(listener: (lastSeq: number) => void): () => void;
 }
 
 /** Rows walked on this thread between two turns of the event loop, so a long verify never holds it for long. */
@@ -144,6 +149,7 @@ export function createAuditLog(
 
   let queue: PendingAppend[] = [];
   let flushing = false;
+  const commitListeners = new Set<(lastSeq: number) => void>();
   // The flush runs in the context the log was created in, not in the caller's: an append made inside a transaction's
   // callback must not make the whole batch look like part of that transaction.
   const outsideCallers = AsyncLocalStorage.snapshot();
@@ -172,6 +178,7 @@ export function createAuditLog(
         // Committed: the anchor may name it now (an append inside a caller's transaction waits for the next flush or verify).
         advanceAnchor({ seq: last.seq, hash: last.hash });
         for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
+        for (const listener of commitListeners) listener(last.seq);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }
@@ -245,6 +252,10 @@ export function createAuditLog(
   return {
     queueDepth: () => queue.length,
     anchorFile,
+    onCommit(listener) {
+      commitListeners.add(listener);
+      return () => commitListeners.delete(listener);
+    },
     settled: async () => anchor?.settled(),
 
     async append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord> {
