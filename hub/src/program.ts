@@ -4,6 +4,7 @@ import { registerBackupCommands } from './backup/commands.js';
 import { registerAdminCommands } from './cli/admin.js';
 import { registerFleetCommands } from './cli/fleet.js';
 import { registerIdentityCommands } from './cli/identity.js';
+import { registerPackCommands } from './cli/packs.js';
 import { EXIT, fail } from './cli/output.js';
 import { applyUsageRules } from './cli/usage.js';
 import { HUB_VERSION } from './version.js';
@@ -13,6 +14,8 @@ program
   .name('sonde-hub')
   .description('Sonde hub: MCP endpoint, REST API, agent gateway and audit log. Configured by SONDE_* environment variables.')
   .version(HUB_VERSION)
+  // `sonde-hub --version` only before a command: after one, `--version <v>` is that command's own option (packs approve).
+  .enablePositionalOptions()
   .addHelpText(
     'after',
     `
@@ -23,6 +26,8 @@ Exit codes:
   ${EXIT.wrongSecret}  SONDE_SECRET does not match the one this database was created with
   ${EXIT.notFound}  the key, token, agent, user or group named does not exist
   ${EXIT.auditBroken}  audit verify found a broken chain
+  ${EXIT.hubUnreachable}  packs/integrations commands: the running hub did not answer
+  ${EXIT.refused}  packs/integrations commands: the running hub refused (key, role, or what was named changed)
 
 Several hubs as one: SONDE_NATS_URL (nats://host:4222, JetStream on; unset = a single hub), SONDE_NATS_USER,
 SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default random per start).
@@ -35,7 +40,8 @@ Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_WIRE_SIGNATURE, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
 SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH (or SONDE_DATABASE_URL) and are
-safe while the hub runs; restore wants the hub stopped.`,
+safe while the hub runs; restore wants the hub stopped. The packs and integrations commands act through the running
+hub's REST API: they need SONDE_API_KEY (an admin key) and find the hub by --hub-url, SONDE_PUBLIC_URL or the database.`,
   );
 
 program
@@ -54,6 +60,7 @@ program
 registerAdminCommands(program);
 registerIdentityCommands(program);
 registerFleetCommands(program);
+registerPackCommands(program);
 registerBackupCommands(program);
 // Last, so it reaches every command registered above: exit 2 and a "did you mean" for any bad command line.
 applyUsageRules(program);

@@ -28,6 +28,13 @@ export async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<
   }
 }
 
+/** A hub URL someone named (--hub-url, SONDE_PUBLIC_URL): an http(s) URL, without a trailing slash. */
+export function hubUrlFromName(given: string, from: string): { url: string; from: string } {
+  if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol))
+    throw new ConfigError([`hub URL ${given} is not an http(s) URL such as https://sonde.example.com`]);
+  return { url: given.replace(/\/+$/, ''), from };
+}
+
 /**
  * The hub URL for a printed enroll command: --hub-url, else SONDE_PUBLIC_URL,
  * else the address the hub recorded when it last started (its own
@@ -36,11 +43,7 @@ export async function withCore<T>(json: boolean, fn: (core: HubCore) => Promise<
  */
 export async function hubUrlForCli(core: HubCore, explicit: string | undefined): Promise<{ url: string; from: string }> {
   const given = explicit ?? process.env.SONDE_PUBLIC_URL;
-  if (given) {
-    if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol))
-      throw new ConfigError([`hub URL ${given} is not an http(s) URL such as https://sonde.example.com`]);
-    return { url: given.replace(/\/+$/, ''), from: explicit ? '--hub-url' : 'SONDE_PUBLIC_URL' };
-  }
+  if (given) return hubUrlFromName(given, explicit ? '--hub-url' : 'SONDE_PUBLIC_URL');
   const served = await readServedUrl(core.store.settings);
   if (served) return { url: served, from: 'the address the hub serves (recorded at its last start)' };
   const tls = process.env.SONDE_TLS === 'auto' || Boolean(process.env.SONDE_TLS_CERT);

@@ -36,9 +36,9 @@ function agentLine(r: AgentRecord): string {
 
 /**
  * `sonde-hub agents …`: the REST agent commands that work on the database
- * (safe while the hub runs; the running hub sees a change at the agent's next
- * heartbeat). Approving a pending pack goes to the agent over its live
- * connection, so it stays with the running hub (REST or the dashboard).
+ * (safe while the hub runs; the running hub notices the write within a
+ * second and drops a removed agent's session). Approving a pending pack goes to the agent over its live
+ * connection: `sonde-hub packs approve` (cli/packs.ts) asks the running hub.
  */
 export function registerFleetCommands(program: Command): void {
   const agents = program.command('agents').description('Enrolled agents: list, show, remove, accept a changed attestation');
@@ -75,7 +75,7 @@ export function registerFleetCommands(program: Command): void {
               .filter((p) => p.pending)
               .map(
                 (p) =>
-                  `pack ${p.name} ${p.pending?.version ?? ''} awaits approval (permissions ${p.pending?.permissionsSha256 ?? ''}): approve it in the dashboard or POST /api/v1/agents/${record.id}/packs/${p.name}/approve`,
+                  `pack ${p.name} ${p.pending?.version ?? ''} awaits approval (permissions ${p.pending?.permissionsSha256 ?? ''}): sonde-hub packs approve ${record.name} ${p.name} --version ${p.pending?.version ?? ''} --permissions ${p.pending?.permissionsSha256 ?? ''}`,
               ),
           ].join('\n'),
         );

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config.js';
 import { HubError } from '../errors.js';
 import { SealError } from '../crypto/index.js';
+import { RemoteHubError } from './remote-error.js';
 import { z } from 'zod';
 
 /** Exit codes, part of the CLI contract (listed in `sonde-hub --help`). */
@@ -16,10 +17,20 @@ export const EXIT = {
   notFound: 4,
   /** `audit verify` found a broken chain. */
   auditBroken: 5,
+  /** A command that acts through the running hub got no answer from it. */
+  hubUnreachable: 6,
+  /** The running hub refused the request (its key, its role or scope, or the state of what was named). */
+  refused: 7,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof RemoteHubError) {
+    if (error.status === 0) return EXIT.hubUnreachable;
+    if (error.status === 404) return EXIT.notFound;
+    if (error.status === 400) return EXIT.usage;
+    return error.status >= 500 ? EXIT.error : EXIT.refused;
+  }
   if (error instanceof z.ZodError) return EXIT.usage;
   if (error instanceof HubError) {
     if (error.code === 'SONDE_ERR_WRONG_SECRET') return EXIT.wrongSecret;
@@ -36,7 +47,7 @@ export function describeError(error: unknown): string[] {
   if (error instanceof ConfigError) return error.problems.map((p) => `SONDE_ERR_CONFIG: ${p}`);
   if (error instanceof z.ZodError)
     return error.issues.map((i) => `SONDE_ERR_VALIDATION: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
-  if (error instanceof HubError) return [`${error.code}: ${error.message}`];
+  if (error instanceof HubError || error instanceof RemoteHubError) return [`${error.code}: ${error.message}`];
   if (error instanceof SealError) return [`SONDE_ERR_WRONG_SECRET: ${error.message}`];
   const message = error instanceof Error ? error.message : String(error);
   return [`SONDE_ERR_INTERNAL: ${message}`];

@@ -106,6 +106,10 @@ const UpdateInstanceBody = z
   .object({ name: InstanceName.optional(), endpoint: Endpoint.optional(), credentials: Credentials.optional() })
   .strict();
 
+/** An integration pack as REST shows it (the CLI's `integrations` commands read the same shape). */
+export type IntegrationPackView = z.infer<typeof PackViewSchema>;
+export type PermissionDiff = z.infer<typeof DiffSchema>;
+
 export const integrationRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const integrations = hub.integrations;
