@@ -74,10 +74,14 @@ const rules = [
 
 // The store seam: SQLite (better-sqlite3, hub/src/store/sqlite/) and PostgreSQL (pg, hub/src/store/postgres/) are
 // reached only from hub/src/store/, whose open.ts is the composition root that picks the backend (and testing.ts the
-// tests' backdoor); everything else uses the HubStore interface (tests too).
+// tests' backdoor); everything else uses the HubStore interface (tests too). hub/src/store/rows/ holds what both
+// backends share (row types, row<->record mappers, the schema): it stays backend-neutral, no driver, no backend.
 const STORE_DIR = path.join('hub', 'src', 'store') + path.sep;
+const ROWS_DIR = path.join('hub', 'src', 'store', 'rows') + path.sep;
 function storeBackend(spec, file) {
-  if (path.relative(root, file).startsWith(STORE_DIR)) return false;
+  const relative = path.relative(root, file);
+  if (relative.startsWith(ROWS_DIR)) return rowsNeutral(spec, file);
+  if (relative.startsWith(STORE_DIR)) return false;
   if (/^better-sqlite3(-node22)?(\/|$)/.test(spec)) return 'only hub/src/store/ may use the SQLite driver; use the HubStore interface';
   if (/^pg(-[a-z]+)?(\/|$)/.test(spec)) return 'only hub/src/store/ may use the PostgreSQL driver; use the HubStore interface';
   const target = spec.startsWith('.')
@@ -90,6 +94,18 @@ function storeBackend(spec, file) {
     return 'only hub/src/store/ may import the SQLite store; use the HubStore interface (store/open.ts opens it)';
   if (/(^|\/)store\/postgres(\/|\.|$)/.test(target))
     return 'only hub/src/store/ may import the PostgreSQL store; use the HubStore interface (store/open.ts opens it, store/testing.ts for test databases)';
+  return false;
+}
+function rowsNeutral(spec, file) {
+  const driver = /^(better-sqlite3(-node22)?|pg(-[a-z]+)?)(\/|$)/.test(spec);
+  const target = spec.startsWith('.')
+    ? path
+        .relative(path.join(root, STORE_DIR), path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join('/')
+    : '';
+  if (driver || /^(sqlite|postgres)(\/|\.|$)/.test(target))
+    return 'hub/src/store/rows/ is shared by every store backend: no database driver and no backend import';
   return false;
 }
 

@@ -50,6 +50,31 @@ describe('the store boundary (scripts/check-boundaries.mjs)', () => {
     expect(result.output).toContain('hub/test/raw.test.ts: imports better-sqlite3 (only hub/src/store/ may use the SQLite driver');
     expect(result.output).toContain('hub/test/gateway/other.test.ts: imports ../../src/store/sqlite/driver.js');
   });
+
+  it('keeps hub/src/store/rows/ backend-neutral: both backends import it, it imports no driver and no backend', () => {
+    const clean = check('rows-clean', {
+      'hub/src/store/rows/audit.ts':
+        "import { canonicalParams } from '../../audit/chain-text.js';\nimport type { AuditRecord } from '../../services.js';\n",
+      'hub/src/store/sqlite/audit.ts': "import Database from 'better-sqlite3';\nimport { toAuditRecord } from '../rows/index.js';\n",
+      'hub/src/store/postgres/audit.ts': "import pg from 'pg';\nimport { toAuditRecord } from '../rows/index.js';\n",
+    });
+    expect(clean).toEqual({ code: 0, output: 'boundaries: ok\n' });
+    const dirty = check('rows-dirty', {
+      'hub/src/store/rows/agents.ts': "import Database from 'better-sqlite3';\n",
+      'hub/src/store/rows/keys.ts': "import type { QueryResult } from 'pg';\n",
+      'hub/src/store/rows/audit.ts': "import { decodeText } from '../postgres/db.js';\n",
+      'hub/src/store/rows/users.ts': "import type { Sync } from '../sqlite/sync.js';\n",
+    });
+    expect(dirty.code).toBe(1);
+    expect(dirty.output).toContain('Boundary violations (4)');
+    for (const line of [
+      'hub/src/store/rows/agents.ts: imports better-sqlite3',
+      'hub/src/store/rows/keys.ts: imports pg',
+      'hub/src/store/rows/audit.ts: imports ../postgres/db.js',
+      'hub/src/store/rows/users.ts: imports ../sqlite/sync.js',
+    ])
+      expect(dirty.output).toContain(`${line} (hub/src/store/rows/ is shared by every store backend`);
+  });
 });
 
 describe('import cycles in the hub (scripts/check-boundaries.mjs)', () => {

@@ -1,45 +1,14 @@
-import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import { sharePackManifests } from '../manifests.js';
+import {
+  AGENT_INSERT_COLUMNS,
+  agentInsertValues,
+  toAgentRecord,
+  toRevokedCert,
+  type AgentRow,
+  type RevokedCertRow,
+} from '../rows/index.js';
 import type { AgentChange, AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
-import { oneOf, parseJson, rowsOf, type Queryable, type Scope } from './db.js';
-
-interface AgentRow {
-  id: string;
-  name: string;
-  enrolled_at: string;
-  cert_pem: string | null;
-  cert_serial: string | null;
-  cert_not_after: string | null;
-  public_key_pem: string;
-  removed_at: string | null;
-  attestation_baseline: string | null;
-  pending_attestation: string | null;
-  degraded_reasons: string;
-  last_seen_at: string | null;
-  agent_version: string | null;
-  packs: string;
-}
-
-function toRecord(row: AgentRow): AgentRecord {
-  const packs = parseJson<PackStatus[]>(row.packs, []);
-  if (Array.isArray(packs) && packs.length > 0) sharePackManifests(packs);
-  return {
-    id: row.id,
-    name: row.name,
-    enrolledAt: row.enrolled_at,
-    certPem: row.cert_pem,
-    certSerial: row.cert_serial,
-    certNotAfter: row.cert_not_after,
-    publicKeyPem: row.public_key_pem,
-    removedAt: row.removed_at,
-    attestationBaseline: parseJson<Attestation | null>(row.attestation_baseline, null),
-    pendingAttestation: parseJson<Attestation | null>(row.pending_attestation, null),
-    degradedReasons: parseJson<string[]>(row.degraded_reasons, []),
-    lastSeenAt: row.last_seen_at,
-    agentVersion: row.agent_version,
-    packs,
-  };
-}
+import { oneOf, rowsOf, type Queryable, type Scope } from './db.js';
 
 /**
  * The agents' change feed of one opened store (`AgentStore.watch`). Writes through this store report the
@@ -75,7 +44,7 @@ export class AgentFeed {
     const list = [...ids];
     if (list.length === 0) return;
     const rows = await rowsOf<AgentRow>({ db: this.db, tx: undefined }, 'SELECT * FROM agents WHERE id = ANY($1)', [list]);
-    for (const row of rows) this.emit({ kind: 'put', record: toRecord(row) });
+    for (const row of rows) this.emit({ kind: 'put', record: toAgentRecord(row) });
   }
 
   /** A last-seen time: patched onto the record last reported (else read). */
@@ -99,18 +68,17 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
   };
   const one = async (sql: string, value: string) => {
     const row = await oneOf<AgentRow>(s, sql, [value]);
-    return row && toRecord(row);
+    return row && toAgentRecord(row);
   };
   return {
     async create(record) {
       const row = await oneOf<AgentRow>(
         s,
-        `INSERT INTO agents (id, name, enrolled_at, cert_pem, cert_serial, cert_not_after, public_key_pem)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [record.id, record.name, record.enrolledAt, record.certPem, record.certSerial, record.certNotAfter, record.publicKeyPem],
+        `INSERT INTO agents (${AGENT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        agentInsertValues(record),
       );
       await changed(record.id);
-      return toRecord(row!);
+      return toAgentRecord(row!);
     },
     async replaceCredentials(id, cert) {
       // Re-enrolment brings a removed agent back under the same id.
@@ -123,7 +91,7 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
     getById: (id) => one('SELECT * FROM agents WHERE id = $1', id),
     getByName: (name) => one('SELECT * FROM agents WHERE name = $1', name),
     getByCertSerial: (serial) => one('SELECT * FROM agents WHERE cert_serial = $1 AND removed_at IS NULL', serial),
-    list: async () => (await rowsOf<AgentRow>(s, 'SELECT * FROM agents ORDER BY name COLLATE "C"')).map(toRecord),
+    list: async () => (await rowsOf<AgentRow>(s, 'SELECT * FROM agents ORDER BY name COLLATE "C"')).map(toAgentRecord),
     watch: (listener) => feed.watch(listener),
     async markSeen(id, at, agentVersion) {
       if (agentVersion === undefined) {
@@ -193,12 +161,6 @@ export function pgRevokedCertStore(s: Scope): RevokedCertStore {
       );
     },
     isRevoked: async (serial) => (await oneOf(s, 'SELECT 1 FROM revoked_certs WHERE serial = $1', [serial])) !== undefined,
-    list: async () =>
-      (
-        await rowsOf<{ serial: string; agent_id: string; revoked_at: string; reason: string }>(
-          s,
-          'SELECT * FROM revoked_certs ORDER BY revoked_at',
-        )
-      ).map((r) => ({ serial: r.serial, agentId: r.agent_id, revokedAt: r.revoked_at, reason: r.reason })),
+    list: async () => (await rowsOf<RevokedCertRow>(s, 'SELECT * FROM revoked_certs ORDER BY revoked_at')).map(toRevokedCert),
   };
 }

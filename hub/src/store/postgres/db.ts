@@ -31,16 +31,6 @@ export const oneOf = async <R extends QueryResultRow>(scope: Scope, sql: string,
 export const changesOf = async (scope: Scope, sql: string, values: unknown[] = []): Promise<number> =>
   (await scope.db.query(sql, values)).rowCount ?? 0;
 
-/** JSON columns: parse with a fallback so one bad row never takes a listing down. */
-export function parseJson<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
-
 /**
  * PostgreSQL text cannot hold a NUL character, and audit columns hold what clients send (a tool name, an error
  * message): stored as is, a NUL would fail the append and with it the call. Such text is stored with U+FFFE as an

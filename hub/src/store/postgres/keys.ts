@@ -1,74 +1,29 @@
-import type { KeyPolicy } from '../../services.js';
-import type { ApiKeyRecord, ApiKeyStore, EnrollmentTokenRecord, EnrollmentTokenStore } from '../types.js';
-import { changesOf, oneOf, parseJson, rowsOf, type Scope } from './db.js';
-
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  type: ApiKeyRecord['type'];
-  role: ApiKeyRecord['role'];
-  hash: string;
-  prefix: string;
-  policy: string;
-  agent_id: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  owner_user_id: string | null;
-}
-
-const EMPTY_POLICY: KeyPolicy = { allowedAgents: [], allowedProbes: [], allowedClients: [] };
-
-const toKey = (row: ApiKeyRow): ApiKeyRecord => ({
-  id: row.id,
-  name: row.name,
-  type: row.type,
-  role: row.role,
-  hash: row.hash,
-  prefix: row.prefix,
-  policy: { ...EMPTY_POLICY, ...parseJson<Partial<KeyPolicy>>(row.policy, {}) },
-  agentId: row.agent_id,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  revokedAt: row.revoked_at,
-  ownerUserId: row.owner_user_id,
-});
+import type { ApiKeyStore, EnrollmentTokenStore } from '../types.js';
+import * as tables from '../rows/index.js';
+import { changesOf, oneOf, rowsOf, type Scope } from './db.js';
 
 export function pgApiKeyStore(s: Scope): ApiKeyStore {
   return {
     async create(r) {
       await s.db.query(
-        `INSERT INTO api_keys (id, name, type, role, hash, prefix, policy, agent_id, created_at, last_used_at, revoked_at, owner_user_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          r.id,
-          r.name,
-          r.type,
-          r.role,
-          r.hash,
-          r.prefix,
-          JSON.stringify(r.policy),
-          r.agentId,
-          r.createdAt,
-          r.lastUsedAt,
-          r.revokedAt,
-          r.ownerUserId ?? null,
-        ],
+        `INSERT INTO api_keys (${tables.API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        tables.apiKeyValues(r),
       );
     },
     getById: async (id) => {
-      const row = await oneOf<ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE id = $1', [id]);
-      return row && toKey(row);
+      const row = await oneOf<tables.ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE id = $1', [id]);
+      return row && tables.toApiKey(row);
     },
     findByHash: async (hash) => {
-      const row = await oneOf<ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE hash = $1', [hash]);
-      return row && toKey(row);
+      const row = await oneOf<tables.ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE hash = $1', [hash]);
+      return row && tables.toApiKey(row);
     },
-    list: async () => (await rowsOf<ApiKeyRow>(s, 'SELECT * FROM api_keys ORDER BY created_at, name COLLATE "C"')).map(toKey),
+    list: async () =>
+      (await rowsOf<tables.ApiKeyRow>(s, 'SELECT * FROM api_keys ORDER BY created_at, name COLLATE "C"')).map(tables.toApiKey),
     listByOwner: async (userId) =>
-      (await rowsOf<ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE owner_user_id = $1 ORDER BY created_at, name COLLATE "C"', [userId])).map(
-        toKey,
-      ),
+      (
+        await rowsOf<tables.ApiKeyRow>(s, 'SELECT * FROM api_keys WHERE owner_user_id = $1 ORDER BY created_at, name COLLATE "C"', [userId])
+      ).map(tables.toApiKey),
     // Guarded by the hash the caller read: a second rotation from the same key (any hub) finds it changed.
     rotate: async (id, oldHash, hash, prefix) =>
       (await changesOf(s, 'UPDATE api_keys SET hash = $1, prefix = $2 WHERE id = $3 AND hash = $4 AND revoked_at IS NULL', [
@@ -89,49 +44,27 @@ export function pgApiKeyStore(s: Scope): ApiKeyStore {
   };
 }
 
-interface TokenRow {
-  id: string;
-  hash: string;
-  prefix: string;
-  bound_name: string | null;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-  used_by: string | null;
-}
-
-const toToken = (row: TokenRow): EnrollmentTokenRecord => ({
-  id: row.id,
-  hash: row.hash,
-  prefix: row.prefix,
-  boundName: row.bound_name,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  usedAt: row.used_at,
-  usedBy: row.used_by,
-});
-
 export function pgEnrollmentTokenStore(s: Scope): EnrollmentTokenStore {
   return {
     async create(r) {
       await s.db.query(
-        'INSERT INTO enrollment_tokens (id, hash, prefix, bound_name, created_at, expires_at, used_at, used_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [r.id, r.hash, r.prefix, r.boundName, r.createdAt, r.expiresAt, r.usedAt, r.usedBy],
+        `INSERT INTO enrollment_tokens (${tables.TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        tables.tokenValues(r),
       );
     },
-    list: async () => (await rowsOf<TokenRow>(s, 'SELECT * FROM enrollment_tokens ORDER BY created_at')).map(toToken),
+    list: async () => (await rowsOf<tables.TokenRow>(s, 'SELECT * FROM enrollment_tokens ORDER BY created_at')).map(tables.toToken),
     // One statement checks and consumes: a racing UPDATE on the same row waits for this one and then finds used_at set.
     consume: async (hash, now, usedBy) => {
-      const row = await oneOf<TokenRow>(
+      const row = await oneOf<tables.TokenRow>(
         s,
         'UPDATE enrollment_tokens SET used_at = $1, used_by = $2 WHERE hash = $3 AND used_at IS NULL AND expires_at > $1 RETURNING *',
         [now, usedBy, hash],
       );
-      return row && toToken(row);
+      return row && tables.toToken(row);
     },
     findByHash: async (hash) => {
-      const row = await oneOf<TokenRow>(s, 'SELECT * FROM enrollment_tokens WHERE hash = $1', [hash]);
-      return row && toToken(row);
+      const row = await oneOf<tables.TokenRow>(s, 'SELECT * FROM enrollment_tokens WHERE hash = $1', [hash]);
+      return row && tables.toToken(row);
     },
     async revoke(id) {
       await s.db.query('DELETE FROM enrollment_tokens WHERE id = $1', [id]);

@@ -1,49 +1,25 @@
-import type { OAuthRecord, OAuthRecordStore } from '../types.js';
+import { OAUTH_PUT_COLUMNS, oauthPutValues, toOAuthRecord, type OAuthRow } from '../rows/index.js';
+import type { OAuthRecordStore } from '../types.js';
 import { changesOf, oneOf, rowsOf, type Scope } from './db.js';
-
-interface Row {
-  kind: string;
-  id: string;
-  payload: string;
-  grant_id: string | null;
-  user_id: string | null;
-  client_id: string | null;
-  uid: string | null;
-  expires_at: string | null;
-  consumed_at: string | null;
-}
-
-const toRecord = (row: Row): OAuthRecord => ({
-  kind: row.kind,
-  id: row.id,
-  payload: row.payload,
-  grantId: row.grant_id,
-  userId: row.user_id,
-  clientId: row.client_id,
-  uid: row.uid,
-  expiresAt: row.expires_at,
-  consumedAt: row.consumed_at,
-});
 
 /** The authorization server's records (hub/src/oauth/adapter.ts), as on SQLite (migration 4). */
 export function pgOAuthStore(s: Scope): OAuthRecordStore {
   return {
     async put(r) {
       await s.db.query(
-        `INSERT INTO oauth_records (kind, id, payload, grant_id, user_id, client_id, uid, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        `INSERT INTO oauth_records (${OAUTH_PUT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (kind, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, user_id = excluded.user_id,
            client_id = excluded.client_id, uid = excluded.uid, expires_at = excluded.expires_at`,
-        [r.kind, r.id, r.payload, r.grantId, r.userId, r.clientId, r.uid, r.expiresAt],
+        oauthPutValues(r),
       );
     },
     get: async (kind, id) => {
-      const row = await oneOf<Row>(s, 'SELECT * FROM oauth_records WHERE kind = $1 AND id = $2', [kind, id]);
-      return row && toRecord(row);
+      const row = await oneOf<OAuthRow>(s, 'SELECT * FROM oauth_records WHERE kind = $1 AND id = $2', [kind, id]);
+      return row && toOAuthRecord(row);
     },
     getByUid: async (kind, uid) => {
-      const row = await oneOf<Row>(s, 'SELECT * FROM oauth_records WHERE kind = $1 AND uid = $2', [kind, uid]);
-      return row && toRecord(row);
+      const row = await oneOf<OAuthRow>(s, 'SELECT * FROM oauth_records WHERE kind = $1 AND uid = $2', [kind, uid]);
+      return row && toOAuthRecord(row);
     },
     // One conditional UPDATE: of two hubs redeeming one code, one sees consumed_at empty.
     consume: async (kind, id, at) =>
@@ -62,13 +38,13 @@ export function pgOAuthStore(s: Scope): OAuthRecordStore {
     },
     list: async (kind, match, now) =>
       (
-        await rowsOf<Row>(
+        await rowsOf<OAuthRow>(
           s,
           `SELECT * FROM oauth_records WHERE kind = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR client_id = $3)
              AND (expires_at IS NULL OR expires_at > $4) ORDER BY ord`,
           [kind, match.userId ?? null, match.clientId ?? null, now],
         )
-      ).map(toRecord),
+      ).map(toOAuthRecord),
     removeExpired: (now) => changesOf(s, 'DELETE FROM oauth_records WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]),
   };
 }

@@ -1,41 +1,19 @@
-import type {
-  AuthorizedGroupRecord,
-  AuthorizedGroupStore,
-  LoginStateStore,
-  SessionStore,
-  SettingsStore,
-  UserRecord,
-  UserStore,
-} from '../types.js';
-import { changesOf, oneOf, parseJson, rowsOf, type Scope } from './db.js';
-
-interface UserRow {
-  id: string;
-  name: string;
-  email: string | null;
-  role: UserRecord['role'];
-  enabled: boolean;
-  created_at: string;
-  subject: string | null;
-  display_name: string | null;
-  origin: UserRecord['origin'];
-  groups: string;
-  last_login_at: string | null;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  name: row.name,
-  email: row.email,
-  role: row.role,
-  enabled: row.enabled,
-  createdAt: row.created_at,
-  subject: row.subject,
-  displayName: row.display_name,
-  origin: row.origin,
-  groups: parseJson<string[]>(row.groups, []),
-  lastLoginAt: row.last_login_at,
-});
+import type { AuthorizedGroupStore, LoginStateStore, SessionStore, SettingsStore, UserStore } from '../types.js';
+import {
+  LOGIN_STATE_COLUMNS,
+  loginStateValues,
+  toGroup,
+  toLoginState,
+  toSession,
+  toUser,
+  USER_COLUMNS,
+  userValues,
+  type GroupRow,
+  type LoginStateRow,
+  type SessionRow,
+  type UserRow,
+} from '../rows/index.js';
+import { changesOf, oneOf, rowsOf, type Scope } from './db.js';
 
 export function pgSettingsStore(s: Scope): SettingsStore {
   return {
@@ -57,24 +35,11 @@ export function pgUserStore(s: Scope): UserStore {
   return {
     async upsert(r) {
       await s.db.query(
-        `INSERT INTO users (id, name, email, role, enabled, created_at, subject, display_name, origin, groups, last_login_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        `INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, enabled = excluded.enabled,
            subject = excluded.subject, display_name = excluded.display_name, origin = excluded.origin, groups = excluded.groups,
            last_login_at = excluded.last_login_at`,
-        [
-          r.id,
-          r.name,
-          r.email,
-          r.role,
-          r.enabled,
-          r.createdAt,
-          r.subject,
-          r.displayName,
-          r.origin,
-          JSON.stringify(r.groups),
-          r.lastLoginAt,
-        ],
+        userValues(r, r.enabled),
       );
     },
     getById: (id) => one('SELECT * FROM users WHERE id = $1', id),
@@ -90,13 +55,6 @@ export function pgUserStore(s: Scope): UserStore {
   };
 }
 
-interface SessionRow {
-  hash: string;
-  user_id: string;
-  created_at: string;
-  expires_at: string;
-}
-
 export function pgSessionStore(s: Scope): SessionStore {
   return {
     async create(r) {
@@ -109,7 +67,7 @@ export function pgSessionStore(s: Scope): SessionStore {
     },
     async get(hash) {
       const row = await oneOf<SessionRow>(s, 'SELECT * FROM sessions WHERE hash = $1', [hash]);
-      return row && { hash: row.hash, userId: row.user_id, createdAt: row.created_at, expiresAt: row.expires_at };
+      return row && toSession(row);
     },
     async extend(hash, expiresAt) {
       await s.db.query('UPDATE sessions SET expires_at = $1 WHERE hash = $2', [expiresAt, hash]);
@@ -122,24 +80,11 @@ export function pgSessionStore(s: Scope): SessionStore {
   };
 }
 
-interface LoginStateRow {
-  state_hash: string;
-  binding_hash: string;
-  code_verifier: string;
-  nonce: string;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
-
 /** Single use in one statement: the row as it was before this take (used_at null on the first), marked used. */
 export function pgLoginStateStore(s: Scope): LoginStateStore {
   return {
     async put(r) {
-      await s.db.query(
-        'INSERT INTO login_states (state_hash, binding_hash, code_verifier, nonce, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [r.stateHash, r.bindingHash, r.codeVerifier, r.nonce, r.createdAt, r.expiresAt, r.usedAt],
-      );
+      await s.db.query(`INSERT INTO login_states (${LOGIN_STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, loginStateValues(r));
     },
     async take(stateHash, now) {
       // The row is locked by the UPDATE, so of two racing takes the second sees the first's used_at.
@@ -151,35 +96,11 @@ export function pgLoginStateStore(s: Scope): LoginStateStore {
          RETURNING l.state_hash, l.binding_hash, l.code_verifier, l.nonce, l.created_at, l.expires_at, before.used_at`,
         [stateHash, now],
       );
-      return (
-        row && {
-          stateHash: row.state_hash,
-          bindingHash: row.binding_hash,
-          codeVerifier: row.code_verifier,
-          nonce: row.nonce,
-          createdAt: row.created_at,
-          expiresAt: row.expires_at,
-          usedAt: row.used_at,
-        }
-      );
+      return row && toLoginState(row);
     },
     removeExpired: (now) => changesOf(s, 'DELETE FROM login_states WHERE expires_at <= $1', [now]),
   };
 }
-
-interface GroupRow {
-  group_id: string;
-  display_name: string;
-  default_role: AuthorizedGroupRecord['defaultRole'];
-  created_at: string;
-}
-
-const toGroup = (row: GroupRow): AuthorizedGroupRecord => ({
-  groupId: row.group_id,
-  displayName: row.display_name,
-  defaultRole: row.default_role,
-  createdAt: row.created_at,
-});
 
 export function pgAuthorizedGroupStore(s: Scope): AuthorizedGroupStore {
   return {

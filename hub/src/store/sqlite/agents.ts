@@ -1,47 +1,16 @@
 import type Database from 'better-sqlite3';
-import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import type { AgentChange, AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
-import type { Sync } from './sync.js';
-import { parseJson } from './json.js';
 import { sharePackManifests } from '../manifests.js';
-
-interface AgentRow {
-  id: string;
-  name: string;
-  enrolled_at: string;
-  cert_pem: string | null;
-  cert_serial: string | null;
-  cert_not_after: string | null;
-  public_key_pem: string;
-  removed_at: string | null;
-  attestation_baseline: string | null;
-  pending_attestation: string | null;
-  degraded_reasons: string;
-  last_seen_at: string | null;
-  agent_version: string | null;
-  packs: string;
-}
-
-function toRecord(row: AgentRow): AgentRecord {
-  const packs = parseJson<PackStatus[]>(row.packs, []);
-  if (Array.isArray(packs) && packs.length > 0) sharePackManifests(packs);
-  return {
-    id: row.id,
-    name: row.name,
-    enrolledAt: row.enrolled_at,
-    certPem: row.cert_pem,
-    certSerial: row.cert_serial,
-    certNotAfter: row.cert_not_after,
-    publicKeyPem: row.public_key_pem,
-    removedAt: row.removed_at,
-    attestationBaseline: parseJson<Attestation | null>(row.attestation_baseline, null),
-    pendingAttestation: parseJson<Attestation | null>(row.pending_attestation, null),
-    degradedReasons: parseJson<string[]>(row.degraded_reasons, []),
-    lastSeenAt: row.last_seen_at,
-    agentVersion: row.agent_version,
-    packs,
-  };
-}
+import {
+  AGENT_INSERT_COLUMNS,
+  agentInsertValues,
+  parseJson,
+  toAgentRecord,
+  toRevokedCert,
+  type AgentRow,
+  type RevokedCertRow,
+} from '../rows/index.js';
+import type { Sync } from './sync.js';
 
 interface AgentCache {
   byId: Map<string, AgentRecord>;
@@ -110,7 +79,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     if (db.inTransaction) return null;
     foreignWrite();
     if (!cache) {
-      const records = all.all().map(toRecord);
+      const records = all.all().map(toAgentRecord);
       cache = { byId: new Map(), byName: new Map(), order: records.map((record) => record.id) };
       for (const record of records) put(cache, record);
     }
@@ -141,7 +110,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     if (old && change) next = change(old);
     else if (cache || (!db.inTransaction && listeners.size > 0)) {
       const row = byId.get(id);
-      next = row && toRecord(row);
+      next = row && toAgentRecord(row);
     }
     if (!next) return;
     if (cache) {
@@ -153,12 +122,9 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
 
   return {
     create(record) {
-      db.prepare(
-        `INSERT INTO agents (id, name, enrolled_at, cert_pem, cert_serial, cert_not_after, public_key_pem)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(record.id, record.name, record.enrolledAt, record.certPem, record.certSerial, record.certNotAfter, record.publicKeyPem);
+      db.prepare(`INSERT INTO agents (${AGENT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...agentInsertValues(record));
       changed(record.id);
-      return toRecord(byId.get(record.id)!);
+      return toAgentRecord(byId.get(record.id)!);
     },
     replaceCredentials(id, cert) {
       // Re-enrolment brings a removed agent back under the same id.
@@ -171,21 +137,21 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
       const cached = current();
       if (cached) return cached.byId.get(id);
       const row = byId.get(id);
-      return row && toRecord(row);
+      return row && toAgentRecord(row);
     },
     getByName: (name) => {
       const cached = current();
       if (cached) return cached.byName.get(name);
       const row = byName.get(name);
-      return row && toRecord(row);
+      return row && toAgentRecord(row);
     },
     getByCertSerial: (serial) => {
       const row = bySerial.get(serial);
-      return row && toRecord(row);
+      return row && toAgentRecord(row);
     },
     list: () => {
       const cached = current();
-      if (!cached) return all.all().map(toRecord);
+      if (!cached) return all.all().map(toAgentRecord);
       const { byId } = cached;
       cached.order ??= [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((record) => record.id);
       return cached.order.map((id) => byId.get(id)!);
@@ -205,7 +171,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
       const ids = [...unsettled];
       unsettled.clear();
       for (const id of ids) {
-        const record = current()?.byId.get(id) ?? (byId.get(id) && toRecord(byId.get(id)!));
+        const record = current()?.byId.get(id) ?? (byId.get(id) && toAgentRecord(byId.get(id)!));
         if (record) emit({ kind: 'put', record });
       }
     },
@@ -282,12 +248,6 @@ export function sqliteRevokedCertStore(db: Database.Database): Sync<RevokedCertS
       );
     },
     isRevoked: (serial) => isRevoked.get(serial) !== undefined,
-    list: () =>
-      db
-        .prepare<[], { serial: string; agent_id: string; revoked_at: string; reason: string }>(
-          'SELECT * FROM revoked_certs ORDER BY revoked_at',
-        )
-        .all()
-        .map((r) => ({ serial: r.serial, agentId: r.agent_id, revokedAt: r.revoked_at, reason: r.reason })),
+    list: () => db.prepare<[], RevokedCertRow>('SELECT * FROM revoked_certs ORDER BY revoked_at').all().map(toRevokedCert),
   };
 }

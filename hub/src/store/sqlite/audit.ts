@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { AuditEntryInput, AuditRecord } from '../../services.js';
+import type { AuditRecord } from '../../services.js';
 import type { AuditChainRow, AuditFilter } from '../types.js';
-import { canonicalParams, GENESIS_HASH } from '../../audit/chain-text.js';
-import { parseJson } from './json.js';
+import { GENESIS_HASH } from '../../audit/chain-text.js';
+import { AUDIT_COLUMNS, auditRow, auditRowValues, CHAIN_COLUMNS, toAuditRecord, type AuditEntry, type AuditRow } from '../rows/index.js';
 import type { SyncAuditStore } from './sync.js';
 import { DRIVER_MODULE_PATH } from './driver.js';
 
@@ -46,58 +46,14 @@ export interface AuditChainSource {
 /** Where the SQLite audit store keeps its `AuditChainSource` (not part of the `AuditStore` contract). */
 export const AUDIT_CHAIN_SOURCE = Symbol.for('sonde.audit.chainSource');
 
-interface AuditRow {
-  seq: number;
-  at: string;
-  action: string;
-  actor_kind: AuditEntryInput['actor']['kind'];
-  actor_id: string | null;
-  actor_name: string | null;
-  client_id: string | null;
-  tool: string | null;
-  agents: string;
-  probe: string | null;
-  params: string | null;
-  status: AuditEntryInput['status'];
-  result_bytes: number | null;
-  duration_ms: number | null;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-function toRecord(row: AuditRow): AuditRecord {
-  return {
-    seq: row.seq,
-    at: row.at,
-    hash: row.hash,
-    action: row.action,
-    actor: { kind: row.actor_kind, id: row.actor_id, name: row.actor_name },
-    clientId: row.client_id,
-    tool: row.tool,
-    agents: parseJson<string[]>(row.agents, []),
-    probe: row.probe,
-    params: row.params === null ? null : parseJson<unknown>(row.params, null),
-    status: row.status,
-    resultBytes: row.result_bytes ?? undefined,
-    durationMs: row.duration_ms ?? undefined,
-    detail: row.detail,
-  };
-}
-
 export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUDIT_CHAIN_SOURCE]: AuditChainSource } {
   const last = db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare(
-    `INSERT INTO audit_log (seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status,
-       result_bytes, duration_ms, detail, prev_hash, hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insert = db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const page = db.prepare<[number, number], AuditRow>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?');
 
   const chainPage = db
     .prepare<[number, number, number], AuditChainRow>(
-      `SELECT seq, at, action, actor_kind, actor_id, actor_name, client_id, tool, agents, probe, params, status, result_bytes,
-         duration_ms, detail, hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      `SELECT ${CHAIN_COLUMNS} FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
     )
     .raw();
   const lastLink = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
@@ -114,58 +70,19 @@ export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUD
     lastSeq: () => lastLink.get()?.seq ?? 0,
   };
 
-  type Entry = AuditEntryInput & { at: string };
   const appendRow = (
-    entry: Entry,
+    entry: AuditEntry,
     prev: { seq: number; hash: string } | undefined,
-    chain: (entry: Entry, prevHash: string, seq: number) => string,
+    chain: (entry: AuditEntry, prevHash: string, seq: number) => string,
   ): AuditRecord => {
     const seq = (prev?.seq ?? 0) + 1;
     const prevHash = prev?.hash ?? GENESIS_HASH;
-    const hash = chain(entry, prevHash, seq);
-    const row: AuditRow = {
-      seq,
-      at: entry.at,
-      action: entry.action,
-      actor_kind: entry.actor.kind,
-      actor_id: entry.actor.id ?? null,
-      actor_name: entry.actor.name ?? null,
-      client_id: entry.clientId ?? null,
-      tool: entry.tool ?? null,
-      agents: JSON.stringify(entry.agents ?? []),
-      probe: entry.probe ?? null,
-      params: canonicalParams(entry.params),
-      status: entry.status,
-      result_bytes: entry.resultBytes ?? null,
-      duration_ms: entry.durationMs ?? null,
-      detail: entry.detail ?? null,
-      prev_hash: prevHash,
-      hash,
-    };
-    // Positional: binding by name costs a property lookup per column on every append.
-    insert.run(
-      row.seq,
-      row.at,
-      row.action,
-      row.actor_kind,
-      row.actor_id,
-      row.actor_name,
-      row.client_id,
-      row.tool,
-      row.agents,
-      row.probe,
-      row.params,
-      row.status,
-      row.result_bytes,
-      row.duration_ms,
-      row.detail,
-      row.prev_hash,
-      row.hash,
-    );
+    const row = auditRow(entry, seq, prevHash, chain(entry, prevHash, seq));
+    insert.run(...auditRowValues(row));
     // The record as a read returns it, built from what was written (no second statement).
-    return toRecord(row);
+    return toAuditRecord(row);
   };
-  const appendRows = (entries: Entry[], chain: (entry: Entry, prevHash: string, seq: number) => string): AuditRecord[] => {
+  const appendRows = (entries: AuditEntry[], chain: (entry: AuditEntry, prevHash: string, seq: number) => string): AuditRecord[] => {
     let prev = lastLink.get();
     return entries.map((entry) => {
       const record = appendRow(entry, prev, chain);
@@ -182,7 +99,7 @@ export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUD
     append: (entries, chain) => (db.inTransaction ? appendRows(entries, chain) : append.immediate(entries, chain)),
     last: () => {
       const row = last.get();
-      return row && toRecord(row);
+      return row && toAuditRecord(row);
     },
     query(filter: AuditFilter) {
       const where: string[] = [];
@@ -220,9 +137,9 @@ export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUD
       return db
         .prepare<(string | number)[], AuditRow>(sql)
         .all(...args, filter.limit)
-        .map(toRecord);
+        .map(toAuditRecord);
     },
-    page: (fromSeq, limit) => page.all(fromSeq, limit).map(toRecord),
+    page: (fromSeq, limit) => page.all(fromSeq, limit).map(toAuditRecord),
     chainPage: (fromSeq, toSeq, limit) => chainPage.all(fromSeq, toSeq, limit),
     count: () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n,
   };

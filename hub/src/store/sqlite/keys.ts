@@ -1,77 +1,31 @@
 import type Database from 'better-sqlite3';
-import type { KeyPolicy } from '../../services.js';
-import type { ApiKeyRecord, ApiKeyStore, EnrollmentTokenRecord, EnrollmentTokenStore } from '../types.js';
+import type { ApiKeyStore, EnrollmentTokenStore } from '../types.js';
+import * as tables from '../rows/index.js';
 import type { Sync } from './sync.js';
-import { parseJson } from './json.js';
-
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  type: ApiKeyRecord['type'];
-  role: ApiKeyRecord['role'];
-  hash: string;
-  prefix: string;
-  policy: string;
-  agent_id: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  owner_user_id: string | null;
-}
-
-const EMPTY_POLICY: KeyPolicy = { allowedAgents: [], allowedProbes: [], allowedClients: [] };
-
-function toKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    type: row.type,
-    role: row.role,
-    hash: row.hash,
-    prefix: row.prefix,
-    policy: { ...EMPTY_POLICY, ...parseJson<Partial<KeyPolicy>>(row.policy, {}) },
-    agentId: row.agent_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    revokedAt: row.revoked_at,
-    ownerUserId: row.owner_user_id,
-  };
-}
 
 export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
-  const byHash = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE hash = ?');
-  const byId = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?');
+  const byHash = db.prepare<[string], tables.ApiKeyRow>('SELECT * FROM api_keys WHERE hash = ?');
+  const byId = db.prepare<[string], tables.ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?');
   return {
     create(r) {
-      db.prepare(
-        `INSERT INTO api_keys (id, name, type, role, hash, prefix, policy, agent_id, created_at, last_used_at, revoked_at, owner_user_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        r.id,
-        r.name,
-        r.type,
-        r.role,
-        r.hash,
-        r.prefix,
-        JSON.stringify(r.policy),
-        r.agentId,
-        r.createdAt,
-        r.lastUsedAt,
-        r.revokedAt,
-        r.ownerUserId ?? null,
+      db.prepare(`INSERT INTO api_keys (${tables.API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        ...tables.apiKeyValues(r),
       );
     },
     getById: (id) => {
       const row = byId.get(id);
-      return row && toKey(row);
+      return row && tables.toApiKey(row);
     },
     findByHash: (hash) => {
       const row = byHash.get(hash);
-      return row && toKey(row);
+      return row && tables.toApiKey(row);
     },
-    list: () => db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, name').all().map(toKey),
+    list: () => db.prepare<[], tables.ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, name').all().map(tables.toApiKey),
     listByOwner: (userId) =>
-      db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE owner_user_id = ? ORDER BY created_at, name').all(userId).map(toKey),
+      db
+        .prepare<[string], tables.ApiKeyRow>('SELECT * FROM api_keys WHERE owner_user_id = ? ORDER BY created_at, name')
+        .all(userId)
+        .map(tables.toApiKey),
     rotate(id, oldHash, hash, prefix) {
       // Guarded by the hash the caller read: a second rotation from the same key finds it changed.
       return (
@@ -92,50 +46,24 @@ export function sqliteApiKeyStore(db: Database.Database): Sync<ApiKeyStore> {
   };
 }
 
-interface TokenRow {
-  id: string;
-  hash: string;
-  prefix: string;
-  bound_name: string | null;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-  used_by: string | null;
-}
-
-function toToken(row: TokenRow): EnrollmentTokenRecord {
-  return {
-    id: row.id,
-    hash: row.hash,
-    prefix: row.prefix,
-    boundName: row.bound_name,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    usedAt: row.used_at,
-    usedBy: row.used_by,
-  };
-}
-
 export function sqliteEnrollmentTokenStore(db: Database.Database): Sync<EnrollmentTokenStore> {
   // One statement both checks and consumes, so two racing enrolments (even from
   // two processes on the same file) cannot both see the token unused.
-  const consume = db.prepare<[string, string, string, string], TokenRow>(
+  const consume = db.prepare<[string, string, string, string], tables.TokenRow>(
     'UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING *',
   );
   return {
     create(r) {
-      db.prepare(
-        'INSERT INTO enrollment_tokens (id, hash, prefix, bound_name, created_at, expires_at, used_at, used_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(r.id, r.hash, r.prefix, r.boundName, r.createdAt, r.expiresAt, r.usedAt, r.usedBy);
+      db.prepare(`INSERT INTO enrollment_tokens (${tables.TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...tables.tokenValues(r));
     },
-    list: () => db.prepare<[], TokenRow>('SELECT * FROM enrollment_tokens ORDER BY created_at').all().map(toToken),
+    list: () => db.prepare<[], tables.TokenRow>('SELECT * FROM enrollment_tokens ORDER BY created_at').all().map(tables.toToken),
     consume(hash, now, usedBy) {
       const row = consume.get(now, usedBy, hash, now);
-      return row && toToken(row);
+      return row && tables.toToken(row);
     },
     findByHash(hash) {
-      const row = db.prepare<[string], TokenRow>('SELECT * FROM enrollment_tokens WHERE hash = ?').get(hash);
-      return row && toToken(row);
+      const row = db.prepare<[string], tables.TokenRow>('SELECT * FROM enrollment_tokens WHERE hash = ?').get(hash);
+      return row && tables.toToken(row);
     },
     revoke(id) {
       db.prepare('DELETE FROM enrollment_tokens WHERE id = ?').run(id);

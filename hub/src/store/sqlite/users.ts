@@ -1,37 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { SessionRecord, SessionStore, UserRecord, UserStore } from '../types.js';
-import { parseJson } from './json.js';
+import type { SessionRecord, SessionStore, UserStore } from '../types.js';
+import { toSession, toUser, USER_COLUMNS, userValues, type SessionRow, type UserRow } from '../rows/index.js';
 import type { Sync } from './sync.js';
-
-interface UserRow {
-  id: string;
-  name: string;
-  email: string | null;
-  role: UserRecord['role'];
-  enabled: number;
-  created_at: string;
-  subject: string | null;
-  display_name: string | null;
-  origin: UserRecord['origin'];
-  groups: string;
-  last_login_at: string | null;
-}
-
-function toUser(row: UserRow): UserRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    enabled: row.enabled === 1,
-    createdAt: row.created_at,
-    subject: row.subject,
-    displayName: row.display_name,
-    origin: row.origin,
-    groups: parseJson<string[]>(row.groups, []),
-    lastLoginAt: row.last_login_at,
-  };
-}
 
 export function sqliteUserStore(db: Database.Database): Sync<UserStore> {
   const one = (sql: string, value: string) => {
@@ -41,24 +11,11 @@ export function sqliteUserStore(db: Database.Database): Sync<UserStore> {
   return {
     upsert(r) {
       db.prepare(
-        `INSERT INTO users (id, name, email, role, enabled, created_at, subject, display_name, origin, groups, last_login_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, enabled = excluded.enabled,
            subject = excluded.subject, display_name = excluded.display_name, origin = excluded.origin, groups = excluded.groups,
            last_login_at = excluded.last_login_at`,
-      ).run(
-        r.id,
-        r.name,
-        r.email,
-        r.role,
-        r.enabled ? 1 : 0,
-        r.createdAt,
-        r.subject,
-        r.displayName,
-        r.origin,
-        JSON.stringify(r.groups),
-        r.lastLoginAt,
-      );
+      ).run(...userValues(r, r.enabled ? 1 : 0));
     },
     getById: (id) => one('SELECT * FROM users WHERE id = ?', id),
     getByName: (name) => one('SELECT * FROM users WHERE name = ?', name),
@@ -71,13 +28,6 @@ export function sqliteUserStore(db: Database.Database): Sync<UserStore> {
       db.prepare('DELETE FROM users WHERE id = ?').run(id);
     },
   };
-}
-
-interface SessionRow {
-  hash: string;
-  user_id: string;
-  created_at: string;
-  expires_at: string;
 }
 
 export function sqliteSessionStore(db: Database.Database): Sync<SessionStore> {
@@ -93,7 +43,7 @@ export function sqliteSessionStore(db: Database.Database): Sync<SessionStore> {
     },
     get(hash) {
       const row = get.get(hash);
-      return row && { hash: row.hash, userId: row.user_id, createdAt: row.created_at, expiresAt: row.expires_at };
+      return row && toSession(row);
     },
     extend(hash, expiresAt) {
       db.prepare('UPDATE sessions SET expires_at = ? WHERE hash = ?').run(expiresAt, hash);

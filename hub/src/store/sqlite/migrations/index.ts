@@ -1,18 +1,13 @@
 import type Database from 'better-sqlite3';
-import { HubError } from '../../../errors.js';
-import { migration001 } from './001_init.js';
-import { migration002 } from './002_integrations.js';
-import { migration003 } from './003_identity.js';
-import { migration004 } from './004_oauth.js';
+import { databaseTooNew, migrationsFor, type Migration, type SqlDialect } from '../../rows/index.js';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration } from '../../rows/index.js';
 
-/** Numbered, append-only: never edit a released migration, add the next number. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+/** SQLite's spelling of the shared schema: STRICT tables, INTEGER for 64-bit and boolean, rowid keeps insertion order. */
+const SQLITE: SqlDialect = { tableOptions: ' STRICT', bigint: 'INTEGER', real: 'REAL', boolean: 'INTEGER', insertionOrder: '' };
+
+/** The shared schema (hub/src/store/rows/schema.ts), numbered, append-only. */
+export const MIGRATIONS: readonly Migration[] = migrationsFor(SQLITE);
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
@@ -26,10 +21,7 @@ export function migrate(db: Database.Database): { from: number; to: number } {
     const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
     const from = row.v ?? 0;
     if (from > LATEST_VERSION) {
-      throw new HubError(
-        'SONDE_ERR_DB_TOO_NEW',
-        `The database is at schema version ${from}; this sonde-hub knows up to ${LATEST_VERSION}. Upgrade sonde-hub.`,
-      );
+      throw databaseTooNew(from, LATEST_VERSION);
     }
     const insert = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)');
     for (const m of MIGRATIONS) {

@@ -1,0 +1,69 @@
+import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
+import { sharePackManifests } from '../manifests.js';
+import type { AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
+import { parseJson } from './json.js';
+
+/** A row of `agents` as both backends read it. */
+export interface AgentRow {
+  id: string;
+  name: string;
+  enrolled_at: string;
+  cert_pem: string | null;
+  cert_serial: string | null;
+  cert_not_after: string | null;
+  public_key_pem: string;
+  removed_at: string | null;
+  attestation_baseline: string | null;
+  pending_attestation: string | null;
+  degraded_reasons: string;
+  last_seen_at: string | null;
+  agent_version: string | null;
+  packs: string;
+}
+
+export function toAgentRecord(row: AgentRow): AgentRecord {
+  const packs = parseJson<PackStatus[]>(row.packs, []);
+  if (Array.isArray(packs) && packs.length > 0) sharePackManifests(packs);
+  return {
+    id: row.id,
+    name: row.name,
+    enrolledAt: row.enrolled_at,
+    certPem: row.cert_pem,
+    certSerial: row.cert_serial,
+    certNotAfter: row.cert_not_after,
+    publicKeyPem: row.public_key_pem,
+    removedAt: row.removed_at,
+    attestationBaseline: parseJson<Attestation | null>(row.attestation_baseline, null),
+    pendingAttestation: parseJson<Attestation | null>(row.pending_attestation, null),
+    degradedReasons: parseJson<string[]>(row.degraded_reasons, []),
+    lastSeenAt: row.last_seen_at,
+    agentVersion: row.agent_version,
+    packs,
+  };
+}
+
+/** `INSERT INTO agents (AGENT_INSERT_COLUMNS)`: a new agent's columns, in `agentInsertValues` order. */
+export const AGENT_INSERT_COLUMNS = 'id, name, enrolled_at, cert_pem, cert_serial, cert_not_after, public_key_pem';
+export const agentInsertValues = (r: Parameters<AgentStore['create']>[0]): unknown[] => [
+  r.id,
+  r.name,
+  r.enrolledAt,
+  r.certPem,
+  r.certSerial,
+  r.certNotAfter,
+  r.publicKeyPem,
+];
+
+export interface RevokedCertRow {
+  serial: string;
+  agent_id: string;
+  revoked_at: string;
+  reason: string;
+}
+
+export const toRevokedCert = (r: RevokedCertRow): Awaited<ReturnType<RevokedCertStore['list']>>[number] => ({
+  serial: r.serial,
+  agentId: r.agent_id,
+  revokedAt: r.revoked_at,
+  reason: r.reason,
+});
