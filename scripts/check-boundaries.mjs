@@ -145,14 +145,13 @@ for (const dir of packDirs) {
   }
 }
 // No import cycles in the hub (type-only imports included): shared types live in their own module (hub/src/model.ts,
-// mcp/types.ts, integrations/types.ts), so a module never needs one that needs it back. hub/src/store/ is exempt until
-// its own two cycles (the migration list and its migrations, testing.ts and the backdoors) are broken.
+// mcp/types.ts, integrations/types.ts, store/backdoor.ts), so a module never needs one that needs it back.
 function resolveImport(file, spec, known) {
   if (!spec.startsWith('.')) return undefined;
   const base = path.resolve(path.dirname(file), spec).replace(/\.js$/, '');
   return [`${base}.ts`, `${base}.mts`, path.join(base, 'index.ts')].find((candidate) => known.has(candidate));
 }
-function importCycles(dir, exempt) {
+function importCycles(dir) {
   const sources = files(dir).filter((file) => !isTest(file) && !file.endsWith('.d.ts'));
   const known = new Set(sources);
   const edges = new Map();
@@ -193,11 +192,9 @@ function importCycles(dir, exempt) {
     if (component.length > 1 || edges.get(node).includes(node)) cycles.push(component);
   };
   for (const file of sources) if (!index.has(file)) visit(file);
-  return cycles
-    .map((component) => component.map((file) => path.relative(root, file).split(path.sep).join('/')).sort())
-    .filter((component) => !component.every(exempt));
+  return cycles.map((component) => component.map((file) => path.relative(root, file).split(path.sep).join('/')).sort());
 }
-for (const cycle of importCycles(path.join(root, 'hub', 'src'), (file) => file.startsWith('hub/src/store/'))) {
+for (const cycle of importCycles(path.join(root, 'hub', 'src'))) {
   problems.push(`import cycle in the hub: ${cycle.join(' <-> ')} (move the shared types into a module of their own)`);
 }
 if (problems.length) {

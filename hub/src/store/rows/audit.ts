@@ -1,5 +1,5 @@
 import { canonicalParams } from '../../audit/chain-text.js';
-import type { AuditEntryInput, AuditRecord } from '../../services.js';
+import type { AuditEntryInput, AuditRecord } from '../../model.js';
 import type { AuditChainRow } from '../types.js';
 import { parseJson } from './json.js';
 

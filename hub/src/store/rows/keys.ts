@@ -1,4 +1,4 @@
-import type { KeyPolicy } from '../../services.js';
+import type { KeyPolicy } from '../../model.js';
 import type { ApiKeyRecord, EnrollmentTokenRecord } from '../types.js';
 import { parseJson } from './json.js';
 

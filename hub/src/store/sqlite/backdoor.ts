@@ -1,5 +1,5 @@
 import { Database } from './driver.js';
-import type { StoreBackdoor } from '../testing.js';
+import type { StoreBackdoor } from '../backdoor.js';
 
 const AUDIT_COLUMNS = new Set(['seq', 'at', 'action', 'status', 'detail', 'params', 'agents', 'hash', 'prev_hash']);
 
