@@ -10,13 +10,21 @@ import path from 'node:path';
 
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
-function runSuite(tree, suite, smoke) {
+/**
+ * Runs one suite of `tree`'s build. A suite the tree's bench does not have yet (one added after the ref) runs from
+ * `here`'s bench code against `tree`'s build (SONDE_BENCH_REPO, read by stack.mjs), so a new figure can still be
+ * compared with an older build; such a suite may only drive the hub and agent as processes over their public APIs.
+ */
+function runSuite(tree, suite, smoke, here) {
+  const own = existsSync(path.join(tree, 'bench/suites', `${suite}.mjs`));
+  const runner = own ? tree : here;
   return new Promise((resolve) => {
-    const args = [path.join(tree, 'bench/run.mjs'), '--only', suite, ...(smoke ? ['--smoke'] : [])];
-    const child = spawn(process.execPath, args, { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] });
+    const args = [path.join(runner, 'bench/run.mjs'), '--only', suite, ...(smoke ? ['--smoke'] : [])];
+    const env = own ? process.env : { ...process.env, SONDE_BENCH_REPO: tree };
+    const child = spawn(process.execPath, args, { cwd: runner, env, stdio: ['ignore', 'ignore', 'inherit'] });
     child.once('exit', () => {
       try {
-        resolve(JSON.parse(readFileSync(path.join(tree, 'bench/results/latest.json'), 'utf8')));
+        resolve(JSON.parse(readFileSync(path.join(runner, 'bench/results/latest.json'), 'utf8')));
       } catch (error) {
         resolve({ rows: [{ metric: 'suite failed', value: String(error.message) }], load: [] });
       }
@@ -49,7 +57,7 @@ export async function compare({ ref, suites, smoke, rounds }) {
         // Alternate which side goes first, so neither always gets the cooler or the warmer machine.
         const order = round % 2 === 0 ? ['ref', 'this'] : ['this', 'ref'];
         for (const side of order) {
-          const report = await runSuite(side === 'ref' ? tree : here, suite, smoke);
+          const report = await runSuite(side === 'ref' ? tree : here, suite, smoke, here);
           results.push({ suite, round, side, at: report.at, loadavg: report.loadavg, rows: report.rows });
           process.stderr.write(`bench compare: ${suite} round ${round + 1} ${side} done (load ${os.loadavg()[0].toFixed(1)})\n`);
         }

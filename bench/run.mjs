@@ -18,7 +18,7 @@ const { values } = parseArgs({
   },
 });
 const here = import.meta.dirname;
-const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'memory', 'fleet', 'dashboard'];
+const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'mcp', 'memory', 'fleet', 'dashboard'];
 if (values.only && !suites.includes(values.only)) throw new Error(`unknown suite ${values.only}; suites: ${suites.join(', ')}`);
 
 if (values.compare) {
