@@ -12,6 +12,7 @@ export * from './revocation/list.js';
 export * from './pack-index/index-file.js';
 export * from './pack-index/resolve-update.js';
 export * from './permissions/diff.js';
+export * from './permissions/upgrade.js';
 export * from './install/index.js';
 export * from './release/release.js';
 export * from './trust/edit.js';

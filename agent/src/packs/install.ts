@@ -1,8 +1,10 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
+  decideUpgrade,
   fetchPackTarball,
   hostPeerProblem,
+  isDowngrade,
   installVerifiedPack,
   parseJsonFile,
   readPackTarball,
@@ -24,8 +26,6 @@ import {
   readApprovals,
   storeDirOf,
   storedPackages,
-  permissionChanges,
-  widens,
   writeApprovals,
   type InstalledPack,
 } from './store.js';
@@ -161,7 +161,7 @@ export async function installPack(
   try {
     const approvals = readApprovals(paths);
     const approval = approvals.packs[verified.pack];
-    if (approval && semver.lt(verified.version, approval.version) && !options.allowDowngrade) {
+    if (approval && isDowngrade(approval.version, verified.version) && !options.allowDowngrade) {
       throw new AgentError(
         'SONDE_ERR_PACK_DOWNGRADE',
         `${verified.packageName}@${verified.version} is older than the approved ${approval.version}.`,
@@ -216,7 +216,16 @@ async function decide(
     .find((stored) => stored.packageName === pack.packageName)
     ?.versions.find((entry) => entry.version === approval.version);
   const approvedCopy = current ? await checkVersion(current.dir, trust) : undefined;
-  if (approvedCopy?.ok && !widens(approvedCopy.pack.manifest, pack.manifest)) {
+  // The hub's rule too (@sonde/registry): the same or fewer permissions activate, more wait (installPack has already
+  // refused a downgrade that was not asked for). An approved copy that no longer verifies cannot be compared: pending.
+  const decision = approvedCopy?.ok
+    ? decideUpgrade(
+        { version: approval.version, permissions: approvedCopy.pack.manifest.permissions },
+        { version: pack.version, permissions: pack.manifest.permissions },
+        { allowDowngrade: options.allowDowngrade },
+      )
+    : undefined;
+  if (decision?.outcome === 'active') {
     approvals.packs[pack.name] = approvalFor(pack, options.by ?? 'auto:same-or-fewer-permissions');
     writeApprovals(paths, approvals);
     pruneVersions(packsDir, pack.packageName, [pack.version]);
@@ -228,7 +237,7 @@ async function decide(
       reason: `activated: ${pack.version} asks for no permission that ${approval.version} did not have`,
     };
   }
-  const added = approvedCopy?.ok ? permissionChanges(approvedCopy.pack.manifest, pack.manifest).added : [];
+  const added = decision ? decision.diff.added.map((change) => change.description) : [];
   return {
     pack,
     outcome: 'pending',

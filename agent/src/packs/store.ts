@@ -457,8 +457,3 @@ export async function findResolution(paths: HomePaths, packsDir: string, trust: 
   }
   throw new AgentError('SONDE_ERR_PACK_NOT_FOUND', `"${nameOrPackage}" is not installed in ${packsDir}.`);
 }
-
-/** Whether a newer version may take over from the approved one without the operator: never when it may do more. */
-export function widens(from: PackManifest, to: PackManifest): boolean {
-  return permissionChanges(from, to).widened;
-}

@@ -4,9 +4,12 @@ import path from 'node:path';
 import { permissionsDigest, SondeError, type PackManifest } from '@sonde/pack-sdk';
 import { createScrubber } from '@sonde/pack-sdk/scrubber';
 import {
+  compareVersions,
+  decideUpgrade,
   diffPermissions,
   fetchPackTarball,
   installVerifiedPack,
+  isDowngrade,
   isRegistryError,
   loadTrust,
   readJsonFile,
@@ -27,7 +30,6 @@ import { isIntegrationErrorCode } from './codes.js';
 import { InstanceRunners, type RunnerFactoryOptions } from './runners.js';
 import { pickConnectionProbe, judgeConnection } from './connection.js';
 import type { ActivePack } from './types.js';
-import { compareSemver } from './versions.js';
 
 /**
  * Integration packs on the hub: install (verify, then write only the verified
@@ -399,7 +401,7 @@ export class IntegrationService {
     const versions = await integrations.listVersions(name);
     const instances = await integrations.listInstances(name);
     const approved = versions.find((v) => v.version === pack.approvedVersion);
-    const pending = versions.filter((v) => v.state === 'pending').sort((a, b) => compareSemver(b.version, a.version))[0];
+    const pending = versions.filter((v) => v.state === 'pending').sort((a, b) => compareVersions(b.version, a.version))[0];
     const active = this.active.get(name);
     const refused = this.refusals.get(name) ?? null;
     const shown = active?.manifest ?? approved?.manifest ?? pending?.manifest;
@@ -509,14 +511,20 @@ export class IntegrationService {
         `pack ${checked.pack} is already installed from ${existingPack.packageName}; remove it before installing ${checked.packageName}`,
       );
     const approved = existingPack?.approvedVersion ? await integrations.getVersion(checked.pack, existingPack.approvedVersion) : undefined;
-    if (approved && compareSemver(checked.version, approved.version) < 0 && !input.allowDowngrade) {
+    // The agent's rule too (@sonde/registry): no downgrade unless asked; the same or fewer permissions activate, more wait.
+    const decision = decideUpgrade(
+      approved && { version: approved.version, permissions: approved.manifest.permissions },
+      { version: checked.version, permissions: checked.manifest.permissions },
+      { allowDowngrade: input.allowDowngrade },
+    );
+    if (approved && decision.outcome === 'refused') {
       throw new HubError(
         'SONDE_ERR_DOWNGRADE',
         `SONDE_ERR_DOWNGRADE: ${checked.pack}@${checked.version} is older than the approved ${approved.version}; install it with allowDowngrade: true if that is intended`,
       );
     }
     const existing = await integrations.getVersion(checked.pack, checked.version);
-    const diff = diffPermissions(approved?.manifest.permissions, checked.manifest.permissions);
+    const { diff } = decision;
     if (existing && existing.integrity === checked.integrity && !(await this.verifyStored(existing))) {
       return { pack: await this.view(checked.pack), version: checked.version, outcome: 'unchanged', diff };
     }
@@ -526,7 +534,7 @@ export class IntegrationService {
     const digest = permissionsDigest(verified.manifest.permissions);
     const now = new Date().toISOString();
     // Same or fewer permissions than the approved version: the operator already approved all of it.
-    const activates = approved !== undefined && !diff.widened;
+    const activates = approved !== undefined && decision.outcome === 'active';
     await this.options.store.transaction(async (tx) => {
       await tx.integrations.ensurePack(verified.pack, verified.packageName);
       await tx.integrations.putVersion({
@@ -595,14 +603,14 @@ export class IntegrationService {
     const versions = await integrations.listVersions(name);
     const target = options.version
       ? versions.find((v) => v.version === options.version)
-      : versions.filter((v) => v.state === 'pending').sort((a, b) => compareSemver(b.version, a.version))[0];
+      : versions.filter((v) => v.state === 'pending').sort((a, b) => compareVersions(b.version, a.version))[0];
     if (!target)
       throw new HubError(
         'SONDE_ERR_CONFLICT',
         options.version ? `${name}@${options.version} is not installed` : `${name} has no pending version to approve`,
       );
     const approved = versions.find((v) => v.version === pack.approvedVersion);
-    if (approved && compareSemver(target.version, approved.version) < 0 && !options.allowDowngrade)
+    if (approved && isDowngrade(approved.version, target.version) && !options.allowDowngrade)
       throw new HubError(
         'SONDE_ERR_DOWNGRADE',
         `SONDE_ERR_DOWNGRADE: ${name}@${target.version} is older than the approved ${approved.version}; pass allowDowngrade: true if that is intended`,
@@ -728,7 +736,7 @@ export class IntegrationService {
     const { integrations } = this.options.store;
     const pack = await integrations.getPack(packName);
     if (!pack) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no integration pack ${packName}; install it first`);
-    const versions = (await integrations.listVersions(packName)).sort((a, b) => compareSemver(b.version, a.version));
+    const versions = (await integrations.listVersions(packName)).sort((a, b) => compareVersions(b.version, a.version));
     const shown = versions.find((v) => v.version === pack.approvedVersion) ?? versions[0];
     if (!shown) throw new HubError('SONDE_ERR_INTEGRATION_NOT_FOUND', `no installed version of ${packName}`);
     return shown.manifest;
