@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ProbeManifest, RunbookManifest } from '@sonde/pack-sdk';
-import type { AgentView, AuditEntryInput, DispatchResult } from '../services.js';
+import type { AgentView, DispatchResult } from '../services.js';
 import { describeCuts, fitJson } from './budget.js';
 import { activePacks, agentServes } from './catalog.js';
 import type { CallContext } from './context.js';
