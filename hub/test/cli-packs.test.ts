@@ -74,6 +74,39 @@ describe('sonde-hub packs and integrations (through the running hub)', () => {
     expect(entries.filter((entry) => entry.status === 'ok').map((entry) => entry.actor.name)).toEqual(['root']);
   });
 
+  it('packs reject sends the rejection pinned to the reviewed digest, and the hub audits it', async () => {
+    const second = await RawAgent.online(
+      await enrollAgent(target.url, target.adminKey, 'web-2'),
+      {
+        packs: [
+          {
+            name: 'demo',
+            version: '1.0.0',
+            state: 'pending',
+            pending: { version: '1.0.0', permissionsSha256: DIGEST, added: [], permissions: {} },
+          },
+        ],
+      },
+      ['pack-reject'],
+    );
+    try {
+      const asked = second.next('hub.packs.reject');
+      const run = runCli(['packs', 'reject', 'web-2', 'demo', '--version', '1.0.0', '--permissions', DIGEST], withKey());
+      const request = await asked;
+      expect(request.payload).toMatchObject({ pack: 'demo', version: '1.0.0', permissionsSha256: DIGEST });
+      second.send('agent.packs.reject.result', { requestId: (request.payload as { requestId: string }).requestId, ok: true });
+      const rejected = await run;
+      expect(rejected.code, rejected.stderr).toBe(0);
+      expect(rejected.stdout).toContain('web-2: demo 1.0.0 rejected');
+      const audit = await api(target.url, target.adminKey, 'GET', '/api/v1/audit?tool=agent.pack.reject');
+      expect((audit.json.entries as Array<{ status: string; agents: string[] }>).map((e) => [e.status, e.agents])).toEqual([
+        ['ok', ['web-2']],
+      ]);
+    } finally {
+      second.close();
+    }
+  });
+
   it('says what is missing or wrong, one line each, with its own exit code', async () => {
     const noKey = await runCli(['packs', 'pending'], target.env);
     expect(noKey.code).toBe(2);

@@ -71,7 +71,7 @@ function diffLines(diff: PermissionDiff): string[] {
 export function registerPackCommands(program: Command): void {
   const packs = program
     .command('packs')
-    .description('System packs on agents: what waits for approval, approve (through the running hub; SONDE_API_KEY)');
+    .description('System packs on agents: what waits for approval, approve or reject it (through the running hub; SONDE_API_KEY)');
 
   packs
     .command('pending')
@@ -89,6 +89,7 @@ export function registerPackCommands(program: Command): void {
                     `${p.agent}${p.connected ? '' : ' (offline)'}  ${p.pack}  ${p.serving ? `${p.serving} → ` : ''}${p.version}  permissions ${p.permissionsSha256}`,
                     ...(p.added.length ? p.added.map((line) => `    + ${line}`) : ['    (asks for nothing the serving version lacks)']),
                     `  approve: ${p.approve}`,
+                    `  reject:  ${p.approve.replace('packs approve', 'packs reject')}`,
                   ].join('\n'),
                 )
                 .join('\n')
@@ -97,23 +98,35 @@ export function registerPackCommands(program: Command): void {
       }),
     );
 
-  packs
-    .command('approve <agent> <pack>')
-    .description('Approve the pending version you reviewed; the agent applies it only if version and permissions digest still match')
-    .requiredOption('--version <version>', 'the pending version you reviewed (sonde-hub packs pending)')
-    .requiredOption('--permissions <sha256>', 'the permissions digest you reviewed (sonde-hub packs pending)')
-    .option(...hubUrlOption)
-    .option('--json', 'print JSON')
-    .action(async (agent: string, pack: string, options: RemoteOptions & { version: string; permissions: string; json?: boolean }) =>
-      withHub(options, async (hub, json) => {
-        const result = await hub.request<{ agent: string; pack: string; version: string }>(
-          'POST',
-          `/api/v1/agents/${encodeURIComponent(agent)}/packs/${encodeURIComponent(pack)}/approve`,
-          { version: options.version, permissionsSha256: options.permissions },
-        );
-        print(json, result, () => `${result.agent}: ${result.pack} ${result.version} approved; the agent serves it now`);
-      }),
-    );
+  const decision = (verb: 'approve' | 'reject', description: string, done: string): void => {
+    packs
+      .command(`${verb} <agent> <pack>`)
+      .description(description)
+      .requiredOption('--version <version>', 'the pending version you reviewed (sonde-hub packs pending)')
+      .requiredOption('--permissions <sha256>', 'the permissions digest you reviewed (sonde-hub packs pending)')
+      .option(...hubUrlOption)
+      .option('--json', 'print JSON')
+      .action(async (agent: string, pack: string, options: RemoteOptions & { version: string; permissions: string; json?: boolean }) =>
+        withHub(options, async (hub, json) => {
+          const result = await hub.request<{ agent: string; pack: string; version: string }>(
+            'POST',
+            `/api/v1/agents/${encodeURIComponent(agent)}/packs/${encodeURIComponent(pack)}/${verb}`,
+            { version: options.version, permissionsSha256: options.permissions },
+          );
+          print(json, result, () => `${result.agent}: ${result.pack} ${result.version} ${done}`);
+        }),
+      );
+  };
+  decision(
+    'approve',
+    'Approve the pending version you reviewed; the agent applies it only if version and permissions digest still match',
+    'approved; the agent serves it now',
+  );
+  decision(
+    'reject',
+    'Reject the pending version you reviewed; the agent never loads it and refuses it until another version arrives',
+    'rejected; a serving version keeps serving',
+  );
 
   const integrations = program
     .command('integrations')

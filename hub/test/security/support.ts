@@ -196,8 +196,13 @@ export class RawAgent {
     });
   }
 
-  static async connect(agent: EnrolledAgent): Promise<RawAgent> {
-    const ws = new WebSocket(agent.wsUrl, { headers: { authorization: `Bearer ${agent.apiKey}` }, maxPayload: 1024 * 1024 });
+  /** `features`: what the agent announces in `x-sonde-agent-features` (e.g. `pack-reject`); none, like an old agent. */
+  static async connect(agent: EnrolledAgent, features: string[] = []): Promise<RawAgent> {
+    const headers = {
+      authorization: `Bearer ${agent.apiKey}`,
+      ...(features.length ? { 'x-sonde-agent-features': features.join(', ') } : {}),
+    };
+    const ws = new WebSocket(agent.wsUrl, { headers, maxPayload: 1024 * 1024 });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with ${res.statusCode}`)));
@@ -207,8 +212,8 @@ export class RawAgent {
   }
 
   /** Connects and registers; resolves with the hub's answer (`hub.registered` or `reject`). */
-  static async online(agent: EnrolledAgent, overrides: Partial<Register> = {}): Promise<RawAgent> {
-    const raw = await RawAgent.connect(agent);
+  static async online(agent: EnrolledAgent, overrides: Partial<Register> = {}, features: string[] = []): Promise<RawAgent> {
+    const raw = await RawAgent.connect(agent, features);
     const answer = await raw.register(overrides);
     if (answer.type !== 'hub.registered') throw new Error(`registration refused: ${JSON.stringify(answer.payload)}`);
     return raw;
