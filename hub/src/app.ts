@@ -195,7 +195,10 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     revocations: cluster ? cluster.revocations(core.revocations) : core.revocations,
     ...(cluster ? { claims: cluster.claims, drain: { slices: 10, spreadMs: 3_000 } } : {}),
   });
-  const gateway = cluster ? cluster.wrap(localGateway) : localGateway;
+  // Per-agent admission (8 running, 32 waiting, then SONDE_ERR_AGENT_BUSY) on the hub holding the agent, so callers on
+  // every hub share one agent's slots (a cluster sends other hubs' agents' probes to their holder unadmitted here).
+  const admitted = limitPerAgent(localGateway.dispatcher, localGateway.fleet);
+  const gateway = cluster ? cluster.wrap(localGateway, admitted) : localGateway;
   const sessions = createSessionService(core.store);
   // Audit export: the sinks read committed entries from the database after their cursor; an append only wakes them.
   const auditExport = createAuditExporter(
@@ -219,8 +222,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   const services: HubServices = {
     pdp: core.pdp,
     fleet: gateway.fleet,
-    // Per-agent admission (8 running, 32 waiting, then SONDE_ERR_AGENT_BUSY), counted and timed as callers see it.
-    dispatcher: instrumentDispatcher(limitPerAgent(gateway.dispatcher, gateway.fleet), metrics),
+    // Counted and timed as callers see it.
+    dispatcher: instrumentDispatcher(cluster ? gateway.dispatcher : admitted, metrics),
     audit: core.audit,
     authenticateApiKey: (rawKey) => core.apiKeys.authenticateUser(rawKey),
     config: {

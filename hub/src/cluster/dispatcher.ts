@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AgentDirectory } from '../fleet/directory.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, DISPATCH_MARGIN_MS, MAX_DISPATCH_WAIT_MS } from '../gateway/connection.js';
@@ -13,8 +14,13 @@ export const RemoteProbeSchema = z
     probe: z.string().min(1).max(200),
     params: z.record(z.string(), z.unknown()),
     timeoutMs: z.number().int().min(1).max(MAX_DISPATCH_WAIT_MS),
+    /** Names this call for a later `cancel` from the same hub (absent from hubs of an earlier build). */
+    callId: z.string().uuid().optional(),
   })
   .strict();
+
+/** The caller gave up (MCP cancellation, client gone, its deadline): the holder stops waiting and frees the agent's slot. */
+export const RemoteCancelSchema = z.object({ callId: z.string().uuid() }).strict();
 
 const DispatchResultSchema = z.object({
   agent: z.string(),
@@ -28,6 +34,8 @@ const DispatchResultSchema = z.object({
 
 /** Time on top of the holder's own wait for the NATS round trip, so the holder's timeout answer normally arrives first. */
 const NETWORK_MARGIN_MS = 500;
+/** How long a cancel notice to the holder may take before the caller forgets about it. */
+const CANCEL_WAIT_MS = 2_000;
 
 /**
  * Multi-hub routing: an agent held by this hub goes to the local dispatcher
@@ -64,13 +72,27 @@ export class ClusterDispatcher implements ProbeDispatcher {
       MAX_DISPATCH_WAIT_MS - DISPATCH_MARGIN_MS,
     );
     const waitMs = timeoutMs + DISPATCH_MARGIN_MS + NETWORK_MARGIN_MS;
-    const body: z.infer<typeof RemoteProbeSchema> = { agentId: record.id, probe: request.probe, params: request.params, timeoutMs };
+    const callId = randomUUID();
+    const body: z.infer<typeof RemoteProbeSchema> = {
+      agentId: record.id,
+      probe: request.probe,
+      params: request.params,
+      timeoutMs,
+      callId,
+    };
+    let onAbort: (() => void) | undefined;
     const cancelled = new Promise<'cancelled'>((resolve) => {
-      request.signal?.addEventListener('abort', () => resolve('cancelled'), { once: true });
+      onAbort = () => resolve('cancelled');
+      request.signal?.addEventListener('abort', onAbort, { once: true });
     });
     const outcome = await Promise.race([this.bus.request(holder, 'probe', body, waitMs), cancelled]);
-    if (outcome === 'cancelled')
+    if (onAbort) request.signal?.removeEventListener('abort', onAbort);
+    if (outcome === 'cancelled') {
+      // The holder is told, so it stops waiting for the agent and frees the agent's slot there; fire and forget
+      // (a holder that misses it frees the slot at the probe's own timeout, as before).
+      void this.bus.request(holder, 'cancel', { callId } satisfies z.infer<typeof RemoteCancelSchema>, CANCEL_WAIT_MS);
       return done({ status: 'error', error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' }, truncated: false });
+    }
     switch (outcome.kind) {
       case 'no-responders':
         return done({
@@ -121,14 +143,60 @@ export class ClusterDispatcher implements ProbeDispatcher {
  * NATS payload limit with the same budget rules as the MCP layer (`fitJson`: the largest arrays and
  * strings shortened first), marking it truncated.
  */
-export async function serveRemoteProbe(local: ProbeDispatcher, body: unknown, maxPayload: number): Promise<unknown> {
+export async function serveRemoteProbe(
+  local: ProbeDispatcher,
+  body: unknown,
+  maxPayload: number,
+  calls?: RemoteCalls,
+  from?: string,
+): Promise<unknown> {
   const parsed = RemoteProbeSchema.safeParse(body);
   if (!parsed.success) return { error: { code: 'SONDE_ERR_INVALID_PARAMS', message: 'malformed remote probe request' } };
-  const { agentId, probe, params, timeoutMs } = parsed.data;
-  const result = await local.dispatch({ agent: agentId, probe, params, timeoutMs });
+  const { agentId, probe, params, timeoutMs, callId } = parsed.data;
+  const signal = callId && calls && from ? calls.open(from, callId) : undefined;
+  let result: DispatchResult;
+  try {
+    result = await local.dispatch({ agent: agentId, probe, params, timeoutMs, ...(signal ? { signal } : {}) });
+  } finally {
+    if (callId && from) calls?.close(from, callId);
+  }
   const room = maxPayload - PAYLOAD_MARGIN_BYTES - 1024;
   if (Buffer.byteLength(JSON.stringify(result)) <= room) return result;
   const { result: value, ...rest } = result;
   const fitted = fitJson(value ?? null, Math.max(1024, room - Buffer.byteLength(JSON.stringify(rest)) - 256));
   return { ...rest, result: fitted.value, truncated: true };
+}
+
+/**
+ * The holder's calls in flight for other hubs, by the caller's hub and call id: a `cancel` from that hub
+ * (and only that hub: the envelope names the sender) aborts the local dispatch, which answers the agent's
+ * pending request as cancelled and passes its slot on (gateway/concurrency.ts).
+ */
+export class RemoteCalls {
+  private readonly calls = new Map<string, AbortController>();
+
+  open(from: string, callId: string): AbortSignal {
+    const controller = new AbortController();
+    this.calls.set(`${from} ${callId}`, controller);
+    return controller.signal;
+  }
+
+  close(from: string, callId: string): void {
+    this.calls.delete(`${from} ${callId}`);
+  }
+
+  /** True when the call was still running here and is now cancelled. */
+  cancel(from: string, body: unknown): boolean {
+    const parsed = RemoteCancelSchema.safeParse(body);
+    if (!parsed.success) return false;
+    const controller = this.calls.get(`${from} ${parsed.data.callId}`);
+    if (!controller) return false;
+    this.calls.delete(`${from} ${parsed.data.callId}`);
+    controller.abort();
+    return true;
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
 }

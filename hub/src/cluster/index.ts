@@ -6,10 +6,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { sameButLastSeen, type AgentDirectory } from '../fleet/directory.js';
 import type { AgentGateway, IdentityClaims } from '../gateway/types.js';
-import type { AuditLog } from '../services.js';
+import type { AuditLog, ProbeDispatcher } from '../services.js';
 import type { AgentRecord, HubStore } from '../store/types.js';
 import { ClusterBus } from './bus.js';
-import { ClusterDispatcher, serveRemoteProbe } from './dispatcher.js';
+import { ClusterDispatcher, RemoteCalls, serveRemoteProbe } from './dispatcher.js';
 import { ClusterFleet } from './fleet.js';
 import { HubLeases } from './lease.js';
 import { SharedAttemptCounters } from './limits.js';
@@ -193,11 +193,14 @@ export class Cluster {
   }
 
   /** The gateway the rest of the hub uses: whole fleet, cross-hub dispatch, commands that reach the holder. */
-  wrap(gateway: AgentGateway): AgentGateway {
+  wrap(gateway: AgentGateway, local: ProbeDispatcher = gateway.dispatcher): AgentGateway {
     this.gateway = gateway;
     const fleet = new ClusterFleet(gateway.fleet, this.deps.directory, this.presence, this.hubId, () => this.leaseChanges);
-    const dispatcher = new ClusterDispatcher(gateway.dispatcher, this.deps.directory, this.presence, this.bus, this.hubId);
-    this.bus.handle('probe', (body) => serveRemoteProbe(gateway.dispatcher, body, this.bus.maxPayload));
+    // `local` is this hub's dispatcher behind its per-agent admission: callers of every hub share the agent's slots here.
+    const dispatcher = new ClusterDispatcher(local, this.deps.directory, this.presence, this.bus, this.hubId);
+    const calls = new RemoteCalls();
+    this.bus.handle('probe', (body, from) => serveRemoteProbe(local, body, this.bus.maxPayload, calls, from));
+    this.bus.handle('cancel', (body, from) => Promise.resolve({ cancelled: calls.cancel(from, body) }));
     this.bus.start();
     const wrapped: AgentGateway = {
       register: async (app) => {

@@ -22,6 +22,8 @@ export interface CallContext {
   log?: FastifyBaseLogger;
   /** Integration probes run by the hub itself (integration-tools.ts); absent when the hub has none configured. */
   integrations?: IntegrationToolSource;
+  /** Aborted when the caller goes away (its POST closed before the answer) or cancels the call (notifications/cancelled). */
+  signal?: AbortSignal;
 }
 
 export function endpointPath(endpoint: Endpoint): string {

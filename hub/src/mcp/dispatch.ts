@@ -81,6 +81,18 @@ export async function dispatchWithin(
   }
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const cancelled: DispatchResult = {
+    agent: agent.name,
+    probe,
+    status: 'error',
+    error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
+    durationMs: 0,
+    truncated: false,
+  };
+  if (ctx.signal?.aborted) return cancelled;
+  // The caller's cancellation (or its connection closing) reaches the dispatcher, and through it the agent's hub.
+  const onCancel = (): void => controller.abort();
+  ctx.signal?.addEventListener('abort', onCancel, { once: true });
   const deadline = new Promise<DispatchResult>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
@@ -114,6 +126,7 @@ export async function dispatchWithin(
     return await Promise.race([dispatched, deadline]);
   } finally {
     clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onCancel);
   }
 }
 

@@ -20,6 +20,13 @@ function contextOf(extra: Extra): CallContext {
   return ctx;
 }
 
+/** This call's context, aborted by the POST closing (the shared context's signal) or by a cancellation naming this call. */
+function withCancellation(ctx: CallContext, cancelled: AbortSignal): CallContext {
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, cancelled]) : cancelled;
+  // A view of the shared context (its lazy catalog getter stays shared), with a signal of this call's own.
+  return Object.create(ctx, { signal: { value: signal, enumerable: true } }) as CallContext;
+}
+
 /**
  * A low-level MCP server whose handlers read everything caller-specific from
  * the request, so one instance can serve any key and endpoint and be pooled.
@@ -34,7 +41,7 @@ export function createMcpServer(config: HubServices['config']): Server {
   );
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({ tools: listTools(contextOf(extra)) }));
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(contextOf(extra), request.params.name, request.params.arguments ?? {}),
+    callTool(withCancellation(contextOf(extra), extra.signal), request.params.name, request.params.arguments ?? {}),
   );
   return server;
 }

@@ -199,7 +199,14 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
     }
 
     let catalog: Catalog | undefined;
+    // The client went away before the answer (closed its POST): probes still waiting for agents stop, on this hub or
+    // on the hub holding the agent (cluster/dispatcher.ts), and the call is audited as cancelled.
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    });
     const ctx: CallContext = {
+      signal: gone.signal,
       services,
       principal,
       clientId,
