@@ -48,7 +48,7 @@ function startDev(dir: string, config: string): { child: ChildProcess; cycle(cou
   let buffer = '';
   let stderr = '';
   let waiting: { count: number; resolve: () => void } | undefined;
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       cycles.push(JSON.parse(buffer.slice(0, nl)) as Cycle);
@@ -56,7 +56,7 @@ function startDev(dir: string, config: string): { child: ChildProcess; cycle(cou
     }
     if (waiting && cycles.length >= waiting.count) waiting.resolve();
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return {
     child,
     stderr: () => stderr,
