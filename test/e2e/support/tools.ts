@@ -36,6 +36,14 @@ export function inspectorBin(): string {
   );
 }
 
+/** The MCP conformance suite's runner (server mode runs the spec's scenarios against a URL); it needs Node 22+. */
+export function conformanceBin(): string {
+  return path.join(
+    install('conformance', '@modelcontextprotocol/conformance@0.1.16'),
+    'node_modules/@modelcontextprotocol/conformance/dist/index.js',
+  );
+}
+
 /** A Node binary new enough for the Inspector: this one, SONDE_NODE24_BIN, or Node 24 from the npm registry. */
 export function modernNode(): string {
   if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
