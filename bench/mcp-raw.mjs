@@ -3,18 +3,29 @@
 // costs the shared 2 cores as little as possible.
 let nextId = 1;
 
-export function rawCaller(hub, key, { session } = {}) {
+/** `revision: '2026-07-28'` speaks the stateless revision: the `_meta` envelope and Mcp-Method header on every request. */
+export function rawCaller(hub, key, { session, revision = '2025-06-18' } = {}) {
   const headers = {
     authorization: `Bearer ${key}`,
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2025-06-18',
+    'mcp-protocol-version': revision,
+  };
+  const modern = revision >= '2026-07-28';
+  const envelope = {
+    'io.modelcontextprotocol/protocolVersion': revision,
+    'io.modelcontextprotocol/clientInfo': { name: 'sonde-bench', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
   };
   const post = async (method, params) => {
     const response = await fetch(`${hub.url}/mcp`, {
       method: 'POST',
-      headers: session ? { ...headers, ...session } : headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      headers: {
+        ...headers,
+        ...session,
+        ...(modern ? { 'mcp-method': method, ...(method === 'tools/call' ? { 'mcp-name': params.name } : {}) } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: modern ? { ...params, _meta: envelope } : params }),
       signal: globalThis.AbortSignal.timeout(120_000),
     });
     const text = await response.text();

@@ -52,12 +52,17 @@ export async function run({ smoke }) {
     const noopLoad = await closedLoop(8, ms, (c) => callers[c].call('bench_noop', target));
     rows.push(row('no-op calls/s, 8 callers', noopLoad.perSecond, 'calls/s', '≥ 3,000', noopLoad.perSecond >= 3000));
     rows.push(row('no-op p99 under 8 callers', summarize(noopLoad.samples).p99, 'ms'));
+    // The same no-op calls on the stateless 2026-07-28 revision (SDK v2, a server instance per request).
+    const modern = Array.from({ length: 8 }, () => rawCaller(hub, key, { revision: '2026-07-28' }));
+    const modernLoad = await closedLoop(8, ms, (c) => modern[c].call('bench_noop', target));
+    rows.push(row('no-op calls/s, 8 callers, MCP 2026-07-28', modernLoad.perSecond, 'calls/s', '≥ 3,000', modernLoad.perSecond >= 3000));
+    rows.push(row('no-op p99 under 8 callers, MCP 2026-07-28', summarize(modernLoad.samples).p99, 'ms'));
     const dfLoad = await closedLoop(8, ms, (c) => callers[c].call('system_disk_usage', target));
     rows.push(row('df calls/s, 8 callers', dfLoad.perSecond, 'calls/s', '≥ 600', dfLoad.perSecond >= 600));
     const bareLoad = await closedLoop(8, ms, () => bareDf());
     rows.push(row('bare df runs/s, 8 callers (ceiling)', bareLoad.perSecond, 'runs/s'));
-    if (noopLoad.errors + dfLoad.errors > 0)
-      rows.push(row('failed calls under load', noopLoad.errors + dfLoad.errors, 'calls', '0', false));
+    if (noopLoad.errors + modernLoad.errors + dfLoad.errors > 0)
+      rows.push(row('failed calls under load', noopLoad.errors + modernLoad.errors + dfLoad.errors, 'calls', '0', false));
   } finally {
     await agent.stop();
     await hub.stop();

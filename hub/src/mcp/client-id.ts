@@ -55,12 +55,17 @@ function asMessages(body: unknown): unknown[] {
   return Array.isArray(body) ? body : [body];
 }
 
-/** `clientInfo.name` of an initialize request in this POST body, if any. */
+/** Where a 2026-07-28 request names its client, on every request (there is no initialize). */
+const CLIENT_INFO_META = 'io.modelcontextprotocol/clientInfo';
+
+/** `clientInfo.name` of an initialize request in this POST body, or of a 2026-07-28 request's `_meta` envelope, if any. */
 export function initializeClientName(body: unknown): string | undefined {
   for (const message of asMessages(body)) {
     if (!message || typeof message !== 'object') continue;
-    const m = message as { method?: unknown; params?: { clientInfo?: { name?: unknown } } };
+    const m = message as { method?: unknown; params?: { clientInfo?: { name?: unknown }; _meta?: Record<string, unknown> } };
     if (m.method === 'initialize' && typeof m.params?.clientInfo?.name === 'string') return m.params.clientInfo.name;
+    const meta = m.params?._meta?.[CLIENT_INFO_META] as { name?: unknown } | undefined;
+    if (meta && typeof meta.name === 'string') return meta.name;
   }
   return undefined;
 }
@@ -72,7 +77,8 @@ export function isInitialize(body: unknown): boolean {
 /**
  * The client id the policy checks: the `X-Sonde-Client` header when present
  * (explicit, on every request), else `clientInfo.name` of this initialize
- * request, else the name carried by a valid session token.
+ * request (or of this 2026-07-28 request's envelope), else the name carried by
+ * a valid session token.
  */
 export function resolveClientId(
   headers: Record<string, string | string[] | undefined>,

@@ -13,6 +13,7 @@ import { servesIntegrationPack } from './integration-tools.js';
 import type { IntegrationToolSource } from './types.js';
 import { useJsonSchemaValidator } from './probe-tool-schema.js';
 import { rebindingGuard, type HostCheckOptions } from './host-check.js';
+import { isModernRequest } from './modern-detect.js';
 import { API_KEY_PREFIX } from '../keys/api-keys.js';
 
 const INVALID_KEY = { code: 'invalid_token', description: 'invalid, revoked or non-user API key' } as const;
@@ -31,6 +32,14 @@ async function loadMcpRuntime() {
   ]);
   useJsonSchemaValidator(new ajv.AjvJsonSchemaValidator());
   return { createMcpServer: server.createMcpServer, StatelessMux: exchange.StatelessMux, readMessages: exchange.readMessages };
+}
+
+/** The 2026-07-28 revision's runtime (SDK v2, modern.ts): loaded on the first request that speaks it. */
+async function loadModernRuntime(config: HubServices['config']) {
+  const [modern, ajv] = await Promise.all([import('./modern.js'), import('@modelcontextprotocol/sdk/validation/ajv')]);
+  // The probe tools' argument validators (probe-tool-schema.ts) are shared with the 2025 path.
+  useJsonSchemaValidator(new ajv.AjvJsonSchemaValidator());
+  return modern.createModernHandler(config);
 }
 type McpRuntime = Awaited<ReturnType<typeof loadMcpRuntime>>;
 type StatelessMuxOf<R extends McpRuntime> = InstanceType<R['StatelessMux']>;
@@ -88,6 +97,15 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
         throw error;
       },
     ));
+  let modernRuntime: ReturnType<typeof loadModernRuntime> | undefined;
+  const loadModern = () =>
+    (modernRuntime ??= loadModernRuntime(services.config).catch((error: unknown) => {
+      modernRuntime = undefined;
+      throw error;
+    }));
+  app.addHook('onClose', async () => {
+    if (modernRuntime) await (await modernRuntime.catch(() => undefined))?.close();
+  });
   const resultBudgetBytes = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
   const callDeadlineMs = Math.min(CALL_DEADLINE_MS, options.callDeadlineMs ?? CALL_DEADLINE_MS);
 
@@ -220,9 +238,18 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = (app, options) =>
       log: request.log,
       integrations: options.integrations,
     };
+    const protocolVersion = headerValue(request.headers['mcp-protocol-version']);
+    if (isModernRequest(protocolVersion, body)) {
+      // 2026-07-28: no initialize, no session; the SDK v2 answers with the same tools (modern.ts).
+      const modern = await loadModern();
+      const answer = await modern.exchange(`${services.config.publicUrl}${endpointPath(endpoint)}`, request.headers, body, ctx);
+      reply.code(answer.status);
+      for (const [name, value] of answer.headers) if (name !== 'content-length') reply.header(name, value);
+      return answer.body === '' ? reply.send() : reply.send(answer.body);
+    }
     const authInfo: AuthInfo = { token: '', clientId: clientId ?? 'unknown', scopes: [], extra: { [CONTEXT_KEY]: ctx } };
     const { mcp, mux } = await loadRuntime();
-    const checked = mcp.readMessages(body, headerValue(request.headers['mcp-protocol-version']));
+    const checked = mcp.readMessages(body, protocolVersion);
     if ('reply' in checked) return reply.code(checked.reply.status).send(checked.reply.body);
     const answer = await mux.exchange(checked.messages, { authInfo });
     reply.code(answer.status);
