@@ -4,6 +4,7 @@ import { registerBackupCommands } from './backup/commands.js';
 import { registerAdminCommands } from './cli/admin.js';
 import { registerFleetCommands } from './cli/fleet.js';
 import { registerIdentityCommands } from './cli/identity.js';
+import { registerOAuthCommands } from './cli/oauth.js';
 import { registerPackCommands } from './cli/packs.js';
 import { EXIT, fail } from './cli/output.js';
 import { applyUsageRules } from './cli/usage.js';
@@ -24,7 +25,7 @@ Exit codes:
   ${EXIT.error}  unexpected error
   ${EXIT.usage}  bad command line or configuration (e.g. SONDE_SECRET missing or shorter than 32 characters)
   ${EXIT.wrongSecret}  SONDE_SECRET does not match the one this database was created with
-  ${EXIT.notFound}  the key, token, agent, user or group named does not exist
+  ${EXIT.notFound}  the key, token, agent, user, group or consent named does not exist
   ${EXIT.auditBroken}  audit verify found a broken chain
   ${EXIT.hubUnreachable}  packs/integrations commands: the running hub did not answer
   ${EXIT.refused}  packs/integrations commands: the running hub refused (key, role, or what was named changed)
@@ -39,7 +40,7 @@ Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_
 (postgres://…: PostgreSQL instead of SQLite, one database for several hubs), SONDE_ADMIN_USER and
 SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_WIRE_SIGNATURE, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
-SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH (or SONDE_DATABASE_URL) and are
+SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, oauth, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH (or SONDE_DATABASE_URL) and are
 safe while the hub runs; restore wants the hub stopped. The packs and integrations commands act through the running
 hub's REST API: they need SONDE_API_KEY (an admin key) and find the hub by --hub-url, SONDE_PUBLIC_URL or the database.`,
   );
@@ -61,6 +62,7 @@ registerAdminCommands(program);
 registerIdentityCommands(program);
 registerFleetCommands(program);
 registerPackCommands(program);
+registerOAuthCommands(program);
 registerBackupCommands(program);
 // Last, so it reaches every command registered above: exit 2 and a "did you mean" for any bad command line.
 applyUsageRules(program);

@@ -8,6 +8,7 @@ import { HubError } from '../errors.js';
 import { isScoped } from '../policy/scope.js';
 import { defineRoute } from '../routes/define.js';
 import { clientAllowed } from './clients.js';
+import { ConsentSchema, listConsents, revokeConsent } from './consents.js';
 import { consentPage, loginPage, PAGE_CSP } from './pages.js';
 import { errorPage, INTERACTION_PATH, OAUTH_PREFIX } from './provider.js';
 import { PRM_PATH, protectedResourceMetadata } from './resource.js';
@@ -316,57 +317,15 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
   });
 }
 
-const ConsentSchema = z.object({
-  id: z.string(),
-  userId: z.string(),
-  clientId: z.string(),
-  clientName: z.string().nullable(),
-  scopes: z.array(z.string()),
-  createdAt: z.string().nullable(),
-  expiresAt: z.string().nullable(),
-});
-
 function consentRoutes(app: FastifyInstance, service: OAuthService): void {
   const { hub } = app;
   const { core, sessions } = hub;
+  const staticNames = new Map(service.config.staticClients.map((c) => [c.client_id, c.client_name ?? c.client_id]));
 
   async function caller(request: FastifyRequest) {
     const principal = await principalOf(request, core.apiKeys, sessions);
     if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'Sign in first.');
     return principal;
-  }
-
-  async function listConsents(userId: string | undefined) {
-    const { provider } = await service.server();
-    const grants = await core.store.oauth.list('Grant', userId ? { userId } : {}, new Date().toISOString());
-    const out: z.infer<typeof ConsentSchema>[] = [];
-    for (const record of grants) {
-      const payload = JSON.parse(record.payload) as {
-        jti: string;
-        accountId: string;
-        clientId: string;
-        iat?: number;
-        exp?: number;
-        resources?: Record<string, string>;
-        openid?: { scope?: string };
-      };
-      const client = await provider.Client.find(payload.clientId).catch(() => undefined);
-      out.push({
-        id: payload.jti,
-        userId: payload.accountId,
-        clientId: payload.clientId,
-        clientName: client?.clientName ?? null,
-        scopes: [
-          ...new Set([
-            ...(payload.openid?.scope?.split(' ') ?? []),
-            ...Object.values(payload.resources ?? {}).flatMap((s) => s.split(' ')),
-          ]),
-        ].filter(Boolean),
-        createdAt: payload.iat ? new Date(payload.iat * 1000).toISOString() : null,
-        expiresAt: payload.exp ? new Date(payload.exp * 1000).toISOString() : null,
-      });
-    }
-    return out;
   }
 
   defineRoute(
@@ -387,7 +346,7 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
       const all = principal.kind === 'api_key' && principal.role === 'admin' && !isScoped(principal.policy);
       if (principal.kind !== 'user' && !all)
         throw new HubError('SONDE_ERR_FORBIDDEN', 'Consents belong to users: sign in, or use an admin key.');
-      return { consents: await listConsents(all ? undefined : principal.id) };
+      return { consents: await listConsents(core.store, all ? undefined : principal.id, staticNames) };
     },
   );
 
@@ -406,19 +365,15 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
     },
     async ({ request, reply, params }) => {
       const principal = await caller(request);
-      const { provider } = await service.server();
-      const grant = await provider.Grant.find(params.id);
+      // An unscoped admin withdraws anyone's consent; everyone else only their own (another's answers 404, as if absent).
       const mayAll = principal.role === 'admin' && !isScoped(principal.policy);
-      if (!grant || (!mayAll && grant.accountId !== principal.id)) throw new HubError('SONDE_ERR_NOT_FOUND', 'No such consent.');
-      await core.store.oauth.removeWhere({ grantId: params.id });
-      await grant.destroy();
-      await core.audit.append({
-        action: 'oauth.consent.revoke',
-        actor: { kind: principal.kind, id: principal.id, name: principal.name },
-        clientId: (grant.clientId ?? '').slice(0, 200),
-        status: 'ok',
-        params: { grantId: params.id, userId: grant.accountId },
-      });
+      await revokeConsent(
+        core.store,
+        core.audit,
+        { kind: principal.kind, id: principal.id, name: principal.name },
+        params.id,
+        mayAll ? undefined : principal.id,
+      );
       return reply.code(204).send();
     },
   );
