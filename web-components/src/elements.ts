@@ -11,6 +11,7 @@ import { SondeUsers } from './components/users/users.component.js';
 import { SondeIntegrations } from './components/integrations/integrations.component.js';
 import { SondePacks } from './components/packs/packs.component.js';
 import { SondeTrends } from './components/trends/trends.component.js';
+import { SondeConnectedApps } from './components/connected-apps/connected-apps.component.js';
 import type { SondeElement } from './internal/sonde-element.js';
 
 /**
@@ -31,4 +32,5 @@ export const ELEMENTS: Record<string, typeof SondeElement> = {
   integrations: SondeIntegrations,
   packs: SondePacks,
   trends: SondeTrends,
+  'connected-apps': SondeConnectedApps,
 };

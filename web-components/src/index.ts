@@ -18,6 +18,7 @@ export { SondeApiKeys } from './components/api-keys/api-keys.component.js';
 export { SondeEnrollment } from './components/enrollment/enrollment.component.js';
 export { SondeAuditLog } from './components/audit-log/audit-log.component.js';
 export { SondeUsers } from './components/users/users.component.js';
+export { SondeConnectedApps, type ConsentView } from './components/connected-apps/connected-apps.component.js';
 export { SondeIntegrations } from './components/integrations/integrations.component.js';
 export { SondePacks } from './components/packs/packs.component.js';
 export { SondeTrends } from './components/trends/trends.component.js';

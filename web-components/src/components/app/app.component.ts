@@ -20,6 +20,7 @@ const ROUTES: Route[] = [
   { path: 'manage/keys', label: 'API Keys', group: 'Manage' },
   { path: 'manage/enrollment', label: 'Enrollment', group: 'Manage' },
   { path: 'manage/integrations', label: 'Integrations', group: 'Manage' },
+  { path: 'manage/connected-apps', label: 'Connected apps', group: 'Manage' },
   { path: 'fleet', label: 'Fleet', group: 'Fleet' },
   { path: 'fleet/packs', label: 'Packs', group: 'Fleet' },
   { path: 'diagnostics/probe', label: 'Probe', group: 'Diagnostics' },
@@ -214,6 +215,8 @@ export class SondeApp extends SondeElement {
           this.go(`agent/${encodeURIComponent(e.detail.name)}`)}></${t('packs')}>`;
       case 'manage/integrations':
         return html`<${t('integrations')} theme=${theme}></${t('integrations')}>`;
+      case 'manage/connected-apps':
+        return html`<${t('connected-apps')} theme=${theme}></${t('connected-apps')}>`;
       case 'diagnostics/probe':
         return html`<${t('probe')} theme=${theme}></${t('probe')}>`;
       case 'diagnostics/trends':
