@@ -53,7 +53,7 @@ describe('POST /api/v1/embed-tokens', () => {
     expect(res.statusCode).toBe(201);
     const body = res.json<{ token: string; expiresAt: string; views: string[]; origins: string[] }>();
     expect(body.token).toMatch(/^sonde_embed_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    expect(body.views).toEqual(['fleet', 'agent', 'health-badge']);
+    expect(body.views).toEqual(['fleet', 'agent', 'health-badge', 'trends']);
     expect(Date.parse(body.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
     const audit = await hub.app.inject({ method: 'GET', url: '/api/v1/audit?tool=embed_token.create', headers: hub.auth() });
     expect(audit.json<{ entries: Array<{ params: { origins: string[] } }> }>().entries[0]?.params.origins).toEqual([PORTAL]);

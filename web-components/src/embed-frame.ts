@@ -7,6 +7,10 @@
  * with the token as its Bearer credential. The token never travels in the
  * URL, and a message from any other origin is ignored. The parent may post a
  * fresh token at any time (before the old one expires).
+ *
+ * `/embed/agent?agent=<name>` (and `/embed/trends?agent=<name>`) names the
+ * agent in the URL: not a secret, since the token alone decides what the
+ * element may read (an agent outside its scope is simply not found).
  */
 interface EmbeddedElement extends HTMLElement {
   token: string | undefined;
@@ -15,6 +19,7 @@ interface EmbeddedElement extends HTMLElement {
 const root = document.documentElement;
 const view = root.dataset.sondeView ?? '';
 const allowed = (root.dataset.sondeOrigins ?? '').split(' ').filter(Boolean);
+const agent = new URLSearchParams(location.search).get('agent');
 let element: EmbeddedElement | undefined;
 
 addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -23,6 +28,7 @@ addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!data || data.type !== 'sonde-embed-token' || typeof data.token !== 'string' || !data.token.startsWith('sonde_embed_')) return;
   if (!element) {
     element = document.createElement(`sonde-${view}`) as EmbeddedElement;
+    if (agent && (view === 'agent' || view === 'trends')) element.setAttribute('agent', agent);
     document.body.append(element);
   }
   if (data.theme === 'light' || data.theme === 'dark') element.setAttribute('theme', data.theme);

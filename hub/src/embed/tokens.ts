@@ -12,7 +12,7 @@ import { anyGlobMatches, validateGlob } from '../policy/glob.js';
  * so no write and no admin read can be made with one.
  */
 export const EMBED_TOKEN_PREFIX = 'sonde_embed_';
-export const EMBED_VIEWS = ['fleet', 'agent', 'health-badge'] as const;
+export const EMBED_VIEWS = ['fleet', 'agent', 'health-badge', 'trends'] as const;
 export const MAX_EMBED_TTL_S = 24 * 60 * 60;
 
 const origin = z

@@ -16,7 +16,7 @@ import { DASHBOARD_CSP } from './ui.js';
  * - `POST /api/v1/embed-tokens` (admin): a short-lived, read-only token scoped to views, agent globs and the page
  *   origins allowed to use it (only origins listed in SONDE_EMBED_ORIGINS). A portal backend mints them the same way
  *   with its own admin key. Every mint is audited (`embed_token.create`).
- * - `/api/v1/embed/agents`, `/agents/:id`, `/events`: the only routes that accept an embed token, each answering
+ * - `/api/v1/embed/agents`, `/agents/:id`, `/probe-calls`, `/events`: the only routes that accept an embed token, each answering
  *   only what the token's scope covers. CORS for the configured origins, never with credentials. Every other route
  *   treats an embed token as an unknown Bearer token (401): no write, no admin read.
  * - `GET /embed/<view>` (iframe mode): one element full page, framable only by the configured origins
@@ -26,7 +26,31 @@ export interface EmbedRouteOptions {
   broker: EventBroker;
 }
 
-const FRAME_VIEWS = ['fleet', 'health-badge'] as const;
+const FRAME_VIEWS = ['fleet', 'health-badge', 'agent', 'trends'] as const;
+/** What `/embed/agent?agent=…` may name (an agent name or id); anything else is refused before a page is served. */
+const FRAME_AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
+const ProbeCallsQuery = z
+  .object({
+    agent: z.string().max(200).optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.coerce.number().int().min(1).optional().describe('Page cursor: entries older than this seq (newest first)'),
+  })
+  .strict();
+/** A probe call as an embed token sees it: when, which probe on which agents, how it went; never who, with what or why. */
+const ProbeCallSchema = z.object({
+  seq: z.number(),
+  at: z.string(),
+  action: z.string(),
+  probe: z.string(),
+  agents: z.array(z.string()),
+  status: z.string(),
+  durationMs: z.number().optional(),
+});
+const PROBE_ACTIONS = new Set(['rest.probe', 'mcp.tool_call']);
 
 const EmbedTokenResponse = z.object({
   token: z.string().describe('The embed token (sonde_embed_…); give it to the page, never an API key'),
@@ -164,13 +188,63 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
     hub.requireAdmin,
     {
       method: 'GET',
+      url: '/api/v1/embed/probe-calls',
+      summary:
+        'Probe calls on the agents an embed token may read, newest first (trends and agent views): time, probe, agents, status and duration only (no caller, parameters or details)',
+      tag: 'embed',
+      auth: 'none',
+      query: ProbeCallsQuery,
+      response: z.object({ entries: z.array(ProbeCallSchema), nextBefore: z.number().nullable() }),
+    },
+    async ({ request, query }) => {
+      const claims = embedAuth(request, ['trends', 'agent']);
+      const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
+      const page = await hub.core.store.audit.query({
+        agent: query.agent,
+        from: query.from,
+        to,
+        beforeSeq: query.before,
+        order: 'desc',
+        limit: query.limit,
+      });
+      // A call counts only when every agent it names is in the token's scope; the cursor still moves past all read.
+      const entries = page.flatMap((entry) =>
+        PROBE_ACTIONS.has(entry.action) &&
+        entry.probe &&
+        entry.agents &&
+        entry.agents.length > 0 &&
+        entry.agents.every((name) => embedSeesAgent(claims, name))
+          ? [
+              {
+                seq: entry.seq,
+                at: entry.at,
+                action: entry.action,
+                probe: entry.probe,
+                agents: entry.agents,
+                status: entry.status,
+                ...(typeof entry.durationMs === 'number' ? { durationMs: entry.durationMs } : {}),
+              },
+            ]
+          : [],
+      );
+      const last = page[page.length - 1];
+      return { entries, nextBefore: page.length === query.limit && last ? last.seq : null };
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
       url: '/api/v1/embed/events',
       summary: 'The event stream for an embed token: its agents only, no audit entries (text/event-stream)',
       tag: 'embed',
       auth: 'none',
     },
     async ({ request, reply }) => {
-      const claims = embedAuth(request, ['fleet', 'health-badge', 'agent']);
+      const claims = embedAuth(request, ['fleet', 'health-badge', 'agent', 'trends']);
       const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
       await openStream(
         request,
@@ -193,6 +267,10 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
         .code(404)
         .type('text/plain')
         .send(allowed.size === 0 ? 'Embedding is off (SONDE_EMBED_ORIGINS).' : 'No such view.');
+    // The agent page names its agent in the URL (not a secret: the token, sent by postMessage, decides what it may read).
+    const agent = (request.query as { agent?: unknown }).agent;
+    if (view === 'agent' && (typeof agent !== 'string' || !FRAME_AGENT.test(agent)))
+      return reply.code(400).type('text/plain').send('Name the agent: /embed/agent?agent=<name or id>.');
     return framePage(reply, view, [...allowed]);
   });
   await Promise.resolve();

@@ -8,6 +8,11 @@ describe('HubClient', () => {
     expect(embedPath('/api/v1/events')).toBe('/api/v1/embed/events');
     expect(embedPath('/api/v1/agents-x')).toBe('/api/v1/agents-x');
     expect(embedPath('/api/v1/api-keys')).toBe('/api/v1/api-keys');
+    // The trends and an agent's recent calls read probe calls only; the audit log itself stays closed.
+    expect(embedPath('/api/v1/audit?limit=10&agent=web-1')).toBe('/api/v1/embed/probe-calls?limit=10&agent=web-1');
+    expect(embedPath('/api/v1/audit/verify')).toBe('/api/v1/audit/verify');
+    expect(new HubClient({ token: 'sonde_embed_x.y' }).embedded).toBe(true);
+    expect(new HubClient({ token: 'sonde_abc' }).embedded).toBe(false);
   });
 
   it('stays the same client (and stream) while hub, token and fetchToken are unchanged', () => {

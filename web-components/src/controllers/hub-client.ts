@@ -50,6 +50,11 @@ export class HubClient {
     );
   }
 
+  /** Whether this client holds an embed token: it may only read what the token covers, so elements offer no actions. */
+  get embedded(): boolean {
+    return this.token?.startsWith(EMBED_PREFIX) ?? false;
+  }
+
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', path, undefined, signal);
   }
@@ -144,7 +149,9 @@ const EMBED_PREFIX = 'sonde_embed_';
  * the reads a widget makes go there; anything else goes where it would and the hub refuses it.
  */
 export function embedPath(path: string): string {
-  return path.replace(/^\/api\/v1\/(agents|events)(?=$|[/?])/, '/api/v1/embed/$1');
+  return path
+    .replace(/^\/api\/v1\/(agents|events)(?=$|[/?])/, '/api/v1/embed/$1')
+    .replace(/^\/api\/v1\/audit(?=$|\?)/, '/api/v1/embed/probe-calls');
 }
 
 /** Percent-encodes one path segment (agent names, ids). */

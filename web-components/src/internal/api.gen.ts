@@ -349,6 +349,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/embed/probe-calls': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Probe calls on the agents an embed token may read, newest first (trends and agent views): time, probe, agents, status and duration only (no caller, parameters or details) */
+    get: operations['getApiV1EmbedProbeCalls'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/enroll': {
     parameters: {
       query?: never;
@@ -2033,10 +2050,11 @@ export interface operations {
            * @default [
            *       "fleet",
            *       "agent",
-           *       "health-badge"
+           *       "health-badge",
+           *       "trends"
            *     ]
            */
-          views?: ('fleet' | 'agent' | 'health-badge')[];
+          views?: ('fleet' | 'agent' | 'health-badge' | 'trends')[];
         };
       };
     };
@@ -2054,7 +2072,7 @@ export interface operations {
             origins: string[];
             /** @description The embed token (sonde_embed_…); give it to the page, never an API key */
             token: string;
-            views: ('fleet' | 'agent' | 'health-badge')[];
+            views: ('fleet' | 'agent' | 'health-badge' | 'trends')[];
           };
         };
       };
@@ -2411,6 +2429,57 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  getApiV1EmbedProbeCalls: {
+    parameters: {
+      query?: {
+        agent?: string;
+        before?: number;
+        from?: string;
+        limit?: number;
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            entries: {
+              action: string;
+              agents: string[];
+              at: string;
+              durationMs?: number;
+              probe: string;
+              seq: number;
+              status: string;
+            }[];
+            nextBefore: number | null;
+          };
+        };
       };
       /** @description Error */
       default: {

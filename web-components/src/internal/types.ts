@@ -31,6 +31,14 @@ export type VerifyResult = Ok<'getApiV1AuditVerify'>;
 export type ProbeAnswer = Ok<'postApiV1Probes'>;
 export type Me = Ok<'getApiV1AuthMe'>;
 export type UserView = Ok<'getApiV1Users'>[number];
+/** A probe call as an embed token sees it (`/api/v1/embed/probe-calls`): no caller, parameters or details. */
+export type ProbeCall = Ok<'getApiV1EmbedProbeCalls'>['entries'][number];
+/** What the trends and an agent's recent activity read from either the audit log or, embedded, the probe calls. */
+export type CallRecord = Pick<AuditRecord, 'seq' | 'at' | 'action' | 'status' | 'durationMs'> & {
+  probe?: string | null;
+  agents?: string[];
+  actor?: AuditRecord['actor'];
+};
 
 /** A route that lost its response schema would turn an alias into `never` and type-check anything: this refuses that. */
 type Resolved<T> = [T] extends [never] ? false : true;
@@ -46,6 +54,7 @@ type AllResolved = [
   Resolved<ProbeAnswer>,
   Resolved<Me>,
   Resolved<UserView>,
+  Resolved<ProbeCall>,
 ] extends true[]
   ? true
   : false;

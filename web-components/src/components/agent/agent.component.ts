@@ -4,7 +4,7 @@ import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { dateTime, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
-import type { AgentDetail, AuditRecord, PackStatus } from '../../internal/types.js';
+import type { AgentDetail, AgentView, CallRecord, PackStatus } from '../../internal/types.js';
 import { controls, tokens } from '../../theme/tokens.js';
 
 /** The code an agent reports beside a first install an admin rejected (reported as `disabled`). */
@@ -72,15 +72,20 @@ export class SondeAgent extends SondeElement {
   /** Refresh period in ms (default 5000; 0 stops polling). */
   declare pollInterval: number;
 
-  private readonly detail = new Loader<AgentDetail>(
+  // Embedded (an embed token), the hub answers the agent's public view only: no certificate or attestation.
+  private readonly detail = new Loader<AgentDetail | AgentView>(
     this,
-    (signal) => this.client.get<AgentDetail>(`/api/v1/agents/${seg(this.agent)}`, signal),
+    (signal) => this.client.get<AgentDetail | AgentView>(`/api/v1/agents/${seg(this.agent)}`, signal),
     {
       pollMs: () => this.pollInterval,
     },
   );
-  private readonly recent = new Loader<{ entries: AuditRecord[] }>(this, (signal) =>
-    this.client.get<{ entries: AuditRecord[] }>(`/api/v1/audit?agent=${encodeURIComponent(this.agent)}&limit=10`, signal),
+  // Embedded, this reads the probe calls the token may see (other audit entries stay closed), so it reads further back.
+  private readonly recent = new Loader<{ entries: CallRecord[] }>(this, (signal) =>
+    this.client.get<{ entries: CallRecord[] }>(
+      `/api/v1/audit?agent=${encodeURIComponent(this.agent)}&limit=${this.client.embedded ? 100 : 10}`,
+      signal,
+    ),
   );
   private readonly action = new Action(this, () => Promise.all([this.detail.run(true), this.recent.run(true)]));
 
@@ -114,13 +119,13 @@ export class SondeAgent extends SondeElement {
     void this.action.run(() => this.client.post(`/api/v1/agents/${seg(this.agent)}/accept-attestation`));
   }
 
-  private askRemove(detail: AgentDetail): void {
+  private askRemove(detail: AgentView): void {
     const dialog = this.renderRoot.querySelector('dialog');
     if (dialog && typeof dialog.showModal === 'function') dialog.showModal();
     else if (confirm(`Remove ${detail.name}? Its certificate and key are revoked.`)) this.confirmRemove(detail);
   }
 
-  private confirmRemove(detail: AgentDetail): void {
+  private confirmRemove(detail: AgentView): void {
     this.renderRoot.querySelector('dialog')?.close();
     void this.action.run(async () => {
       await this.client.delete(`/api/v1/agents/${seg(detail.id)}`);
@@ -135,7 +140,10 @@ export class SondeAgent extends SondeElement {
       return state === 'error'
         ? html`<div class="message error" role="alert">Could not load ${this.agent}: ${error?.message}</div>`
         : html`<div class="message" aria-busy="true">Loading ${this.agent}…</div>`;
-    const certDays = a.certNotAfter ? Math.round((Date.parse(a.certNotAfter) - Date.now()) / 86_400_000) : null;
+    // Embedded: read-only (no approve, reject, accept or remove), and the hub sends the public view without detail.
+    const readOnly = this.client.embedded;
+    const detail = 'certSerial' in a ? a : undefined;
+    const certDays = detail?.certNotAfter ? Math.round((Date.parse(detail.certNotAfter) - Date.now()) / 86_400_000) : null;
     return html`
       <h2><span class="dot ${a.status}"></span>${a.name} <span class="muted">${a.status}</span></h2>
       ${state === 'error' ? html`<div class="message error" role="alert">Refresh failed: ${error?.message}</div>` : nothing}
@@ -158,22 +166,26 @@ export class SondeAgent extends SondeElement {
         <dd title=${a.lastSeenAt ?? ''}>${a.connected ? 'connected' : relative(a.lastSeenAt)}</dd>
         <dt>Enrolled</dt>
         <dd>${dateTime(a.enrolledAt)}</dd>
-        <dt>Certificate</dt>
-        <dd>
-          ${a.certSerial ? html`<code>${a.certSerial.slice(0, 16)}</code>` : '—'}
-          ${certDays !== null ? html`<span class=${certDays < 30 ? 'reasons' : 'muted'}>expires in ${certDays} d</span>` : nothing}
-        </dd>
+        ${
+          detail
+            ? html`<dt>Certificate</dt>
+                <dd>
+                  ${detail.certSerial ? html`<code>${detail.certSerial.slice(0, 16)}</code>` : '—'}
+                  ${certDays !== null ? html`<span class=${certDays < 30 ? 'reasons' : 'muted'}>expires in ${certDays} d</span>` : nothing}
+                </dd>`
+            : nothing
+        }
       </dl>
       ${
-        a.pendingAttestation
+        detail?.pendingAttestation && !readOnly
           ? html`<section class="panel" part="attestation" aria-label="Changed attestation">
               <strong>The attestation changed since the accepted baseline.</strong>
               <details>
                 <summary>Compare</summary>
                 <h3>Baseline</h3>
-                <pre>${JSON.stringify(a.attestationBaseline, null, 2)}</pre>
+                <pre>${JSON.stringify(detail.attestationBaseline, null, 2)}</pre>
                 <h3>Now</h3>
-                <pre>${JSON.stringify(a.pendingAttestation, null, 2)}</pre>
+                <pre>${JSON.stringify(detail.pendingAttestation, null, 2)}</pre>
               </details>
               <button type="button" class="primary" ?disabled=${this.action.busy} @click=${() => this.acceptAttestation()}>
                 Accept as new baseline
@@ -220,25 +232,29 @@ export class SondeAgent extends SondeElement {
                                         <pre>${JSON.stringify(p.pending.permissions ?? {}, null, 2)}</pre>
                                       </details>`
                                 }
-                                <button
-                                  type="button"
-                                  class="primary"
-                                  ?disabled=${this.action.busy || !a.connected}
-                                  title=${a.connected ? '' : 'the agent must be connected'}
-                                  aria-label=${`Approve ${p.name} ${p.pending.version}`}
-                                  @click=${() => this.decide(p, 'approve')}
-                                >
-                                  Approve
-                                </button>
-                                <button
-                                  type="button"
-                                  ?disabled=${this.action.busy || !a.connected}
-                                  title=${a.connected ? 'the agent never loads this version; a newer one waits for approval again' : 'the agent must be connected'}
-                                  aria-label=${`Reject ${p.name} ${p.pending.version}`}
-                                  @click=${() => this.decide(p, 'reject')}
-                                >
-                                  Reject
-                                </button>
+                                ${
+                                  readOnly
+                                    ? nothing
+                                    : html`<button
+                                          type="button"
+                                          class="primary"
+                                          ?disabled=${this.action.busy || !a.connected}
+                                          title=${a.connected ? '' : 'the agent must be connected'}
+                                          aria-label=${`Approve ${p.name} ${p.pending.version}`}
+                                          @click=${() => this.decide(p, 'approve')}
+                                        >
+                                          Approve
+                                        </button>
+                                        <button
+                                          type="button"
+                                          ?disabled=${this.action.busy || !a.connected}
+                                          title=${a.connected ? 'the agent never loads this version; a newer one waits for approval again' : 'the agent must be connected'}
+                                          aria-label=${`Reject ${p.name} ${p.pending.version}`}
+                                          @click=${() => this.decide(p, 'reject')}
+                                        >
+                                          Reject
+                                        </button>`
+                                }
                               </div>`
                             : html`<span class="muted">—</span>`
                         }
@@ -248,38 +264,42 @@ export class SondeAgent extends SondeElement {
               </tbody>
             </table>`
       }
-      <h3>Recent activity</h3>
+      <h3>${readOnly ? 'Recent probe calls' : 'Recent activity'}</h3>
       ${
         this.recent.value?.entries.length
           ? html`<table>
               <tbody>
-                ${this.recent.value.entries.map(
+                ${this.recent.value.entries.slice(0, 10).map(
                   (e) =>
                     html`<tr>
                       <td>${dateTime(e.at)}</td>
                       <td><code>${e.action}</code></td>
                       <td>${e.probe ?? ''}</td>
                       <td>${e.status}</td>
-                      <td>${e.actor.name ?? ''}</td>
+                      <td>${e.actor?.name ?? ''}</td>
                     </tr>`,
                 )}
               </tbody>
             </table>`
           : html`<div class="muted">${this.recent.state === 'loading' ? 'Loading…' : 'No recent activity.'}</div>`
       }
-      <div class="danger-zone">
-        <button type="button" class="danger" part="remove" ?disabled=${this.action.busy} @click=${() => this.askRemove(a)}>
-          Remove agent
-        </button>
-      </div>
-      <dialog aria-labelledby="remove-title">
-        <h3 id="remove-title">Remove ${a.name}?</h3>
-        <p>Its certificate and agent key are revoked at once and it is disconnected. Its history stays in the audit log.</p>
-        <form method="dialog" class="toolbar">
-          <button value="cancel">Cancel</button>
-          <button type="button" class="danger" @click=${() => this.confirmRemove(a)}>Remove</button>
-        </form>
-      </dialog>
+      ${
+        readOnly
+          ? nothing
+          : html`<div class="danger-zone">
+                <button type="button" class="danger" part="remove" ?disabled=${this.action.busy} @click=${() => this.askRemove(a)}>
+                  Remove agent
+                </button>
+              </div>
+              <dialog aria-labelledby="remove-title">
+                <h3 id="remove-title">Remove ${a.name}?</h3>
+                <p>Its certificate and agent key are revoked at once and it is disconnected. Its history stays in the audit log.</p>
+                <form method="dialog" class="toolbar">
+                  <button value="cancel">Cancel</button>
+                  <button type="button" class="danger" @click=${() => this.confirmRemove(a)}>Remove</button>
+                </form>
+              </dialog>`
+      }
     `;
   }
 }

@@ -110,6 +110,33 @@ describe('<sonde-agent>', () => {
     expect(q(el, 'tr[data-pack=system]')!.textContent).toMatch(/rejected\s+SONDE_ERR_PACK_REJECTED/);
   });
 
+  it('embedded (an embed token): reads the embed routes and offers no action', async () => {
+    const pending = systemPack({
+      state: 'pending',
+      pending: { version: '0.2.0', permissionsSha256: digest, added: ['exec: /usr/bin/ss'] },
+    });
+    const hub = await startFixtureHub({
+      'GET /api/v1/embed/agents/web-1': { body: { ...agentView('web-1'), packs: [pending] } },
+      'GET /api/v1/embed/probe-calls': {
+        body: {
+          entries: [
+            { seq: 9, at: '2026-12-07T04:00:00Z', action: 'rest.probe', probe: 'system.cpu.usage', agents: ['web-1'], status: 'ok' },
+          ],
+          nextBefore: null,
+        },
+      },
+    });
+    close = hub.close;
+    const el = await mount<SondeAgent>(
+      `<test-agent hub="${hub.url}" agent="web-1" token="sonde_embed_x.y" poll-interval="0"></test-agent>`,
+    );
+    await until(() => shadowText(el).includes('system.cpu.usage'));
+    expect(shadowText(el)).toContain('exec: /usr/bin/ss');
+    expect(shadowText(el)).toContain('Recent probe calls');
+    expect(el.shadowRoot!.querySelectorAll('button').length).toBe(0);
+    expect(hub.calls.map((c) => c.path.split('?')[0]).sort()).toEqual(['/api/v1/embed/agents/web-1', '/api/v1/embed/probe-calls']);
+  });
+
   it('accepts a changed attestation and shows a refused action', async () => {
     const hub = await startFixtureHub({
       'GET /api/v1/agents/web-1': {

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../../internal/types.js';
+import type { CallRecord } from '../../internal/types.js';
 
 export interface Bucket {
   start: number;
@@ -15,7 +15,7 @@ export interface GroupStats {
 }
 
 /** Probe calls only (REST and MCP), each with its time, status and duration. */
-export function probeCalls(entries: AuditRecord[]): AuditRecord[] {
+export function probeCalls(entries: CallRecord[]): CallRecord[] {
   return entries.filter((e) => e.probe && (e.action === 'rest.probe' || e.action === 'mcp.tool_call'));
 }
 
@@ -24,10 +24,10 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-const isError = (e: AuditRecord): boolean => e.status !== 'ok';
+const isError = (e: CallRecord): boolean => e.status !== 'ok';
 
 /** Splits [from, to) into `count` equal buckets: calls, errors and p95 latency in each. */
-export function buckets(calls: AuditRecord[], from: number, to: number, count: number): Bucket[] {
+export function buckets(calls: CallRecord[], from: number, to: number, count: number): Bucket[] {
   const width = (to - from) / count;
   const out = Array.from({ length: count }, (_, i) => ({ start: from + i * width, durations: [] as number[], calls: 0, errors: 0 }));
   for (const call of calls) {
@@ -50,7 +50,7 @@ export function buckets(calls: AuditRecord[], from: number, to: number, count: n
 }
 
 /** Per probe or per agent: calls, error count, p50 and p95 latency; busiest first. */
-export function groups(calls: AuditRecord[], by: 'probe' | 'agent'): GroupStats[] {
+export function groups(calls: CallRecord[], by: 'probe' | 'agent'): GroupStats[] {
   const map = new Map<string, { calls: number; errors: number; durations: number[] }>();
   for (const call of calls) {
     const keys = by === 'probe' ? [call.probe ?? '?'] : call.agents?.length ? call.agents : ['?'];

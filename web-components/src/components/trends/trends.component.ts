@@ -1,7 +1,7 @@
 import { css, html, nothing, svg, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { Loader } from '../../controllers/loader.js';
 import { SondeElement } from '../../internal/sonde-element.js';
-import type { AuditRecord } from '../../internal/types.js';
+import type { CallRecord } from '../../internal/types.js';
 import { controls, tokens } from '../../theme/tokens.js';
 import { buckets, groups, probeCalls, type Bucket } from './aggregate.js';
 
@@ -13,7 +13,7 @@ const BUCKETS = 24;
 interface Window {
   from: number;
   to: number;
-  entries: AuditRecord[];
+  entries: CallRecord[];
   capped: boolean;
 }
 
@@ -102,13 +102,13 @@ export class SondeTrends extends SondeElement {
     async (signal) => {
       const to = Date.now();
       const from = to - (RANGES[this.range] ?? RANGES['24h']);
-      const entries: AuditRecord[] = [];
+      const entries: CallRecord[] = [];
       let before: number | null = null;
       do {
         const query = new URLSearchParams({ limit: '500', from: new Date(from).toISOString() });
         if (this.agent) query.set('agent', this.agent);
         if (before !== null) query.set('before', String(before));
-        const page: { entries: AuditRecord[]; nextBefore: number | null } = await this.client.get(
+        const page: { entries: CallRecord[]; nextBefore: number | null } = await this.client.get(
           `/api/v1/audit?${query.toString()}`,
           signal,
         );
