@@ -1,0 +1,143 @@
+import { existsSync } from 'node:fs';
+import { permissionsDigest } from '@sonde/pack-sdk';
+import { verifyInstalled } from '@sonde/registry';
+import type { IntegrationPackVersionRecord } from '../store/types.js';
+import { SYSTEM, type IntegrationDeps } from './context.js';
+import type { InstanceTargets } from './instance-targets.js';
+import { refusalOf } from './refusal.js';
+import type { IntegrationTrust } from './trust.js';
+import type { ActivePack, Actor, Refusal } from './types.js';
+
+/**
+ * Which integration packs serve: at every load (hub start, reload, a new revocation list, an approval) every
+ * installed version is verified again against the trust store, and only an approved version that still verifies,
+ * with the permissions that were approved, serves. Everything else is refused with the reason.
+ */
+export class ServingPacks {
+  private readonly active = new Map<string, ActivePack>();
+  /** Refusals by `name` (the approved version) and `name@version` (any version). */
+  private readonly refusals = new Map<string, Refusal>();
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: IntegrationDeps,
+    private readonly trust: IntegrationTrust,
+    private readonly targets: InstanceTargets,
+  ) {}
+
+  /** Re-reads the trust store and verifies every installed version again (hub start and `POST …/reload`). */
+  load(reason: 'start' | 'reload' = 'reload', actor: Actor = SYSTEM): Promise<void> {
+    const run = (this.loading ?? Promise.resolve()).then(() => this.loadNow(reason, actor));
+    this.loading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(reason: string, actor: Actor): Promise<void> {
+    await this.trust.read();
+    const { integrations } = this.deps.options.store;
+    const before = new Map(this.active);
+    this.active.clear();
+    this.refusals.clear();
+    await this.targets.refresh();
+    for (const pack of await integrations.listPacks()) {
+      for (const version of await integrations.listVersions(pack.name)) {
+        const refusal = await this.verifyStored(version);
+        const isApproved = version.version === pack.approvedVersion;
+        if (refusal) {
+          this.refusals.set(`${version.name}@${version.version}`, refusal);
+          if (isApproved) this.refusals.set(pack.name, refusal);
+          await this.deps.audit(actor, {
+            action: 'integration.refused',
+            status: 'error',
+            params: { pack: version.name, version: version.version, code: refusal.code, file: refusal.file ?? null, at: reason },
+            detail: `${refusal.code}: ${refusal.reason}`.slice(0, 1000),
+          });
+          this.deps.options.log.warn({ pack: version.name, version: version.version, code: refusal.code }, 'integration pack refused');
+          continue;
+        }
+        if (isApproved) {
+          if (version.permissionsDigest !== pack.approvedDigest) {
+            const mismatch: Refusal = {
+              code: 'SONDE_ERR_PACK_MANIFEST_MISMATCH',
+              reason: `${pack.name}@${version.version} declares other permissions than were approved; approve it again`,
+            };
+            this.refusals.set(pack.name, mismatch);
+            continue;
+          }
+          this.active.set(pack.name, {
+            name: pack.name,
+            version: version.version,
+            packageName: version.packageName,
+            dir: version.dir,
+            manifest: version.manifest,
+            digest: version.permissionsDigest,
+            approvedAt: pack.approvedAt ?? '',
+          });
+        }
+      }
+    }
+    // Instances of packs that stopped serving (or changed version) lose their process.
+    for (const [name, previous] of before) {
+      const now = this.active.get(name);
+      if (!now || now.version !== previous.version || now.digest !== previous.digest) await this.deps.runners.closePack(name);
+    }
+  }
+
+  /** The stored version still verifies, with the integrity and manifest recorded at install. */
+  async verifyStored(version: IntegrationPackVersionRecord): Promise<Refusal | undefined> {
+    if (!existsSync(version.dir))
+      return {
+        code: 'SONDE_ERR_PACK_FILE_REMOVED',
+        reason: `${version.dir} is missing; install ${version.packageName}@${version.version} again`,
+      };
+    const result = await verifyInstalled(version.dir, this.trust.current);
+    if (!result.ok) return this.trust.withHint(refusalOf(result));
+    if (result.integrity !== version.integrity || result.pack !== version.name || result.version !== version.version)
+      return {
+        code: 'SONDE_ERR_PACK_FILE_CHANGED',
+        reason: `${version.dir} now holds ${result.packageName}@${result.version} (${result.integrity}), not what was installed (${version.integrity})`,
+      };
+    if (permissionsDigest(result.manifest.permissions) !== version.permissionsDigest)
+      return {
+        code: 'SONDE_ERR_PACK_MANIFEST_MISMATCH',
+        reason: `${version.dir}: the signed permissions differ from those recorded at install`,
+      };
+    return undefined;
+  }
+
+  activePacks(): ActivePack[] {
+    return [...this.active.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  activePack(name: string): ActivePack | undefined {
+    return this.active.get(name);
+  }
+
+  /** Why `name` (the pack) or `name@version` does not serve, if it was refused at the last load or install. */
+  refusal(key: string): Refusal | undefined {
+    return this.refusals.get(key);
+  }
+
+  /** A version installed again is judged afresh at the next load. */
+  forgetRefusal(key: string): void {
+    this.refusals.delete(key);
+  }
+
+  /** A removed pack serves no more, and its refusal goes with it. */
+  forget(name: string): void {
+    this.active.delete(name);
+    this.refusals.delete(name);
+  }
+
+  async unavailableReason(packName: string): Promise<string> {
+    const refusal = this.refusals.get(packName);
+    if (refusal) return `pack ${packName} is refused (${refusal.code}: ${refusal.reason})`;
+    if (!(await this.deps.options.store.integrations.getPack(packName))) return `pack ${packName} is not installed`;
+    return `pack ${packName} has no approved version serving; an admin approves it with POST /api/v1/integrations/packs/${packName}/approve`;
+  }
+
+  /** Waits for a load under way (the service closes after it). */
+  async settled(): Promise<void> {
+    await this.loading;
+  }
+}
