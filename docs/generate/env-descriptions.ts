@@ -113,6 +113,15 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_HUB_ID:
     'This hub’s name in the cluster (letters, digits, dash, underscore). Default: a random `hub-…` per start. Two running hubs must ' +
     'never share one.',
+  SONDE_AGENT_MAX_RUNNING:
+    'Per-agent admission: probes the hub runs on one agent at the same time. Callers beyond it wait in order (see ' +
+    '`SONDE_AGENT_MAX_WAITING`), so one busy client cannot pile requests onto an agent, and an agent that never answers holds only its own slots.',
+  SONDE_AGENT_MAX_WAITING:
+    'Per-agent admission: probe requests that may wait for a running slot on one agent; one more is refused at once with ' +
+    '`SONDE_ERR_AGENT_BUSY` (the caller retries shortly). `0`: no waiting, refuse when all slots run.',
+  SONDE_METRICS_TOKEN:
+    'When set, `GET /metrics` needs `Authorization: Bearer <this value>` (Prometheus: `authorization: { credentials: … }` or ' +
+    '`bearer_token_file`); unset, it answers without authentication (aggregate values only). `/api/v1/health` and `/api/v1/ready` stay open.',
   // Audit export (hub/src/audit/export); see guide/administration#audit-export.
   SONDE_AUDIT_SYSLOG_URL:
     'Send every audit entry, as it commits, to a syslog collector as RFC 5424: `udp://host:514`, `tcp://host:601` (octet-counted ' +

@@ -195,9 +195,10 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     revocations: cluster ? cluster.revocations(core.revocations) : core.revocations,
     ...(cluster ? { claims: cluster.claims, drain: { slices: 10, spreadMs: 3_000 } } : {}),
   });
-  // Per-agent admission (8 running, 32 waiting, then SONDE_ERR_AGENT_BUSY) on the hub holding the agent, so callers on
-  // every hub share one agent's slots (a cluster sends other hubs' agents' probes to their holder unadmitted here).
-  const admitted = limitPerAgent(localGateway.dispatcher, localGateway.fleet);
+  // Per-agent admission (SONDE_AGENT_MAX_RUNNING / _WAITING, default 8 and 32, then SONDE_ERR_AGENT_BUSY) on the hub
+  // holding the agent, so callers on every hub share one agent's slots (a cluster sends other hubs' agents' probes to
+  // their holder unadmitted here).
+  const admitted = limitPerAgent(localGateway.dispatcher, localGateway.fleet, config.agentLimits);
   const gateway = cluster ? cluster.wrap(localGateway, admitted) : localGateway;
   const sessions = createSessionService(core.store);
   // Audit export: the sinks read committed entries from the database after their cursor; an append only wakes them.
@@ -265,6 +266,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   await app.register(healthRoutes);
   await app.register(metricsRoutes, {
     metrics,
+    token: config.metricsToken,
     auditQueueDepth: () => core.audit.queueDepth(),
     probeDatabase: () => core.store.audit.last(),
   });

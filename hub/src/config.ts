@@ -87,6 +87,11 @@ export const EnvSchema = z.object({
   ...OAuthEnvSchema.shape,
   // Pages allowed to embed dashboard widgets (hub/src/embed): CORS for /api/v1/embed/*, frame-ancestors for /embed/*.
   SONDE_EMBED_ORIGINS: embedOrigins,
+  // Per-agent admission (hub/src/gateway/concurrency.ts): probes running on one agent at once, and waiting behind them.
+  SONDE_AGENT_MAX_RUNNING: z.coerce.number().int().min(1).max(1_000).default(8),
+  SONDE_AGENT_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(32),
+  // When set, GET /metrics needs `Authorization: Bearer <token>` (hub/src/metrics/routes.ts).
+  SONDE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Audit export (hub/src/audit/export): each sink optional, each resumes from its own persisted cursor.
   SONDE_AUDIT_SYSLOG_URL: z
     .string()
@@ -146,6 +151,10 @@ export interface HubConfig {
     { servers: string[]; user: string | undefined; password: string | undefined; prefix: string; hubId: string | undefined } | undefined;
   /** Origins whose pages may embed widgets (SONDE_EMBED_ORIGINS); empty: embedding off. */
   embedOrigins: string[];
+  /** Per-agent admission: probes running at once on one agent, and waiting (SONDE_AGENT_MAX_RUNNING, SONDE_AGENT_MAX_WAITING). */
+  agentLimits: { maxInFlight: number; maxQueued: number };
+  /** Bearer token `/metrics` requires (SONDE_METRICS_TOKEN); undefined: no authentication. */
+  metricsToken: string | undefined;
   /** Audit export sinks (SONDE_AUDIT_SYSLOG_*, SONDE_AUDIT_WEBHOOK_*, SONDE_AUDIT_OTLP_*); each undefined when not configured. */
   auditExport: AuditExportConfig;
 }
@@ -246,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
         }
       : undefined,
     embedOrigins: e.SONDE_EMBED_ORIGINS,
+    agentLimits: { maxInFlight: e.SONDE_AGENT_MAX_RUNNING, maxQueued: e.SONDE_AGENT_MAX_WAITING },
+    metricsToken: e.SONDE_METRICS_TOKEN,
     auditExport,
   };
 }

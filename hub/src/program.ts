@@ -33,6 +33,9 @@ Exit codes:
 Several hubs as one: SONDE_NATS_URL (nats://host:4222, JetStream on; unset = a single hub), SONDE_NATS_USER,
 SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default random per start).
 
+Per-agent admission: SONDE_AGENT_MAX_RUNNING (default 8), SONDE_AGENT_MAX_WAITING (default 32). SONDE_METRICS_TOKEN:
+/metrics needs that bearer token.
+
 Audit export (each optional): SONDE_AUDIT_SYSLOG_URL (udp|tcp|tls://host:port), SONDE_AUDIT_SYSLOG_CA,
 SONDE_AUDIT_SYSLOG_FACILITY; SONDE_AUDIT_WEBHOOK_URL with SONDE_AUDIT_WEBHOOK_SECRET; SONDE_AUDIT_OTLP_URL, SONDE_AUDIT_OTLP_HEADERS.
 

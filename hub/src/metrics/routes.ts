@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { HubError } from '../errors.js';
 import { defineRoute } from '../routes/define.js';
 import type { HubMetrics } from './hub-metrics.js';
 
@@ -16,6 +18,8 @@ const ReadySchema = z.object({
 
 export interface MetricsRoutesOptions {
   metrics: HubMetrics;
+  /** SONDE_METRICS_TOKEN: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
+  token?: string | undefined;
   /** Entries waiting in the audit log's group commit. */
   auditQueueDepth: () => number;
   /** A cheap read through the store. */
@@ -23,8 +27,8 @@ export interface MetricsRoutesOptions {
 }
 
 /**
- * `GET /metrics` (Prometheus text format, no authentication: only aggregate
- * values, no agent, key or user names) and `GET /api/v1/ready`: 200 when this
+ * `GET /metrics` (Prometheus text format; only aggregate values, no agent, key
+ * or user names; no authentication unless SONDE_METRICS_TOKEN is set) and `GET /api/v1/ready`: 200 when this
  * hub can take work (the database answers, the audit log keeps up, not
  * shutting down), else 503 with what failed. `/api/v1/health` stays the
  * liveness check: it answers as long as the process serves HTTP.
@@ -37,7 +41,18 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     return Promise.resolve();
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const expected = options.token ? createHash('sha256').update(`Bearer ${options.token}`).digest() : undefined;
+  app.get('/metrics', async (request, reply) => {
+    if (expected) {
+      const given = createHash('sha256')
+        .update(request.headers.authorization ?? '')
+        .digest();
+      // Compared as fixed-length digests in constant time: the answer does not reveal how much of a guess was right.
+      if (!timingSafeEqual(given, expected)) {
+        void reply.header('www-authenticate', 'Bearer realm="sonde-metrics"');
+        throw new HubError('SONDE_ERR_UNAUTHORIZED', '/metrics needs Authorization: Bearer <the SONDE_METRICS_TOKEN value>');
+      }
+    }
     const body = await options.metrics.render();
     return reply.header('content-type', options.metrics.contentType).header('cache-control', 'no-store').send(body);
   });
