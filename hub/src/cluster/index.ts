@@ -55,6 +55,10 @@ interface RevocationSource {
 const ANNOUNCE_EVERY_MS = 25;
 const DEFAULT_LEASE_MS = 10_000;
 const DEFAULT_REFRESH_MS = 3_000;
+/** A registration waits at most this long for the presence claim before the identity is checked on this hub only. */
+const CLAIM_TIMEOUT_MS = 3_000;
+/** Each NATS step of a shutdown waits at most this long. */
+const SHUTDOWN_NATS_MS = 2_000;
 /** The longest failure window counted in the shared bucket (login: 15 minutes), plus room. */
 const LIMITS_MAX_AGE_MS = 20 * 60_000;
 /** A login waits at most this long for NATS before the hub's own count decides. */
@@ -93,6 +97,8 @@ export class Cluster {
   private readonly revocationListeners = new Set<(list: unknown) => void>();
   private revocationSource: RevocationSource | undefined;
   private closed = false;
+  /** NATS connection lost (until the client reconnects): claims are checked on this hub only, at once. */
+  private natsDown = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -149,6 +155,7 @@ export class Cluster {
       await presence.start();
       const cluster = new Cluster(nc, deps, hubId, leases, presence, new SharedAttemptCounters(limitsKv, log));
       cluster.listen();
+      void cluster.followConnection().catch((err: unknown) => log.warn({ err }, 'NATS status stream ended'));
       log.info({ hubId, servers: config.servers, prefix: config.prefix }, 'joined the hub cluster over NATS');
       return cluster;
     } catch (error) {
@@ -161,8 +168,17 @@ export class Cluster {
   get claims(): IdentityClaims {
     return {
       claim: async (agentId) => {
+        if (this.natsDown) {
+          // Re-claimed when NATS is back (reassert), so the other hubs see the agent again without a reconnect.
+          this.deps.log.warn({ agentId }, 'NATS unreachable: identity checked on this hub only');
+          return { ok: true };
+        }
         try {
-          const outcome = await this.presence.claim(agentId, (hubId, id) => this.askHolder(hubId, id));
+          const outcome = await withTimeout(
+            this.presence.claim(agentId, (hubId, id) => this.askHolder(hubId, id)),
+            CLAIM_TIMEOUT_MS,
+            'presence claim',
+          );
           return outcome.ok ? { ok: true } : { ok: false, holder: `a connection on hub ${outcome.holderHub}` };
         } catch (err) {
           // NATS unreachable: this hub's own rule still holds; refusing every agent would take the fleet down.
@@ -253,11 +269,54 @@ export class Cluster {
     this.flushAnnouncements();
     for (const stop of this.stops) stop();
     clearTimeout(this.announceTimer);
-    await Promise.all(this.presence.owned().map((agentId) => this.presence.release(agentId)));
+    // Bounded: with NATS unreachable a hub must still shut down (its lease then simply runs out).
+    await withTimeout(
+      Promise.all(this.presence.owned().map((agentId) => this.presence.release(agentId))),
+      SHUTDOWN_NATS_MS,
+      'presence release',
+    ).catch((err: unknown) => this.deps.log.warn({ err }, 'identities not released (NATS unreachable?)'));
     this.presence.stop();
-    await this.leases.stop();
+    await withTimeout(this.leases.stop(), SHUTDOWN_NATS_MS, 'lease delete').catch(() => undefined);
     this.bus.stop();
-    await this.nc.drain().catch(() => undefined);
+    await withTimeout(this.nc.drain(), SHUTDOWN_NATS_MS, 'NATS drain').catch(() => this.nc.close().catch(() => undefined));
+  }
+
+  /** Follows the NATS connection: claims skip NATS while it is down; once it is back, presence is asserted again. */
+  private async followConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (this.closed) return;
+      if (status.type === 'disconnect') {
+        if (!this.natsDown) this.deps.log.warn({ server: status.server }, 'lost the NATS connection: serving this hub’s own agents only');
+        this.natsDown = true;
+      } else if (status.type === 'reconnect') {
+        this.natsDown = false;
+        this.deps.log.info({ server: status.server }, 'NATS connection back: refreshing the lease and this hub’s presence');
+        void this.reassert().catch((err: unknown) => this.deps.log.warn({ err }, 'presence re-check after reconnecting failed'));
+      }
+    }
+  }
+
+  /**
+   * After a NATS outage: this hub's lease is written again at once, and every agent whose socket it holds is claimed
+   * again, so agents that registered meanwhile (checked on this hub only) and entries the server lost become visible
+   * to the other hubs without any agent reconnecting. A claim another live hub won meanwhile (the same identity
+   * connected there during the outage, its socket answering) is logged: routing follows that hub's entry.
+   */
+  async reassert(): Promise<{ claimed: number; lost: string[] }> {
+    await this.leases.refreshNow();
+    const held = this.gateway?.heldAgents() ?? [];
+    const lost: string[] = [];
+    let claimed = 0;
+    for (const agentId of held) {
+      if (this.natsDown || this.closed) break;
+      const outcome = await this.presence.claim(agentId, (hubId, id) => this.askHolder(hubId, id));
+      if (outcome.ok) claimed++;
+      else {
+        lost.push(agentId);
+        this.deps.log.warn({ agentId, holder: outcome.holderHub }, 'after the NATS outage another hub holds this identity too');
+      }
+    }
+    return { claimed, lost };
   }
 
   /** Asks the hub holding an agent whether its socket still answers; a hub that does not answer is gone. */
@@ -336,4 +395,12 @@ export class Cluster {
     this.announce.clear();
     for (let i = 0; i < ids.length; i += 5_000) this.bus.broadcast('agents', { ids: ids.slice(i, i + 5_000) });
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -117,6 +117,11 @@ export class HubLeases {
     await this.kv.delete(this.options.hubId).catch(() => undefined);
   }
 
+  /** Writes this hub's lease now (after NATS comes back) and re-evaluates everyone's. */
+  async refreshNow(): Promise<void> {
+    await this.tick();
+  }
+
   private async tick(): Promise<void> {
     await this.refresh();
     this.recompute();
