@@ -31,6 +31,8 @@ describe('REST authentication and roles', () => {
     ['GET', '/api/v1/users'],
     ['GET', '/api/v1/audit'],
     ['GET', '/api/v1/audit/verify'],
+    ['POST', '/api/v1/audit/verify'],
+    ['GET', '/api/v1/audit/verify/00000000-0000-0000-0000-000000000000'],
     ['POST', '/api/v1/probes'],
     ['POST', '/api/v1/api-keys'],
   ];

@@ -82,7 +82,10 @@ export interface VerifyOptions {
    * but an edit to an older entry is found only by a full verify.
    */
   full?: boolean;
-  /** Called every few thousand entries (and once at the end of each range). */
+  /**
+   * Called every few thousand entries (from worker threads too, while they walk their ranges) and once at the end;
+   * `checked` never goes down.
+   */
   onProgress?: (progress: VerifyProgress) => void;
 }
 
@@ -223,7 +226,9 @@ export function createAuditLog(
    */
   const walkChain = async (from: Walk, to: number, progress: (checked: number) => void): Promise<Walk> => {
     if (to <= from.lastSeq) return from;
-    const ranges = await store.audit.checkRanges?.(key, from.lastSeq + 1, to, from.lastHash, tuning);
+    const ranges = await store.audit.checkRanges?.(key, from.lastSeq + 1, to, from.lastHash, tuning, (walked) =>
+      progress(from.checked + walked),
+    );
     if (!ranges) return walkRows(from, undefined, progress);
     let walk = { ...from };
     for (const range of ranges) {
@@ -304,7 +309,12 @@ export function createAuditLog(
 
       const to = lastEntry?.seq ?? 0;
       const total = Math.max(0, to - walk.lastSeq);
-      const progress = (checked: number): void => options.onProgress?.({ checked, total });
+      let reported = 0;
+      const progress = (checked: number): void => {
+        reported = Math.max(reported, Math.min(checked, total));
+        options.onProgress?.({ checked: reported, total });
+      };
+      progress(0);
       walk = await walkChain(walk, to, progress);
       if (walk.broken) return result(walk.broken);
       progress(walk.checked);

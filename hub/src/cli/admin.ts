@@ -7,6 +7,8 @@ import { EnrollRequestSchema } from '@sonde/pack-sdk/protocol';
 import { enrollCommand, isDialable, readServedUrl } from '../routes/hub-url.js';
 import type { AuditEntryInput } from '../services.js';
 import { fail, print } from './output.js';
+import { progressReporter } from './progress.js';
+import { verifyAuditEntry } from '../audit/verify-jobs.js';
 
 /** The OS user running the CLI goes into the audit entry: headless admin is not anonymous. */
 export function cliActor(): AuditEntryInput['actor'] {
@@ -243,16 +245,16 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { full?: boolean; sinceCheckpoint?: boolean; json?: boolean }) => {
       const json = options.json ?? false;
+      // Progress on stderr, not with --json (stderr then carries only the error object).
+      const progress = json ? undefined : progressReporter('verifying the audit chain', 'entries');
       const result = await withCore(json, async (core) => {
-        const verified = await core.audit.verify({ full: !options.sinceCheckpoint || options.full === true });
-        await core.audit.append({
-          action: 'audit.verify',
-          actor: cliActor(),
-          status: verified.ok ? 'ok' : 'error',
-          detail: verified.ok
-            ? `${verified.checked} entries checked${verified.full ? ' (full)' : ''}`
-            : `first broken entry ${verified.firstBrokenSeq}: ${verified.reason}`,
-        });
+        const verified = await core.audit
+          .verify({
+            full: !options.sinceCheckpoint || options.full === true,
+            onProgress: progress && (({ checked, total }) => progress.update(checked, total)),
+          })
+          .finally(() => progress?.end());
+        await core.audit.append(verifyAuditEntry(verified, cliActor()));
         return verified;
       });
       if (!result.ok) {

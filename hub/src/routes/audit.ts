@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { VerifyJobs, verifyAuditEntry } from '../audit/verify-jobs.js';
+import { HubError } from '../errors.js';
 import { auditEntryVisible } from '../policy/scope.js';
 import { defineRoute } from './define.js';
-import { AuditRecordSchema, VerifyResultSchema } from './schemas.js';
+import { AuditRecordSchema, VerifyJobSchema, VerifyResultSchema } from './schemas.js';
 
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 const AuditQuery = z
@@ -23,6 +25,11 @@ const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('true') }
 export const auditRoutes: FastifyPluginAsync = async (app) => {
   const { hub } = app;
   const { core } = hub;
+  const jobs = new VerifyJobs(core.audit);
+  // A verify in the background reads the store to its end: the hub closes the store only after it.
+  app.addHook('preClose', async () => {
+    await jobs.settled();
+  });
 
   defineRoute(
     app,
@@ -75,15 +82,50 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
     },
     async ({ query, principal }) => {
       const result = await core.audit.verify({ full: query.full === 'true' });
-      await core.audit.append({
-        action: 'audit.verify',
-        actor: { kind: principal.kind, id: principal.id, name: principal.name },
-        status: result.ok ? 'ok' : 'error',
-        detail: result.ok
-          ? `${result.checked} entries checked${result.full ? ' (full)' : ''}`
-          : `first broken entry ${result.firstBrokenSeq}: ${result.reason}`,
-      });
+      await core.audit.append(verifyAuditEntry(result, { kind: principal.kind, id: principal.id, name: principal.name }));
       return result;
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'POST',
+      url: '/api/v1/audit/verify',
+      summary:
+        'Starts a verify in the background and answers at once with its job (poll GET /api/v1/audit/verify/{id} for progress and the result); while one runs, answers with that one',
+      tag: 'audit',
+      auth: 'admin',
+      status: 202,
+      query: VerifyQuery,
+      response: VerifyJobSchema,
+    },
+    ({ query, principal, reply }) => {
+      const job = jobs.start(query.full === 'true', { kind: principal.kind, id: principal.id, name: principal.name });
+      void reply.header('location', `/api/v1/audit/verify/${job.id}`);
+      return job;
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'GET',
+      url: '/api/v1/audit/verify/:id',
+      summary: 'A background verify: its progress (checked of total entries) while it runs, then its result',
+      tag: 'audit',
+      auth: 'admin',
+      params: z.object({ id: z.string().max(64) }).strict(),
+      response: VerifyJobSchema,
+    },
+    ({ params }) => {
+      const job = jobs.get(params.id);
+      if (!job) throw new HubError('SONDE_ERR_NOT_FOUND', `no verify job "${params.id}" on this hub (the newest 20 are kept)`);
+      return job;
     },
   );
   await Promise.resolve();

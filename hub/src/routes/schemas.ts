@@ -98,3 +98,16 @@ export const VerifyResultSchema = z.object({
   /** The entry the anchor outside the database names (null: no anchor yet). */
   anchoredSeq: z.number().nullable(),
 });
+
+export const VerifyJobSchema = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done', 'failed']).describe('running, then done (see result.ok) or failed (see error)'),
+  full: z.boolean(),
+  startedBy: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  checked: z.number().describe('Entries checked so far'),
+  total: z.number().describe('Entries to check (0 until the first progress report)'),
+  result: VerifyResultSchema.nullable().describe('Set once done, after its audit.verify entry is committed'),
+  error: z.string().nullable(),
+});

@@ -246,9 +246,17 @@ export interface AuditStore {
   /**
    * Optional accelerator for a full verify: checks `from..to` in ranges side by side (SQLite: worker threads on
    * their own connections), each from the stored hash before it; undefined when it would not pay off. Rows it cannot
-   * confirm come back as suspects for the caller's check over `chainRows`.
+   * confirm come back as suspects for the caller's check over `chainRows`. `onWalked` hears how many rows the ranges
+   * have walked so far, summed, every few thousand rows (verify progress).
    */
-  checkRanges?(key: Buffer, from: number, to: number, prevHash: string, tuning?: RangeTuning): Promise<ChainRangeResult[] | undefined>;
+  checkRanges?(
+    key: Buffer,
+    from: number,
+    to: number,
+    prevHash: string,
+    tuning?: RangeTuning,
+    onWalked?: (walked: number) => void,
+  ): Promise<ChainRangeResult[] | undefined>;
 }
 
 /** What one range's check found. */

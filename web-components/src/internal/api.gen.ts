@@ -187,6 +187,24 @@ export interface paths {
     /** Verifies the whole keyed hash chain and the anchor outside the database (full=false: only entries after the last checkpoint); reports the first broken entry */
     get: operations['getApiV1AuditVerify'];
     put?: never;
+    /** Starts a verify in the background and answers at once with its job (poll GET /api/v1/audit/verify/{id} for progress and the result); while one runs, answers with that one */
+    post: operations['postApiV1AuditVerify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit/verify/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A background verify: its progress (checked of total entries) while it runs, then its result */
+    get: operations['getApiV1AuditVerifyId'];
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -1711,6 +1729,136 @@ export interface operations {
             lastSeq: number;
             ok: boolean;
             reason?: string;
+            total: number;
+          };
+        };
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  postApiV1AuditVerify: {
+    parameters: {
+      query?: {
+        full?: 'true' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Entries checked so far */
+            checked: number;
+            error: string | null;
+            finishedAt: string | null;
+            full: boolean;
+            id: string;
+            /** @description Set once done, after its audit.verify entry is committed */
+            result: {
+              anchoredSeq: number | null;
+              checked: number;
+              durationMs: number;
+              firstBrokenSeq?: number;
+              fromSeq: number;
+              full: boolean;
+              lastSeq: number;
+              ok: boolean;
+              reason?: string;
+              total: number;
+            } | null;
+            startedAt: string;
+            startedBy: string | null;
+            /**
+             * @description running, then done (see result.ok) or failed (see error)
+             * @enum {string}
+             */
+            state: 'running' | 'done' | 'failed';
+            /** @description Entries to check (0 until the first progress report) */
+            total: number;
+          };
+        };
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  getApiV1AuditVerifyId: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Entries checked so far */
+            checked: number;
+            error: string | null;
+            finishedAt: string | null;
+            full: boolean;
+            id: string;
+            /** @description Set once done, after its audit.verify entry is committed */
+            result: {
+              anchoredSeq: number | null;
+              checked: number;
+              durationMs: number;
+              firstBrokenSeq?: number;
+              fromSeq: number;
+              full: boolean;
+              lastSeq: number;
+              ok: boolean;
+              reason?: string;
+              total: number;
+            } | null;
+            startedAt: string;
+            startedBy: string | null;
+            /**
+             * @description running, then done (see result.ok) or failed (see error)
+             * @enum {string}
+             */
+            state: 'running' | 'done' | 'failed';
+            /** @description Entries to check (0 until the first progress report) */
             total: number;
           };
         };

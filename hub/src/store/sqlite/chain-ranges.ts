@@ -20,6 +20,8 @@ export const MIN_ROWS_PER_WORKER = 50_000;
 const MAX_SUSPECTS = 1_000;
 /** A worker that has not answered by then (it should take seconds) has its range walked here instead. */
 const WORKER_TIMEOUT_MS = 10 * 60_000;
+/** A worker reports how many rows it has walked every this many rows (verify progress). */
+export const PROGRESS_ROWS = 20_000;
 
 /**
  * The worker, as plain JavaScript run with `eval`, so it starts the same way
@@ -30,7 +32,7 @@ const WORKER_TIMEOUT_MS = 10 * 60_000;
 const WORKER_SOURCE = `
 const { createHmac, createSecretKey } = require('node:crypto');
 const { workerData, parentPort } = require('node:worker_threads');
-const { driverModule, file, sql, from, to, maxSuspects } = workerData;
+const { driverModule, file, sql, from, to, maxSuspects, progressRows } = workerData;
 // A KeyObject: Node 24 re-imports a raw Buffer key on every createHmac (see MacKey in audit-log.ts).
 const key = createSecretKey(Buffer.from(workerData.key));
 let prevHash = workerData.prevHash;
@@ -59,6 +61,7 @@ try {
       prevHash = hash;
       result.lastHash = hash;
       expect += 1;
+      if ((expect - from) % progressRows === 0) parentPort.postMessage({ walked: expect - from });
     }
     if (!result.missing && result.resumeAt === undefined && expect <= to) result.missing = { seq: expect };
     answer = { result };
@@ -79,17 +82,45 @@ interface RunningWorker {
   answer: Promise<{ result?: RangeResult; error?: string } | undefined>;
 }
 
-function startWorker(source: AuditChainSource, file: string, key: Buffer, from: number, to: number, prevHash: string): RunningWorker {
+type WorkerMessage = { walked: number } | { result?: RangeResult; error?: string };
+
+function startWorker(
+  source: AuditChainSource,
+  file: string,
+  key: Buffer,
+  from: number,
+  to: number,
+  prevHash: string,
+  onWalked: (walked: number) => void,
+): RunningWorker {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driverModule: source.driverModule(), file, sql: source.textSql, key, from, to, prevHash, maxSuspects: MAX_SUSPECTS },
+    workerData: {
+      driverModule: source.driverModule(),
+      file,
+      sql: source.textSql,
+      key,
+      from,
+      to,
+      prevHash,
+      maxSuspects: MAX_SUSPECTS,
+      progressRows: PROGRESS_ROWS,
+    },
   });
   const timeout = AbortSignal.timeout(WORKER_TIMEOUT_MS);
-  const answer = Promise.race([
-    once(worker, 'message', { signal: timeout }).then(([message]) => message as { result?: RangeResult; error?: string }),
-    once(worker, 'error').then(() => undefined),
-    once(worker, 'exit').then(() => undefined),
-  ]).catch(() => undefined);
+  // Progress messages (`walked`) until the one answer.
+  const answered = new Promise<{ result?: RangeResult; error?: string }>((resolve, reject) => {
+    const onMessage = (message: WorkerMessage): void => {
+      if ('walked' in message) return onWalked(message.walked);
+      worker.off('message', onMessage);
+      resolve(message);
+    };
+    worker.on('message', onMessage);
+    timeout.addEventListener('abort', () => reject(new Error('the verify worker did not answer in time')), { once: true });
+  });
+  const answer = Promise.race([answered, once(worker, 'error').then(() => undefined), once(worker, 'exit').then(() => undefined)]).catch(
+    () => undefined,
+  );
   return { from, to, prevHash, worker, answer };
 }
 
@@ -120,16 +151,24 @@ export async function walkRanges(
   to: number,
   prevHash: string,
   tuning: RangeTuning = {},
+  onWalked?: (walked: number) => void,
 ): Promise<RangeResult[] | undefined> {
   const rows = to - from + 1;
   if (source.file === undefined || rows < (tuning.minRowsPerThread ?? MIN_ROWS_PER_WORKER)) return undefined;
   const size = Math.ceil(rows / threadsFor(rows, tuning));
   const workers: RunningWorker[] = [];
+  // Rows walked by each worker so far, reported summed.
+  const walked: number[] = [];
+  const report = (index: number) => (count: number) => {
+    walked[index] = count;
+    onWalked?.(walked.reduce((sum, n) => sum + n, 0));
+  };
   try {
     for (let start = from; start <= to; start += size) {
       // A missing link leaves '' here: that range's first row fails, and the range before reports the gap first.
       const link = start === from ? prevHash : (source.hashAt(start - 1) ?? '');
-      workers.push(startWorker(source, source.file, key, start, Math.min(to, start + size - 1), link));
+      walked.push(0);
+      workers.push(startWorker(source, source.file, key, start, Math.min(to, start + size - 1), link, report(workers.length)));
     }
   } catch {
     // No worker threads here (a restricted runtime): the caller walks everything.

@@ -90,7 +90,7 @@ export function openSqliteStore(file: string): SqliteHubStore {
         oauth: sqliteOAuthStore(db),
       },
       auditExtra: {
-        checkRanges: (key, from, to, prevHash, tuning) => walkRanges(source, key, from, to, prevHash, tuning),
+        checkRanges: (key, from, to, prevHash, tuning, onWalked) => walkRanges(source, key, from, to, prevHash, tuning, onWalked),
       },
       backup: (destination) => backupDatabase(db, destination, () => to),
     });
