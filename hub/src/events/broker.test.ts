@@ -133,4 +133,49 @@ describe('EventBroker', () => {
     expect(stale.chunks[0]).toContain('event: snapshot');
     t.broker.close();
   });
+
+  it('sends integration pack changes after an integration audit entry, to admins only, and in the snapshot', async () => {
+    const audit: AuditRecord[] = [];
+    let packs = [{ name: 'prometheus', state: 'pending', pending: { version: '1.0.0' } }];
+    let reads = 0;
+    const broker = new EventBroker({
+      fleet: { list: () => [view('a')], get: () => undefined, version: () => 1 },
+      audit: {
+        query: (filter) => Promise.resolve(audit.filter((e) => e.seq > (filter.afterSeq ?? 0)).slice(0, filter.limit)),
+        last: () => Promise.resolve(audit.at(-1)),
+      },
+      integrations: () => {
+        reads += 1;
+        return Promise.resolve(packs);
+      },
+      tickMs: 60_000,
+      auditMs: 60_000,
+      heartbeatMs: 60_000,
+    });
+    const admin = subscriber(ALL);
+    const scoped = subscriber({ all: false, agent: (name) => name === 'a', audit: false });
+    await broker.subscribe(admin);
+    await broker.subscribe(scoped);
+    expect(admin.chunks[0]).toContain('"integrations":[{"name":"prometheus","state":"pending"');
+    expect(scoped.chunks[0]).not.toContain('integrations');
+    // An approval: the pack changes, and the audit entry is what tells the broker to look.
+    packs = [{ name: 'prometheus', state: 'active', pending: null as unknown as { version: string } }];
+    await broker.checkAudit();
+    expect(admin.chunks.join('')).not.toContain('event: integration\n');
+    const before = reads;
+    audit.push({ seq: 1, at: 'now', hash: 'h', action: 'integration.approve', actor: { kind: 'user', id: null, name: 'x' }, status: 'ok' });
+    await broker.checkAudit();
+    expect(reads).toBe(before + 1);
+    const sent = admin.chunks.filter((chunk) => chunk.includes('event: integration\n'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain('"state":"active"');
+    expect(scoped.chunks.join('')).not.toContain('integration');
+    // The same view again is not sent again; a removed pack is.
+    await broker.checkAudit();
+    packs = [];
+    await broker.checkAudit();
+    expect(admin.chunks.filter((chunk) => chunk.includes('event: integration\n'))).toHaveLength(1);
+    expect(admin.chunks.at(-1)).toContain('event: integration-removed');
+    broker.close();
+  });
 });

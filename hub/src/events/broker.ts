@@ -44,12 +44,25 @@ interface StreamEvent {
   /** The agent it concerns (scoped subscribers), or null for an audit entry. */
   agent: string | null;
   audit: boolean;
+  /** Hub-wide admin state (integration packs): only for subscribers that see everything. */
+  admin?: boolean;
   frame: string;
+}
+
+/** An integration pack as REST lists it (`GET /api/v1/integrations/packs`); only its name is read here. */
+export interface IntegrationPackLike {
+  name: string;
 }
 
 export interface EventBrokerOptions {
   fleet: Fleet;
   audit: Pick<AuditStore, 'query' | 'last'>;
+  /**
+   * The hub's integration packs, as `GET /api/v1/integrations/packs` lists them. Read at the first subscriber and
+   * again only after an `integration.*` audit entry (install, approve, remove, instances): every change to them is
+   * audited, and the audit log is shared by every hub, so a change made on another hub shows too.
+   */
+  integrations?: () => Promise<IntegrationPackLike[]>;
   /** How often the fleet's change counter is compared (default 250 ms). */
   tickMs?: number;
   /** How often new audit entries are read (default 1000 ms). */
@@ -61,7 +74,9 @@ export interface EventBrokerOptions {
   onError?: (error: unknown) => void;
 }
 
-export const EVENT_TYPES = ['snapshot', 'agent', 'agent-removed', 'audit'] as const;
+export const EVENT_TYPES = ['snapshot', 'agent', 'agent-removed', 'audit', 'integration', 'integration-removed'] as const;
+/** Reads of the integration packs after an `integration.*` entry: the audit entry is written before the pack is loaded. */
+const INTEGRATION_RECHECKS = 3;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Event ids are `<epoch>.<seq>`: the epoch changes with every hub start and after an idle stop, so stale ids get a snapshot. */
@@ -86,8 +101,12 @@ export class EventBroker {
   private auditTimer: ReturnType<typeof setInterval> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private auditReading = false;
+  /** Integration pack name → its view as JSON, as last sent. */
+  private integrationViews = new Map<string, string>();
+  private integrationRechecks = 0;
   private snapshotCache: { seq: number; frame: string } | undefined;
-  private readonly opts: Required<Omit<EventBrokerOptions, 'onError'>> & Pick<EventBrokerOptions, 'onError'>;
+  private readonly opts: Required<Omit<EventBrokerOptions, 'onError' | 'integrations'>> &
+    Pick<EventBrokerOptions, 'onError' | 'integrations'>;
 
   constructor(options: EventBrokerOptions) {
     this.opts = { tickMs: 250, auditMs: 1000, heartbeatMs: 15_000, ringSize: 2000, ...options };
@@ -148,12 +167,36 @@ export class EventBroker {
         const entries = await this.opts.audit.query({ afterSeq: this.auditSeq, order: 'asc', limit: 200 });
         for (const entry of entries) {
           this.auditSeq = entry.seq;
+          if (entry.action.startsWith('integration.')) this.integrationRechecks = INTEGRATION_RECHECKS;
           this.publish('audit', null, true, `{"entry":${JSON.stringify(entry satisfies AuditRecord)}}`);
         }
         if (entries.length < 200) break;
       }
+      if (this.integrationRechecks > 0) {
+        this.integrationRechecks -= 1;
+        await this.checkIntegrations();
+      }
     } finally {
       this.auditReading = false;
+    }
+  }
+
+  /** Compares the integration packs with what was last sent; one event per changed or removed pack. */
+  async checkIntegrations(): Promise<void> {
+    if (!this.opts.integrations) return;
+    const packs = await this.opts.integrations();
+    const seen = new Set<string>();
+    for (const pack of packs) {
+      seen.add(pack.name);
+      const json = JSON.stringify(pack);
+      if (this.integrationViews.get(pack.name) === json) continue;
+      this.integrationViews.set(pack.name, json);
+      this.publish('integration', null, false, `{"pack":${json}}`, true);
+    }
+    for (const name of [...this.integrationViews.keys()]) {
+      if (seen.has(name)) continue;
+      this.integrationViews.delete(name);
+      this.publish('integration-removed', null, false, JSON.stringify({ name }), true);
     }
   }
 
@@ -164,12 +207,14 @@ export class EventBroker {
     for (const view of this.opts.fleet.list()) {
       this.views.set(view.id, { name: view.name, json: JSON.stringify(view), compare: comparable(view) });
     }
+    this.integrationViews.clear();
+    for (const pack of (await this.opts.integrations?.()) ?? []) this.integrationViews.set(pack.name, JSON.stringify(pack));
     this.primed = true;
   }
 
-  private publish(type: EventType, agent: string | null, audit: boolean, data: string): void {
+  private publish(type: EventType, agent: string | null, audit: boolean, data: string, admin = false): void {
     this.seq += 1;
-    const event = { seq: this.seq, agent, audit, frame: frameOf(`${this.epoch}.${this.seq}`, type, data) };
+    const event = { seq: this.seq, agent, audit, admin, frame: frameOf(`${this.epoch}.${this.seq}`, type, data) };
     this.ring.push(event);
     if (this.ring.length > this.opts.ringSize) this.ring.splice(0, this.ring.length - this.opts.ringSize);
     for (const subscriber of this.subscribers) if (admits(subscriber.scope, event)) subscriber.write(event.frame);
@@ -188,10 +233,12 @@ export class EventBroker {
     if (scope.all && this.snapshotCache?.seq === this.seq) return this.snapshotCache.frame;
     const agents: string[] = [];
     for (const held of this.views.values()) if (scope.all || scope.agent(held.name)) agents.push(held.json);
+    // Integration packs are hub-wide admin state: only a subscriber that sees everything gets them (else absent).
+    const integrations = scope.all && this.opts.integrations ? `,"integrations":[${[...this.integrationViews.values()].join(',')}]` : '';
     const frame = frameOf(
       `${this.epoch}.${this.seq}`,
       'snapshot',
-      `{"agents":[${agents.join(',')}],"auditSeq":${scope.audit ? this.auditSeq : null}}`,
+      `{"agents":[${agents.join(',')}],"auditSeq":${scope.audit ? this.auditSeq : null}${integrations}}`,
     );
     if (scope.all) this.snapshotCache = { seq: this.seq, frame };
     return frame;
@@ -235,6 +282,8 @@ export class EventBroker {
     this.tickTimer = this.auditTimer = this.heartbeatTimer = undefined;
     this.ring = [];
     this.views.clear();
+    this.integrationViews.clear();
+    this.integrationRechecks = 0;
     this.snapshotCache = undefined;
     this.primed = false;
     this.epoch = newEpoch();
@@ -256,6 +305,7 @@ export class EventBroker {
 }
 
 function admits(scope: StreamScope, event: StreamEvent): boolean {
+  if (event.admin) return scope.all;
   if (event.audit) return scope.audit;
   return scope.all || (event.agent !== null && scope.agent(event.agent));
 }

@@ -14,8 +14,10 @@ import { embedRoutes } from './embed.js';
  * format (`Last-Event-ID`). The elements read it with `fetch` rather than
  * `EventSource`, which cannot send an Authorization header.
  *
- * Events: `snapshot` (`{agents, auditSeq}`), `agent` (`{agent}`, one agent's
- * new view), `agent-removed` (`{id, name}`), `audit` (`{entry}`); each with id
+ * Events: `snapshot` (`{agents, auditSeq, integrations}`), `agent` (`{agent}`,
+ * one agent's new view), `agent-removed` (`{id, name}`), `audit` (`{entry}`),
+ * `integration` (`{pack}`, an integration pack's new view: installed, pending,
+ * approved, active) and `integration-removed` (`{name}`); each with id
  * `<epoch>.<seq>`. Comment lines keep the connection alive every 15 s, when
  * the caller's credentials are checked again.
  */
@@ -40,6 +42,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, op
     new EventBroker({
       fleet: hub.services.fleet,
       audit: hub.core.store.audit,
+      integrations: () => hub.integrations.list(),
       onError: (error) => app.log.warn({ err: error }, 'event stream: reading changes failed'),
     });
   // The embed routes share this broker (their stream is the same one, scoped to an embed token).
@@ -58,7 +61,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, op
       method: 'GET',
       url: '/api/v1/events',
       summary:
-        'Live events (text/event-stream): a fleet snapshot, then agent, agent-removed and audit events with ids to resume from (Last-Event-ID)',
+        'Live events (text/event-stream): a snapshot (fleet and integration packs), then agent, agent-removed, audit, integration and integration-removed events with ids to resume from (Last-Event-ID)',
       tag: 'events',
       auth: 'admin',
       query: EventsQuery,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { PACK_NAME_PATTERN } from '@sonde/pack-sdk';
+import { PACK_NAME_PATTERN, PermissionsSchema } from '@sonde/pack-sdk';
 import { actorOf } from '../integrations/service.js';
 import { defineRoute } from './define.js';
 import { IdParams } from './schemas.js';
@@ -26,7 +26,8 @@ const PackViewSchema = z.object({
   approvedBy: z.string().nullable(),
   description: z.string(),
   probes: z.array(z.string()),
-  permissions: z.unknown(),
+  /** What the shown version declares (the active one, else the approved or pending one); null when none verifies. */
+  permissions: PermissionsSchema.nullable(),
   pending: z.object({ version: z.string(), diff: DiffSchema }).nullable(),
   refused: RefusalSchema.nullable(),
   versions: z.array(

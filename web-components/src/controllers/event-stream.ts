@@ -1,4 +1,4 @@
-import type { AgentView, AuditRecord } from '../internal/types.js';
+import type { AgentView, AuditRecord, IntegrationPackView } from '../internal/types.js';
 import { HubRequestError, type HubClient } from './hub-client.js';
 
 /**
@@ -11,10 +11,13 @@ import { HubRequestError, type HubClient } from './hub-client.js';
  * refuses (401/403) makes the stream `unavailable`: elements poll instead.
  */
 export type HubEvent =
-  | { type: 'snapshot'; agents: AgentView[]; auditSeq: number | null }
+  /** `integrations` only for a caller that sees the whole hub (and from hubs that send them). */
+  | { type: 'snapshot'; agents: AgentView[]; auditSeq: number | null; integrations?: IntegrationPackView[] }
   | { type: 'agent'; agent: AgentView }
   | { type: 'agent-removed'; id: string; name: string }
-  | { type: 'audit'; entry: AuditRecord };
+  | { type: 'audit'; entry: AuditRecord }
+  | { type: 'integration'; pack: IntegrationPackView }
+  | { type: 'integration-removed'; name: string };
 
 export type StreamState = 'connecting' | 'live' | 'retrying' | 'unavailable' | 'closed';
 
@@ -61,6 +64,8 @@ export class HubEventStream {
   state: StreamState = 'closed';
   /** The fleet as the stream last described it (by id), once a snapshot arrived. */
   agents: Map<string, AgentView> | undefined;
+  /** The integration packs as the stream last described them (by name), when it describes them. */
+  integrations: Map<string, IntegrationPackView> | undefined;
   private readonly listeners = new Set<StreamListener>();
   private abort: AbortController | undefined;
   private lastId: string | undefined;
@@ -72,7 +77,13 @@ export class HubEventStream {
   /** Starts the stream with the first listener; the last one leaving stops it. */
   subscribe(listener: StreamListener): () => void {
     this.listeners.add(listener);
-    if (this.agents && this.state === 'live') listener.event?.({ type: 'snapshot', agents: [...this.agents.values()], auditSeq: null });
+    if (this.agents && this.state === 'live')
+      listener.event?.({
+        type: 'snapshot',
+        agents: [...this.agents.values()],
+        auditSeq: null,
+        ...(this.integrations ? { integrations: [...this.integrations.values()] } : {}),
+      });
     listener.state?.(this.state === 'closed' ? 'connecting' : this.state);
     if (this.state === 'closed') void this.connect();
     return () => {
@@ -136,9 +147,15 @@ export class HubEventStream {
     if (message.id) this.lastId = message.id;
     let event: HubEvent | undefined;
     if (message.event === 'snapshot') {
-      const snapshot = data as { agents: AgentView[]; auditSeq: number | null };
+      const snapshot = data as { agents: AgentView[]; auditSeq: number | null; integrations?: IntegrationPackView[] };
       this.agents = new Map(snapshot.agents.map((agent) => [agent.id, agent]));
-      event = { type: 'snapshot', agents: snapshot.agents, auditSeq: snapshot.auditSeq };
+      this.integrations = snapshot.integrations ? new Map(snapshot.integrations.map((pack) => [pack.name, pack])) : undefined;
+      event = {
+        type: 'snapshot',
+        agents: snapshot.agents,
+        auditSeq: snapshot.auditSeq,
+        ...(snapshot.integrations ? { integrations: snapshot.integrations } : {}),
+      };
     } else if (message.event === 'agent') {
       const { agent } = data as { agent: AgentView };
       this.agents?.set(agent.id, agent);
@@ -149,6 +166,14 @@ export class HubEventStream {
       event = { type: 'agent-removed', ...removed };
     } else if (message.event === 'audit') {
       event = { type: 'audit', entry: (data as { entry: AuditRecord }).entry };
+    } else if (message.event === 'integration') {
+      const { pack } = data as { pack: IntegrationPackView };
+      this.integrations?.set(pack.name, pack);
+      event = { type: 'integration', pack };
+    } else if (message.event === 'integration-removed') {
+      const { name } = data as { name: string };
+      this.integrations?.delete(name);
+      event = { type: 'integration-removed', name };
     }
     this.failures = 0;
     this.setState('live');

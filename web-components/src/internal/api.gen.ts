@@ -443,7 +443,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live events (text/event-stream): a fleet snapshot, then agent, agent-removed and audit events with ids to resume from (Last-Event-ID) */
+    /** Live events (text/event-stream): a snapshot (fleet and integration packs), then agent, agent-removed, audit, integration and integration-removed events with ids to resume from (Last-Event-ID) */
     get: operations['getApiV1Events'];
     put?: never;
     post?: never;
@@ -3445,7 +3445,41 @@ export interface operations {
               };
               version: string;
             } | null;
-            permissions: unknown;
+            permissions: {
+              /** @default [] */
+              commands: {
+                /** @description Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>. */
+                args: string[][];
+                /** @description Executable the pack may run with execFile (never through a shell). */
+                binary: string;
+                description?: string;
+              }[];
+              /** @default [] */
+              credentials: {
+                description: string;
+                name: string;
+              }[];
+              /**
+               * @description Absolute path globs the pack may read.
+               * @default []
+               */
+              files: string[];
+              /**
+               * @description OS groups the agent user needs.
+               * @default []
+               */
+              groups: string[];
+              /** @default [] */
+              network: {
+                /** @description Host name or address, or "{endpoint}" for the configured integration endpoint. */
+                host: string;
+                /** @description HTTP path globs allowed on this endpoint. */
+                paths?: string[];
+                port?: number;
+                /** @enum {string} */
+                protocol: 'tcp' | 'http' | 'https';
+              }[];
+            } | null;
             probes: string[];
             refused: {
               code: string;
@@ -3555,7 +3589,41 @@ export interface operations {
                 };
                 version: string;
               } | null;
-              permissions: unknown;
+              permissions: {
+                /** @default [] */
+                commands: {
+                  /** @description Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>. */
+                  args: string[][];
+                  /** @description Executable the pack may run with execFile (never through a shell). */
+                  binary: string;
+                  description?: string;
+                }[];
+                /** @default [] */
+                credentials: {
+                  description: string;
+                  name: string;
+                }[];
+                /**
+                 * @description Absolute path globs the pack may read.
+                 * @default []
+                 */
+                files: string[];
+                /**
+                 * @description OS groups the agent user needs.
+                 * @default []
+                 */
+                groups: string[];
+                /** @default [] */
+                network: {
+                  /** @description Host name or address, or "{endpoint}" for the configured integration endpoint. */
+                  host: string;
+                  /** @description HTTP path globs allowed on this endpoint. */
+                  paths?: string[];
+                  port?: number;
+                  /** @enum {string} */
+                  protocol: 'tcp' | 'http' | 'https';
+                }[];
+              } | null;
               probes: string[];
               refused: {
                 code: string;
@@ -3642,7 +3710,41 @@ export interface operations {
               };
               version: string;
             } | null;
-            permissions: unknown;
+            permissions: {
+              /** @default [] */
+              commands: {
+                /** @description Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>. */
+                args: string[][];
+                /** @description Executable the pack may run with execFile (never through a shell). */
+                binary: string;
+                description?: string;
+              }[];
+              /** @default [] */
+              credentials: {
+                description: string;
+                name: string;
+              }[];
+              /**
+               * @description Absolute path globs the pack may read.
+               * @default []
+               */
+              files: string[];
+              /**
+               * @description OS groups the agent user needs.
+               * @default []
+               */
+              groups: string[];
+              /** @default [] */
+              network: {
+                /** @description Host name or address, or "{endpoint}" for the configured integration endpoint. */
+                host: string;
+                /** @description HTTP path globs allowed on this endpoint. */
+                paths?: string[];
+                port?: number;
+                /** @enum {string} */
+                protocol: 'tcp' | 'http' | 'https';
+              }[];
+            } | null;
             probes: string[];
             refused: {
               code: string;
@@ -3788,7 +3890,41 @@ export interface operations {
                 };
                 version: string;
               } | null;
-              permissions: unknown;
+              permissions: {
+                /** @default [] */
+                commands: {
+                  /** @description Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>. */
+                  args: string[][];
+                  /** @description Executable the pack may run with execFile (never through a shell). */
+                  binary: string;
+                  description?: string;
+                }[];
+                /** @default [] */
+                credentials: {
+                  description: string;
+                  name: string;
+                }[];
+                /**
+                 * @description Absolute path globs the pack may read.
+                 * @default []
+                 */
+                files: string[];
+                /**
+                 * @description OS groups the agent user needs.
+                 * @default []
+                 */
+                groups: string[];
+                /** @default [] */
+                network: {
+                  /** @description Host name or address, or "{endpoint}" for the configured integration endpoint. */
+                  host: string;
+                  /** @description HTTP path globs allowed on this endpoint. */
+                  paths?: string[];
+                  port?: number;
+                  /** @enum {string} */
+                  protocol: 'tcp' | 'http' | 'https';
+                }[];
+              } | null;
               probes: string[];
               refused: {
                 code: string;
@@ -3872,7 +4008,41 @@ export interface operations {
               };
               version: string;
             } | null;
-            permissions: unknown;
+            permissions: {
+              /** @default [] */
+              commands: {
+                /** @description Allowed argv shapes. Each element is a literal or contains one placeholder such as <int>, <name>, <host>, <path>, <text>. */
+                args: string[][];
+                /** @description Executable the pack may run with execFile (never through a shell). */
+                binary: string;
+                description?: string;
+              }[];
+              /** @default [] */
+              credentials: {
+                description: string;
+                name: string;
+              }[];
+              /**
+               * @description Absolute path globs the pack may read.
+               * @default []
+               */
+              files: string[];
+              /**
+               * @description OS groups the agent user needs.
+               * @default []
+               */
+              groups: string[];
+              /** @default [] */
+              network: {
+                /** @description Host name or address, or "{endpoint}" for the configured integration endpoint. */
+                host: string;
+                /** @description HTTP path globs allowed on this endpoint. */
+                paths?: string[];
+                port?: number;
+                /** @enum {string} */
+                protocol: 'tcp' | 'http' | 'https';
+              }[];
+            } | null;
             probes: string[];
             refused: {
               code: string;

@@ -31,6 +31,8 @@ export type VerifyResult = Ok<'getApiV1AuditVerify'>;
 export type ProbeAnswer = Ok<'postApiV1Probes'>;
 export type Me = Ok<'getApiV1AuthMe'>;
 export type UserView = Ok<'getApiV1Users'>[number];
+export type IntegrationPackView = Ok<'getApiV1IntegrationsPacks'>[number];
+export type IntegrationInstanceView = Ok<'getApiV1IntegrationsInstances'>[number];
 /** A probe call as an embed token sees it (`/api/v1/embed/probe-calls`): no caller, parameters or details. */
 export type ProbeCall = Ok<'getApiV1EmbedProbeCalls'>['entries'][number];
 /** What the trends and an agent's recent activity read from either the audit log or, embedded, the probe calls. */
@@ -55,6 +57,8 @@ type AllResolved = [
   Resolved<Me>,
   Resolved<UserView>,
   Resolved<ProbeCall>,
+  Resolved<IntegrationPackView>,
+  Resolved<IntegrationInstanceView>,
 ] extends true[]
   ? true
   : false;

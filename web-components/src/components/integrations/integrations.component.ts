@@ -4,35 +4,13 @@ import { Action } from '../../controllers/action.js';
 import { Loader } from '../../controllers/loader.js';
 import { field, relative } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
+import type { IntegrationInstanceView, IntegrationPackView } from '../../internal/types.js';
+import { LiveIntegrations } from '../../controllers/live-integrations.js';
 import { controls, tokens } from '../../theme/tokens.js';
 
-interface Change {
-  kind: string;
-  key: string;
-  description: string;
-}
-export interface IntegrationPack {
-  name: string;
-  packageName: string;
-  state: 'active' | 'pending' | 'refused';
-  activeVersion: string | null;
-  description: string;
-  probes: string[];
-  permissions: { credentials?: Array<{ name: string; description: string }> } | null;
-  pending: { version: string; diff: { added: Change[]; removed: Change[]; widened: boolean } } | null;
-  refused: { code: string; reason: string } | null;
-  instances: string[];
-}
-export interface IntegrationInstance {
-  id: string;
-  name: string;
-  pack: string;
-  endpoint: string;
-  credentialNames: string[];
-  status: 'untested' | 'connected' | 'error';
-  lastError: string | null;
-  lastCheckedAt: string | null;
-}
+/** An integration pack and an instance as the hub's REST API describes them (generated from its OpenAPI document). */
+export type IntegrationPack = IntegrationPackView;
+export type IntegrationInstance = IntegrationInstanceView;
 
 const STATUS_LABEL = { connected: 'Connected', error: 'Error', untested: 'Untested' } as const;
 
@@ -96,6 +74,8 @@ export class SondeIntegrations extends SondeElement {
     this.client.get<IntegrationInstance[]>('/api/v1/integrations/instances', signal),
   );
   private readonly action = new Action(this, () => Promise.all([this.packs.run(true), this.instances.run(true)]));
+  /** Packs change live (another admin approves, a pack is installed on the hub); instances reload on their audit entries. */
+  private readonly live = new LiveIntegrations(this, this.packs, this.instances, () => this.client);
 
   constructor() {
     super();
