@@ -45,6 +45,20 @@ interface Claim {
 const codeOf = (error: unknown): string | undefined => (error as { code?: unknown } | null)?.code as string | undefined;
 
 /**
+ * PostgreSQL text cannot hold NUL (22021), nor jsonb a `\u0000` escape (22P05). SQLite stores both, so client text
+ * with NUL reaches this store (a key name, a setting, a lookup): the caller gets a clear 400, never a database error
+ * turned 500. The audit columns are stored escaped instead (db.ts `encodeText`), so a NUL never fails an append.
+ */
+const NUL_CODES = new Set(['22021', '22P05']);
+export function clearStoreError(error: unknown): unknown {
+  if (!NUL_CODES.has(codeOf(error) ?? '')) return error;
+  return new HubError(
+    'SONDE_ERR_VALIDATION',
+    'text with a NUL character (\\u0000) cannot be stored or looked up (PostgreSQL store); remove it and try again',
+  );
+}
+
+/**
  * Opens the PostgreSQL store at `url` (postgres://…): a pool for statements and transactions, a dedicated
  * connection for LISTEN (the agents' change feed), and every pending migration applied under the hubs' advisory
  * lock on a connection of its own, so hubs starting together migrate once.
@@ -63,7 +77,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     const outer: Queryable = {
       query: (text, values) => {
         if (inTransaction.getStore()?.active) return Promise.reject(new Error(INSIDE_TRANSACTION));
-        return pool.query(text, values);
+        return pool.query(text, values).catch((error: unknown) => {
+          throw clearStoreError(error);
+        });
       },
     };
 
@@ -84,7 +100,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
               return await client.query(text, values);
             } catch (error) {
               if (RETRYABLE.has(codeOf(error) ?? '')) claim.conflicted = true;
-              throw error;
+              throw clearStoreError(error);
             }
           },
         };
