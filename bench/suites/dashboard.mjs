@@ -2,6 +2,7 @@
 // web-components build writes (dist/size.json, gzip level 9) after `npm run build`.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { firstPaint, haveChromium } from '../dashboard-paint.mjs';
 import { fanOut } from '../dashboard-stream.mjs';
 import { row } from '../lib.mjs';
 
@@ -29,5 +30,17 @@ export async function run({ smoke = false } = {}) {
     ),
   );
   rows.push(row(`event stream: ${label}: CPU (hub and readers)`, Math.round(result.cpuMs), 'ms'));
+  // First paint of the fleet screen in headless Chromium, against a real hub holding N agents (cold loads).
+  if (!haveChromium()) {
+    rows.push(row('fleet first paint: skipped (no Chromium at /usr/bin/chromium or SONDE_CHROMIUM)', 0, ''));
+    return rows;
+  }
+  const paint = await firstPaint(smoke ? { agents: 20, loads: 1 } : { agents: 1000, loads: 5 });
+  const paintLabel = `fleet first paint, ${paint.agents} agents, ${paint.loads} cold loads`;
+  rows.push(row(`${paintLabel}: first row painted, p50`, Math.round(paint.painted.p50), 'ms'));
+  rows.push(row(`${paintLabel}: first row painted, max`, Math.round(paint.painted.max), 'ms'));
+  if (paint.fcp) rows.push(row(`${paintLabel}: first contentful paint, p50`, Math.round(paint.fcp.p50), 'ms'));
+  rows.push(row(`${paintLabel}: rows in the DOM (virtualised)`, paint.rows, 'rows', '< 40', paint.rows < 40));
+  rows.push(row(`${paintLabel}: agent list read (GET /api/v1/agents)`, Math.round(paint.listBytes / 1024), 'KB'));
   return rows;
 }
