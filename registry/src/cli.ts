@@ -31,6 +31,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`sonde-registry: unknown command ${name}${didYouMean(name, names)}; commands: ${names.join(', ')}`);
     return EXIT_USAGE;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(
+      `sonde-registry ${command.usage}\n    ${command.summary}\n\nEvery command accepts --json. Exit codes: 0 ok, 1 refused or failed, 2 usage.`,
+    );
+    return EXIT_OK;
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {

@@ -31,3 +31,11 @@ describe('sonde-registry usage errors', () => {
     expect(result.stderr).not.toMatch(/To specify a positional argument|argument missing|\n\s+at /);
   });
 });
+
+describe('sonde-registry <command> --help', () => {
+  it('prints that command’s usage and exits 0', () => {
+    const run = spawnSync(process.execPath, [CLI, 'keygen', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^sonde-registry keygen --out FILE/);
+  });
+});
