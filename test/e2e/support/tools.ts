@@ -36,10 +36,13 @@ export function inspectorBin(): string {
   );
 }
 
-/** The MCP conformance suite's runner (server mode runs the spec's scenarios against a URL); it needs Node 22+. */
-export function conformanceBin(): string {
+/**
+ * The MCP conformance suite's runner (server mode runs the spec's scenarios against a URL); it needs Node 22+.
+ * 0.1.16 is the release (the 2025 revisions); the 0.2.0 line, still alpha, adds `--requirements 2026-07-28`.
+ */
+export function conformanceBin(version: '0.1.16' | '0.2.0-alpha.12' = '0.1.16'): string {
   return path.join(
-    install('conformance', '@modelcontextprotocol/conformance@0.1.16'),
+    install(`conformance-${version}`, `@modelcontextprotocol/conformance@${version}`),
     'node_modules/@modelcontextprotocol/conformance/dist/index.js',
   );
 }
