@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { startTestHub, type TestHub } from '../helpers.js';
+import { ADMIN_PASSWORD, ADMIN_USER, startTestHub, type TestHub } from '../helpers.js';
+import { authorizationUrl, pkcePair, registerClient, startOAuthHub, tokenRequest, TestUserAgent } from '../oauth/support.js';
 import { textJson, type Json } from './support/harness.js';
 
 /**
@@ -134,5 +135,55 @@ describe('MCP revisions, negotiated per request', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: {} }),
     });
     expect(response.status).toBe(401);
+  });
+});
+
+describe('2026-07-28 with an OAuth access token', () => {
+  it('the SDK v2 client pinned to 2026-07-28 uses a token from the hub’s authorization server; the audit names user and client', async () => {
+    const oauthHub = await startOAuthHub();
+    try {
+      const redirect = 'https://app.example.com/callback';
+      const registered = await registerClient(oauthHub.url, {
+        client_name: 'Modern client',
+        redirect_uris: [redirect],
+        token_endpoint_auth_method: 'none',
+      });
+      const clientId = registered.body.client_id as string;
+      const { verifier, challenge } = pkcePair();
+      const callback = await new TestUserAgent(oauthHub.url).authorize(
+        authorizationUrl(oauthHub.url, { clientId, redirectUri: redirect, challenge, resource: `${oauthHub.url}/mcp` }),
+        { kind: 'local', user: ADMIN_USER, password: ADMIN_PASSWORD },
+      );
+      const token = await tokenRequest(oauthHub.url, {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: callback.searchParams.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: redirect,
+      });
+      expect(token.status).toBe(200);
+      const client = new ClientV2({ name: 'modern-oauth', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await client.connect(
+        new TransportV2(new URL(`${oauthHub.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token.body.access_token as string}` } },
+        }),
+      );
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect(textJson(await client.callTool({ name: 'list_agents', arguments: {} }))).toMatchObject({ count: 0 });
+      await client.close();
+      const entries = (await oauthHub.app.hub.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'mcp.tool_call');
+      expect(entries.at(-1)).toMatchObject({ actor: { kind: 'user', name: ADMIN_USER }, clientId, tool: 'list_agents' });
+
+      // Without a token, a 2026-07-28 request is a bare 401 naming the resource metadata, as on the 2025 revisions.
+      const bare = await fetch(`${oauthHub.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: {} }),
+      });
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get('www-authenticate')).toContain('resource_metadata=');
+    } finally {
+      await oauthHub.close();
+    }
   });
 });
