@@ -138,6 +138,19 @@ describe('envelope signing', () => {
   });
 });
 
+describe('the frame encodeMessage writes', () => {
+  it('is the signed canonical JSON with sig appended: the envelope signEnvelope makes, serialised once', () => {
+    for (const key of [ed.privateKey, rsa.privateKey]) {
+      const raw = frame(key);
+      const { sig, ...unsigned } = JSON.parse(raw) as Envelope;
+      expect(raw).toBe(`${canonicalJson(unsigned).slice(0, -1)},"sig":${JSON.stringify(sig)}}`);
+      // Ed25519 is deterministic: the same envelope signed the long way has the same signature.
+      if (key === ed.privateKey) expect(signEnvelope(unsigned, key).sig).toBe(sig);
+      expect(decode(raw, { key: key === ed.privateKey ? ed.publicKey : rsa.publicKey }).payload).toEqual(heartbeat);
+    }
+  });
+});
+
 describe('the algorithm field (no downgrade)', () => {
   it('marks Ed25519 frames ed25519 and leaves RSA frames in their pre-Ed25519 form', () => {
     expect((JSON.parse(frame(ed.privateKey)) as Envelope).alg).toBe('ed25519');

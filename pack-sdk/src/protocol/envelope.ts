@@ -88,14 +88,28 @@ export interface CreateMessageOptions {
   now?: () => number;
 }
 
-/** Builds, validates and signs one message; returns the frame to send. */
+/**
+ * Builds, validates and signs one message; returns the frame to send. The payload is serialised once: the frame is
+ * the signed canonical JSON itself with `sig` appended (any key order is valid JSON for the receiver, which parses
+ * the frame and canonicalises what it parsed to verify).
+ */
 export function encodeMessage<T extends MessageType>(type: T, payload: MessagePayload<T>, options: CreateMessageOptions): string {
   const parsed = MessageSchemas[type].parse(payload);
-  const envelope = signEnvelope(
-    { v: PROTOCOL_VERSION, id: randomUUID(), type, ts: (options.now ?? Date.now)(), agentId: options.agentId, payload: parsed },
-    options.key,
-  );
-  return JSON.stringify(envelope);
+  const keyObject = privateKey(options.key);
+  const alg = wireAlgorithm(keyObject);
+  const unsigned: UnsignedEnvelope = {
+    v: PROTOCOL_VERSION,
+    id: randomUUID(),
+    type,
+    ts: (options.now ?? Date.now)(),
+    agentId: options.agentId,
+    payload: parsed,
+    // An RSA frame carries no `alg`: byte for byte as before the field existed (signEnvelope does the same).
+    ...(alg === 'ed25519' ? { alg } : {}),
+  };
+  const signed = signingInput(unsigned).toString('utf8');
+  const sig = sign(digestFor(alg), Buffer.from(signed, 'utf8'), keyObject).toString('base64');
+  return `${signed.slice(0, -1)},"sig":${JSON.stringify(sig)}}`;
 }
 
 export type DecodedMessage = {
