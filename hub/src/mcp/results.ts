@@ -13,9 +13,16 @@ export function pagingParamsOf(manifest: ProbeManifest | undefined): string[] {
   return PAGING_PARAMS.filter((name) => name in properties);
 }
 
+/**
+ * The JSON text of probe envelopes that `probeEnvelope` already serialised to measure them, so the result text is not
+ * serialised a second time. Envelopes are not changed after they are made (a changed one would need a new entry).
+ */
+const serialised = new WeakMap<object, string>();
+
 /** A compact JSON text result: most clients read only text content. */
 export function jsonResult(value: unknown, structured?: Record<string, unknown>): CallToolResult {
-  const result: CallToolResult = { content: [{ type: 'text', text: JSON.stringify(value) }] };
+  const text = (value !== null && typeof value === 'object' && serialised.get(value)) || JSON.stringify(value);
+  const result: CallToolResult = { content: [{ type: 'text', text }] };
   if (structured) result.structuredContent = structured;
   return result;
 }
@@ -61,7 +68,16 @@ export function probeEnvelope(
   };
   if (result.truncated) envelope.more = 'the agent cut this output at its size limit; narrow the request with the probe params';
   // Room for the envelope itself and the sentence describing a cut.
-  const room = Math.max(1024, budgetBytes - Buffer.byteLength(JSON.stringify(envelope)) - 512);
+  const headBytes = Buffer.byteLength(JSON.stringify(envelope));
+  const room = Math.max(1024, budgetBytes - headBytes - 512);
+  // Most results fit: serialise the whole envelope once, measure the data inside it, and keep the text for jsonResult.
+  envelope.data = result.result ?? null;
+  const text = JSON.stringify(envelope);
+  // The text is the head with `,"data":<data>` inserted before its closing brace.
+  if (Buffer.byteLength(text) - headBytes - ',"data":'.length <= room) {
+    serialised.set(envelope, text);
+    return envelope;
+  }
   const fitted = fitJson(result.result ?? null, room, keep);
   envelope.data = fitted.value;
   if (fitted.truncated) {
