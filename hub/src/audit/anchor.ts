@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { hmacHex, type MacKey } from './chain-text.js';
 
 /**
@@ -30,6 +31,8 @@ export interface AnchorMark {
 export type AnchorState = { kind: 'missing' } | { kind: 'altered' } | ({ kind: 'ok' } & AnchorMark);
 
 const VERSION = 'sonde-audit-anchor/1';
+/** Anchor writes are at most this often (advance). */
+export const MIN_WRITE_INTERVAL_MS = 50;
 
 export function anchorFileFor(dbPath: string): string | undefined {
   // A database URL (PostgreSQL, shared by several hubs) has no folder beside it, and one hub's file would see only
@@ -42,6 +45,7 @@ export class AuditAnchor {
   private written = 0;
   private pending: AnchorMark | undefined;
   private writing: Promise<void> | undefined;
+  private lastWriteAt = 0;
 
   constructor(
     readonly file: string,
@@ -66,16 +70,25 @@ export class AuditAnchor {
     return { kind: 'ok', seq, hash };
   }
 
-  /** Moves the anchor to `mark` (committed) unless it is there or further already; writes are coalesced. */
+  /**
+   * Moves the anchor to `mark` (committed) unless it is there or further already. Writes are coalesced: at most one
+   * every `MIN_WRITE_INTERVAL_MS`, carrying the newest mark that arrived meanwhile. Each write is a read, a write and a
+   * rename through the thread pool, which cost the hub more CPU than the rest of an audit append when every MCP call
+   * wrote it; the anchor then trails the database by that interval at most, never leads it.
+   */
   advance(mark: AnchorMark): Promise<void> {
     if (mark.seq <= this.written || (this.pending && mark.seq <= this.pending.seq)) return this.writing ?? Promise.resolve();
     this.pending = mark;
-    this.writing ??= this.drain();
+    if (!this.writing) {
+      const wait = this.lastWriteAt + MIN_WRITE_INTERVAL_MS - Date.now();
+      this.writing = wait > 0 ? delay(wait).then(() => this.drain()) : this.drain();
+    }
     return this.writing;
   }
 
   private async drain(): Promise<void> {
     try {
+      this.lastWriteAt = Date.now();
       while (this.pending) {
         const mark = this.pending;
         this.pending = undefined;
