@@ -20,6 +20,9 @@ import { PackRunnerPool } from '@sonde/pack-sdk/sandbox';
 import { createAgentScrubber } from './scrub.js';
 import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
 
+/** The audit file is at most this far behind the ring (agent.ts, flushAudit). */
+const AUDIT_FLUSH_MS = 1_000;
+
 export interface RunningAgent {
   stop(): Promise<void>;
 }
@@ -90,7 +93,9 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     writeStatus(paths.status, status);
   };
 
-  // The audit file mirrors the ring for `sonde audit`; writes are coalesced.
+  // The audit file mirrors the ring for `sonde audit`; writes are coalesced. It is the whole ring (up to its capacity
+  // of entries) rewritten and renamed each time: once a second at most, so sustained calls do not spend a tenth of the
+  // agent's CPU rewriting it (the ring in memory is the record; the file is at most a second behind, flushed on stop).
   let auditTimer: NodeJS.Timeout | undefined;
   const flushAudit = (): void => {
     auditTimer = undefined;
@@ -99,7 +104,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   const originalAppend = audit.append.bind(audit);
   audit.append = (input) => {
     const entry = originalAppend(input);
-    auditTimer ??= setTimeout(flushAudit, 100);
+    auditTimer ??= setTimeout(flushAudit, AUDIT_FLUSH_MS);
     return entry;
   };
   // `sonde update` outcomes recorded while this agent was not running join the ring now.
