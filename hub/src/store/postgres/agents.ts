@@ -1,4 +1,4 @@
-import { sharePackManifests } from '../manifests.js';
+import { learnManifests, missingManifests, storedPacks } from '../manifests.js';
 import {
   AGENT_INSERT_COLUMNS,
   agentInsertValues,
@@ -9,6 +9,19 @@ import {
 } from '../rows/index.js';
 import type { AgentChange, AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
 import { oneOf, rowsOf, type Queryable, type Scope } from './db.js';
+
+/** Rows as records, after one read of the manifests they refer to that this process has not parsed yet. */
+async function recordsOf(db: Queryable, rows: AgentRow[]): Promise<AgentRecord[]> {
+  const missing = [...new Set(rows.flatMap((row) => missingManifests(row.packs)))];
+  if (missing.length > 0) {
+    const found = await db.query<{ sha256: string; manifest: string }>(
+      'SELECT sha256, manifest FROM pack_manifests WHERE sha256 = ANY($1)',
+      [missing],
+    );
+    learnManifests(found.rows.map((r) => ({ key: r.sha256, text: r.manifest })));
+  }
+  return rows.map(toAgentRecord);
+}
 
 /**
  * The agents' change feed of one opened store (`AgentStore.watch`). Writes through this store report the
@@ -44,7 +57,7 @@ export class AgentFeed {
     const list = [...ids];
     if (list.length === 0) return;
     const rows = await rowsOf<AgentRow>({ db: this.db, tx: undefined }, 'SELECT * FROM agents WHERE id = ANY($1)', [list]);
-    for (const row of rows) this.emit({ kind: 'put', record: toAgentRecord(row) });
+    for (const record of await recordsOf(this.db, rows)) this.emit({ kind: 'put', record });
   }
 
   /** A last-seen time: patched onto the record last reported (else read). */
@@ -68,7 +81,7 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
   };
   const one = async (sql: string, value: string) => {
     const row = await oneOf<AgentRow>(s, sql, [value]);
-    return row && toAgentRecord(row);
+    return row && (await recordsOf(s.db, [row]))[0];
   };
   return {
     async create(record) {
@@ -78,7 +91,7 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
         agentInsertValues(record),
       );
       await changed(record.id);
-      return toAgentRecord(row!);
+      return (await recordsOf(s.db, [row!]))[0];
     },
     async replaceCredentials(id, cert) {
       // Re-enrolment brings a removed agent back under the same id.
@@ -91,7 +104,7 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
     getById: (id) => one('SELECT * FROM agents WHERE id = $1', id),
     getByName: (name) => one('SELECT * FROM agents WHERE name = $1', name),
     getByCertSerial: (serial) => one('SELECT * FROM agents WHERE cert_serial = $1 AND removed_at IS NULL', serial),
-    list: async () => (await rowsOf<AgentRow>(s, 'SELECT * FROM agents ORDER BY name COLLATE "C"')).map(toAgentRecord),
+    list: async () => recordsOf(s.db, await rowsOf<AgentRow>(s, 'SELECT * FROM agents ORDER BY name COLLATE "C"')),
     watch: (listener) => feed.watch(listener),
     async markSeen(id, at, agentVersion) {
       if (agentVersion === undefined) {
@@ -124,8 +137,12 @@ export function pgAgentStore(s: Scope, feed: AgentFeed): AgentStore {
       await changed(id);
     },
     async setPacks(id, packs) {
-      // The caller's pack objects (the live session holds the same array) now share manifests with every other agent.
-      await s.db.query('UPDATE agents SET packs = $1 WHERE id = $2', [sharePackManifests(packs), id]);
+      // The caller's pack objects (the live session holds the same array) now share manifests with every other agent;
+      // the row refers to them (migration 5), each distinct manifest stored once, before the row that names it.
+      const stored = storedPacks(packs);
+      for (const { key, text } of stored.manifests)
+        await s.db.query('INSERT INTO pack_manifests (sha256, manifest) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [key, text]);
+      await s.db.query('UPDATE agents SET packs = $1 WHERE id = $2', [stored.json, id]);
       await changed(id);
     },
     async remove(id, at) {

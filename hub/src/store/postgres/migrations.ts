@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '../../audit/chain-text.js';
 import { databaseTooNew, migrationsFor, type Migration, type SqlDialect } from '../rows/index.js';
+import { splitStoredPacks } from '../migrate-manifests.js';
 import type { Queryable } from './db.js';
 
 /** PostgreSQL's spelling of the shared schema (hub/src/store/rows/schema.ts): `ord` keeps insertion order, as SQLite's rowid. */
@@ -51,6 +52,21 @@ export const MIGRATIONS: readonly Migration[] = migrationsFor(POSTGRES, POSTGRES
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** Data steps: rows a version's SQL alone cannot rewrite, run after it in the same transaction. */
+const DATA_STEPS: Readonly<Record<number, (db: Queryable) => Promise<void>>> = {
+  // Migration 5: the manifests in each agents row move to pack_manifests (rows/schema.ts).
+  async 5(db) {
+    const { rows } = await db.query<{ id: string; packs: string }>('SELECT id, packs FROM agents');
+    for (const row of rows) {
+      const split = splitStoredPacks(row.packs);
+      if (!split) continue;
+      for (const { key, text } of split.manifests)
+        await db.query('INSERT INTO pack_manifests (sha256, manifest) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [key, text]);
+      await db.query('UPDATE agents SET packs = $1 WHERE id = $2', [split.json, row.id]);
+    }
+  },
+};
+
 /** Applies every pending migration in one transaction. The caller holds the hub's advisory lock (index.ts). */
 export async function migrate(db: Queryable): Promise<{ from: number; to: number }> {
   await db.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
@@ -64,6 +80,7 @@ export async function migrate(db: Queryable): Promise<{ from: number; to: number
     for (const m of MIGRATIONS) {
       if (m.version <= from) continue;
       await db.query(m.sql);
+      await DATA_STEPS[m.version]?.(db);
       await db.query('INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)', [
         m.version,
         m.name,

@@ -1,5 +1,5 @@
-import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
-import { sharePackManifests } from '../manifests.js';
+import type { Attestation } from '@sonde/pack-sdk/protocol';
+import { packsFromStored } from '../manifests.js';
 import type { AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
 import { parseJson } from './json.js';
 
@@ -21,9 +21,12 @@ export interface AgentRow {
   packs: string;
 }
 
+/**
+ * A row as a record. The manifests its packs refer to (migration 5) must be known to this process first: each backend
+ * reads the ones `missingManifests(row.packs)` names from `pack_manifests` and passes them to `learnManifests`.
+ */
 export function toAgentRecord(row: AgentRow): AgentRecord {
-  const packs = parseJson<PackStatus[]>(row.packs, []);
-  if (Array.isArray(packs) && packs.length > 0) sharePackManifests(packs);
+  const packs = packsFromStored(row.packs, (text) => parseJson<unknown>(text, []));
   return {
     id: row.id,
     name: row.name,

@@ -263,7 +263,25 @@ const oauth: SchemaVersion = {
   `,
 };
 
-const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth];
+/**
+ * Pack manifests out of the agents row (issue 26): one `pack_manifests` row per distinct manifest, keyed by the hex
+ * SHA-256 of its JSON, referenced from each pack's status by `manifestSha256`. An agents row held every manifest of
+ * its packs (~20-40 KB), so each last-seen, state or attestation write rewrote all of it; now a row is a few KB. The
+ * rows already there are rewritten by each backend's data step for this version (`../migrate-manifests.ts`), in the
+ * same transaction.
+ */
+const packManifests: SchemaVersion = {
+  version: 5,
+  name: 'pack_manifests',
+  sql: (d) => `
+    CREATE TABLE pack_manifests (
+      sha256 TEXT PRIMARY KEY,
+      manifest TEXT NOT NULL
+    )${d.tableOptions};
+  `,
+};
+
+const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth, packManifests];
 
 /** Every version rendered for one backend, `extra[version]` (that backend's own statements) run after it. */
 export function migrationsFor(d: SqlDialect, extra: Readonly<Record<number, string>> = {}): readonly Migration[] {

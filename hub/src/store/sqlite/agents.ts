@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AgentChange, AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
-import { sharePackManifests } from '../manifests.js';
+import { learnManifests, missingManifests, storedPacks } from '../manifests.js';
 import {
   AGENT_INSERT_COLUMNS,
   agentInsertValues,
@@ -54,6 +54,22 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
   const seenWithVersion = db.prepare('UPDATE agents SET last_seen_at = ?, agent_version = ? WHERE id = ?');
   const writePacks = db.prepare('UPDATE agents SET packs = ? WHERE id = ?');
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  const manifestByKey = db.prepare<[string], string>('SELECT manifest FROM pack_manifests WHERE sha256 = ?').pluck();
+  const storeManifest = db.prepare('INSERT OR IGNORE INTO pack_manifests (sha256, manifest) VALUES (?, ?)');
+
+  /** A row as a record, after reading the manifests it refers to that this process has not parsed yet (once each). */
+  const toRecord = (row: AgentRow): AgentRecord => {
+    const missing = missingManifests(row.packs);
+    if (missing.length > 0) {
+      learnManifests(
+        missing.flatMap((key) => {
+          const text = manifestByKey.get(key);
+          return text === undefined ? [] : [{ key, text }];
+        }),
+      );
+    }
+    return toAgentRecord(row);
+  };
 
   let cache: AgentCache | null = null;
   let seenDataVersion = dataVersion.get()!;
@@ -79,7 +95,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     if (db.inTransaction) return null;
     foreignWrite();
     if (!cache) {
-      const records = all.all().map(toAgentRecord);
+      const records = all.all().map(toRecord);
       cache = { byId: new Map(), byName: new Map(), order: records.map((record) => record.id) };
       for (const record of records) put(cache, record);
     }
@@ -110,7 +126,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     if (old && change) next = change(old);
     else if (cache || (!db.inTransaction && listeners.size > 0)) {
       const row = byId.get(id);
-      next = row && toAgentRecord(row);
+      next = row && toRecord(row);
     }
     if (!next) return;
     if (cache) {
@@ -124,7 +140,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     create(record) {
       db.prepare(`INSERT INTO agents (${AGENT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...agentInsertValues(record));
       changed(record.id);
-      return toAgentRecord(byId.get(record.id)!);
+      return toRecord(byId.get(record.id)!);
     },
     replaceCredentials(id, cert) {
       // Re-enrolment brings a removed agent back under the same id.
@@ -137,21 +153,21 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
       const cached = current();
       if (cached) return cached.byId.get(id);
       const row = byId.get(id);
-      return row && toAgentRecord(row);
+      return row && toRecord(row);
     },
     getByName: (name) => {
       const cached = current();
       if (cached) return cached.byName.get(name);
       const row = byName.get(name);
-      return row && toAgentRecord(row);
+      return row && toRecord(row);
     },
     getByCertSerial: (serial) => {
       const row = bySerial.get(serial);
-      return row && toAgentRecord(row);
+      return row && toRecord(row);
     },
     list: () => {
       const cached = current();
-      if (!cached) return all.all().map(toAgentRecord);
+      if (!cached) return all.all().map(toRecord);
       const { byId } = cached;
       cached.order ??= [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((record) => record.id);
       return cached.order.map((id) => byId.get(id)!);
@@ -171,7 +187,7 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
       const ids = [...unsettled];
       unsettled.clear();
       for (const id of ids) {
-        const record = current()?.byId.get(id) ?? (byId.get(id) && toAgentRecord(byId.get(id)!));
+        const record = current()?.byId.get(id) ?? (byId.get(id) && toRecord(byId.get(id)!));
         if (record) emit({ kind: 'put', record });
       }
     },
@@ -204,7 +220,12 @@ export function sqliteAgentStore(db: Database.Database): SqliteAgentStore {
     },
     setPacks(id, packs) {
       // The caller's pack objects (the live session holds the same array) now share manifests with every other agent.
-      writePacks.run(sharePackManifests(packs), id);
+      // The row refers to them (migration 5): each distinct manifest stored once, before the row that names it.
+      const stored = storedPacks(packs);
+      db.transaction(() => {
+        for (const { key, text } of stored.manifests) storeManifest.run(key, text);
+        writePacks.run(stored.json, id);
+      })();
       changed(id, (record) => ({ ...record, packs }));
     },
     remove(id, at) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { splitStoredPacks } from '../../migrate-manifests.js';
 import { databaseTooNew, migrationsFor, type Migration, type SqlDialect } from '../../rows/index.js';
 
 export type { Migration } from '../../rows/index.js';
@@ -10,6 +11,21 @@ const SQLITE: SqlDialect = { tableOptions: ' STRICT', bigint: 'INTEGER', real: '
 export const MIGRATIONS: readonly Migration[] = migrationsFor(SQLITE);
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Data steps: rows a version's SQL alone cannot rewrite, run after it in the same transaction. */
+const DATA_STEPS: Readonly<Record<number, (db: Database.Database) => void>> = {
+  // Migration 5: the manifests in each agents row move to pack_manifests (rows/schema.ts).
+  5(db) {
+    const insert = db.prepare('INSERT OR IGNORE INTO pack_manifests (sha256, manifest) VALUES (?, ?)');
+    const update = db.prepare('UPDATE agents SET packs = ? WHERE id = ?');
+    for (const row of db.prepare<[], { id: string; packs: string }>('SELECT id, packs FROM agents').all()) {
+      const split = splitStoredPacks(row.packs);
+      if (!split) continue;
+      for (const { key, text } of split.manifests) insert.run(key, text);
+      update.run(split.json, row.id);
+    }
+  },
+};
 
 /**
  * Applies every pending migration in one IMMEDIATE transaction, so a second
@@ -27,6 +43,7 @@ export function migrate(db: Database.Database): { from: number; to: number } {
     for (const m of MIGRATIONS) {
       if (m.version <= from) continue;
       db.exec(m.sql);
+      DATA_STEPS[m.version]?.(db);
       insert.run(m.version, m.name, new Date().toISOString());
     }
     return { from, to: Math.max(from, LATEST_VERSION) };
