@@ -122,6 +122,15 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_METRICS_TOKEN:
     'When set, `GET /metrics` needs `Authorization: Bearer <this value>` (Prometheus: `authorization: { credentials: … }` or ' +
     '`bearer_token_file`); unset, it answers without authentication (aggregate values only). `/api/v1/health` and `/api/v1/ready` stay open.',
+  SONDE_AUDIT_RETENTION_DAYS:
+    'Audit retention: entries older than this many days move to archive files in `SONDE_AUDIT_ARCHIVE_DIR` and leave the database ' +
+    '(checked hourly). The chain still verifies: from a signed checkpoint of the last archived entry. Unset (and no `_ROWS`): keep everything.',
+  SONDE_AUDIT_RETENTION_ROWS:
+    'Audit retention: keep only the newest this many entries in the database; older ones are archived the same way. With both set, ' +
+    'whichever lets more go applies. Entries an export sink has not acknowledged are never pruned.',
+  SONDE_AUDIT_ARCHIVE_DIR:
+    'Where retention writes archive files (`audit-<from>-<to>.jsonl`, 0600). Default: `audit-archive` in the data folder. Verify them ' +
+    'with `sonde-hub audit verify-archive FILE…`; back them up like the database.',
   // Audit export (hub/src/audit/export); see guide/administration#audit-export.
   SONDE_AUDIT_SYSLOG_URL:
     'Send every audit entry, as it commits, to a syslog collector as RFC 5424: `udp://host:514`, `tcp://host:601` (octet-counted ' +

@@ -6,6 +6,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { createAuditExporter } from './audit/export/index.js';
+import { applyRetention, scheduleRetention } from './audit/retention.js';
 import { adminGuard } from './auth/require-admin.js';
 import { createSessionService, type SessionService } from './auth/sessions.js';
 import type { HubConfig } from './config.js';
@@ -217,6 +218,30 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     });
     auditExport.start();
   }
+  // Audit retention (SONDE_AUDIT_RETENTION_*): archive and prune hourly, never past what the export sinks acknowledged.
+  const retentionPolicy = config.auditRetention;
+  const auditRetention = retentionPolicy
+    ? scheduleRetention(
+        async () => {
+          const results = await applyRetention(core.audit, core.store, core.crypto.auditKey, retentionPolicy, {
+            exportedUpTo: auditExport?.acknowledgedUpTo(),
+          });
+          for (const result of results) {
+            await core.audit.append({
+              action: 'audit.prune',
+              actor: { kind: 'system', id: null, name: 'retention' },
+              status: 'ok',
+              resultBytes: result.bytes,
+              detail: `entries ${result.fromSeq}-${result.toSeq} archived to ${path.basename(result.file)} and pruned`,
+            });
+          }
+          return results;
+        },
+        app.log.child({ component: 'audit-retention' }),
+      )
+    : undefined;
+  // Registered after the export's hook, so it runs before it (last-registered first) and before the store closes.
+  if (auditRetention) app.addHook('onClose', () => auditRetention.stop());
   const metrics = createHubMetrics({ fleet: gateway.fleet, audit: core.audit, exportSinks: () => auditExport?.status() ?? [] });
   app.addHook('onClose', () => Promise.resolve(metrics.close()));
   const scheme = config.tls.mode === 'off' ? 'http' : 'https';
@@ -258,6 +283,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     startedAt: Date.now(),
     integrations,
     auditExport,
+    auditRetention,
   };
   app.decorate('sonde', services);
   app.decorate('hub', context);

@@ -92,6 +92,10 @@ export const EnvSchema = z.object({
   SONDE_AGENT_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(32),
   // When set, GET /metrics needs `Authorization: Bearer <token>` (hub/src/metrics/routes.ts).
   SONDE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Audit retention (hub/src/audit/retention.ts): older entries move to archive files; unset = keep everything.
+  SONDE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  SONDE_AUDIT_RETENTION_ROWS: z.coerce.number().int().min(1_000).optional(),
+  SONDE_AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
   // Audit export (hub/src/audit/export): each sink optional, each resumes from its own persisted cursor.
   SONDE_AUDIT_SYSLOG_URL: z
     .string()
@@ -155,6 +159,8 @@ export interface HubConfig {
   agentLimits: { maxInFlight: number; maxQueued: number };
   /** Bearer token `/metrics` requires (SONDE_METRICS_TOKEN); undefined: no authentication. */
   metricsToken: string | undefined;
+  /** Audit retention (SONDE_AUDIT_RETENTION_DAYS / _ROWS, SONDE_AUDIT_ARCHIVE_DIR); undefined: keep every entry. */
+  auditRetention: { maxAgeDays: number | undefined; maxRows: number | undefined; archiveDir: string } | undefined;
   /** Audit export sinks (SONDE_AUDIT_SYSLOG_*, SONDE_AUDIT_WEBHOOK_*, SONDE_AUDIT_OTLP_*); each undefined when not configured. */
   auditExport: AuditExportConfig;
 }
@@ -257,6 +263,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     embedOrigins: e.SONDE_EMBED_ORIGINS,
     agentLimits: { maxInFlight: e.SONDE_AGENT_MAX_RUNNING, maxQueued: e.SONDE_AGENT_MAX_WAITING },
     metricsToken: e.SONDE_METRICS_TOKEN,
+    auditRetention:
+      e.SONDE_AUDIT_RETENTION_DAYS !== undefined || e.SONDE_AUDIT_RETENTION_ROWS !== undefined
+        ? {
+            maxAgeDays: e.SONDE_AUDIT_RETENTION_DAYS,
+            maxRows: e.SONDE_AUDIT_RETENTION_ROWS,
+            archiveDir: path.resolve(e.SONDE_AUDIT_ARCHIVE_DIR ?? path.join(dataDirOf(e.SONDE_DB_PATH), 'audit-archive')),
+          }
+        : undefined,
     auditExport,
   };
 }

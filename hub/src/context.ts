@@ -1,6 +1,7 @@
 import type { AttemptCounters } from './auth/rate-limit.js';
 import type { FastifyRequest } from 'fastify';
 import type { AuditExporter } from './audit/export/index.js';
+import type { RetentionSchedule } from './audit/retention.js';
 import type { HubCa } from './ca/index.js';
 import type { Cluster } from './cluster/index.js';
 import type { HubConfig } from './config.js';
@@ -38,6 +39,8 @@ export interface HubContext {
   integrations: IntegrationService;
   /** Audit export to syslog, a webhook and/or OTLP (hub/src/audit/export), when any sink is configured. */
   auditExport: AuditExporter | undefined;
+  /** Audit retention (hub/src/audit/retention.ts), when SONDE_AUDIT_RETENTION_DAYS or _ROWS is set. */
+  auditRetention: RetentionSchedule | undefined;
 }
 
 declare module 'fastify' {

@@ -9,6 +9,11 @@ import { entryHash, GENESIS_HASH, hmacHex, slowRowHash, storedRowHash, wellForme
 
 const CHECKPOINT_SETTING = 'audit.checkpoint';
 const HEAD_SETTING = 'audit.head';
+/**
+ * Retention (retention.ts): the last entry of the pruned prefix (seq and hash), authenticated with the audit key like
+ * the head. Verify starts from it instead of the genesis hash; the archive files hold the entries before it.
+ */
+const BASE_SETTING = 'audit.base';
 
 /**
  * The head (last seq and hash) as stored: authenticated with the audit key
@@ -98,10 +103,35 @@ export interface HubAuditLog extends AuditLog {
   /** Waits for anchor writes in flight. */
   settled(): Promise<void>;
   /**
+   * Retention: writes entries `fromSeq..throughSeq` (the oldest left, checked link by link on the way) to `archive`,
+   * then in one transaction records entry `throughSeq` as the chain's new base and deletes the entries up to it.
+   * Refuses (nothing deleted) when a row does not verify or another process pruned meanwhile.
+   */
+  pruneThrough(throughSeq: number, archive: ArchiveWriter): Promise<PruneResult | undefined>;
+  /** The base recorded by the last prune ({ seq: 0, genesis } when nothing was pruned). */
+  base(): Promise<{ seq: number; hash: string }>;
+  /**
    * Calls `listener` with the last seq of each group commit, after it committed (the audit export wakes on it; an
    * entry appended inside a caller's transaction is not announced, the export's poll finds it). Returns an unsubscribe.
    */
   onCommit(listener: (lastSeq: number) => void): () => void;
+}
+
+/** Where pruned entries go: opened with the first entry's link, given each row in order, then closed (or aborted). */
+export interface ArchiveWriter {
+  open(header: { fromSeq: number; prevHash: string }): Promise<void>;
+  row(row: AuditChainRow): Promise<void>;
+  /** The archive is complete and durable; returns where it is. */
+  close(footer: { toSeq: number; lastHash: string; count: number }): Promise<{ file: string; bytes: number }>;
+  abort(): Promise<void>;
+}
+
+export interface PruneResult {
+  fromSeq: number;
+  toSeq: number;
+  entries: number;
+  file: string;
+  bytes: number;
 }
 
 /** Rows walked on this thread between two turns of the event loop, so a long verify never holds it for long. */
@@ -275,13 +305,60 @@ export function createAuditLog(
       });
     },
 
+    async base() {
+      const base = (await readMark(BASE_SETTING)) ?? { seq: 0, hash: GENESIS_HASH };
+      if (base.seq < 0) throw new Error('the retention checkpoint (audit.base) does not verify');
+      return base;
+    },
+
+    async pruneThrough(throughSeq, archive) {
+      const base = await this.base();
+      if (throughSeq <= base.seq) return undefined;
+      // The newest entry always stays: the next append links to the last row in the table.
+      const newest = (await store.audit.last())?.seq ?? 0;
+      if (throughSeq >= newest) throw new Error(`entry ${newest} is the newest and stays; prune through ${newest - 1} at most`);
+      await archive.open({ fromSeq: base.seq + 1, prevHash: base.hash });
+      let walk: Walk = { checked: 0, lastSeq: base.seq, lastHash: base.hash };
+      try {
+        let sinceTurn = 0;
+        for await (const row of store.audit.chainRows(base.seq + 1, throughSeq)) {
+          if (row[0] !== walk.lastSeq + 1) throw new Error(`${missingReason(walk.lastSeq + 1, row[0])}; nothing pruned`);
+          if (!rowIntact(walk.lastHash, row)) throw new Error(`${modifiedReason(row[0])}; nothing pruned`);
+          await archive.row(row);
+          walk = { checked: walk.checked + 1, lastSeq: row[0], lastHash: row[15] };
+          if (++sinceTurn === ROWS_PER_TURN) {
+            sinceTurn = 0;
+            await nextTurn();
+          }
+        }
+        if (walk.lastSeq !== throughSeq) throw new Error(`${missingReason(walk.lastSeq + 1)}; nothing pruned`);
+      } catch (error) {
+        await archive.abort();
+        throw error;
+      }
+      // Durable before a single row goes: a crash from here on leaves an archive whose entries are still in the database.
+      const written = await archive.close({ toSeq: walk.lastSeq, lastHash: walk.lastHash, count: walk.checked });
+      const mark = { seq: walk.lastSeq, hash: walk.lastHash };
+      await store.transaction(async (tx) => {
+        const now = await tx.settings.get(BASE_SETTING);
+        const current = now ? readHeadText(macKey, BASE_SETTING, now) : { seq: 0, hash: GENESIS_HASH };
+        if (current.seq !== base.seq || current.hash !== base.hash) throw new Error('another process pruned the audit log meanwhile');
+        await tx.settings.set(BASE_SETTING, headText(macKey, BASE_SETTING, mark));
+        await tx.audit.pruneThrough(mark.seq);
+      });
+      return { fromSeq: base.seq + 1, toSeq: mark.seq, entries: walk.checked, ...written };
+    },
+
     async verify(options = {}) {
       const started = performance.now();
-      const checkpoint = options.full === false ? await readMark(CHECKPOINT_SETTING) : undefined;
+      const base = (await readMark(BASE_SETTING)) ?? { seq: 0, hash: GENESIS_HASH };
+      const stored = options.full === false ? await readMark(CHECKPOINT_SETTING) : undefined;
+      // A checkpoint inside the pruned prefix says nothing more than the base.
+      const checkpoint = stored && stored.seq > base.seq ? stored : undefined;
       const anchored = anchor ? await anchor.read() : undefined;
       const head = await readMark(HEAD_SETTING);
       const lastEntry = await store.audit.last();
-      let walk: Walk = { checked: 0, lastSeq: 0, lastHash: GENESIS_HASH };
+      let walk: Walk = { checked: 0, lastSeq: Math.max(0, base.seq), lastHash: base.hash };
       const result = async (fields: Partial<VerifyResult>): Promise<VerifyResult> => ({
         ok: fields.firstBrokenSeq === undefined && fields.reason === undefined,
         checked: walk.checked,
@@ -289,7 +366,7 @@ export function createAuditLog(
         // one from a checkpoint reports the last seq (the same number while the chain is intact); only a broken full
         // verify counts.
         total: checkpoint ? (lastEntry?.seq ?? 0) : walk.broken ? await store.audit.count() : walk.lastSeq,
-        fromSeq: checkpoint ? checkpoint.seq + 1 : 1,
+        fromSeq: checkpoint ? checkpoint.seq + 1 : Math.max(0, base.seq) + 1,
         lastSeq: walk.lastSeq,
         full: !checkpoint,
         durationMs: Math.round(performance.now() - started),
@@ -297,6 +374,7 @@ export function createAuditLog(
         ...fields,
       });
 
+      if (base.seq < 0) return result({ firstBrokenSeq: 1, reason: 'the retention checkpoint (audit.base) was altered' });
       if (checkpoint && checkpoint.seq > 0) {
         // The checkpointed entry must still be there, unchanged in place.
         let row: AuditChainRow | undefined;
@@ -336,9 +414,10 @@ export function createAuditLog(
             reason: `entries after ${lastSeq} were removed: the anchor outside the database records entry ${anchored.seq} (the database was rolled back)`,
           });
         }
-        let row: AuditChainRow | undefined;
-        if (anchored.seq > 0) for await (const found of store.audit.chainRows(anchored.seq, anchored.seq)) row = found;
-        if (anchored.seq > 0 && row?.[15] !== anchored.hash) {
+        // An anchored entry inside the pruned prefix is in an archive; the base is the one to compare then.
+        let hashThere: string | undefined = anchored.seq === base.seq ? base.hash : undefined;
+        if (anchored.seq > base.seq) for await (const found of store.audit.chainRows(anchored.seq, anchored.seq)) hashThere = found[15];
+        if (anchored.seq > 0 && anchored.seq >= base.seq && hashThere !== anchored.hash) {
           return result({
             firstBrokenSeq: anchored.seq,
             reason: `entry ${anchored.seq} is not the one the anchor outside the database records (the log was rolled back and rewritten)`,

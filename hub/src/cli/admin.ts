@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError, loadAdminConfig } from '../config.js';
 import { openHubCore, type HubCore } from '../core.js';
+import { GENESIS_HASH } from '../audit/chain-text.js';
+import { verifyArchive } from '../audit/retention.js';
 import { HubError } from '../errors.js';
 import { KeyNameSchema, RoleSchema, type ApiKeyView } from '../keys/index.js';
 import { EnrollRequestSchema } from '@sonde/pack-sdk/protocol';
@@ -265,10 +267,60 @@ export function registerAdminCommands(program: Command): void {
         json,
         result,
         () =>
-          `audit chain OK: ${result.checked} entries checked (${result.full ? 'full' : `from entry ${result.fromSeq}`}), ${result.total} in total, ${result.durationMs} ms\n` +
+          `audit chain OK: ${result.checked} entries checked (${result.full ? (result.fromSeq > 1 ? `full from entry ${result.fromSeq}, the older ones archived by retention` : 'full') : `from entry ${result.fromSeq}`}), ${result.total} in total, ${result.durationMs} ms\n` +
           (result.anchoredSeq === null
             ? 'no anchor outside the database yet (a new data folder): one is written now'
             : `the anchor outside the database names entry ${result.anchoredSeq}: still in place`),
+      );
+    });
+
+  audit
+    .command('verify-archive')
+    .description('Verify audit archive files written by retention: each on its own, their links to each other and to the database')
+    .argument('<files...>', 'archive files (audit-<from>-<to>.jsonl)')
+    .option('--json', 'print JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const json = options.json ?? false;
+      const report = await withCore(json, async (core) => {
+        const checks = (await Promise.all(files.map((file) => verifyArchive(file, core.crypto.auditKey)))).sort(
+          (a, b) => a.fromSeq - b.fromSeq,
+        );
+        const problems = checks.filter((check) => !check.ok).map((check) => `${check.file}: ${check.reason}`);
+        for (let i = 0; i < checks.length; i++) {
+          const [previous, check] = [checks[i - 1], checks[i]];
+          if (!check.ok) continue;
+          if (check.fromSeq === 1 && check.prevHash !== GENESIS_HASH)
+            problems.push(`${check.file}: entry 1 does not start from the genesis hash`);
+          if (previous?.ok && (previous.toSeq + 1 !== check.fromSeq || previous.lastHash !== check.prevHash))
+            problems.push(
+              `${check.file} does not follow ${previous.file} (entries ${previous.toSeq + 1}-${check.fromSeq - 1} missing or another chain)`,
+            );
+        }
+        const base = await core.audit.base();
+        const last = checks[checks.length - 1];
+        if (last?.ok && last.toSeq === base.seq && last.lastHash !== base.hash)
+          problems.push(`${last.file} ends at entry ${base.seq} with another hash than the database's retention checkpoint`);
+        await core.audit.append({
+          action: 'audit.verify_archive',
+          actor: cliActor(),
+          status: problems.length === 0 ? 'ok' : 'error',
+          detail:
+            problems.length === 0
+              ? `${checks.length} archives, entries ${checks[0]?.fromSeq}-${last?.toSeq}`
+              : problems.join('; ').slice(0, 500),
+        });
+        return { ok: problems.length === 0, archives: checks, problems, databaseBase: base.seq, linksToDatabase: last?.toSeq === base.seq };
+      });
+      if (!report.ok) {
+        if (json) print(true, report, () => '');
+        fail(new HubError('SONDE_ERR_AUDIT_BROKEN', report.problems.join('\n')), json);
+      }
+      print(
+        json,
+        report,
+        () =>
+          report.archives.map((check) => `${check.file}: entries ${check.fromSeq}-${check.toSeq} OK (${check.count})`).join('\n') +
+          (report.linksToDatabase ? `\nthe last archive ends where the database's chain begins (entry ${report.databaseBase})` : ''),
       );
     });
 }

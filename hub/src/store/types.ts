@@ -244,6 +244,11 @@ export interface AuditStore {
   chainRows(fromSeq: number, toSeq?: number): AsyncIterable<AuditChainRow>;
   count(): Promise<number>;
   /**
+   * Deletes the entries with `seq <= throughSeq` (audit retention, after hub/src/audit/retention.ts archived them and
+   * recorded the pruned prefix's head); returns how many. Call it in the transaction that records that head.
+   */
+  pruneThrough(throughSeq: number): Promise<number>;
+  /**
    * Optional accelerator for a full verify: checks `from..to` in ranges side by side (SQLite: worker threads on
    * their own connections), each from the stored hash before it; undefined when it would not pay off. Rows it cannot
    * confirm come back as suspects for the caller's check over `chainRows`. `onWalked` hears how many rows the ranges

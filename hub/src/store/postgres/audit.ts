@@ -12,7 +12,7 @@ import {
   type AuditRow,
 } from '../rows/index.js';
 import type { AuditChainRow, AuditFilter, AuditStore } from '../types.js';
-import { decodeText, encodeText, rowsOf, type Queryable, type Scope } from './db.js';
+import { changesOf, decodeText, encodeText, rowsOf, type Queryable, type Scope } from './db.js';
 
 /** The columns that hold text a client controls: stored through encodeText (NUL), read back through decodeText. */
 const CLIENT_TEXT = ['action', 'actor_kind', 'actor_id', 'actor_name', 'client_id', 'tool', 'probe', 'status', 'detail'] as const;
@@ -129,5 +129,6 @@ export function pgAuditStore(s: Scope, inTransaction: <T>(fn: (db: Queryable) =>
         fromSeq,
       ),
     count: async () => (await rowsOf<{ n: number }>(s, 'SELECT COUNT(*)::bigint AS n FROM audit_log'))[0].n,
+    pruneThrough: (throughSeq) => changesOf(s, 'DELETE FROM audit_log WHERE seq <= $1', [throughSeq]),
   };
 }

@@ -142,5 +142,6 @@ export function sqliteAuditStore(db: Database.Database): SyncAuditStore & { [AUD
     page: (fromSeq, limit) => page.all(fromSeq, limit).map(toAuditRecord),
     chainPage: (fromSeq, toSeq, limit) => chainPage.all(fromSeq, toSeq, limit),
     count: () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n,
+    pruneThrough: (throughSeq) => db.prepare('DELETE FROM audit_log WHERE seq <= ?').run(throughSeq).changes,
   };
 }

@@ -84,6 +84,7 @@ function gatedAudit(sync: SyncHubStore['audit'], gate: Gate, extra: Pick<AuditSt
     last: () => gate(() => sync.last()),
     query: (filter) => gate(() => sync.query(filter)),
     count: () => gate(() => sync.count()),
+    pruneThrough: (throughSeq) => gate(() => sync.pruneThrough(throughSeq)),
     iterate: (fromSeq) =>
       pages<AuditRecord>(
         (from) => sync.page(from, PAGE_ROWS),

@@ -22,6 +22,7 @@ export interface SyncAuditStore {
   /** Up to `limit` chain rows with `fromSeq <= seq <= toSeq`, by seq. */
   chainPage(fromSeq: number, toSeq: number, limit: number): AuditChainRow[];
   count(): number;
+  pruneThrough(throughSeq: number): number;
 }
 
 export interface SyncHubStore {
