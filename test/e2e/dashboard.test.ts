@@ -4,6 +4,7 @@ import path from 'node:path';
 import { agentHome, prepareFixturePack, removeDir, runCli, spawnAgent, type AgentProcess } from '../../agent/test/support/cli.js';
 import { buildUi, haveChromium, launchChromium, screenshotPath, startUiFront } from './support/browser.js';
 import { startStack, type Stack } from './support/stack.js';
+import { authorizationUrl, mcpWith, pkcePair, registerClient, TestUserAgent, tokenRequest } from '../../hub/test/oauth/support.js';
 
 /**
  * The dashboard in headless Chromium against a real hub process and a real
@@ -217,6 +218,41 @@ describe.skipIf(!haveChromium())('dashboard in Chromium against a real hub and a
     await navigate('Trends');
     await page.locator('sonde-trends tr[data-key="system.processes.top"]').waitFor();
     await shoot('trends');
+  });
+
+  it('lists an OAuth client the admin allowed under Connected apps and revokes it: its token stops working', async () => {
+    // A real authorization on this hub: register, sign in as the local admin, allow, redeem the code.
+    const redirect = 'https://app.example.com/callback';
+    const registered = await registerClient(stack.hub.url, {
+      client_name: 'Dashboard OAuth client',
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: 'none',
+    });
+    const clientId = registered.body.client_id as string;
+    const { verifier, challenge } = pkcePair();
+    const callback = await new TestUserAgent(stack.hub.url).authorize(
+      authorizationUrl(stack.hub.url, { clientId, redirectUri: redirect, challenge, resource: `${stack.hub.url}/mcp` }),
+      { kind: 'local', user: 'admin', password: stack.hubEnv.SONDE_ADMIN_PASSWORD },
+    );
+    const token = await tokenRequest(stack.hub.url, {
+      grant_type: 'authorization_code',
+      client_id: clientId,
+      code: callback.searchParams.get('code')!,
+      code_verifier: verifier,
+      redirect_uri: redirect,
+    });
+    const accessToken = token.body.access_token as string;
+    expect((await mcpWith(`${stack.hub.url}/mcp`, accessToken)).status).toBe(200);
+
+    await navigate('Connected apps');
+    const row = page.locator('sonde-connected-apps tr', { hasText: 'Dashboard OAuth client' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Use Sonde’s tools with your role');
+    await shoot('connected-apps');
+    await row.locator('button', { hasText: 'Revoke' }).click();
+    await page.locator('sonde-connected-apps', { hasText: 'No app is connected in your name.' }).waitFor();
+    expect(dialogs.at(-1)).toContain('Revoke Dashboard OAuth client?');
+    expect((await mcpWith(`${stack.hub.url}/mcp`, accessToken)).status).toBe(401);
   });
 
   it('keeps working on a page that loads the bundle twice and again under another prefix', async () => {
