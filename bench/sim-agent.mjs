@@ -135,8 +135,10 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
       ws.terminate();
       reject(new Error(`${agent.name}: not registered within 60 s`));
     }, 60_000);
-    ws.once('open', () => {
+    // The hub speaks first: its hello's nonce binds the registration to this socket (hub/src/gateway/registration.ts).
+    const register = (nonce) =>
       send('agent.register', {
+        challenge: { nonce, hubUrl: protocol.challengeHubUrl(wsUrl) },
         name: agent.name,
         agentVersion: '0.1.0',
         protocolVersion: protocol.PROTOCOL_VERSION,
@@ -145,7 +147,6 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
         maxConcurrency: 64,
         isolation: 'bench simulation: answers at once, runs nothing',
       });
-    });
     ws.on('message', (data) => {
       let message;
       try {
@@ -154,7 +155,9 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
         stats.badFrames += 1;
         return;
       }
-      if (message.type === 'hub.registered') {
+      if (message.type === 'hub.hello') {
+        register(message.payload.nonce);
+      } else if (message.type === 'hub.registered') {
         clearTimeout(timer);
         stats.heartbeatMs = message.payload.heartbeatIntervalMs;
         heartbeat = setInterval(() => {

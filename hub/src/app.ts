@@ -16,6 +16,7 @@ import { installErrorHandler } from './errors.js';
 import { localAttemptCounters } from './auth/rate-limit.js';
 import { Cluster } from './cluster/index.js';
 import { limitPerAgent } from './gateway/concurrency.js';
+import { RefusalLimiter } from './auth/refusals.js';
 import { createAgentGateway } from './gateway/index.js';
 import { integrationToolSource, IntegrationService } from './integrations/index.js';
 import { mcpPlugin } from './mcp/plugin.js';
@@ -165,6 +166,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     throw error;
   }
   installErrorHandler(app);
+  // Refused agent upgrades and registrations per source: throttle and audit budget (hub/src/auth/refusals.ts).
+  const refusals = new RefusalLimiter();
   await app.register(corePlugin, { core });
 
   const ca = core.ca!;
@@ -194,6 +197,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     heartbeatIntervalMs: config.heartbeatMs,
     caCertPem: ca.certPem,
     revocations: cluster ? cluster.revocations(core.revocations) : core.revocations,
+    hostNames: { publicUrl: config.publicUrl, allowedHosts: config.mcpAllowedHosts },
+    refusals,
     ...(cluster ? { claims: cluster.claims, drain: { slices: 10, spreadMs: 3_000 } } : {}),
   });
   // Per-agent admission (SONDE_AGENT_MAX_RUNNING / _WAITING, default 8 and 32, then SONDE_ERR_AGENT_BUSY) on the hub

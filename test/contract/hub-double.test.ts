@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  challengeHubUrl,
   decodeMessage,
   encodeMessage,
   EnrollResponseSchema,
@@ -174,6 +175,10 @@ async function transcript(side: Side): Promise<Record<string, unknown>> {
   });
 
   const socket = new WebSocket(identity.wsUrl, { headers: { authorization: `Bearer ${identity.apiKey}` } });
+  // Listening before the socket opens: the hub speaks first.
+  const firstFrame = new Promise<string>((resolve) =>
+    socket.once('message', (data: WebSocket.RawData) => resolve((data as Buffer).toString('utf8'))),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -184,7 +189,12 @@ async function transcript(side: Side): Promise<Record<string, unknown>> {
     const frame = <T extends MessageType>(type: T, payload: MessagePayload<T>): string =>
       encodeMessage(type, payload, { agentId: identity.agentId, key });
 
-    const register = frame('agent.register', {
+    // The hub speaks first: a signed hub.hello whose nonce the registration must carry back.
+    const helloFrame = await Promise.race([firstFrame, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+    const hello = helloFrame ? fromHub(helloFrame) : undefined;
+    seen.hello = { type: hello?.type ?? 'none', payloadFields: hello ? Object.keys(hello.payload).sort() : [] };
+    const nonce = hello?.type === 'hub.hello' ? hello.payload.nonce : 'x'.repeat(43);
+    const registration = {
       name,
       agentVersion: '0.0.0-contract',
       protocolVersion: 1,
@@ -200,7 +210,8 @@ async function transcript(side: Side): Promise<Record<string, unknown>> {
       },
       packs: [],
       maxConcurrency: 4,
-    });
+    } satisfies MessagePayload<'agent.register'>;
+    const register = frame('agent.register', { ...registration, challenge: { nonce, hubUrl: challengeHubUrl(identity.wsUrl) } });
     socket.send(register);
     const registered = await nextEvent(socket);
     const message = registered.frame ? fromHub(registered.frame) : undefined;
@@ -244,6 +255,48 @@ async function transcript(side: Side): Promise<Record<string, unknown>> {
   } finally {
     socket.terminate();
   }
+
+  // A registration without the connection's challenge (an agent from before it, or a frame made for no connection).
+  const unbound = new WebSocket(identity.wsUrl, { headers: { authorization: `Bearer ${identity.apiKey}` } });
+  try {
+    const frames: string[] = [];
+    unbound.on('message', (data: WebSocket.RawData) => frames.push((data as Buffer).toString('utf8')));
+    const closed = new Promise<number>((resolve) => unbound.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      unbound.once('open', () => resolve());
+      unbound.once('error', reject);
+    });
+    unbound.send(
+      encodeMessage(
+        'agent.register',
+        {
+          name,
+          agentVersion: '0.0.0-contract',
+          protocolVersion: 1,
+          attestation: {
+            os: { platform: 'linux', release: os.release(), version: '#1' },
+            kernel: os.release(),
+            arch: process.arch,
+            nodeVersion: process.version,
+            agentVersion: '0.0.0-contract',
+            agentCodeSha256: 'a'.repeat(64),
+            configSha256: 'b'.repeat(64),
+            packs: [],
+          },
+          packs: [],
+          maxConcurrency: 4,
+        },
+        { agentId: identity.agentId, key },
+      ),
+    );
+    const code = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 10_000))]);
+    const replay = new ReplayGuard();
+    const answers = frames.map((f) => decodeMessage(f, { key: ca.publicKey, replay, expectAgentId: identity.agentId }));
+    const reject = answers.find((m) => m.type === 'reject');
+    seen.unboundRegister = { closeCode: code, reject: reject?.type === 'reject' ? reject.payload.code : 'none' };
+  } finally {
+    unbound.terminate();
+  }
   return seen;
 }
 
@@ -259,11 +312,13 @@ describe('the agent tests’ hub double answers like the real hub', () => {
     await Promise.all([double?.close(), real?.close()]);
   });
 
-  it('on enrollment, the agent WebSocket, registration, a probe request and a replayed frame', async () => {
+  it('on enrollment, the agent WebSocket, its hello, registration (bound and unbound), a probe request and a replayed frame', async () => {
     const fromReal = await transcript(real);
     // The real hub's answers are the reference; they must be the complete exchange, not two empty transcripts.
     expect(fromReal).toMatchObject({
       enrolled: { status: 201, certIssuedByCa: true, certKeyIsTheCsrKey: true },
+      hello: { type: 'hub.hello', payloadFields: ['hubVersion', 'nonce'] },
+      unboundRegister: { closeCode: 4426, reject: 'SONDE_ERR_CHALLENGE_MISSING' },
       registered: { type: 'hub.registered', agentId: true },
       probeRequest: { type: 'hub.probe.request', probe: 'fixture.echo' },
     });

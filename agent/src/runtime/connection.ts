@@ -1,4 +1,5 @@
 import {
+  challengeHubUrl,
   decodeMessage,
   encodeMessage,
   MAX_FRAME_BYTES,
@@ -91,6 +92,10 @@ export class HubConnection {
   private urlIndex = 0;
   /** Set by `hub.drain`: the delay the hub asked for, used instead of the backoff for the next attempt. */
   private drainDelayMs: number | undefined;
+  /** The socket URL of the current connection: signed into the registration as the hub it was made for. */
+  private currentUrl = '';
+  /** One registration per connection, whatever the peer sends. */
+  private helloAnswered = false;
   readonly state: ConnectionState = { connected: false, registered: false, connects: 0, rejectedFrames: 0 };
 
   constructor(private readonly options: ConnectionOptions) {
@@ -145,9 +150,11 @@ export class HubConnection {
     }
     const identity = this.identity;
     const wsUrl = this.urls[this.urlIndex];
+    this.currentUrl = wsUrl;
     const url = new URL(wsUrl);
     const tls = url.protocol === 'wss:';
     this.replay = new ReplayGuard();
+    this.helloAnswered = false;
     this.lastSeen = Date.now();
     const socket = new WebSocket(wsUrl, {
       headers: { authorization: `Bearer ${identity.apiKey}`, 'x-sonde-agent-features': AGENT_FEATURES },
@@ -162,8 +169,8 @@ export class HubConnection {
       this.state.connected = true;
       this.state.connects++;
       this.emit();
-      log.info({ url: wsUrl }, 'connected to hub; registering');
-      this.send('agent.register', this.options.registration());
+      // The hub speaks first (hub.hello with this connection's nonce); the registration answers it.
+      log.info({ url: wsUrl }, 'connected to hub; waiting for its hello');
       this.armLiveness(REGISTER_TIMEOUT_MS);
     });
     socket.on('message', (data: WsWebSocket.RawData) => {
@@ -223,6 +230,18 @@ export class HubConnection {
       return;
     }
     switch (message.type) {
+      case 'hub.hello': {
+        if (this.state.registered || this.helloAnswered) {
+          log.warn('hub sent a second hello on one connection; ignored');
+          return;
+        }
+        this.helloAnswered = true;
+        // Signed with everything else: the nonce binds this registration to this socket, the URL to the hub dialed.
+        const challenge = { nonce: message.payload.nonce, hubUrl: challengeHubUrl(this.currentUrl) };
+        this.send('agent.register', { ...this.options.registration(), challenge });
+        log.info({ hubVersion: message.payload.hubVersion }, 'hub hello received; registering');
+        return;
+      }
       case 'hub.registered': {
         this.heartbeatMs = message.payload.heartbeatIntervalMs;
         this.state.registered = true;

@@ -6,10 +6,12 @@ import type { TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  challengeNonceMatches,
   decodeMessage,
   encodeMessage,
   EnrollRequestSchema,
   MAX_FRAME_BYTES,
+  newConnectionNonce,
   ReplayGuard,
   type DecodedMessage,
   type MessagePayload,
@@ -50,6 +52,8 @@ export interface HubConnectionRecord {
   rejected: string[];
   /** What the agent announced in `x-sonde-agent-features`. */
   features: string;
+  /** The challenge sent in `hub.hello`; the registration must carry it back, as on the real hub. */
+  nonce: string;
 }
 
 export interface TestHubOptions {
@@ -282,6 +286,7 @@ export class TestHub {
       frozen: false,
       received: [],
       rejected: [],
+      nonce: newConnectionNonce(),
     };
     this.connections.push(record);
     ws.on('ping', (data) => {
@@ -303,6 +308,15 @@ export class TestHub {
       }
       record.received.push(message);
       if (message.type === 'agent.register') {
+        // As the real hub's registration.ts `bindingProblem`: the nonce of this connection's hello, or refused.
+        const challenge = message.payload.challenge;
+        if (!challenge || !challengeNonceMatches(record.nonce, challenge)) {
+          const code = challenge ? 'SONDE_ERR_CHALLENGE_MISMATCH' : 'SONDE_ERR_CHALLENGE_MISSING';
+          this.send(record, 'reject', { code, message: 'agent.register is not bound to this connection' });
+          ws.close(challenge ? 1008 : 4426, code);
+          this.notify();
+          return;
+        }
         record.registered = true;
         this.send(record, 'hub.registered', {
           agentId: agent.agentId,
@@ -313,6 +327,7 @@ export class TestHub {
       this.notify();
     });
     ws.on('close', () => this.notify());
+    this.send(record, 'hub.hello', { nonce: record.nonce, hubVersion: 'test-hub' });
     this.notify();
   }
 

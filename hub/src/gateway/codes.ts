@@ -7,6 +7,11 @@ export const GatewayErrorCodes = {
   SONDE_ERR_DUPLICATE_IDENTITY: 'Another live connection already holds this agent identity.',
   SONDE_ERR_AGENT_REMOVED: 'The agent was removed or its credentials revoked.',
   SONDE_ERR_NOT_REGISTERED: 'The first message on a connection must be agent.register.',
+  SONDE_ERR_CHALLENGE_MISSING:
+    'agent.register carried no connection challenge: the agent is older than the hub (upgrade the agent) or the frame was made for no connection.',
+  SONDE_ERR_CHALLENGE_MISMATCH:
+    "agent.register was signed for another connection (another nonce) or another hub (a host that is not one of this hub's names): a replayed or relayed frame.",
+  SONDE_ERR_RATE_LIMITED: 'Too many refused attempts from this address; wait for Retry-After.',
   SONDE_ERR_REGISTER_TIMEOUT: 'The agent did not register in time after connecting.',
   SONDE_ERR_UNEXPECTED_MESSAGE: 'The agent sent a message type only the hub may send.',
   SONDE_ERR_UNKNOWN_AGENT: 'No enrolled agent has this name or id.',

@@ -3,6 +3,7 @@ import { isSondeError } from '@sonde/pack-sdk';
 import {
   decodeMessage,
   encodeMessage,
+  newConnectionNonce,
   ReplayGuard,
   wireAlgorithmOf,
   type Attestation,
@@ -54,6 +55,8 @@ export interface ConnectionContext {
   signingKey: KeyObject;
   wireKey: KeyObject;
   heartbeatMs: number;
+  /** Named in `hub.hello`. */
+  hubVersion: string;
   /** Runs the registration rules; called once, for the first valid frame. */
   register(connection: AgentConnection, payload: Register): Promise<void>;
   /** The socket is gone: release the identity. */
@@ -90,6 +93,8 @@ export class AgentConnection {
   readonly connectedAt = Date.now();
   state: 'awaiting-register' | 'registering' | 'registered' | 'closed' = 'awaiting-register';
   session: LiveSession | null = null;
+  /** This connection's challenge, sent in `hub.hello`: the signed `agent.register` must carry it back (registration.ts). */
+  readonly nonce = newConnectionNonce();
   /** Last valid frame or pong (liveness). */
   lastActivity = Date.now();
   lastPingAt = 0;
@@ -149,6 +154,13 @@ export class AgentConnection {
       else this.log.warn({ err: err.message }, 'agent socket error');
     });
     this.ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+    // First frame on every connection: the nonce binds the agent's registration to this socket.
+    try {
+      this.send('hub.hello', { nonce: this.nonce, hubVersion: this.ctx.hubVersion.slice(0, 100) });
+    } catch (err) {
+      this.log.error({ err }, 'could not send hub.hello');
+      this.close(CloseCodes.internalError, 'the hub could not open the session');
+    }
   }
 
   get isOpen(): boolean {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { MAX_FRAME_BYTES } from '@sonde/pack-sdk/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { allowedHostnames } from '../mcp/host-check.js';
 import { authenticateUpgrade } from './authenticate.js';
 import { CloseCodes } from './codes.js';
 import { AgentConnection, type ConnectionContext } from './connection.js';
@@ -50,6 +51,9 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     hubVersion: deps.hubVersion,
     heartbeatMs,
     duplicateProbeMs: Math.min(2_000, heartbeatMs),
+    hubNames: allowedHostnames({ publicUrl: deps.hostNames?.publicUrl, allowedHosts: deps.hostNames?.allowedHosts ?? [] }),
+    hasPublicUrl: Boolean(deps.hostNames?.publicUrl),
+    ...(deps.refusals ? { refusals: deps.refusals } : {}),
     ...(deps.claims ? { claims: deps.claims } : {}),
   };
   const connectionContext: ConnectionContext = {
@@ -59,6 +63,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     signingKey: deps.signingKey,
     wireKey: deps.wireKey,
     heartbeatMs,
+    hubVersion: deps.hubVersion,
     register: async (connection, payload) => {
       await registerAgent(connection, payload, registration);
       // Every (re)connecting agent gets the newest revocation list; it ignores one it already holds.
@@ -146,16 +151,30 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     }
   };
 
-  const refuse = (socket: Duplex, status: 401 | 404 | 503, code: string, message: string): void => {
+  const refuse = (socket: Duplex, status: 401 | 404 | 429 | 503, code: string, message: string, retryAfterS?: number): void => {
     const body = JSON.stringify({ error: { code, message } });
-    const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable';
+    const reason = { 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
+    const retry = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`;
     socket.once('finish', () => socket.destroy());
     socket.once('error', () => socket.destroy());
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     // Whatever the peer does, the socket does not outlive this.
     setTimeout(() => socket.destroy(), 1_000).unref();
+  };
+
+  /** A refused upgrade: counted for its source, audited within the source's budget (`RefusalLimiter`), else logged only. */
+  const refusedUpgrade = (source: string, status: 401 | 429, reason: string, authFailure: boolean): void => {
+    if (!deps.refusals?.refused(source, authFailure)) return;
+    deps.audit
+      .append({
+        action: 'access.refused',
+        actor: { kind: 'agent', id: null, name: null },
+        status: 'denied',
+        detail: `ws ${AGENT_WS_PATH} ${status} from ${source}: ${reason}`.slice(0, 2000),
+      })
+      .catch((err: unknown) => log.error({ err }, 'could not audit a refused agent upgrade'));
   };
 
   const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -172,6 +191,19 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       return;
     }
     if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
+    const source = request.socket.remoteAddress ?? 'unknown';
+    const waitMs = deps.refusals?.throttledFor(source) ?? 0;
+    if (waitMs > 0) {
+      const retryAfterS = Math.ceil(waitMs / 1000);
+      refusedUpgrade(source, 429, 'SONDE_ERR_RATE_LIMITED', false);
+      return refuse(
+        socket,
+        429,
+        'SONDE_ERR_RATE_LIMITED',
+        `too many refused attempts from ${source}; retry in ${retryAfterS} s`,
+        retryAfterS,
+      );
+    }
     let outcome;
     try {
       outcome = await authenticateUpgrade(request, deps.store, caCert);
@@ -181,11 +213,13 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     }
     if (!outcome.ok) {
       log.warn({ remote: request.socket.remoteAddress, reason: outcome.reason }, 'agent connection refused before upgrade');
+      refusedUpgrade(source, 401, outcome.reason, true);
       return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
     }
     const identity = {
       ...outcome.agent,
       remoteAddress: request.socket.remoteAddress ?? null,
+      host: request.headers.host ?? null,
       features: agentFeatures(request.headers['x-sonde-agent-features']),
     };
     const record = await deps.store.agents.getById(identity.agentId);

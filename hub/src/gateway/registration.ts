@@ -1,4 +1,6 @@
-import { PROTOCOL_VERSION, type Register } from '@sonde/pack-sdk/protocol';
+import { isIP } from 'node:net';
+import { challengeNonceMatches, PROTOCOL_VERSION, type Register } from '@sonde/pack-sdk/protocol';
+import type { RefusalLimiter } from '../auth/refusals.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
@@ -25,6 +27,12 @@ export interface RegistrationContext {
   duplicateProbeMs: number;
   /** Multi-hub: the same rule across hubs (hub/src/cluster/presence.ts). */
   claims?: IdentityClaims;
+  /** The hub's own host names (`allowedHostnames`): the hub URL an agent signs must name one of them. */
+  hubNames: ReadonlySet<string>;
+  /** Without SONDE_PUBLIC_URL the hub knows no name of its own: the signed host must be the upgrade's `Host`. */
+  hasPublicUrl: boolean;
+  /** Refused registrations count for their source like any refused authentication (audited within its budget). */
+  refusals?: RefusalLimiter;
 }
 
 export const DUPLICATE_IDENTITY_REASON = 'duplicate identity';
@@ -44,6 +52,16 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
       ...entry,
     });
   };
+  // Before anything else: a registration not made for this connection proves nothing about who sent it.
+  const unbound = bindingProblem(connection, payload, ctx);
+  if (unbound) {
+    const remote = connection.identity.remoteAddress ?? 'unknown address';
+    ctx.log.warn({ agent: connection.name, remote, code: unbound.code }, `agent.register refused: ${unbound.message}`);
+    if (ctx.refusals?.refused(remote, true) ?? true)
+      await audit({ action: 'agent.register_refused', status: 'denied', detail: `${unbound.code} from ${remote}: ${unbound.message}` });
+    connection.refuse(unbound.code, unbound.message, unbound.closeCode);
+    return;
+  }
   if (payload.protocolVersion !== PROTOCOL_VERSION) {
     connection.refuse(
       'SONDE_ERR_PROTOCOL_VERSION',
@@ -126,6 +144,51 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     status: 'ok',
     detail: `${connection.identity.method} from ${connection.identity.remoteAddress ?? 'unknown address'}, agent ${payload.agentVersion}, ${payload.packs.length} packs`,
   });
+}
+
+/**
+ * A registration is bound to its connection: it must carry, under the agent's signature, the nonce this hub sent in
+ * `hub.hello` on this socket and the URL the agent dialed, whose host must be a name of this hub. A register frame
+ * captured elsewhere (another connection, even within the replay window and with the agent's key) carries another
+ * nonce; one relayed from a connection to another server names that server. Agents from before the challenge send
+ * none and are refused with a code that says to upgrade them: accepting them would keep the replay open for all.
+ */
+export function bindingProblem(
+  connection: Pick<AgentConnection, 'nonce' | 'identity'>,
+  payload: Register,
+  ctx: Pick<RegistrationContext, 'hubNames' | 'hasPublicUrl'>,
+): { code: 'SONDE_ERR_CHALLENGE_MISSING' | 'SONDE_ERR_CHALLENGE_MISMATCH'; message: string; closeCode: number } | undefined {
+  const challenge = payload.challenge;
+  if (!challenge)
+    return {
+      code: 'SONDE_ERR_CHALLENGE_MISSING',
+      message: 'agent.register must carry the nonce of hub.hello and the hub URL (this agent is older than the hub: upgrade it)',
+      closeCode: CloseCodes.protocolVersion,
+    };
+  if (!challengeNonceMatches(connection.nonce, challenge))
+    return {
+      code: 'SONDE_ERR_CHALLENGE_MISMATCH',
+      message: 'agent.register carries a nonce this connection did not issue (a frame from another connection)',
+      closeCode: CloseCodes.policy,
+    };
+  let host: string;
+  let hostname: string;
+  try {
+    const url = new URL(challenge.hubUrl);
+    host = url.host.toLowerCase();
+    hostname = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return { code: 'SONDE_ERR_CHALLENGE_MISMATCH', message: 'agent.register names no valid hub URL', closeCode: CloseCodes.policy };
+  }
+  const ownName =
+    ctx.hubNames.has(hostname) || isIP(hostname) !== 0 || (!ctx.hasPublicUrl && host === (connection.identity.host ?? '').toLowerCase());
+  if (!ownName)
+    return {
+      code: 'SONDE_ERR_CHALLENGE_MISMATCH',
+      message: `agent.register was signed for ${challenge.hubUrl.slice(0, 200)}, not a name of this hub (set SONDE_PUBLIC_URL or SONDE_MCP_ALLOWED_HOSTS if it is one)`,
+      closeCode: CloseCodes.policy,
+    };
+  return undefined;
 }
 
 /**

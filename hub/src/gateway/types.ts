@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AuditLog, Fleet, ProbeDispatcher } from '../services.js';
 import type { AgentDirectory } from '../fleet/directory.js';
 import type { HubStore } from '../store/types.js';
+import type { RefusalLimiter } from '../auth/refusals.js';
 
 export interface GatewayDeps {
   store: HubStore;
@@ -33,6 +34,13 @@ export interface GatewayDeps {
   claims?: IdentityClaims;
   /** Multi-hub: on shutdown, agents are closed in slices with a reconnect hint instead of all at once. */
   drain?: { slices: number; spreadMs: number };
+  /**
+   * The hub's names (SONDE_PUBLIC_URL, SONDE_MCP_ALLOWED_HOSTS): the host an agent signs into its registration must
+   * be one of them (or an IP address or a loopback name); without a public URL, the `Host` of the upgrade request.
+   */
+  hostNames?: { publicUrl: string | undefined; allowedHosts: readonly string[] };
+  /** Per-source refusal accounting shared with the HTTP doors (hub/src/auth/refusals.ts); without it, nothing is throttled. */
+  refusals?: RefusalLimiter;
 }
 
 /** One live socket per identity across hubs: claimed after the local claim, released when the socket goes. */
@@ -90,6 +98,8 @@ export interface AuthenticatedAgent {
   /** SHA-256 fingerprint of the client certificate when `method` is `mtls`. */
   certFingerprint: string | null;
   remoteAddress: string | null;
+  /** The `Host` header of the upgrade request (compared with the hub URL the agent signs when the hub has no public URL). */
+  host?: string | null;
   /** Optional behaviour the agent announced on the upgrade (`x-sonde-agent-features`, e.g. `drain`). */
   features?: string[];
 }

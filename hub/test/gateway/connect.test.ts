@@ -116,6 +116,58 @@ describe('registration rules', () => {
     expect(hub.gateway.fleet.get('db-01')?.status).toBe('offline');
   });
 
+  it('the hub speaks first: a signed hub.hello with a fresh nonce for every connection', async () => {
+    const agent = await hub.enroll('web-01');
+    const first = await SimAgent.connect(hub, agent);
+    const second = await SimAgent.connect(hub, agent);
+    const [a, b] = [await first.hello, await second.hello];
+    expect(a.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(b.nonce).not.toBe(a.nonce);
+    expect(a.hubVersion).toBe('0.1.0-test');
+    first.close();
+    second.close();
+  });
+
+  it('refuses, audits and closes a registration without the challenge (an agent older than the hub)', async () => {
+    const agent = await hub.enroll('web-01');
+    const sim = await SimAgent.connect(hub, agent);
+    const answer = await sim.register({ challenge: undefined });
+    expect(answer.payload).toMatchObject({ code: 'SONDE_ERR_CHALLENGE_MISSING' });
+    expect((answer.payload as { message: string }).message).toContain('upgrade');
+    expect((await sim.closed).code).toBe(4426);
+    expect(hub.audit.entries.map((entry) => [entry.action, entry.status])).toEqual([['agent.register_refused', 'denied']]);
+    expect(hub.audit.entries[0]?.detail).toContain('SONDE_ERR_CHALLENGE_MISSING');
+    expect(hub.gateway.fleet.get('web-01')?.status).toBe('offline');
+  });
+
+  it('refuses a registration signed for another connection (its nonce) or for another hub (its URL)', async () => {
+    const agent = await hub.enroll('web-01');
+    const elsewhere = await SimAgent.connect(hub, agent);
+    const otherNonce = (await elsewhere.hello).nonce;
+    elsewhere.close();
+    const replayed = await SimAgent.connect(hub, agent);
+    const answer = await replayed.register({ challenge: { nonce: otherNonce, hubUrl: hub.wsUrl } });
+    expect(answer.payload).toMatchObject({ code: 'SONDE_ERR_CHALLENGE_MISMATCH' });
+    expect((await replayed.closed).code).toBe(1008);
+
+    // The right nonce, relayed from a connection the agent made to another server: that server's name is signed.
+    for (const hubUrl of ['wss://evil.example', 'wss://evil.example:443', 'not a url']) {
+      const relayed = await SimAgent.connect(hub, agent);
+      const nonce = (await relayed.hello).nonce;
+      const refused = await relayed.register({ challenge: { nonce, hubUrl } });
+      expect(refused.payload, hubUrl).toMatchObject({ code: 'SONDE_ERR_CHALLENGE_MISMATCH' });
+    }
+    expect(hub.audit.entries.filter((entry) => entry.action === 'agent.register_refused')).toHaveLength(4);
+    expect(hub.gateway.fleet.get('web-01')?.status).toBe('offline');
+
+    // The same agent, bound to its own connection under a name of the hub: admitted.
+    const honest = await SimAgent.connect(hub, agent);
+    const nonce = (await honest.hello).nonce;
+    const ok = await honest.register({ challenge: { nonce, hubUrl: hub.wsUrl.replace('127.0.0.1', 'localhost') } });
+    expect(ok.type).toBe('hub.registered');
+    honest.close();
+  });
+
   it('closes a connection that never registers', async () => {
     await hub.close();
     hub = await startTestHub({ registerTimeoutMs: 300, agents: 2 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  challengeHubUrl,
   decodeMessage,
   encodeMessage,
   PROTOCOL_VERSION,
@@ -170,8 +171,12 @@ export function registerPayload(agent: EnrolledAgent, overrides: Partial<Registe
 
 /** A raw WebSocket client speaking the signed agent protocol: what a compromised agent can send, nothing more. */
 export class RawAgent {
+  /** Every hub message but `hub.hello`, which is kept in `hello`. */
   readonly received: DecodedMessage[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The hub's `hub.hello` (its nonce goes into every registration this RawAgent sends). */
+  readonly hello: Promise<MessagePayload<'hub.hello'>>;
+  private helloArrived!: (hello: MessagePayload<'hub.hello'>) => void;
   onProbe: ((request: MessagePayload<'hub.probe.request'>) => MessagePayload<'agent.probe.result'> | undefined) | undefined;
   private readonly replay = new ReplayGuard();
   private waiters: Array<{ type: MessageType | undefined; resolve: (message: DecodedMessage) => void }> = [];
@@ -181,8 +186,10 @@ export class RawAgent {
     readonly agent: EnrolledAgent,
   ) {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
+    this.hello = new Promise((resolve) => (this.helloArrived = resolve));
     ws.on('message', (data: Buffer) => {
       const message = decodeMessage(data, { key: agent.caPem, replay: this.replay, expectAgentId: agent.id });
+      if (message.type === 'hub.hello') return this.helloArrived(message.payload);
       this.received.push(message);
       const waiter = this.waiters.find((candidate) => !candidate.type || candidate.type === message.type);
       if (waiter) {
@@ -203,12 +210,18 @@ export class RawAgent {
       ...(features.length ? { 'x-sonde-agent-features': features.join(', ') } : {}),
     };
     const ws = new WebSocket(agent.wsUrl, { headers, maxPayload: 1024 * 1024 });
+    // Listening before the socket opens: the hub speaks first (hub.hello).
+    const raw = new RawAgent(ws, agent);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with ${res.statusCode}`)));
       ws.once('error', reject);
     });
-    return new RawAgent(ws, agent);
+    await Promise.race([
+      raw.hello,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no hub.hello within 10 s')), 10_000).unref()),
+    ]);
+    return raw;
   }
 
   /** Connects and registers; resolves with the hub's answer (`hub.registered` or `reject`). */
@@ -229,9 +242,14 @@ export class RawAgent {
     return frame;
   }
 
-  register(overrides: Partial<Register> = {}): Promise<DecodedMessage> {
+  /** Registers as a real agent does: with this connection's challenge (nonce of its hello, the hub URL dialed). */
+  async register(overrides: Partial<Register> = {}): Promise<DecodedMessage> {
+    const { nonce } = await this.hello;
     const answer = this.next();
-    this.send('agent.register', registerPayload(this.agent, overrides));
+    this.send('agent.register', {
+      challenge: { nonce, hubUrl: challengeHubUrl(this.agent.wsUrl) },
+      ...registerPayload(this.agent, overrides),
+    });
     return answer;
   }
 

@@ -1,5 +1,6 @@
 export * from './attestation.js';
 export * from './canonical.js';
+export * from './challenge.js';
 export * from './enroll.js';
 export * from './envelope.js';
 export * from './messages.js';

@@ -36,9 +36,31 @@ export const PackStatusSchema = z
   })
   .strict();
 
-/** Agent → hub: first message on every connection. */
+/** A connection's challenge: 32 random bytes, base64url without padding. */
+export const NonceSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a nonce is 32 bytes in base64url');
+
+/**
+ * Hub → agent: the first message on every connection, before anything else. `nonce` is fresh for this connection
+ * only; the agent's signed `agent.register` must carry it back (`RegisterSchema.challenge`), so a register frame
+ * captured on one connection is refused on any other, even within the replay window and with the agent's key.
+ */
+export const HelloSchema = z.object({ nonce: NonceSchema, hubVersion: z.string().max(100) }).strict();
+
+/**
+ * What binds a registration to one connection: the hub's nonce for it, and the URL the agent dialed (scheme, host
+ * and port, as `wss://hub.example:3000`), both under the agent's signature. The hub refuses a nonce that is not the
+ * one it sent on this socket, and a URL whose host is not one of its own names.
+ */
+export const RegisterChallengeSchema = z.object({ nonce: NonceSchema, hubUrl: z.string().min(1).max(300) }).strict();
+
+/** Agent → hub: first message on every connection, after the hub's `hub.hello`. */
 export const RegisterSchema = z
   .object({
+    /**
+     * Required by the hub (it refuses a registration without it, SONDE_ERR_CHALLENGE_MISSING); optional here only
+     * so an agent from before the challenge is told clearly what is wrong instead of failing schema validation.
+     */
+    challenge: RegisterChallengeSchema.optional(),
     name: z.string().min(1).max(64),
     agentVersion: z.string(),
     protocolVersion: z.number().int(),
@@ -173,6 +195,7 @@ export const DrainSchema = z.object({ reconnectInMs: z.number().int().min(0).max
 
 /** Every message type and its payload schema; the envelope `type` selects one. */
 export const MessageSchemas = {
+  'hub.hello': HelloSchema,
   'agent.register': RegisterSchema,
   'hub.registered': RegisteredSchema,
   reject: RejectSchema,
@@ -195,6 +218,8 @@ export type MessagePayload<T extends MessageType> = z.infer<(typeof MessageSchem
 export type PackState = z.infer<typeof PackStateSchema>;
 export type PackStatus = z.infer<typeof PackStatusSchema>;
 export type Register = z.infer<typeof RegisterSchema>;
+export type RegisterChallenge = z.infer<typeof RegisterChallengeSchema>;
+export type Hello = z.infer<typeof HelloSchema>;
 export type Registered = z.infer<typeof RegisteredSchema>;
 export type ProbeRequest = z.infer<typeof ProbeRequestSchema>;
 export type ProbeResult = z.infer<typeof ProbeResultSchema>;

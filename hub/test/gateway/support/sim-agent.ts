@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  challengeHubUrl,
   decodeMessage,
   encodeMessage,
   PROTOCOL_VERSION,
@@ -49,6 +50,8 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
 }
 
+const earlyFrames = new WeakMap<WebSocket, { frames: Buffer[]; stop(): void }>();
+
 /** Opens a WebSocket to the hub; resolves with the HTTP status instead when the upgrade is refused. */
 export function openSocket(
   hub: TestHub,
@@ -63,6 +66,11 @@ export function openSocket(
     // The agent side accepts frames up to 1 MiB as well; tests that send more build the frame themselves.
     maxPayload: 1024 * 1024,
   });
+  // The hub speaks first (hub.hello): frames that arrive before a SimAgent takes the socket are kept for it.
+  const early: Buffer[] = [];
+  const keep = (data: Buffer): void => void early.push(data);
+  ws.on('message', keep);
+  earlyFrames.set(ws, { frames: early, stop: () => ws.off('message', keep) });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
@@ -80,8 +88,12 @@ export function openSocket(
  * tests can do what a real agent does and what a hostile one would try.
  */
 export class SimAgent {
+  /** Every hub message but `hub.hello`, which is kept in `hello`. */
   readonly received: DecodedMessage[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The hub's `hub.hello` (its nonce goes into every registration this SimAgent sends). */
+  readonly hello: Promise<MessagePayload<'hub.hello'>>;
+  private helloArrived!: (hello: MessagePayload<'hub.hello'>) => void;
   private readonly replay = new ReplayGuard();
   private waiters: Array<{ type: MessageType | undefined; resolve: (message: DecodedMessage) => void }> = [];
   private heartbeat: NodeJS.Timeout | undefined;
@@ -94,8 +106,10 @@ export class SimAgent {
     private readonly hub: TestHub,
   ) {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
-    ws.on('message', (data: Buffer) => {
+    this.hello = new Promise((resolve) => (this.helloArrived = resolve));
+    const onMessage = (data: Buffer): void => {
       const message = decodeMessage(data, { key: agent.hubKey ?? hub.ca.certPem, replay: this.replay, expectAgentId: agent.id });
+      if (message.type === 'hub.hello') return this.helloArrived(message.payload);
       this.received.push(message);
       const waiter = this.waiters.find((candidate) => !candidate.type || candidate.type === message.type);
       if (waiter) {
@@ -106,13 +120,32 @@ export class SimAgent {
         const answer = this.onProbe(message.payload);
         if (answer) this.send('agent.probe.result', answer);
       }
-    });
+    };
+    const early = earlyFrames.get(ws);
+    early?.stop();
+    for (const frame of early?.frames ?? []) onMessage(frame);
+    ws.on('message', onMessage);
   }
 
+  /** Connects and waits for the hub's hello (not registered yet). */
   static async connect(hub: TestHub, agent: EnrolledAgent, options: ConnectOptions = {}): Promise<SimAgent> {
     const ws = await openSocket(hub, { apiKey: agent.apiKey, ...options });
     if (!(ws instanceof WebSocket)) throw new Error(`upgrade refused with ${ws.status}`);
-    return new SimAgent(ws, agent, hub);
+    const sim = new SimAgent(ws, agent, hub);
+    await Promise.race([
+      sim.hello,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no hub.hello within 5 s')), 5_000).unref()),
+    ]);
+    return sim;
+  }
+
+  /** The registration a real agent would send on this connection: the payload with this connection's challenge. */
+  async registerFrame(overrides: Partial<Register> = {}): Promise<string> {
+    const { nonce } = await this.hello;
+    return this.frame('agent.register', {
+      challenge: { nonce, hubUrl: challengeHubUrl(this.hub.wsUrl) },
+      ...registerPayload(this.agent, overrides),
+    });
   }
 
   /** Connects and registers; resolves once `hub.registered` arrives. */
@@ -149,9 +182,11 @@ export class SimAgent {
     this.ws.send(frame);
   }
 
+  /** Registers as a real agent does (with this connection's challenge unless `overrides.challenge` says otherwise). */
   async register(overrides: Partial<Register> = {}): Promise<DecodedMessage> {
+    const frame = await this.registerFrame(overrides);
     const answer = this.next();
-    this.send('agent.register', registerPayload(this.agent, overrides));
+    this.sendRaw(frame);
     return answer;
   }
 
