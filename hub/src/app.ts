@@ -16,6 +16,7 @@ import { installErrorHandler } from './errors.js';
 import { localAttemptCounters } from './auth/rate-limit.js';
 import { Cluster } from './cluster/index.js';
 import { limitPerAgent } from './gateway/concurrency.js';
+import { installRefusalHooks } from './auth/refusal-hooks.js';
 import { RefusalLimiter } from './auth/refusals.js';
 import { createAgentGateway } from './gateway/index.js';
 import { integrationToolSource, IntegrationService } from './integrations/index.js';
@@ -166,8 +167,10 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     throw error;
   }
   installErrorHandler(app);
-  // Refused agent upgrades and registrations per source: throttle and audit budget (hub/src/auth/refusals.ts).
+  // Refused callers per source, for every door but the login form (which keeps its own): throttle and audit budget,
+  // shared by the HTTP doors (these hooks, before any route) and the agent WebSocket upgrade (the gateway).
   const refusals = new RefusalLimiter();
+  installRefusalHooks(app, refusals, core.audit);
   await app.register(corePlugin, { core });
 
   const ca = core.ca!;
@@ -186,6 +189,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
         throw error;
       })
     : undefined;
+  // Hubs joined over NATS count failed authentications together, as they count logins.
+  if (cluster) refusals.share(cluster.limits);
   const localGateway = createAgentGateway({
     store: core.store,
     directory: core.directory,

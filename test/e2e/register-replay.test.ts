@@ -35,13 +35,21 @@ interface Capture {
 function tapClient(capture: Capture): (chunk: Buffer) => void {
   let buffer = Buffer.alloc(0);
   let upgraded = false;
+  let ignored = false;
   return (chunk) => {
+    if (ignored) return;
     buffer = Buffer.concat([buffer, chunk]);
     if (!upgraded) {
       const end = buffer.indexOf('\r\n\r\n');
       if (end < 0) return;
-      capture.upgrades.push(buffer.subarray(0, end).toString('latin1'));
+      const head = buffer.subarray(0, end).toString('latin1');
       buffer = buffer.subarray(end + 4);
+      // Only the agent's WebSocket: the enrollment (a plain POST) passes through the relay too.
+      if (!head.startsWith('GET /ws/agent')) {
+        ignored = true;
+        return;
+      }
+      capture.upgrades.push(head);
       upgraded = true;
     }
     for (;;) {

@@ -6,6 +6,7 @@ import type { AuditEntryInput, AuditLog, AuditRecord } from '../services.js';
 import type { AuditChainRow, HubStore, RangeTuning } from '../store/types.js';
 import { AuditAnchor } from './anchor.js';
 import { entryHash, GENESIS_HASH, hmacHex, slowRowHash, storedRowHash, wellFormedEntry, type MacKey } from './chain-text.js';
+import { markRequestAudited } from './request-context.js';
 
 const CHECKPOINT_SETTING = 'audit.checkpoint';
 const HEAD_SETTING = 'audit.head';
@@ -294,6 +295,7 @@ export function createAuditLog(
     settled: async () => anchor?.settled(),
 
     async append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord> {
+      markRequestAudited();
       const stamped = { ...wellFormedEntry(entry), at: new Date().toISOString() };
       if (tx) return (await write(tx, [stamped]))[0];
       return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { FailureWindow } from './rate-limit.js';
+import { FailureWindow, type AttemptCounter, type AttemptCounters } from './rate-limit.js';
 
 /** Refusals (401/403/429) audited per source and minute, as for refused logins; the rest are logged only. */
 export const AUDITED_REFUSALS_PER_MINUTE = 20;
@@ -17,26 +17,57 @@ export interface RefusalLimiterOptions {
  * the agent WebSocket upgrade, embed, the event stream): a source that keeps failing authentication is answered
  * 429 (with `Retry-After`) until its window ends, whatever credential it then presents, and its refusals reach the
  * audit chain at most `auditedPerMinute` times a minute, so a flood of bad keys can neither guess on nor fill the
- * chain. In memory, per hub process (like the login's `FailureWindow`s); bounded in the number of sources.
+ * chain. Counted in memory, and by every hub together when hubs are joined over NATS (`share`); the audit budget is
+ * per hub process. Bounded in the number of sources.
  */
 export class RefusalLimiter {
   private readonly failures: FailureWindow;
   private readonly audited: FailureWindow;
+  private readonly windowMs: number;
+  private readonly maxFailures: number;
+  /** Hubs joined over NATS: failures counted by every hub together; a source blocked there is blocked here until then. */
+  private shared: AttemptCounter | undefined;
+  private readonly sharedBlock = new Map<string, number>();
 
   constructor(options: RefusalLimiterOptions = {}) {
     const windowMs = options.windowMs ?? REFUSAL_WINDOW_MS;
-    this.failures = new FailureWindow(options.failuresBeforeThrottle ?? FAILURES_BEFORE_THROTTLE, windowMs);
+    this.windowMs = windowMs;
+    this.maxFailures = options.failuresBeforeThrottle ?? FAILURES_BEFORE_THROTTLE;
+    this.failures = new FailureWindow(this.maxFailures, windowMs);
     this.audited = new FailureWindow(options.auditedPerMinute ?? AUDITED_REFUSALS_PER_MINUTE, windowMs);
+  }
+
+  /**
+   * Counts failures with every hub too (`cluster.limits`, NATS KV). Only failures reach the shared counter; the check
+   * on every request stays in memory: a source the shared count blocks is remembered here until its window ends. A
+   * hub reads the shared count when it refuses a key itself, so N hubs allow at most the limit plus one per hub.
+   */
+  share(counters: AttemptCounters): void {
+    this.shared = counters.window('refused', this.maxFailures, this.windowMs);
   }
 
   /** Milliseconds until `source` is served again, or 0. */
   throttledFor(source: string, now = Date.now()): number {
-    return this.failures.blockedFor(source, now);
+    const until = this.sharedBlock.get(source);
+    if (until !== undefined && until <= now) this.sharedBlock.delete(source);
+    return Math.max(this.failures.blockedFor(source, now), until !== undefined && until > now ? until - now : 0);
   }
 
   /** Records one failed authentication of `source` (counts towards its throttle). */
   failed(source: string, now = Date.now()): void {
     this.failures.fail(source, now);
+    const shared = this.shared;
+    if (!shared) return;
+    // Not awaited: the refusal is answered at once; the shared verdict applies from the next request.
+    void shared
+      .fail(source)
+      .then(() => shared.blockedFor(source))
+      .then((ms) => {
+        if (ms <= 0) return;
+        if (this.sharedBlock.size >= 10_000) this.sharedBlock.delete(this.sharedBlock.keys().next().value!);
+        this.sharedBlock.set(source, Date.now() + ms);
+      })
+      .catch(() => undefined);
   }
 
   /** Whether one more refusal of `source` may be written to the audit chain this window (and takes that slot). */
