@@ -5,6 +5,8 @@ export const AUDITED_REFUSALS_PER_MINUTE = 20;
 /** Failed authentications (401, or an agent registration not bound to its connection) from one source before it is throttled. */
 export const FAILURES_BEFORE_THROTTLE = 30;
 export const REFUSAL_WINDOW_MS = 60_000;
+/** Shared (NATS) counts waiting to be written before further failures are counted on this hub only. */
+const MAX_SHARED_PENDING = 200;
 
 export interface RefusalLimiterOptions {
   auditedPerMinute?: number;
@@ -28,6 +30,8 @@ export class RefusalLimiter {
   /** Hubs joined over NATS: failures counted by every hub together; a source blocked there is blocked here until then. */
   private shared: AttemptCounter | undefined;
   private readonly sharedBlock = new Map<string, number>();
+  private sharedQueue: Promise<void> = Promise.resolve();
+  private sharedPending = 0;
 
   constructor(options: RefusalLimiterOptions = {}) {
     const windowMs = options.windowMs ?? REFUSAL_WINDOW_MS;
@@ -57,17 +61,21 @@ export class RefusalLimiter {
   failed(source: string, now = Date.now()): void {
     this.failures.fail(source, now);
     const shared = this.shared;
-    if (!shared) return;
-    // Not awaited: the refusal is answered at once; the shared verdict applies from the next request.
-    void shared
-      .fail(source)
+    // A queue this long means NATS is slow or a spray of sources: counted here only, as a single hub would.
+    if (!shared || this.sharedPending >= MAX_SHARED_PENDING) return;
+    // Not awaited: the refusal is answered at once; the shared verdict applies from the next request. One at a time,
+    // so this hub never races its own compare-and-set on the same entry.
+    this.sharedPending += 1;
+    this.sharedQueue = this.sharedQueue
+      .then(() => shared.fail(source))
       .then(() => shared.blockedFor(source))
       .then((ms) => {
         if (ms <= 0) return;
         if (this.sharedBlock.size >= 10_000) this.sharedBlock.delete(this.sharedBlock.keys().next().value!);
         this.sharedBlock.set(source, Date.now() + ms);
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => (this.sharedPending -= 1));
   }
 
   /** Whether one more refusal of `source` may be written to the audit chain this window (and takes that slot). */
