@@ -187,3 +187,56 @@ describe('2026-07-28 with an OAuth access token', () => {
     }
   });
 });
+
+describe('2026-07-28: bad input gets a 4xx answer, never a 5xx', () => {
+  it('malformed envelopes, batches, unknown methods and mismatched headers', async () => {
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'fuzz', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const bodies: Array<[unknown, Record<string, string>]> = [
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { ...envelope, 'io.modelcontextprotocol/clientInfo': 7 } } }, {}],
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': 42 } } }, {}],
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { _meta: envelope } }, { 'mcp-method': 'tools/call' }],
+      [
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 5, _meta: envelope } },
+        { 'mcp-method': 'tools/call', 'mcp-name': '5' },
+      ],
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope } }, { 'mcp-method': 'tools/call' }],
+      [{ jsonrpc: '2.0', id: 1, method: 'initialize', params: { _meta: envelope } }, { 'mcp-method': 'initialize' }],
+      [{ jsonrpc: '2.0', id: 1, method: 'no/such', params: { _meta: envelope } }, { 'mcp-method': 'no/such' }],
+      [
+        [
+          { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope } },
+          { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: envelope } },
+        ],
+        {},
+      ],
+      [
+        { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, _meta: envelope } },
+        { 'mcp-method': 'notifications/cancelled' },
+      ],
+      [{ jsonrpc: '1.0', id: 1, method: 'tools/list', params: { _meta: envelope } }, {}],
+      ['just a string', {}],
+    ];
+    for (const [body, extra] of bodies) {
+      const response = await fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: {
+          ...headers(),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/list',
+          ...extra,
+        },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      expect(response.status, `${JSON.stringify(body)} -> ${response.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+      expect(text).not.toMatch(/\bat \S+ \(/); // no stack trace
+    }
+    expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
+  });
+});
