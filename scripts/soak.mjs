@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The hostile-input suite at soak size, outside CI (issue 25): test/hostile/ with 100,000 agent frames and 10,000
+// The hostile-input suite at soak size, outside CI (issue 25): test/hostile/ with 100,000 agent frames, 100,000 hub
+// frames against a real agent and 10,000
 // REST and /mcp requests per round (SONDE_FUZZ_FRAMES, SONDE_FUZZ_REQUESTS override), a new seed each round, for
 // SONDE_SOAK_MINUTES (default: one round). Each round's seed is printed; a failing round stops the soak with its seed.
 //   node scripts/soak.mjs                      one round
@@ -23,6 +24,7 @@ do {
       ...process.env,
       SONDE_FUZZ_SEED: seed,
       SONDE_FUZZ_FRAMES: process.env.SONDE_FUZZ_FRAMES ?? '100000',
+      SONDE_FUZZ_HUB_FRAMES: process.env.SONDE_FUZZ_HUB_FRAMES ?? '100000',
       SONDE_FUZZ_REQUESTS: process.env.SONDE_FUZZ_REQUESTS ?? '10000',
       // The vitest timeouts are sized for CI; a soak round runs for many minutes.
       SONDE_FUZZ_TIMEOUT_MS: String(4 * 3600_000),

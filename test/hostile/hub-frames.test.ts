@@ -31,6 +31,7 @@ import { startTestHub, type HubConnectionRecord, type TestHub } from '../../agen
  */
 const SEED = Number(process.env.SONDE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const FRAMES = Number(process.env.SONDE_FUZZ_HUB_FRAMES ?? 1_000);
+const TIMEOUT_MS = Number(process.env.SONDE_FUZZ_TIMEOUT_MS ?? 600_000);
 const TYPES = Object.keys(MessageSchemas);
 const MiB = 1024 * 1024;
 
