@@ -276,6 +276,13 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     },
   };
   const integrations = createIntegrations(config, core, app);
+  if (cluster) {
+    // An install, approval, removal or instance change on any hub: every other hub loads its integrations again.
+    integrations.onChange = () => cluster.bus.broadcast('integrations', {});
+    cluster.bus.on('integrations', () => {
+      integrations.load('reload').catch((err: unknown) => app.log.error({ err }, 'integration reload after another hub’s change failed'));
+    });
+  }
   const sso = config.identity ? createSso(config.identity, core, sessions, () => services.config.publicUrl) : undefined;
   const context: HubContext = {
     config,

@@ -19,6 +19,7 @@ import { isIntegrationErrorCode } from './codes.js';
 import type { IntegrationDeps } from './context.js';
 import type { InstanceTargets } from './instance-targets.js';
 import { packView } from './pack-views.js';
+import { archiveDir } from './archive.js';
 import { refusalOf, throwRefusal } from './refusal.js';
 import type { ServingPacks } from './serving.js';
 import type { IntegrationTrust } from './trust.js';
@@ -132,6 +133,10 @@ export class PackInstaller {
     const existing = await integrations.getVersion(checked.pack, checked.version);
     const { diff } = decision;
     if (existing && existing.integrity === checked.integrity && !(await this.serving.verifyStored(existing))) {
+      // Its copy here verifies (again: a removed copy is written back from the database): if it is the approved version
+      // and was refused at the last load, it serves again.
+      if (approved?.version === checked.version && this.serving.activePack(checked.pack)?.version !== checked.version)
+        await this.serving.load('reload', actor);
       return {
         pack: await packView(this.deps.options.store, this.serving, checked.pack),
         version: checked.version,
@@ -146,8 +151,11 @@ export class PackInstaller {
     const now = new Date().toISOString();
     // Same or fewer permissions than the approved version: the operator already approved all of it.
     const activates = approved !== undefined && decision.outcome === 'active';
+    // The verified files go into the database too, so every hub can load this version (serving.ts `localDir`).
+    const archive = await archiveDir(installed.dir);
     await this.deps.options.store.transaction(async (tx) => {
       await tx.integrations.ensurePack(verified.pack, verified.packageName);
+      await tx.integrations.putArchive(verified.pack, verified.version, archive);
       await tx.integrations.putVersion({
         name: verified.pack,
         version: verified.version,

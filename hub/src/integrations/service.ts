@@ -88,6 +88,18 @@ export class IntegrationService {
     return this.deps.runners.isolation;
   }
 
+  /**
+   * Told after every change of packs or instances made through this hub (several hubs: the cluster tells the others,
+   * which load again; the files come from the database, serving.ts `localDir`).
+   */
+  onChange: (() => void) | undefined;
+
+  private async announced<T>(change: Promise<T>): Promise<T> {
+    const result = await change;
+    this.onChange?.();
+    return result;
+  }
+
   /** At hub start: a full load. The packs folder and the host packages are made on first use, so a hub without integrations writes nothing. */
   async start(): Promise<void> {
     await this.load('start');
@@ -117,7 +129,7 @@ export class IntegrationService {
   }
 
   install(input: InstallInput, actor: Actor): Promise<InstallOutcome> {
-    return this.installer.install(input, actor);
+    return this.announced(this.installer.install(input, actor));
   }
 
   approve(
@@ -125,11 +137,11 @@ export class IntegrationService {
     actor: Actor,
     options: { version?: string; allowDowngrade?: boolean } = {},
   ): Promise<{ pack: PackView; diff: PermissionDiff }> {
-    return this.installer.approve(name, actor, options);
+    return this.announced(this.installer.approve(name, actor, options));
   }
 
   remove(name: string, actor: Actor): Promise<void> {
-    return this.installer.remove(name, actor);
+    return this.announced(this.installer.remove(name, actor));
   }
 
   // ---------------------------------------------------------------- instances
@@ -151,7 +163,7 @@ export class IntegrationService {
   }
 
   createInstance(input: InstanceInput, actor: Actor): Promise<InstanceView> {
-    return this.instances.createInstance(input, actor);
+    return this.announced(this.instances.createInstance(input, actor));
   }
 
   updateInstance(
@@ -159,11 +171,11 @@ export class IntegrationService {
     patch: { name?: string; endpoint?: string; credentials?: Record<string, string> },
     actor: Actor,
   ): Promise<InstanceView> {
-    return this.instances.updateInstance(idOrName, patch, actor);
+    return this.announced(this.instances.updateInstance(idOrName, patch, actor));
   }
 
   removeInstance(idOrName: string, actor: Actor): Promise<void> {
-    return this.instances.removeInstance(idOrName, actor);
+    return this.announced(this.instances.removeInstance(idOrName, actor));
   }
 
   // ---------------------------------------------------------------- runs

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { permissionsDigest } from '@sonde/pack-sdk';
-import { verifyInstalled } from '@sonde/registry';
+import { installVerifiedPack, storePath, verifyInstalled } from '@sonde/registry';
 import type { IntegrationPackVersionRecord } from '../store/types.js';
+import { unpackArchive } from './archive.js';
 import { SYSTEM, type IntegrationDeps } from './context.js';
 import type { InstanceTargets } from './instance-targets.js';
 import { refusalOf } from './refusal.js';
@@ -18,6 +19,8 @@ export class ServingPacks {
   /** Refusals by `name` (the approved version) and `name@version` (any version). */
   private readonly refusals = new Map<string, Refusal>();
   private loading: Promise<void> | undefined;
+  /** Where this hub found each version's files (`name@version`): its own copy, or the folder it was installed into. */
+  private readonly dirs = new Map<string, string>();
 
   constructor(
     private readonly deps: IntegrationDeps,
@@ -68,7 +71,7 @@ export class ServingPacks {
             name: pack.name,
             version: version.version,
             packageName: version.packageName,
-            dir: version.dir,
+            dir: this.dirs.get(`${version.name}@${version.version}`) ?? version.dir,
             manifest: version.manifest,
             digest: version.permissionsDigest,
             approvedAt: pack.approvedAt ?? '',
@@ -85,12 +88,10 @@ export class ServingPacks {
 
   /** The stored version still verifies, with the integrity and manifest recorded at install. */
   async verifyStored(version: IntegrationPackVersionRecord): Promise<Refusal | undefined> {
-    if (!existsSync(version.dir))
-      return {
-        code: 'SONDE_ERR_PACK_FILE_REMOVED',
-        reason: `${version.dir} is missing; install ${version.packageName}@${version.version} again`,
-      };
-    const result = await verifyInstalled(version.dir, this.trust.current);
+    const dir = await this.localDir(version);
+    if (typeof dir !== 'string') return dir;
+    this.dirs.set(`${version.name}@${version.version}`, dir);
+    const result = await verifyInstalled(dir, this.trust.current);
     if (!result.ok) return this.trust.withHint(refusalOf(result));
     if (result.integrity !== version.integrity || result.pack !== version.name || result.version !== version.version)
       return {
@@ -103,6 +104,46 @@ export class ServingPacks {
         reason: `${version.dir}: the signed permissions differ from those recorded at install`,
       };
     return undefined;
+  }
+
+  /**
+   * Where this hub finds a version's files: its own copy under its packs folder (the installing hub wrote it there),
+   * written from the archive every install stores in the database when it is not there yet (several hubs, each with
+   * its own folder, issue 23); a version installed before archives existed serves from the folder it was installed
+   * into. Either way the caller verifies the files again.
+   */
+  private async localDir(version: IntegrationPackVersionRecord): Promise<string | Refusal> {
+    const local = storePath(this.deps.storeDir, version.packageName, version.version);
+    if (existsSync(local)) return local;
+    const missing: Refusal = {
+      code: 'SONDE_ERR_PACK_FILE_REMOVED',
+      reason: `${version.dir} is missing; install ${version.packageName}@${version.version} again`,
+    };
+    const archive = await this.deps.options.store.integrations.getArchive(version.name, version.version);
+    // Installed before the files went into the database: only the folder it was installed into can serve it.
+    if (!archive) return existsSync(version.dir) ? version.dir : missing;
+    let unpacked: { dir: string; cleanup: () => void };
+    try {
+      unpacked = unpackArchive(archive);
+    } catch (error) {
+      return {
+        code: 'SONDE_ERR_PACK_MALFORMED',
+        reason: `the stored files of ${version.name}@${version.version} are unreadable: ${String(error)}`,
+      };
+    }
+    try {
+      const installed = await installVerifiedPack(this.deps.storeDir, { dir: unpacked.dir }, this.trust.current);
+      if (!installed.ok) return this.trust.withHint(refusalOf(installed));
+      this.deps.options.log.info(
+        { pack: version.name, version: version.version, dir: installed.dir },
+        'integration pack written from the database',
+      );
+      return installed.dir;
+    } catch (error) {
+      return { code: 'SONDE_ERR_PACK_MALFORMED', reason: error instanceof Error ? error.message : String(error) };
+    } finally {
+      unpacked.cleanup();
+    }
   }
 
   activePacks(): ActivePack[] {

@@ -378,6 +378,9 @@ export interface IntegrationStore {
   putVersion(record: IntegrationPackVersionRecord): Promise<void>;
   setVersionState(name: string, version: string, state: IntegrationVersionState): Promise<void>;
   removeVersion(name: string, version: string): Promise<void>;
+  /** The verified files of one version (an opaque archive), so every hub can load it; removed with the version. */
+  putArchive(name: string, version: string, archive: string): Promise<void>;
+  getArchive(name: string, version: string): Promise<string | undefined>;
   listInstances(pack?: string): Promise<IntegrationInstanceRecord[]>;
   getInstance(idOrName: string): Promise<IntegrationInstanceRecord | undefined>;
   createInstance(record: IntegrationInstanceRecord): Promise<void>;

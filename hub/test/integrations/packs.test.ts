@@ -296,10 +296,11 @@ describe('integration packs on the hub (real process)', () => {
       status: 'error',
       params: { code: 'SONDE_ERR_PACK_FILE_CHANGED' },
     });
-    // Installing the same signed version again repairs it.
+    // Installing the same signed version again repairs it: the removed copy is written back from the verified files
+    // kept in the database (what another hub does with a version it did not install), so the version is unchanged.
     rmSync(installed, { recursive: true, force: true });
     const again = await admin.post('/api/v1/integrations/packs', { path: await packCopy('http', tmp.dir, { key, version: '0.1.1' }) });
-    expect(again.body).toMatchObject({ outcome: 'active', pack: { state: 'active', activeVersion: '0.1.1' } });
+    expect(again.body).toMatchObject({ outcome: 'unchanged', pack: { state: 'active', activeVersion: '0.1.1' } });
   }, 60_000);
 
   it('reload re-reads the trust store: a key no longer trusted stops the pack, trusting it again restores it', async () => {

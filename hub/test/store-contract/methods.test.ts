@@ -310,13 +310,21 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     });
     expect(await store.integrations.listInstances('prom')).toHaveLength(1);
     expect(await store.integrations.listInstances('other')).toHaveLength(0);
+    // The verified files of a version (several hubs load it from here): put replaces, removal of the version removes them.
+    await store.integrations.putArchive('prom', '1.0.0', 'H4sI-first');
+    await store.integrations.putArchive('prom', '1.0.0', 'H4sI-again');
+    await store.integrations.putArchive('prom', '1.1.0', 'H4sI-other');
+    expect(await store.integrations.getArchive('prom', '1.0.0')).toBe('H4sI-again');
+    expect(await store.integrations.getArchive('prom', '2.0.0')).toBeUndefined();
     await store.integrations.removeVersion('prom', '1.0.0');
     expect(await store.integrations.getVersion('prom', '1.0.0')).toBeUndefined();
+    expect(await store.integrations.getArchive('prom', '1.0.0')).toBeUndefined();
     await store.integrations.removeInstance('i1');
     expect(await store.integrations.listInstances()).toHaveLength(0);
     await store.integrations.createInstance(instance);
     await store.integrations.removePack('prom');
     expect(await store.integrations.getPack('prom')).toBeUndefined();
+    expect(await store.integrations.getArchive('prom', '1.1.0')).toBeUndefined();
     expect(await store.integrations.listVersions()).toHaveLength(0);
     expect(await store.integrations.listInstances()).toHaveLength(0);
   });

@@ -27,6 +27,7 @@ export function pgIntegrationStore(s: Scope): IntegrationStore {
     async removePack(name) {
       await s.db.query('DELETE FROM integration_instances WHERE pack = $1', [name]);
       await s.db.query('DELETE FROM integration_pack_versions WHERE name = $1', [name]);
+      await s.db.query('DELETE FROM integration_pack_files WHERE name = $1', [name]);
       await s.db.query('DELETE FROM integration_packs WHERE name = $1', [name]);
     },
     listVersions: async (name) =>
@@ -57,7 +58,17 @@ export function pgIntegrationStore(s: Scope): IntegrationStore {
     },
     async removeVersion(name, version) {
       await s.db.query('DELETE FROM integration_pack_versions WHERE name = $1 AND version = $2', [name, version]);
+      await s.db.query('DELETE FROM integration_pack_files WHERE name = $1 AND version = $2', [name, version]);
     },
+    async putArchive(name, version, archive) {
+      await s.db.query(
+        'INSERT INTO integration_pack_files (name, version, archive) VALUES ($1, $2, $3) ON CONFLICT (name, version) DO UPDATE SET archive = excluded.archive',
+        [name, version, archive],
+      );
+    },
+    getArchive: async (name, version) =>
+      (await oneOf<{ archive: string }>(s, 'SELECT archive FROM integration_pack_files WHERE name = $1 AND version = $2', [name, version]))
+        ?.archive,
     listInstances: async (pack) =>
       (pack === undefined
         ? await rowsOf<tables.InstanceRow>(s, 'SELECT * FROM integration_instances ORDER BY name COLLATE "C"')

@@ -281,7 +281,25 @@ const packManifests: SchemaVersion = {
   `,
 };
 
-const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth, packManifests];
+/**
+ * Several hubs (issue 23): each installed integration pack version's verified files, so a hub that did not install it
+ * (its own packs folder, another host) writes them into its own folder and verifies them again at load. `archive` is
+ * base64 of gzip'd JSON `{ files: { path: base64 } }` (text, the same on both backends).
+ */
+const integrationFiles: SchemaVersion = {
+  version: 6,
+  name: 'integration-files',
+  sql: (d) => `
+    CREATE TABLE integration_pack_files (
+      name TEXT NOT NULL,
+      version TEXT NOT NULL,
+      archive TEXT NOT NULL,
+      PRIMARY KEY (name, version)
+    )${d.tableOptions};
+  `,
+};
+
+const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth, packManifests, integrationFiles];
 
 /** Every version rendered for one backend, `extra[version]` (that backend's own statements) run after it. */
 export function migrationsFor(d: SqlDialect, extra: Readonly<Record<number, string>> = {}): readonly Migration[] {

@@ -26,6 +26,7 @@ export function sqliteIntegrationStore(db: Database.Database): Sync<IntegrationS
     removePack(name) {
       db.prepare('DELETE FROM integration_instances WHERE pack = ?').run(name);
       db.prepare('DELETE FROM integration_pack_versions WHERE name = ?').run(name);
+      db.prepare('DELETE FROM integration_pack_files WHERE name = ?').run(name);
       db.prepare('DELETE FROM integration_packs WHERE name = ?').run(name);
     },
     listVersions(name) {
@@ -58,6 +59,17 @@ export function sqliteIntegrationStore(db: Database.Database): Sync<IntegrationS
     },
     removeVersion(name, version) {
       db.prepare('DELETE FROM integration_pack_versions WHERE name = ? AND version = ?').run(name, version);
+      db.prepare('DELETE FROM integration_pack_files WHERE name = ? AND version = ?').run(name, version);
+    },
+    putArchive(name, version, archive) {
+      db.prepare(
+        'INSERT INTO integration_pack_files (name, version, archive) VALUES (?, ?, ?) ON CONFLICT(name, version) DO UPDATE SET archive = excluded.archive',
+      ).run(name, version, archive);
+    },
+    getArchive(name, version) {
+      return db
+        .prepare<[string, string], { archive: string }>('SELECT archive FROM integration_pack_files WHERE name = ? AND version = ?')
+        .get(name, version)?.archive;
     },
     listInstances(pack) {
       const rows =
