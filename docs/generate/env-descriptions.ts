@@ -122,6 +122,9 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_METRICS_TOKEN:
     'When set, `GET /metrics` needs `Authorization: Bearer <this value>` (Prometheus: `authorization: { credentials: … }` or ' +
     '`bearer_token_file`); unset, it answers without authentication (aggregate values only). `/api/v1/health` and `/api/v1/ready` stay open.',
+  SONDE_API_KEY:
+    'For the `sonde-hub packs …` and `sonde-hub integrations …` commands only (the server ignores it): an admin API key they send to ' +
+    'the running hub’s REST API, which checks, applies and audits the approval as it does for the dashboard. Exit 6: the hub did not answer; 7: it refused.',
   SONDE_AUDIT_RETENTION_DAYS:
     'Audit retention: entries older than this many days move to archive files in `SONDE_AUDIT_ARCHIVE_DIR` and leave the database ' +
     '(checked hourly). The chain still verifies: from a signed checkpoint of the last archived entry. Unset (and no `_ROWS`): keep everything.',

@@ -92,6 +92,8 @@ export const EnvSchema = z.object({
   SONDE_AGENT_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(32),
   // When set, GET /metrics needs `Authorization: Bearer <token>` (hub/src/metrics/routes.ts).
   SONDE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Read by the `sonde-hub packs|integrations` commands only (hub/src/cli/remote.ts); the server ignores it.
+  SONDE_API_KEY: z.string().min(1).optional(),
   // Audit retention (hub/src/audit/retention.ts): older entries move to archive files; unset = keep everything.
   SONDE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   SONDE_AUDIT_RETENTION_ROWS: z.coerce.number().int().min(1_000).optional(),

@@ -6,7 +6,7 @@ import type { Refusal } from './types.js';
 const EMPTY_TRUST_STORE = { type: 'sonde-trust-store', keys: [] };
 
 /**
- * The trust store the hub verifies integration packs against (SONDE_INTEGRATIONS_TRUST_FILE), with the hub's own
+ * The trust store the hub verifies integration packs against (SONDE_TRUST_FILE), with the hub's own
  * signed revocation list applied on top, and why nothing is trusted when the file is missing or unusable.
  */
 export class IntegrationTrust {
