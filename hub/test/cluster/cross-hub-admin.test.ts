@@ -130,6 +130,32 @@ describe.skipIf(!nats.holds)('administration on one hub reaches the others', () 
     expect(await answered).toMatchObject({ status: 200, body: { ok: true, version: '2.1.0' } });
   });
 
+  it('relays a rejection made on hub 1 to the agent on hub 2, pinned to the reviewed candidate', async () => {
+    const agent = await enrollDirect(core.store, 'agent-reject');
+    const digest = 'f'.repeat(64);
+    const sim = await SimAgent.connect(simTarget(hubs[1]), agent, { headers: { 'x-sonde-agent-features': 'drain, pack-reject' } });
+    sims.push(sim);
+    const registered = await sim.register({
+      packs: [{ name: 'nginx', version: '0.0.0', state: 'pending', pending: { version: '2.2.0', permissionsSha256: digest, added: [] } }],
+    });
+    expect(registered.type).toBe('hub.registered');
+    await waitFor(async () => {
+      const view = (
+        await rest<Array<{ name: string; packs: Array<{ name: string; pending?: unknown }> }>>(hubs[0], adminKey, '/api/v1/agents')
+      ).body.find((candidate) => candidate.name === agent.name);
+      return Boolean(view?.packs.some((pack) => pack.name === 'nginx' && pack.pending));
+    }, 'hub 1 sees the pending candidate');
+    const rejection = sim.next('hub.packs.reject', 10_000);
+    const answered = call<{ ok?: boolean; version?: string }>(hubs[0], 'POST', `/api/v1/agents/${agent.id}/packs/nginx/reject`, {
+      version: '2.2.0',
+      permissionsSha256: digest,
+    });
+    const message = await rejection;
+    expect(message.payload).toMatchObject({ pack: 'nginx', version: '2.2.0', permissionsSha256: digest });
+    sim.send('agent.packs.reject.result', { requestId: (message.payload as { requestId: string }).requestId, ok: true });
+    expect(await answered).toMatchObject({ status: 200, body: { ok: true, version: '2.2.0' } });
+  });
+
   it('pushes a revocation list signed on hub 1 to an agent on hub 2 within the bound', async () => {
     const agent = await enrollDirect(core.store, 'agent-revocations');
     const sim = await quietOnline(hubs[1], agent);
