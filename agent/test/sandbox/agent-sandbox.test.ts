@@ -167,7 +167,8 @@ describe('an agent running its packs sandboxed (sandbox.mode = process)', () => 
     const reply = await hub.probe('hostile.noop', { password: 'hunter2-value', apiToken: 'tok-value' });
     expect(reply.payload.status).toBe('error');
     expect(reply.payload.error?.code).toBe('SONDE_ERR_INVALID_PARAMS');
-    expect(reply.payload.error?.message).toContain('unknown parameters "password", "apiToken"');
+    // Frames are canonical JSON (keys sorted), so the parameters arrive, and are named, in sorted order.
+    expect(reply.payload.error?.message).toContain('unknown parameters "apiToken", "password"');
     expect(JSON.stringify(reply.payload)).not.toMatch(/REDACTED|hunter2-value|tok-value/);
     const wrongType = await hub.probe('hostile.echo', { text: 42 });
     expect(wrongType.payload.error?.message).toMatch(/expected string.*\(parameter text\)/);
