@@ -1,0 +1,339 @@
+// Issue 25: a fleet reconnecting after a hub restart. A real `sonde-hub serve` on a temp SQLite file, N simulated
+// agents (bench/sim-agent.mjs: real wire protocol, every frame signed and verified) that reconnect as the real agent
+// does — the agent package's own `Backoff` (full jitter, 1 s → 60 s, reset on `hub.registered`), one attempt per
+// close. Once all N are registered the hub is SIGKILLed and a new hub started at once on the same database, secret and
+// port. Measured from the kill: reconnect attempts per second and per 100 ms (peak against mean), the time until 50 %,
+// 99 % and 100 % are registered again, refused and failed attempts by kind, and the new hub's RSS and event-loop delay
+// (bench/fixtures/eld-probe.mjs, preloaded) during the herd.
+//
+//   node bench/herd.mjs                 # 10,000 agents (SONDE_BENCH_HERD_AGENTS or --agents N)
+//   node bench/herd.mjs --smoke         # 300 agents
+//   node bench/herd.mjs --json          # the report as JSON instead of the table (always written to bench/results/herd-latest.json)
+import { fork } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { connectSimAgent, enrollOverHttp, keyPool, seedAgents } from './sim-agent.mjs';
+import { MiB, REPO, rssOf, sleep, startHub } from './stack.mjs';
+
+// The agent's real backoff, imported from the agent package's build (agent/src/runtime/backoff.ts).
+const { Backoff } = await import(pathToFileURL(path.join(REPO, 'agent/dist/index.js')).href);
+/** The agent's defaults (agent/src/config/schema.ts: `reconnect`), which the security model fixes. */
+const RECONNECT = { initialMs: 1000, maxMs: 60_000 };
+
+/** What one failed attempt was, from the error connectSimAgent rejects with. */
+function failureKind(message) {
+  if (/ECONNREFUSED/.test(message)) return 'tcp refused (hub down)';
+  const status = /Unexpected server response: (\d+)/.exec(message);
+  if (status) return `HTTP ${status[1]}`;
+  if (/ECONNRESET|socket hang up/.test(message)) return 'reset during upgrade';
+  if (/not registered within/.test(message)) return 'registration timeout (60 s)';
+  if (/closed/.test(message)) return 'closed before hub.registered';
+  return message.slice(0, 60);
+}
+
+/** The child side: a share of the fleet, each agent a reconnect loop as agent/src/runtime/connection.ts runs it. */
+function serveChild() {
+  let options;
+  let keys;
+  let agents = [];
+  let recording = false;
+  let stopped = false;
+  const attempts = [];
+  const failures = {};
+  const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
+  let online = 0;
+
+  const makeAgent = (agent, index) => {
+    const backoff = new Backoff(RECONNECT.initialMs, RECONNECT.maxMs);
+    const self = { registeredAt: undefined, session: undefined, firstRegistered: undefined };
+    let resolveFirst;
+    self.firstRegistered = new Promise((resolve) => (resolveFirst = resolve));
+    const schedule = () => {
+      if (!stopped) setTimeout(attempt, backoff.next());
+    };
+    const attempt = () => {
+      if (stopped) return;
+      if (recording) attempts.push(Date.now());
+      connectSimAgent({ ...options, agent, localAddress: `127.0.0.${1 + (index % 8)}` }).then(
+        (session) => {
+          online += 1;
+          backoff.reset();
+          if (recording && self.registeredAt === undefined) self.registeredAt = Date.now();
+          self.session = session;
+          resolveFirst();
+          session.ws.on('error', () => undefined);
+          session.ws.once('close', () => {
+            online -= 1;
+            self.session = undefined;
+            session.close();
+            schedule();
+          });
+        },
+        (error) => {
+          if (recording) {
+            const kind = failureKind(error.message);
+            failures[kind] = (failures[kind] ?? 0) + 1;
+          }
+          schedule();
+        },
+      );
+    };
+    self.start = attempt;
+    return self;
+  };
+
+  process.on('message', async (message) => {
+    const reply = (answer) => process.send({ ...answer, id: message.id });
+    switch (message.type) {
+      case 'init':
+        keys = message.pems.map((pem) => ({ privateKey: createPrivateKey(pem) }));
+        options = { wsUrl: message.wsUrl, caPem: message.caPem, manifests: message.manifests, stats };
+        agents = message.agents.map((a, i) => makeAgent({ ...a, keys: keys[a.key] }, a.index ?? i));
+        return reply({});
+      case 'ramp': {
+        // The first connection of each agent at a bounded pace (a fleet coming up, not the herd under test).
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: message.parallel }, async () => {
+            while (next < agents.length) {
+              const agent = agents[next++];
+              agent.start();
+              await agent.firstRegistered;
+            }
+          }),
+        );
+        return reply({ online });
+      }
+      case 'mark':
+        recording = true;
+        return reply({});
+      case 'online':
+        return reply({ online });
+      case 'report':
+        return reply({ attempts, failures, registeredAt: agents.map((a) => a.registeredAt ?? null), stats });
+      case 'close':
+        stopped = true;
+        for (const agent of agents) agent.session?.close();
+        reply({});
+        return process.disconnect();
+    }
+  });
+}
+
+function child(file) {
+  const proc = fork(file, ['--herd-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let nextId = 0;
+  return {
+    proc,
+    ask: (message) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const onMessage = (answer) => {
+          if (answer.id !== id) return;
+          proc.off('message', onMessage);
+          proc.off('exit', onExit);
+          resolve(answer);
+        };
+        const onExit = (code) => reject(new Error(`herd child exited with ${code}`));
+        proc.on('message', onMessage);
+        proc.once('exit', onExit);
+        proc.send({ ...message, id });
+      }),
+  };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+/** Counts per `binMs` window from `from` to `to`. */
+function bins(times, from, to, binMs) {
+  const counts = new Array(Math.max(1, Math.ceil((to - from) / binMs))).fill(0);
+  for (const t of times) {
+    const i = Math.floor((t - from) / binMs);
+    if (i >= 0 && i < counts.length) counts[i] += 1;
+  }
+  return counts;
+}
+
+export async function runHerd({ agents: n, processes = 2, parallel = 100, budgetMs = 300_000, log = () => undefined }) {
+  const [keys] = [await keyPool(8)];
+  const dataDir = undefined;
+  const eldFile = path.join(os.tmpdir(), `sonde-bench-herd-eld-${process.pid}.jsonl`);
+  const eldProbe = ['--import', pathToFileURL(path.join(REPO, 'bench/fixtures/eld-probe.mjs')).href];
+  let hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' }, dataDir });
+  const children = [];
+  const loadBefore = os.loadavg()[0];
+  try {
+    const key = await hub.createAdminKey();
+    const enrolled = await enrollOverHttp(hub.url, key, 'herd-enrolled', keys[0]);
+    const seeded = await seedAgents(hub.env.SONDE_DB_PATH, n - 1, keys, 'herd');
+    const fleet = [enrolled, ...seeded];
+    const keyIndex = new Map(keys.map((pair, i) => [pair.publicKeyPem, i]));
+    const bench = (await import(pathToFileURL(path.join(REPO, 'bench/fixtures/noop-pack/index.js')).href)).default.manifest;
+    const wsUrl = `${hub.url.replace('http', 'ws')}/ws/agent`;
+    for (let c = 0; c < processes; c++) children.push(child(fileURLToPath(import.meta.url)));
+    await Promise.all(
+      children.map((ch, c) =>
+        ch.ask({
+          type: 'init',
+          pems: keys.map((pair) => pair.privateKeyPem),
+          wsUrl,
+          caPem: enrolled.caPem,
+          manifests: [bench],
+          agents: fleet
+            .map(({ id, name, apiKey, keys: pair }, index) => ({ id, name, apiKey, key: keyIndex.get(pair.publicKeyPem), index }))
+            .filter((_, i) => i % processes === c),
+        }),
+      ),
+    );
+    let t0 = performance.now();
+    const ramp = await Promise.all(children.map((ch) => ch.ask({ type: 'ramp', parallel: Math.ceil(parallel / processes) })));
+    const rampMs = performance.now() - t0;
+    const ramped = ramp.reduce((s, a) => s + a.online, 0);
+    log(`ramp: ${ramped}/${n} registered in ${(rampMs / 1000).toFixed(1)} s`);
+    await sleep(3_000);
+    const rssSteady = rssOf(hub.pid);
+    await Promise.all(children.map((ch) => ch.ask({ type: 'mark' })));
+
+    // The restart: SIGKILL, then a new hub on the same database, secret and port, started at once.
+    const port = new URL(hub.url).port;
+    const killAt = Date.now();
+    hub.child.kill('SIGKILL');
+    await new Promise((resolve) => (hub.child.exitCode !== null || hub.child.signalCode ? resolve() : hub.child.once('exit', resolve)));
+    const old = hub;
+    writeFileSync(eldFile, '');
+    hub = await startHub({
+      env: {
+        SONDE_LOG_LEVEL: 'error',
+        SONDE_SECRET: old.env.SONDE_SECRET,
+        SONDE_ADMIN_PASSWORD: old.env.SONDE_ADMIN_PASSWORD,
+        SONDE_PORT: port,
+        SONDE_BENCH_ELD_FILE: eldFile,
+      },
+      nodeArgs: eldProbe,
+      dataDir: old.dataDir,
+    });
+    const healthAt = Date.now();
+    log(`new hub healthy ${healthAt - killAt} ms after the kill`);
+    const rss = [];
+    let online = 0;
+    let allBackAt;
+    for (;;) {
+      rss.push(rssOf(hub.pid));
+      const answers = await Promise.all(children.map((ch) => ch.ask({ type: 'online' })));
+      online = answers.reduce((s, a) => s + a.online, 0);
+      if (online >= ramped) {
+        allBackAt = Date.now();
+        break;
+      }
+      if (Date.now() - killAt > budgetMs) break;
+      await sleep(100);
+    }
+    log(`online again: ${online}/${ramped}${allBackAt ? ` after ${allBackAt - killAt} ms` : ` (budget ${budgetMs / 1000} s spent)`}`);
+    const endAt = allBackAt ?? Date.now();
+    const reports = await Promise.all(children.map((ch) => ch.ask({ type: 'report' })));
+    const attempts = reports.flatMap((r) => r.attempts);
+    const failures = {};
+    for (const r of reports) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    const back = reports
+      .flatMap((r) => r.registeredAt)
+      .filter((t) => t !== null)
+      .map((t) => t - killAt)
+      .sort((a, b) => a - b);
+    const perSecond = bins(attempts, killAt, endAt, 1000);
+    const per100 = bins(attempts, killAt, endAt, 100);
+    const afterHealthy = bins(attempts, healthAt, endAt, 1000);
+    const eld = readFileSync(eldFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((w) => w.t <= endAt);
+    const windowSeconds = (endAt - killAt) / 1000;
+    return {
+      agents: n,
+      registeredBeforeKill: ramped,
+      rampSeconds: rampMs / 1000,
+      backoff: { ...RECONNECT, jitter: 'full (uniform in [0, min(max, initial·2^n)])', source: 'agent/dist Backoff' },
+      hubHealthyAfterKillMs: healthAt - killAt,
+      registeredAgain: back.length,
+      allBackMs: allBackAt ? allBackAt - killAt : null,
+      backMs: { p50: pct(back, 50), p99: pct(back, 99), p100: back[back.length - 1] },
+      attempts: {
+        total: attempts.length,
+        perAgent: attempts.length / n,
+        peakPerSecond: Math.max(...perSecond),
+        meanPerSecond: attempts.length / windowSeconds,
+        peakPer100ms: Math.max(...per100),
+        peakPer100msFractionOfN: Math.max(...per100) / n,
+        peakPerSecondWhileHubUp: Math.max(...afterHealthy),
+        perSecond,
+      },
+      failures,
+      hubRssMiB: { beforeKill: rssSteady / MiB, peakDuringHerd: Math.max(...rss) / MiB, afterAllBack: rssOf(hub.pid) / MiB },
+      hubEventLoopDelayMs: {
+        windows: eld.length,
+        max: Math.max(0, ...eld.map((w) => w.max)),
+        worstWindowP99: Math.max(0, ...eld.map((w) => w.p99)),
+        meanOfWindowMeans: eld.reduce((s, w) => s + w.mean, 0) / (eld.length || 1),
+      },
+      load1: { before: loadBefore, after: os.loadavg()[0] },
+      cpus: os.cpus().length,
+      node: process.version,
+      at: new Date(killAt).toISOString(),
+    };
+  } finally {
+    await Promise.all(children.map((ch) => (ch.proc.exitCode !== null ? undefined : ch.ask({ type: 'close' }).catch(() => undefined))));
+    for (const ch of children) ch.proc.kill();
+    await hub.stop();
+  }
+}
+
+function table(r) {
+  const f = (v, d = 0) =>
+    v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const rows = [
+    ['agents registered before the kill', `${f(r.registeredBeforeKill)} / ${f(r.agents)} (ramp ${f(r.rampSeconds, 1)} s)`],
+    ['new hub healthy after SIGKILL', `${f(r.hubHealthyAfterKillMs)} ms`],
+    ['registered again: 50 % / 99 % / 100 %', `${f(r.backMs.p50)} / ${f(r.backMs.p99)} / ${f(r.backMs.p100)} ms`],
+    ['all back', r.allBackMs === null ? `NO (${f(r.registeredAgain)} back)` : `${f(r.allBackMs / 1000, 1)} s`],
+    ['reconnect attempts (per agent)', `${f(r.attempts.total)} (${f(r.attempts.perAgent, 2)})`],
+    ['attempts/s peak / mean (kill → all back)', `${f(r.attempts.peakPerSecond)} / ${f(r.attempts.meanPerSecond)}`],
+    ['attempts/s peak once the hub is up', f(r.attempts.peakPerSecondWhileHubUp)],
+    ['attempts per 100 ms, peak (fraction of N)', `${f(r.attempts.peakPer100ms)} (${f(r.attempts.peakPer100msFractionOfN * 100, 2)} %)`],
+    ...Object.entries(r.failures).map(([k, v]) => [`failed attempts: ${k}`, f(v)]),
+    [
+      'hub RSS before kill / peak in herd / after',
+      `${f(r.hubRssMiB.beforeKill)} / ${f(r.hubRssMiB.peakDuringHerd)} / ${f(r.hubRssMiB.afterAllBack)} MiB`,
+    ],
+    [
+      'hub event-loop delay: max / worst 100 ms p99',
+      `${f(r.hubEventLoopDelayMs.max, 1)} / ${f(r.hubEventLoopDelayMs.worstWindowP99, 1)} ms`,
+    ],
+    ['load (1 min) before / after', `${f(r.load1.before, 1)} / ${f(r.load1.after, 1)} on ${r.cpus} CPUs`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+if (process.argv[2] === '--herd-child') serveChild();
+else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const arg = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const smoke = argv.includes('--smoke');
+  const n = Number(arg('--agents') ?? process.env.SONDE_BENCH_HERD_AGENTS ?? (smoke ? 300 : 10_000));
+  const result = await runHerd({
+    agents: n,
+    processes: Number(process.env.SONDE_BENCH_HERD_PROCS) || 2,
+    log: (line) => process.stderr.write(`herd: ${line}\n`),
+  });
+  mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(REPO, 'bench/results/herd-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  if (argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(`herd bench: ${n} agents, hub SIGKILLed and restarted on the same database and port (${result.at})`);
+    console.log(table(result));
+  }
+  process.exit(result.allBackMs === null ? 1 : 0);
+}
