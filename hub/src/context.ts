@@ -45,7 +45,6 @@ export interface HubContext {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sonde: HubServices;
     hub: HubContext;
   }
 }
