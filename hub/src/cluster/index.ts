@@ -134,15 +134,8 @@ export class Cluster {
     });
     try {
       if (!nc.info?.jetstream) throw new Error('the NATS server has no JetStream (start it with -js)');
-      const kvm = new Kvm(nc);
       const leaseMs = config.leaseMs ?? DEFAULT_LEASE_MS;
-      // 2.9: no per-key TTL; the bucket's max age only sweeps away long-dead hubs' records (lease.ts).
-      const hubsKv = await kvm.create(names.hubsBucket, { history: 1, ttl: leaseMs * 10 });
-      const presenceKv = await kvm.create(names.presenceBucket, { history: 1 });
-      const limitsKv = await new Kvm(jetstream(nc, { timeout: LIMITS_TIMEOUT_MS })).create(names.limitsBucket, {
-        history: 1,
-        ttl: LIMITS_MAX_AGE_MS,
-      });
+      const { hubsKv, presenceKv, limitsKv } = await openBuckets(nc, names, leaseMs);
       const leases = new HubLeases(hubsKv, {
         hubId,
         url: deps.url(),
@@ -303,6 +296,11 @@ export class Cluster {
    * connected there during the outage, its socket answering) is logged: routing follows that hub's entry.
    */
   async reassert(): Promise<{ claimed: number; lost: string[] }> {
+    // A NATS server that came back without its store has no buckets: made again (a no-op when they are there), and
+    // followed again from what they hold now.
+    await openBuckets(this.nc, clusterNames(this.deps.config.prefix), this.deps.config.leaseMs ?? DEFAULT_LEASE_MS);
+    await this.leases.rewatch();
+    await this.presence.rewatch();
     await this.leases.refreshNow();
     const held = this.gateway?.heldAgents() ?? [];
     const lost: string[] = [];
@@ -403,4 +401,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The three KV buckets (created if missing; the same handles when they exist). */
+async function openBuckets(nc: NatsConnection, names: ReturnType<typeof clusterNames>, leaseMs: number) {
+  const kvm = new Kvm(nc);
+  // 2.9: no per-key TTL; the bucket's max age only sweeps away long-dead hubs' records (lease.ts).
+  const hubsKv = await kvm.create(names.hubsBucket, { history: 1, ttl: leaseMs * 10 });
+  const presenceKv = await kvm.create(names.presenceBucket, { history: 1 });
+  const limitsKv = await new Kvm(jetstream(nc, { timeout: LIMITS_TIMEOUT_MS })).create(names.limitsBucket, {
+    history: 1,
+    ttl: LIMITS_MAX_AGE_MS,
+  });
+  return { hubsKv, presenceKv, limitsKv };
 }

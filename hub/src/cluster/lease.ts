@@ -61,6 +61,18 @@ export class HubLeases {
   /** Writes this hub's lease, loads everyone's and follows the bucket. */
   async start(): Promise<void> {
     await this.refresh();
+    await this.watch();
+    this.timer = setInterval(() => void this.tick(), this.options.refreshMs);
+    this.timer.unref();
+  }
+
+  /** Follows the bucket again (after NATS came back without its store, the old watch has nothing to follow). */
+  async rewatch(): Promise<void> {
+    this.watcher?.stop();
+    await this.watch();
+  }
+
+  private async watch(): Promise<void> {
     const watch = await this.kv.watch({ key: '>' });
     this.watcher = watch;
     void (async () => {
@@ -78,8 +90,6 @@ export class HubLeases {
         this.recompute();
       }
     })().catch((err: unknown) => this.options.log.warn({ err }, 'hub lease watch ended'));
-    this.timer = setInterval(() => void this.tick(), this.options.refreshMs);
-    this.timer.unref();
   }
 
   isLive(hubId: string): boolean {

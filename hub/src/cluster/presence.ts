@@ -72,6 +72,14 @@ export class Presence {
     this.watcher?.stop();
   }
 
+  /** Follows the bucket again from its current content (after NATS came back without its store). */
+  async rewatch(): Promise<void> {
+    this.watcher?.stop();
+    this.holders.clear();
+    this.changes++;
+    await this.start();
+  }
+
   /** The live hub holding this agent's socket, if any (another hub's entry whose lease ran out is nobody's). */
   holderOf(agentId: string): string | undefined {
     const holder = this.holders.get(agentId);

@@ -29,7 +29,7 @@ class OwnNats {
   private child: ChildProcess | undefined;
   constructor(
     readonly port: number,
-    private readonly storeDir: string,
+    public storeDir: string,
   ) {}
 
   get url(): string {
@@ -127,5 +127,21 @@ describe.skipIf(!server.holds)('presence after a NATS outage', () => {
     );
     expect(await probe(hubs[0], during.name)).toMatchObject({ status: 'ok', result: { answeredBy: during.name } });
     expect(await probe(hubs[0], before.name)).toMatchObject({ status: 'ok', result: { answeredBy: before.name } });
+  }, 60_000);
+
+  it('recovers when NATS comes back without its JetStream store (buckets, leases and presence all lost)', async () => {
+    const agent = await enrollDirect(core.store, 'agent-wiped');
+    sims.push(await simOnline(hubs[1], caCertPem, agent));
+    await waitFor(async () => (await statusOn(hubs[0], agent.name)) === 'online', 'hub 1 sees agent-wiped online');
+
+    await nats.stop();
+    nats.storeDir = path.join(dir, 'nats-fresh');
+    await nats.start();
+    // Past a lease's validity (10 s): without its bucket a hub cannot renew its lease, and the others count it dead.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await waitFor(async () => (await statusOn(hubs[0], agent.name)) === 'online', 'hub 1 to see agent-wiped online again', 10_000);
+    expect(await probe(hubs[0], agent.name)).toMatchObject({ status: 'ok', result: { answeredBy: agent.name } });
+    // And the lease bucket lives again: a hub that stops is seen gone by the other (its agents offline at once).
+    await waitFor(async () => (await statusOn(hubs[1], 'agent-before')) === 'online', 'hub 2 keeps its own agents', 5_000);
   }, 60_000);
 });
