@@ -5,7 +5,7 @@ import { createAuditExporter, type AuditExporter } from '../audit/export/index.j
 import { applyRetention, scheduleRetention, type RetentionSchedule } from '../audit/retention.js';
 import { installRefusalHooks } from '../auth/refusal-hooks.js';
 import { RefusalLimiter } from '../auth/refusals.js';
-import { Cluster } from '../cluster/index.js';
+import type { Cluster } from '../cluster/index.js';
 import type { HubConfig } from '../config.js';
 import type { HubCore } from '../core.js';
 import { limitPerAgent } from '../gateway/concurrency.js';
@@ -62,7 +62,10 @@ export const clusterPlugin = fp(
   async (app) => {
     const { core, hubConfig: config } = app;
     const cluster = config.cluster
-      ? await Cluster.start({
+      ? // Loaded only here: a single hub does not load the NATS client and JetStream at start.
+        await (
+          await import('../cluster/index.js')
+        ).Cluster.start({
           config: config.cluster,
           store: core.store,
           directory: core.directory,
