@@ -35,6 +35,14 @@ export const HubErrors = {
   SONDE_ERR_RATE_LIMITED: { status: 429, message: 'Too many attempts; wait and try again.' },
   SONDE_ERR_INTERNAL: { status: 500, message: 'Internal error; see the hub log.' },
   SONDE_ERR_NOT_READY: { status: 503, message: 'This part of the hub is not available yet.' },
+  SONDE_ERR_STORAGE_FULL: {
+    status: 507,
+    message: 'No space left for the hub database: nothing was written. Free space on its file system; writes resume by themselves.',
+  },
+  SONDE_ERR_STORAGE_READONLY: {
+    status: 503,
+    message: 'The hub database is read-only (file system or server): nothing was written. Writes resume once it is writable again.',
+  },
   // Start-up and CLI errors (no HTTP request involved; status is what a wrapper would answer).
   SONDE_ERR_CONFIG: { status: 500, message: 'The hub configuration is invalid.' },
   SONDE_ERR_WRONG_SECRET: {
@@ -89,11 +97,30 @@ function fromFastify(error: FastifyError): { status: number; code: HubErrorCode;
   return { status: 500, code: 'SONDE_ERR_INTERNAL', message: HubErrors.SONDE_ERR_INTERNAL.message };
 }
 
+/**
+ * A database that cannot take writes (disk full, read-only file system or server), by the driver's error code:
+ * SQLite's result codes (better-sqlite3 `SqliteError.code`) and PostgreSQL's SQLSTATE, compared as strings so no
+ * driver is imported here. Such a failure is the operator's to fix, not a bug: a clear code instead of 500.
+ */
+export function storageFault(error: unknown): 'SONDE_ERR_STORAGE_FULL' | 'SONDE_ERR_STORAGE_READONLY' | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  if (code === 'SQLITE_FULL' || code === '53100' || /ENOSPC|database or disk is full/i.test(text)) return 'SONDE_ERR_STORAGE_FULL';
+  if ((typeof code === 'string' && code.startsWith('SQLITE_READONLY')) || code === '25006' || /EROFS|read-only file system/i.test(text))
+    return 'SONDE_ERR_STORAGE_READONLY';
+  return undefined;
+}
+
 /** One error shape for every route: `{ error: { code, message } }`, never a stack trace. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HubError) return reply.code(error.statusCode).send(errorBody(error.code, error.message));
     if (error instanceof z.ZodError) return reply.code(400).send(errorBody('SONDE_ERR_VALIDATION', describeZod(error)));
+    const fault = storageFault(error);
+    if (fault) {
+      request.log.warn({ err: error }, 'the database refused a write');
+      return reply.code(HubErrors[fault].status).send(errorBody(fault, HubErrors[fault].message));
+    }
     const mapped = fromFastify(error as FastifyError);
     if (mapped.status >= 500) request.log.error({ err: error }, 'unhandled error');
     return reply.code(mapped.status).send(errorBody(mapped.code, mapped.message));

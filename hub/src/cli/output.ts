@@ -1,5 +1,5 @@
 import { ConfigError } from '../config.js';
-import { HubError } from '../errors.js';
+import { HubError, HubErrors, storageFault } from '../errors.js';
 import { SealError } from '../crypto/index.js';
 import { RemoteHubError } from './remote-error.js';
 import { z } from 'zod';
@@ -50,6 +50,8 @@ export function describeError(error: unknown): string[] {
   if (error instanceof HubError || error instanceof RemoteHubError) return [`${error.code}: ${error.message}`];
   if (error instanceof SealError) return [`SONDE_ERR_WRONG_SECRET: ${error.message}`];
   const message = error instanceof Error ? error.message : String(error);
+  const fault = storageFault(error);
+  if (fault) return [`${fault}: ${HubErrors[fault].message} (${message})`];
   return [`SONDE_ERR_INTERNAL: ${message}`];
 }
 

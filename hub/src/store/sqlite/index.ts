@@ -1,5 +1,6 @@
 import { Database } from './driver.js';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { HubError } from '../../errors.js';
 import path from 'node:path';
 import type { HubStore } from '../types.js';
 import { sqliteAgentStore, sqliteRevokedCertStore } from './agents.js';
@@ -63,9 +64,14 @@ export function openSqliteStore(file: string): SqliteHubStore {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     ownerOnly(file);
   }
-  const db = new Database(file);
+  let db: Database;
   try {
+    db = new Database(file);
     db.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw readOnlyExplained(error, file);
+  }
+  try {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
@@ -101,6 +107,24 @@ export function openSqliteStore(file: string): SqliteHubStore {
     });
   } catch (error) {
     db.close();
-    throw error;
+    throw readOnlyExplained(error, file);
+  }
+}
+
+/**
+ * SQLite says only "unable to open database file" or "attempt to write a readonly database" when the file system is
+ * read-only: name the cause, so an operator sees what to fix.
+ */
+function readOnlyExplained(error: unknown, file: string): unknown {
+  if (file === ':memory:') return error;
+  try {
+    accessSync(path.dirname(path.resolve(file)), constants.W_OK);
+    return error;
+  } catch (access) {
+    if ((access as NodeJS.ErrnoException).code !== 'EROFS') return error;
+    return new HubError(
+      'SONDE_ERR_STORAGE_READONLY',
+      `${file} is on a read-only file system (EROFS): the hub cannot open its database for writing; nothing was changed`,
+    );
   }
 }
