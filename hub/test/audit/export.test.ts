@@ -194,6 +194,9 @@ describe('audit export to syslog (RFC 5424)', () => {
       server.close(() => resolve());
       for (const socket of open) socket.destroy();
     });
+    // Give the hub a moment to see the connection end: an entry written in the instant between the collector's close
+    // and the hub noticing it is accepted by the kernel and lost, syslog's documented window (no acknowledgement).
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const down = await append(app, 10);
     expect(down).toHaveLength(10);
     await until('the sink to report failing', () => app.hub.auditExport!.status()[0].failing);
