@@ -74,125 +74,129 @@ async function agentRss(record: HubConnectionRecord): Promise<number> {
 }
 
 describe(`a hostile hub against a real agent (seed ${SEED}, ${FRAMES} frames)`, () => {
-  it('every correctly signed nonsense frame is refused; the agent stays up, runs nothing, and answers a real probe after', async () => {
-    console.log(`hostile hub frames: seed ${SEED} (replay with SONDE_FUZZ_SEED=${SEED})`);
-    const record = hub.live()!;
-    const fuzzedRequests = new Set<string>();
-    const signed = (type: string, payload: unknown, ts = Date.now()): string =>
-      JSON.stringify(signEnvelope({ v: PROTOCOL_VERSION, id: randomUUID(), type, ts, agentId, payload }, hub.ca.key));
-    const deep = (depth: number): unknown => {
-      let value: unknown = 'bottom';
-      for (let i = 0; i < depth; i++) value = { a: value };
-      return value;
-    };
-    // Parameters no probe schema accepts: every fixture schema is strict, so an extra key is always refused.
-    const badParams = fc
-      .record({
-        text: fc.oneof(
-          fc.integer(),
-          fc.string({ minLength: 501, maxLength: 2_000 }),
-          fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })),
-        ),
-        extra: fc.jsonValue({ maxDepth: 6 }),
-      })
-      .map((params) => ({ ...params, ['__not_a_param']: true }));
-    const probeRequest = fc
-      .record({
-        requestId: fc.uuid(),
-        probe: fc.oneof(fc.constantFrom('fixture.echo', 'fixture.read', 'fixture.sleep', 'fixture.nope', 'nope'), fc.string()),
-        params: fc.oneof(badParams, fc.jsonValue({ maxDepth: 6 })),
-        timeoutMs: fc.oneof(fc.integer({ min: 100, max: 5_000 }), fc.jsonValue({ maxDepth: 6 })),
-      })
-      .map((payload) => {
-        fuzzedRequests.add(payload.requestId);
-        return signed('hub.probe.request', payload);
-      });
-    const frameArb: fc.Arbitrary<string> = fc.oneof(
-      { arbitrary: probeRequest, weight: 4 },
-      // Any type, any payload, correctly signed.
-      {
-        arbitrary: fc
-          .tuple(fc.oneof(fc.constantFrom(...TYPES), fc.string()), fc.jsonValue({ maxDepth: 6 }))
-          .map(([type, payload]) => signed(type, payload)),
-        weight: 3,
-      },
-      // Out of order: a second registration answer, results and approvals nobody asked for.
-      {
-        arbitrary: fc
-          .constantFrom('hub.registered', 'agent.probe.result', 'hub.packs.approve', 'hub.packs.reject', 'hub.drain', 'hub.revocations')
-          .chain((type) => fc.jsonValue({ maxDepth: 6 }).map((payload) => signed(type, payload))),
-        weight: 2,
-      },
-      {
-        arbitrary: fc
-          .integer({ min: 10_000, max: 900_000 })
-          .map((n) => signed('hub.probe.request', { requestId: randomUUID(), probe: 'A'.repeat(n), params: {}, timeoutMs: 1000 })),
-        weight: 1,
-      },
-      { arbitrary: fc.integer({ min: 100, max: 1_500 }).map((depth) => signed('hub.probe.cancel', deep(depth))), weight: 1 },
-      // Stale and future timestamps on a valid-looking request.
-      {
-        arbitrary: fc
-          .integer({ min: 10 * 60_000, max: 10 * 365 * 86_400_000 })
-          .chain((skew) => fc.constantFrom(-skew, skew))
-          .map((skew) =>
-            signed(
-              'hub.probe.request',
-              { requestId: randomUUID(), probe: 'fixture.echo', params: { text: 'x' }, timeoutMs: 1000 },
-              Date.now() + skew,
+  it(
+    'every correctly signed nonsense frame is refused; the agent stays up, runs nothing, and answers a real probe after',
+    async () => {
+      console.log(`hostile hub frames: seed ${SEED} (replay with SONDE_FUZZ_SEED=${SEED})`);
+      const record = hub.live()!;
+      const fuzzedRequests = new Set<string>();
+      const signed = (type: string, payload: unknown, ts = Date.now()): string =>
+        JSON.stringify(signEnvelope({ v: PROTOCOL_VERSION, id: randomUUID(), type, ts, agentId, payload }, hub.ca.key));
+      const deep = (depth: number): unknown => {
+        let value: unknown = 'bottom';
+        for (let i = 0; i < depth; i++) value = { a: value };
+        return value;
+      };
+      // Parameters no probe schema accepts: every fixture schema is strict, so an extra key is always refused.
+      const badParams = fc
+        .record({
+          text: fc.oneof(
+            fc.integer(),
+            fc.string({ minLength: 501, maxLength: 2_000 }),
+            fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })),
+          ),
+          extra: fc.jsonValue({ maxDepth: 6 }),
+        })
+        .map((params) => ({ ...params, ['__not_a_param']: true }));
+      const probeRequest = fc
+        .record({
+          requestId: fc.uuid(),
+          probe: fc.oneof(fc.constantFrom('fixture.echo', 'fixture.read', 'fixture.sleep', 'fixture.nope', 'nope'), fc.string()),
+          params: fc.oneof(badParams, fc.jsonValue({ maxDepth: 6 })),
+          timeoutMs: fc.oneof(fc.integer({ min: 100, max: 5_000 }), fc.jsonValue({ maxDepth: 6 })),
+        })
+        .map((payload) => {
+          fuzzedRequests.add(payload.requestId);
+          return signed('hub.probe.request', payload);
+        });
+      const frameArb: fc.Arbitrary<string> = fc.oneof(
+        { arbitrary: probeRequest, weight: 4 },
+        // Any type, any payload, correctly signed.
+        {
+          arbitrary: fc
+            .tuple(fc.oneof(fc.constantFrom(...TYPES), fc.string()), fc.jsonValue({ maxDepth: 6 }))
+            .map(([type, payload]) => signed(type, payload)),
+          weight: 3,
+        },
+        // Out of order: a second registration answer, results and approvals nobody asked for.
+        {
+          arbitrary: fc
+            .constantFrom('hub.registered', 'agent.probe.result', 'hub.packs.approve', 'hub.packs.reject', 'hub.drain', 'hub.revocations')
+            .chain((type) => fc.jsonValue({ maxDepth: 6 }).map((payload) => signed(type, payload))),
+          weight: 2,
+        },
+        {
+          arbitrary: fc
+            .integer({ min: 10_000, max: 900_000 })
+            .map((n) => signed('hub.probe.request', { requestId: randomUUID(), probe: 'A'.repeat(n), params: {}, timeoutMs: 1000 })),
+          weight: 1,
+        },
+        { arbitrary: fc.integer({ min: 100, max: 1_500 }).map((depth) => signed('hub.probe.cancel', deep(depth))), weight: 1 },
+        // Stale and future timestamps on a valid-looking request.
+        {
+          arbitrary: fc
+            .integer({ min: 10 * 60_000, max: 10 * 365 * 86_400_000 })
+            .chain((skew) => fc.constantFrom(-skew, skew))
+            .map((skew) =>
+              signed(
+                'hub.probe.request',
+                { requestId: randomUUID(), probe: 'fixture.echo', params: { text: 'x' }, timeoutMs: 1000 },
+                Date.now() + skew,
+              ),
             ),
-          ),
-        weight: 1,
-      },
-      { arbitrary: fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 5 })), weight: 2 },
-      // Envelope-shaped with a payload nested far deeper than anything can sign or check by recursion.
-      {
-        arbitrary: fc
-          .integer({ min: 10_000, max: 100_000 })
-          .map(
-            (depth) =>
-              `{"v":${PROTOCOL_VERSION},"id":"${randomUUID()}","type":"hub.probe.request","ts":${Date.now()},"agentId":"${agentId}","payload":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},"sig":"AAAA"}`,
-          ),
-        weight: 1,
-      },
-    );
+          weight: 1,
+        },
+        { arbitrary: fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 5 })), weight: 2 },
+        // Envelope-shaped with a payload nested far deeper than anything can sign or check by recursion.
+        {
+          arbitrary: fc
+            .integer({ min: 10_000, max: 100_000 })
+            .map(
+              (depth) =>
+                `{"v":${PROTOCOL_VERSION},"id":"${randomUUID()}","type":"hub.probe.request","ts":${Date.now()},"agentId":"${agentId}","payload":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},"sig":"AAAA"}`,
+            ),
+          weight: 1,
+        },
+      );
 
-    const rssBefore = await agentRss(record);
-    // Made and sent in chunks of 25 (seeded per chunk, so a seed replays the same frames): making a frame signs it,
-    // and the test hub must keep answering the agent's pings meanwhile, as a real hub would.
-    let sent = 0;
-    for (let chunk = 0; sent < FRAMES; chunk++) {
-      const frames = fc.sample(frameArb, { seed: SEED + chunk, numRuns: Math.min(25, FRAMES - sent) });
-      for (const frame of frames) {
-        if (record.socket.readyState !== record.socket.OPEN)
-          throw new Error(
-            `the agent closed its connection after frame ${sent} (seed ${SEED}); last frame: ${frame.slice(0, 300)}\nagent output:\n${agent.output().slice(-3000)}`,
-          );
-        record.socket.send(frame);
-        sent++;
+      const rssBefore = await agentRss(record);
+      // Made and sent in chunks of 25 (seeded per chunk, so a seed replays the same frames): making a frame signs it,
+      // and the test hub must keep answering the agent's pings meanwhile, as a real hub would.
+      let sent = 0;
+      for (let chunk = 0; sent < FRAMES; chunk++) {
+        const frames = fc.sample(frameArb, { seed: SEED + chunk, numRuns: Math.min(25, FRAMES - sent) });
+        for (const frame of frames) {
+          if (record.socket.readyState !== record.socket.OPEN)
+            throw new Error(
+              `the agent closed its connection after frame ${sent} (seed ${SEED}); last frame: ${frame.slice(0, 300)}\nagent output:\n${agent.output().slice(-3000)}`,
+            );
+          record.socket.send(frame);
+          sent++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
 
-    // A real request answered after the barrage: everything sent before it has been dealt with.
-    const reply = await hub.probe('fixture.echo', { text: 'after the barrage' }, { record, timeoutMs: 30_000 });
-    expect(reply.payload.status).toBe('ok');
-    expect(agent.child.exitCode, agent.output().slice(-2000)).toBeNull();
-    expect(hub.live(agentId)).toBe(record);
+      // A real request answered after the barrage: everything sent before it has been dealt with.
+      const reply = await hub.probe('fixture.echo', { text: 'after the barrage' }, { record, timeoutMs: 30_000 });
+      expect(reply.payload.status).toBe('ok');
+      expect(agent.child.exitCode, agent.output().slice(-2000)).toBeNull();
+      expect(hub.live(agentId)).toBe(record);
 
-    const ran = record.received.filter(
-      (m) => m.type === 'agent.probe.result' && fuzzedRequests.has(m.payload.requestId) && m.payload.status === 'ok',
-    );
-    expect(ran, `fuzzed probe requests that ran (seed ${SEED})`).toEqual([]);
-    const refusals = record.received.filter((m) => m.type === 'agent.security' || m.type === 'reject').length;
-    console.log(
-      `hostile hub frames: ${sent} sent, ${refusals} refusals reported by the agent, ${fuzzedRequests.size} fuzzed probe requests, none ran`,
-    );
-    expect(refusals).toBeGreaterThan(0);
+      const ran = record.received.filter(
+        (m) => m.type === 'agent.probe.result' && fuzzedRequests.has(m.payload.requestId) && m.payload.status === 'ok',
+      );
+      expect(ran, `fuzzed probe requests that ran (seed ${SEED})`).toEqual([]);
+      const refusals = record.received.filter((m) => m.type === 'agent.security' || m.type === 'reject').length;
+      console.log(
+        `hostile hub frames: ${sent} sent, ${refusals} refusals reported by the agent, ${fuzzedRequests.size} fuzzed probe requests, none ran`,
+      );
+      expect(refusals).toBeGreaterThan(0);
 
-    const rssAfter = await agentRss(record);
-    console.log(`hostile hub frames: agent RSS ${(rssBefore / MiB).toFixed(1)} MiB before, ${(rssAfter / MiB).toFixed(1)} MiB after`);
-    // RSS keeps freed pages mapped, so this bounds a leak of the frames' size, not the allocator's slack.
-    expect(rssAfter - rssBefore).toBeLessThan(150 * MiB);
-  }, 600_000);
+      const rssAfter = await agentRss(record);
+      console.log(`hostile hub frames: agent RSS ${(rssBefore / MiB).toFixed(1)} MiB before, ${(rssAfter / MiB).toFixed(1)} MiB after`);
+      // RSS keeps freed pages mapped, so this bounds a leak of the frames' size, not the allocator's slack.
+      expect(rssAfter - rssBefore).toBeLessThan(150 * MiB);
+    },
+    TIMEOUT_MS,
+  );
 });
