@@ -408,6 +408,29 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     ...fields,
   });
 
+  test('audit retention: pruneThrough deletes the archived prefix; verify starts from the base; appends go on', async (store) => {
+    const log = contractAuditLog(store);
+    for (let i = 1; i <= 12; i++) await log.append(entry(i));
+    const archived: AuditChainRow[] = [];
+    const archive = {
+      open: () => Promise.resolve(),
+      row: (row: AuditChainRow) => {
+        archived.push(row);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve({ file: 'memory', bytes: 0 }),
+      abort: () => Promise.resolve(),
+    };
+    expect(await log.pruneThrough(8, archive)).toMatchObject({ fromSeq: 1, toSeq: 8, entries: 8 });
+    expect(archived.map((row) => row[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await store.audit.count()).toBe(4);
+    expect(await log.base()).toEqual({ seq: 8, hash: archived[7][15] });
+    await log.append(entry(13));
+    expect(await log.verify()).toMatchObject({ ok: true, fromSeq: 9, checked: 5, lastSeq: 13 });
+    // The newest entry always stays.
+    await expect(log.pruneThrough(13, archive)).rejects.toThrow(/newest and stays/);
+  });
+
   test('audit: append in order, last, query filters and pages, iterate, chain rows, count', async (store) => {
     const log = contractAuditLog(store);
     for (let i = 1; i <= 30; i++) await log.append(entry(i));
