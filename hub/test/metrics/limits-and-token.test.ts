@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConfigError} from '../../src/config.js';
+import type { ConfigError } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { testEnv } from '../helpers.js';
 import { api, enrollAgent, RawAgent, startHubUnderAttack, type HubUnderAttack } from '../security/support.js';
