@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 import { openHubStore } from '../../src/store/open.js';
+import { openStoreBackdoor } from '../../src/store/testing.js';
 import type { AgentChange, AuditChainRow, HubStore } from '../../src/store/types.js';
 import type { AuditEntryInput } from '../../src/services.js';
 import { contractBackends } from './backends.js';
@@ -527,5 +528,32 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     for await (const row of store.audit.chainRows(1)) expect(row[0]).toBe(expected++);
     expect(expected - 1).toBe(total);
     expect(await log.verify({ full: true })).toMatchObject({ ok: true, checked: total });
+  });
+
+  test('audit: chainRows and iterate walk several pages and over gaps, one row or longer than a page', async (store, location) => {
+    const log = contractAuditLog(store);
+    const total = 13_000;
+    for (let i = 0; i < total; i += 1_000) await Promise.all(Array.from({ length: 1_000 }, (_, j) => log.append(entry(i + j))));
+    const backdoor = await openStoreBackdoor(location);
+    try {
+      await backdoor.deleteAuditRows(100);
+      await backdoor.deleteAuditRows(4_990, 11_020);
+    } finally {
+      await backdoor.close();
+    }
+    const kept = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((seq) => seq !== 100 && (seq < 4_990 || seq > 11_020));
+    const chain = async (from: number, to?: number) => {
+      const seqs: number[] = [];
+      for await (const row of store.audit.chainRows(from, to)) seqs.push(row[0]);
+      return seqs;
+    };
+    expect(await chain(1)).toEqual(kept(1, total));
+    expect(await chain(4_000, 11_500)).toEqual(kept(4_000, 11_500));
+    expect(await chain(5_000, 11_000)).toEqual([]);
+    const records: number[] = [];
+    for await (const record of store.audit.iterate(90)) records.push(record.seq);
+    expect(records).toEqual(kept(90, total));
+    expect(await log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 100 });
   });
 });

@@ -16,13 +16,18 @@ import { changesOf, decodeText, encodeText, rowsOf, type Queryable, type Scope }
 
 /** The columns that hold text a client controls: stored through encodeText (NUL), read back through decodeText. */
 const CLIENT_TEXT = ['action', 'actor_kind', 'actor_id', 'actor_name', 'client_id', 'tool', 'probe', 'status', 'detail'] as const;
-function codeText<R extends Partial<AuditRow>>(row: R, code: (text: string | null) => string | null): R {
+/** A copy of a row about to be written, its client text escaped. */
+function encoded(row: AuditRow): AuditRow {
   const out: Record<string, unknown> = { ...row };
-  for (const column of CLIENT_TEXT) out[column] = code(row[column] ?? null);
-  return out as R;
+  for (const column of CLIENT_TEXT) out[column] = encodeText(row[column]);
+  return out as unknown as AuditRow;
 }
-/** A row as read, its text as hashed. */
-const decoded = <R extends Partial<AuditRow>>(row: R): R => codeText(row, decodeText);
+/** A row as read (a fresh object from the driver, decoded in place: verify maps every row), its text as hashed. */
+function decoded<R extends Partial<AuditRow>>(row: R): R {
+  const text = row as Record<string, unknown>;
+  for (const column of CLIENT_TEXT) if (typeof text[column] === 'string') text[column] = decodeText(text[column]);
+  return row;
+}
 
 /** Rows per page while streaming: each page is one keyset query on the pool, so nothing is held between pages. */
 export const PAGE_ROWS = 5_000;
@@ -42,7 +47,7 @@ export function pgAuditStore(s: Scope, inTransaction: <T>(fn: (db: Queryable) =>
     for (const entry of entries) {
       const seq = prev.seq + 1;
       const row = auditRow(entry, seq, prev.hash, chain(entry, prev.hash, seq));
-      values.push(...auditRowValues(codeText(row, encodeText)));
+      values.push(...auditRowValues(encoded(row)));
       records.push(toAuditRecord(row));
       prev = row;
     }
@@ -63,19 +68,30 @@ export function pgAuditStore(s: Scope, inTransaction: <T>(fn: (db: Queryable) =>
     return records;
   };
 
-  async function* pages<T>(
-    sql: string,
-    bounds: (from: number) => unknown[],
-    seqOf: (row: T) => number,
-    map: (row: AuditRow) => T,
-    fromSeq: number,
-  ) {
+  /**
+   * Rows `fromSeq..toSeq` by seq, a window of `PAGE_ROWS` seqs per query. A bounded window rather than `LIMIT`: with
+   * stale statistics (a chain just restored or bulk-loaded, autovacuum off or not yet run) the planner takes
+   * `seq >= $1 ORDER BY seq LIMIT n` for a few rows and answers it with a bitmap scan and a sort of every row after
+   * `$1`, so a walk of the whole chain became quadratic (3.6 s a page half way through 1M rows). A window reads at most
+   * its own rows whatever the plan. Where one comes back short (a gap, or the end), the next entry there is, if any,
+   * is found by `min(seq)` on the primary key, so gaps are walked over exactly as before.
+   */
+  async function* pages<T>(columns: string, map: (row: AuditRow) => T, fromSeq: number, toSeq: number) {
     let from = fromSeq;
-    for (;;) {
-      const rows = (await rowsOf<AuditRow>(s, sql, bounds(from))).map(map);
-      yield* rows;
-      if (rows.length < PAGE_ROWS) return;
-      from = seqOf(rows[rows.length - 1]) + 1;
+    while (from <= toSeq) {
+      const end = Math.min(toSeq, from + PAGE_ROWS - 1);
+      const rows = await rowsOf<AuditRow>(s, `SELECT ${columns} FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq`, [from, end]);
+      yield* rows.map(map);
+      if (rows.length === end - from + 1) {
+        from = end + 1;
+        continue;
+      }
+      const [after] = await rowsOf<{ next: number | null }>(s, 'SELECT min(seq) AS next FROM audit_log WHERE seq > $1 AND seq <= $2', [
+        end,
+        toSeq,
+      ]);
+      if (after?.next === null || after?.next === undefined) return;
+      from = after.next;
     }
   }
 
@@ -112,22 +128,9 @@ export function pgAuditStore(s: Scope, inTransaction: <T>(fn: (db: Queryable) =>
       const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${arg(filter.limit)}`;
       return (await rowsOf<AuditRow>(s, sql, args)).map((row) => toAuditRecord(decoded(row)));
     },
-    iterate: (fromSeq) =>
-      pages<AuditRecord>(
-        'SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2',
-        (from) => [from, PAGE_ROWS],
-        (record) => record.seq,
-        (row) => toAuditRecord(decoded(row)),
-        fromSeq,
-      ),
+    iterate: (fromSeq) => pages<AuditRecord>('*', (row) => toAuditRecord(decoded(row)), fromSeq, Number.MAX_SAFE_INTEGER),
     chainRows: (fromSeq, toSeq = Number.MAX_SAFE_INTEGER) =>
-      pages<AuditChainRow>(
-        `SELECT ${CHAIN_COLUMNS} FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-        (from) => [from, toSeq, PAGE_ROWS],
-        (row) => row[0],
-        (row) => toChainRow(decoded(row)),
-        fromSeq,
-      ),
+      pages<AuditChainRow>(CHAIN_COLUMNS, (row) => toChainRow(decoded(row)), fromSeq, toSeq),
     count: async () => (await rowsOf<{ n: number }>(s, 'SELECT COUNT(*)::bigint AS n FROM audit_log'))[0].n,
     pruneThrough: (throughSeq) => changesOf(s, 'DELETE FROM audit_log WHERE seq <= $1', [throughSeq]),
   };
