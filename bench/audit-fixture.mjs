@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { clearInterval, setInterval } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 
 /** A typical MCP tool call entry (about what the hub writes per call). */
@@ -59,4 +61,30 @@ export async function fillAudit({ asyncStore, store, log }, count) {
     for (let i = 0; i < n; i++) log.append(auditEntry(i));
   });
   for (let done = 0; done < count; done += batch) fill.immediate(Math.min(batch, count - done));
+}
+
+/**
+ * Watches the event loop while something runs: `monitorEventLoopDelay` (10 ms) for max and p99, and a 10 ms ticker
+ * whose last gap runs to `stop()`, so a loop held to the very end (no sample at all) still counts. Delays in ms.
+ */
+export function watchEventLoop() {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let last = performance.now();
+  let maxGap = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 10);
+  return () => {
+    clearInterval(tick);
+    histogram.disable();
+    maxGap = Math.max(maxGap, performance.now() - last);
+    const sampled = histogram.count > 0;
+    return {
+      maxMs: +Math.max(sampled ? histogram.max / 1e6 : 0, maxGap).toFixed(1),
+      p99Ms: sampled ? +(histogram.percentile(99) / 1e6).toFixed(1) : null,
+    };
+  };
 }
