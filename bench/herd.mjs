@@ -288,6 +288,8 @@ export async function runHerd({
         windows: eld.length,
         max: Math.max(0, ...eld.map((w) => w.max)),
         worstWindowP99: Math.max(0, ...eld.map((w) => w.p99)),
+        // The hub's own start (module loading, opening the store) blocks its loop too; this is the herd alone.
+        maxOnceHealthy: Math.max(0, ...eld.filter((w) => w.t > healthAt).map((w) => w.max)),
         meanOfWindowMeans: eld.reduce((s, w) => s + w.mean, 0) / (eld.length || 1),
       },
       load1: { before: loadBefore, after: os.loadavg()[0] },
@@ -320,8 +322,8 @@ function table(r) {
       `${f(r.hubRssMiB.beforeKill)} / ${f(r.hubRssMiB.peakDuringHerd)} / ${f(r.hubRssMiB.afterAllBack)} MiB`,
     ],
     [
-      'hub event-loop delay: max / worst 100 ms p99',
-      `${f(r.hubEventLoopDelayMs.max, 1)} / ${f(r.hubEventLoopDelayMs.worstWindowP99, 1)} ms`,
+      'hub event-loop delay: max incl. start / max once healthy',
+      `${f(r.hubEventLoopDelayMs.max, 1)} / ${f(r.hubEventLoopDelayMs.maxOnceHealthy, 1)} ms`,
     ],
     ['load (1 min) before / after', `${f(r.load1.before, 1)} / ${f(r.load1.after, 1)} on ${r.cpus} CPUs`],
   ];
