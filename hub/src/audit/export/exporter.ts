@@ -54,6 +54,8 @@ export interface AuditExporterOptions {
   batchSize?: number;
   /** How often a caught-up sink looks for entries written by another process (the CLI, another hub); default 2 s. */
   pollMs?: number;
+  /** A sink whose oldest unacknowledged entry is older than this is logged as behind (default 300 s). */
+  behindSeconds?: number;
   /** Backoff after a failed delivery: base doubled per attempt up to max, with full jitter (default 500 ms .. 60 s). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -68,6 +70,7 @@ class SinkRunner {
   failing = false;
   lastError: string | undefined;
   delivered = 0;
+  private behind = false;
   private attempt = 0;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -130,6 +133,8 @@ class SinkRunner {
         continue;
       }
       if (batch.length === 0) {
+        if (this.behind) log.info({ sink: this.sink.name, cursor: this.cursor }, 'audit export caught up');
+        this.behind = false;
         this.oldestPendingAt = undefined;
         this.head = Math.max(this.head, this.cursor);
         await this.sleep(pollMs);
@@ -137,6 +142,14 @@ class SinkRunner {
       }
       const last = batch[batch.length - 1];
       this.oldestPendingAt = batch[0].at;
+      const lagSeconds = (Date.now() - Date.parse(batch[0].at)) / 1000;
+      if (!this.behind && lagSeconds > this.options.behindSeconds) {
+        this.behind = true;
+        log.warn(
+          { sink: name, lagSeconds: Math.round(lagSeconds), lagEntries: this.lagEntries() },
+          'audit export is behind: its oldest unsent entry is older than the alert threshold',
+        );
+      }
       this.head = Math.max(this.head, last.seq);
       try {
         await this.sink.deliver(batch);
@@ -206,6 +219,7 @@ export class AuditExporter {
       pollMs: options.pollMs ?? 2_000,
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 60_000,
+      behindSeconds: options.behindSeconds ?? 300,
     };
     this.runners = options.sinks.map((sink) => new SinkRunner(sink, settings));
   }
