@@ -11,16 +11,23 @@ import path from 'node:path';
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
 /**
- * Runs one suite of `tree`'s build. A suite the tree's bench does not have yet (one added after the ref) runs from
- * `here`'s bench code against `tree`'s build (SONDE_BENCH_REPO, read by stack.mjs), so a new figure can still be
- * compared with an older build; such a suite may only drive the hub and agent as processes over their public APIs.
+ * Runs one suite of `tree`'s build. A suite the tree's bench does not have yet (one added after the ref) is copied
+ * into the tree's bench/suites/ and run by `here`'s run.mjs from there (SONDE_BENCH_SUITES_DIR): its imports of the
+ * bench helpers (stack, sim-agent, mcp-raw, lib) then resolve to the ref's own, which speak the ref's protocol, so a
+ * new figure can still be compared with an older build as long as it uses only helpers the ref has.
  */
+const borrowedSuites = new Set();
 function runSuite(tree, suite, smoke, here) {
-  const own = existsSync(path.join(tree, 'bench/suites', `${suite}.mjs`));
-  const runner = own ? tree : here;
+  const key = `${tree}\u0000${suite}`;
+  if (tree !== here && !borrowedSuites.has(key) && !existsSync(path.join(tree, 'bench/suites', `${suite}.mjs`))) {
+    cpSync(path.join(here, 'bench/suites', `${suite}.mjs`), path.join(tree, 'bench/suites', `${suite}.mjs`));
+    borrowedSuites.add(key);
+  }
+  const borrowed = borrowedSuites.has(key);
+  const runner = borrowed ? here : tree;
   return new Promise((resolve) => {
     const args = [path.join(runner, 'bench/run.mjs'), '--only', suite, ...(smoke ? ['--smoke'] : [])];
-    const env = own ? process.env : { ...process.env, SONDE_BENCH_REPO: tree };
+    const env = borrowed ? { ...process.env, SONDE_BENCH_SUITES_DIR: path.join(tree, 'bench/suites') } : process.env;
     const child = spawn(process.execPath, args, { cwd: runner, env, stdio: ['ignore', 'ignore', 'inherit'] });
     child.once('exit', () => {
       try {

@@ -36,7 +36,8 @@ const rows = [];
 const load = [];
 for (const name of suites) {
   if (values.only && values.only !== name) continue;
-  const mod = await import(pathToFileURL(path.join(here, 'suites', `${name}.mjs`)).href);
+  // SONDE_BENCH_SUITES_DIR: compare.mjs runs a suite copied into an older tree, so it uses that tree's helpers.
+  const mod = await import(pathToFileURL(path.join(process.env.SONDE_BENCH_SUITES_DIR ?? path.join(here, 'suites'), `${name}.mjs`)).href);
   const started = performance.now();
   const loadBefore = os.loadavg()[0];
   try {

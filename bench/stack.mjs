@@ -19,9 +19,7 @@ import os from 'node:os';
 import { addTrustedKey, emptyTrustStore, newKeyFile, signPackDir, signedPackCopy } from '@sonde/registry';
 import path from 'node:path';
 
-// SONDE_BENCH_REPO: the build to measure, when it is another tree than this bench's (bench/compare.mjs sets it to run a
-// suite an older ref does not have against that ref's build).
-export const REPO = process.env.SONDE_BENCH_REPO ? path.resolve(process.env.SONDE_BENCH_REPO) : path.resolve(import.meta.dirname, '..');
+export const REPO = path.resolve(import.meta.dirname, '..');
 const HUB_CLI = path.join(REPO, 'hub/dist/cli.js');
 const AGENT_CLI = path.join(REPO, 'agent/dist/cli.js');
 const BENCH_PUBLISHER = newKeyFile({ publisher: 'sonde-bench' });
