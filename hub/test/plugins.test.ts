@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { openHubCore } from '../src/core.js';
@@ -13,7 +13,7 @@ const tmp = tempDir('sonde-plugins-');
 afterAll(() => tmp.cleanup());
 
 /** The error Fastify gives when `plugin` is registered on an instance that lacks what it declares it depends on. */
-async function registerAlone(plugin: Parameters<ReturnType<typeof Fastify>['register']>[0]): Promise<string> {
+async function registerAlone(plugin: FastifyPluginAsync | FastifyPluginCallback): Promise<string> {
   const app = Fastify({ logger: false });
   try {
     await app.register(plugin);
