@@ -237,7 +237,9 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
     const user = typeof body.user === 'string' ? body.user.slice(0, 200) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
     const ipKey = `ip:${request.ip}`;
-    const userKey = `user:${user.toLowerCase()}`;
+    // Per user *and* address, as the dashboard login counts (routes/auth.ts): a guesser elsewhere must not lock the
+    // admin out of OAuth sign-in by typing the admin's name; the per-address window bounds each guesser.
+    const userKey = `user:${user.toLowerCase()}@${request.ip}`;
     const client = await clientName(interaction);
     const again = (error: string, status: number) =>
       html(reply, status, loginPage({ uid: interaction.uid, clientName: client.name, error, sso: ssoLink(interaction.uid) }));
