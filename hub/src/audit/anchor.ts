@@ -79,19 +79,21 @@ export class AuditAnchor {
   advance(mark: AnchorMark): Promise<void> {
     if (mark.seq <= this.written || (this.pending && mark.seq <= this.pending.seq)) return this.writing ?? Promise.resolve();
     this.pending = mark;
-    if (!this.writing) {
-      const wait = this.lastWriteAt + MIN_WRITE_INTERVAL_MS - Date.now();
-      this.writing = wait > 0 ? delay(wait).then(() => this.drain()) : this.drain();
-    }
+    this.writing ??= this.drain();
     return this.writing;
   }
 
+  /** Writes until nothing is pending, each write at least `MIN_WRITE_INTERVAL_MS` after the one before. */
   private async drain(): Promise<void> {
     try {
-      this.lastWriteAt = Date.now();
       while (this.pending) {
+        // Also between writes of one drain: marks arriving while a write is under way wait for the interval too.
+        const wait = this.lastWriteAt + MIN_WRITE_INTERVAL_MS - Date.now();
+        if (wait > 0) await delay(wait);
         const mark = this.pending;
+        if (!mark) break;
         this.pending = undefined;
+        this.lastWriteAt = Date.now();
         // Another process (the CLI beside the server) may have moved it further: never move it back.
         const current = await this.read().catch(() => ({ kind: 'missing' as const }));
         if (current.kind === 'ok' && current.seq >= mark.seq) {
