@@ -1,49 +1,25 @@
-import path from 'node:path';
 import { randomUUID, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage, type Envelope } from '@sonde/pack-sdk/protocol';
-import {
-  agentUser,
-  ensureBuilt,
-  json,
-  prepareFixturePack,
-  removeDir,
-  runCli,
-  spawnAgent,
-  agentHome,
-  type AgentProcess,
-} from './support/cli.js';
+import { json, runCli, type AgentProcess, type AgentUser } from './support/cli.js';
 import { listeningSockets, socketCount } from './support/sockets.js';
-import { startTestHub, type TestHub } from './support/hub-double.js';
+import { type TestHub } from './support/hub-double.js';
+import { startFixtureAgent, type FixtureAgent } from './support/fixture-agent.js';
 
-const user = agentUser();
+let setup: FixtureAgent;
 let hub: TestHub;
 let home: string;
-let fixture: string;
+let user: AgentUser | undefined;
 let agent: AgentProcess;
 let agentId: string;
 
 beforeAll(async () => {
-  ensureBuilt();
-  hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = agentHome(user);
-  fixture = await prepareFixturePack(user);
-  const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'frames-agent', '--json'], {
-    home,
-    user,
-  });
-  agentId = json<{ agentId: string }>(enrolled).agentId;
-  await runCli(['packs', 'install', fixture], { home, user });
-  await runCli(['packs', 'approve', 'fixture'], { home, user });
-  agent = spawnAgent({ home, user });
-  await hub.waitForRegistered();
+  setup = await startFixtureAgent('frames-agent', { heartbeatIntervalMs: 1000 });
+  ({ hub, home, user, agent, agentId } = setup);
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await hub?.close();
-  if (home) removeDir(home);
-  if (fixture) removeDir(path.dirname(fixture));
+  await setup?.stop();
 });
 
 function probeRequest(now?: () => number, who = agentId): string {

@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import fc from 'fast-check';
 import { MessageSchemas, PROTOCOL_VERSION, signEnvelope } from '@sonde/pack-sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  agentHome,
-  agentUser,
-  ensureBuilt,
-  json,
-  prepareFixturePack,
-  removeDir,
-  runCli,
-  spawnAgent,
-  type AgentProcess,
-} from '../../agent/test/support/cli.js';
-import { startTestHub, type HubConnectionRecord, type TestHub } from '../../agent/test/support/hub-double.js';
+import { type AgentProcess } from '../../agent/test/support/cli.js';
+import { startFixtureAgent, type FixtureAgent } from '../../agent/test/support/fixture-agent.js';
+import { type HubConnectionRecord, type TestHub } from '../../agent/test/support/hub-double.js';
 
 /**
  * The other direction: a hostile hub against a real agent. The test hub signs
@@ -35,35 +25,19 @@ const TIMEOUT_MS = Number(process.env.SONDE_FUZZ_TIMEOUT_MS ?? 600_000);
 const TYPES = Object.keys(MessageSchemas);
 const MiB = 1024 * 1024;
 
-const user = agentUser();
+let setup: FixtureAgent;
 let hub: TestHub;
-let home: string;
-let fixture: string;
 let agent: AgentProcess;
 let agentId: string;
 
 beforeAll(async () => {
-  ensureBuilt();
   // Intervals of 5 s: the agent drops a hub silent for two, and signing big frames keeps this test process busy.
-  hub = await startTestHub({ heartbeatIntervalMs: 5000 });
-  home = agentHome(user);
-  fixture = await prepareFixturePack(user);
-  const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'hostile-hub-target', '--json'], {
-    home,
-    user,
-  });
-  agentId = json<{ agentId: string }>(enrolled).agentId;
-  await runCli(['packs', 'install', fixture], { home, user });
-  await runCli(['packs', 'approve', 'fixture'], { home, user });
-  agent = spawnAgent({ home, user });
-  await hub.waitForRegistered();
+  setup = await startFixtureAgent('hostile-hub-target', { heartbeatIntervalMs: 5000 });
+  ({ hub, agent, agentId } = setup);
 }, 120_000);
 
 afterAll(async () => {
-  await agent?.stop();
-  await hub?.close();
-  if (home) removeDir(home);
-  if (fixture) removeDir(path.dirname(fixture));
+  await setup?.stop();
 });
 
 /** The agent's own figure for its resident memory, from its newest heartbeat. */
