@@ -4,6 +4,7 @@ export * from './manifest/schema.js';
 export * from './manifest/define.js';
 export * from './runtime/context.js';
 export * from './runtime/guard.js';
+export * from './runtime/glob.js';
 export * from './runtime/run-probe.js';
 export * from './runtime/exec-result.js';
 export * from './runtime/host-context.js';

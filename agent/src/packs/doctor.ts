@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SAFE_PATH, type PackManifest } from '@sonde/pack-sdk';
+import { globMatcher, SAFE_PATH, type PackManifest } from '@sonde/pack-sdk';
 import { diffPermissions } from '@sonde/registry';
 import type { PackListing } from './store.js';
 
@@ -865,22 +865,6 @@ const GLOB_CHARS = /[*?[{]/;
 const WALK_LIMIT = 2000;
 const SHOWN_UNREADABLE = 5;
 
-/** A small glob matcher for declared file globs: `**` any depth, `*` and `?` within one segment. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i];
-    if (char === '*' && glob[i + 1] === '*') {
-      out += '.*';
-      i++;
-      if (glob[i + 1] === '/') i++;
-    } else if (char === '*') out += '[^/]*';
-    else if (char === '?') out += '[^/]';
-    else out += /[.+^${}()|[\]\\]/.test(char) ? `\\${char}` : char;
-  }
-  return new RegExp(`^${out}$`);
-}
-
 export function globBase(glob: string): string {
   const segments = glob.split('/');
   const index = segments.findIndex((segment) => GLOB_CHARS.test(segment));
@@ -923,7 +907,8 @@ export function gatherFile(glob: string, groupFile = '/etc/group'): FileFact {
     fact.unreadable.push(baseInfo);
     return fact;
   }
-  const pattern = globToRegExp(glob);
+  // The permission guard's own matcher: what the doctor counts as matched is what the pack will be allowed to read.
+  const matches = globMatcher(glob);
   const deep = glob.includes('**');
   const depth = glob.split('/').length;
   let seen = 0;
@@ -937,13 +922,13 @@ export function gatherFile(glob: string, groupFile = '/etc/group'): FileFact {
     for (const entry of entries) {
       if (++seen > WALK_LIMIT) return;
       const full = path.join(dir, entry.name);
-      if (pattern.test(full)) {
+      if (matches(full)) {
         fact.matched++;
         note(full);
       }
       if (entry.isDirectory() && (deep || full.split('/').length < depth)) {
         if (readable(full, true)) walk(full);
-        else if (!pattern.test(full)) note(full);
+        else if (!matches(full)) note(full);
       }
     }
   };

@@ -13,9 +13,13 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import type Semver from 'semver';
 import { z } from 'zod';
+import { requireCjs } from '../cjs.js';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writePrivateFile, type HomePaths } from '../home.js';
+
+const semver = requireCjs('semver') as typeof Semver;
 
 /**
  * Side-by-side releases in SONDE_HOME:
@@ -42,35 +46,17 @@ export function releaseLayout(paths: HomePaths): ReleaseLayout {
   };
 }
 
+/** The shape of a release folder's name: a semver version as written (`1.2.3`, `2.0.0-rc.1`; no `v`, no spaces). */
 const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$/;
 
 export function isVersion(value: string): boolean {
   return VERSION.test(value);
 }
 
-/** Semver precedence (major.minor.patch, then prerelease identifiers); build metadata ignored. */
+/** Semver precedence (major.minor.patch, then prerelease identifiers; build metadata ignored), by the one semver library. */
 export function compareVersions(a: string, b: string): number {
-  const left = VERSION.exec(a);
-  const right = VERSION.exec(b);
-  if (!left || !right) throw new AgentError('SONDE_ERR_UPDATE_REFUSED', `not a semver version: ${left ? b : a}`);
-  for (let i = 1; i <= 3; i++) {
-    const diff = Number(left[i]) - Number(right[i]);
-    if (diff !== 0) return Math.sign(diff);
-  }
-  const [pa, pb] = [left[4], right[4]];
-  if (pa === undefined || pb === undefined) return pa === pb ? 0 : pa === undefined ? 1 : -1;
-  const xs = pa.split('.');
-  const ys = pb.split('.');
-  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
-    const [x, y] = [xs[i], ys[i]];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const [nx, ny] = [/^\d+$/.test(x), /^\d+$/.test(y)];
-    if (nx && ny && Number(x) !== Number(y)) return Math.sign(Number(x) - Number(y));
-    if (nx !== ny) return nx ? -1 : 1;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
+  if (!isVersion(a) || !isVersion(b)) throw new AgentError('SONDE_ERR_UPDATE_REFUSED', `not a semver version: ${isVersion(a) ? b : a}`);
+  return semver.compare(a, b);
 }
 
 /** The version `current` points at, or undefined when there is no release layout yet. */

@@ -1,4 +1,5 @@
 import type { Attestation } from '@sonde/pack-sdk/protocol';
+import { isNewerVersion } from '@sonde/registry';
 
 export type AttestationVerdict =
   | { kind: 'first' }
@@ -19,7 +20,7 @@ export function compareAttestation(baseline: Attestation | null, current: Attest
   if (baseline.agentVersion !== current.agentVersion) {
     // Only a newer version is the expected change that becomes the baseline. A downgrade (an old agent with known
     // flaws put back, or a version string chosen to reset the baseline) goes through the comparison like any change.
-    if (newerVersion(current.agentVersion, baseline.agentVersion))
+    if (isNewerVersion(current.agentVersion, baseline.agentVersion))
       return { kind: 'upgraded', from: baseline.agentVersion, to: current.agentVersion };
     changes.push(`agent version ${baseline.agentVersion} → ${current.agentVersion} (not newer)`);
   }
@@ -45,22 +46,6 @@ export function compareAttestation(baseline: Attestation | null, current: Attest
   }
   for (const [name, pack] of before) if (!after.has(name)) changes.push(`pack ${name}@${pack.version} removed`);
   return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'changed', changes };
-}
-
-/** Whether semver `a` is newer than `b` (pre-releases below their release); anything unparsable is not newer. */
-export function newerVersion(a: string, b: string): boolean {
-  const parse = (v: string): { core: number[]; pre: string | undefined } | undefined => {
-    const m = /^v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:-([0-9A-Za-z.-]{1,64}))?(?:\+[0-9A-Za-z.-]{1,64})?$/.exec(v);
-    return m ? { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] } : undefined;
-  };
-  const pa = parse(a);
-  const pb = parse(b);
-  if (!pa || !pb) return false;
-  for (let i = 0; i < 3; i++) if (pa.core[i] !== pb.core[i]) return pa.core[i] > pb.core[i];
-  if (pa.pre === pb.pre) return false;
-  if (pa.pre === undefined) return true;
-  if (pb.pre === undefined) return false;
-  return pa.pre.localeCompare(pb.pre, 'en', { numeric: true }) > 0;
 }
 
 function short(digest: string): string {

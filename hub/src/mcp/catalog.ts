@@ -1,4 +1,5 @@
 import type { PackManifest, ProbeManifest, RunbookManifest } from '@sonde/pack-sdk';
+import { isNewerVersion } from '@sonde/registry';
 import type { AgentView, Fleet } from '../services.js';
 import { buildProbeTool, type ToolDefinition } from './probe-tool-schema.js';
 import { validPackReport } from '../fleet/report-bounds.js';
@@ -55,16 +56,6 @@ export function agentServes(agent: AgentView, probe: string): ProbeManifest | un
   return undefined;
 }
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 function fingerprintOf(agents: AgentView[]): string {
   const parts: string[] = [];
   for (const agent of agents) {
@@ -82,7 +73,7 @@ function build(agents: AgentView[], serverName: string, fingerprint: string): Ca
       if (!seen) newest.set(pack.name, { version: pack.version, manifest: pack.manifest, agents: [agent.name] });
       else {
         seen.agents.push(agent.name);
-        if (compareVersions(pack.version, seen.version) > 0) {
+        if (isNewerVersion(pack.version, seen.version)) {
           seen.version = pack.version;
           seen.manifest = pack.manifest;
         }

@@ -14,9 +14,9 @@ export interface Selection {
 /** Characters of other glob languages: a pattern using them is refused, never read as something else. */
 const FOREIGN_GLOB_CHARS = /[[\]{}!()+|\\/]/;
 /**
- * Bounds of one call's agent filter. With the linear matcher (`policy/glob.ts`)
- * one match costs at most pattern × name characters (64 × 64), so a call costs
- * at most MAX_WILDCARD_PATTERNS × visible agents × 4096 character steps.
+ * Bounds of one call's agent filter. A pattern has at most two runs of `*` (`policy/glob.ts`), so one match
+ * against an agent name (at most 64 characters) tries at most C(66, 2) placements of them, and a call at most
+ * MAX_WILDCARD_PATTERNS × visible agents matches.
  */
 export const MAX_FILTER_PATTERN_CHARS = 64;
 export const MAX_WILDCARD_PATTERNS = 16;

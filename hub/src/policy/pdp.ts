@@ -7,10 +7,9 @@ const ALLOW: Decision = { allowed: true };
 const deny = (reason: string): Decision => ({ allowed: false, reason });
 
 /**
- * Policy globs are `*` and `?` only (`glob.ts`), matched without a regular
- * expression and without backtracking, so no key policy can stall the hub.
- * `*` matches any run of characters (names have no `/`), so `system.*` covers
- * `system.disk.usage`.
+ * Policy globs are `*` and `?` only, in Sonde's one glob dialect (`glob.ts`: picomatch, each pattern compiled once,
+ * with bounds on stars and name length so that no key policy can stall the hub). `*` matches any run of characters
+ * (names have no `/`), so `system.*` covers `system.disk.usage`.
  */
 const matcher =
   (patterns: readonly string[]): ((value: string) => boolean) =>

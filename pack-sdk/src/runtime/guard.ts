@@ -1,7 +1,7 @@
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { SondeError } from '../errors.js';
 import { ARG_PLACEHOLDERS, type ArgPlaceholder, type Permissions } from '../manifest/permissions.js';
+import { anyGlobMatch, globMatcher } from './glob.js';
 
 /**
  * Pure permission checks shared by every host (in-process context, the agent's
@@ -11,8 +11,9 @@ import { ARG_PLACEHOLDERS, type ArgPlaceholder, type Permissions } from '../mani
 
 const PLACEHOLDER_IN_TOKEN = /<(int|uint|name|host|path|text)>/;
 
+/** Declared globs, in the one dialect (runtime/glob.ts), each compiled once. */
 function matchGlob(globs: readonly string[], target: string): boolean {
-  return globs.some((glob) => picomatch.isMatch(target, glob, { dot: true, strictSlashes: true }));
+  return anyGlobMatch(globs, target);
 }
 
 /** A path argument or file read is only ever an absolute, normalised path. */
@@ -94,12 +95,13 @@ export function checkFileRead(permissions: Permissions, filePath: string, denied
   }
 }
 
+/** A directory named with or without its trailing slash. */
+const LOOSE_SLASHES = { strictSlashes: false } as const;
+
 /** Directory listing is allowed when the directory itself or anything under it is declared. */
 export function checkDirList(permissions: Permissions, dirPath: string, denied: readonly string[] = []): void {
   const probe = dirPath.endsWith('/') ? dirPath : `${dirPath}/`;
-  const allowed = permissions.files.some(
-    (glob) => glob === dirPath || glob.startsWith(probe) || picomatch.isMatch(dirPath, glob, { dot: true }),
-  );
+  const allowed = permissions.files.some((glob) => glob === dirPath || glob.startsWith(probe) || globMatcher(glob, LOOSE_SLASHES)(dirPath));
   if (!allowed) {
     throw new SondeError('SONDE_ERR_PERMISSION_DENIED', `directory ${dirPath} is not declared by this pack`, { path: dirPath });
   }

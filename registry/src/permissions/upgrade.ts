@@ -11,6 +11,16 @@ export function compareVersions(a: string, b: string): number {
   return semver.compare(a, b, { loose: true });
 }
 
+/**
+ * Whether `a` is a newer version than `b` by the same precedence, for versions a peer reports (an agent's own
+ * version, its packs'): anything that does not parse is never newer, and nothing throws.
+ */
+export function isNewerVersion(a: string, b: string): boolean {
+  const left = semver.parse(a, { loose: true });
+  const right = semver.parse(b, { loose: true });
+  return left !== null && right !== null && left.compare(right) > 0;
+}
+
 /** A version of a pack and the permissions it declares (its signed manifest's `permissions`). */
 export interface VersionPermissions {
   version: string;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { globMatcher } from '@sonde/pack-sdk';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import semver from 'semver';
 import { z } from 'zod';
@@ -27,13 +28,16 @@ export type PolicyDecision =
   | { ok: true; via: 'pin' | 'allow'; rule: Pin | AllowRule }
   | { ok: false; code: 'SONDE_ERR_PACK_DENIED' | 'SONDE_ERR_PACK_NOT_ALLOWED' | 'SONDE_ERR_PACK_PIN_MISMATCH'; reason: string };
 
+/**
+ * Pack patterns in Sonde's one glob dialect (picomatch, `globMatcher` in @sonde/pack-sdk, compiled once). `bash`:
+ * `*` matches any run of characters, `/` included, as the trust store has always documented, so `@acme*` still
+ * covers `@acme/pack-x`; a leading `!` is literal (no negation: a deny rule never turns into its opposite); a pattern
+ * without wildcards is the name itself.
+ */
+const PACK_PATTERN_OPTIONS = { bash: true, nonegate: true } as const;
 function patternMatches(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(name);
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === name;
+  return globMatcher(pattern, PACK_PATTERN_OPTIONS)(name);
 }
 
 function anyNameMatches(pattern: string, names: readonly string[]): boolean {
