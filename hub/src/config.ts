@@ -10,6 +10,12 @@ import { loadOAuthConfig, OAuthEnvSchema, type OAuthConfig } from './oauth/confi
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65_535);
+/**
+ * Agent sockets admitted at once before they register (bench/README.md, "A fleet reconnecting after a hub restart"):
+ * enough to keep registrations flowing at several hundred a second, few enough that the last admitted agent waits
+ * seconds, not the agent's 30 s, for `hub.registered` on a loaded hub.
+ */
+const DEFAULT_AGENT_ADMISSION_MAX = 200;
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const embedOrigins = z
@@ -90,6 +96,8 @@ export const EnvSchema = z.object({
   // Per-agent admission (hub/src/gateway/concurrency.ts): probes running on one agent at once, and waiting behind them.
   SONDE_AGENT_MAX_RUNNING: z.coerce.number().int().min(1).max(1_000).default(8),
   SONDE_AGENT_MAX_WAITING: z.coerce.number().int().min(0).max(10_000).default(32),
+  // Agent connections admitted at once: upgrading or upgraded, not yet registered (hub/src/gateway/admission.ts); 0 = no limit.
+  SONDE_AGENT_ADMISSION_MAX: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_AGENT_ADMISSION_MAX),
   // When set, GET /metrics needs `Authorization: Bearer <token>` (hub/src/metrics/routes.ts).
   SONDE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Read by the `sonde-hub packs|integrations` commands only (hub/src/cli/remote.ts); the server ignores it.
@@ -159,6 +167,8 @@ export interface HubConfig {
   embedOrigins: string[];
   /** Per-agent admission: probes running at once on one agent, and waiting (SONDE_AGENT_MAX_RUNNING, SONDE_AGENT_MAX_WAITING). */
   agentLimits: { maxInFlight: number; maxQueued: number };
+  /** Agent sockets upgrading or upgraded but not yet registered, at most (SONDE_AGENT_ADMISSION_MAX); beyond it 503 + Retry-After. 0: no limit. */
+  agentAdmissionMax: number;
   /** Bearer token `/metrics` requires (SONDE_METRICS_TOKEN); undefined: no authentication. */
   metricsToken: string | undefined;
   /** Audit retention (SONDE_AUDIT_RETENTION_DAYS / _ROWS, SONDE_AUDIT_ARCHIVE_DIR); undefined: keep every entry. */
@@ -264,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       : undefined,
     embedOrigins: e.SONDE_EMBED_ORIGINS,
     agentLimits: { maxInFlight: e.SONDE_AGENT_MAX_RUNNING, maxQueued: e.SONDE_AGENT_MAX_WAITING },
+    agentAdmissionMax: e.SONDE_AGENT_ADMISSION_MAX,
     metricsToken: e.SONDE_METRICS_TOKEN,
     auditRetention:
       e.SONDE_AUDIT_RETENTION_DAYS !== undefined || e.SONDE_AUDIT_RETENTION_ROWS !== undefined

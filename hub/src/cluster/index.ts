@@ -227,6 +227,7 @@ export class Cluster {
       rejectPack: (agentId, request) => this.relayPackDecision(gateway, 'reject', agentId, request),
       holderAlive: (agentId, timeoutMs) => gateway.holderAlive(agentId, timeoutMs),
       heldAgents: () => gateway.heldAgents(),
+      admission: () => gateway.admission(),
       close: () => this.close(),
     };
     return wrapped;

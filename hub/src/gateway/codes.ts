@@ -20,6 +20,8 @@ export const GatewayErrorCodes = {
   SONDE_ERR_AGENT_BUSY: 'The agent has as many probe requests running and waiting as the hub allows; try again shortly.',
   SONDE_ERR_CANCELLED: 'The caller cancelled the request.',
   SONDE_ERR_HUB_SHUTDOWN: 'The hub is shutting down.',
+  SONDE_ERR_HUB_BUSY:
+    'The hub is admitting as many agent connections as it registers at once (SONDE_AGENT_ADMISSION_MAX): HTTP 503 before the upgrade; connect again after Retry-After.',
   SONDE_ERR_INTERNAL: 'The hub failed while handling the message; details are in the hub log.',
 } as const;
 

@@ -5,6 +5,7 @@ import { MAX_FRAME_BYTES } from '@sonde/pack-sdk/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { allowedHostnames } from '../mcp/host-check.js';
+import { AdmissionGate, type AdmissionTicket } from './admission.js';
 import { authenticateUpgrade } from './authenticate.js';
 import { CloseCodes } from './codes.js';
 import { AgentConnection, type ConnectionContext } from './connection.js';
@@ -16,12 +17,15 @@ import { ConnectionRegistry } from './registry.js';
 import type { AgentGateway, GatewayDeps } from './types.js';
 
 export type { AgentGateway, GatewayDeps } from './types.js';
+export type { AdmissionStats } from './admission.js';
 export { GatewayErrorCodes, CloseCodes } from './codes.js';
 
 export const AGENT_WS_PATH = '/ws/agent';
 /** `hub.registered` refuses shorter intervals (RegisteredSchema). */
 export const MIN_HEARTBEAT_MS = 1_000;
 const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+/** Admission refusals are summed into one log line at most this often (a herd refuses thousands a second). */
+const BUSY_LOG_EVERY_MS = 10_000;
 
 /**
  * Builds the agent gateway. `register(app)` attaches `/ws/agent` to the
@@ -41,6 +45,9 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   let sweepTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  const admission = new AdmissionGate(deps.admissionMax ?? 0);
+  /** The admission place each upgraded socket holds until its registration is done (or the socket goes). */
+  const tickets = new WeakMap<AgentConnection, AdmissionTicket>();
 
   const registration: RegistrationContext = {
     store: deps.store,
@@ -65,7 +72,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     heartbeatMs,
     hubVersion: deps.hubVersion,
     register: async (connection, payload) => {
-      await registerAgent(connection, payload, registration);
+      try {
+        await registerAgent(connection, payload, registration);
+      } finally {
+        // Registered or refused, the hub's work for this socket's admission is done: the next one may come in.
+        tickets.get(connection)?.release(true);
+      }
       // Every (re)connecting agent gets the newest revocation list; it ignores one it already holds.
       const list = await deps.revocations?.current();
       if (list && connection.state === 'registered') pushRevocations(connection, list);
@@ -177,6 +189,34 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       .catch((err: unknown) => log.error({ err }, 'could not audit a refused agent upgrade'));
   };
 
+  /**
+   * Load shedding, not an access decision: the peer is not identified yet (the cap is checked before the credential
+   * lookup, so a refusal costs the hub almost nothing), so it is neither audited nor counted against the source's
+   * refusal budget (a fleet behind one NAT address would otherwise be throttled for the hub's own restart). Counted in
+   * /metrics (`sonde_agent_admission_refused_total`) and summed into one warning per interval.
+   */
+  let busyLoggedAt = 0;
+  let busySinceLog = 0;
+  const busy = (socket: Duplex, retryAfterS: number): void => {
+    busySinceLog += 1;
+    const now = Date.now();
+    if (now - busyLoggedAt >= BUSY_LOG_EVERY_MS) {
+      log.warn(
+        { ...admission.stats(), refusedSinceLastLog: busySinceLog },
+        'agent admission full: upgrades answered 503 with Retry-After (SONDE_AGENT_ADMISSION_MAX)',
+      );
+      busyLoggedAt = now;
+      busySinceLog = 0;
+    }
+    refuse(
+      socket,
+      503,
+      'SONDE_ERR_HUB_BUSY',
+      `the hub is admitting as many agents as it can register; retry in ${retryAfterS} s`,
+      retryAfterS,
+    );
+  };
+
   const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     void upgrade(app, request, socket, head).catch((err: unknown) => {
       log.error({ err }, 'agent upgrade failed');
@@ -204,6 +244,11 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
         retryAfterS,
       );
     }
+    const admitted = admission.enter();
+    if (!admitted.admitted) return busy(socket, admitted.retryAfterS);
+    // Whatever ends this socket before its registration (a refusal below, the peer leaving, a close) frees its place.
+    socket.once('close', () => admitted.ticket.release(false));
+    if (socket.destroyed) admitted.ticket.release(false);
     let outcome;
     try {
       outcome = await authenticateUpgrade(request, deps.store, caCert);
@@ -230,6 +275,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new AgentConnection(ws, identity, record.publicKeyPem, connectionContext);
+      tickets.set(connection, admitted.ticket);
       registry.track(connection);
       connection.start();
       if (closed) connection.close(CloseCodes.goingAway, 'hub shutting down');
@@ -276,6 +322,7 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       }
       return false;
     },
+    admission: () => admission.stats(),
     heldAgents(): string[] {
       return registry
         .connections()

@@ -4,6 +4,7 @@ import type { AuditLog, Fleet, ProbeDispatcher } from '../services.js';
 import type { AgentDirectory } from '../fleet/directory.js';
 import type { HubStore } from '../store/types.js';
 import type { RefusalLimiter } from '../auth/refusals.js';
+import type { AdmissionStats } from './admission.js';
 
 export interface GatewayDeps {
   store: HubStore;
@@ -39,6 +40,11 @@ export interface GatewayDeps {
    * be one of them (or an IP address or a loopback name); without a public URL, the `Host` of the upgrade request.
    */
   hostNames?: { publicUrl: string | undefined; allowedHosts: readonly string[] };
+  /**
+   * Agent sockets upgrading or upgraded but not yet registered, at most (SONDE_AGENT_ADMISSION_MAX); one more upgrade
+   * is answered 503 + Retry-After before its credentials are looked up (admission.ts). 0 or unset: no limit.
+   */
+  admissionMax?: number;
   /** Per-source refusal accounting shared with the HTTP doors (hub/src/auth/refusals.ts); without it, nothing is throttled. */
   refusals?: RefusalLimiter;
 }
@@ -81,6 +87,8 @@ export interface AgentGateway {
    * ping; one that does not is terminated and released (as `claimIdentity` does for a local newcomer).
    */
   holderAlive(agentId: string, timeoutMs: number): Promise<boolean>;
+  /** This hub's agent admission (the cap, sockets waiting to register, upgrades refused 503). */
+  admission(): AdmissionStats;
   /** Agents whose registered socket this hub holds. */
   heldAgents(): string[];
   close(): Promise<void>;

@@ -30,6 +30,8 @@ export interface MetricsSources {
   audit: { queueDepth(): number };
   /** Audit export sinks (none configured: empty). */
   exportSinks?: () => ExportSinkState[];
+  /** Agent admission (hub/src/gateway/admission.ts): the cap, sockets not yet registered, upgrades refused 503. */
+  admission?: () => { limit: number; pending: number; refused: number };
 }
 
 export interface HubMetrics {
@@ -135,6 +137,36 @@ export function createHubMetrics(sources: MetricsSources): HubMetrics {
       for (const sink of sinks()) this.set({ sink: sink.sink }, sink.failing ? 1 : 0);
     },
   });
+  const admission = sources.admission;
+  if (admission) {
+    new Gauge({
+      name: 'sonde_agent_admission_pending',
+      help: 'Agent sockets upgrading or upgraded but not yet registered (at most sonde_agent_admission_limit).',
+      registers: [registry],
+      collect() {
+        this.set(admission().pending);
+      },
+    });
+    new Gauge({
+      name: 'sonde_agent_admission_limit',
+      help: 'SONDE_AGENT_ADMISSION_MAX: agent sockets admitted at once before they register (0: no limit).',
+      registers: [registry],
+      collect() {
+        this.set(admission().limit);
+      },
+    });
+    let refusedSeen = 0;
+    new Counter({
+      name: 'sonde_agent_admission_refused_total',
+      help: 'Agent upgrades answered 503 + Retry-After because the admission limit was reached (load shed, not audited).',
+      registers: [registry],
+      collect() {
+        const refused = admission().refused;
+        this.inc(refused - refusedSeen);
+        refusedSeen = refused;
+      },
+    });
+  }
 
   return {
     registry,

@@ -117,6 +117,7 @@ export const gatewayPlugin = fp(
       revocations: cluster ? cluster.revocations(core.revocations) : core.revocations,
       hostNames: { publicUrl: config.publicUrl, allowedHosts: config.mcpAllowedHosts },
       refusals: app.refusals,
+      admissionMax: config.agentAdmissionMax,
       ...(cluster ? { claims: cluster.claims, drain: { slices: 10, spreadMs: 3_000 } } : {}),
     });
     // Per-agent admission (SONDE_AGENT_MAX_RUNNING / _WAITING, default 8 and 32, then SONDE_ERR_AGENT_BUSY) on the hub
@@ -191,6 +192,7 @@ export const metricsPlugin = fp(
       fleet: app.gateway.fleet,
       audit: app.core.audit,
       exportSinks: () => app.auditExport?.status() ?? [],
+      admission: () => app.gateway.admission(),
     });
     app.addHook('onClose', () => Promise.resolve(metrics.close()));
     app.decorate('hubMetrics', metrics);

@@ -56,6 +56,8 @@ export interface TestHubOptions {
   heartbeatMs?: number;
   tls?: boolean;
   registerTimeoutMs?: number;
+  /** SONDE_AGENT_ADMISSION_MAX: sockets admitted at once before they register (unset: no limit). */
+  admissionMax?: number;
   /** How many agent keys to generate up front, off the event loop (default 20); more are made on demand. */
   agents?: number;
 }
@@ -96,6 +98,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     heartbeatIntervalMs: heartbeatMs,
     caCertPem: ca.certPem,
     ...(options.registerTimeoutMs ? { registerTimeoutMs: options.registerTimeoutMs } : {}),
+    ...(options.admissionMax !== undefined ? { admissionMax: options.admissionMax } : {}),
   });
   await gateway.register(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
