@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type WsWebSocket from 'ws';
 import type { LoadedIdentity } from '../identity/identity.js';
 import { requireCjs } from '../cjs.js';
-import { Backoff } from './backoff.js';
+import { Backoff, retryAfterMs } from './backoff.js';
 import type { ProbeExecutor } from './executor.js';
 
 const WebSocket = requireCjs('ws') as typeof WsWebSocket;
@@ -53,8 +53,13 @@ export interface ConnectionOptions {
   onPackReject?: (request: MessagePayload<'hub.packs.reject'>) => Promise<MessagePayload<'agent.packs.reject.result'>>;
 }
 
-/** Before the hub names its heartbeat interval, give the handshake this long. */
-const REGISTER_TIMEOUT_MS = 30_000;
+/** The WebSocket upgrade (TCP, TLS, HTTP answer) may take this long before the attempt counts as failed. */
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * Once the socket is open and until the hub names its heartbeat interval, a silence (no frame) this long drops the
+ * connection (`armLiveness`): the hub's hello normally arrives at once, so it is the wait for `hub.registered`.
+ */
+export const REGISTER_TIMEOUT_MS = 30_000;
 /** Optional protocol behaviour this agent understands, announced on the upgrade (old hubs ignore the header). */
 const AGENT_FEATURES = 'drain, pack-reject';
 
@@ -92,6 +97,8 @@ export class HubConnection {
   private urlIndex = 0;
   /** Set by `hub.drain`: the delay the hub asked for, used instead of the backoff for the next attempt. */
   private drainDelayMs: number | undefined;
+  /** Set by a 503/429 with `Retry-After` on the upgrade: the hub is shedding load; the next attempt waits at least this. */
+  private retryAfterMs: number | undefined;
   /** The socket URL of the current connection: signed into the registration as the hub it was made for. */
   private currentUrl = '';
   /** One registration per connection, whatever the peer sends. */
@@ -160,7 +167,7 @@ export class HubConnection {
       headers: { authorization: `Bearer ${identity.apiKey}`, 'x-sonde-agent-features': AGENT_FEATURES },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
-      handshakeTimeout: 15_000,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       followRedirects: false,
       ...(tls ? { ca: identity.caPem, cert: identity.certPem, key: identity.keyPem, rejectUnauthorized: true } : {}),
     });
@@ -181,6 +188,15 @@ export class HubConnection {
       this.lastSeen = Date.now();
     });
     socket.on('unexpected-response', (_request, response) => {
+      const asked = response.statusCode === 503 || response.statusCode === 429 ? retryAfterMs(response.headers['retry-after']) : undefined;
+      if (asked !== undefined) {
+        // A hub at its admission limit (or throttling this address) is not a fault of this agent: come back when asked.
+        this.retryAfterMs = asked;
+        this.state.lastError = `hub busy (HTTP ${response.statusCode}); it asked for a retry after ${Math.round(asked / 1000)} s`;
+        log.warn({ status: response.statusCode, retryAfterMs: asked }, this.state.lastError);
+        socket.terminate();
+        return;
+      }
       const reason =
         response.statusCode === 401
           ? 'hub refused the agent credentials (HTTP 401)'
@@ -204,11 +220,14 @@ export class HubConnection {
       // Several hubs: the next attempt goes to the next one (the one that dropped us may be gone).
       this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       const drained = this.drainDelayMs !== undefined;
-      const delay = this.drainDelayMs ?? this.backoff.next();
+      const asked = this.retryAfterMs;
+      const delay = this.drainDelayMs ?? (asked !== undefined ? this.backoff.afterRefusal(asked) : this.backoff.next());
       this.drainDelayMs = undefined;
+      this.retryAfterMs = undefined;
+      const why = drained ? ' (as the draining hub asked)' : asked !== undefined ? ` (the hub asked for Retry-After ${asked} ms)` : '';
       log.warn(
-        { code, reason: reason.toString(), wasRegistered, retryInMs: delay, next: this.urls[this.urlIndex], drained },
-        `hub connection closed; reconnecting in ${delay} ms${drained ? ' (as the draining hub asked)' : ''}`,
+        { code, reason: reason.toString(), wasRegistered, retryInMs: delay, next: this.urls[this.urlIndex], drained, retryAfterMs: asked },
+        `hub connection closed; reconnecting in ${delay} ms${why}`,
       );
       this.reconnectTimer = setTimeout(() => this.open(), delay);
     });
