@@ -9,6 +9,11 @@
 //   node bench/herd.mjs                 # 10,000 agents (SONDE_BENCH_HERD_AGENTS or --agents N)
 //   node bench/herd.mjs --smoke         # 300 agents
 //   node bench/herd.mjs --json          # the report as JSON instead of the table (always written to bench/results/herd-latest.json)
+//   node bench/herd.mjs --admission-max N   # SONDE_AGENT_ADMISSION_MAX for both hubs (0: no limit, the behaviour before
+//                                           # issue 25; unset: the hub's default)
+//
+// Refused upgrades (503 + Retry-After from the admission limit) are retried as the agent does: `Backoff.afterRefusal`
+// from the agent's build; the upgrade and registration timeouts are the agent's exported constants.
 import { fork } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +34,8 @@ function failureKind(message) {
   const status = /Unexpected server response: (\d+)/.exec(message);
   if (status) return `HTTP ${status[1]}`;
   if (/ECONNRESET|socket hang up/.test(message)) return 'reset during upgrade';
-  if (/not registered within/.test(message)) return 'registration timeout (60 s)';
+  if (/not registered within/.test(message)) return 'registration timeout (30 s silence)';
+  if (/handshake has timed out/.test(message)) return 'upgrade timeout (15 s)';
   if (/closed/.test(message)) return 'closed before hub.registered';
   return message.slice(0, 60);
 }
@@ -43,6 +49,7 @@ function serveChild() {
   let stopped = false;
   const attempts = [];
   const failures = {};
+  const retryAfters = [];
   const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
   let online = 0;
 
@@ -51,8 +58,9 @@ function serveChild() {
     const self = { registeredAt: undefined, session: undefined, firstRegistered: undefined };
     let resolveFirst;
     self.firstRegistered = new Promise((resolve) => (resolveFirst = resolve));
-    const schedule = () => {
-      if (!stopped) setTimeout(attempt, backoff.next());
+    // As connection.ts: a refusal with Retry-After waits at least that (plus jitter), any other failure the backoff.
+    const schedule = (retryAfterMs) => {
+      if (!stopped) setTimeout(attempt, retryAfterMs !== undefined ? backoff.afterRefusal(retryAfterMs) : backoff.next());
     };
     const attempt = () => {
       if (stopped) return;
@@ -69,15 +77,16 @@ function serveChild() {
             online -= 1;
             self.session = undefined;
             session.close();
-            schedule();
+            schedule(undefined);
           });
         },
         (error) => {
           if (recording) {
             const kind = failureKind(error.message);
             failures[kind] = (failures[kind] ?? 0) + 1;
+            if (error.retryAfterMs !== undefined) retryAfters.push(error.retryAfterMs);
           }
-          schedule();
+          schedule(error.retryAfterMs);
         },
       );
     };
@@ -116,7 +125,7 @@ function serveChild() {
       case 'online':
         return reply({ online });
       case 'report':
-        return reply({ attempts, failures, registeredAt: agents.map((a) => a.registeredAt ?? null), stats });
+        return reply({ attempts, failures, retryAfters, registeredAt: agents.map((a) => a.registeredAt ?? null), stats });
       case 'close':
         stopped = true;
         for (const agent of agents) agent.session?.close();
@@ -166,13 +175,15 @@ export async function runHerd({
   parallel = 100,
   budgetMs = 300_000,
   rampBudgetMs = 600_000,
+  admissionMax,
   log = () => undefined,
 }) {
+  const admissionEnv = admissionMax === undefined ? {} : { SONDE_AGENT_ADMISSION_MAX: String(admissionMax) };
   const [keys] = [await keyPool(8)];
   const dataDir = undefined;
   const eldFile = path.join(os.tmpdir(), `sonde-bench-herd-eld-${process.pid}.jsonl`);
   const eldProbe = ['--import', pathToFileURL(path.join(REPO, 'bench/fixtures/eld-probe.mjs')).href];
-  let hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error' }, dataDir });
+  let hub = await startHub({ env: { SONDE_LOG_LEVEL: 'error', ...admissionEnv }, dataDir });
   const children = [];
   const loadBefore = os.loadavg()[0];
   try {
@@ -223,6 +234,7 @@ export async function runHerd({
         SONDE_ADMIN_PASSWORD: old.env.SONDE_ADMIN_PASSWORD,
         SONDE_PORT: port,
         SONDE_BENCH_ELD_FILE: eldFile,
+        ...admissionEnv,
       },
       nodeArgs: eldProbe,
       dataDir: old.dataDir,
@@ -245,10 +257,13 @@ export async function runHerd({
     }
     log(`online again: ${online}/${ramped}${allBackAt ? ` after ${allBackAt - killAt} ms` : ` (budget ${budgetMs / 1000} s spent)`}`);
     const endAt = allBackAt ?? Date.now();
+    const hubMetrics = await fetch(`${hub.url}/metrics`).then((r) => r.text());
+    const metric = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(hubMetrics)?.[1] ?? NaN);
     const reports = await Promise.all(children.map((ch) => ch.ask({ type: 'report' })));
     const attempts = reports.flatMap((r) => r.attempts);
     const failures = {};
     for (const r of reports) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    const retryAfters = reports.flatMap((r) => r.retryAfters).sort((a, b) => a - b);
     const back = reports
       .flatMap((r) => r.registeredAt)
       .filter((t) => t !== null)
@@ -283,6 +298,13 @@ export async function runHerd({
         perSecond,
       },
       failures,
+      admission: {
+        limit: metric('sonde_agent_admission_limit'),
+        refusedByHub: metric('sonde_agent_admission_refused_total'),
+        retryAfterS: retryAfters.length
+          ? { min: retryAfters[0] / 1000, p50: pct(retryAfters, 50) / 1000, max: retryAfters[retryAfters.length - 1] / 1000 }
+          : null,
+      },
       hubRssMiB: { beforeKill: rssSteady / MiB, peakDuringHerd: Math.max(...rss) / MiB, afterAllBack: rssOf(hub.pid) / MiB },
       hubEventLoopDelayMs: {
         windows: eld.length,
@@ -318,6 +340,16 @@ function table(r) {
     ['attempts per 100 ms, peak (fraction of N)', `${f(r.attempts.peakPer100ms)} (${f(r.attempts.peakPer100msFractionOfN * 100, 2)} %)`],
     ...Object.entries(r.failures).map(([k, v]) => [`failed attempts: ${k}`, f(v)]),
     [
+      'admission limit / 503s sent by the new hub',
+      `${Number.isNaN(r.admission.limit) ? '— (hub without the limit)' : r.admission.limit === 0 ? 'none' : f(r.admission.limit)} / ${f(r.admission.refusedByHub)}`,
+    ],
+    [
+      'Retry-After min / median / max',
+      r.admission.retryAfterS
+        ? `${f(r.admission.retryAfterS.min)} / ${f(r.admission.retryAfterS.p50)} / ${f(r.admission.retryAfterS.max)} s`
+        : '—',
+    ],
+    [
       'hub RSS before kill / peak in herd / after',
       `${f(r.hubRssMiB.beforeKill)} / ${f(r.hubRssMiB.peakDuringHerd)} / ${f(r.hubRssMiB.afterAllBack)} MiB`,
     ],
@@ -340,6 +372,7 @@ else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await runHerd({
     agents: n,
     processes: Number(process.env.SONDE_BENCH_HERD_PROCS) || 2,
+    admissionMax: arg('--admission-max') === undefined ? undefined : Number(arg('--admission-max')),
     log: (line) => process.stderr.write(`herd: ${line}\n`),
   });
   mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });

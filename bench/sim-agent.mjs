@@ -13,6 +13,10 @@ import WebSocket from 'ws';
 import { REPO } from './stack.mjs';
 
 const protocol = await import(pathToFileURL(path.join(REPO, 'pack-sdk/dist/protocol/index.js')).href);
+// The real agent's timeouts and its reading of Retry-After (agent/src/runtime/connection.ts, backoff.ts), from its build.
+const { HANDSHAKE_TIMEOUT_MS, REGISTER_TIMEOUT_MS, retryAfterMs } = await import(
+  pathToFileURL(path.join(REPO, 'agent/dist/index.js')).href
+);
 
 /** RSA-2048 key pairs made off the event loop; simulated agents share a small pool (key generation is ~100 ms each). */
 export async function keyPool(size) {
@@ -123,18 +127,40 @@ function attestation(packs) {
 /**
  * Connects, registers and stays online. Resolves once `hub.registered` arrives.
  * `localAddress` spreads sockets over 127.0.0.x source addresses.
+ * With the real agent's limits: the upgrade may take `HANDSHAKE_TIMEOUT_MS` (15 s), and once the socket is open a
+ * silence of `REGISTER_TIMEOUT_MS` (30 s) before `hub.registered` drops it (the agent's liveness check, which every
+ * frame from the hub re-arms). A refused upgrade rejects with `status` and, when the hub sent one, `retryAfterMs`.
  */
 export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, stats }) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${agent.apiKey}` }, localAddress, maxPayload: 1024 * 1024 });
+    const ws = new WebSocket(wsUrl, {
+      headers: { authorization: `Bearer ${agent.apiKey}` },
+      localAddress,
+      maxPayload: 1024 * 1024,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
     const replay = new protocol.ReplayGuard();
     let heartbeat;
     const started = Date.now();
     const send = (type, payload) => ws.send(protocol.encodeMessage(type, payload, { agentId: agent.id, key: agent.keys.privateKey }));
-    const timer = setTimeout(() => {
+    let timer;
+    const armRegisterTimeout = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`${agent.name}: not registered within ${REGISTER_TIMEOUT_MS / 1000} s of silence`));
+      }, REGISTER_TIMEOUT_MS);
+    };
+    ws.once('open', armRegisterTimeout);
+    let refused = false;
+    ws.once('unexpected-response', (_request, response) => {
+      refused = true;
+      const error = new Error(`${agent.name}: Unexpected server response: ${response.statusCode}`);
+      error.status = response.statusCode;
+      if (response.statusCode === 503 || response.statusCode === 429) error.retryAfterMs = retryAfterMs(response.headers['retry-after']);
+      reject(error);
       ws.terminate();
-      reject(new Error(`${agent.name}: not registered within 60 s`));
-    }, 60_000);
+    });
     // The hub speaks first: its hello's nonce binds the registration to this socket (hub/src/gateway/registration.ts).
     const register = (nonce) =>
       send('agent.register', {
@@ -148,6 +174,7 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
         isolation: 'bench simulation: answers at once, runs nothing',
       });
     ws.on('message', (data) => {
+      if (heartbeat === undefined) armRegisterTimeout();
       let message;
       try {
         message = protocol.decodeMessage(data, { key: caPem, replay, expectAgentId: agent.id });
@@ -193,6 +220,8 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
     ws.once('close', (code, reason) => {
       clearInterval(heartbeat);
       clearTimeout(timer);
+      // A refused upgrade was reported by its answer already.
+      if (refused) return;
       stats.closed += 1;
       if (stats.closed <= 3) process.stderr.write(`bench: ${agent.name} closed ${code} ${reason}\n`);
       reject(new Error(`${agent.name}: closed ${code} ${reason}`));
