@@ -57,7 +57,8 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
     'control is the only way in.',
   SONDE_TRUST_FILE:
     'The `@sonde/registry` trust store for integration packs (publisher keys and allow/deny rules). Default: `trust.json` in the data ' +
-    'folder. Missing file: nothing is trusted and every integration pack is refused.',
+    'folder. Imported into the database (shared by every hub) whenever its contents change, at start and at ' +
+    '`POST /api/v1/integrations/reload`. No file and nothing imported yet: nothing is trusted and every integration pack is refused.',
   SONDE_EMBED_ORIGINS:
     'Origins (scheme, host and port, separated by commas or spaces) of portal pages allowed to embed Sonde widgets: they get CORS on ' +
     '`/api/v1/embed/*` and may frame `/embed/*`; embed tokens can name only these. Empty: embedding is off.',

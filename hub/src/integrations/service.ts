@@ -69,7 +69,9 @@ export class IntegrationService {
         }).catch((err: unknown) => options.log.error({ err }, 'could not audit an integration security event')),
     });
     this.deps = { options, storeDir: path.join(options.packsDir, 'store'), runners, audit };
-    this.trust = new IntegrationTrust(options);
+    this.trust = new IntegrationTrust(options, audit);
+    // A trust file imported through this hub replaced the shared trust store: the other hubs load again.
+    this.trust.onImported = () => this.onChange?.();
     this.targets = new InstanceTargets(options.store);
     this.serving = new ServingPacks(this.deps, this.trust, this.targets);
     this.installer = new PackInstaller(this.deps, this.trust, this.serving, this.targets);
@@ -189,7 +191,10 @@ export class IntegrationService {
     return this.runs.run(instanceName, probe, params, timeoutMs);
   }
 
-  /** For operators: where trust and packs live, whether anything is trusted, the sandbox level and each instance's process. */
+  /**
+   * For operators: the trust file (the import path of the shared trust store), whether anything is trusted, the packs
+   * folder, the sandbox level and each instance's process.
+   */
   async status(): Promise<{
     trustFile: string;
     trustProblem: Refusal | null;

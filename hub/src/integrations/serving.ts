@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { permissionsDigest } from '@sonde/pack-sdk';
 import { installVerifiedPack, storePath, verifyInstalled } from '@sonde/registry';
 import type { IntegrationPackVersionRecord } from '../store/types.js';
-import { unpackArchive } from './archive.js';
+import { archiveDir, unpackArchive } from './archive.js';
 import { SYSTEM, type IntegrationDeps } from './context.js';
 import type { InstanceTargets } from './instance-targets.js';
 import { refusalOf } from './refusal.js';
@@ -21,6 +21,8 @@ export class ServingPacks {
   private loading: Promise<void> | undefined;
   /** Where this hub found each version's files (`name@version`): its own copy, or the folder it was installed into. */
   private readonly dirs = new Map<string, string>();
+  /** Versions (`name@version`) whose files this hub knows are in the database. */
+  private readonly shared = new Set<string>();
 
   constructor(
     private readonly deps: IntegrationDeps,
@@ -103,14 +105,47 @@ export class ServingPacks {
         code: 'SONDE_ERR_PACK_MANIFEST_MISMATCH',
         reason: `${version.dir}: the signed permissions differ from those recorded at install`,
       };
+    await this.share(version, dir);
     return undefined;
+  }
+
+  /**
+   * A version installed before its files went into the database (schema 6) is shared by the first hub that still has
+   * them and has just verified them (signature, integrity recorded at install, permissions): they go into the
+   * database as an install would have put them, so the other hubs load it without anyone installing it again. Hubs
+   * sharing at once write the same verified files.
+   */
+  private async share(version: IntegrationPackVersionRecord, dir: string): Promise<void> {
+    const key = `${version.name}@${version.version}`;
+    if (this.shared.has(key)) return;
+    const { integrations } = this.deps.options.store;
+    if ((await integrations.getArchive(version.name, version.version)) === undefined) {
+      const archive = await archiveDir(dir);
+      await this.deps.options.store.transaction(async (tx) => {
+        // Removed meanwhile (by another hub): nothing to share.
+        if (!(await tx.integrations.getVersion(version.name, version.version))) return;
+        await tx.integrations.putArchive(version.name, version.version, archive);
+        await this.deps.audit(
+          SYSTEM,
+          {
+            action: 'integration.share',
+            status: 'ok',
+            params: { pack: version.name, version: version.version, integrity: version.integrity },
+            detail: 'installed before the files went into the database; verified again and stored for every hub',
+          },
+          tx,
+        );
+      });
+      this.deps.options.log.info({ pack: version.name, version: version.version }, 'integration pack files shared through the database');
+    }
+    this.shared.add(key);
   }
 
   /**
    * Where this hub finds a version's files: its own copy under its packs folder (the installing hub wrote it there),
    * written from the archive every install stores in the database when it is not there yet (several hubs, each with
    * its own folder, issue 23); a version installed before archives existed serves from the folder it was installed
-   * into. Either way the caller verifies the files again.
+   * into (and once verified goes into the database, `share`). Either way the caller verifies the files again.
    */
   private async localDir(version: IntegrationPackVersionRecord): Promise<string | Refusal> {
     const local = storePath(this.deps.storeDir, version.packageName, version.version);
@@ -122,6 +157,7 @@ export class ServingPacks {
     const archive = await this.deps.options.store.integrations.getArchive(version.name, version.version);
     // Installed before the files went into the database: only the folder it was installed into can serve it.
     if (!archive) return existsSync(version.dir) ? version.dir : missing;
+    this.shared.add(`${version.name}@${version.version}`);
     let unpacked: { dir: string; cleanup: () => void };
     try {
       unpacked = unpackArchive(archive);
@@ -168,6 +204,7 @@ export class ServingPacks {
   forget(name: string): void {
     this.active.delete(name);
     this.refusals.delete(name);
+    for (const key of this.shared) if (key.startsWith(`${name}@`)) this.shared.delete(key);
   }
 
   async unavailableReason(packName: string): Promise<string> {

@@ -357,6 +357,16 @@ export interface IntegrationInstanceRecord {
   updatedAt: string;
 }
 
+/** The deployment's trust store for integration packs: one document every hub verifies against. */
+export interface IntegrationTrustRecord {
+  /** The trust store's JSON text, as imported (`sonde-registry trust` format). */
+  document: string;
+  /** 1 for the first document, one more at each replacement. */
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
 export interface IntegrationStore {
   listPacks(): Promise<IntegrationPackRecord[]>;
   getPack(name: string): Promise<IntegrationPackRecord | undefined>;
@@ -381,6 +391,12 @@ export interface IntegrationStore {
   /** The verified files of one version (an opaque archive), so every hub can load it; removed with the version. */
   putArchive(name: string, version: string, archive: string): Promise<void>;
   getArchive(name: string, version: string): Promise<string | undefined>;
+  getTrust(): Promise<IntegrationTrustRecord | undefined>;
+  /** Replaces (or first stores) the trust store; returns its new revision. */
+  putTrust(document: string, at: string, by: string): Promise<number>;
+  /** The SHA-256 last read from one trust file (`host:path`), if it was ever read. */
+  getTrustSource(source: string): Promise<string | undefined>;
+  setTrustSource(source: string, sha256: string, at: string): Promise<void>;
   listInstances(pack?: string): Promise<IntegrationInstanceRecord[]>;
   getInstance(idOrName: string): Promise<IntegrationInstanceRecord | undefined>;
   createInstance(record: IntegrationInstanceRecord): Promise<void>;

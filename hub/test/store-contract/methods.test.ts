@@ -330,6 +330,25 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     expect(await store.integrations.listInstances()).toHaveLength(0);
   });
 
+  test('integration trust: one document for the deployment, its revision grows; each trust file remembers what was read', async (store) => {
+    expect(await store.integrations.getTrust()).toBeUndefined();
+    expect(await store.integrations.putTrust('{"type":"sonde-trust-store"}', iso(), 'hub-1')).toBe(1);
+    const document = '{"type":"sonde-trust-store","keys":[{"keyId":"k\\u0000"}]} ✓';
+    expect(await store.transaction((tx) => tx.integrations.putTrust(document, '2026-12-07T13:00:00.000Z', 'hub-2'))).toBe(2);
+    expect(await store.integrations.getTrust()).toEqual({
+      document,
+      revision: 2,
+      updatedAt: '2026-12-07T13:00:00.000Z',
+      updatedBy: 'hub-2',
+    });
+    expect(await store.integrations.getTrustSource('host-a:/etc/sonde/trust.json')).toBeUndefined();
+    await store.integrations.setTrustSource('host-a:/etc/sonde/trust.json', 'a'.repeat(64), iso());
+    await store.integrations.setTrustSource('host-a:/etc/sonde/trust.json', 'b'.repeat(64), iso());
+    await store.integrations.setTrustSource('host-b:/etc/sonde/trust.json', 'c'.repeat(64), iso());
+    expect(await store.integrations.getTrustSource('host-a:/etc/sonde/trust.json')).toBe('b'.repeat(64));
+    expect(await store.integrations.getTrustSource('host-b:/etc/sonde/trust.json')).toBe('c'.repeat(64));
+  });
+
   test('OAuth records: put keeps consumedAt, consume once, look up by uid, list, remove by grant, user or client, expire', async (store) => {
     const record = (kind: string, id: string, fields: Partial<Parameters<HubStore['oauth']['put']>[0]> = {}) => ({
       kind,

@@ -69,6 +69,29 @@ export function pgIntegrationStore(s: Scope): IntegrationStore {
     getArchive: async (name, version) =>
       (await oneOf<{ archive: string }>(s, 'SELECT archive FROM integration_pack_files WHERE name = $1 AND version = $2', [name, version]))
         ?.archive,
+    getTrust: async () => {
+      const row = await oneOf<tables.TrustRow>(s, 'SELECT document, revision, updated_at, updated_by FROM integration_trust WHERE id = 1');
+      return row && tables.toTrust(row);
+    },
+    putTrust: async (document, at, by) =>
+      Number(
+        (await oneOf<{ revision: string | number }>(
+          s,
+          `INSERT INTO integration_trust (id, document, revision, updated_at, updated_by) VALUES (1, $1, 1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = integration_trust.revision + 1,
+               updated_at = excluded.updated_at, updated_by = excluded.updated_by
+             RETURNING revision`,
+          [document, at, by],
+        ))!.revision,
+      ),
+    getTrustSource: async (source) =>
+      (await oneOf<{ sha256: string }>(s, 'SELECT sha256 FROM integration_trust_sources WHERE source = $1', [source]))?.sha256,
+    async setTrustSource(source, sha256, at) {
+      await s.db.query(
+        'INSERT INTO integration_trust_sources (source, sha256, read_at) VALUES ($1, $2, $3) ON CONFLICT (source) DO UPDATE SET sha256 = excluded.sha256, read_at = excluded.read_at',
+        [source, sha256, at],
+      );
+    },
     listInstances: async (pack) =>
       (pack === undefined
         ? await rowsOf<tables.InstanceRow>(s, 'SELECT * FROM integration_instances ORDER BY name COLLATE "C"')

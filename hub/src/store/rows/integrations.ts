@@ -1,5 +1,5 @@
 import type { PackManifest } from '@sonde/pack-sdk';
-import type { IntegrationInstanceRecord, IntegrationPackRecord, IntegrationPackVersionRecord } from '../types.js';
+import type { IntegrationInstanceRecord, IntegrationPackRecord, IntegrationPackVersionRecord, IntegrationTrustRecord } from '../types.js';
 import { parseJson } from './json.js';
 
 export interface VersionRow {
@@ -119,3 +119,17 @@ export const INSTANCE_COLUMNS: Record<string, string> = {
   lastCheckedAt: 'last_checked_at',
   updatedAt: 'updated_at',
 };
+
+export interface TrustRow {
+  document: string;
+  revision: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export const toTrust = (row: TrustRow): IntegrationTrustRecord => ({
+  document: row.document,
+  revision: Number(row.revision),
+  updatedAt: row.updated_at,
+  updatedBy: row.updated_by,
+});

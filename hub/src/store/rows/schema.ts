@@ -299,7 +299,34 @@ const integrationFiles: SchemaVersion = {
   `,
 };
 
-const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth, packManifests, integrationFiles];
+/**
+ * Several hubs (issue 23): the trust store integration packs verify against, one document for the whole deployment
+ * (was a file per hub, SONDE_TRUST_FILE, which is now read as an import path: integrations/trust.ts). `revision`
+ * grows with every replacement. `integration_trust_sources` remembers, per trust file (host and path), the SHA-256 of
+ * what was last read from it, so only an edited file is imported again and a hub restarting with an unchanged copy
+ * never undoes a change made elsewhere.
+ */
+const integrationTrust: SchemaVersion = {
+  version: 7,
+  name: 'integration-trust',
+  sql: (d) => `
+    CREATE TABLE integration_trust (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      document TEXT NOT NULL,
+      revision ${d.bigint} NOT NULL,
+      updated_at TEXT NOT NULL,
+      updated_by TEXT NOT NULL
+    )${d.tableOptions};
+
+    CREATE TABLE integration_trust_sources (
+      source TEXT PRIMARY KEY,
+      sha256 TEXT NOT NULL,
+      read_at TEXT NOT NULL
+    )${d.tableOptions};
+  `,
+};
+
+const SCHEMA: readonly SchemaVersion[] = [init, integrations, identity, oauth, packManifests, integrationFiles, integrationTrust];
 
 /** Every version rendered for one backend, `extra[version]` (that backend's own statements) run after it. */
 export function migrationsFor(d: SqlDialect, extra: Readonly<Record<number, string>> = {}): readonly Migration[] {

@@ -71,6 +71,30 @@ export function sqliteIntegrationStore(db: Database.Database): Sync<IntegrationS
         .prepare<[string, string], { archive: string }>('SELECT archive FROM integration_pack_files WHERE name = ? AND version = ?')
         .get(name, version)?.archive;
     },
+    getTrust() {
+      const row = db
+        .prepare<[], tables.TrustRow>('SELECT document, revision, updated_at, updated_by FROM integration_trust WHERE id = 1')
+        .get();
+      return row && tables.toTrust(row);
+    },
+    putTrust(document, at, by) {
+      return db
+        .prepare<[string, string, string], { revision: number }>(
+          `INSERT INTO integration_trust (id, document, revision, updated_at, updated_by) VALUES (1, ?, 1, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET document = excluded.document, revision = integration_trust.revision + 1,
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by
+           RETURNING revision`,
+        )
+        .get(document, at, by)!.revision;
+    },
+    getTrustSource(source) {
+      return db.prepare<[string], { sha256: string }>('SELECT sha256 FROM integration_trust_sources WHERE source = ?').get(source)?.sha256;
+    },
+    setTrustSource(source, sha256, at) {
+      db.prepare(
+        'INSERT INTO integration_trust_sources (source, sha256, read_at) VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET sha256 = excluded.sha256, read_at = excluded.read_at',
+      ).run(source, sha256, at);
+    },
     listInstances(pack) {
       const rows =
         pack === undefined
