@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { HubConfig } from './config.js';
 import { openHubCore, type HubCore } from './core.js';
 import { installErrorHandler } from './errors.js';
@@ -19,6 +19,7 @@ import {
   oauthArea,
   packsArea,
 } from './plugins/areas.js';
+import { apiPlugin } from './plugins/api.js';
 import { authPlugin } from './plugins/auth.js';
 import { contextPlugin } from './plugins/context.js';
 import {
@@ -62,6 +63,8 @@ export interface BuildAppOptions {
   tlsKeyPem?: string;
   /** Test seam: audit export poll and retry timings (defaults: 2 s poll, backoff 0.5 s doubling to 60 s). */
   auditExportTuning?: { pollMs?: number; retryBaseMs?: number; retryMaxMs?: number; batchSize?: number };
+  /** Test seam: more areas, registered after the hub's own like one of them (hub/test/route-auth.test.ts). */
+  areas?: FastifyPluginAsync[];
 }
 
 function httpsOptions(config: HubConfig, core: HubCore, tlsKeyPem: string | undefined): Record<string, unknown> | undefined {
@@ -141,6 +144,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     await app.register(servicesPlugin);
     await app.register(authPlugin);
     await app.register(integrationsPlugin);
+    await app.register(apiPlugin);
     await app.register(contextPlugin);
     await app.register(agentSocketPlugin);
     // What the hub serves, one area per concern (plugins/areas.ts).
@@ -156,6 +160,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     await app.register(dashboardArea);
     await app.register(oauthArea);
     await app.register(mcpArea);
+    for (const area of options.areas ?? []) await app.register(area);
   } catch (error) {
     // A plugin that cannot start (NATS unreachable, a packs folder…) closes what the ones before it opened, the core too.
     await app.close();

@@ -50,6 +50,7 @@ describe('the hub is composed of one plugin per concern (hub/src/plugins)', () =
         'sonde-services',
         'sonde-auth',
         'sonde-integrations',
+        'sonde-api',
         'sonde-context',
         'sonde-agent-socket',
         'sonde-area-health',

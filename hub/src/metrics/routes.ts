@@ -59,8 +59,6 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/ready',

@@ -332,8 +332,6 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/oauth/consents',
@@ -354,8 +352,6 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/oauth/consents/:id',
@@ -382,8 +378,6 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/oauth/clients/:clientId',

@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { localAttemptCounters, type AttemptCounters } from '../auth/rate-limit.js';
+import { clientCertGuard } from '../auth/client-cert.js';
 import { adminGuard } from '../auth/require-admin.js';
+import { enforceRouteAuth } from '../auth/route-auth.js';
 import { createSessionService, type SessionService } from '../auth/sessions.js';
 import type { HubCore } from '../core.js';
 import { createClientSecrets, createOidcLogin, type OidcProviderConfig } from '../identity/index.js';
@@ -10,7 +12,10 @@ import type { OidcLogin } from '../identity/login.js';
 import { createSignIn, type SignIn } from '../identity/sign-in.js';
 import type { Principal } from '../services.js';
 
-/** Who is asking, for every REST area: sessions, login throttling, single sign-on and the admin guard. */
+/**
+ * Who is asking, for every REST area: sessions, login throttling, single sign-on and the admin guard; and the
+ * enforcement of each route's declared authentication as its onRequest hook (auth/route-auth.ts).
+ */
 export interface HubAuth {
   sessions: SessionService;
   /** Failure windows (login throttling): in memory on one hub, shared over NATS by a cluster (auth/rate-limit.ts). */
@@ -52,13 +57,16 @@ export const authPlugin = fp(
   async (app) => {
     const { core, hubConfig: config } = app;
     const sessions = createSessionService(core.store);
+    const requireAdmin = adminGuard(core.apiKeys, sessions, core.pdp);
     app.decorate('auth', {
       sessions,
       limits: app.cluster ? app.cluster.limits : localAttemptCounters,
       sso: config.identity ? createSso(config.identity, core, sessions, () => app.sonde.config.publicUrl) : undefined,
-      requireAdmin: adminGuard(core.apiKeys, sessions, core.pdp),
+      requireAdmin,
       secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
     });
+    // Every route registered from here on (every area) authenticates as it declares, in an onRequest hook.
+    enforceRouteAuth(app, { admin: requireAdmin, clientCert: clientCertGuard(core.store) });
     await Promise.resolve();
   },
   { name: 'sonde-auth', fastify: '5.x', dependencies: ['sonde-core', 'sonde-cluster', 'sonde-services'] },

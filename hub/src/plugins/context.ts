@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import type { HubContext } from '../context.js';
-import { ApiRegistry } from '../routes/define.js';
 
 /**
  * The REST areas' shared view (`app.hub`, context.ts), assembled from what the foundation plugins decorate. Route
@@ -18,7 +17,7 @@ export const contextPlugin = fp(
       sessions: app.auth.sessions,
       limits: app.auth.limits,
       sso: app.auth.sso,
-      api: new ApiRegistry(),
+      api: app.api,
       requireAdmin: app.auth.requireAdmin,
       secureCookies: app.auth.secureCookies,
       startedAt: Date.now(),
@@ -40,6 +39,7 @@ export const contextPlugin = fp(
       'sonde-services',
       'sonde-auth',
       'sonde-integrations',
+      'sonde-api',
     ],
   },
 );

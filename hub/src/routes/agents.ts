@@ -36,8 +36,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/agents',
@@ -52,8 +50,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/agents/:id',
@@ -92,8 +88,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/agents/:id',
@@ -128,8 +122,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/agents/:id/accept-attestation',
@@ -218,8 +210,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/agents/:id/packs/:pack/approve',
@@ -236,8 +226,6 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
   );
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/agents/:id/packs/:pack/reject',

@@ -33,8 +33,6 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/audit',
@@ -68,8 +66,6 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/audit/verify',
@@ -89,8 +85,6 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/audit/verify',
@@ -111,8 +105,6 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/audit/verify/:id',

@@ -24,8 +24,6 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -78,8 +76,6 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     { method: 'POST', url: '/api/v1/auth/logout', summary: 'Ends the session', tag: 'auth', auth: 'none', status: 204 },
     async ({ request, reply }) => {
       const id = parseCookies(request.headers.cookie)[SESSION_COOKIE];
@@ -96,8 +92,6 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/auth/me',

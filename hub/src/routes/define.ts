@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ErrorBodySchema, HubError } from '../errors.js';
-import { isScoped } from '../policy/scope.js';
+import type { RouteAuth } from '../auth/route-auth.js';
+import { ErrorBodySchema } from '../errors.js';
 import type { Principal } from '../services.js';
+
+export type { RouteAuth } from '../auth/route-auth.js';
 
 /**
  * Routes are declared once with their zod schemas; the same declaration
  * validates requests and produces `/api/v1/openapi.json`. Fastify's own
  * (ajv) validation is not used, so there is one validator and one error shape.
+ * The declared `auth` is enforced by the auth plugin as the route's first
+ * `onRequest` hook (auth/route-auth.ts), before the body is read.
  */
-export type RouteAuth = 'none' | 'admin' | 'enrollment-token' | 'client-cert';
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -37,12 +40,13 @@ export interface RouteContext<B, Q, P> {
   params: P;
   request: FastifyRequest;
   reply: FastifyReply;
-  /** Set for `auth: 'admin'` routes. */
+  /** The authenticated admin of an `auth: 'admin'` route (`request.principal`, set by its onRequest hook). */
   principal: Principal;
 }
 
 type AnySpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 
+/** Every route declared with defineRoute, for the OpenAPI document (decorated as `app.api` by the `sonde-api` plugin). */
 export class ApiRegistry {
   readonly routes: AnySpec[] = [];
 
@@ -105,33 +109,26 @@ export class ApiRegistry {
   }
 }
 
-export type Authenticator = (request: FastifyRequest) => Promise<Principal>;
-
+/**
+ * Declares a REST route: registered in `app.api` (the OpenAPI document) and on `app` with its authentication
+ * declared in the route config, which the auth plugin turns into the route's first `onRequest` hook.
+ */
 export function defineRoute<
   B extends z.ZodType = z.ZodUndefined,
   Q extends z.ZodType = z.ZodUndefined,
   P extends z.ZodType = z.ZodUndefined,
->(
-  app: FastifyInstance,
-  registry: ApiRegistry,
-  requireAdmin: Authenticator,
-  spec: RouteSpec<B, Q, P>,
-  handler: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => unknown,
-): void {
-  registry.routes.push(spec);
+>(app: FastifyInstance, spec: RouteSpec<B, Q, P>, handler: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => unknown): void {
+  app.api.routes.push(spec);
   app.route({
     method: spec.method,
     url: spec.url,
+    config: { auth: spec.auth, scoped: spec.scoped === true },
     handler: async (request, reply) => {
-      const principal = spec.auth === 'admin' ? await requireAdmin(request) : (undefined as unknown as Principal);
-      if (spec.auth === 'admin' && !spec.scoped && isScoped(principal.policy))
-        throw new HubError(
-          'SONDE_ERR_FORBIDDEN',
-          `key "${principal.name}" is limited to some agents or probes; ${spec.method} ${spec.url} acts on the whole hub and needs an unscoped admin key`,
-        );
       const body = spec.body ? spec.body.parse(request.body ?? {}) : (undefined as z.output<B>);
       const query = spec.query ? spec.query.parse(request.query ?? {}) : (undefined as z.output<Q>);
       const params = spec.params ? spec.params.parse(request.params ?? {}) : (undefined as z.output<P>);
+      // Null only on routes that authenticate no principal (auth other than 'admin'), which do not read it.
+      const principal = request.principal as Principal;
       const result = await handler({ body, query, params, request, reply, principal });
       if (reply.sent) return reply;
       reply.code(spec.status ?? 200);

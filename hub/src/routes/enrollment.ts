@@ -1,5 +1,4 @@
-import { createPublicKey, X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import { createPublicKey } from 'node:crypto';
 import {
   EnrollRequestSchema,
   EnrollResponseSchema,
@@ -10,7 +9,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { bearerOf } from '../auth/require-admin.js';
-import { grantWireKey, normalizeSerial } from '../ca/index.js';
+import { grantWireKey } from '../ca/index.js';
 import { agentNameProblem, enroll } from '../enrollment/index.js';
 import { HubError } from '../errors.js';
 import { isScoped } from '../policy/scope.js';
@@ -32,8 +31,6 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/enroll',
@@ -70,8 +67,6 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/agents/renew',
@@ -82,14 +77,9 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       response: RenewResponseSchema,
     },
     async ({ body, request }) => {
-      const socket = request.raw.socket as Partial<TLSSocket>;
-      const peer = socket.encrypted && typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
-      if (!peer || !socket.authorized) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
-      const agent = await core.store.agents.getByCertSerial(normalizeSerial(peer.serialNumber));
-      if (!agent || !agent.certPem || (await core.store.revokedCerts.isRevoked(normalizeSerial(peer.serialNumber)))) {
-        throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED', 'The client certificate is not the current certificate of an enrolled agent.');
-      }
-      if (new X509Certificate(agent.certPem).fingerprint256 !== peer.fingerprint256) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
+      // The route's client-cert hook (auth/client-cert.ts) proved the caller is this agent with its current certificate.
+      const agent = request.certifiedAgent;
+      if (!agent) throw new HubError('SONDE_ERR_CLIENT_CERT_REQUIRED');
       const granted = grantWireKey(wire.mode, body.wireKey, body.csrPem, wire.hubKey);
       // An agent whose wire signature is not the deployment's may renew at any time to move to it (RSA → Ed25519).
       const moves = (granted ? 'ed25519' : 'rsa-sha256') !== wireAlgorithmOf(createPublicKey(agent.publicKeyPem));
@@ -132,8 +122,6 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/enrollment-tokens',
@@ -176,8 +164,6 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/enrollment-tokens',
@@ -192,8 +178,6 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/enrollment-tokens/:id',

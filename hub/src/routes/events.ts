@@ -55,8 +55,6 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, op
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/events',
@@ -70,7 +68,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, op
       const lastEventId = headerOf(request, 'last-event-id') ?? query.lastEventId;
       await openStream(request, reply, broker, ADMIN_SCOPE, lastEventId, async () => {
         try {
-          await hub.requireAdmin(request);
+          await app.auth.requireAdmin(request);
           return true;
         } catch {
           return false;

@@ -21,8 +21,6 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/groups',
@@ -36,8 +34,6 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/groups',
@@ -53,8 +49,6 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'PATCH',
       url: '/api/v1/groups/:groupId',
@@ -71,8 +65,6 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/groups/:groupId',

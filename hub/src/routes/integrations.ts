@@ -118,8 +118,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/integrations/status',
@@ -148,8 +146,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/integrations/packs',
@@ -163,8 +159,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/integrations/packs/:name',
@@ -179,8 +173,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/integrations/packs',
@@ -201,8 +193,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/integrations/packs/:name/approve',
@@ -218,8 +208,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/integrations/packs/:name',
@@ -237,8 +225,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/integrations/reload',
@@ -255,8 +241,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/integrations/instances',
@@ -271,8 +255,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/integrations/instances',
@@ -288,8 +270,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/integrations/instances/:id',
@@ -304,8 +284,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'PATCH',
       url: '/api/v1/integrations/instances/:id',
@@ -321,8 +299,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/integrations/instances/:id',
@@ -340,8 +316,6 @@ export const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/integrations/instances/:id/test',

@@ -27,8 +27,6 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/probes',

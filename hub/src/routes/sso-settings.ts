@@ -43,8 +43,6 @@ export const ssoSettingsRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'GET',
       url: '/api/v1/auth/oidc/client-secret',
@@ -58,8 +56,6 @@ export const ssoSettingsRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'PUT',
       url: '/api/v1/auth/oidc/client-secret',
@@ -79,8 +75,6 @@ export const ssoSettingsRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/auth/oidc/client-secret',

@@ -34,16 +34,12 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     { method: 'GET', url: '/api/v1/users', summary: 'Lists users', tag: 'users', auth: 'admin', response: z.array(UserSchema) },
     () => directory.listUsers(),
   );
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'POST',
       url: '/api/v1/users',
@@ -59,8 +55,6 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'PATCH',
       url: '/api/v1/users/:id',
@@ -76,8 +70,6 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/users/:id',

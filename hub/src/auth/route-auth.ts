@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import { HubError } from '../errors.js';
+import { isScoped } from '../policy/scope.js';
+import type { Principal } from '../services.js';
+import type { AgentRecord } from '../store/types.js';
+import { bearerOf } from './require-admin.js';
+
+/**
+ * Authentication as route-level `onRequest` hooks. A REST route declares how its caller authenticates
+ * (`config.auth`, which `defineRoute` sets from its spec); the auth plugin attaches the matching hook to the route
+ * when it is registered (Fastify's `onRoute`), so it runs before the body is parsed or validated and before any
+ * handler, and a handler cannot forget it. A route under `/api/` that declares nothing, or something unknown, is
+ * refused when it is registered: the hub does not start with it.
+ *
+ * - `none`: public (health, login, the sign-in providers), or the route checks a credential of its own kind (an
+ *   embed token, a session for "my keys"), which is named in its handler.
+ * - `admin`: an admin API key or an admin session (`adminGuard`); the principal is set on `request.principal`. A
+ *   scoped key (limited to some agents or probes) is refused unless the route declares `scoped: true`, meaning its
+ *   handler bounds what it does to the key's scope.
+ * - `enrollment-token`: a Bearer enrollment token must be presented; it is checked and consumed with the enrollment
+ *   itself (enrollment/index.ts `enroll`), in one transaction with what it creates.
+ * - `client-cert`: the agent's current client certificate over mTLS; the agent is set on `request.certifiedAgent`.
+ */
+export const ROUTE_AUTH = ['none', 'admin', 'enrollment-token', 'client-cert'] as const;
+export type RouteAuth = (typeof ROUTE_AUTH)[number];
+
+/** The agent a `client-cert` route's caller proved to be: its record as the certificate check read it. */
+export type CertifiedAgent = AgentRecord;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking, set by an `admin` route's authentication hook before anything else of the route runs; else null. */
+    principal: Principal | null;
+    /** The agent a `client-cert` route's caller proved to be (set by its hook); else null. */
+    certifiedAgent: CertifiedAgent | null;
+  }
+  interface FastifyContextConfig {
+    /** How the route's caller authenticates (defineRoute sets it); required on every `/api/` route. */
+    auth?: RouteAuth;
+    /** An `admin` route whose handler bounds what it does to a scoped key's agents and probes. */
+    scoped?: boolean;
+  }
+}
+
+export interface RouteAuthenticators {
+  /** Resolves an admin (key or session) or throws 401/403 (auth/require-admin.ts `adminGuard`). */
+  admin: (request: FastifyRequest) => Promise<Principal>;
+  /** Resolves the enrolled agent whose current certificate the TLS peer presented, or throws 401. */
+  clientCert: (request: FastifyRequest) => Promise<CertifiedAgent>;
+}
+
+/** The hooks this module made: a route that already carries one (a GET's HEAD twin) does not get a second. */
+const authHooks = new WeakSet<object>();
+
+function isRouteAuth(value: unknown): value is RouteAuth {
+  return (ROUTE_AUTH as readonly unknown[]).includes(value);
+}
+
+/** The `onRequest` hook that authenticates a route declaring `auth`, or undefined for `none`. */
+export function authenticationHook(
+  auth: RouteAuth,
+  route: { method: string; url: string; scoped: boolean },
+  authenticators: RouteAuthenticators,
+): onRequestAsyncHookHandler | undefined {
+  switch (auth) {
+    case 'none':
+      return undefined;
+    case 'admin':
+      return async (request) => {
+        const principal = await authenticators.admin(request);
+        if (!route.scoped && isScoped(principal.policy))
+          throw new HubError(
+            'SONDE_ERR_FORBIDDEN',
+            `key "${principal.name}" is limited to some agents or probes; ${route.method} ${route.url} acts on the whole hub and needs an unscoped admin key`,
+          );
+        request.principal = principal;
+      };
+    case 'enrollment-token':
+      return async (request) => {
+        if (!bearerOf(request))
+          throw new HubError('SONDE_ERR_TOKEN_INVALID', 'Send the enrollment token as "Authorization: Bearer <token>".');
+        await Promise.resolve();
+      };
+    case 'client-cert':
+      return async (request) => {
+        request.certifiedAgent = await authenticators.clientCert(request);
+      };
+  }
+}
+
+/**
+ * Installs the enforcement on `app` (the root, before any area registers a route): request decorations, and an
+ * `onRoute` hook that refuses an undeclared `/api/` route and puts the declared authentication first among the
+ * route's own `onRequest` hooks.
+ */
+export function enforceRouteAuth(app: FastifyInstance, authenticators: RouteAuthenticators): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('certifiedAgent', null);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const auth = route.config?.auth;
+    if (auth === undefined && !route.url.startsWith('/api/')) return;
+    if (!isRouteAuth(auth))
+      throw new Error(
+        `${String(route.method)} ${route.url} declares no authentication${auth === undefined ? '' : ` it knows ("${String(auth)}")`}: ` +
+          `REST routes are declared with defineRoute (hub/src/routes/define.ts) and an auth of ${ROUTE_AUTH.join(', ')}`,
+      );
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    if (existing.some((hook) => authHooks.has(hook))) return;
+    const hook = authenticationHook(
+      auth,
+      { method: String(route.method), url: route.url, scoped: route.config?.scoped === true },
+      authenticators,
+    );
+    if (!hook) return;
+    authHooks.add(hook);
+    // A new array: the options object may share its hook array with the route's HEAD twin.
+    route.onRequest = [hook, ...existing];
+  });
+}

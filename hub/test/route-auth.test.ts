@@ -1,0 +1,99 @@
+import path from 'node:path';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { startTestHub, tempDir, testConfig, type TestHub } from './helpers.js';
+
+const tmp = tempDir('sonde-route-auth-');
+afterAll(() => tmp.cleanup());
+
+/** A real hub with one more area registered after its own, as a new route module would be. */
+async function hubWith(name: string, area: FastifyPluginAsync): Promise<FastifyInstance> {
+  return await buildApp(testConfig(path.join(tmp.dir, `${name}.db`)), { logger: false, areas: [area] });
+}
+
+describe('every REST route authenticates in its own onRequest hook (hub/src/auth/route-auth.ts)', () => {
+  it('a route under /api/ that declares no authentication stops the hub from starting', async () => {
+    await expect(
+      hubWith('forgot', async (app) => {
+        app.get('/api/v1/forgot', () => ({ everything: true }));
+        await Promise.resolve();
+      }),
+    ).rejects.toThrow('GET /api/v1/forgot declares no authentication: REST routes are declared with defineRoute');
+    await expect(
+      hubWith('typo', async (app) => {
+        app.route({ method: 'POST', url: '/api/v1/typo', config: { auth: 'admn' as never }, handler: () => null });
+        await Promise.resolve();
+      }),
+    ).rejects.toThrow('POST /api/v1/typo declares no authentication it knows ("admn")');
+  }, 60_000);
+
+  it('the declaration alone protects a route, whoever registers it: the handler sees the principal, HEAD is guarded too', async () => {
+    const app = await hubWith('declared', async (area) => {
+      area.get('/api/v1/declared', { config: { auth: 'admin' } }, (request) => ({ who: request.principal?.name ?? null }));
+      await Promise.resolve();
+    });
+    try {
+      await app.ready();
+      const admin = (await app.core.apiKeys.create({ name: 'declared-admin', role: 'admin' })).rawKey;
+      const member = (await app.core.apiKeys.create({ name: 'declared-member', role: 'member' })).rawKey;
+      const get = (headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>
+        app.inject({ method, url: '/api/v1/declared', headers });
+      const none = await get();
+      expect(none.statusCode).toBe(401);
+      expect(none.json().error.code).toBe('SONDE_ERR_UNAUTHORIZED');
+      expect((await get({ authorization: `Bearer ${member}` })).statusCode).toBe(403);
+      expect((await get({}, 'HEAD')).statusCode).toBe(401);
+      const ok = await get({ authorization: `Bearer ${admin}` });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toEqual({ who: 'declared-admin' });
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+});
+
+describe('authentication runs before the body is parsed or validated', () => {
+  let hub: TestHub;
+  let scoped: string;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    scoped = (await hub.app.core.apiKeys.create({ name: 'web-admin', role: 'admin', policy: { allowedAgents: ['web-*'] } })).rawKey;
+  }, 60_000);
+  afterAll(() => hub?.close());
+
+  const post = (url: string, payload: string, headers: Record<string, string> = {}) =>
+    hub.app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('an unauthenticated request with a malformed or oversized body gets 401, not 400 or 413', async () => {
+    const malformed = await post('/api/v1/api-keys', '{"name": ');
+    expect(malformed.statusCode).toBe(401);
+    expect(malformed.json().error.code).toBe('SONDE_ERR_UNAUTHORIZED');
+    // Past the 256 KiB body limit: refused before the body would be read.
+    const oversized = await post('/api/v1/api-keys', JSON.stringify({ name: 'x'.repeat(300 * 1024) }));
+    expect(oversized.statusCode).toBe(401);
+    // A body that parses but does not match the schema: still the missing credential first.
+    expect((await post('/api/v1/api-keys', '{"unexpected": true}')).statusCode).toBe(401);
+  });
+
+  it('a member, or a scoped key on a hub-wide route, is refused before its body is looked at', async () => {
+    const member = await post('/api/v1/api-keys', '{"name": ', hub.auth(hub.memberKey));
+    expect(member.statusCode).toBe(403);
+    expect(member.json().error.code).toBe('SONDE_ERR_FORBIDDEN');
+    const wide = await post('/api/v1/revocations', '{"keys": ', hub.auth(scoped));
+    expect(wide.statusCode).toBe(403);
+    expect(wide.json().error.message).toContain('POST /api/v1/revocations acts on the whole hub');
+  });
+
+  it('with a valid admin key the same body is a 400, and an enrollment without a token a 401', async () => {
+    const malformed = await post('/api/v1/api-keys', '{"name": ', hub.auth());
+    expect(malformed.statusCode).toBe(400);
+    const enroll = await post('/api/v1/enroll', '{"csrPem": ');
+    expect(enroll.statusCode).toBe(401);
+    expect(enroll.json().error.code).toBe('SONDE_ERR_TOKEN_INVALID');
+    // Renewal over plain HTTP: no client certificate, refused before the body.
+    const renew = await post('/api/v1/agents/renew', '{"csrPem": ');
+    expect(renew.statusCode).toBe(401);
+    expect(renew.json().error.code).toBe('SONDE_ERR_CLIENT_CERT_REQUIRED');
+  });
+});
