@@ -19,7 +19,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   // What `sonde-hub tokens create` prints when given no --hub-url: this hub's address, from its configuration.
-  await recordServedUrl(app.hub.core.store.settings, app.sonde.config.publicUrl);
+  await recordServedUrl(app.core.store.settings, app.sonde.config.publicUrl);
   app.log.info(
     {
       port: address.port,

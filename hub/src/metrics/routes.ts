@@ -34,7 +34,6 @@ export interface MetricsRoutesOptions {
  * liveness check: it answers as long as the process serves HTTP.
  */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, options) => {
-  const { hub } = app;
   let closing = false;
   app.addHook('preClose', () => {
     closing = true;

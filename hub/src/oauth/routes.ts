@@ -83,7 +83,7 @@ export function oauthRoutes(service: OAuthService): FastifyPluginAsync {
 
     // Dynamic Client Registration: the allow-list of client domains applies before oidc-provider sees the request.
     // Each registration is a stored row that nothing expires, so an address may register 30 clients a minute, no more.
-    const registrations = app.hub.limits.window('oauth-register', REGISTRATIONS_PER_MINUTE, 60_000);
+    const registrations = app.auth.limits.window('oauth-register', REGISTRATIONS_PER_MINUTE, 60_000);
     await app.register(async (registration: FastifyInstance) => {
       registration.post(`${OAUTH_PREFIX}/register`, { bodyLimit: 56 * 1024 }, async (request, reply) => {
         const wait = await registrations.blockedFor(request.ip);
@@ -123,10 +123,9 @@ export function oauthRoutes(service: OAuthService): FastifyPluginAsync {
 type Details = Awaited<ReturnType<Awaited<ReturnType<OAuthService['server']>>['provider']['interactionDetails']>>;
 
 function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
-  const { hub } = app;
-  const { core, config } = hub;
-  const byIp = hub.limits.window('oauth-login-ip', 10, WINDOW_MS);
-  const byUser = hub.limits.window('oauth-login-user', 5, WINDOW_MS);
+  const { core, hubConfig: config, auth } = app;
+  const byIp = auth.limits.window('oauth-login-ip', 10, WINDOW_MS);
+  const byUser = auth.limits.window('oauth-login-user', 5, WINDOW_MS);
 
   async function details(request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {
     const { provider } = await service.server();
@@ -154,7 +153,7 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
   /** The hub session (dashboard, or "Sign in with <provider>" just now), when the browser has one. */
   async function sessionUser(request: FastifyRequest): Promise<string | undefined> {
     const id = parseCookies(request.headers.cookie)[SESSION_COOKIE];
-    const principal = id ? await hub.sessions.resolve(id) : undefined;
+    const principal = id ? await auth.sessions.resolve(id) : undefined;
     return principal?.kind === 'user' ? principal.id : undefined;
   }
 
@@ -170,9 +169,9 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
   }
 
   const ssoLink = (uid: string) =>
-    hub.sso
+    auth.sso
       ? {
-          displayName: hub.sso.login.provider.displayName,
+          displayName: auth.sso.login.provider.displayName,
           url: `/auth/oidc/login?return=${encodeURIComponent(`${INTERACTION_PATH}/${uid}`)}`,
         }
       : undefined;
@@ -320,8 +319,8 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
 }
 
 function consentRoutes(app: FastifyInstance, service: OAuthService): void {
-  const { hub } = app;
-  const { core, sessions } = hub;
+  const { core } = app;
+  const { sessions } = app.auth;
   const staticNames = new Map(service.config.staticClients.map((c) => [c.client_id, c.client_name ?? c.client_id]));
 
   async function caller(request: FastifyRequest) {

@@ -23,8 +23,10 @@ import { userRoutes } from '../routes/users.js';
 
 /**
  * The hub's served areas, one plugin per concern. Each is encapsulated (its hooks and routes stay its own) and names
- * the foundation plugins it reads (foundation.ts, auth.ts, integrations.ts, context.ts), so the order they need is
- * checked by Fastify at start instead of living in one long function.
+ * the plugins whose decorations its route modules read (foundation.ts, auth.ts, integrations.ts, api.ts), so the
+ * order they need is checked by Fastify at start instead of living in one long function. Every REST area depends on
+ * `sonde-api` (the route registry defineRoute adds to) and `sonde-auth` (which attaches each route's declared
+ * authentication as its onRequest hook): registered without them, its routes would not exist.
  */
 
 declare module 'fastify' {
@@ -39,7 +41,7 @@ function area(name: string, dependencies: string[], routes: FastifyPluginAsync[]
     async (app) => {
       for (const plugin of routes) await app.register(plugin);
     },
-    { name, fastify: '5.x', dependencies: ['sonde-context', ...dependencies], encapsulate: true },
+    { name, fastify: '5.x', dependencies: ['sonde-api', 'sonde-auth', ...dependencies], encapsulate: true },
   );
 }
 
@@ -54,27 +56,36 @@ export const healthArea = fp(
       probeDatabase: () => app.core.store.audit.last(),
     });
   },
-  { name: 'sonde-area-health', fastify: '5.x', dependencies: ['sonde-context', 'sonde-metrics'], encapsulate: true },
+  {
+    name: 'sonde-area-health',
+    fastify: '5.x',
+    dependencies: ['sonde-api', 'sonde-auth', 'sonde-core', 'sonde-metrics'],
+    encapsulate: true,
+  },
 );
 
 /** Sign-in (password, single sign-on), sessions, users and the groups that may sign in. */
-export const authArea = area('sonde-area-auth', ['sonde-auth'], [authRoutes, oidcRoutes, ssoSettingsRoutes, userRoutes, groupRoutes]);
+export const authArea = area(
+  'sonde-area-auth',
+  ['sonde-core', 'sonde-services'],
+  [authRoutes, oidcRoutes, ssoSettingsRoutes, userRoutes, groupRoutes],
+);
 /** API keys: an admin's for everyone, and each user's own. */
-export const keysArea = area('sonde-area-keys', ['sonde-auth'], [apiKeyRoutes, myKeyRoutes]);
+export const keysArea = area('sonde-area-keys', ['sonde-core', 'sonde-gateway', 'sonde-services'], [apiKeyRoutes, myKeyRoutes]);
 /** Enrollment tokens and agent enrollment (CSR in, certificate and agent key out). */
-export const enrollmentArea = area('sonde-area-enrollment', ['sonde-auth'], [enrollmentRoutes]);
+export const enrollmentArea = area('sonde-area-enrollment', ['sonde-core', 'sonde-gateway', 'sonde-services'], [enrollmentRoutes]);
 /** The fleet: agents, their attestation and pack approvals, and probe runs over REST. */
-export const agentsArea = area('sonde-area-agents', ['sonde-auth', 'sonde-gateway'], [agentRoutes, probeRoutes]);
+export const agentsArea = area('sonde-area-agents', ['sonde-core', 'sonde-gateway', 'sonde-services'], [agentRoutes, probeRoutes]);
 /** The hub-signed pack revocation list. */
-export const packsArea = area('sonde-area-packs', ['sonde-auth'], [revocationRoutes]);
+export const packsArea = area('sonde-area-packs', ['sonde-core'], [revocationRoutes]);
 /** The audit log: read, verify, export status. */
-export const auditArea = area('sonde-area-audit', ['sonde-auth', 'sonde-audit-export'], [auditRoutes]);
+export const auditArea = area('sonde-area-audit', ['sonde-core', 'sonde-audit-export'], [auditRoutes]);
 /** Integration packs and instances the hub runs itself. */
-export const integrationsArea = area('sonde-area-integrations', ['sonde-auth', 'sonde-integrations'], [integrationRoutes]);
+export const integrationsArea = area('sonde-area-integrations', ['sonde-integrations'], [integrationRoutes]);
 /** The live event stream and the embeddable views that follow it. */
-export const eventsArea = area('sonde-area-events', ['sonde-auth'], [eventRoutes]);
+export const eventsArea = area('sonde-area-events', ['sonde-core', 'sonde-services', 'sonde-integrations'], [eventRoutes]);
 /** The dashboard's files (web-components/dist): the page talks to the routes above like any other client. */
-export const dashboardArea = area('sonde-area-dashboard', [], [uiRoutes]);
+export const dashboardArea = area('sonde-area-dashboard', ['sonde-core'], [uiRoutes]);
 
 /** MCP authorization (hub/src/oauth): the hub as the OAuth authorization server its MCP clients sign in through. */
 export const oauthArea = fp(
@@ -95,7 +106,7 @@ export const oauthArea = fp(
     app.decorate('oauth', oauth);
     if (oauth) await app.register(oauthRoutes(oauth));
   },
-  { name: 'sonde-oauth', fastify: '5.x', dependencies: ['sonde-core', 'sonde-services'] },
+  { name: 'sonde-oauth', fastify: '5.x', dependencies: ['sonde-api', 'sonde-auth', 'sonde-core', 'sonde-services'] },
 );
 
 /** `/mcp`: the MCP server; it sees only HubServices, the integration tool source and OAuth's resource side. */

@@ -23,13 +23,12 @@ const AgentDetailSchema = AgentViewSchema.extend({
 });
 
 export const agentRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core, gateway } = hub;
+  const { core, gateway, sonde } = app;
 
   /** An agent outside the caller's scope answers exactly like one that does not exist. */
   const recordOf = async (idOrName: string, principal: Principal): Promise<AgentRecord> => {
     const record = (await core.store.agents.getById(idOrName)) ?? (await core.store.agents.getByName(idOrName));
-    if (!record || !hub.services.pdp.checkAgent(principal, record.name).allowed)
+    if (!record || !core.pdp.checkAgent(principal, record.name).allowed)
       throw new HubError('SONDE_ERR_AGENT_NOT_FOUND', `No agent with id or name "${idOrName}".`);
     return record;
   };
@@ -45,7 +44,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       scoped: true,
       response: z.array(AgentViewSchema),
     },
-    ({ principal }) => hub.services.fleet.list().filter((agent) => hub.services.pdp.checkAgent(principal, agent.name).allowed),
+    ({ principal }) => sonde.fleet.list().filter((agent) => core.pdp.checkAgent(principal, agent.name).allowed),
   );
 
   defineRoute(
@@ -62,7 +61,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
     },
     async ({ params, principal }) => {
       const record = await recordOf(params.id, principal);
-      const view = hub.services.fleet.get(record.id) ?? {
+      const view = sonde.fleet.get(record.id) ?? {
         id: record.id,
         name: record.name,
         status: 'offline' as const,
@@ -168,7 +167,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       principal: Principal;
     }): Promise<{ ok: true; agent: string; pack: string; version: string }> => {
       const record = await recordOf(params.id, principal);
-      const view = hub.services.fleet.get(record.id);
+      const view = sonde.fleet.get(record.id);
       const status = (view?.packs ?? record.packs).find((pack) => pack.name === params.pack);
       const audit = async (status: 'ok' | 'denied' | 'error', detail: string): Promise<void> => {
         await core.audit.append({

@@ -11,8 +11,7 @@ const CreateKeyBody = z.object({ name: KeyNameSchema, role: RoleSchema, policy: 
 const KeyWithSecret = z.object({ key: ApiKeyViewSchema, rawKey: z.string().describe('The key value; shown only in this response') });
 
 export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core } = hub;
+  const { core, gateway, sonde } = app;
 
   /**
    * What a scoped key may see and manage: user keys no wider than itself, and
@@ -21,8 +20,8 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
   const withinScope = (key: Pick<ApiKeyView, 'type' | 'policy' | 'agentId'>, principal: Principal): boolean => {
     if (!isScoped(principal.policy) && principal.policy.allowedClients.length === 0) return true;
     if (key.type === 'agent') {
-      const agent = key.agentId ? hub.services.fleet.get(key.agentId) : undefined;
-      return !!agent && hub.services.pdp.checkAgent(principal, agent.name).allowed;
+      const agent = key.agentId ? sonde.fleet.get(key.agentId) : undefined;
+      return !!agent && core.pdp.checkAgent(principal, agent.name).allowed;
     }
     return policyWider(key.policy, principal.policy) === undefined;
   };
@@ -150,7 +149,7 @@ export const apiKeyRoutes: FastifyPluginAsync = async (app) => {
         return revoked;
       });
       // An agent connected with this key loses it now, not at its next reconnect.
-      if (view.type === 'agent' && view.agentId) hub.gateway.disconnect(view.agentId, 'agent API key revoked');
+      if (view.type === 'agent' && view.agentId) gateway.disconnect(view.agentId, 'agent API key revoked');
       return view;
     },
   );

@@ -23,8 +23,7 @@ const AuditPage = z.object({ entries: z.array(AuditRecordSchema), nextBefore: z.
 const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('true') }).strict();
 
 export const auditRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core } = hub;
+  const { core } = app;
   const jobs = new VerifyJobs(core.audit);
   // A verify in the background reads the store to its end: the hub closes the store only after it.
   app.addHook('preClose', async () => {
@@ -58,7 +57,7 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       });
       // A scoped key sees its own actions and entries about its agents only; a page may then hold fewer
       // entries than `limit`, and the cursor still moves past everything read.
-      const entries = page.filter((entry) => auditEntryVisible(hub.services.pdp, principal, entry));
+      const entries = page.filter((entry) => auditEntryVisible(core.pdp, principal, entry));
       const last = page[page.length - 1];
       return { entries, nextBefore: page.length === query.limit && last ? last.seq : null };
     },

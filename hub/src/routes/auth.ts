@@ -9,18 +9,18 @@ import { defineRoute } from './define.js';
 const LoginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
 const MeSchema = z.object({ kind: z.enum(['api_key', 'user']), id: z.string(), name: z.string(), role: z.enum(['admin', 'member']) });
 
-/** Per IP: 10 failures per 15 minutes; per user name and IP: 5. Counted by every hub together (hub.limits). */
+/** Per IP: 10 failures per 15 minutes; per user name and IP: 5. Counted by every hub together (app.auth.limits). */
 const WINDOW_MS = 15 * 60_000;
 const AUDITED_REFUSALS_PER_MINUTE = 20;
 
 export const authRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core, config, sessions } = hub;
-  const byIp = hub.limits.window('login-ip', 10, WINDOW_MS);
+  const { core, hubConfig: config, auth } = app;
+  const { sessions } = auth;
+  const byIp = auth.limits.window('login-ip', 10, WINDOW_MS);
   // Per account *and source*: a guesser locks itself out, never the admin signing in from elsewhere (issue 19).
-  const byUser = hub.limits.window('login-user', 5, WINDOW_MS);
+  const byUser = auth.limits.window('login-user', 5, WINDOW_MS);
   // Refused logins audited per source and minute; beyond that they are counted and logged, so the audit cannot be flooded.
-  const audited = hub.limits.window('login-audited', AUDITED_REFUSALS_PER_MINUTE, 60_000);
+  const audited = auth.limits.window('login-audited', AUDITED_REFUSALS_PER_MINUTE, 60_000);
 
   defineRoute(
     app,
@@ -69,7 +69,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         status: 'ok',
         detail: `from ${request.ip}`,
       });
-      reply.header('set-cookie', sessionCookie(session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
+      reply.header('set-cookie', sessionCookie(session.id, { secure: auth.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
       return { kind: 'user' as const, id: user.id, name: user.name, role: user.role };
     },
   );
@@ -85,7 +85,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         if (principal)
           await core.audit.append({ action: 'logout', actor: { kind: 'user', id: principal.id, name: principal.name }, status: 'ok' });
       }
-      reply.header('set-cookie', sessionCookie('', { secure: hub.secureCookies, maxAgeS: 0 }));
+      reply.header('set-cookie', sessionCookie('', { secure: auth.secureCookies, maxAgeS: 0 }));
       return reply.code(204).send();
     },
   );

@@ -118,6 +118,9 @@ export function defineRoute<
   Q extends z.ZodType = z.ZodUndefined,
   P extends z.ZodType = z.ZodUndefined,
 >(app: FastifyInstance, spec: RouteSpec<B, Q, P>, handler: (ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => unknown): void {
+  // The auth plugin enforces what `auth` declares; a route defined where it is not registered would go unguarded.
+  if (!app.hasRequestDecorator('principal'))
+    throw new Error(`${spec.method} ${spec.url}: defineRoute needs the sonde-auth plugin registered first (plugins/auth.ts)`);
   app.api.routes.push(spec);
   app.route({
     method: spec.method,

@@ -62,9 +62,9 @@ const EmbedTokenResponse = z.object({
 });
 
 export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { broker }) => {
-  const { hub } = app;
-  const allowed = new Set(hub.config.embedOrigins);
-  const tokens = createEmbedTokens(hub.core.crypto.mcpSessionKey);
+  const { core, sonde } = app;
+  const allowed = new Set(app.hubConfig.embedOrigins);
+  const tokens = createEmbedTokens(core.crypto.mcpSessionKey);
 
   /** CORS for an allowed page origin: reads with a Bearer token only (no cookies, so no credentials flag). */
   const corsHeaders = (request: FastifyRequest): Record<string, string> => {
@@ -124,7 +124,7 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
             : `Not in SONDE_EMBED_ORIGINS: ${foreign.join(', ')}.`,
         );
       const { token, claims } = tokens.mint(body, principal.name);
-      await hub.core.audit.append({
+      await core.audit.append({
         action: 'embed_token.create',
         actor: { kind: principal.kind, id: principal.id, name: principal.name },
         status: 'ok',
@@ -153,7 +153,7 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
     },
     ({ request }) => {
       const claims = embedAuth(request, ['fleet', 'health-badge']);
-      return hub.services.fleet.list().filter((agent) => embedSeesAgent(claims, agent.name));
+      return sonde.fleet.list().filter((agent) => embedSeesAgent(claims, agent.name));
     },
   );
 
@@ -170,7 +170,7 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
     },
     ({ request, params }) => {
       const claims = embedAuth(request, ['fleet', 'agent']);
-      const agent = hub.services.fleet.get(params.id);
+      const agent = sonde.fleet.get(params.id);
       // Out of scope and absent look the same: a token does not even learn that an agent exists.
       if (!agent || !embedSeesAgent(claims, agent.name)) throw new HubError('SONDE_ERR_AGENT_NOT_FOUND');
       return agent;
@@ -192,7 +192,7 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
     async ({ request, query }) => {
       const claims = embedAuth(request, ['trends', 'agent']);
       const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
-      const page = await hub.core.store.audit.query({
+      const page = await core.store.audit.query({
         agent: query.agent,
         from: query.from,
         to,

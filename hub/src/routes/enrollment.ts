@@ -23,11 +23,11 @@ const CreateTokenBody = z.object({ name: agentName.optional() }).strict();
 const CreatedToken = TokenViewSchema.extend({ token: z.string(), command: z.string() });
 
 export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core, ca } = hub;
+  const { core, gateway, sonde, hubConfig: config } = app;
+  const ca = core.ca!;
   const tokenInScope = (boundName: string | null, principal: Principal): boolean =>
-    !isScoped(principal.policy) || (boundName !== null && hub.services.pdp.checkAgent(principal, boundName).allowed);
-  const wire = { mode: hub.config.wireSignature, hubKey: core.wire! };
+    !isScoped(principal.policy) || (boundName !== null && core.pdp.checkAgent(principal, boundName).allowed);
+  const wire = { mode: config.wireSignature, hubKey: core.wire! };
 
   defineRoute(
     app,
@@ -56,11 +56,11 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
         },
         token,
         body,
-        wsUrlFor(hubUrlFor(hub, request)),
+        wsUrlFor(hubUrlFor(config, sonde, request)),
         request.ip,
       );
       // A re-enrolment revoked the previous credentials: a socket still open with them must not outlive that.
-      hub.gateway.disconnect(result.agentId, 'agent re-enrolled; previous credentials revoked');
+      gateway.disconnect(result.agentId, 'agent re-enrolled; previous credentials revoked');
       return result;
     },
   );
@@ -137,7 +137,7 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
       const nameProblem = body.name ? agentNameProblem(body.name) : undefined;
       if (nameProblem) throw new HubError('SONDE_ERR_NAME_TAKEN', nameProblem);
       // A scoped key binds tokens only to names inside its scope; an unbound token would let the agent pick any name.
-      if (isScoped(principal.policy) && (!body.name || !hub.services.pdp.checkAgent(principal, body.name).allowed)) {
+      if (isScoped(principal.policy) && (!body.name || !core.pdp.checkAgent(principal, body.name).allowed)) {
         const reason = body.name
           ? `key "${principal.name}" may not bind a token to "${body.name}", outside its agents`
           : `key "${principal.name}" is limited to some agents: a token it makes must be bound to one of their names`;
@@ -158,7 +158,7 @@ export const enrollmentRoutes: FastifyPluginAsync = async (app) => {
         status: 'ok',
         detail: `token ${view.prefix}${body.name ? ` bound to ${body.name}` : ''}`,
       });
-      return { ...view, token, command: enrollCommand(hubUrlFor(hub, request), token, body.name) };
+      return { ...view, token, command: enrollCommand(hubUrlFor(config, sonde, request), token, body.name) };
     },
   );
 

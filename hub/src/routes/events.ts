@@ -36,13 +36,12 @@ const EventsQuery = z
 export const ADMIN_SCOPE: StreamScope = { all: true, agent: () => true, audit: true };
 
 export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (app, options) => {
-  const { hub } = app;
   const broker =
     options.broker ??
     new EventBroker({
-      fleet: hub.services.fleet,
-      audit: hub.core.store.audit,
-      integrations: () => hub.integrations.list(),
+      fleet: app.sonde.fleet,
+      audit: app.core.store.audit,
+      integrations: () => app.integrations.list(),
       onError: (error) => app.log.warn({ err: error }, 'event stream: reading changes failed'),
     });
   // The embed routes share this broker (their stream is the same one, scoped to an embed token).

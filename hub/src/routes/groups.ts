@@ -16,8 +16,8 @@ const UpdateGroupBody = z
  * next request (the role is worked out per request from the user's groups).
  */
 export const groupRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const directory = createDirectoryAdmin({ store: hub.core.store, audit: hub.core.audit, bootstrapAdmin: hub.config.adminUser });
+  const { core, hubConfig: config } = app;
+  const directory = createDirectoryAdmin({ store: core.store, audit: core.audit, bootstrapAdmin: config.adminUser });
 
   defineRoute(
     app,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { HubContext } from '../context.js';
+import type { HubConfig } from '../config.js';
+import type { HubServices } from '../services.js';
 import type { SettingsStore } from '../store/types.js';
 
 /**
@@ -25,11 +26,11 @@ export async function readServedUrl(settings: SettingsStore): Promise<string | u
 }
 
 /** The URL agents and clients should use: SONDE_PUBLIC_URL, else what this request reached. */
-export function hubUrlFor(hub: HubContext, request?: FastifyRequest): string {
-  if (hub.config.publicUrl) return hub.config.publicUrl;
-  const scheme = hub.config.tls.mode === 'off' ? 'http' : 'https';
+export function hubUrlFor(config: HubConfig, services: HubServices, request?: FastifyRequest): string {
+  if (config.publicUrl) return config.publicUrl;
+  const scheme = config.tls.mode === 'off' ? 'http' : 'https';
   if (request?.headers.host) return `${scheme}://${request.headers.host}`;
-  return hub.services.config.publicUrl;
+  return services.config.publicUrl;
 }
 
 export function wsUrlFor(hubUrl: string): string {

@@ -112,8 +112,7 @@ export type IntegrationPackView = z.infer<typeof PackViewSchema>;
 export type PermissionDiff = z.infer<typeof DiffSchema>;
 
 export const integrationRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const integrations = hub.integrations;
+  const { integrations } = app;
   const tag = 'integrations';
 
   defineRoute(

@@ -17,8 +17,8 @@ const KeyWithSecret = z.object({ key: ApiKeyViewSchema, rawKey: z.string().descr
  * stops working when its owner is disabled, removed or loses their groups.
  */
 export const myKeyRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core, sessions, config } = hub;
+  const { core, hubConfig: config } = app;
+  const { sessions } = app.auth;
 
   async function sessionUser(request: FastifyRequest): Promise<Principal> {
     const principal = await principalOf(request, core.apiKeys, sessions);

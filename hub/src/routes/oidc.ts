@@ -45,11 +45,10 @@ function bindingCookie(value: string, options: { secure: boolean; maxAgeS: numbe
  * the session here and at the provider. These are navigations, not REST calls.
  */
 export const oidcRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { core, sessions } = hub;
-  const sso = hub.sso;
-  const starts = hub.limits.window('oidc-start', 30, 60_000);
-  const home = () => `${hub.services.config.publicUrl}/`;
+  const { core, auth, sonde } = app;
+  const { sessions, sso } = auth;
+  const starts = auth.limits.window('oidc-start', 30, 60_000);
+  const home = () => `${sonde.config.publicUrl}/`;
   const failTo = (reply: FastifyReply, code: string) => reply.redirect(`${home()}?sso_error=${encodeURIComponent(code)}`, 302);
 
   defineRoute(
@@ -87,9 +86,9 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
     try {
       const { authorizationUrl, binding } = await sso.login.begin();
       const back = (request.query as { return?: unknown }).return;
-      const cookies = [bindingCookie(binding, { secure: hub.secureCookies, maxAgeS: 600 })];
+      const cookies = [bindingCookie(binding, { secure: auth.secureCookies, maxAgeS: 600 })];
       if (typeof back === 'string' && RETURN_PATTERN.test(back))
-        cookies.push(bindingCookie(back, { secure: hub.secureCookies, maxAgeS: 600 }, RETURN_COOKIE));
+        cookies.push(bindingCookie(back, { secure: auth.secureCookies, maxAgeS: 600 }, RETURN_COOKIE));
       reply.header('set-cookie', cookies);
       reply.header('cache-control', 'no-store');
       return reply.redirect(authorizationUrl, 302);
@@ -113,20 +112,20 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
     const binding = parseCookies(request.headers.cookie)[BINDING_COOKIE];
     const outcome = await sso.signIn.finish(query, binding, request.ip);
     reply.header('cache-control', 'no-store');
-    const cookies = [bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 })];
+    const cookies = [bindingCookie('', { secure: auth.secureCookies, maxAgeS: 0 })];
     const back = parseCookies(request.headers.cookie)[RETURN_COOKIE];
-    if (back !== undefined) cookies.push(bindingCookie('', { secure: hub.secureCookies, maxAgeS: 0 }, RETURN_COOKIE));
+    if (back !== undefined) cookies.push(bindingCookie('', { secure: auth.secureCookies, maxAgeS: 0 }, RETURN_COOKIE));
     if (!outcome.ok) {
       reply.header('set-cookie', cookies);
       // A sign-in started from the OAuth login page goes back there, which says why.
       if (back && RETURN_PATTERN.test(back))
-        return reply.redirect(`${hub.services.config.publicUrl}${back}?sso_error=${encodeURIComponent(outcome.code)}`, 302);
+        return reply.redirect(`${sonde.config.publicUrl}${back}?sso_error=${encodeURIComponent(outcome.code)}`, 302);
       return failTo(reply, outcome.code);
     }
-    cookies.push(sessionCookie(outcome.session.id, { secure: hub.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
+    cookies.push(sessionCookie(outcome.session.id, { secure: auth.secureCookies, maxAgeS: SESSION_TTL_MS / 1000 }));
     reply.header('set-cookie', cookies);
     // Back to the OAuth login that sent the browser here, which now sees the session.
-    if (back && RETURN_PATTERN.test(back)) return reply.redirect(`${hub.services.config.publicUrl}${back}`, 302);
+    if (back && RETURN_PATTERN.test(back)) return reply.redirect(`${sonde.config.publicUrl}${back}`, 302);
     return reply.redirect(home(), 302);
   });
 
@@ -143,7 +142,7 @@ export const oidcRoutes: FastifyPluginAsync = async (app) => {
           params: { sso: Boolean(sso) },
         });
     }
-    reply.header('set-cookie', sessionCookie('', { secure: hub.secureCookies, maxAgeS: 0 }));
+    reply.header('set-cookie', sessionCookie('', { secure: auth.secureCookies, maxAgeS: 0 }));
     reply.header('cache-control', 'no-store');
     const endSession = sso ? await sso.login.endSessionUrl() : undefined;
     return reply.redirect(endSession ?? home(), 302);

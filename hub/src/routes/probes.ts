@@ -22,8 +22,7 @@ const DispatchResultSchema = z.object({
 });
 
 export const probeRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { services } = hub;
+  const { core, sonde } = app;
 
   defineRoute(
     app,
@@ -39,11 +38,11 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
     },
     async ({ body, principal, reply }) => {
       const actor = { kind: principal.kind, id: principal.id, name: principal.name };
-      const agent = services.fleet.get(body.agent);
+      const agent = sonde.fleet.get(body.agent);
       const agentName = agent?.name ?? body.agent;
-      const decision = services.pdp.checkProbe(principal, agentName, body.probe);
+      const decision = core.pdp.checkProbe(principal, agentName, body.probe);
       if (!decision.allowed) {
-        await services.audit.append({
+        await core.audit.append({
           action: 'rest.probe',
           actor,
           agents: [agentName],
@@ -55,7 +54,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
         throw new HubError('SONDE_ERR_POLICY_DENIED', decision.reason);
       }
       if (!agent) {
-        await services.audit.append({
+        await core.audit.append({
           action: 'rest.probe',
           actor,
           agents: [agentName],
@@ -71,7 +70,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
       reply.raw.once('close', () => {
         if (!reply.raw.writableEnded) abort.abort();
       });
-      const result = await services.dispatcher.dispatch({
+      const result = await sonde.dispatcher.dispatch({
         agent: agent.id,
         probe: body.probe,
         params: body.params,
@@ -79,7 +78,7 @@ export const probeRoutes: FastifyPluginAsync = async (app) => {
         signal: abort.signal,
       });
       const answer = { ...result, agent: agent.name };
-      await services.audit.append({
+      await core.audit.append({
         action: 'rest.probe',
         actor,
         agents: [agent.name],

@@ -20,8 +20,7 @@ const RevokeBodySchema = z
 
 /** The hub-signed revocation list of publisher keys and pack versions (admin only). */
 export const revocationRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const { revocations } = hub.core;
+  const { revocations } = app.core;
 
   defineRoute(
     app,

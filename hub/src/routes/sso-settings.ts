@@ -17,14 +17,14 @@ const SetSecretBody = z.object({ clientSecret: z.string().min(1).max(4096) }).st
  * SONDE_ENTRA_CLIENT_SECRET sets it, and when no provider is configured.
  */
 export const ssoSettingsRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
+  const { core, auth } = app;
   const secrets = () => {
-    if (!hub.sso)
+    if (!auth.sso)
       throw new HubError(
         'SONDE_ERR_CONFLICT',
         'Single sign-on is not configured (SONDE_OIDC_ISSUER or SONDE_ENTRA_ENABLED): no secret to set.',
       );
-    return hub.sso.clientSecrets;
+    return auth.sso.clientSecrets;
   };
   const changeable = async (): Promise<void> => {
     if ((await secrets().source()) === 'environment')
@@ -34,7 +34,7 @@ export const ssoSettingsRoutes: FastifyPluginAsync = async (app) => {
       );
   };
   const audit = (action: string, principal: Principal) =>
-    hub.core.audit.append({
+    core.audit.append({
       action,
       actor: { kind: principal.kind, id: principal.id, name: principal.name },
       status: 'ok',

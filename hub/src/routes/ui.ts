@@ -51,7 +51,7 @@ export const uiRoutes: FastifyPluginAsync<{ dir?: string }> = async (app, option
   const dir = options.dir ?? dashboardDir();
   // Script-mode embedding: a portal page on an allowed origin (SONDE_EMBED_ORIGINS) loads /ui/sonde.js as a module,
   // which the browser fetches with CORS. Other origins get the files without the header, so their pages cannot run them.
-  const embedOrigins = new Set(app.hub.config.embedOrigins);
+  const embedOrigins = new Set(app.hubConfig.embedOrigins);
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
     if (request.url.startsWith('/ui/')) {

@@ -29,8 +29,8 @@ const actorOf = (p: Principal) => ({ kind: p.kind, id: p.id, name: p.name });
  * Disabling or removing a user ends their sessions at once.
  */
 export const userRoutes: FastifyPluginAsync = async (app) => {
-  const { hub } = app;
-  const directory = createDirectoryAdmin({ store: hub.core.store, audit: hub.core.audit, bootstrapAdmin: hub.config.adminUser });
+  const { core, hubConfig: config } = app;
+  const directory = createDirectoryAdmin({ store: core.store, audit: core.audit, bootstrapAdmin: config.adminUser });
 
   defineRoute(
     app,
