@@ -21,7 +21,6 @@ import {
 } from './plugins/areas.js';
 import { apiPlugin } from './plugins/api.js';
 import { authPlugin } from './plugins/auth.js';
-import { contextPlugin } from './plugins/context.js';
 import {
   agentSocketPlugin,
   auditExportPlugin,
@@ -105,7 +104,7 @@ async function ensureBootstrapAdmin(core: HubCore, name: string): Promise<void> 
 /**
  * Builds the hub: Fastify with its TLS, then one plugin per concern (hub/src/plugins), each declaring the plugins it
  * depends on. The foundation decorates the root instance (`core`, `cluster`, `gateway`, `auth`, `integrations`, `sonde`,
- * and `hub`, the REST areas' shared view); the areas are encapsulated; the MCP plugin sees only HubServices.
+ * `api`, …); the areas are encapsulated and read only the decorations they declare; the MCP plugin sees only HubServices.
  */
 export async function buildApp(config: HubConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const core = options.core ?? (await openHubCore({ dbPath: config.database, secret: config.secret, ca: true }));
@@ -133,7 +132,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
   }
   installErrorHandler(app);
   try {
-    // The foundation (plugins/foundation.ts, auth.ts, integrations.ts, context.ts): each plugin names what it needs.
+    // The foundation (plugins/foundation.ts, auth.ts, integrations.ts, api.ts): each plugin names what it needs.
     await app.register(corePlugin, { core, config });
     await app.register(clusterPlugin);
     await app.register(refusalsPlugin);
@@ -145,7 +144,6 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     await app.register(authPlugin);
     await app.register(integrationsPlugin);
     await app.register(apiPlugin);
-    await app.register(contextPlugin);
     await app.register(agentSocketPlugin);
     // What the hub serves, one area per concern (plugins/areas.ts).
     await app.register(healthArea);

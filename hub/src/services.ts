@@ -100,7 +100,12 @@ export interface AuditLog {
   append(entry: AuditEntryInput, tx?: HubStore): Promise<AuditRecord>;
 }
 
-/** Everything the MCP plugin and REST routes need, decorated on the Fastify instance as `sonde`. */
+/**
+ * The seam the MCP layer is written against, decorated as `sonde` (plugins/foundation.ts `servicesPlugin`). It owns
+ * nothing: `pdp` and `audit` are HubCore's, lent; `fleet` is the gateway's view and `dispatcher` the gateway's probe
+ * routing as callers see it (admitted per agent, counted by the metrics). REST routes read the fleet, the dispatcher
+ * and the public URL here, and everything on the database from `core`.
+ */
 export interface HubServices {
   pdp: PolicyDecisionPoint;
   fleet: Fleet;

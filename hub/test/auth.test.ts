@@ -95,11 +95,11 @@ describe('local admin login and sessions', () => {
 
   it('a disabled admin cannot log in and its sessions stop working', async () => {
     const cookie = sessionOf((await login(ADMIN_USER, ADMIN_PASSWORD, '10.0.0.9')).headers['set-cookie']);
-    const user = (await hub.app.hub.core.store.users.getByName(ADMIN_USER))!;
-    await hub.app.hub.core.store.users.upsert({ ...user, enabled: false });
+    const user = (await hub.app.core.store.users.getByName(ADMIN_USER))!;
+    await hub.app.core.store.users.upsert({ ...user, enabled: false });
     expect((await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: { cookie } })).statusCode).toBe(401);
     expect((await login(ADMIN_USER, ADMIN_PASSWORD, '10.0.0.9')).statusCode).toBe(401);
-    await hub.app.hub.core.store.users.upsert({ ...user, enabled: true });
+    await hub.app.core.store.users.upsert({ ...user, enabled: true });
   });
 
   it('wrong password: 401 and audited; five failures lock that user name from that source only, never the admin elsewhere', async () => {
@@ -120,7 +120,7 @@ describe('local admin login and sessions', () => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     // …the admin signing in from elsewhere is not (issue 19: a guesser cannot lock the admin out).
     expect((await login(ADMIN_USER, ADMIN_PASSWORD, '10.1.0.99')).statusCode).toBe(200);
-    const audit = await hub.app.hub.core.store.audit.query({ tool: 'login', limit: 100 });
+    const audit = await hub.app.core.store.audit.query({ tool: 'login', limit: 100 });
     expect(audit.filter((e) => e.status === 'denied').length).toBeGreaterThanOrEqual(failures);
   });
 

@@ -127,7 +127,7 @@ describe('what an embed token can do', () => {
   });
 
   it('refuses expired, forged and tampered tokens, and tokens from another hub secret', async () => {
-    const key = hub.app.hub.core.crypto.mcpSessionKey;
+    const key = hub.app.core.crypto.mcpSessionKey;
     const scope = { views: ['fleet'] as const, agents: ['*'], origins: [PORTAL], ttlSeconds: 60, readOnly: true as const };
     const expired = createEmbedTokens(key).mint({ ...scope, views: ['fleet'] }, 'test', Date.now() - 120_000).token;
     const foreign = createEmbedTokens(Buffer.alloc(32, 7)).mint({ ...scope, views: ['fleet'] }, 'test').token;

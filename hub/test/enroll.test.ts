@@ -39,8 +39,8 @@ describe('the wire signature an enrolling agent gets', () => {
     const body = EnrollResponseSchema.parse(res.json());
     expect(body.wire?.alg).toBe('ed25519');
     const hubKey = verifyWireKeyCert(body.wire!.hubKey, new X509Certificate(body.caPem).publicKey);
-    expect(hubKey.export({ format: 'jwk' }).x).toBe(createPublicKey(hub.app.hub.core.wire!.privateKey).export({ format: 'jwk' }).x);
-    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
+    expect(hubKey.export({ format: 'jwk' }).x).toBe(createPublicKey(hub.app.core.wire!.privateKey).export({ format: 'jwk' }).x);
+    const record = (await hub.app.core.store.agents.getById(body.agentId))!;
     expect(createPublicKey(record.publicKeyPem).export({ format: 'jwk' }).x).toBe(wire.publicKey.export({ format: 'jwk' }).x);
   });
 
@@ -49,7 +49,7 @@ describe('the wire signature an enrolling agent gets', () => {
     expect(res.statusCode).toBe(201);
     const body = EnrollResponseSchema.parse(res.json());
     expect(body.wire).toBeUndefined();
-    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
+    const record = (await hub.app.core.store.agents.getById(body.agentId))!;
     expect(createPublicKey(record.publicKeyPem).asymmetricKeyType).toBe('rsa');
   });
 
@@ -74,7 +74,7 @@ describe('the wire signature an enrolling agent gets', () => {
       expect(res.statusCode).toBe(201);
       const body = EnrollResponseSchema.parse(res.json());
       expect(body.wire).toBeUndefined();
-      const record = (await rsaHub.app.hub.core.store.agents.getById(body.agentId))!;
+      const record = (await rsaHub.app.core.store.agents.getById(body.agentId))!;
       expect(createPublicKey(record.publicKeyPem).asymmetricKeyType).toBe('rsa');
     } finally {
       await rsaHub.close();
@@ -92,17 +92,17 @@ describe('POST /api/v1/enroll', () => {
     expect(body.apiKey).toMatch(/^sonde_[A-Za-z0-9_-]{43}$/);
     const cert = new X509Certificate(body.certPem);
     expect(cert.checkIssued(new X509Certificate(body.caPem))).toBe(true);
-    const record = (await hub.app.hub.core.store.agents.getById(body.agentId))!;
+    const record = (await hub.app.core.store.agents.getById(body.agentId))!;
     expect(record.certSerial).toBe(cert.serialNumber.toLowerCase());
     // Stored hashed, typed agent, named agent:<name>.
-    const key = (await hub.app.hub.core.apiKeys.list()).find((k) => k.agentId === body.agentId)!;
+    const key = (await hub.app.core.apiKeys.list()).find((k) => k.agentId === body.agentId)!;
     expect(key).toMatchObject({ name: 'agent:web-1', type: 'agent' });
-    expect(JSON.stringify(await hub.app.hub.core.store.apiKeys.list())).not.toContain(body.apiKey);
+    expect(JSON.stringify(await hub.app.core.store.apiKeys.list())).not.toContain(body.apiKey);
     // Agent keys never work on REST.
     const rest = await hub.app.inject({ method: 'GET', url: '/api/v1/agents', headers: hub.auth(body.apiKey) });
     expect(rest.statusCode).toBe(401);
     expect(await hub.app.sonde.authenticateApiKey(body.apiKey)).toBeUndefined();
-    expect((await hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(body.agentId);
+    expect((await hub.app.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(body.agentId);
   });
 
   it('refuses a replayed token (single use)', async () => {
@@ -118,16 +118,16 @@ describe('POST /api/v1/enroll', () => {
     const results = await Promise.all([enroll(token, 'race-a'), enroll(token, 'race-b'), enroll(token, 'race-c')]);
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 401, 401]);
-    const names = (await hub.app.hub.core.store.agents.list()).map((a) => a.name);
+    const names = (await hub.app.core.store.agents.list()).map((a) => a.name);
     expect(names.filter((n) => n.startsWith('race-'))).toHaveLength(1);
   });
 
   it('refuses an expired token', async () => {
     const token = await newToken();
-    const record = (await hub.app.hub.core.store.enrollmentTokens.list()).at(-1)!;
+    const record = (await hub.app.core.store.enrollmentTokens.list()).at(-1)!;
     // The same token, stored again as one that expired long ago.
-    await hub.app.hub.core.store.enrollmentTokens.revoke(record.id);
-    await hub.app.hub.core.store.enrollmentTokens.create({ ...record, expiresAt: '2000-01-01T00:00:00.000Z' });
+    await hub.app.core.store.enrollmentTokens.revoke(record.id);
+    await hub.app.core.store.enrollmentTokens.create({ ...record, expiresAt: '2000-01-01T00:00:00.000Z' });
     const res = await enroll(token, 'late-1');
     expect(res.json().error.code).toBe('SONDE_ERR_TOKEN_EXPIRED');
   });
@@ -182,10 +182,10 @@ describe('POST /api/v1/enroll', () => {
     expect(second.statusCode).toBe(201);
     const body = EnrollResponseSchema.parse(second.json());
     expect(body.agentId).toBe(first.agentId);
-    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
-    expect(await hub.app.hub.core.store.agents.getByCertSerial(oldSerial)).toBeUndefined();
-    expect(await hub.app.hub.core.apiKeys.authenticateAgent(first.apiKey)).toBeUndefined();
-    expect((await hub.app.hub.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(first.agentId);
+    expect(await hub.app.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
+    expect(await hub.app.core.store.agents.getByCertSerial(oldSerial)).toBeUndefined();
+    expect(await hub.app.core.apiKeys.authenticateAgent(first.apiKey)).toBeUndefined();
+    expect((await hub.app.core.apiKeys.authenticateAgent(body.apiKey))?.agentId).toBe(first.agentId);
   });
 
   it('audits enrolments, including refused ones', async () => {

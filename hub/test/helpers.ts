@@ -49,8 +49,8 @@ export async function startTestHub(extra: Record<string, string> = {}): Promise<
   const config = testConfig(path.join(dir, 'sonde.db'), extra);
   const app = await buildApp(config, { logger: false });
   await app.ready();
-  const adminKey = (await app.hub.core.apiKeys.create({ name: 'test-admin', role: 'admin' })).rawKey;
-  const memberKey = (await app.hub.core.apiKeys.create({ name: 'test-member', role: 'member' })).rawKey;
+  const adminKey = (await app.core.apiKeys.create({ name: 'test-admin', role: 'admin' })).rawKey;
+  const memberKey = (await app.core.apiKeys.create({ name: 'test-member', role: 'member' })).rawKey;
   return {
     app,
     dir,

@@ -5,7 +5,7 @@ import { buildApp } from '../src/app.js';
 import { openHubCore } from '../src/core.js';
 import { agentsArea, healthArea, mcpArea } from '../src/plugins/areas.js';
 import { authPlugin } from '../src/plugins/auth.js';
-import { contextPlugin } from '../src/plugins/context.js';
+import { apiPlugin } from '../src/plugins/api.js';
 import { gatewayPlugin } from '../src/plugins/foundation.js';
 import { startTestHub, tempDir, testConfig } from './helpers.js';
 
@@ -29,9 +29,10 @@ describe('the hub is composed of one plugin per concern (hub/src/plugins)', () =
   it('each plugin names what it depends on, and Fastify refuses it without them', async () => {
     expect(await registerAlone(gatewayPlugin)).toBe("The dependency 'sonde-core' of plugin 'sonde-gateway' is not registered");
     expect(await registerAlone(authPlugin)).toBe("The dependency 'sonde-core' of plugin 'sonde-auth' is not registered");
-    expect(await registerAlone(contextPlugin)).toBe("The dependency 'sonde-core' of plugin 'sonde-context' is not registered");
-    expect(await registerAlone(agentsArea)).toBe("The dependency 'sonde-context' of plugin 'sonde-area-agents' is not registered");
-    expect(await registerAlone(healthArea)).toBe("The dependency 'sonde-context' of plugin 'sonde-area-health' is not registered");
+    expect(await registerAlone(apiPlugin)).toBe("The dependency 'sonde-core' of plugin 'sonde-api' is not registered");
+    // Every REST area needs the route registry and the plugin that attaches each route's authentication.
+    expect(await registerAlone(agentsArea)).toBe("The dependency 'sonde-api' of plugin 'sonde-area-agents' is not registered");
+    expect(await registerAlone(healthArea)).toBe("The dependency 'sonde-api' of plugin 'sonde-area-health' is not registered");
     expect(await registerAlone(mcpArea)).toBe("The dependency 'sonde-services' of plugin 'sonde-mcp' is not registered");
   });
 
@@ -51,7 +52,6 @@ describe('the hub is composed of one plugin per concern (hub/src/plugins)', () =
         'sonde-auth',
         'sonde-integrations',
         'sonde-api',
-        'sonde-context',
         'sonde-agent-socket',
         'sonde-area-health',
         'sonde-area-auth',
@@ -67,12 +67,13 @@ describe('the hub is composed of one plugin per concern (hub/src/plugins)', () =
         'sonde-mcp',
       ])
         expect(app.hasPlugin(name), name).toBe(true);
-      // One set of objects: the REST areas' shared view is assembled from the foundation's decorations.
-      expect(app.hub.core).toBe(app.core);
-      expect(app.hub.gateway).toBe(app.gateway);
-      expect(app.hub.services).toBe(app.sonde);
-      expect(app.hub.integrations).toBe(app.integrations);
-      expect(app.hub.requireAdmin).toBe(app.auth.requireAdmin);
+      // One set of objects, each with one owner: the MCP seam (HubServices) lends core's policy point and audit log,
+      // and no pre-built view of the whole hub is passed around (no app.hub service locator).
+      expect(app.sonde.pdp).toBe(app.core.pdp);
+      expect(app.sonde.audit).toBe(app.core.audit);
+      expect(app.sonde.fleet).toBe(app.gateway.fleet);
+      expect(app.hasDecorator('hub')).toBe(false);
+      expect(app.api.routes.length).toBeGreaterThan(50);
       expect(app.cluster).toBeUndefined();
       expect(Boolean(app.oauth)).toBe(hub.config.oauth.enabled);
       // Each area answers its own routes.

@@ -150,15 +150,15 @@ describe('agents', () => {
     const detail = await inject('GET', '/api/v1/agents/web-7');
     expect(detail.json()).toMatchObject({ id: agent.agentId, removedAt: null, certSerial: expect.any(String) });
 
-    await hub.app.hub.core.store.agents.addDegradedReason(agent.agentId, 'attestation changed: agentCodeSha256');
+    await hub.app.core.store.agents.addDegradedReason(agent.agentId, 'attestation changed: agentCodeSha256');
     const accepted = await inject('POST', `/api/v1/agents/${agent.agentId}/accept-attestation`);
     expect(accepted.statusCode).toBe(200);
-    expect((await hub.app.hub.core.store.agents.getById(agent.agentId))?.degradedReasons).toEqual([]);
+    expect((await hub.app.core.store.agents.getById(agent.agentId))?.degradedReasons).toEqual([]);
 
     const serial = detail.json<{ certSerial: string }>().certSerial;
     expect((await inject('DELETE', `/api/v1/agents/${agent.agentId}`)).statusCode).toBe(204);
-    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(serial)).toBe(true);
-    expect(await hub.app.hub.core.apiKeys.authenticateAgent(agent.apiKey)).toBeUndefined();
+    expect(await hub.app.core.store.revokedCerts.isRevoked(serial)).toBe(true);
+    expect(await hub.app.core.apiKeys.authenticateAgent(agent.apiKey)).toBeUndefined();
     expect((await inject('GET', '/api/v1/agents/web-7')).json().removedAt).toEqual(expect.any(String));
     expect((await inject('GET', '/api/v1/agents/nobody')).json().error.code).toBe('SONDE_ERR_AGENT_NOT_FOUND');
   });

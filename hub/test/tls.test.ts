@@ -16,7 +16,7 @@ beforeAll(async () => {
   hub = await startTestHub({ SONDE_TLS: 'auto', SONDE_TLS_HOSTNAMES: 'localhost,127.0.0.1' });
   await hub.app.listen({ port: 0, host: '127.0.0.1' });
   base = `https://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
-  caPem = hub.app.hub.ca.certPem;
+  caPem = hub.app.core.ca!.certPem;
 });
 afterAll(() => hub.close());
 
@@ -102,7 +102,7 @@ describe('SONDE_TLS=auto', () => {
     expect((early.body as { error: { code: string } }).error.code).toBe('SONDE_ERR_RENEWAL_NOT_DUE');
 
     const soon = new Date(Date.now() + 10 * 86_400_000).toISOString();
-    const { store } = hub.app.hub.core;
+    const { store } = hub.app.core;
     const stored = (await store.agents.getById(agent.agentId))!;
     await store.agents.replaceCredentials(agent.agentId, {
       certPem: stored.certPem!,
@@ -116,7 +116,7 @@ describe('SONDE_TLS=auto', () => {
     expect(body.agentId).toBe(agent.agentId);
     const oldSerial = new X509Certificate(agent.certPem).serialNumber.toLowerCase();
     expect(new X509Certificate(body.certPem).serialNumber.toLowerCase()).not.toBe(oldSerial);
-    expect(await hub.app.hub.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
+    expect(await hub.app.core.store.revokedCerts.isRevoked(oldSerial)).toBe(true);
 
     const replay = await request('POST', '/api/v1/agents/renew', { body: { csrPem: makeCsr('tls-renew') }, cert: agent.certPem, key });
     expect(replay.status).toBe(401);
@@ -132,7 +132,7 @@ describe('SONDE_TLS=auto', () => {
 describe('SONDE_TLS_CERT / SONDE_TLS_KEY', () => {
   it('serves HTTPS with the given certificate files', async () => {
     const { dir, cleanup } = tempDir();
-    const issued = hub.app.hub.ca.issueServerCert(['127.0.0.1']);
+    const issued = hub.app.core.ca!.issueServerCert(['127.0.0.1']);
     const certFile = path.join(dir, 'cert.pem');
     const keyFile = path.join(dir, 'key.pem');
     writeFileSync(certFile, issued.certPem);

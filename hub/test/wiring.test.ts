@@ -91,7 +91,7 @@ describe('revocation reaches live sockets', () => {
   it('revoking an agent key over REST closes the agent socket', async () => {
     const agent = await enrolled('revoke-1');
     const socket = await openSocket(agent.apiKey);
-    const keyId = (await hub.app.hub.core.apiKeys.list()).find((k) => k.agentId === agent.agentId)!.id;
+    const keyId = (await hub.app.core.apiKeys.list()).find((k) => k.agentId === agent.agentId)!.id;
     expect((await hub.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${keyId}`, headers: hub.auth() })).statusCode).toBe(200);
     expect(await socket.closed).toBe(CloseCodes.removed);
   });

@@ -41,7 +41,7 @@ declare module 'fastify' {
     /** Audit retention (hub/src/audit/retention.ts), when SONDE_AUDIT_RETENTION_DAYS or _ROWS is set. */
     auditRetention: RetentionSchedule | undefined;
     hubMetrics: HubMetrics;
-    /** What the MCP plugin and REST routes need (services.ts). */
+    /** The MCP seam (services.ts): fleet view, instrumented dispatcher and public URL, with core's pdp and audit lent. */
     sonde: HubServices;
   }
 }

@@ -52,7 +52,7 @@ function dataDir(): string {
 const append = (app: FastifyInstance, n: number, action = 'test.export'): Promise<AuditRecord[]> =>
   Promise.all(
     Array.from({ length: n }, (_, i) =>
-      app.hub.core.audit.append({
+      app.core.audit.append({
         action,
         actor: { kind: 'system', id: null, name: `tester ${i}` },
         status: i % 3 === 0 ? 'denied' : 'ok',
@@ -199,7 +199,7 @@ describe('audit export to syslog (RFC 5424)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const down = await append(app, 10);
     expect(down).toHaveLength(10);
-    await until('the sink to report failing', () => app.hub.auditExport!.status()[0].failing);
+    await until('the sink to report failing', () => app.auditExport!.status()[0].failing);
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(Number(/^sonde_audit_export_lag_entries\{sink="syslog"\} (\d+)$/m.exec(text)![1])).toBeGreaterThan(0);
     expect(text).toMatch(/^sonde_audit_export_failing\{sink="syslog"\} 1$/m);
@@ -225,7 +225,7 @@ describe('audit export to syslog (RFC 5424)', () => {
       1,
       last,
     );
-    await until('lag back to 0', () => app.hub.auditExport!.status()[0].lagEntries === 0 && !app.hub.auditExport!.status()[0].failing);
+    await until('lag back to 0', () => app.auditExport!.status()[0].lagEntries === 0 && !app.auditExport!.status()[0].failing);
   });
 
   it('UDP: one datagram per entry', async () => {
@@ -315,7 +315,7 @@ describe('audit export to a webhook', () => {
     expect(records).toHaveLength(200);
     // Group commits on a loaded 2-core machine: far below anything a blocked write would show (10 s webhook timeout).
     expect(performance.now() - started).toBeLessThan(5_000);
-    expect(app.hub.auditExport!.status()[0].lagEntries).toBeGreaterThanOrEqual(200);
+    expect(app.auditExport!.status()[0].lagEntries).toBeGreaterThanOrEqual(200);
   });
 
   it('resumes after a hub restart from its persisted cursor: nothing lost, nothing acknowledged sent again', async () => {

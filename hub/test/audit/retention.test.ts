@@ -42,7 +42,7 @@ async function appendMany(app: FastifyInstance, n: number): Promise<number> {
   for (let done = 0; done < n; done += 500) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(500, n - done) }, (_, i) =>
-        app.hub.core.audit.append({ action: 'test.retention', actor: { kind: 'system', id: null, name: `n${done + i}` }, status: 'ok' }),
+        app.core.audit.append({ action: 'test.retention', actor: { kind: 'system', id: null, name: `n${done + i}` }, status: 'ok' }),
       ),
     );
     last = batch[batch.length - 1].seq;
@@ -60,15 +60,15 @@ describe('audit retention by row count', () => {
   it('archives all but the newest 1,000 entries; the database chain and the archives verify, and link up', async () => {
     const { app, dir, env } = await hubWith({ SONDE_AUDIT_RETENTION_ROWS: '1000' });
     const last = await appendMany(app, 2_600);
-    const results = await app.hub.auditRetention!.runNow();
+    const results = await app.auditRetention!.runNow();
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ fromSeq: 1, toSeq: last - 1000, entries: last - 1000 });
     // One audit.prune entry recorded the prune.
-    const [prune] = await app.hub.core.store.audit.query({ tool: 'audit.prune', limit: 5 });
+    const [prune] = await app.core.store.audit.query({ tool: 'audit.prune', limit: 5 });
     expect(prune.detail).toBe(`entries 1-${last - 1000} archived to ${path.basename(results[0].file)} and pruned`);
-    expect(await app.hub.core.store.audit.count()).toBe(1000 + 1);
+    expect(await app.core.store.audit.count()).toBe(1000 + 1);
 
-    const verified = await app.hub.core.audit.verify();
+    const verified = await app.core.audit.verify();
     expect(verified).toMatchObject({ ok: true, full: true, fromSeq: last - 1000 + 1, checked: 1001 });
     await app.close();
 
@@ -85,11 +85,11 @@ describe('audit retention by row count', () => {
   it('a second prune makes a second archive that follows the first; an edited or cut archive fails verify-archive', async () => {
     const { app, dir, env } = await hubWith({ SONDE_AUDIT_RETENTION_ROWS: '1000' });
     await appendMany(app, 1_500);
-    await app.hub.auditRetention!.runNow();
+    await app.auditRetention!.runNow();
     await appendMany(app, 700);
-    const second = await app.hub.auditRetention!.runNow();
+    const second = await app.auditRetention!.runNow();
     expect(second).toHaveLength(1);
-    expect((await app.hub.core.audit.verify()).ok).toBe(true);
+    expect((await app.core.audit.verify()).ok).toBe(true);
     await app.close();
     const files = archives(dir);
     expect(files).toHaveLength(2);
@@ -116,10 +116,10 @@ describe('audit retention by row count', () => {
   it('putting back the older retention checkpoint breaks verify', async () => {
     const { app, env } = await hubWith({ SONDE_AUDIT_RETENTION_ROWS: '1000' });
     await appendMany(app, 1_300);
-    await app.hub.auditRetention!.runNow();
+    await app.auditRetention!.runNow();
     const firstBase = (await openBackdoorSetting(env.SONDE_DB_PATH, 'audit.base'))!;
     await appendMany(app, 600);
-    await app.hub.auditRetention!.runNow();
+    await app.auditRetention!.runNow();
     await app.close();
     expect((await runCli(['audit', 'verify'], env)).code).toBe(0);
 
@@ -134,8 +134,8 @@ describe('audit retention by row count', () => {
   it('removing the first entry the database keeps breaks verify', async () => {
     const { app, env } = await hubWith({ SONDE_AUDIT_RETENTION_ROWS: '1000' });
     await appendMany(app, 1_300);
-    await app.hub.auditRetention!.runNow();
-    const base = await app.hub.core.audit.base();
+    await app.auditRetention!.runNow();
+    const base = await app.core.audit.base();
     await app.close();
     const backdoor = await openStoreBackdoor(env.SONDE_DB_PATH);
     await backdoor.deleteAuditRows(base.seq + 1);
@@ -165,9 +165,9 @@ describe('audit retention limits', () => {
       SONDE_AUDIT_WEBHOOK_SECRET: 'webhook-secret-0123456789-abcdefghijk',
     });
     await appendMany(app, 1_500);
-    expect(await app.hub.auditRetention!.runNow()).toEqual([]);
-    expect((await app.hub.core.audit.base()).seq).toBe(0);
-    await expect(app.hub.core.audit.pruneThrough(1_500_000, { open: () => Promise.reject(new Error('unused')) } as never)).rejects.toThrow(
+    expect(await app.auditRetention!.runNow()).toEqual([]);
+    expect((await app.core.audit.base()).seq).toBe(0);
+    await expect(app.core.audit.pruneThrough(1_500_000, { open: () => Promise.reject(new Error('unused')) } as never)).rejects.toThrow(
       /is the newest and stays/,
     );
   });
@@ -177,23 +177,23 @@ describe('audit retention limits', () => {
     const last = await appendMany(app, 1_200);
     const in31Days = new Date(Date.now() + 31 * 86_400_000);
     const policy = { maxAgeDays: 30, archiveDir: path.join(dir, 'archive-by-age') };
-    expect(await retentionCut(app.hub.core.store, policy)).toBe(0);
-    expect(await retentionCut(app.hub.core.store, policy, { now: in31Days })).toBe(last - 1);
+    expect(await retentionCut(app.core.store, policy)).toBe(0);
+    expect(await retentionCut(app.core.store, policy, { now: in31Days })).toBe(last - 1);
 
     writeFileSync(path.join(dir, 'not-a-folder'), '');
     await expect(
       applyRetention(
-        app.hub.core.audit,
-        app.hub.core.store,
-        app.hub.core.crypto.auditKey,
+        app.core.audit,
+        app.core.store,
+        app.core.crypto.auditKey,
         { ...policy, archiveDir: path.join(dir, 'not-a-folder') },
         { now: in31Days },
       ),
     ).rejects.toThrow();
-    expect((await app.hub.core.audit.base()).seq).toBe(0);
-    expect(await app.hub.core.store.audit.count()).toBe(last);
+    expect((await app.core.audit.base()).seq).toBe(0);
+    expect(await app.core.store.audit.count()).toBe(last);
 
-    const done = await applyRetention(app.hub.core.audit, app.hub.core.store, app.hub.core.crypto.auditKey, policy, {
+    const done = await applyRetention(app.core.audit, app.core.store, app.core.crypto.auditKey, policy, {
       now: in31Days,
       chunk: 500,
     });
@@ -202,6 +202,6 @@ describe('audit retention limits', () => {
       [501, 1000],
       [1001, last - 1],
     ]);
-    expect(await app.hub.core.audit.verify()).toMatchObject({ ok: true, fromSeq: last, checked: 1 });
+    expect(await app.core.audit.verify()).toMatchObject({ ok: true, fromSeq: last, checked: 1 });
   });
 });

@@ -55,19 +55,19 @@ describe('the OpenID Connect client secret set through the API', () => {
     expect(new URL(refused.location).searchParams.get('sso_error')).toBeTruthy();
     expect(refused.session).toBeUndefined();
 
-    const member = (await hub.app.hub.core.apiKeys.create({ name: 'member', role: 'member' })).rawKey;
+    const member = (await hub.app.core.apiKeys.create({ name: 'member', role: 'member' })).rawKey;
     expect((await secretRoute('PUT', { clientSecret: SECRET }, member)).statusCode).toBe(403);
     expect((await secretRoute('PUT', { clientSecret: '' })).statusCode).toBe(400);
     const set = await secretRoute('PUT', { clientSecret: SECRET });
     expect(set.statusCode, set.body).toBe(200);
     expect(set.json()).toEqual({ source: 'api' });
 
-    const stored = await hub.app.hub.core.store.settings.get(CLIENT_SECRET_SETTING);
+    const stored = await hub.app.core.store.settings.get(CLIENT_SECRET_SETTING);
     expect(stored).toMatch(/^v1:/);
     expect(stored).not.toContain(SECRET);
     expect(Buffer.from(stored!.split(':').slice(2).join(''), 'base64').toString('latin1')).not.toContain(SECRET);
     // The sealed value is bound to its setting: copied under another name it does not open.
-    expect(() => hub.app.hub.core.crypto.sealer.openText(stored!, 'another.setting')).toThrow();
+    expect(() => hub.app.core.crypto.sealer.openText(stored!, 'another.setting')).toThrow();
 
     const signedIn = await signIn('ada@example.com');
     expect(signedIn.session, signedIn.location).toBeTruthy();

@@ -46,7 +46,7 @@ describe('MCP in the real hub', () => {
       probe: 'system.disk.usage',
     });
 
-    const agentKey = (await hub.app.hub.core.apiKeys.create({ name: 'agent:x', role: 'member', type: 'agent' })).rawKey;
+    const agentKey = (await hub.app.core.apiKeys.create({ name: 'agent:x', role: 'member', type: 'agent' })).rawKey;
     const refused = await fetch(`${url}/mcp`, {
       method: 'POST',
       headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' },
@@ -56,7 +56,7 @@ describe('MCP in the real hub', () => {
   });
 
   it('applies a client-limited key policy from the real store', async () => {
-    const limited = (await hub.app.hub.core.apiKeys.create({ name: 'cursor-only', role: 'member', policy: { allowedClients: ['cursor'] } }))
+    const limited = (await hub.app.core.apiKeys.create({ name: 'cursor-only', role: 'member', policy: { allowedClients: ['cursor'] } }))
       .rawKey;
     await expect(client(limited, 'claude-code')).rejects.toThrow(/403|may not be used/);
     const ok = await client(limited, 'cursor');
@@ -66,7 +66,7 @@ describe('MCP in the real hub', () => {
 
   it('keeps a client-limited key working on another hub process that shares SONDE_SECRET', async () => {
     const limited = (
-      await hub.app.hub.core.apiKeys.create({
+      await hub.app.core.apiKeys.create({
         name: 'cursor-restart',
         role: 'member',
         policy: { allowedClients: ['cursor'] },

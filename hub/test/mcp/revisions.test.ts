@@ -48,7 +48,7 @@ describe('MCP revisions, negotiated per request', () => {
     const transport = new TransportV2(new URL(`${url}/mcp`), { requestInit: { headers: headers() } });
     await client.connect(transport);
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
-    expect(client.getServerVersion()?.name).toBe(hub.app.hub.services.config.serverName);
+    expect(client.getServerVersion()?.name).toBe(hub.app.sonde.config.serverName);
     expect(transport.sessionId).toBeUndefined();
     const tools = (await client.listTools()).tools;
     expect(tools.map((t) => t.name)).toEqual(META_TOOLS);
@@ -171,7 +171,7 @@ describe('2026-07-28 with an OAuth access token', () => {
       expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
       expect(textJson(await client.callTool({ name: 'list_agents', arguments: {} }))).toMatchObject({ count: 0 });
       await client.close();
-      const entries = (await oauthHub.app.hub.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'mcp.tool_call');
+      const entries = (await oauthHub.app.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'mcp.tool_call');
       expect(entries.at(-1)).toMatchObject({ actor: { kind: 'user', name: ADMIN_USER }, clientId, tool: 'list_agents' });
 
       // Without a token, a 2026-07-28 request is a bare 401 naming the resource metadata, as on the 2025 revisions.

@@ -20,7 +20,7 @@ describe('/metrics and /api/v1/ready on a hub', () => {
 
   it('serves the Prometheus text format with the hub, audit and runtime series, without authentication', async () => {
     // An audit entry is committed through the group commit the gauge watches.
-    await hub.app.hub.core.audit.append({ action: 'test.metrics', actor: { kind: 'system', id: null, name: null }, status: 'ok' });
+    await hub.app.core.audit.append({ action: 'test.metrics', actor: { kind: 'system', id: null, name: null }, status: 'ok' });
     const response = await hub.app.inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -36,7 +36,7 @@ describe('/metrics and /api/v1/ready on a hub', () => {
   });
 
   it('counts a probe to an offline agent as an error of its pack, timed, and the agent as offline', async () => {
-    await hub.app.hub.core.store.agents.create({
+    await hub.app.core.store.agents.create({
       id: 'agent-offline-1',
       name: 'offline-1',
       enrolledAt: new Date().toISOString(),
@@ -73,7 +73,7 @@ describe('readiness when the database is gone', () => {
     const hub = await startTestHub();
     try {
       // The connection closed under the running hub: every store call fails.
-      await hub.app.hub.core.store.close();
+      await hub.app.core.store.close();
       const ready = await hub.app.inject({ method: 'GET', url: '/api/v1/ready' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json()).toMatchObject({

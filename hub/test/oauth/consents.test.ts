@@ -67,7 +67,7 @@ describe('sonde-hub oauth consents', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`revoked consent ${consent.id} (Ops assistant)`);
     expect((await mcpWith(`${hub.url}/mcp`, accessToken)).status).toBe(401);
-    const entries = (await hub.app.hub.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'oauth.consent.revoke');
+    const entries = (await hub.app.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'oauth.consent.revoke');
     expect(entries.at(-1)).toMatchObject({ actor: { kind: 'cli' }, clientId, status: 'ok' });
 
     const again = await runCli(['oauth', 'consents', 'revoke', consent.id], adminEnv());
@@ -87,7 +87,7 @@ describe('sonde-hub oauth consents', () => {
     expect(withdrawn.status).toBe(204);
     expect((await mcpWith(`${hub.url}/mcp`, accessToken)).status).toBe(401);
     expect((await fetch(`${hub.url}/api/v1/oauth/consents/${consent.id}`, { method: 'DELETE', headers: hub.auth() })).status).toBe(404);
-    const entries = (await hub.app.hub.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'oauth.consent.revoke');
+    const entries = (await hub.app.core.store.audit.query({ limit: 20 })).filter((e) => e.action === 'oauth.consent.revoke');
     expect(entries.at(-1)).toMatchObject({ actor: { kind: 'api_key' }, clientId });
   });
 });

@@ -69,7 +69,7 @@ describe('the SDK client through dynamic registration and the local admin login'
     await client.callTool({ name: 'health_check', arguments: {} });
     await client.close();
     const clientId = provider.info!.client_id;
-    const entries = (await hub.app.hub.core.store.audit.query({ limit: 50 })).filter((e) => e.action === 'mcp.tool_call');
+    const entries = (await hub.app.core.store.audit.query({ limit: 50 })).filter((e) => e.action === 'mcp.tool_call');
     expect(entries.at(-1)).toMatchObject({ actor: { kind: 'user', name: ADMIN_USER }, clientId, tool: 'health_check', status: 'ok' });
   });
 });

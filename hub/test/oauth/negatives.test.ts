@@ -77,7 +77,7 @@ describe('refused', () => {
     expect(second.body.error).toBe('invalid_grant');
     expect((await mcpWith(`${hub.url}/mcp`, first.body.access_token as string)).status).toBe(401);
     // Both token requests are in the audit, before their answers: the grant and the replay, with user and client.
-    const tokens = (await hub.app.hub.core.store.audit.query({ limit: 500 })).filter(
+    const tokens = (await hub.app.core.store.audit.query({ limit: 500 })).filter(
       (e) => e.action === 'oauth.token' && e.clientId === clientId,
     );
     expect(tokens.map((e) => e.status).sort()).toEqual(['denied', 'ok']);
@@ -193,7 +193,7 @@ describe('refused', () => {
   });
 
   it('every token of a user who is disabled, at once', async () => {
-    const store = hub.app.hub.core.store;
+    const store = hub.app.core.store;
     const clientId = await newClient();
     const { code, verifier } = await codeFor(clientId);
     const { body } = await redeem(clientId, code!, verifier);
@@ -243,7 +243,7 @@ describe('refused', () => {
       consents: Array<{ id: string; clientId: string }>;
     };
     const consent = all.consents.find((c) => c.clientId === clientId)!;
-    const scoped = (await hub.app.hub.core.apiKeys.create({ name: 'scoped-admin', role: 'admin', policy: { allowedAgents: ['prod-*'] } }))
+    const scoped = (await hub.app.core.apiKeys.create({ name: 'scoped-admin', role: 'admin', policy: { allowedAgents: ['prod-*'] } }))
       .rawKey;
     expect((await fetch(`${hub.url}/api/v1/oauth/consents`, { headers: hub.auth(scoped) })).status).toBe(403);
     const withdraw = await fetch(`${hub.url}/api/v1/oauth/consents/${consent.id}`, { method: 'DELETE', headers: hub.auth(scoped) });

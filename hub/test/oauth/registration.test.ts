@@ -65,7 +65,7 @@ describe('Client ID Metadata Documents', () => {
     expect(agent.pages.some((p) => p.includes('Allow CIMD test client to use Sonde?'))).toBe(true);
     await client.callTool({ name: 'health_check', arguments: {} });
     await client.close();
-    const entries = (await hub.app.hub.core.store.audit.query({ limit: 50 })).filter((e) => e.action === 'mcp.tool_call');
+    const entries = (await hub.app.core.store.audit.query({ limit: 50 })).filter((e) => e.action === 'mcp.tool_call');
     expect(entries.at(-1)).toMatchObject({ actor: { kind: 'user', name: ADMIN_USER }, clientId: url });
     // Cached within max-age: the whole flow (authorize, consent, token) fetched the document once.
     expect(documents.requests).toBe(1);
@@ -117,12 +117,12 @@ describe('Dynamic Client Registration: confidential clients', () => {
     expect(secret.length).toBeGreaterThanOrEqual(32);
 
     // At rest: the row names the client but holds only the sealed value (AES-GCM, bound to the row), never the secret.
-    const rows = await hub.app.hub.core.store.oauth.list('Client', { clientId }, new Date().toISOString());
+    const rows = await hub.app.core.store.oauth.list('Client', { clientId }, new Date().toISOString());
     expect(rows).toHaveLength(1);
     expect(rows[0].payload).not.toContain(secret);
     const stored = (JSON.parse(rows[0].payload) as { client_secret: string }).client_secret;
     expect(stored).toMatch(/^v1:/);
-    expect(hub.app.hub.core.crypto.sealer.openText(stored, `oauth-client-secret:${rows[0].id}`)).toBe(secret);
+    expect(hub.app.core.crypto.sealer.openText(stored, `oauth-client-secret:${rows[0].id}`)).toBe(secret);
 
     // Reading the registration back (RFC 7591 client read, with its registration access token) never shows it again.
     const read = await fetch(body.registration_client_uri as string, {

@@ -38,7 +38,7 @@ beforeAll(async () => {
     },
     port,
   );
-  await hub.app.hub.core.store.users.upsert({
+  await hub.app.core.store.users.upsert({
     id: 'user-ada',
     name: EMAIL,
     email: EMAIL,
@@ -68,7 +68,7 @@ describe('OAuth login through the upstream OpenID Connect provider', () => {
     expect(agent.pages.some((p) => p.includes(`Signed in as <strong>${EMAIL}</strong>`))).toBe(true);
     await client.callTool({ name: 'health_check', arguments: {} });
     await client.close();
-    const audit = await hub.app.hub.core.store.audit.query({ limit: 100 });
+    const audit = await hub.app.core.store.audit.query({ limit: 100 });
     expect(audit.find((e) => e.action === 'login.sso' && e.status === 'ok')?.actor).toMatchObject({ id: 'user-ada' });
     expect(audit.filter((e) => e.action === 'mcp.tool_call').at(-1)).toMatchObject({
       actor: { kind: 'user', id: 'user-ada', name: EMAIL },
@@ -76,7 +76,7 @@ describe('OAuth login through the upstream OpenID Connect provider', () => {
     });
 
     // Disabling the user in the hub ends the token at its next use.
-    const store = hub.app.hub.core.store;
+    const store = hub.app.core.store;
     const token = auth.saved!.access_token;
     expect((await mcpWith(`${hub.url}/mcp`, token)).status).toBe(200);
     await store.users.upsert({ ...(await store.users.getById('user-ada'))!, enabled: false });

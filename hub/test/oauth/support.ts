@@ -29,7 +29,7 @@ export async function startOAuthHub(env: Record<string, string> = {}, port = 0):
     await hub.close();
     throw error;
   }
-  return Object.assign(hub, { url: hub.app.hub.services.config.publicUrl });
+  return Object.assign(hub, { url: hub.app.sonde.config.publicUrl });
 }
 
 /**

@@ -30,12 +30,12 @@ describe.skipIf(!pg.available.holds)('NUL in client text on the PostgreSQL store
     });
 
   it('refuses a key name with NUL with a 400 naming the cause, and writes neither the key nor its audit entry', async () => {
-    const auditBefore = await hub.app.hub.core.store.audit.count();
+    const auditBefore = await hub.app.core.store.audit.count();
     const response = await post('/api/v1/api-keys', { name: 'ops\u0000key', role: 'member' });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: { code: 'SONDE_ERR_VALIDATION', message: expect.stringMatching(/NUL/) } });
-    expect((await hub.app.hub.core.apiKeys.list()).some((key) => key.name.startsWith('ops'))).toBe(false);
-    expect(await hub.app.hub.core.store.audit.count()).toBe(auditBefore);
+    expect((await hub.app.core.apiKeys.list()).some((key) => key.name.startsWith('ops'))).toBe(false);
+    expect(await hub.app.core.store.audit.count()).toBe(auditBefore);
   });
 
   it('refuses NUL in an authorized group the same way (a second table, a second route)', async () => {
@@ -47,7 +47,7 @@ describe.skipIf(!pg.available.holds)('NUL in client text on the PostgreSQL store
   it('still audits a tool call whose parameters carry NUL (the audit columns are stored escaped)', async () => {
     const response = await post('/api/v1/probes', { agent: 'no-such-agent', probe: 'system.info', params: { path: '/tmp/\u0000x' } });
     expect(response.statusCode).toBe(404);
-    const [entry] = await hub.app.hub.core.store.audit.query({ order: 'desc', limit: 1 });
+    const [entry] = await hub.app.core.store.audit.query({ order: 'desc', limit: 1 });
     expect(entry).toMatchObject({ action: 'rest.probe', status: 'error' });
     expect(JSON.stringify(entry.params)).toContain('\\u0000x');
   });
