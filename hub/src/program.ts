@@ -29,6 +29,7 @@ Exit codes:
   ${EXIT.auditBroken}  audit verify found a broken chain
   ${EXIT.hubUnreachable}  packs/integrations commands: the running hub did not answer
   ${EXIT.refused}  packs/integrations commands: the running hub refused (key, role, or what was named changed)
+  ${EXIT.interrupted}  audit verify: stopped by Ctrl-C (SIGINT), cleanly (nothing recorded but the cancellation)
 
 Several hubs as one: SONDE_NATS_URL (nats://host:4222, JetStream on; unset = a single hub), SONDE_NATS_USER,
 SONDE_NATS_PASSWORD, SONDE_NATS_PREFIX (default sonde), SONDE_HUB_ID (default random per start).

@@ -93,6 +93,22 @@ export interface VerifyOptions {
    * `checked` never goes down.
    */
   onProgress?: (progress: VerifyProgress) => void;
+  /**
+   * Cancels the verify: the walk on this thread stops at its next turn, worker threads are terminated at once, and
+   * the Promise rejects with the signal's reason (nothing is recorded: no checkpoint, no anchor move).
+   */
+  signal?: AbortSignal;
+}
+
+/** The reason a verify was cancelled (`VerifyOptions.signal`): `by` names who cancelled it, `actor` for its audit entry. */
+export class VerifyCancelledError extends Error {
+  constructor(
+    readonly by: string,
+    readonly actor: AuditEntryInput['actor'],
+  ) {
+    super(`verify cancelled by ${by}`);
+    this.name = 'VerifyCancelledError';
+  }
 }
 
 export interface HubAuditLog extends AuditLog {
@@ -135,10 +151,32 @@ export interface PruneResult {
   bytes: number;
 }
 
-/** Rows walked on this thread between two turns of the event loop, so a long verify never holds it for long. */
-const ROWS_PER_TURN = 2_000;
+/**
+ * A walk on this thread (PostgreSQL's whole verify, SQLite's below MIN_ROWS_PER_WORKER and any suspects) gives the
+ * event loop back after at most TURN_MS of its own time or ROWS_PER_TURN rows, whichever comes first: a request
+ * waits at most about one turn behind a verify, on a loaded host too (a fixed 2,000 rows held it ~0.5 s there).
+ */
+const TURN_MS = 8;
+const ROWS_PER_TURN = 500;
+/** How often (rows) the clock is read within a turn. */
+const CLOCK_EVERY = 16;
 /** Entries committed in one transaction at most (a burst larger than this takes several). */
 const MAX_BATCH = 1_000;
+
+/** Paces a walk: `due()` after each row, then `next()` (yields a turn; throws once `signal` is aborted). */
+function turnKeeper(signal?: AbortSignal): { due(): boolean; next(): Promise<void> } {
+  let rows = 0;
+  let started = performance.now();
+  return {
+    due: () => ++rows >= ROWS_PER_TURN || (rows % CLOCK_EVERY === 0 && performance.now() - started >= TURN_MS),
+    async next() {
+      await nextTurn();
+      signal?.throwIfAborted();
+      rows = 0;
+      started = performance.now();
+    },
+  };
+}
 
 interface PendingAppend {
   entry: AuditEntryInput & { at: string };
@@ -225,10 +263,15 @@ export function createAuditLog(
     storedRowHash(macKey, prevHash, row) === row[15] || slowRowHash(macKey, prevHash, row) === row[15];
 
   /** Walks entries after `from.lastSeq` (to `to`, else to the end) over the store's chain rows. */
-  const walkRows = async (from: Walk, to: number | undefined, progress: (checked: number) => void): Promise<Walk> => {
+  const walkRows = async (
+    from: Walk,
+    to: number | undefined,
+    progress: (checked: number) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<Walk> => {
     const walk = { ...from };
     const broken = (seq: number, reason: string): Walk => ({ ...walk, broken: { firstBrokenSeq: seq, reason } });
-    let sinceTurn = 0;
+    const turn = turnKeeper(signal);
     for await (const row of store.audit.chainRows(walk.lastSeq + 1, to)) {
       const seq = row[0];
       if (seq !== walk.lastSeq + 1) return broken(walk.lastSeq + 1, missingReason(walk.lastSeq + 1, seq));
@@ -236,10 +279,9 @@ export function createAuditLog(
       walk.lastHash = row[15];
       walk.lastSeq = seq;
       walk.checked += 1;
-      if (++sinceTurn === ROWS_PER_TURN) {
-        sinceTurn = 0;
+      if (turn.due()) {
         progress(walk.checked);
-        await nextTurn();
+        await turn.next();
       }
     }
     return to !== undefined && walk.lastSeq < to ? broken(walk.lastSeq + 1, missingReason(walk.lastSeq + 1)) : walk;
@@ -255,22 +297,29 @@ export function createAuditLog(
    * Walks entries after `from.lastSeq` up to `to`: in ranges side by side when the store offers it (SQLite: worker
    * threads), otherwise row by row here.
    */
-  const walkChain = async (from: Walk, to: number, progress: (checked: number) => void): Promise<Walk> => {
+  const walkChain = async (from: Walk, to: number, progress: (checked: number) => void, signal: AbortSignal | undefined): Promise<Walk> => {
     if (to <= from.lastSeq) return from;
-    const ranges = await store.audit.checkRanges?.(key, from.lastSeq + 1, to, from.lastHash, tuning, (walked) =>
-      progress(from.checked + walked),
+    const ranges = await store.audit.checkRanges?.(
+      key,
+      from.lastSeq + 1,
+      to,
+      from.lastHash,
+      tuning,
+      (walked) => progress(from.checked + walked),
+      signal,
     );
-    if (!ranges) return walkRows(from, undefined, progress);
+    if (!ranges) return walkRows(from, undefined, progress, signal);
     let walk = { ...from };
     for (const range of ranges) {
       for (const [seq, prevHash] of range.suspects) {
+        signal?.throwIfAborted();
         if (!(await suspectIntact(seq, prevHash)))
           return { ...walk, lastSeq: seq - 1, broken: { firstBrokenSeq: seq, reason: modifiedReason(seq) } };
         walk.checked += 1;
       }
       walk.checked += range.checked;
       if (range.resumeAt !== undefined) {
-        walk = await walkRows({ ...walk, lastSeq: range.resumeAt - 1, lastHash: range.resumePrevHash! }, range.to, progress);
+        walk = await walkRows({ ...walk, lastSeq: range.resumeAt - 1, lastHash: range.resumePrevHash! }, range.to, progress, signal);
         if (walk.broken) return walk;
         continue;
       }
@@ -322,16 +371,13 @@ export function createAuditLog(
       await archive.open({ fromSeq: base.seq + 1, prevHash: base.hash });
       let walk: Walk = { checked: 0, lastSeq: base.seq, lastHash: base.hash };
       try {
-        let sinceTurn = 0;
+        const turn = turnKeeper();
         for await (const row of store.audit.chainRows(base.seq + 1, throughSeq)) {
           if (row[0] !== walk.lastSeq + 1) throw new Error(`${missingReason(walk.lastSeq + 1, row[0])}; nothing pruned`);
           if (!rowIntact(walk.lastHash, row)) throw new Error(`${modifiedReason(row[0])}; nothing pruned`);
           await archive.row(row);
           walk = { checked: walk.checked + 1, lastSeq: row[0], lastHash: row[15] };
-          if (++sinceTurn === ROWS_PER_TURN) {
-            sinceTurn = 0;
-            await nextTurn();
-          }
+          if (turn.due()) await turn.next();
         }
         if (walk.lastSeq !== throughSeq) throw new Error(`${missingReason(walk.lastSeq + 1)}; nothing pruned`);
       } catch (error) {
@@ -352,6 +398,8 @@ export function createAuditLog(
     },
 
     async verify(options = {}) {
+      const { signal } = options;
+      signal?.throwIfAborted();
       const started = performance.now();
       const base = (await readMark(BASE_SETTING)) ?? { seq: 0, hash: GENESIS_HASH };
       const stored = options.full === false ? await readMark(CHECKPOINT_SETTING) : undefined;
@@ -395,7 +443,7 @@ export function createAuditLog(
         options.onProgress?.({ checked: reported, total });
       };
       progress(0);
-      walk = await walkChain(walk, to, progress);
+      walk = await walkChain(walk, to, progress, signal);
       if (walk.broken) return result(walk.broken);
       progress(walk.checked);
       const { lastSeq, lastHash } = walk;

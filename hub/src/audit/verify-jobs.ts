@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntryInput } from '../model.js';
-import type { HubAuditLog, VerifyResult } from './audit-log.js';
+import { VerifyCancelledError, type HubAuditLog, type VerifyResult } from './audit-log.js';
 
 /** The `audit.verify` entry a finished verify leaves (REST, the job resource and the CLI write the same one). */
 export function verifyAuditEntry(result: VerifyResult, actor: AuditEntryInput['actor'], via?: string): AuditEntryInput {
@@ -15,11 +15,14 @@ export function verifyAuditEntry(result: VerifyResult, actor: AuditEntryInput['a
   };
 }
 
-/** A verify running in the background (`POST /api/v1/audit/verify`), polled with `GET /api/v1/audit/verify/{id}`. */
+/**
+ * A verify running in the background (`POST /api/v1/audit/verify`), polled with `GET /api/v1/audit/verify/{id}`,
+ * cancelled with `DELETE /api/v1/audit/verify/{id}`.
+ */
 export interface VerifyJob {
   id: string;
-  /** `running`, then `done` (see `result.ok`) or `failed` (verify could not run to its end: `error`). */
-  state: 'running' | 'done' | 'failed';
+  /** `running`, then `done` (see `result.ok`), `failed` (verify could not run to its end: `error`) or `cancelled`. */
+  state: 'running' | 'done' | 'failed' | 'cancelled';
   full: boolean;
   /** Who started it (the key or user name). */
   startedBy: string | null;
@@ -31,6 +34,28 @@ export interface VerifyJob {
   /** The verify's result once `done`, after its `audit.verify` entry is committed. */
   result: VerifyResult | null;
   error: string | null;
+  /** Who cancelled it (the key or user name, or `hub shutdown`), once `cancelled`. */
+  cancelledBy: string | null;
+}
+
+type Actor = AuditEntryInput['actor'];
+
+/** The `audit.verify` entry of a cancelled verify: the one entry of the job, made by whoever cancelled it. */
+export function cancelledVerifyEntry(
+  progress: { checked: number; total: number },
+  by: Actor,
+  startedBy: string | null,
+  via?: string,
+): AuditEntryInput {
+  return {
+    action: 'audit.verify',
+    actor: by,
+    status: 'partial',
+    detail:
+      `cancelled after ${progress.checked} of ${progress.total} entries checked, nothing recorded` +
+      (startedBy && startedBy !== by.name ? `, started by ${startedBy}` : '') +
+      (via ? ` (${via})` : ''),
+  };
 }
 
 /**
@@ -41,7 +66,7 @@ export interface VerifyJob {
  */
 export class VerifyJobs {
   private readonly jobs = new Map<string, VerifyJob>();
-  private running: { job: VerifyJob; done: Promise<void> } | undefined;
+  private running: { job: VerifyJob; done: Promise<void>; controller: AbortController } | undefined;
 
   constructor(
     private readonly audit: HubAuditLog,
@@ -62,15 +87,38 @@ export class VerifyJobs {
       total: 0,
       result: null,
       error: null,
+      cancelledBy: null,
     };
     this.jobs.set(job.id, job);
     for (const id of this.jobs.keys()) {
       if (this.jobs.size <= this.keep) break;
       if (id !== job.id) this.jobs.delete(id);
     }
-    const done = this.run(job, actor).finally(() => (this.running = undefined));
-    this.running = { job, done };
+    const controller = new AbortController();
+    const done = this.run(job, actor, controller.signal).finally(() => (this.running = undefined));
+    this.running = { job, done, controller };
     return this.snapshot(job);
+  }
+
+  /**
+   * Cancels job `id` if it is running and resolves once it has stopped (worker threads terminated, its one
+   * `audit.verify` entry committed, naming `by`). A job that has already ended is returned as it is; undefined for
+   * an unknown id.
+   */
+  async cancel(id: string, by: Actor): Promise<VerifyJob | undefined> {
+    const job = this.jobs.get(id);
+    if (!job) return undefined;
+    const running = this.running;
+    if (running?.job === job) {
+      running.controller.abort(new VerifyCancelledError(by.name ?? by.kind, by));
+      await running.done;
+    }
+    return this.snapshot(job);
+  }
+
+  /** Cancels the running verify, if any (the hub is stopping: a verify is not worth holding its shutdown for). */
+  async cancelRunning(by: Actor): Promise<void> {
+    if (this.running) await this.cancel(this.running.job.id, by);
   }
 
   get(id: string): VerifyJob | undefined {
@@ -83,10 +131,11 @@ export class VerifyJobs {
     await this.running?.done;
   }
 
-  private async run(job: VerifyJob, actor: AuditEntryInput['actor']): Promise<void> {
+  private async run(job: VerifyJob, actor: Actor, signal: AbortSignal): Promise<void> {
     try {
       const result = await this.audit.verify({
         full: job.full,
+        signal,
         onProgress: ({ checked, total }) => {
           job.checked = checked;
           job.total = total;
@@ -96,6 +145,12 @@ export class VerifyJobs {
       await this.audit.append(verifyAuditEntry(result, actor, `job ${job.id}`));
       Object.assign(job, { state: 'done', result, checked: result.checked, total: Math.max(job.total, result.checked) });
     } catch (error) {
+      if (error instanceof VerifyCancelledError && signal.aborted) {
+        // As for `done`: the job reads `cancelled` once its entry is committed.
+        await this.audit.append(cancelledVerifyEntry(job, error.actor, job.startedBy, `job ${job.id}`)).catch(() => undefined);
+        Object.assign(job, { state: 'cancelled', cancelledBy: error.by });
+        return;
+      }
       job.state = 'failed';
       job.error = error instanceof Error ? error.message : String(error);
       await this.audit

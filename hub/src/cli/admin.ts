@@ -8,9 +8,10 @@ import { KeyNameSchema, RoleSchema, type ApiKeyView } from '../keys/index.js';
 import { EnrollRequestSchema } from '@sonde/pack-sdk/protocol';
 import { enrollCommand, isDialable, readServedUrl } from '../routes/hub-url.js';
 import type { AuditEntryInput } from '../services.js';
-import { fail, print } from './output.js';
+import { EXIT, fail, print } from './output.js';
 import { progressReporter } from './progress.js';
-import { verifyAuditEntry } from '../audit/verify-jobs.js';
+import { cancelledVerifyEntry, verifyAuditEntry } from '../audit/verify-jobs.js';
+import { VerifyCancelledError } from '../audit/audit-log.js';
 
 /** The OS user running the CLI goes into the audit entry: headless admin is not anonymous. */
 export function cliActor(): AuditEntryInput['actor'] {
@@ -249,16 +250,40 @@ export function registerAdminCommands(program: Command): void {
       const json = options.json ?? false;
       // Progress on stderr, not with --json (stderr then carries only the error object).
       const progress = json ? undefined : progressReporter('verifying the audit chain', 'entries');
+      const reached = { checked: 0, total: 0 };
+      // Ctrl-C (SIGINT from a terminal, or `kill -INT`): cancel the verify (worker threads terminated), record the
+      // cancellation, close the database, exit 130. A second one ends the process at once.
+      const cancel = new AbortController();
+      const onSigint = (): void => {
+        if (cancel.signal.aborted) process.exit(EXIT.interrupted);
+        cancel.abort(new VerifyCancelledError('Ctrl-C', cliActor()));
+      };
+      process.on('SIGINT', onSigint);
       const result = await withCore(json, async (core) => {
-        const verified = await core.audit
-          .verify({
-            full: !options.sinceCheckpoint || options.full === true,
-            onProgress: progress && (({ checked, total }) => progress.update(checked, total)),
-          })
-          .finally(() => progress?.end());
-        await core.audit.append(verifyAuditEntry(verified, cliActor()));
-        return verified;
-      });
+        try {
+          const verified = await core.audit
+            .verify({
+              full: !options.sinceCheckpoint || options.full === true,
+              signal: cancel.signal,
+              onProgress: ({ checked, total }) => {
+                Object.assign(reached, { checked, total });
+                progress?.update(checked, total);
+              },
+            })
+            .finally(() => progress?.end());
+          await core.audit.append(verifyAuditEntry(verified, cliActor()));
+          return verified;
+        } catch (error) {
+          if (!(error instanceof VerifyCancelledError)) throw error;
+          await core.audit.append(cancelledVerifyEntry(reached, cliActor(), cliActor().name, 'Ctrl-C'));
+          return undefined;
+        }
+      }).finally(() => process.off('SIGINT', onSigint));
+      if (!result) {
+        const text = `audit verify cancelled after ${reached.checked.toLocaleString('en')} of ${reached.total.toLocaleString('en')} entries checked; nothing recorded`;
+        process.stderr.write(json ? `${JSON.stringify({ cancelled: true, ...reached })}\n` : `sonde-hub: ${text}\n`);
+        process.exit(EXIT.interrupted);
+      }
       if (!result.ok) {
         if (json) print(true, result, () => '');
         fail(new HubError('SONDE_ERR_AUDIT_BROKEN', `first broken entry ${result.firstBrokenSeq}: ${result.reason}`), json);

@@ -21,6 +21,8 @@ export const EXIT = {
   hubUnreachable: 6,
   /** The running hub refused the request (its key, its role or scope, or the state of what was named). */
   refused: 7,
+  /** Stopped by Ctrl-C (SIGINT) after cleaning up (128 + the signal's number, as a shell reports it). */
+  interrupted: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {

@@ -25,8 +25,9 @@ const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('true') }
 export const auditRoutes: FastifyPluginAsync = async (app) => {
   const { core } = app;
   const jobs = new VerifyJobs(core.audit);
-  // A verify in the background reads the store to its end: the hub closes the store only after it.
+  // A verify in the background reads the store: a stopping hub cancels it (audited) and closes the store after it.
   app.addHook('preClose', async () => {
+    await jobs.cancelRunning({ kind: 'system', id: null, name: 'hub shutdown' });
     await jobs.settled();
   });
 
@@ -115,6 +116,27 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
     },
     ({ params }) => {
       const job = jobs.get(params.id);
+      if (!job) throw new HubError('SONDE_ERR_NOT_FOUND', `no verify job "${params.id}" on this hub (the newest 20 are kept)`);
+      return job;
+    },
+  );
+
+  defineRoute(
+    app,
+    hub.api,
+    hub.requireAdmin,
+    {
+      method: 'DELETE',
+      url: '/api/v1/audit/verify/:id',
+      summary:
+        'Cancels a running background verify and answers once it has stopped (state cancelled, audited once as audit.verify with status partial); a job that already ended is returned as it is',
+      tag: 'audit',
+      auth: 'admin',
+      params: z.object({ id: z.string().max(64) }).strict(),
+      response: VerifyJobSchema,
+    },
+    async ({ params, principal }) => {
+      const job = await jobs.cancel(params.id, { kind: principal.kind, id: principal.id, name: principal.name });
       if (!job) throw new HubError('SONDE_ERR_NOT_FOUND', `no verify job "${params.id}" on this hub (the newest 20 are kept)`);
       return job;
     },

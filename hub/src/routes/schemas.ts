@@ -101,7 +101,9 @@ export const VerifyResultSchema = z.object({
 
 export const VerifyJobSchema = z.object({
   id: z.string(),
-  state: z.enum(['running', 'done', 'failed']).describe('running, then done (see result.ok) or failed (see error)'),
+  state: z
+    .enum(['running', 'done', 'failed', 'cancelled'])
+    .describe('running, then done (see result.ok), failed (see error) or cancelled (DELETE; see cancelledBy)'),
   full: z.boolean(),
   startedBy: z.string().nullable(),
   startedAt: z.string(),
@@ -110,4 +112,5 @@ export const VerifyJobSchema = z.object({
   total: z.number().describe('Entries to check (0 until the first progress report)'),
   result: VerifyResultSchema.nullable().describe('Set once done, after its audit.verify entry is committed'),
   error: z.string().nullable(),
+  cancelledBy: z.string().nullable().describe('Who cancelled it (key or user name, or hub shutdown), once cancelled'),
 });

@@ -252,7 +252,8 @@ export interface AuditStore {
    * Optional accelerator for a full verify: checks `from..to` in ranges side by side (SQLite: worker threads on
    * their own connections), each from the stored hash before it; undefined when it would not pay off. Rows it cannot
    * confirm come back as suspects for the caller's check over `chainRows`. `onWalked` hears how many rows the ranges
-   * have walked so far, summed, every few thousand rows (verify progress).
+   * have walked so far, summed, every few thousand rows (verify progress). An abort of `signal` stops the ranges at
+   * once (SQLite: the worker threads are terminated) and rejects with its reason.
    */
   checkRanges?(
     key: Buffer,
@@ -261,6 +262,7 @@ export interface AuditStore {
     prevHash: string,
     tuning?: RangeTuning,
     onWalked?: (walked: number) => void,
+    signal?: AbortSignal,
   ): Promise<ChainRangeResult[] | undefined>;
 }
 

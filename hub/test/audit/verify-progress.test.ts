@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHubCore } from '../../src/core.js';
@@ -11,7 +12,8 @@ import { CLI_PATH, REPO_ROOT } from '../start-command.js';
  * Verify progress, over REST (a background job: POST /api/v1/audit/verify, then GET /api/v1/audit/verify/{id}) and
  * in `sonde-hub audit verify` (stderr: a line rewritten in place on a terminal, plain lines otherwise), against a real
  * hub process and the real CLI on a chain large enough for the verify to run on a worker thread and report progress
- * from it (60,000 entries: one range of more than MIN_ROWS_PER_WORKER).
+ * from it (60,000 entries: one range of more than MIN_ROWS_PER_WORKER). Cancelling it too: over REST
+ * (`DELETE /api/v1/audit/verify/{id}`) and with Ctrl-C in the CLI, on a terminal and not.
  */
 const ENTRIES = 60_000;
 /** Carriage return, then ESC [K (erase to the end of the line). */
@@ -55,7 +57,8 @@ afterAll(async () => {
 
 interface Job {
   id: string;
-  state: 'running' | 'done' | 'failed';
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  cancelledBy: string | null;
   full: boolean;
   checked: number;
   total: number;
@@ -174,5 +177,147 @@ describe('sonde-hub audit verify progress (the real CLI)', () => {
     // The line is cleared before the result is printed.
     expect(output.text).toContain(`${CLEAR_LINE}audit chain OK: `);
     expect(output.text).not.toMatch(/entries \(\d+ %\)\n/);
+  }, 120_000);
+});
+
+/** Threads of a process now (Linux: /proc/PID/task); a verify's worker threads are among them while they run. */
+function threadsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).length;
+}
+
+async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('cancelling a verify over REST (DELETE /api/v1/audit/verify/{id}, a real hub)', () => {
+  it('stops the running verify and its worker threads at once, audited once, and frees the slot for the next one', async () => {
+    const pid = hub.child.pid!;
+    const idle = threadsOf(pid);
+    const job = (await (await call('POST', '/api/v1/audit/verify')).json()) as Job;
+    expect(job.state).toBe('running');
+    // The worker thread is up (one range of 60,000 rows), then cancelled while it walks.
+    await until(
+      () => threadsOf(pid),
+      (n) => n > idle,
+      'worker thread started',
+    );
+    const cancelled = await call('DELETE', `/api/v1/audit/verify/${job.id}`);
+    expect(cancelled.status).toBe(200);
+    const body = (await cancelled.json()) as Job;
+    expect(body).toMatchObject({ id: job.id, state: 'cancelled', cancelledBy: 'verify-admin', result: null });
+    expect(body.checked).toBeLessThan(ENTRIES);
+    expect(body.finishedAt).not.toBeNull();
+    // The worker thread is gone (terminated, not left to walk to its end).
+    await until(
+      () => threadsOf(pid),
+      (n) => n <= idle,
+      'worker thread ended',
+      5_000,
+    );
+
+    // Audited once: one audit.verify entry for the job, status partial, by whoever cancelled it.
+    const audit = (await (await call('GET', '/api/v1/audit?tool=audit.verify&limit=50')).json()) as {
+      entries: { detail: string; status: string; actor: { name: string } }[];
+    };
+    const entries = audit.entries.filter((e) => e.detail.includes(job.id));
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'partial', actor: { name: 'verify-admin' } });
+    expect(entries[0].detail).toMatch(/^cancelled after \d+ of \d+ entries checked, nothing recorded \(job /);
+
+    // Cancelling again, or polling it, shows the same cancelled job and audits nothing more.
+    expect((await (await call('DELETE', `/api/v1/audit/verify/${job.id}`)).json()) as Job).toMatchObject({ state: 'cancelled' });
+    expect((await (await call('GET', `/api/v1/audit/verify/${job.id}`)).json()) as Job).toMatchObject({ state: 'cancelled' });
+
+    // The slot is free: a new start is a new job, which runs to its end.
+    const next = (await (await call('POST', '/api/v1/audit/verify')).json()) as Job;
+    expect(next.id).not.toBe(job.id);
+    const seen = await follow(next.id);
+    expect(seen[seen.length - 1]).toMatchObject({ state: 'done', result: { ok: true }, cancelledBy: null });
+    // A job that has ended is returned as it is.
+    expect((await (await call('DELETE', `/api/v1/audit/verify/${next.id}`)).json()) as Job).toMatchObject({ state: 'done' });
+    const after = (await (await call('GET', '/api/v1/audit?tool=audit.verify&limit=50')).json()) as { entries: { detail: string }[] };
+    expect(after.entries.filter((e) => e.detail.includes(job.id) || e.detail.includes(next.id))).toHaveLength(2);
+  }, 180_000);
+
+  it('is for unscoped admins only, and an unknown job is a coded 404', async () => {
+    const member = await call('DELETE', '/api/v1/audit/verify/00000000-0000-0000-0000-000000000000', memberKey);
+    expect(member.status).toBe(403);
+    expect((await fetch(`${hub.url}/api/v1/audit/verify/x`, { method: 'DELETE' })).status).toBe(401);
+    const unknown = await call('DELETE', '/api/v1/audit/verify/00000000-0000-0000-0000-000000000000');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('SONDE_ERR_NOT_FOUND');
+  });
+});
+
+/** Spawns the CLI (directly, or on a pseudo-terminal through script(1)), collecting stdout and stderr. */
+function spawnCli(args: string[], tty: boolean) {
+  const argv = [process.execPath, CLI_PATH, ...args];
+  const child = tty
+    ? spawn('script', ['-qec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(argv[0], argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, text: () => ({ stdout, stderr }) };
+}
+
+async function cliCancellations(): Promise<{ detail: string; status: string }[]> {
+  const audit = (await (await call('GET', '/api/v1/audit?tool=audit.verify&limit=100')).json()) as {
+    entries: { detail: string; status: string; actor: { kind: string } }[];
+  };
+  return audit.entries.filter((e) => e.actor.kind === 'cli' && e.status === 'partial');
+}
+
+describe('sonde-hub audit verify stops cleanly on Ctrl-C (the real CLI)', () => {
+  it('on SIGINT without a terminal: the verify stops, the cancellation is audited, exit 130', async () => {
+    const before = (await cliCancellations()).length;
+    const cli = spawnCli(['audit', 'verify'], false);
+    // Cancelled while it walks: after its first progress line, before its last.
+    await until(
+      () => cli.text().stderr,
+      (text) => text.includes('verifying the audit chain: '),
+      'first progress line',
+    );
+    cli.child.kill('SIGINT');
+    const code = await cli.exited;
+    const { stdout, stderr } = cli.text();
+    expect(code, stderr).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/sonde-hub: audit verify cancelled after [\d,]+ of [\d,]+ entries checked; nothing recorded\n$/);
+    expect(stderr).not.toContain('(100 %)');
+    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+    const entries = await cliCancellations();
+    expect(entries).toHaveLength(before + 1);
+    expect(entries[0].detail).toMatch(/^cancelled after \d+ of \d+ entries checked, nothing recorded \(Ctrl-C\)$/);
+  }, 120_000);
+
+  it('on a terminal (Ctrl-C typed into a real pseudo-terminal): the progress line is cleared, then the message, exit 130', async () => {
+    const before = (await cliCancellations()).length;
+    const cli = spawnCli(['audit', 'verify'], true);
+    await until(
+      () => cli.text().stdout,
+      (text) => text.includes('verifying the audit chain: '),
+      'progress line on the terminal',
+    );
+    // ^C through the terminal: its line discipline sends SIGINT to the foreground process group, as a keyboard does.
+    cli.child.stdin!.write('\u0003');
+    const code = await cli.exited;
+    const output = cli.text().stdout + cli.text().stderr;
+    expect(code, output).toBe(130);
+    expect(output).toContain(`${CLEAR_LINE}sonde-hub: audit verify cancelled after `);
+    expect(output).not.toContain('audit chain OK');
+    expect(await cliCancellations()).toHaveLength(before + 1);
   }, 120_000);
 });

@@ -206,7 +206,8 @@ export interface paths {
     get: operations['getApiV1AuditVerifyId'];
     put?: never;
     post?: never;
-    delete?: never;
+    /** Cancels a running background verify and answers once it has stopped (state cancelled, audited once as audit.verify with status partial); a job that already ended is returned as it is */
+    delete: operations['deleteApiV1AuditVerifyId'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1767,6 +1768,8 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description Who cancelled it (key or user name, or hub shutdown), once cancelled */
+            cancelledBy: string | null;
             /** @description Entries checked so far */
             checked: number;
             error: string | null;
@@ -1789,10 +1792,10 @@ export interface operations {
             startedAt: string;
             startedBy: string | null;
             /**
-             * @description running, then done (see result.ok) or failed (see error)
+             * @description running, then done (see result.ok), failed (see error) or cancelled (DELETE; see cancelledBy)
              * @enum {string}
              */
-            state: 'running' | 'done' | 'failed';
+            state: 'running' | 'done' | 'failed' | 'cancelled';
             /** @description Entries to check (0 until the first progress report) */
             total: number;
           };
@@ -1832,6 +1835,8 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description Who cancelled it (key or user name, or hub shutdown), once cancelled */
+            cancelledBy: string | null;
             /** @description Entries checked so far */
             checked: number;
             error: string | null;
@@ -1854,10 +1859,77 @@ export interface operations {
             startedAt: string;
             startedBy: string | null;
             /**
-             * @description running, then done (see result.ok) or failed (see error)
+             * @description running, then done (see result.ok), failed (see error) or cancelled (DELETE; see cancelledBy)
              * @enum {string}
              */
-            state: 'running' | 'done' | 'failed';
+            state: 'running' | 'done' | 'failed' | 'cancelled';
+            /** @description Entries to check (0 until the first progress report) */
+            total: number;
+          };
+        };
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  deleteApiV1AuditVerifyId: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Who cancelled it (key or user name, or hub shutdown), once cancelled */
+            cancelledBy: string | null;
+            /** @description Entries checked so far */
+            checked: number;
+            error: string | null;
+            finishedAt: string | null;
+            full: boolean;
+            id: string;
+            /** @description Set once done, after its audit.verify entry is committed */
+            result: {
+              anchoredSeq: number | null;
+              checked: number;
+              durationMs: number;
+              firstBrokenSeq?: number;
+              fromSeq: number;
+              full: boolean;
+              lastSeq: number;
+              ok: boolean;
+              reason?: string;
+              total: number;
+            } | null;
+            startedAt: string;
+            startedBy: string | null;
+            /**
+             * @description running, then done (see result.ok), failed (see error) or cancelled (DELETE; see cancelledBy)
+             * @enum {string}
+             */
+            state: 'running' | 'done' | 'failed' | 'cancelled';
             /** @description Entries to check (0 until the first progress report) */
             total: number;
           };

@@ -152,7 +152,9 @@ export async function walkRanges(
   prevHash: string,
   tuning: RangeTuning = {},
   onWalked?: (walked: number) => void,
+  signal?: AbortSignal,
 ): Promise<RangeResult[] | undefined> {
+  signal?.throwIfAborted();
   const rows = to - from + 1;
   if (source.file === undefined || rows < (tuning.minRowsPerThread ?? MIN_ROWS_PER_WORKER)) return undefined;
   const size = Math.ceil(rows / threadsFor(rows, tuning));
@@ -175,5 +177,16 @@ export async function walkRanges(
     for (const running of workers) void running.worker.terminate();
     return undefined;
   }
-  return Promise.all(workers.map(finish));
+  // Cancelled: every worker is terminated now (each answer then settles as an exit), and the walk rejects.
+  const stop = (): void => {
+    for (const running of workers) void running.worker.terminate();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const results = await Promise.all(workers.map(finish));
+    signal?.throwIfAborted();
+    return results;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
 }

@@ -96,7 +96,8 @@ export function openSqliteStore(file: string): SqliteHubStore {
         oauth: sqliteOAuthStore(db),
       },
       auditExtra: {
-        checkRanges: (key, from, to, prevHash, tuning, onWalked) => walkRanges(source, key, from, to, prevHash, tuning, onWalked),
+        checkRanges: (key, from, to, prevHash, tuning, onWalked, signal) =>
+          walkRanges(source, key, from, to, prevHash, tuning, onWalked, signal),
       },
       backup: (destination) => backupDatabase(db, destination, () => to),
     });
