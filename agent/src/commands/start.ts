@@ -21,6 +21,12 @@ export function registerStart(program: Command): void {
         const paths = homePaths();
         readIdentity(paths);
         const config = loadConfig(paths);
+        // The host's sandbox layers are probed by starting `true` in namespaces (bwrap, unshare, setpriv): begun
+        // now, the probes run beside the module loading below instead of blocking the start afterwards.
+        if (config.sandbox.mode === 'process' && config.sandbox.namespaces !== 'none') {
+          const { prepareOsSandbox } = await import('@sonde/pack-sdk/sandbox/isolation');
+          void prepareOsSandbox();
+        }
         const { createLogger } = await import('../runtime/logger.js');
         const { startAgent } = await import('../runtime/agent.js');
         const log = createLogger({ json: Boolean(options.jsonLogs ?? options.json), level: config.logLevel });

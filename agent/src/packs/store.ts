@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { requireCjs } from '../cjs.js';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writePrivateFile, type HomePaths } from '../home.js';
-import { permissionsDigest } from './digest.js';
+import { isPackDependency, permissionsDigest, treeDigestOf } from './digest.js';
 
 const semver = requireCjs('semver') as typeof Semver;
 
@@ -73,6 +73,11 @@ export interface InstalledPack {
   integrity: string;
   keyId: string;
   publishedAt: string;
+  /**
+   * The attestation's digest of the folder (packs/digest.ts treeDigest without node_modules), from the digests
+   * verification computed of exactly these files: the first registration after a load need not hash them again.
+   */
+  verifiedTreeSha256: string;
 }
 
 export interface PendingVersion {
@@ -233,6 +238,8 @@ function installedFrom(dir: string, verified: VerifiedPack): InstalledPack {
     integrity: verified.integrity,
     keyId: verified.keyId,
     publishedAt: verified.publishedAt,
+    // Verification refused symlinks and anything unsigned, so these are every file treeDigest would read.
+    verifiedTreeSha256: treeDigestOf(verified.fileDigests.filter((file) => !isPackDependency(file.path))),
   };
 }
 

@@ -16,7 +16,7 @@ import { HubConnection, type ConnectionState } from './connection.js';
 import { isolationFor, sandboxGapFor } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
-import { PackRunnerPool } from '@sonde/pack-sdk/sandbox';
+import { PackRunnerPool, prepareOsSandbox } from '@sonde/pack-sdk/sandbox';
 import { createAgentScrubber } from './scrub.js';
 import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
 
@@ -37,6 +37,8 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   const deniedPaths = [...new Set([paths.home, realpathSync(paths.home)])];
   // The executor and the sandbox report refused effects over the connection built after them.
   const link: { connection?: HubConnection; quarantine?: (pack: string, reason: string) => void } = {};
+  // Started by `sonde start` while the modules loaded (the same probes a synchronous detection would run).
+  if (config.sandbox.mode === 'process' && config.sandbox.namespaces !== 'none') await prepareOsSandbox();
   const pool =
     config.sandbox.mode === 'process'
       ? new PackRunnerPool({
@@ -111,6 +113,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
   replayUpdateAudit(paths, audit);
   flushAudit();
 
+  let registrations = 0;
   const connection = new HubConnection({
     identity,
     reloadIdentity: () => loadIdentity(paths),
@@ -118,18 +121,28 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
     log,
     backoff: config.reconnect,
     ...(config.hubUrls ? { hubUrls: config.hubUrls } : {}),
-    registration: () => ({
-      name: identity.name,
-      agentVersion: agentVersion(),
-      protocolVersion: PROTOCOL_VERSION,
-      attestation: buildAttestation(
-        config,
-        [...active.values()].map(({ installed }) => ({ name: installed.name, version: installed.version, dir: installed.dir })),
-      ),
-      packs: statuses,
-      maxConcurrency: config.maxConcurrency,
-      isolation,
-    }),
+    registration: () => {
+      // The first registration follows the start's verification at once: its digests, not a second read of
+      // every pack file. Later ones (reconnects) hash the folders again, reporting what is on disk then.
+      const fresh = registrations++ === 0;
+      return {
+        name: identity.name,
+        agentVersion: agentVersion(),
+        protocolVersion: PROTOCOL_VERSION,
+        attestation: buildAttestation(
+          config,
+          [...active.values()].map(({ installed }) => ({
+            name: installed.name,
+            version: installed.version,
+            dir: installed.dir,
+            ...(fresh ? { verifiedSha256: installed.verifiedTreeSha256 } : {}),
+          })),
+        ),
+        packs: statuses,
+        maxConcurrency: config.maxConcurrency,
+        isolation,
+      };
+    },
     onStateChange: (state) => {
       lastState = state;
       publish();

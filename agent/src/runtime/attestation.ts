@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Attestation } from '@sonde/pack-sdk/protocol';
 import { configDigest } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
-import { treeDigest } from '../packs/digest.js';
+import { isPackDependency, treeDigest } from '../packs/digest.js';
 import { agentPackageRoot, agentVersion } from '../version.js';
 
 function distro(): string | undefined {
@@ -28,7 +28,15 @@ export function agentCodeDigest(root = agentPackageRoot()): string {
   });
 }
 
-export function buildAttestation(config: AgentConfig, packs: Array<{ name: string; version: string; dir: string }>): Attestation {
+/**
+ * `verifiedSha256`: the folder's digest from the verification that just read every file of it (at start the
+ * registration follows it within milliseconds); without it the folder is read and hashed again (a reconnect
+ * hours later reports what is on disk then).
+ */
+export function buildAttestation(
+  config: AgentConfig,
+  packs: Array<{ name: string; version: string; dir: string; verifiedSha256?: string }>,
+): Attestation {
   const root = agentPackageRoot();
   if (!existsSync(path.join(root, 'dist'))) throw new Error(`agent is not built: ${root}/dist is missing`);
   const osDistro = distro();
@@ -44,7 +52,7 @@ export function buildAttestation(config: AgentConfig, packs: Array<{ name: strin
       .map((pack) => ({
         name: pack.name,
         version: pack.version,
-        sha256: treeDigest(pack.dir, (relative) => relative === 'node_modules' || relative.startsWith('node_modules/')),
+        sha256: pack.verifiedSha256 ?? treeDigest(pack.dir, isPackDependency),
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };

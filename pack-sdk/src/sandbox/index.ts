@@ -8,7 +8,7 @@ export type {
   SandboxStatus,
 } from './runner.js';
 export { SandboxLimitsSchema, type SandboxLimits, type SandboxLimitsInput, type LimitReason } from './limits.js';
-export { detectOsSandbox, detectSetpriv, isolationGap, isolationLabel, nodeFacts, type OsSandbox } from './isolation.js';
+export { detectOsSandbox, detectSetpriv, prepareOsSandbox, isolationGap, isolationLabel, nodeFacts, type OsSandbox } from './isolation.js';
 export { vendorHostPackages, HOST_PACKAGES } from './vendor.js';
 export { guardSigusr1 } from './signals.js';
 export { measureSandboxOverhead, type SandboxOverhead } from './measure.js';

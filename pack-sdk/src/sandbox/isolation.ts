@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 
 /**
@@ -41,12 +41,18 @@ const nodeCache = new Map<string, NodeFacts>();
 export function nodeFacts(execPath: string = process.execPath): NodeFacts {
   const cached = nodeCache.get(execPath);
   if (cached) return cached;
-  const output = execFileSync(
-    execPath,
-    ['-p', `JSON.stringify({ v: process.version, s: process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') })`],
-    { env: {}, encoding: 'utf8', timeout: 10_000 },
-  );
-  const parsed = JSON.parse(output) as { v: string; s: boolean };
+  // The agent's own binary answers from this process: asking it again cost a blocking Node start (~50 ms of CPU)
+  // before the first pack process. Another binary (sandbox.nodePath) is run once to ask.
+  const parsed =
+    execPath === process.execPath
+      ? { v: process.version, s: process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') }
+      : (JSON.parse(
+          execFileSync(
+            execPath,
+            ['-p', `JSON.stringify({ v: process.version, s: process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') })`],
+            { env: {}, encoding: 'utf8', timeout: 10_000 },
+          ),
+        ) as { v: string; s: boolean });
   const major = Number(/^v(\d+)/.exec(parsed.v)?.[1] ?? 0);
   if (major < 20) throw new Error(`${execPath} is Node ${parsed.v}; the sandbox needs Node 20 or later`);
   const facts: NodeFacts = {
@@ -96,15 +102,32 @@ function firstExisting(candidates: string[]): string | undefined {
   return candidates.find((candidate) => existsSync(candidate));
 }
 
+/** Runs a detection command with nothing of the agent's (no environment, no descriptors): did it exit 0? */
+function succeedsSync(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+/** The same without blocking the event loop: `sonde start` runs it while its modules load. */
+function succeeds(command: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: {}, stdio: 'ignore', timeout: 10_000 });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
 /** setpriv, when present and working: PDEATHSIG and no-new-privs around whatever runs the pack. */
 let setprivCache: string | null | undefined;
-export function detectSetpriv(): string | null {
-  if (setprivCache !== undefined) return setprivCache;
-  setprivCache = null;
+function setprivCandidate(): { setpriv: string; args: string[] } | undefined {
   const setpriv = process.platform === 'linux' ? firstExisting(['/usr/bin/setpriv', '/bin/setpriv']) : undefined;
   const truth = firstExisting(['/usr/bin/true', '/bin/true']);
-  if (setpriv && truth && spawnSync(setpriv, [...SETPRIV_ARGS, truth], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0)
-    setprivCache = setpriv;
+  return setpriv && truth ? { setpriv, args: [...SETPRIV_ARGS, truth] } : undefined;
+}
+
+export function detectSetpriv(): string | null {
+  if (setprivCache !== undefined) return setprivCache;
+  const candidate = setprivCandidate();
+  setprivCache = candidate && succeedsSync(candidate.setpriv, candidate.args) ? candidate.setpriv : null;
   return setprivCache;
 }
 
@@ -130,17 +153,32 @@ function viewMounts(view: SandboxView): string[] {
   return [...args, '--chdir', view.cwd];
 }
 
-function detectBwrap(truth: string): OsSandbox | null {
+/** bwrap's fixed arguments, if bwrap is installed; whether it works here is the probe's question. */
+function bwrapCandidate(truth: string): { sandbox: OsSandbox; probe: string[] } | undefined {
   const bwrap = firstExisting(['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap']);
-  if (!bwrap) return null;
+  if (!bwrap) return undefined;
   const args = [...BWRAP_ARGS, ...libraryMounts()];
-  const probe = spawnSync(bwrap, [...args, ...viewMounts({ readOnly: [truth], cwd: '/' }), '--', truth], {
-    env: {},
-    stdio: 'ignore',
-    timeout: 10_000,
-  });
-  if (probe.status !== 0) return null;
-  return { kind: 'bwrap', command: bwrap, args, layers: ['userns', 'netns', 'pidns', 'ipcns', 'mountns'] };
+  return {
+    sandbox: { kind: 'bwrap', command: bwrap, args, layers: ['userns', 'netns', 'pidns', 'ipcns', 'mountns'] },
+    probe: [...args, ...viewMounts({ readOnly: [truth], cwd: '/' }), '--', truth],
+  };
+}
+
+function unshareCandidate(truth: string): { sandbox: OsSandbox; probe: string[] } | undefined {
+  const unshare = firstExisting(['/usr/bin/unshare', '/bin/unshare']);
+  if (!unshare) return undefined;
+  return {
+    sandbox: { kind: 'unshare', command: unshare, args: UNSHARE_ARGS, layers: ['userns', 'netns', 'pidns'] },
+    probe: [...UNSHARE_ARGS, truth],
+  };
+}
+
+/** Strongest first; each candidate really starts `true` in its namespaces, and the first that exits 0 is the answer. */
+function osCandidates(): Array<{ sandbox: OsSandbox; probe: string[] }> {
+  if (process.platform !== 'linux') return [];
+  const truth = firstExisting(['/usr/bin/true', '/bin/true']);
+  if (!truth) return [];
+  return [bwrapCandidate(truth), unshareCandidate(truth)].filter((candidate) => candidate !== undefined);
 }
 
 /**
@@ -149,17 +187,36 @@ function detectBwrap(truth: string): OsSandbox | null {
  */
 export function detectOsSandbox(): OsSandbox | null {
   if (osCache !== undefined) return osCache;
-  osCache = null;
-  if (process.platform !== 'linux') return null;
-  const truth = firstExisting(['/usr/bin/true', '/bin/true']);
-  if (!truth) return null;
-  osCache = detectBwrap(truth);
-  if (osCache) return osCache;
-  const unshare = firstExisting(['/usr/bin/unshare', '/bin/unshare']);
-  if (!unshare) return null;
-  const probe = spawnSync(unshare, [...UNSHARE_ARGS, truth], { env: {}, stdio: 'ignore', timeout: 10_000 });
-  if (probe.status === 0) osCache = { kind: 'unshare', command: unshare, args: UNSHARE_ARGS, layers: ['userns', 'netns', 'pidns'] };
+  osCache = osCandidates().find((candidate) => succeedsSync(candidate.sandbox.command, candidate.probe))?.sandbox ?? null;
   return osCache;
+}
+
+let prepared: Promise<OsSandbox | null> | undefined;
+/**
+ * detectOsSandbox and detectSetpriv without blocking: the same probes, run as child processes while the
+ * caller does other work (`sonde start` loads its modules meanwhile, so the namespace set-up of the probes
+ * is off the start → online path). Every process still asks its host; nothing is remembered across starts.
+ */
+export function prepareOsSandbox(): Promise<OsSandbox | null> {
+  prepared ??= (async () => {
+    const setpriv = setprivCache === undefined ? setprivCandidate() : undefined;
+    const setprivWorks = setpriv ? succeeds(setpriv.setpriv, setpriv.args) : Promise.resolve(false);
+    let found: OsSandbox | null = null;
+    if (osCache === undefined) {
+      for (const candidate of osCandidates()) {
+        if (await succeeds(candidate.sandbox.command, candidate.probe)) {
+          found = candidate.sandbox;
+          break;
+        }
+      }
+    }
+    const setprivOk = await setprivWorks;
+    // A synchronous detection that finished meanwhile asked the same host the same question: the first answer stays.
+    if (osCache === undefined) osCache = found;
+    if (setprivCache === undefined) setprivCache = setpriv && setprivOk ? setpriv.setpriv : null;
+    return osCache;
+  })();
+  return prepared;
 }
 
 /** The command line that starts a pack's node: [setpriv …] [bwrap … | unshare …] node …. */

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { PackManifest } from '@sonde/pack-sdk';
 import { canonicalJson } from '@sonde/pack-sdk/protocol';
 import { z } from 'zod';
+import { sha256Hex } from '../crypto/digest.js';
 import { verifyDetached } from '../crypto/keys.js';
 import { RegistryError, type RegistryErrorCode } from '../errors.js';
 import type { Trust } from '../trust/trust.js';
@@ -33,6 +34,12 @@ export interface VerifiedPack {
   /** How the policy admitted it. */
   via: 'pin' | 'allow';
   files: number;
+  /**
+   * SHA-256 (hex) of every file that was read and verified, by relative path: the signed files (equal to their
+   * signed digests) and the signature file itself. Callers that report the content (the agent's attestation)
+   * use these instead of reading and hashing the folder again.
+   */
+  fileDigests: ReadonlyArray<{ path: string; sha256: string }>;
 }
 
 export type VerifyFailureCode = Extract<
@@ -159,6 +166,10 @@ function verifyOrThrow(contents: PackContents, trust: Trust, options: VerifyOpti
     manifest,
     via: decision.via,
     files: statement.files.length,
+    fileDigests: [
+      ...statement.files.map((file) => ({ path: file.path, sha256: file.sha256 })),
+      { path: SIGNATURE_FILE, sha256: sha256Hex(contents.get(SIGNATURE_FILE)!) },
+    ],
   };
 }
 
