@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as oidc from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import type { OidcProviderConfig } from './config.js';
 import { IdentityError } from './errors.js';
 import { groupsFromClaims, overageError, transitiveGroupIds } from './groups.js';
@@ -8,6 +8,14 @@ import type { LoginStateStore, VerifiedIdentity } from './types.js';
 /** A started sign-in lives this long (security model: 10 minutes). */
 export const LOGIN_STATE_TTL_MS = 10 * 60_000;
 export const CALLBACK_PATH = '/auth/oidc/callback';
+/**
+ * openid-client (with oauth4webapi and jose, ~1 MB of modules) loads at the first discovery, not at hub start: a
+ * hub without single sign-on never needs it, and one with it needs it only when someone signs in. Every use
+ * below runs after `configuration()`, which awaits the discovery.
+ */
+let oidc!: typeof OpenIdClient;
+const loadOidc = async (): Promise<typeof OpenIdClient> => (oidc ??= await import('openid-client'));
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface OidcLogin {
@@ -49,9 +57,9 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
   const publicUrl = () => options.publicUrl.replace(/\/+$/, '');
   const redirectUri = () => `${publicUrl()}${CALLBACK_PATH}`;
   // Discovered once per client secret: a secret an admin sets through the API applies from the next sign-in.
-  let discovered: { secret: string | undefined; configuration: Promise<oidc.Configuration> } | undefined;
+  let discovered: { secret: string | undefined; configuration: Promise<OpenIdClient.Configuration> } | undefined;
 
-  async function configuration(): Promise<oidc.Configuration> {
+  async function configuration(): Promise<OpenIdClient.Configuration> {
     const secret = options.clientSecret ? await options.clientSecret() : config.clientSecret;
     if (!secret && config.kind === 'entra')
       throw new IdentityError(
@@ -62,13 +70,15 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
     return discovered.configuration;
   }
 
-  function discover(secret: string | undefined): Promise<oidc.Configuration> {
-    return oidc
-      .discovery(new URL(config.issuer), config.clientId, secret, undefined, {
-        execute: config.allowInsecure ? [oidc.allowInsecureRequests] : [],
-        timeout: 10,
-        ...(options.fetch ? { [oidc.customFetch]: options.fetch } : {}),
-      })
+  function discover(secret: string | undefined): Promise<OpenIdClient.Configuration> {
+    return loadOidc()
+      .then((client) =>
+        client.discovery(new URL(config.issuer), config.clientId, secret, undefined, {
+          execute: config.allowInsecure ? [client.allowInsecureRequests] : [],
+          timeout: 10,
+          ...(options.fetch ? { [client.customFetch]: options.fetch } : {}),
+        }),
+      )
       .then((cfg) => {
         if (options.fetch) cfg[oidc.customFetch] = options.fetch;
         // The token endpoint's answer arrives over TLS, so the spec lets clients skip the ID token signature;
@@ -87,7 +97,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
   }
 
   /** The directory id an Entra ID token must carry: the configured GUID, else the one in the discovered issuer. */
-  function expectedTenants(server: oidc.ServerMetadata): string[] {
+  function expectedTenants(server: OpenIdClient.ServerMetadata): string[] {
     const entra = config.entra!;
     if (entra.allowedTenants.length > 0) return entra.allowedTenants;
     if (GUID.test(entra.tenant)) return [entra.tenant.toLowerCase()];
@@ -95,7 +105,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
     return fromIssuer ? [fromIssuer.toLowerCase()] : [];
   }
 
-  async function groupsOf(claims: oidc.IDToken, tokens: { oid: string }, cfg: oidc.Configuration): Promise<string[]> {
+  async function groupsOf(claims: OpenIdClient.IDToken, tokens: { oid: string }, cfg: OpenIdClient.Configuration): Promise<string[]> {
     const found = groupsFromClaims(claims, { claim: config.groupsClaim, entra: config.kind === 'entra' });
     if (!found.overage) return found.groups;
     let accessToken: string;
@@ -165,7 +175,7 @@ export function createOidcLogin(options: OidcLoginOptions): OidcLogin {
         );
       }
       const cfg = await configuration();
-      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      let tokens: Awaited<ReturnType<typeof OpenIdClient.authorizationCodeGrant>>;
       try {
         const callback = new URL(redirectUri());
         callback.search = params.toString();
@@ -246,7 +256,10 @@ function messageOf(error: unknown): string {
 
 const TOKEN_CODES = new Set(['OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_KEY_SELECTION_FAILED']);
 
-/** openid-client failures as the hub's reasons: the provider refused, or its ID token does not verify. */
+/**
+ * openid-client failures as the hub's reasons: the provider refused, or its ID token does not verify. Only called
+ * on what one of its calls threw, so the module is loaded.
+ */
 function classify(error: unknown): IdentityError {
   if (error instanceof oidc.ResponseBodyError) {
     const hint = error.error === 'invalid_grant' ? ' (the code was already used, expired, or belongs to another sign-in)' : '';
