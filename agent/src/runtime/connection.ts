@@ -309,7 +309,9 @@ export class HubConnection {
       }
       case 'hub.probe.request': {
         const request = message.payload;
-        log.info({ requestId: request.requestId, probe: request.probe }, 'probe request');
+        // Debug, not info: every call is already in the audit ring (`sonde audit`), and a log line per call was ~5 % of
+        // the agent's CPU under load (a JSON line and a stdout write each).
+        log.debug({ requestId: request.requestId, probe: request.probe }, 'probe request');
         void this.options.executor.handle(request).then((result) => {
           if (!this.send('agent.probe.result', result))
             log.warn({ requestId: request.requestId }, 'probe finished after the connection closed; result dropped');
