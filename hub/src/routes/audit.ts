@@ -123,8 +123,6 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
 
   defineRoute(
     app,
-    hub.api,
-    hub.requireAdmin,
     {
       method: 'DELETE',
       url: '/api/v1/audit/verify/:id',
