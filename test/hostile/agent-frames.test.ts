@@ -6,6 +6,7 @@ import { MessageSchemas, PROTOCOL_VERSION, signEnvelope } from '@sonde/pack-sdk/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../hub/test/gateway/support/hub.js';
 import { SimAgent } from '../../hub/test/gateway/support/sim-agent.js';
+import { reportToSoak, soakClock } from './soak-report.js';
 
 /**
  * Hostile frames on /ws/agent from an enrolled, registered agent (a compromised agent is inside the authentication):
@@ -106,7 +107,9 @@ describe(`hostile agent frames (seed ${SEED}, ${FRAMES} frames)`, () => {
       let sim = await SimAgent.online(hub, agent);
       let lastFrame: string | undefined;
       const outcome = { rejected: 0, closed: 0, unanswered: 0, reconnects: 0 };
-      for (let index = 0; index < frames.length; index += 1) {
+      let sent = 0;
+      const stopSending = soakClock();
+      for (let index = 0; index < frames.length && !stopSending(); index += 1) {
         const frame = frames[index];
         // Let go of each frame once sent: `'A'.repeat(n)` is a small rope until sending flattens it, so keeping the
         // sent frames would count megabytes of the test's own strings as the gateway's memory.
@@ -120,6 +123,7 @@ describe(`hostile agent frames (seed ${SEED}, ${FRAMES} frames)`, () => {
         );
         const closed = sim.closed.then(() => 'closed' as const);
         sim.sendRaw(toSend);
+        sent += 1;
         const result = await Promise.race([answer, closed]);
         if (result === 'answered') outcome.rejected += 1;
         else if (result === 'closed') outcome.closed += 1;
@@ -136,13 +140,23 @@ describe(`hostile agent frames (seed ${SEED}, ${FRAMES} frames)`, () => {
       const rssAfter = process.memoryUsage().rss;
       const liveAfter = liveBytes(hub);
       console.log(
-        `hostile agent frames: ${FRAMES} sent, ${outcome.rejected} rejected, ${outcome.closed} closed the connection, ` +
+        `hostile agent frames: ${sent} sent, ${outcome.rejected} rejected, ${outcome.closed} closed the connection, ` +
           `${outcome.unanswered} unanswered, ${outcome.reconnects} reconnects; RSS ${(rssBefore / MiB).toFixed(0)} → ${(rssAfter / MiB).toFixed(0)} MiB, ` +
           `live heap + buffers after a full GC ${(liveBefore / MiB).toFixed(0)} → ${(liveAfter / MiB).toFixed(0)} MiB`,
       );
-      expect(outcome.rejected + outcome.closed + outcome.unanswered, `seed ${SEED}`).toBe(FRAMES);
+      reportToSoak({
+        suite: 'agent-frames',
+        seed: SEED,
+        frames: sent,
+        crashes: 0,
+        memoryBeforeBytes: liveBefore,
+        memoryAfterBytes: liveAfter,
+        memory: 'gateway (in-process) live heap + buffers after a full GC',
+        ...outcome,
+      });
+      expect(outcome.rejected + outcome.closed + outcome.unanswered, `seed ${SEED}`).toBe(sent);
       // A frame the hub silently drops is a frame it did not judge: only valid-looking results for no pending request may be.
-      expect(outcome.unanswered, `seed ${SEED}`).toBeLessThanOrEqual(Math.ceil(FRAMES / 50));
+      expect(outcome.unanswered, `seed ${SEED}`).toBeLessThanOrEqual(Math.ceil(sent / 50));
       // Bounded means nothing the frames brought in is still held: some MiB for caches and the replay window (7–21 seen), never the frames themselves
       // (the largest single frame is over 1 MiB, a thousand of them over 100 MiB).
       const kept = liveAfter - liveBefore;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../hub/test/helpers.js';
 import { startHubProcess, type RunningHub } from '../../hub/test/process.js';
+import { reportToSoak } from './soak-report.js';
 
 /**
  * Slowloris and half-open sockets on the hub's one listener (REST, /mcp and /ws/agent share it): hundreds of
@@ -80,6 +81,13 @@ describe('slow and half-open clients', () => {
       `slow clients: ${SLOW} slowloris, ${SILENT} silent, ${UPGRADES} unfinished upgrades; ${open_} still open after ` +
         `${answers.length} checks; slowest /health or /ready ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms`,
     );
+    reportToSoak({
+      suite: 'slow-clients',
+      seed: 0,
+      requests: answers.length,
+      crashes: hub.child.exitCode === null ? 0 : 1,
+      healthMaxMs: Math.max(...answers.map((a) => a.ms)),
+    });
     expect(answers.map((a) => a.status)).toEqual(Array(answers.length).fill(200));
     expect(hub.child.exitCode).toBeNull();
   });
