@@ -19,6 +19,20 @@ const AuditQuery = z
   })
   .strict();
 const AuditPage = z.object({ entries: z.array(AuditRecordSchema), nextBefore: z.number().nullable() });
+const AuditExportStatusSchema = z.object({
+  sinks: z.array(
+    z.object({
+      sink: z.string().describe('syslog, webhook or otlp'),
+      cursor: z.number().int().describe('Last seq the sink acknowledged'),
+      lagEntries: z.number().int().describe('Committed entries not acknowledged yet'),
+      lagSeconds: z.number().int().describe('Age of the oldest unacknowledged entry (0 when caught up)'),
+      behind: z.boolean().describe('The oldest unacknowledged entry is older than the alert threshold (300 s)'),
+      failing: z.boolean().describe('The last delivery failed; the sink is retrying with backoff'),
+      lastError: z.string().nullable().describe('Why the last delivery failed, while failing'),
+      delivered: z.number().int().describe('Entries this hub process delivered since it started'),
+    }),
+  ),
+});
 // Full by default: every entry is checked again (full=false walks only the entries after the last checkpoint).
 const VerifyQuery = z.object({ full: z.enum(['true', 'false']).default('true') }).strict();
 
@@ -138,6 +152,27 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       if (!job) throw new HubError('SONDE_ERR_NOT_FOUND', `no verify job "${params.id}" on this hub (the newest 20 are kept)`);
       return job;
     },
+  );
+
+  defineRoute(
+    app,
+    {
+      method: 'GET',
+      url: '/api/v1/audit/export',
+      summary:
+        'Audit export sinks (syslog, webhook, OTLP) and how each keeps up: acknowledged seq, lag, whether it is behind or failing and why; an empty list when none is configured',
+      tag: 'audit',
+      // Hub-wide, and a failing sink's error names the collector's host: an unscoped admin key only.
+      auth: 'admin',
+      response: AuditExportStatusSchema,
+    },
+    () => ({
+      sinks: (app.auditExport?.status() ?? []).map((sink) => ({
+        ...sink,
+        lagSeconds: Math.round(sink.lagSeconds),
+        lastError: sink.lastError ?? null,
+      })),
+    }),
   );
   await Promise.resolve();
 };

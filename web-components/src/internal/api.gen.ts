@@ -177,6 +177,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audit/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Audit export sinks (syslog, webhook, OTLP) and how each keeps up: acknowledged seq, lag, whether it is behind or failing and why; an empty list when none is configured */
+    get: operations['getApiV1AuditExport'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit/verify': {
     parameters: {
       query?: never;
@@ -1684,6 +1701,59 @@ export interface operations {
               tool?: string | null;
             }[];
             nextBefore: number | null;
+          };
+        };
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  getApiV1AuditExport: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            sinks: {
+              /** @description The oldest unacknowledged entry is older than the alert threshold (300 s) */
+              behind: boolean;
+              /** @description Last seq the sink acknowledged */
+              cursor: number;
+              /** @description Entries this hub process delivered since it started */
+              delivered: number;
+              /** @description The last delivery failed; the sink is retrying with backoff */
+              failing: boolean;
+              /** @description Committed entries not acknowledged yet */
+              lagEntries: number;
+              /** @description Age of the oldest unacknowledged entry (0 when caught up) */
+              lagSeconds: number;
+              /** @description Why the last delivery failed, while failing */
+              lastError: string | null;
+              /** @description syslog, webhook or otlp */
+              sink: string;
+            }[];
           };
         };
       };

@@ -28,6 +28,7 @@ export type KeyPolicy = ApiKeyView['policy'];
 export type TokenView = Ok<'getApiV1EnrollmentTokens'>[number];
 export type AuditRecord = Ok<'getApiV1Audit'>['entries'][number];
 export type VerifyResult = Ok<'getApiV1AuditVerify'>;
+export type AuditExportStatus = Ok<'getApiV1AuditExport'>;
 export type ProbeAnswer = Ok<'postApiV1Probes'>;
 export type Me = Ok<'getApiV1AuthMe'>;
 export type UserView = Ok<'getApiV1Users'>[number];
@@ -53,6 +54,7 @@ type AllResolved = [
   Resolved<TokenView>,
   Resolved<AuditRecord>,
   Resolved<VerifyResult>,
+  Resolved<AuditExportStatus>,
   Resolved<ProbeAnswer>,
   Resolved<Me>,
   Resolved<UserView>,

@@ -35,6 +35,8 @@ export interface ExportSinkStatus {
   cursor: number;
   lagEntries: number;
   lagSeconds: number;
+  /** Its oldest unacknowledged entry is older than the alert threshold (`behindSeconds`). */
+  behind: boolean;
   failing: boolean;
   /** The last delivery error, while failing. */
   lastError: string | undefined;
@@ -196,11 +198,13 @@ class SinkRunner {
   status(): ExportSinkStatus {
     const lagEntries = this.lagEntries();
     const oldest = lagEntries > 0 && this.oldestPendingAt ? Date.parse(this.oldestPendingAt) : NaN;
+    const lagSeconds = Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
     return {
       sink: this.sink.name,
       cursor: this.cursor,
       lagEntries,
-      lagSeconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0,
+      lagSeconds,
+      behind: lagSeconds > this.options.behindSeconds,
       failing: this.failing,
       lastError: this.failing ? this.lastError : undefined,
       delivered: this.delivered,

@@ -20,7 +20,13 @@ class InFlight {
       // redirect: 'error': a signed audit batch goes to the configured address only.
       return await fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: controller.signal, redirect: 'error' });
     } catch (error) {
-      throw controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
+      if (controller.signal.aborted && controller.signal.reason instanceof Error) throw controller.signal.reason;
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate error) is in its cause, and
+      // it is what an operator reading the dashboard or the log needs. The host only: a webhook path may carry a token.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message;
+      if (reason) throw new Error(`could not deliver to ${new URL(url).host}: ${reason}`);
+      throw error;
     } finally {
       clearTimeout(timer);
       this.controllers.delete(controller);

@@ -3,9 +3,10 @@ import { nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { html, unsafeStatic } from 'lit/static-html.js';
 import { hubClientContext } from '../../controllers/context.js';
 import { HubClient, HubRequestError } from '../../controllers/hub-client.js';
+import { Loader } from '../../controllers/loader.js';
 import { field } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
-import type { Me } from '../../internal/types.js';
+import type { AuditExportStatus, Me } from '../../internal/types.js';
 import { controls, tokens } from '../../theme/tokens.js';
 import { styles } from './app.styles.js';
 
@@ -38,6 +39,7 @@ const ROUTES: Route[] = [
  * @summary The full dashboard: login, navigation and every screen.
  * @event sonde-session - Logged in or out; detail `{ state, name }`.
  * @csspart header - The top bar.
+ * @csspart export-alert - The badge in the top bar while an audit export sink fails or falls behind (admins only).
  * @csspart nav - The navigation.
  * @csspart login - The login form.
  * @csspart sso - The "Sign in with …" link, when the hub has a single sign-on provider.
@@ -68,6 +70,15 @@ export class SondeApp extends SondeElement {
   /** The hub's single sign-on provider, when it has one (GET /api/v1/auth/providers). */
   declare private sso: SsoProvider | undefined;
   private readonly provider = new ContextProvider(this, { context: hubClientContext, initialValue: undefined });
+  /**
+   * The audit export sinks, for admins: a badge in the top bar while one fails or falls behind, on every page. Read
+   * every 30 s, every 5 s while a sink is in trouble (so the badge goes soon after it recovers).
+   */
+  private readonly exportStatus = new Loader<AuditExportStatus>(
+    this,
+    (signal) => this.provider.value!.get<AuditExportStatus>('/api/v1/audit/export', signal),
+    { pollMs: () => (this.me?.role !== 'admin' || this.authState !== 'signed-in' ? 0 : this.exportTrouble().length ? 5_000 : 30_000) },
+  );
   private readonly onHash = (): void => {
     this.route = SondeApp.routeOf(location.hash);
   };
@@ -101,6 +112,12 @@ export class SondeApp extends SondeElement {
       this.provider.setValue(client);
       void this.checkSession(client);
     }
+    if ((changed.has('me') || changed.has('authState')) && this.authState === 'signed-in' && this.me?.role === 'admin')
+      void this.exportStatus.run(true);
+  }
+
+  private exportTrouble(): AuditExportStatus['sinks'] {
+    return (this.exportStatus.value?.sinks ?? []).filter((sink) => sink.failing || sink.behind);
   }
 
   private async checkSession(client: HubClient): Promise<void> {
@@ -187,12 +204,37 @@ export class SondeApp extends SondeElement {
           )}
         </nav>
         <span class="spacer"></span>
+        ${this.renderExportAlert()}
         <button type="button" @click=${() => this.toggleTheme()} aria-label="Switch light/dark theme">◐</button>
         <span class="muted">${this.me?.name}</span>
         ${this.me?.kind === 'user' ? html`<button type="button" @click=${() => void this.logout()}>Sign out</button>` : nothing}
       </header>
       <main part="main">${this.renderPage()}</main>
     `;
+  }
+
+  /** A scoped key or an older hub cannot read the export status (403, 404): then no badge, as with nothing wrong. */
+  private renderExportAlert(): unknown {
+    if (this.me?.role !== 'admin') return nothing;
+    const trouble = this.exportTrouble();
+    if (!trouble.length) return nothing;
+    const failing = trouble.some((sink) => sink.failing);
+    const title = trouble
+      .map(
+        (sink) =>
+          `${sink.sink}: ${sink.lagEntries} entries not delivered, the oldest ${sink.lagSeconds} s old` +
+          (sink.lastError ? ` (${sink.lastError})` : ''),
+      )
+      .join('\n');
+    return html`<a
+      part="export-alert"
+      class=${`export-alert ${failing ? 'failing' : 'behind'}`}
+      href="#/diagnostics/audit"
+      role="alert"
+      title=${title}
+      data-export=${failing ? 'failing' : 'behind'}
+      >⚠ Audit export: ${trouble.map((sink) => `${sink.sink} ${sink.failing ? 'failing' : 'behind'}`).join(', ')}</a
+    >`;
   }
 
   private renderPage(): unknown {

@@ -77,6 +77,21 @@ export const styles = css`
     border-radius: var(--s-radius);
     color: inherit;
   }
+  .export-alert {
+    padding: 4px 10px;
+    border-radius: 999px;
+    border: 1px solid currentColor;
+    font-size: 0.9em;
+    font-weight: 600;
+    text-decoration: none;
+    white-space: nowrap;
+  }
+  .export-alert.failing {
+    color: var(--s-danger);
+  }
+  .export-alert.behind {
+    color: var(--s-degraded);
+  }
   .crumb {
     margin-bottom: var(--s-space);
   }

@@ -2,7 +2,7 @@ import { css, html, nothing, type PropertyDeclarations, type PropertyValues } fr
 import { Loader } from '../../controllers/loader.js';
 import { dateTime, field } from '../../internal/format.js';
 import { SondeElement } from '../../internal/sonde-element.js';
-import type { AuditRecord, VerifyResult } from '../../internal/types.js';
+import type { AuditExportStatus, AuditRecord, VerifyResult } from '../../internal/types.js';
 import { controls, tokens } from '../../theme/tokens.js';
 
 interface AuditPage {
@@ -21,11 +21,14 @@ interface Filters {
  * The audit log: filter by agent, tool/action, key or user and date range;
  * page back by sequence number; the chain-integrity indicator (an incremental
  * verify from the last checkpoint when shown, a full verify on request, which
- * the hub runs on worker threads); export what is loaded as CSV or JSON lines.
+ * the hub runs on worker threads); how each audit export sink (syslog, webhook,
+ * OTLP) keeps up, with the error of one that fails; export what is loaded as
+ * CSV or JSON lines.
  *
  * @summary Audit entries with filters, paging, chain integrity and export.
  * @csspart filters - The filter form.
  * @csspart chain - The chain-integrity indicator.
+ * @csspart export - The audit export sinks and their state (only when the hub has any).
  * @csspart table - The entries.
  */
 export class SondeAuditLog extends SondeElement {
@@ -58,6 +61,15 @@ export class SondeAuditLog extends SondeElement {
       .more {
         margin-top: var(--s-space);
       }
+      .export {
+        list-style: none;
+        padding: 0;
+        margin: 0 0 var(--s-space);
+      }
+      .export .behind {
+        color: var(--s-degraded);
+        font-weight: 600;
+      }
     `,
   ];
   static override properties: PropertyDeclarations = {
@@ -87,6 +99,13 @@ export class SondeAuditLog extends SondeElement {
     this.client.get<VerifyResult>(`/api/v1/audit/verify?full=${this.verifying ? 'true' : 'false'}`, signal),
   );
 
+  /** Read again every 15 s: a sink that fails or recovers shows without a reload. A 403 (scoped key) shows nothing. */
+  private readonly exportStatus = new Loader<AuditExportStatus>(
+    this,
+    (signal) => this.client.get<AuditExportStatus>('/api/v1/audit/export', signal),
+    { pollMs: () => 15_000 },
+  );
+
   constructor() {
     super();
     this.agent = '';
@@ -100,6 +119,7 @@ export class SondeAuditLog extends SondeElement {
     if (changed.has('hub') || changed.has('token') || changed.has('agent') || this.page.state === 'idle') {
       void this.page.run();
       void this.chain.run();
+      void this.exportStatus.run(true);
     }
   }
 
@@ -170,11 +190,33 @@ export class SondeAuditLog extends SondeElement {
     </div>`;
   }
 
+  private renderExport(): unknown {
+    const sinks = this.exportStatus.value?.sinks;
+    if (!sinks?.length) return nothing;
+    return html`<ul class="export" part="export" aria-label="Audit export">
+      ${sinks.map((sink) => {
+        const state = sink.failing ? 'failing' : sink.behind ? 'behind' : 'ok';
+        const waiting = `${sink.lagEntries} entries waiting, the oldest ${sink.lagSeconds} s old`;
+        return html`<li data-sink=${sink.sink} data-state=${state}>
+          ${
+            state === 'failing'
+              ? html`<span class="broken">✘ Export to ${sink.sink} failing: ${sink.lastError}</span>
+                  <span class="muted">(${waiting}; retrying)</span>`
+              : state === 'behind'
+                ? html`<span class="behind">⚠ Export to ${sink.sink} behind: ${waiting}</span>`
+                : html`<span class="ok">✔ Export to ${sink.sink} up to date</span>
+                    <span class="muted">(through entry ${sink.cursor})</span>`
+          }
+        </li>`;
+      })}
+    </ul>`;
+  }
+
   protected override render(): unknown {
     const { state, error } = this.page;
     return html`
       <h2>Audit log</h2>
-      ${this.renderChain()}
+      ${this.renderChain()} ${this.renderExport()}
       <form class="toolbar" part="filters" aria-label="Filter audit entries" @submit=${(e: SubmitEvent) => this.applyFilters(e)}>
         <label>Agent <input name="agent" .value=${this.filters.agent} /></label>
         <label>Tool / action <input name="tool" .value=${this.filters.tool} placeholder="rest.probe" /></label>

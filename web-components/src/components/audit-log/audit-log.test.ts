@@ -85,6 +85,56 @@ describe('<sonde-audit-log>', () => {
     await until(() => hub.calls.some((c) => c.path === '/api/v1/audit/verify?full=true'));
   });
 
+  it('shows each audit export sink: the failing one with its reason, the behind one with its lag, the others up to date', async () => {
+    const sink = (name: string, extra: object) => ({
+      sink: name,
+      cursor: 40,
+      lagEntries: 0,
+      lagSeconds: 0,
+      behind: false,
+      failing: false,
+      lastError: null,
+      delivered: 40,
+      ...extra,
+    });
+    const hub = await startFixtureHub({
+      'GET /api/v1/audit': { body: { entries: [entry(1)], nextBefore: null } },
+      'GET /api/v1/audit/verify': verified(true),
+      'GET /api/v1/audit/export': {
+        body: {
+          sinks: [
+            sink('syslog', {}),
+            sink('webhook', { failing: true, lagEntries: 12, lagSeconds: 40, lastError: 'could not deliver to siem:443: ECONNREFUSED' }),
+            sink('otlp', { behind: true, lagEntries: 900, lagSeconds: 400 }),
+          ],
+        },
+      },
+    });
+    close = hub.close;
+    const el = await mount<SondeAuditLog>(`<test-audit-log hub="${hub.url}"></test-audit-log>`);
+    await until(() => q(el, 'li[data-sink=otlp]') !== null);
+    const text = (name: string): string => q(el, `li[data-sink=${name}]`)!.textContent.replace(/\s+/g, ' ').trim();
+    expect(q(el, 'li[data-sink=webhook]')!.dataset.state).toBe('failing');
+    expect(text('webhook')).toBe(
+      '✘ Export to webhook failing: could not deliver to siem:443: ECONNREFUSED (12 entries waiting, the oldest 40 s old; retrying)',
+    );
+    expect(text('otlp')).toBe('⚠ Export to otlp behind: 900 entries waiting, the oldest 400 s old');
+    expect(text('syslog')).toBe('✔ Export to syslog up to date (through entry 40)');
+  });
+
+  it('shows no export list when the hub has no sink or refuses the status (a scoped key)', async () => {
+    const hub = await startFixtureHub({
+      'GET /api/v1/audit': { body: { entries: [entry(1)], nextBefore: null } },
+      'GET /api/v1/audit/verify': verified(true),
+      'GET /api/v1/audit/export': hubError(403, 'SONDE_ERR_FORBIDDEN', 'needs an unscoped admin key'),
+    });
+    close = hub.close;
+    const el = await mount<SondeAuditLog>(`<test-audit-log hub="${hub.url}"></test-audit-log>`);
+    await until(() => hub.calls.some((c) => c.path === '/api/v1/audit/export'));
+    await until(() => q(el, '[data-chain=ok]') !== null);
+    expect(q(el, '[part=export]')).toBeNull();
+  });
+
   it('shows the hub error', async () => {
     const hub = await startFixtureHub({
       'GET /api/v1/audit': hubError(403, 'SONDE_ERR_FORBIDDEN', 'Admin role required.'),
