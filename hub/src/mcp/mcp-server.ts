@@ -4,6 +4,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode } fr
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { HubServices } from '../services.js';
 import { callTool } from './call-tool.js';
+import { eitherSignal } from './cancellation.js';
 import { INSTRUCTIONS } from './instructions.js';
 import { CONTEXT_KEY, type CallContext } from './context.js';
 import { listTools } from './tool-list.js';
@@ -18,11 +19,19 @@ function contextOf(extra: Extra): CallContext {
   return ctx;
 }
 
-/** This call's context, aborted by the POST closing (the shared context's signal) or by a cancellation naming this call. */
-function withCancellation(ctx: CallContext, cancelled: AbortSignal): CallContext {
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, cancelled]) : cancelled;
+/**
+ * Runs one tools/call with a context aborted by the POST closing (the shared context's signal) or by a cancellation
+ * naming this call; the listeners joining the two go when the call ends.
+ */
+async function callWithCancellation(ctx: CallContext, cancelled: AbortSignal, name: string, args: Record<string, unknown>) {
+  const { signal, release } = ctx.signal ? eitherSignal(ctx.signal, cancelled) : { signal: cancelled, release: undefined };
   // A view of the shared context (its lazy catalog getter stays shared), with a signal of this call's own.
-  return Object.create(ctx, { signal: { value: signal, enumerable: true } }) as CallContext;
+  const own = Object.create(ctx, { signal: { value: signal, enumerable: true } }) as CallContext;
+  try {
+    return await callTool(own, name, args);
+  } finally {
+    release?.();
+  }
 }
 
 /**
@@ -39,7 +48,7 @@ export function createMcpServer(config: HubServices['config']): Server {
   );
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({ tools: listTools(contextOf(extra)) }));
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(withCancellation(contextOf(extra), extra.signal), request.params.name, request.params.arguments ?? {}),
+    callWithCancellation(contextOf(extra), extra.signal, request.params.name, request.params.arguments ?? {}),
   );
   return server;
 }
