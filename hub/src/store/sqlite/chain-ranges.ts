@@ -33,6 +33,7 @@ const WORKER_SOURCE = `
 const { createHmac, createSecretKey } = require('node:crypto');
 const { workerData, parentPort } = require('node:worker_threads');
 const { driverModule, file, sql, from, to, maxSuspects, progressRows } = workerData;
+const WINDOW = 4096;
 // A KeyObject: Node 24 re-imports a raw Buffer key on every createHmac (see MacKey in audit-log.ts).
 const key = createSecretKey(Buffer.from(workerData.key));
 let prevHash = workerData.prevHash;
@@ -43,25 +44,35 @@ try {
   try {
     const result = { from, to, checked: 0, suspects: [], lastHash: prevHash };
     let expect = from;
-    for (const [seq, hash, text] of db.prepare(sql).raw().iterate(from, to)) {
-      if (seq !== expect) {
-        result.missing = { seq: expect, next: seq };
-        break;
-      }
-      if (text === null || createHmac('sha256', key).update(prevHash + '\\n' + text).digest('hex') !== hash) {
-        if (result.suspects.length === maxSuspects) {
-          result.resumeAt = seq;
-          result.resumePrevHash = prevHash;
-          break;
+    // Windows of seqs read with .all(): one call into SQLite per window rather than one per row (iterate), about
+    // 10 % less CPU a row (bench/audit-verify-row-cost.mjs).
+    const statement = db.prepare(sql).raw();
+    walk: for (let low = from; low <= to; low += WINDOW) {
+      const rows = statement.all(low, Math.min(to, low + WINDOW - 1));
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        const seq = row[0];
+        const hash = row[1];
+        const text = row[2];
+        if (seq !== expect) {
+          result.missing = { seq: expect, next: seq };
+          break walk;
         }
-        result.suspects.push([seq, prevHash]);
-      } else {
-        result.checked += 1;
+        if (text === null || createHmac('sha256', key).update(prevHash + '\\n' + text).digest('hex') !== hash) {
+          if (result.suspects.length === maxSuspects) {
+            result.resumeAt = seq;
+            result.resumePrevHash = prevHash;
+            break walk;
+          }
+          result.suspects.push([seq, prevHash]);
+        } else {
+          result.checked += 1;
+        }
+        prevHash = hash;
+        result.lastHash = hash;
+        expect += 1;
+        if ((expect - from) % progressRows === 0) parentPort.postMessage({ walked: expect - from });
       }
-      prevHash = hash;
-      result.lastHash = hash;
-      expect += 1;
-      if ((expect - from) % progressRows === 0) parentPort.postMessage({ walked: expect - from });
     }
     if (!result.missing && result.resumeAt === undefined && expect <= to) result.missing = { seq: expect };
     answer = { result };
