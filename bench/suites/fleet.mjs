@@ -148,10 +148,12 @@ export async function run({ smoke }) {
 
       if ((step >= 1_000 || smoke) && probe.p50 < 10_000) {
         t0 = performance.now();
+        const fanCpu = cpuWindow(hub.pid, fleet);
         const result = await caller
           .call('health_check', { packs: ['bench'], deadlineMs: 40_000 })
           .catch((error) => ({ content: [{ text: String(error.message) }] }));
         const fanMs = performance.now() - t0;
+        const fanShares = await fanCpu.end();
         const text = result.content?.[0]?.text ?? '';
         // The answer is cut to the result budget (agents dropped, `truncated: true`); its summary counts every agent.
         let ok = (text.match(/"status":"ok"/g) ?? []).length;
@@ -162,6 +164,14 @@ export async function run({ smoke }) {
         }
         const goal = step === 1_000 ? '≤ 1 s at 1,000' : '';
         rows.push(row(`${step} agents: health_check fan-out (${ok} ok statuses)`, fanMs, 'ms', goal, goal ? fanMs <= 1000 : undefined));
+        // Who the fan-out waited for: the hub (signing, dispatch, the answer's cut), the simulated agents (verify, sign), or neither (round trips).
+        rows.push(
+          row(
+            `${step} agents: CPU during health_check, hub / sim agents (${processes} processes)`,
+            `${fanShares.hubPercent.toFixed(0)} / ${fanShares.simPercent.toFixed(0)}`,
+            '% of a core',
+          ),
+        );
       }
     }
     const stats = await fleet.stats();
