@@ -138,6 +138,7 @@ describe(`a hostile hub against a real agent (seed ${SEED}, ${FRAMES} frames)`, 
       // Made and sent in chunks of 25 (seeded per chunk, so a seed replays the same frames): making a frame signs it,
       // and the test hub must keep answering the agent's pings meanwhile, as a real hub would.
       let sent = 0;
+      let slowestEchoMs = 0;
       const stopSending = soakClock();
       for (let chunk = 0; sent < FRAMES && !stopSending(); chunk++) {
         const frames = fc.sample(frameArb, { seed: SEED + chunk, numRuns: Math.min(25, FRAMES - sent) });
@@ -152,6 +153,25 @@ describe(`a hostile hub against a real agent (seed ${SEED}, ${FRAMES} frames)`, 
           sent++;
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
+        // Every 1,000 frames a real probe, answered only once the agent has dealt with everything before it: the
+        // agent must keep answering under the barrage, and the sender never runs more than 1,000 frames ahead (a
+        // timed soak run sends as long as it may; unpaced, the last probe waited behind minutes of queued frames).
+        if (chunk % 40 === 39) {
+          const started = performance.now();
+          const sync = await hub.probe('fixture.echo', { text: `after frame ${sent}` }, { record, timeoutMs: 60_000 });
+          expect(
+            sync.payload.status,
+            `seed ${SEED}: a real probe after frame ${sent}: ${JSON.stringify(sync.payload).slice(0, 500)}\nagent output about packs:\n` +
+              agent
+                .output()
+                .split('\n')
+                .filter((line) => /pack|revok|revoc/i.test(line))
+                .slice(-8)
+                .join('\n')
+                .slice(0, 4000),
+          ).toBe('ok');
+          slowestEchoMs = Math.max(slowestEchoMs, performance.now() - started);
+        }
       }
 
       // A real request answered after the barrage: everything sent before it has been dealt with.
@@ -166,7 +186,8 @@ describe(`a hostile hub against a real agent (seed ${SEED}, ${FRAMES} frames)`, 
       expect(ran, `fuzzed probe requests that ran (seed ${SEED})`).toEqual([]);
       const refusals = record.received.filter((m) => m.type === 'agent.security' || m.type === 'reject').length;
       console.log(
-        `hostile hub frames: ${sent} sent, ${refusals} refusals reported by the agent, ${fuzzedRequests.size} fuzzed probe requests, none ran`,
+        `hostile hub frames: ${sent} sent, ${refusals} refusals reported by the agent, ${fuzzedRequests.size} fuzzed probe requests, none ran; ` +
+          `a real probe every 1,000 frames answered within ${slowestEchoMs.toFixed(0)} ms at worst`,
       );
       if (sent > 0) expect(refusals).toBeGreaterThan(0);
 
@@ -182,6 +203,7 @@ describe(`a hostile hub against a real agent (seed ${SEED}, ${FRAMES} frames)`, 
         memoryAfterBytes: rssAfter,
         memory: 'agent (own process) RSS from its heartbeat',
         refusals,
+        slowestEchoMs,
       });
       expect(rssAfter - rssBefore).toBeLessThan(150 * MiB);
     },
