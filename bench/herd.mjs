@@ -11,6 +11,8 @@
 //   node bench/herd.mjs --json          # the report as JSON instead of the table (always written to bench/results/herd-latest.json)
 //   node bench/herd.mjs --admission-max N   # SONDE_AGENT_ADMISSION_MAX for both hubs (0: no limit, the behaviour before
 //                                           # issue 25; unset: the hub's default)
+//   SONDE_BENCH_HERD_RAMP_S=300             # bound the first connection of the fleet (default 600 s); on a loaded host
+//                                           # the herd is then measured with whoever registered
 //
 // Refused upgrades (503 + Retry-After from the admission limit) are retried as the agent does: `Backoff.afterRefusal`
 // from the agent's build; the upgrade and registration timeouts are the agent's exported constants.
@@ -372,6 +374,7 @@ else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await runHerd({
     agents: n,
     processes: Number(process.env.SONDE_BENCH_HERD_PROCS) || 2,
+    rampBudgetMs: (Number(process.env.SONDE_BENCH_HERD_RAMP_S) || 600) * 1000,
     admissionMax: arg('--admission-max') === undefined ? undefined : Number(arg('--admission-max')),
     log: (line) => process.stderr.write(`herd: ${line}\n`),
   });
