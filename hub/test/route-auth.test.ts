@@ -74,6 +74,11 @@ describe('authentication runs before the body is parsed or validated', () => {
     expect(oversized.statusCode).toBe(401);
     // A body that parses but does not match the schema: still the missing credential first.
     expect((await post('/api/v1/api-keys', '{"unexpected": true}')).statusCode).toBe(401);
+    // A user's own keys take a session: without one 401, with an API key 403, both before the body.
+    const mine = await post('/api/v1/me/keys', '{"name": ');
+    expect(mine.statusCode).toBe(401);
+    expect(mine.json().error.message).toBe('Sign in first: your own keys are managed from a browser session.');
+    expect((await post('/api/v1/me/keys', '{"name": ', hub.auth())).statusCode).toBe(403);
   });
 
   it('a member, or a scoped key on a hub-wide route, is refused before its body is looked at', async () => {

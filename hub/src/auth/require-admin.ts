@@ -54,6 +54,16 @@ export async function principalOf(
   return principal;
 }
 
+/** A signed-in user's session for what users do for themselves (their own keys): an API key is refused. */
+export function sessionGuard(apiKeys: ApiKeyService, sessions: SessionService): (request: FastifyRequest) => Promise<Principal> {
+  return async (request) => {
+    const principal = await principalOf(request, apiKeys, sessions);
+    if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'Sign in first: your own keys are managed from a browser session.');
+    if (principal.kind !== 'user') throw new HubError('SONDE_ERR_FORBIDDEN', 'An API key cannot create keys for itself; sign in.');
+    return principal;
+  };
+}
+
 export function adminGuard(
   apiKeys: ApiKeyService,
   sessions: SessionService,

@@ -12,16 +12,19 @@ import { bearerOf } from './require-admin.js';
  * handler, and a handler cannot forget it. A route under `/api/` that declares nothing, or something unknown, is
  * refused when it is registered: the hub does not start with it.
  *
- * - `none`: public (health, login, the sign-in providers), or the route checks a credential of its own kind (an
- *   embed token, a session for "my keys"), which is named in its handler.
+ * - `none`: public (health, login, the sign-in providers), or the route checks a credential of its own kind in its
+ *   handler (an embed token: its views differ per route; `auth/me` and the OAuth consents, which take a key or a
+ *   session and answer each in its own way).
  * - `admin`: an admin API key or an admin session (`adminGuard`); the principal is set on `request.principal`. A
  *   scoped key (limited to some agents or probes) is refused unless the route declares `scoped: true`, meaning its
  *   handler bounds what it does to the key's scope.
+ * - `session`: a signed-in user's session cookie, never an API key (what users do for themselves: their own keys);
+ *   the user is `request.principal`.
  * - `enrollment-token`: a Bearer enrollment token must be presented; it is checked and consumed with the enrollment
  *   itself (enrollment/index.ts `enroll`), in one transaction with what it creates.
  * - `client-cert`: the agent's current client certificate over mTLS; the agent is set on `request.certifiedAgent`.
  */
-export const ROUTE_AUTH = ['none', 'admin', 'enrollment-token', 'client-cert'] as const;
+export const ROUTE_AUTH = ['none', 'admin', 'session', 'enrollment-token', 'client-cert'] as const;
 export type RouteAuth = (typeof ROUTE_AUTH)[number];
 
 /** The agent a `client-cert` route's caller proved to be: its record as the certificate check read it. */
@@ -29,7 +32,7 @@ export type CertifiedAgent = AgentRecord;
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who is asking, set by an `admin` route's authentication hook before anything else of the route runs; else null. */
+    /** Who is asking, set by an `admin` or `session` route's authentication hook before anything else of it runs; else null. */
     principal: Principal | null;
     /** The agent a `client-cert` route's caller proved to be (set by its hook); else null. */
     certifiedAgent: CertifiedAgent | null;
@@ -45,6 +48,8 @@ declare module 'fastify' {
 export interface RouteAuthenticators {
   /** Resolves an admin (key or session) or throws 401/403 (auth/require-admin.ts `adminGuard`). */
   admin: (request: FastifyRequest) => Promise<Principal>;
+  /** Resolves a user's session (not a key) or throws 401/403 (auth/require-admin.ts `sessionGuard`). */
+  session: (request: FastifyRequest) => Promise<Principal>;
   /** Resolves the enrolled agent whose current certificate the TLS peer presented, or throws 401. */
   clientCert: (request: FastifyRequest) => Promise<CertifiedAgent>;
 }
@@ -74,6 +79,10 @@ export function authenticationHook(
             `key "${principal.name}" is limited to some agents or probes; ${route.method} ${route.url} acts on the whole hub and needs an unscoped admin key`,
           );
         request.principal = principal;
+      };
+    case 'session':
+      return async (request) => {
+        request.principal = await authenticators.session(request);
       };
     case 'enrollment-token':
       return async (request) => {

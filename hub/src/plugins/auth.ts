@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { localAttemptCounters, type AttemptCounters } from '../auth/rate-limit.js';
 import { clientCertGuard } from '../auth/client-cert.js';
-import { adminGuard } from '../auth/require-admin.js';
+import { adminGuard, sessionGuard } from '../auth/require-admin.js';
 import { enforceRouteAuth } from '../auth/route-auth.js';
 import { createSessionService, type SessionService } from '../auth/sessions.js';
 import type { HubCore } from '../core.js';
@@ -66,7 +66,11 @@ export const authPlugin = fp(
       secureCookies: config.tls.mode !== 'off' || (config.publicUrl?.startsWith('https://') ?? false),
     });
     // Every route registered from here on (every area) authenticates as it declares, in an onRequest hook.
-    enforceRouteAuth(app, { admin: requireAdmin, clientCert: clientCertGuard(core.store) });
+    enforceRouteAuth(app, {
+      admin: requireAdmin,
+      session: sessionGuard(core.apiKeys, sessions),
+      clientCert: clientCertGuard(core.store),
+    });
     await Promise.resolve();
   },
   { name: 'sonde-auth', fastify: '5.x', dependencies: ['sonde-core', 'sonde-cluster', 'sonde-services'] },

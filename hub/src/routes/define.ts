@@ -40,7 +40,7 @@ export interface RouteContext<B, Q, P> {
   params: P;
   request: FastifyRequest;
   reply: FastifyReply;
-  /** The authenticated admin of an `auth: 'admin'` route (`request.principal`, set by its onRequest hook). */
+  /** The authenticated caller of an `auth: 'admin'` or `'session'` route (`request.principal`, set by its onRequest hook). */
   principal: Principal;
 }
 

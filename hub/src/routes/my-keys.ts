@@ -1,9 +1,7 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { principalOf } from '../auth/require-admin.js';
 import { HubError } from '../errors.js';
 import { KeyNameSchema, keyView } from '../keys/index.js';
-import type { Principal } from '../services.js';
 import { defineRoute } from './define.js';
 import { ApiKeyViewSchema, IdParams } from './schemas.js';
 
@@ -18,14 +16,6 @@ const KeyWithSecret = z.object({ key: ApiKeyViewSchema, rawKey: z.string().descr
  */
 export const myKeyRoutes: FastifyPluginAsync = async (app) => {
   const { core, hubConfig: config } = app;
-  const { sessions } = app.auth;
-
-  async function sessionUser(request: FastifyRequest): Promise<Principal> {
-    const principal = await principalOf(request, core.apiKeys, sessions);
-    if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'Sign in first: your own keys are managed from a browser session.');
-    if (principal.kind !== 'user') throw new HubError('SONDE_ERR_FORBIDDEN', 'An API key cannot create keys for itself; sign in.');
-    return principal;
-  }
 
   defineRoute(
     app,
@@ -34,11 +24,10 @@ export const myKeyRoutes: FastifyPluginAsync = async (app) => {
       url: '/api/v1/me/keys',
       summary: 'Lists the signed-in user’s own API keys (session)',
       tag: 'api-keys',
-      auth: 'none',
+      auth: 'session',
       response: z.object({ max: z.number(), keys: z.array(ApiKeyViewSchema) }),
     },
-    async ({ request }) => {
-      const user = await sessionUser(request);
+    async ({ principal: user }) => {
       const keys = (await core.store.apiKeys.listByOwner(user.id)).filter((k) => !k.revokedAt);
       return { max: config.userMaxKeys, keys: keys.map(keyView) };
     },
@@ -51,13 +40,12 @@ export const myKeyRoutes: FastifyPluginAsync = async (app) => {
       url: '/api/v1/me/keys',
       summary: 'Creates an MCP key (member role) for the signed-in user; the value is returned once',
       tag: 'api-keys',
-      auth: 'none',
+      auth: 'session',
       body: CreateMyKeyBody,
       response: KeyWithSecret,
       status: 201,
     },
-    async ({ request, body }) => {
-      const user = await sessionUser(request);
+    async ({ principal: user, body }) => {
       return core.store.transaction(async (tx) => {
         const active = (await tx.apiKeys.listByOwner(user.id)).filter((k) => !k.revokedAt).length;
         if (active >= config.userMaxKeys)
@@ -89,12 +77,11 @@ export const myKeyRoutes: FastifyPluginAsync = async (app) => {
       url: '/api/v1/me/keys/:id',
       summary: 'Revokes one of the signed-in user’s own keys',
       tag: 'api-keys',
-      auth: 'none',
+      auth: 'session',
       params: IdParams,
       status: 204,
     },
-    async ({ request, params, reply }) => {
-      const user = await sessionUser(request);
+    async ({ principal: user, params, reply }) => {
       await core.store.transaction(async (tx) => {
         const key = await tx.apiKeys.getById(params.id);
         if (!key || key.ownerUserId !== user.id) throw new HubError('SONDE_ERR_KEY_NOT_FOUND', 'You have no key with this id.');
