@@ -35,15 +35,24 @@ interface Entry {
  * else (new approval, edited instance) replaces it.
  */
 export class InstanceRunners {
-  readonly isolation: string;
+  private isolationText: string | undefined;
   private readonly entries = new Map<string, Entry>();
   private prepared = false;
 
-  constructor(private readonly options: RunnerFactoryOptions) {
-    const os = options.osSandbox === 'none' ? null : detectOsSandbox();
-    // What the integration pack processes can still reach on this host is part of the string operators see.
-    const gap = isolationGap(os);
-    this.isolation = `${isolationLabel(os)}${gap ? ` (${gap})` : ''}`;
+  constructor(private readonly options: RunnerFactoryOptions) {}
+
+  /**
+   * The OS layers integration pack processes get here. Detected on first use (a status read or the first pack
+   * process), not while the hub starts: detection starts `bwrap`/`unshare` and waits for it (~30-50 ms).
+   */
+  get isolation(): string {
+    if (this.isolationText === undefined) {
+      const os = this.options.osSandbox === 'none' ? null : detectOsSandbox();
+      // What the integration pack processes can still reach on this host is part of the string operators see.
+      const gap = isolationGap(os);
+      this.isolationText = `${isolationLabel(os)}${gap ? ` (${gap})` : ''}`;
+    }
+    return this.isolationText;
   }
 
   /** Real copies of @sonde/pack-sdk, zod and picomatch in `<packsDir>/node_modules`: pack processes cannot read the hub's own. */
