@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -33,9 +33,26 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
   };
 }
 
-/** Builds web-components/dist from the current sources (esbuild, about 2 s), so the browser tests never run a stale bundle. */
+/** The newest modification time of a file under `file` (itself when it is a file). */
+function newest(file: string): number {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(file).map((entry) => newest(path.join(file, entry))));
+}
+
+/**
+ * Builds web-components/dist from the current sources when any is newer than the last build (its size.json, written
+ * at the end), as the build itself decides for the manifest: so the browser tests never run a stale bundle. An
+ * up-to-date build is kept: building again removes dist/ files that another test file's hub may be serving that
+ * moment (a browser test in the other worker then loads a missing sonde.js), and costs esbuild's second each time.
+ */
 export function buildUi(): void {
-  execFileSync(process.execPath, [path.join(REPO, 'web-components/scripts/build.mjs')], { cwd: REPO, stdio: 'pipe' });
+  const ui = path.join(REPO, 'web-components');
+  const built = statSync(path.join(UI_DIST, 'size.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const sources = Math.max(...['src', 'scripts', 'package.json', 'tsconfig.json'].map((input) => newest(path.join(ui, input))));
+  if (built > sources) return;
+  execFileSync(process.execPath, [path.join(ui, 'scripts/build.mjs')], { cwd: REPO, stdio: 'pipe' });
 }
 
 export const haveChromium = (): boolean => existsSync(CHROMIUM);
