@@ -8,17 +8,7 @@ import { attestation, SimAgent } from '../gateway/support/sim-agent.js';
 import { waitFor } from '../gateway/support/wait.js';
 import { tempDir } from '../helpers.js';
 import { systemManifest } from '../mcp/support/fake-packs.js';
-import {
-  dropBuckets,
-  enrollDirect,
-  natsUp,
-  openSharedCore,
-  rest,
-  simTarget,
-  startClusterHub,
-  testPrefix,
-  type ClusterHub,
-} from './support.js';
+import { enrollDirect, natsUp, rest, simTarget, startCluster, testPrefix, type Cluster, type ClusterHub } from './support.js';
 
 const nats = precondition(
   import.meta.url,
@@ -40,6 +30,7 @@ describe.skipIf(!nats.holds)('cancelling a probe across hubs', () => {
   const { dir, cleanup } = tempDir('sonde-cluster-cancel-');
   const dbPath = path.join(dir, 'sonde.db');
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
   const sims: SimAgent[] = [];
   let core: HubCore;
   let caCertPem: string;
@@ -107,16 +98,14 @@ describe.skipIf(!nats.holds)('cancelling a probe across hubs', () => {
   };
 
   beforeAll(async () => {
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-1'));
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-2'));
-    ({ core, caCertPem, adminKey } = await openSharedCore(dbPath));
+    cluster = await startCluster(dbPath, prefix, [{}, {}], { core: true });
+    hubs.push(...cluster.hubs);
+    ({ core, caCertPem, adminKey } = cluster.shared!);
   }, 60_000);
 
   afterAll(async () => {
     for (const sim of sims) sim.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await core?.close();
-    await dropBuckets(prefix);
+    await cluster?.stop();
     cleanup();
   });
 

@@ -11,16 +11,15 @@ import { SimAgent } from '../gateway/support/sim-agent.js';
 import { waitFor } from '../gateway/support/wait.js';
 import { tempDir } from '../helpers.js';
 import {
-  dropBuckets,
   enrollDirect,
   natsConnection,
   natsUp,
-  openSharedCore,
   rest,
   simOnline,
   simTarget,
-  startClusterHub,
+  startCluster,
   testPrefix,
+  type Cluster,
   type ClusterHub,
 } from './support.js';
 
@@ -47,6 +46,7 @@ describe.skipIf(!nats.holds)('hubs joined over NATS', () => {
   const { dir, cleanup } = tempDir('sonde-cluster-');
   const dbPath = path.join(dir, 'sonde.db');
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
   const sims: SimAgent[] = [];
   let nc: NatsConnection;
   let core: HubCore;
@@ -67,11 +67,10 @@ describe.skipIf(!nats.holds)('hubs joined over NATS', () => {
     (await core.store.audit.query({ order: 'desc', limit: 200 })).filter((entry) => entry.action === action);
 
   beforeAll(async () => {
-    // The first hub creates the database (salt, CA); the others open it afterwards.
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-1'));
-    hubs.push(...(await Promise.all([startClusterHub(dbPath, prefix, 'hub-2'), startClusterHub(dbPath, prefix, 'hub-3')])));
+    cluster = await startCluster(dbPath, prefix, [{}, {}, {}], { core: true });
+    hubs.push(...cluster.hubs);
+    ({ core, caCertPem, adminKey } = cluster.shared!);
     nc = await natsConnection();
-    ({ core, caCertPem, adminKey } = await openSharedCore(dbPath));
     a1 = await enrollDirect(core.store, 'agent-one');
     a3 = await enrollDirect(core.store, 'agent-three');
     sims.push(await simOnline(hubs[0], caCertPem, a1), await simOnline(hubs[2], caCertPem, a3));
@@ -79,10 +78,8 @@ describe.skipIf(!nats.holds)('hubs joined over NATS', () => {
 
   afterAll(async () => {
     for (const sim of sims) sim.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
     await nc?.close();
-    await core?.close();
-    await dropBuckets(prefix);
+    await cluster?.stop();
     cleanup();
   });
 

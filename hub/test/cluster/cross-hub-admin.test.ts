@@ -7,7 +7,7 @@ import { SimAgent } from '../gateway/support/sim-agent.js';
 import { waitFor } from '../gateway/support/wait.js';
 import { tempDir } from '../helpers.js';
 import type { EnrolledAgent } from '../gateway/support/hub.js';
-import { dropBuckets, enrollDirect, natsUp, openSharedCore, rest, startClusterHub, testPrefix, type ClusterHub } from './support.js';
+import { enrollDirect, natsUp, rest, startCluster, testPrefix, type Cluster, type ClusterHub } from './support.js';
 
 const nats = precondition(
   import.meta.url,
@@ -29,6 +29,7 @@ describe.skipIf(!nats.holds)('administration on one hub reaches the others', () 
   const { dir, cleanup } = tempDir('sonde-cluster-admin-');
   const dbPath = path.join(dir, 'sonde.db');
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
   const sims: SimAgent[] = [];
   let core: HubCore;
   let caCertPem: string;
@@ -52,16 +53,14 @@ describe.skipIf(!nats.holds)('administration on one hub reaches the others', () 
 
   beforeAll(async () => {
     const extra = { SONDE_HEARTBEAT_MS: '30000' };
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-1', extra));
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-2', extra));
-    ({ core, caCertPem, adminKey } = await openSharedCore(dbPath));
+    cluster = await startCluster(dbPath, prefix, [extra, extra], { core: true });
+    hubs.push(...cluster.hubs);
+    ({ core, caCertPem, adminKey } = cluster.shared!);
   }, 60_000);
 
   afterAll(async () => {
     for (const sim of sims) sim.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await core?.close();
-    await dropBuckets(prefix);
+    await cluster?.stop();
     cleanup();
   });
 

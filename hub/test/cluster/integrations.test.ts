@@ -7,7 +7,7 @@ import { precondition } from '../../../test/support/preconditions.js';
 import { waitFor } from '../gateway/support/wait.js';
 import { tempDir } from '../helpers.js';
 import { api, mcpClient, packCopy, publisher, textJson, writeTrustStore, type Api } from '../integrations/support.js';
-import { dropBuckets, natsUp, openSharedCore, startClusterHub, testPrefix, type ClusterHub } from './support.js';
+import { natsUp, startCluster, testPrefix, type Cluster, type ClusterHub } from './support.js';
 
 const nats = precondition(
   import.meta.url,
@@ -31,10 +31,10 @@ describe.skipIf(!nats.holds)('integration packs across hubs', () => {
   const key = publisher();
   const packsDirs = [path.join(dir, 'packs-hub-1'), path.join(dir, 'packs-hub-2')];
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
   let admin: Api[];
   let adminKey: string;
   let fake: FakeApi;
-  let closeCore: () => Promise<void>;
 
   beforeAll(async () => {
     writeTrustStore(trustFile, [key]);
@@ -42,20 +42,16 @@ describe.skipIf(!nats.holds)('integration packs across hubs', () => {
       authorized: (req) => req.headers.authorization === `Bearer ${TOKEN}`,
       route: (_req, url) => (url.pathname === '/api/status' ? { body: { server: 'fake' } } : { body: { up: true } }),
     });
-    for (const [index, packsDir] of packsDirs.entries()) {
-      hubs.push(await startClusterHub(dbPath, prefix, `hub-${index + 1}`, { SONDE_TRUST_FILE: trustFile, SONDE_PACKS_DIR: packsDir }));
-    }
-    const shared = await openSharedCore(dbPath);
-    adminKey = shared.adminKey;
-    closeCore = () => shared.core.close();
+    const envs = packsDirs.map((packsDir) => ({ SONDE_TRUST_FILE: trustFile, SONDE_PACKS_DIR: packsDir }));
+    cluster = await startCluster(dbPath, prefix, envs, { core: true });
+    hubs.push(...cluster.hubs);
+    adminKey = cluster.shared!.adminKey;
     admin = hubs.map((hub) => api(hub.url, adminKey));
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await closeCore?.();
+    await cluster?.stop();
     await fake?.close();
-    await dropBuckets(prefix);
     cleanup();
   });
 

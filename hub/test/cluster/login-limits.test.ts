@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { precondition } from '../../../test/support/preconditions.js';
 import { ADMIN_PASSWORD, ADMIN_USER, tempDir } from '../helpers.js';
-import { dropBuckets, natsUp, startClusterHub, testPrefix, type ClusterHub } from './support.js';
+import { natsUp, startCluster, testPrefix, type Cluster, type ClusterHub } from './support.js';
 
 const nats = precondition(
   import.meta.url,
@@ -21,6 +21,7 @@ describe.skipIf(!nats.holds)('login throttling shared by two hubs', () => {
   const { dir, cleanup } = tempDir('sonde-cluster-limits-');
   const dbPath = path.join(dir, 'sonde.db');
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
 
   const login = async (hub: ClusterHub, user: string, password: string): Promise<{ status: number; code?: string }> => {
     const response = await fetch(`${hub.url}/api/v1/auth/login`, {
@@ -33,13 +34,12 @@ describe.skipIf(!nats.holds)('login throttling shared by two hubs', () => {
   };
 
   beforeAll(async () => {
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-1'));
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-2'));
+    cluster = await startCluster(dbPath, prefix, [{}, {}]);
+    hubs.push(...cluster.hubs);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await dropBuckets(prefix);
+    await cluster?.stop();
     cleanup();
   });
 

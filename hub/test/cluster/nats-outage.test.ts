@@ -8,7 +8,7 @@ import { precondition } from '../../../test/support/preconditions.js';
 import type { SimAgent } from '../gateway/support/sim-agent.js';
 import { waitFor } from '../gateway/support/wait.js';
 import { tempDir } from '../helpers.js';
-import { enrollDirect, openSharedCore, rest, simOnline, startClusterHub, testPrefix, type ClusterHub } from './support.js';
+import { enrollDirect, rest, simOnline, startCluster, testPrefix, type Cluster, type ClusterHub } from './support.js';
 
 const hasNatsServer = spawnSync('nats-server', ['--version']).status === 0;
 const server = precondition(import.meta.url, 'nats-server', hasNatsServer, 'no nats-server binary on PATH (.ci/services.sh installs it)');
@@ -73,6 +73,7 @@ describe.skipIf(!server.holds)('presence after a NATS outage', () => {
   const { dir, cleanup } = tempDir('sonde-cluster-outage-');
   const dbPath = path.join(dir, 'sonde.db');
   const hubs: ClusterHub[] = [];
+  let cluster: Cluster | undefined;
   const sims: SimAgent[] = [];
   let nats: OwnNats;
   let core: HubCore;
@@ -95,16 +96,15 @@ describe.skipIf(!server.holds)('presence after a NATS outage', () => {
     nats = new OwnNats(await freePort(), path.join(dir, 'nats'));
     await nats.start();
     const extra = { SONDE_NATS_URL: nats.url };
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-1', extra));
-    hubs.push(await startClusterHub(dbPath, prefix, 'hub-2', extra));
-    ({ core, caCertPem, adminKey } = await openSharedCore(dbPath));
+    cluster = await startCluster(dbPath, prefix, [extra, extra], { core: true });
+    hubs.push(...cluster.hubs);
+    ({ core, caCertPem, adminKey } = cluster.shared!);
   }, 60_000);
 
   afterAll(async () => {
     for (const sim of sims) sim.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
+    await cluster?.stop();
     await nats?.stop();
-    await core?.close();
     cleanup();
   });
 

@@ -79,6 +79,53 @@ export async function startClusterHub(
   return { hubId, url: hub.url, wsUrl: `${hub.url.replace(/^http/, 'ws')}/ws/agent`, process: hub, stop: () => hub.stop() };
 }
 
+export type SharedCore = { core: HubCore; caCertPem: string; adminKey: string };
+
+export interface Cluster {
+  hubs: ClusterHub[];
+  /** The test's own view of the shared database (when asked for with `core: true`). */
+  shared: SharedCore | undefined;
+  /** Stops the hubs, closes the shared view and deletes the prefix's buckets (when on the machine's NATS). */
+  stop(): Promise<void>;
+}
+
+/**
+ * One hub per entry of `envs` (extra env for that hub), all on `dbPath` and `prefix`. The first hub creates the
+ * database (salt, CA); the others and the test's own view of the store open it together once it exists, so a
+ * cluster of N hubs costs two hub start-ups of wall time, not N. Nothing started is left running if a start fails.
+ */
+export async function startCluster(
+  dbPath: string,
+  prefix: string,
+  envs: Array<Record<string, string>>,
+  options: { core?: boolean } = {},
+): Promise<Cluster> {
+  const first = await startClusterHub(dbPath, prefix, 'hub-1', envs[0]);
+  const [others, opened] = await Promise.all([
+    Promise.allSettled(envs.slice(1).map((extra, index) => startClusterHub(dbPath, prefix, `hub-${index + 2}`, extra))),
+    Promise.allSettled([options.core ? openSharedCore(dbPath) : undefined]),
+  ]);
+  const hubs = [first, ...others.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))];
+  const shared = opened[0].status === 'fulfilled' ? opened[0].value : undefined;
+  const failure = [...others, ...opened].find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(hubs.map((hub) => hub.stop()));
+    await shared?.core.close();
+    throw failure.reason;
+  }
+  const ownNats = envs.some((extra) => extra.SONDE_NATS_URL !== undefined && extra.SONDE_NATS_URL !== NATS_URL);
+  return {
+    hubs,
+    shared,
+    stop: async () => {
+      await Promise.all(hubs.map((hub) => hub.stop()));
+      await shared?.core.close();
+      // A test's own NATS server takes its buckets with it; on the machine's they would stay behind.
+      if (!ownNats) await dropBuckets(prefix);
+    },
+  };
+}
+
 /** The test's own view of the shared database: store, keys (the cluster key included) and the CA certificate. */
 export async function openSharedCore(dbPath: string): Promise<{ core: HubCore; caCertPem: string; adminKey: string }> {
   const core = await openHubCore({ dbPath, secret: TEST_SECRET, ca: false });
