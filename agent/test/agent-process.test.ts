@@ -2,49 +2,24 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEnvelopeSignature } from '@sonde/pack-sdk/protocol';
-import {
-  agentUser,
-  ensureBuilt,
-  json,
-  prepareFixturePack,
-  removeDir,
-  runCli,
-  spawnAgent,
-  tempDirFor,
-  agentHome,
-  type AgentProcess,
-} from './support/cli.js';
-import { startTestHub, type TestHub } from './support/hub-double.js';
+import { json, removeDir, runCli, tempDirFor } from './support/cli.js';
+import { startFixtureAgent, type FixtureAgent } from './support/fixture-agent.js';
+import type { TestHub } from './support/hub-double.js';
 
-const user = agentUser();
+// A real agent process (as the unprivileged user when root) enrolled to the hub double, the fixture pack approved.
+let fixtureAgent: FixtureAgent;
 let hub: TestHub;
 let home: string;
-let fixture: string;
-let agent: AgentProcess;
 let agentId: string;
+let user: FixtureAgent['user'];
 
 beforeAll(async () => {
-  ensureBuilt();
-  hub = await startTestHub({ heartbeatIntervalMs: 1000 });
-  home = agentHome(user);
-  fixture = await prepareFixturePack(user);
-  const enrolled = await runCli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', 'e2e-agent', '--json'], {
-    home,
-    user,
-  });
-  expect(enrolled.code, enrolled.stderr + enrolled.stdout).toBe(0);
-  agentId = json<{ agentId: string }>(enrolled).agentId;
-  expect((await runCli(['packs', 'install', fixture, '--json'], { home, user })).code).toBe(0);
-  expect((await runCli(['packs', 'approve', 'fixture', '--json'], { home, user })).code).toBe(0);
-  agent = spawnAgent({ home, user });
-  await hub.waitForRegistered();
+  fixtureAgent = await startFixtureAgent('e2e-agent', { heartbeatIntervalMs: 1000 });
+  ({ hub, home, agentId, user } = fixtureAgent);
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await hub?.close();
-  if (home) removeDir(home);
-  if (fixture) removeDir(path.dirname(fixture));
+  await fixtureAgent?.stop();
 });
 
 describe('enrolled agent', () => {

@@ -30,30 +30,31 @@ export async function startFixtureAgent(name: string, hubOptions: TestHubOptions
   const user = agentUser();
   const hub = await startTestHub(hubOptions);
   const home = agentHome(user);
-  const fixture = await prepareFixturePack(user);
-  const cli = async (args: string[]): Promise<CliResult> => {
-    const result = await runCli(args, { home, user });
-    if (result.code !== 0) throw new Error(`sonde ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`);
-    return result;
+  let fixture: string | undefined;
+  let agent: AgentProcess | undefined;
+  // Whatever fails on the way, what was started is stopped before the error reaches the test (it gets no handle to stop).
+  const stop = async (): Promise<void> => {
+    await agent?.stop();
+    await hub.close();
+    removeDir(home);
+    if (fixture) removeDir(path.dirname(fixture));
   };
-  const enrolled = await cli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', name, '--json']);
-  const agentId = json<{ agentId: string }>(enrolled).agentId;
-  await cli(['packs', 'install', fixture, '--json']);
-  await cli(['packs', 'approve', 'fixture', '--json']);
-  const agent = spawnAgent({ home, user });
-  await hub.waitForRegistered();
-  return {
-    hub,
-    user,
-    home,
-    fixture,
-    agent,
-    agentId,
-    async stop() {
-      await agent.stop();
-      await hub.close();
-      removeDir(home);
-      removeDir(path.dirname(fixture));
-    },
-  };
+  try {
+    fixture = await prepareFixturePack(user);
+    const cli = async (args: string[]): Promise<CliResult> => {
+      const result = await runCli(args, { home, user });
+      if (result.code !== 0) throw new Error(`sonde ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`);
+      return result;
+    };
+    const enrolled = await cli(['enroll', '--hub', hub.baseUrl, '--token', hub.createToken(), '--name', name, '--json']);
+    const agentId = json<{ agentId: string }>(enrolled).agentId;
+    await cli(['packs', 'install', fixture, '--json']);
+    await cli(['packs', 'approve', 'fixture', '--json']);
+    agent = spawnAgent({ home, user });
+    await hub.waitForRegistered();
+    return { hub, user, home, fixture, agent, agentId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
