@@ -1,39 +1,31 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { newKeyFile, publicPart, readKeyFile, replaceTarFile, signReleaseTarball, writeKeyFile } from '@sonde/registry';
+import { publicPart, readKeyFile, replaceTarFile, signReleaseTarball } from '@sonde/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli as runAgentCli } from '../../agent/test/support/cli.js';
-import { REPO, startStack, type Stack } from './support/stack.js';
+import { agentRelease } from './support/agent-release.js';
+import { startStack, type Stack } from './support/stack.js';
 import { startRegistry, type Registry } from './support/verdaccio.js';
 
 /**
  * `sonde update` for real: agent releases made by scripts/release-agent.mjs
- * (the real agent, every dependency bundled and signed), published to a local
+ * (the real agent, every dependency bundled and signed; built once per checkout
+ * content, support/agent-release.ts), published to a local
  * npm registry, found there by a real unprivileged agent enrolled to a real
  * hub, verified, installed beside the running version and switched to; the
  * restarted agent reports the new version to the hub. A release the hub's
  * revocation list names and a release that fails its start-up check are
  * refused, and the running version stays current.
  */
-const run = promisify(execFile);
 let registry: Registry;
 let stack: Stack;
 let work: string;
 let keyFile: string;
 let pubFile: string;
+let good: string;
 let updated: ChildProcess | undefined;
-
-async function release(version: string): Promise<string> {
-  const { stdout } = await run(
-    process.execPath,
-    [path.join(REPO, 'scripts/release-agent.mjs'), '--key', keyFile, '--version', version, '--out', work, '--dry-run', '--json'],
-    { cwd: REPO, timeout: 300_000 },
-  );
-  return (JSON.parse(stdout) as { tarball: string }).tarball;
-}
 
 /** `base` as release `version`, with `files` replaced, signed again with the release key (what a maintainer could publish). */
 async function variant(base: string, version: string, files: Record<string, string> = {}): Promise<string> {
@@ -52,15 +44,18 @@ const sonde = (args: string[]) => runAgentCli(args, { home: stack.agentHome, use
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'sonde-agent-release-e2e-'));
   chmodSync(work, 0o755);
-  const key = newKeyFile({ publisher: 'sonde' });
-  keyFile = path.join(work, 'release-key.json');
+  // A release built the way a maintainer builds one (while the registry and the stack start: npm's work beside theirs);
+  // 0.1.2 (revoked below) is the same code re-versioned and re-signed.
+  // Each is kept as soon as it is up, and all are awaited before a failure is raised: afterAll stops whatever started.
+  const started = await Promise.allSettled([
+    agentRelease('0.1.1').then((release) => ({ tarball: good, keyFile } = release)),
+    startRegistry().then((value) => (registry = value)),
+    startStack({ packs: ['system'], agentName: 'update-1' }).then((value) => (stack = value)),
+  ]);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
   pubFile = path.join(work, 'release.pub.json');
-  await writeKeyFile(keyFile, key);
-  writeFileSync(pubFile, JSON.stringify(publicPart(key)));
+  writeFileSync(pubFile, JSON.stringify(publicPart(await readKeyFile(keyFile))));
   chmodSync(pubFile, 0o644);
-  [registry, stack] = await Promise.all([startRegistry(), startStack({ packs: ['system'], agentName: 'update-1' })]);
-  // A release built the way a maintainer builds one; 0.1.2 (revoked below) is the same code re-versioned and re-signed.
-  const good = await release('0.1.1');
   await registry.publish(good);
   await registry.publish(await variant(good, '0.1.2'));
   // The operator's set-up on the agent host: the release key trusted for @sonde/agent only, the registry in ~/.npmrc.
@@ -140,7 +135,7 @@ describe('sonde update from a registry, end to end', () => {
 
     // A release whose program cannot start: signed correctly, refused by the health check run before the switch.
     await registry.publish(
-      await variant(path.join(work, 'sonde-agent-0.1.1.tgz'), '0.1.3', {
+      await variant(good, '0.1.3', {
         'dist/cli.js': "console.error('boom'); process.exit(70);\n",
       }),
     );
