@@ -233,8 +233,13 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
   });
 }
 
-/** Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses. */
+/**
+ * Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses from
+ * `options.addressBase` (default 1): a bound source address has about 28,000 ephemeral ports, so processes that hold
+ * many sockets each start on an address of their own.
+ */
 export async function connectAll(agents, options, parallel, deadline) {
+  const base = options.addressBase ?? 1;
   const sessions = [];
   const failures = [];
   let next = 0;
@@ -244,7 +249,7 @@ export async function connectAll(agents, options, parallel, deadline) {
         const i = next++;
         try {
           sessions.push(
-            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${1 + (Math.floor(i / 20_000) % 250)}` }),
+            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${base + (Math.floor(i / 20_000) % 250)}` }),
           );
         } catch (error) {
           failures.push(error.message);
@@ -264,7 +269,7 @@ const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'badFrames'];
  * signed and verified as in-process; an agent's key pair is sent to the child
  * as PEM.
  */
-export async function simFleet({ processes, keys, wsUrl, caPem, manifests }) {
+export async function simFleet({ processes, keys, wsUrl, caPem, manifests, addressBase = 1 }) {
   const children = Array.from({ length: processes }, () =>
     fork(fileURLToPath(import.meta.url), ['--sim-fleet-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
@@ -285,7 +290,7 @@ export async function simFleet({ processes, keys, wsUrl, caPem, manifests }) {
     });
   const keyIndex = new Map(keys.map((pair, i) => [pair.publicKeyPem, i]));
   const pems = keys.map((pair) => pair.privateKeyPem);
-  await Promise.all(children.map((child) => ask(child, { type: 'init', pems, wsUrl, caPem, manifests })));
+  await Promise.all(children.map((child, c) => ask(child, { type: 'init', pems, wsUrl, caPem, manifests, addressBase: addressBase + c })));
   return {
     /** Connects agents (split over the children); resolves with how many registered and the failures. */
     async connect(agents, parallel, budgetMs) {
@@ -338,7 +343,7 @@ function serveSimFleet() {
     switch (message.type) {
       case 'init':
         keys = message.pems.map((pem) => ({ privateKey: createPrivateKey(pem) }));
-        options = { wsUrl: message.wsUrl, caPem: message.caPem, manifests: message.manifests, stats };
+        options = { wsUrl: message.wsUrl, caPem: message.caPem, manifests: message.manifests, stats, addressBase: message.addressBase };
         return reply({});
       case 'connect': {
         const agents = message.agents.map((agent) => ({ ...agent, keys: keys[agent.key] }));

@@ -91,7 +91,13 @@ export const MiB = 1024 * 1024;
  * Starts `node hub/dist/cli.js serve` on 127.0.0.1:0 and waits for /api/v1/health.
  * `nodeArgs` lets a suite profile the hub (`--cpu-prof`).
  */
-export async function startHub({ env = {}, nodeArgs = [], dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-hub-')) } = {}) {
+export async function startHub({
+  env = {},
+  nodeArgs = [],
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-hub-')),
+  // A hub restarted under a loaded shared host (the herd bench) took 28 s once; give it room.
+  timeoutMs = 120_000,
+} = {}) {
   const hubEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     SONDE_SECRET: randomBytes(32).toString('base64'),
@@ -118,8 +124,7 @@ export async function startHub({ env = {}, nodeArgs = [], dataDir = mkdtempSync(
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   // Port 0: the hub logs the port it got. At log level warn it does not, so read the socket table instead.
   const port = await new Promise((resolve, reject) => {
-    // A hub restarted under a loaded shared host (the herd bench) took 28 s once; give it room.
-    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), timeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`hub exited with ${code}:\n${out}`));
