@@ -305,7 +305,7 @@ try {
     connected = step;
     await sleep(smoke ? 2_000 : 10_000); // settle: heartbeats, presence watches, GC
     const counts = await Promise.all(report.hubs.map(hubCounts));
-    const closed = await Promise.all(report.fleets.map(async (f) => (await f.stats()).closed));
+    const dropped = await Promise.all(report.fleets.map(async (f) => (await f.stats()).dropped ?? 0));
     const row = {
       step,
       rampSeconds,
@@ -313,7 +313,7 @@ try {
       wanted: slice.length,
       firstFailures: batches.flatMap((b) => b.failures).slice(0, 3),
       // Sockets registered on each hub and still open (the simulated agents' side of each hub's share).
-      connectedPerHub: registered.map((n, h) => n - closed[h]),
+      connectedPerHub: registered.map((n, h) => n - dropped[h]),
       // What each hub's /metrics reports for the whole cluster: connected anywhere, online.
       connectedSeenByHub: counts.map((c) => c.connected),
       onlineSeenByHub: counts.map((c) => c.online),
@@ -390,7 +390,7 @@ try {
   }
   const stats = await Promise.all(report.fleets.map((f) => f.stats()));
   result.simAgents = Object.fromEntries(
-    ['heartbeats', 'probes', 'rejects', 'closed', 'badFrames'].map((k) => [k, stats.reduce((s, x) => s + x[k], 0)]),
+    ['heartbeats', 'probes', 'rejects', 'closed', 'dropped', 'badFrames'].map((k) => [k, stats.reduce((s, x) => s + x[k], 0)]),
   );
 } finally {
   await Promise.all(report.fleets.map((f) => f.close().catch(() => undefined)));

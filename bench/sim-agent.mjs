@@ -141,6 +141,7 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
     });
     const replay = new protocol.ReplayGuard();
     let heartbeat;
+    let registered = false;
     const started = Date.now();
     const send = (type, payload) => ws.send(protocol.encodeMessage(type, payload, { agentId: agent.id, key: agent.keys.privateKey }));
     let timer;
@@ -185,6 +186,7 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
       if (message.type === 'hub.hello') {
         register(message.payload.nonce);
       } else if (message.type === 'hub.registered') {
+        registered = true;
         clearTimeout(timer);
         stats.heartbeatMs = message.payload.heartbeatIntervalMs;
         heartbeat = setInterval(() => {
@@ -223,6 +225,8 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
       // A refused upgrade was reported by its answer already.
       if (refused) return;
       stats.closed += 1;
+      // Closed after it registered (a session lost), as opposed to an attempt that failed.
+      if (registered) stats.dropped = (stats.dropped ?? 0) + 1;
       if (stats.closed <= 3) process.stderr.write(`bench: ${agent.name} closed ${code} ${reason}\n`);
       reject(new Error(`${agent.name}: closed ${code} ${reason}`));
     });
@@ -260,7 +264,7 @@ export async function connectAll(agents, options, parallel, deadline) {
   return { sessions, failures };
 }
 
-const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'badFrames'];
+const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'dropped', 'badFrames'];
 
 /**
  * Simulated agents in `processes` child processes, so that signing their

@@ -45,7 +45,7 @@ async function measure(backend) {
   const database = backend === 'postgres' ? await createTestDatabase(postgresAdmin) : undefined;
   const env = { SONDE_LOG_LEVEL: 'error', ...(database ? { SONDE_DATABASE_URL: database.url } : {}) };
   const load0 = os.loadavg()[0];
-  let hub = await startHub({ env });
+  let hub = await startHub({ env, timeoutMs: 120_000 });
   const { dataDir } = hub;
   const fixed = { ...env, SONDE_SECRET: hub.env.SONDE_SECRET, SONDE_ADMIN_PASSWORD: hub.env.SONDE_ADMIN_PASSWORD };
   const firstStartMs = hub.startToHealthMs;
@@ -55,7 +55,7 @@ async function measure(backend) {
   let session;
   try {
     for (let i = 0; i < 3; i++) {
-      hub = await startHub({ env: fixed, dataDir });
+      hub = await startHub({ env: fixed, dataDir, timeoutMs: 120_000 });
       starts.push(hub.startToHealthMs);
       startCpu.push(cpuMsOf(hub.pid));
       if (i < 2) await hub.stop({ keep: true });
