@@ -112,6 +112,12 @@ interface RunRecord {
   /** Brokered effects in flight: a pack may not flood the agent with commands. */
   effects: number;
   timer: NodeJS.Timeout;
+  /**
+   * Whether running out of time is the pack's fault: only when the limit is the probe's own declared timeout. A caller
+   * that asks for less (an MCP client's short deadline, a hub's remaining budget) ends the run at its limit, but that
+   * must not count toward quarantine, or any caller could take a pack down with a few short deadlines.
+   */
+  timeoutIsPacks: boolean;
   resolve: (outcome: SandboxRunOutcome) => void;
   reject: (error: Error) => void;
 }
@@ -215,6 +221,7 @@ class Runner implements SandboxRunner {
         `probe ${probe} declares capability ${declared.capability}; only observe may run`,
       );
     const limit = Math.min(timeoutMs ?? declared.timeoutMs, declared.timeoutMs);
+    const timeoutIsPacks = limit >= declared.timeoutMs;
     const id = this.nextRunId++;
     const controller = new AbortController();
     const context = createHostContext({
@@ -228,7 +235,12 @@ class Runner implements SandboxRunner {
     });
     return new Promise<SandboxRunOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.kill(generation, { reason: 'wall-time', runId: id, detail: `${probe} did not answer within ${limit} ms`, trip: true });
+        this.kill(generation, {
+          reason: 'wall-time',
+          runId: id,
+          detail: `${probe} did not answer within ${limit} ms`,
+          trip: timeoutIsPacks,
+        });
       }, limit + this.limits.graceMs);
       this.runs.set(id, {
         id,
@@ -239,6 +251,7 @@ class Runner implements SandboxRunner {
         context,
         effects: 0,
         timer,
+        timeoutIsPacks,
         resolve,
         reject,
       });
@@ -551,7 +564,7 @@ class Runner implements SandboxRunner {
         probe: run.probe,
         detail: `Node's permission model refused ${message.accessDenied} (reported by the pack process): ${text}`,
       });
-    if (code === 'SONDE_ERR_TIMEOUT') this.trip('wall-time', `${run.probe}: ${text}`, run.probe);
+    if (code === 'SONDE_ERR_TIMEOUT' && run.timeoutIsPacks) this.trip('wall-time', `${run.probe}: ${text}`, run.probe);
     if (code === 'SONDE_ERR_OUTPUT_LIMIT') this.trip('output', `${run.probe}: ${text}`, run.probe);
     run.reject(new SondeError(code, text));
   }
