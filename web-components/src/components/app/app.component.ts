@@ -112,7 +112,9 @@ export class SondeApp extends SondeElement {
       this.provider.setValue(client);
       void this.checkSession(client);
     }
-    if ((changed.has('me') || changed.has('authState')) && this.authState === 'signed-in' && this.me?.role === 'admin')
+    // `me` and `authState` are private state, which PropertyValues<this> does not name: read the map by key.
+    const changedKeys = changed as Map<PropertyKey, unknown>;
+    if ((changedKeys.has('me') || changedKeys.has('authState')) && this.authState === 'signed-in' && this.me?.role === 'admin')
       void this.exportStatus.run(true);
   }
 

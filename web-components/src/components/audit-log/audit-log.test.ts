@@ -114,7 +114,7 @@ describe('<sonde-audit-log>', () => {
     const el = await mount<SondeAuditLog>(`<test-audit-log hub="${hub.url}"></test-audit-log>`);
     await until(() => q(el, 'li[data-sink=otlp]') !== null);
     const text = (name: string): string => q(el, `li[data-sink=${name}]`)!.textContent.replace(/\s+/g, ' ').trim();
-    expect(q(el, 'li[data-sink=webhook]')!.dataset.state).toBe('failing');
+    expect(q(el, 'li[data-sink=webhook]')!.getAttribute('data-state')).toBe('failing');
     expect(text('webhook')).toBe(
       '✘ Export to webhook failing: could not deliver to siem:443: ECONNREFUSED (12 entries waiting, the oldest 40 s old; retrying)',
     );
