@@ -61,6 +61,16 @@ describe.skipIf(!haveChromium())('the dashboard flags a failing audit export sin
       body: JSON.stringify({ name: 'someone', role: 'member' }),
     });
     expect(member.status).toBe(201);
+    // The page reads the export status once at sign-in and then every 30 s while nothing is wrong: load it only once
+    // the hub itself reports the sink failing, or the first read can come before the first delivery has failed.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = await fetch(`${hub.url}/api/v1/audit/export`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await status.json()) as { sinks?: { failing?: boolean }[] };
+      if (body.sinks?.some((sink) => sink.failing)) break;
+      if (Date.now() > deadline) throw new Error(`the webhook sink never reported failing: ${JSON.stringify(body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     front = await startUiFront(hub.url, {
       '/app.html': `<!doctype html><html><head><link rel="stylesheet" href="/ui/page.css"><script type="module" src="/ui/sonde.js"></script></head>
         <body><sonde-app token="${key}"></sonde-app></body></html>`,
