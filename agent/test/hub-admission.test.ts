@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { agentHome, agentUser, ensureBuilt, REPO, removeDir, runCli, spawnAgent, type AgentProcess } from './support/cli.js';
+import { agentHome, agentUser, ensureBuilt, REPO, removeDir, runCli, spawnAgent, type AgentProcess, spawnRealHub } from './support/cli.js';
 import { precondition } from '../../test/support/preconditions.js';
 
 /**
@@ -62,23 +62,9 @@ describe.skipIf(!hubBuilt.holds)('the agent against a hub at its admission limit
       SONDE_LOG_LEVEL: 'info',
       SONDE_AGENT_ADMISSION_MAX: '1',
     };
-    const child = spawn(process.execPath, [HUB_CLI, 'serve'], { env: hubEnv, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    hub = child;
-    let out = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
-      const onData = (chunk: Buffer): void => {
-        out += chunk.toString();
-        const match = /"port":(\d+)[^\n]*"msg":"sonde hub listening"/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`hub exited with ${code}:\n${out}`)));
-    });
+    const started = await spawnRealHub(hubEnv);
+    hub = started.child;
+    const port = started.port;
     hubUrl = `http://127.0.0.1:${port}`;
     hubEnv.SONDE_PORT = String(port);
     home = agentHome(user);

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import {
   spawnAgent,
   agentHome,
   type AgentProcess,
+  spawnRealHub,
 } from './support/cli.js';
 import { precondition } from '../../test/support/preconditions.js';
 
@@ -67,23 +68,9 @@ describe.skipIf(!hubBuilt.holds)('against the real hub', () => {
       SONDE_HEARTBEAT_MS: '5000',
       SONDE_LOG_LEVEL: 'info',
     };
-    const child = spawn(process.execPath, [HUB_CLI, 'serve'], { env: hubEnv, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    hub = child;
-    let out = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
-      const onData = (chunk: Buffer): void => {
-        out += chunk.toString();
-        const match = /"port":(\d+)[^\n]*"msg":"sonde hub listening"/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`hub exited with ${code}:\n${out}`)));
-    });
+    const started = await spawnRealHub(hubEnv);
+    hub = started.child;
+    const port = started.port;
     hubUrl = `http://127.0.0.1:${port}`;
     hubEnv.SONDE_PORT = String(port);
     adminKey = (

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import {
   runCli,
   spawnAgent,
   type AgentProcess,
+  spawnRealHub,
 } from './support/cli.js';
 import { precondition } from '../../test/support/preconditions.js';
 
@@ -48,23 +49,9 @@ function hubCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 async function startHub(extra: Record<string, string>): Promise<void> {
-  const child = spawn(process.execPath, [HUB_CLI, 'serve'], { env: { ...hubEnv, ...extra }, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  hub = child;
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const match = /"port":(\d+)[^\n]*"msg":"sonde hub listening"/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`hub exited with ${code}:\n${out}`)));
-  });
+  const started = await spawnRealHub({ ...hubEnv, ...extra });
+  hub = started.child;
+  const port = started.port;
   // The same port across restarts: the agent's identity names it.
   hubEnv.SONDE_PORT = String(port);
   hubUrl = `https://127.0.0.1:${port}`;

@@ -234,3 +234,30 @@ export async function prepareFixturePack(
   chownTree(dir, user);
   return target;
 }
+
+/**
+ * Starts the real hub (`hub/dist/cli.js serve`) with `env` and resolves once it logs the port it listens on; rejects
+ * with what it printed if it exits first or is not listening within 30 s.
+ */
+export function spawnRealHub(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(REPO, 'hub/dist/cli.js'), 'serve'], {
+    env,
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const match = /"port":(\d+)[^\n]*"msg":"sonde hub listening"/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]) });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`hub exited with ${code}:\n${out}`)));
+  });
+}
