@@ -94,8 +94,10 @@ describe('mcp-remote (how Claude Desktop connects) completing the OAuth flow hea
     try {
       const callback = await new TestUserAgent(stack.hub.url).authorize(await authorizationUrl, login);
       expect(callback.origin).toMatch(new RegExp(`^http://(localhost|127\\.0\\.0\\.1):${port}$`));
-      // The browser's last step: the redirect to mcp-remote's own callback server.
-      const delivered = await fetch(callback);
+      // The browser's last step: the redirect to mcp-remote's own callback server. mcp-remote prints the URL before
+      // its callback server listens ("Initializing auth coordination on-demand" comes after it), and a quick test
+      // user agent can get there first: a refused connection means "not listening yet", so try again until it is.
+      const delivered = await fetchOnceListening(callback, 30_000);
       expect(delivered.status).toBe(200);
       await connected;
       const { tools } = await client.listTools();
@@ -115,3 +117,17 @@ describe('mcp-remote (how Claude Desktop connects) completing the OAuth flow hea
     }
   }, 120_000);
 });
+
+/** fetch(url), retried while the connection is refused (the server there is not listening yet), up to `timeoutMs`. */
+async function fetchOnceListening(url: URL, timeoutMs: number): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+      if (code !== 'ECONNREFUSED' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

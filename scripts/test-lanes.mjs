@@ -1,0 +1,30 @@
+// Test lanes: the suite split in two halves that run side by side, one vitest process each
+// (scripts/run-tests.mjs --lanes). Why two processes and not vitest's maxWorkers: 2 — with two
+// workers vitest may pair two end-to-end files, each of which already keeps ~1.5 cores busy
+// with its hub, agent, pack, registry and browser processes; a fixed split keeps every
+// end-to-end file beside the lighter unit and integration files, never beside another one.
+//
+// The split, measured on an idle 2-core host (2026-12-07, one worker, 25.3 min): the files
+// under the top-level test/ (end-to-end, hostile input, start-local), pack-tool/test and
+// create-sonde-pack/test took 619 s of wall time and 862 s of CPU; everything else 675 s
+// and 756 s. A file belongs to exactly one lane: the second is "everything the first is not".
+//
+// vitest.config.ts reads SONDE_TEST_LANE and narrows its include list with laneFilter().
+
+/** Globs (relative to the repository root) of the "processes" lane; the "rest" lane excludes them. */
+export const PROCESS_LANE = ['test/**/*.test.ts', 'pack-tool/test/**/*.test.ts', 'create-sonde-pack/test/**/*.test.ts'];
+
+/** The lanes, in the order their output is labelled. */
+export const LANES = ['processes', 'rest'];
+
+/**
+ * The include/exclude lists of `lane` given a config's own: the processes lane keeps only its
+ * globs (minus the config's excludes), the rest lane adds them to the excludes. No lane (undefined):
+ * the config unchanged. An unknown lane name is an error, so a typo never runs an empty or a whole suite.
+ */
+export function laneFilter(lane, { include, exclude }, processLane = PROCESS_LANE) {
+  if (lane === undefined || lane === '') return { include, exclude };
+  if (lane === 'processes') return { include: processLane, exclude };
+  if (lane === 'rest') return { include, exclude: [...exclude, ...processLane] };
+  throw new Error(`SONDE_TEST_LANE=${lane}: not a lane (expected one of ${LANES.join(', ')})`);
+}
