@@ -9,11 +9,14 @@
 
 const HEADER_BYTES = 4;
 
+/** One buffer, header and body: the text is written once into it (no body buffer, header buffer and a concat per frame). */
 export function encodeFrame(message: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(message), 'utf8');
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt32BE(body.length, 0);
-  return Buffer.concat([header, body]);
+  const text = JSON.stringify(message);
+  const size = Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + size);
+  frame.writeUInt32BE(size, 0);
+  frame.write(text, HEADER_BYTES, 'utf8');
+  return frame;
 }
 
 /** Bytes a message takes on the wire, to refuse it before sending. */

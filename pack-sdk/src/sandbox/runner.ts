@@ -17,7 +17,7 @@ import { FrameDecoder, FrameTooLargeError, encodeFrame } from './framing.js';
 import { detectOsSandbox, isolationLabel, launchCommand, nodeFacts, type OsSandbox } from './isolation.js';
 import { SandboxLimitsSchema, type LimitReason, type SandboxLimits, type SandboxLimitsInput } from './limits.js';
 import { ChildMessageSchema, EffectArgsSchemas, type ChildMessage, type ParentMessage } from './messages.js';
-import { cpuTimeMs, findChildPid, residentBytes } from './proc-stat.js';
+import { ProcessCpu, findChildPid, residentBytes } from './proc-stat.js';
 import { guardSigusr1 } from './signals.js';
 import { checkGrantedTrees, dependencyTree, packageEntry } from './tree.js';
 
@@ -107,10 +107,17 @@ interface RunRecord {
   probe: string;
   started: number;
   cpuStart: number | undefined;
-  controller: AbortController;
-  context: ProbeContext;
+  /**
+   * The host context that carries out the run's brokered effects, and the controller that ends them when the run
+   * ends. Made on the first effect: most probe calls ask for none (a no-op, a probe that reads what the pack process
+   * computes), and making them (realpath of every denied path, an AbortController) was 3 % of the agent's CPU per call.
+   */
+  effects?: { controller: AbortController; context: ProbeContext };
   /** Brokered effects in flight: a pack may not flood the agent with commands. */
-  effects: number;
+  effectsInFlight: number;
+  /** The probe's time limit, for the host context's own command and request timeouts. */
+  limit: number;
+  maxOutputBytes: number | undefined;
   timer: NodeJS.Timeout;
   /**
    * Whether running out of time is the pack's fault: only when the limit is the probe's own declared timeout. A caller
@@ -136,12 +143,16 @@ interface Generation {
   channel: Socket;
   /** The node process (differs from process.pid under unshare). */
   pid: number | undefined;
+  /** Its CPU time from /proc, through a descriptor kept open (opened on first use, closed at exit). */
+  cpu?: ProcessCpu;
   stderrTail: string;
   killReason?: KillReason;
   exited: Promise<void>;
 }
 
 const DENIED_CODES = new Set(['SONDE_ERR_PERMISSION_DENIED', 'SONDE_ERR_CAPABILITY_REFUSED']);
+/** Why a run's effects are stopped when it ends: one value for every run (an Error per run cost its stack trace each time). */
+const PROBE_FINISHED = new SondeError('SONDE_ERR_PROBE_FAILED', 'probe finished');
 const MONITOR_INTERVAL_MS = 50;
 const MAX_EFFECTS_IN_FLIGHT = 8;
 
@@ -223,16 +234,6 @@ class Runner implements SandboxRunner {
     const limit = Math.min(timeoutMs ?? declared.timeoutMs, declared.timeoutMs);
     const timeoutIsPacks = limit >= declared.timeoutMs;
     const id = this.nextRunId++;
-    const controller = new AbortController();
-    const context = createHostContext({
-      permissions: this.options.permissions,
-      signal: controller.signal,
-      deniedPaths: this.options.deniedPaths,
-      timeoutMs: limit,
-      maxOutputBytes: declared.maxOutputBytes,
-      credentials: this.options.credentials,
-      endpoint: this.options.endpoint,
-    });
     return new Promise<SandboxRunOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill(generation, {
@@ -246,10 +247,10 @@ class Runner implements SandboxRunner {
         id,
         probe,
         started: performance.now(),
-        cpuStart: generation.pid === undefined ? undefined : cpuTimeMs(generation.pid),
-        controller,
-        context,
-        effects: 0,
+        cpuStart: this.cpuOf(generation),
+        effectsInFlight: 0,
+        limit,
+        maxOutputBytes: declared.maxOutputBytes,
         timer,
         timeoutIsPacks,
         resolve,
@@ -507,7 +508,7 @@ class Runner implements SandboxRunner {
         error: { code: 'SONDE_ERR_PERMISSION_DENIED', message: `malformed ${message.op} request` },
       });
     }
-    if (run.effects >= MAX_EFFECTS_IN_FLIGHT) {
+    if (run.effectsInFlight >= MAX_EFFECTS_IN_FLIGHT) {
       this.emit({ kind: 'sandbox-protocol', probe: run.probe, detail: `more than ${MAX_EFFECTS_IN_FLIGHT} effects at once` });
       return reply({
         t: 'effect-result',
@@ -516,9 +517,9 @@ class Runner implements SandboxRunner {
         error: { code: 'SONDE_ERR_PERMISSION_DENIED', message: `at most ${MAX_EFFECTS_IN_FLIGHT} effects may run at once` },
       });
     }
-    run.effects++;
+    run.effectsInFlight++;
     try {
-      const context = run.context;
+      const context = this.effectsOf(run).context;
       let value: unknown;
       switch (message.op) {
         case 'exec': {
@@ -547,7 +548,7 @@ class Runner implements SandboxRunner {
       if (DENIED_CODES.has(code)) this.emit({ kind: 'effect-refused', probe: run.probe, detail: `${message.op}: ${text}` });
       reply({ t: 'effect-result', id: message.id, ok: false, error: { code, message: text.slice(0, 3000) } });
     } finally {
-      run.effects--;
+      run.effectsInFlight--;
     }
   }
 
@@ -574,7 +575,7 @@ class Runner implements SandboxRunner {
     if (!run) return undefined;
     this.runs.delete(id);
     clearTimeout(run.timer);
-    run.controller.abort(new SondeError('SONDE_ERR_PROBE_FAILED', 'probe finished'));
+    run.effects?.controller.abort(PROBE_FINISHED);
     if (this.runs.size === 0) {
       this.stopMonitor();
       this.armIdleStop();
@@ -605,10 +606,33 @@ class Runner implements SandboxRunner {
     this.idleTimer.unref();
   }
 
+  /** The run's host context, made on its first effect. */
+  private effectsOf(run: RunRecord): { controller: AbortController; context: ProbeContext } {
+    if (run.effects) return run.effects;
+    const controller = new AbortController();
+    const context = createHostContext({
+      permissions: this.options.permissions,
+      signal: controller.signal,
+      deniedPaths: this.options.deniedPaths,
+      timeoutMs: run.limit,
+      maxOutputBytes: run.maxOutputBytes,
+      credentials: this.options.credentials,
+      endpoint: this.options.endpoint,
+    });
+    run.effects = { controller, context };
+    return run.effects;
+  }
+
+  /** CPU time of the generation's node process so far (ms), when /proc says. */
+  private cpuOf(generation: Generation | undefined): number | undefined {
+    if (generation?.pid === undefined) return undefined;
+    generation.cpu ??= new ProcessCpu(generation.pid);
+    return generation.cpu.ms();
+  }
+
   private cpuSince(run: RunRecord): number | undefined {
-    const pid = this.generation?.pid;
-    if (pid === undefined || run.cpuStart === undefined) return undefined;
-    const now = cpuTimeMs(pid);
+    if (run.cpuStart === undefined) return undefined;
+    const now = this.cpuOf(this.generation);
     return now === undefined ? undefined : now - run.cpuStart;
   }
 
@@ -664,6 +688,7 @@ class Runner implements SandboxRunner {
   }
 
   private onExit(generation: Generation, code: number | null, signal: NodeJS.Signals | null): void {
+    generation.cpu?.close();
     if (this.generation !== generation) return;
     this.generation = undefined;
     const wasReady = this.status === 'ready';
