@@ -11,15 +11,20 @@ import path from 'node:path';
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
 /**
- * Runs one suite of `tree`'s build. A suite the tree's bench does not have yet (one added after the ref) is copied
+ * Runs one suite of `tree`'s build. A suite the tree's bench does not have yet (one added after the ref), or one named
+ * in `borrow` (`--borrow mcp`: this tree's version measures something the ref's does not, say another wire key), is copied
  * into the tree's bench/suites/ and run by `here`'s run.mjs from there (SONDE_BENCH_SUITES_DIR): its imports of the
  * bench helpers (stack, sim-agent, mcp-raw, lib) then resolve to the ref's own, which speak the ref's protocol, so a
  * new figure can still be compared with an older build as long as it uses only helpers the ref has.
  */
 const borrowedSuites = new Set();
-function runSuite(tree, suite, smoke, here) {
+function runSuite(tree, suite, smoke, here, borrow = []) {
   const key = `${tree}\u0000${suite}`;
-  if (tree !== here && !borrowedSuites.has(key) && !existsSync(path.join(tree, 'bench/suites', `${suite}.mjs`))) {
+  if (
+    tree !== here &&
+    !borrowedSuites.has(key) &&
+    (borrow.includes(suite) || !existsSync(path.join(tree, 'bench/suites', `${suite}.mjs`)))
+  ) {
     cpSync(path.join(here, 'bench/suites', `${suite}.mjs`), path.join(tree, 'bench/suites', `${suite}.mjs`));
     borrowedSuites.add(key);
   }
@@ -39,7 +44,7 @@ function runSuite(tree, suite, smoke, here) {
   });
 }
 
-export async function compare({ ref, suites, smoke, rounds }) {
+export async function compare({ ref, suites, smoke, rounds, borrow = [] }) {
   const here = path.resolve(import.meta.dirname, '..');
   const sha = git(here, 'rev-parse', '--verify', `${ref}^{commit}`);
   const head = git(here, 'rev-parse', 'HEAD');
@@ -64,13 +69,13 @@ export async function compare({ ref, suites, smoke, rounds }) {
         // Alternate which side goes first, so neither always gets the cooler or the warmer machine.
         const order = round % 2 === 0 ? ['ref', 'this'] : ['this', 'ref'];
         for (const side of order) {
-          const report = await runSuite(side === 'ref' ? tree : here, suite, smoke, here);
+          const report = await runSuite(side === 'ref' ? tree : here, suite, smoke, here, borrow);
           results.push({ suite, round, side, at: report.at, loadavg: report.loadavg, rows: report.rows });
           process.stderr.write(`bench compare: ${suite} round ${round + 1} ${side} done (load ${os.loadavg()[0].toFixed(1)})\n`);
         }
       }
     }
-    return { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, ref, refSha: sha, head, smoke, results };
+    return { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, ref, refSha: sha, head, smoke, borrow, results };
   } finally {
     rmSync(tree, { recursive: true, force: true });
     git(here, 'worktree', 'prune');

@@ -15,17 +15,28 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    // With --compare: run this tree's file of these suites against the ref too (its helpers, this tree's measurements).
+    borrow: { type: 'string' },
   },
 });
 const here = import.meta.dirname;
 const suites = ['protocol', 'hub', 'agent', 'sandbox', 'audit', 'probe', 'mcp', 'memory', 'fleet', 'dashboard'];
-if (values.only && !suites.includes(values.only)) throw new Error(`unknown suite ${values.only}; suites: ${suites.join(', ')}`);
+// `--only probe,mcp,sandbox`: several suites, in the order of `suites`.
+const only = values.only?.split(',').filter(Boolean);
+for (const name of [...(only ?? []), ...(values.borrow?.split(',').filter(Boolean) ?? [])])
+  if (!suites.includes(name)) throw new Error(`unknown suite ${name}; suites: ${suites.join(', ')}`);
 
 if (values.compare) {
   const { compare, compareTable, writeCompare } = await import('./compare.mjs');
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number of at least 1');
-  const report = await compare({ ref: values.compare, suites: values.only ? [values.only] : suites, smoke: values.smoke, rounds });
+  const report = await compare({
+    ref: values.compare,
+    suites: only ? suites.filter((name) => only.includes(name)) : suites,
+    smoke: values.smoke,
+    rounds,
+    borrow: values.borrow?.split(',').filter(Boolean) ?? [],
+  });
   writeCompare(report);
   console.log(values.json ? JSON.stringify(report, null, 2) : compareTable(report));
   process.exit(report.results.some((r) => r.rows.some((row) => row.metric === 'suite failed')) ? 1 : 0);
@@ -35,7 +46,7 @@ const rows = [];
 // The machine may be shared (other jobs running): every suite records the load average it ran under.
 const load = [];
 for (const name of suites) {
-  if (values.only && values.only !== name) continue;
+  if (only && !only.includes(name)) continue;
   // SONDE_BENCH_SUITES_DIR: compare.mjs runs a suite copied into an older tree, so it uses that tree's helpers.
   const mod = await import(pathToFileURL(path.join(process.env.SONDE_BENCH_SUITES_DIR ?? path.join(here, 'suites'), `${name}.mjs`)).href);
   const started = performance.now();
