@@ -133,7 +133,9 @@ console.log(
     `soak summary: ${rounds.length} rounds in ${Math.round((Date.now() - started) / 60_000)} min (${new Date(started).toISOString()} to ${new Date().toISOString()})`,
     `  frames tried: ${framesTried.toLocaleString('en')} (agent frames ${sum(bySuite('agent-frames'), 'frames').toLocaleString('en')}, ` +
       `hostile-hub frames ${sum(bySuite('hub-frames'), 'frames').toLocaleString('en')})`,
-    `  requests tried: ${requestsTried.toLocaleString('en')} REST and /mcp (${sum(bySuite('http-requests'), 'throttled')} answered 429)`,
+    `  requests tried: ${requestsTried.toLocaleString('en')} REST and /mcp (${sum(bySuite('http-requests'), 'throttled')} answered 429; ` +
+      `ended without a status line: ${sum(bySuite('http-requests'), 'closedWhileSending')} while the request was still being written, ` +
+      `${sum(bySuite('http-requests'), 'closedAfterSending')} after it was sent)`,
     `  crashes: ${crashes}`,
     `  audit entries lost: ${auditLost} (measured in ${auditRounds.length} of ${rounds.length} rounds)`,
     '  memory before/after:',

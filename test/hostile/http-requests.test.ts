@@ -91,38 +91,59 @@ interface Sent {
   from: string;
 }
 
+/** What became of one request. */
+interface Outcome {
+  /** The status line's code; 0 when the hub gave no answer within 15 s, -1 when the connection ended without one. */
+  status: number;
+  /** For -1: the socket error, and whether the whole request had been handed to the kernel before it. */
+  closed?: { code: string; requestSent: boolean };
+  /** The connection failed after the status line arrived (the hub answered early and closed while the request was still being written). */
+  resetAfterAnswer?: string;
+}
+
 /**
- * One request from a chosen source address on a connection of its own. Resolves with the status, 0 when the hub
- * gave no answer within 15 s (a finding, not a hang until the test's own timeout), -1 when it closed the connection
- * without an answer.
+ * One request from a chosen source address on a connection of its own. A status line counts as the answer even when
+ * the connection is reset afterwards (the hub may answer 413 or 401 before reading a large body, then close while the
+ * rest is still being written: the write fails with EPIPE or ECONNRESET after the answer arrived). No answer within
+ * 15 s is a finding (status 0), not a hang until the test's own timeout.
  */
-function send({ method, url, headers, body, from }: Sent): Promise<number> {
+function send({ method, url, headers, body, from }: Sent): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (status: number): void => {
+    let answered: number | undefined;
+    let requestSent = false;
+    const finish = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(status);
+      resolve(outcome);
     };
     const req = request(url, { method, headers, localAddress: from, agent: false }, (response) => {
       const status = response.statusCode ?? -1;
+      answered = status;
       // The event stream is meant to stay open: its headers are the answer.
       if (String(response.headers['content-type']).startsWith('text/event-stream')) {
         response.destroy();
-        finish(status);
+        finish({ status });
         return;
       }
       response.resume();
-      response.on('end', () => finish(status));
-      response.on('error', () => finish(status));
-      response.on('close', () => finish(status));
+      response.on('end', () => finish({ status }));
+      response.on('error', () => finish({ status }));
+      response.on('close', () => finish({ status }));
     });
     const timer = setTimeout(() => {
       req.destroy();
-      finish(0);
+      finish({ status: 0 });
     }, 15_000);
-    req.on('error', () => finish(-1));
+    req.on('finish', () => (requestSent = true));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        answered !== undefined
+          ? { status: answered, resetAfterAnswer: error.code ?? error.message }
+          : { status: -1, closed: { code: error.code ?? error.message, requestSent } },
+      ),
+    );
     if (body !== undefined) req.setHeader('content-length', Buffer.byteLength(body));
     req.end(body);
   });
@@ -220,6 +241,10 @@ describe(`hostile REST and /mcp requests (seed ${SEED}, ${REQUESTS} requests)`, 
 
       const failures: string[] = [];
       const statuses = new Map<number, number>();
+      /** Connections that ended without a status line, by when (while or after sending the request) and the error. */
+      const closedByKind = new Map<string, { count: number; examples: string[] }>();
+      /** Answers (by status) whose connection then failed while the request was still being written. */
+      const resetsAfterAnswer = new Map<number, number>();
       let sent = 0;
       const stopSending = soakClock();
       for (let chunk = 0; sent < REQUESTS && !stopSending(); chunk++) {
@@ -238,7 +263,7 @@ describe(`hostile REST and /mcp requests (seed ${SEED}, ${REQUESTS} requests)`, 
           if (r.auth === 'garbage') headers.authorization = `Bearer ${'x'.repeat(300)}`;
           if (r.bigHeader) headers['x-fuzz'] = 'y'.repeat(r.bigHeader);
           const withBody = r.body !== null && r.method !== 'GET' && r.method !== 'HEAD';
-          const status = await send({
+          const { status, closed, resetAfterAnswer } = await send({
             method: r.method,
             url,
             headers,
@@ -247,6 +272,17 @@ describe(`hostile REST and /mcp requests (seed ${SEED}, ${REQUESTS} requests)`, 
           });
           sent += 1;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (resetAfterAnswer) resetsAfterAnswer.set(status, (resetsAfterAnswer.get(status) ?? 0) + 1);
+          if (closed) {
+            const bodyBytes = withBody ? Buffer.byteLength(r.body!) : 0;
+            const headerBytes = Object.entries(headers).reduce((sum, [k, v]) => sum + k.length + v.length + 4, 0) + url.href.length;
+            const kind = `${closed.requestSent ? 'after' : 'while'} sending, ${closed.code}`;
+            const entry = closedByKind.get(kind) ?? { count: 0, examples: [] };
+            entry.count += 1;
+            if (entry.examples.length < 5)
+              entry.examples.push(`${r.method} ${url.pathname.slice(0, 40)} body ${bodyBytes} B headers ${headerBytes} B`);
+            closedByKind.set(kind, entry);
+          }
           if (status === 0) failures.push(`${r.method} ${url.pathname} → no answer within 15 s`);
           if (status >= 500 && !(status === 503 && r.path === '/api/v1/ready')) failures.push(`${r.method} ${url.pathname} → ${status}`);
         }
@@ -283,7 +319,9 @@ describe(`hostile REST and /mcp requests (seed ${SEED}, ${REQUESTS} requests)`, 
           `${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ${dispatched} reached the probe dispatcher, ` +
           `${ranOk} ran; audit ${last} entries, ${receiver.seqs.size} exported, ${lost} lost, chain ${verified.ok ? 'intact' : 'BROKEN'}; ` +
           `live heap + buffers after a full GC ${(liveBefore / MiB).toFixed(0)} → ${(liveAfter / MiB).toFixed(0)} MiB; ` +
-          `/health ${healthPolls} polls, ${healthOver100} over 100 ms, slowest ${healthMax.toFixed(0)} ms, ${healthFailures.length} failed ${JSON.stringify(healthFailures.slice(0, 10))}`,
+          `/health ${healthPolls} polls, ${healthOver100} over 100 ms, slowest ${healthMax.toFixed(0)} ms, ${healthFailures.length} failed ${JSON.stringify(healthFailures.slice(0, 10))}; ` +
+          `closed without a status line: ${JSON.stringify(Object.fromEntries(closedByKind))}; ` +
+          `answered, then reset while the request was still being written: ${JSON.stringify(Object.fromEntries(resetsAfterAnswer))}`,
       );
       reportToSoak({
         suite: 'http-requests',
@@ -300,6 +338,9 @@ describe(`hostile REST and /mcp requests (seed ${SEED}, ${REQUESTS} requests)`, 
         healthBoundMs: HEALTH_MS,
         throttled,
         dispatched,
+        closedWhileSending: [...closedByKind].filter(([kind]) => kind.startsWith('while')).reduce((sum, [, e]) => sum + e.count, 0),
+        resetAfterAnswer: [...resetsAfterAnswer.values()].reduce((sum, n) => sum + n, 0),
+        closedAfterSending: [...closedByKind].filter(([kind]) => kind.startsWith('after')).reduce((sum, [, e]) => sum + e.count, 0),
       });
 
       expect(failures, `seed ${SEED}`).toEqual([]);
