@@ -19,6 +19,7 @@
 import { fork } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -159,6 +160,67 @@ function child(file) {
   };
 }
 
+/**
+ * The kernel's listen-queue counters (TcpExt ListenOverflows / ListenDrops, /proc/net/netstat): a SYN or a completed
+ * handshake dropped because an accept queue was full. Host-wide, so another process's overflow would count too.
+ */
+function listenDrops() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const header = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = lines[header].split(/\s+/);
+    const values = lines[header + 1].split(/\s+/);
+    const read = (name) => Number(values[names.indexOf(name)]);
+    return { overflows: read('ListenOverflows'), drops: read('ListenDrops') };
+  } catch {
+    return { overflows: NaN, drops: NaN };
+  }
+}
+
+/**
+ * /api/v1/health polled through the herd, each time on a new connection (as a load balancer's check would be, so it
+ * waits in the same accept queue as the agents): latency of every poll, and the polls that got no 200 within 5 s.
+ */
+function pollHealth(url) {
+  const latencies = [];
+  const failures = [];
+  let stopped = false;
+  const once = () =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const req = get(`${url}/api/v1/health`, { agent: false, timeout: 5_000 }, (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode, ms: performance.now() - started }));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+      req.on('error', (error) => resolve({ status: error.message, ms: performance.now() - started }));
+    });
+  const loop = (async () => {
+    while (!stopped) {
+      const { status, ms } = await once();
+      latencies.push(ms);
+      if (status !== 200) failures.push(String(status));
+      await sleep(200);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        polls: sorted.length,
+        failed: failures.length,
+        failures: [...new Set(failures)].slice(0, 5),
+        p50Ms: pct(sorted, 50),
+        p99Ms: pct(sorted, 99),
+        maxMs: sorted.at(-1),
+        over1s: sorted.filter((ms) => ms > 1000).length,
+      };
+    },
+  };
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** Counts per `binMs` window from `from` to `to`. */
@@ -224,6 +286,7 @@ export async function runHerd({
 
     // The restart: SIGKILL, then a new hub on the same database, secret and port, started at once.
     const port = new URL(hub.url).port;
+    const dropsBefore = listenDrops();
     const killAt = Date.now();
     hub.child.kill('SIGKILL');
     await new Promise((resolve) => (hub.child.exitCode !== null || hub.child.signalCode ? resolve() : hub.child.once('exit', resolve)));
@@ -243,6 +306,7 @@ export async function runHerd({
     });
     const healthAt = Date.now();
     log(`new hub healthy ${healthAt - killAt} ms after the kill`);
+    const health = pollHealth(hub.url);
     const rss = [];
     let online = 0;
     let allBackAt;
@@ -259,6 +323,8 @@ export async function runHerd({
     }
     log(`online again: ${online}/${ramped}${allBackAt ? ` after ${allBackAt - killAt} ms` : ` (budget ${budgetMs / 1000} s spent)`}`);
     const endAt = allBackAt ?? Date.now();
+    const healthDuringHerd = await health.stop();
+    const dropsAfter = listenDrops();
     const hubMetrics = await fetch(`${hub.url}/metrics`).then((r) => r.text());
     const metric = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(hubMetrics)?.[1] ?? NaN);
     const reports = await Promise.all(children.map((ch) => ch.ask({ type: 'report' })));
@@ -307,6 +373,8 @@ export async function runHerd({
           ? { min: retryAfters[0] / 1000, p50: pct(retryAfters, 50) / 1000, max: retryAfters[retryAfters.length - 1] / 1000 }
           : null,
       },
+      hubHealthDuringHerd: healthDuringHerd,
+      listenQueue: { overflows: dropsAfter.overflows - dropsBefore.overflows, drops: dropsAfter.drops - dropsBefore.drops },
       hubRssMiB: { beforeKill: rssSteady / MiB, peakDuringHerd: Math.max(...rss) / MiB, afterAllBack: rssOf(hub.pid) / MiB },
       hubEventLoopDelayMs: {
         windows: eld.length,
@@ -351,6 +419,12 @@ function table(r) {
         ? `${f(r.admission.retryAfterS.min)} / ${f(r.admission.retryAfterS.p50)} / ${f(r.admission.retryAfterS.max)} s`
         : '—',
     ],
+    [
+      '/health polls once up: failed / over 1 s / p50 / p99 / max',
+      `${f(r.hubHealthDuringHerd.failed)} of ${f(r.hubHealthDuringHerd.polls)} / ${f(r.hubHealthDuringHerd.over1s)} / ` +
+        `${f(r.hubHealthDuringHerd.p50Ms)} / ${f(r.hubHealthDuringHerd.p99Ms)} / ${f(r.hubHealthDuringHerd.maxMs)} ms`,
+    ],
+    ['kernel listen-queue overflows / drops (host-wide)', `${f(r.listenQueue.overflows)} / ${f(r.listenQueue.drops)}`],
     [
       'hub RSS before kill / peak in herd / after',
       `${f(r.hubRssMiB.beforeKill)} / ${f(r.hubRssMiB.peakDuringHerd)} / ${f(r.hubRssMiB.afterAllBack)} MiB`,

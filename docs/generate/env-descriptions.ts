@@ -122,9 +122,10 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
     '`SONDE_ERR_AGENT_BUSY` (the caller retries shortly). `0`: no waiting, refuse when all slots run.',
   SONDE_AGENT_ADMISSION_MAX:
     'Agent connections the hub admits at once before they register (upgrading, or upgraded and waiting for ' +
-    '`hub.registered`). One more upgrade is answered HTTP 503 with `Retry-After` (whole seconds, spread from 1 up to ' +
-    'the backlog, at most 60) before its credentials are looked up, so a fleet reconnecting after a restart waits on ' +
-    'its own timers instead of in the hub; agents wait at least that long, plus jitter, before trying again. Refusals ' +
+    '`hub.registered`). One more upgrade is answered HTTP 503 with `Retry-After` (whole seconds to its slot in a queue ' +
+    "spaced by the hub's measured registration rate, at most 60) before its credentials are looked up, so a fleet " +
+    'reconnecting after a restart comes back as fast as the hub registers it; agents wait that long, plus up to a ' +
+    'second of jitter, before trying again. Refusals ' +
     'are counted in `/metrics` (`sonde_agent_admission_refused_total`), not audited. `0`: no limit.',
   SONDE_METRICS_TOKEN:
     'When set, `GET /metrics` needs `Authorization: Bearer <this value>` (Prometheus: `authorization: { credentials: … }` or ' +

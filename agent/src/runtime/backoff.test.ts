@@ -22,13 +22,15 @@ describe('Backoff', () => {
     expect(backoff.next()).toBe(1000);
   });
 
-  it('after a refusal with Retry-After waits at least that long plus up to one initial interval, without resetting', () => {
+  it('after a refusal with Retry-After waits what the hub asked plus up to one initial interval, whatever its own draw', () => {
     const backoff = new Backoff(1000, 60_000, () => 0.5);
-    backoff.next(); // one failure before: the next ceiling is 2 s
-    // own draw 0.5 · 2 s = 1 s; asked 3 s + 0.5 · 1 s jitter = 3.5 s: the hub's ask wins.
+    for (let i = 0; i < 5; i++) backoff.next(); // a hub restart's failures: the next ceiling is 32 s
+    // Asked 3 s + 0.5 · 1 s jitter = 3.5 s: the hub's hint, not the backoff's 16 s draw.
     expect(backoff.afterRefusal(3000)).toBe(3500);
-    // The backoff advanced (ceiling 4 s now): its own draw 2 s is longer than a 1 s ask + 0.5 s.
-    expect(backoff.afterRefusal(1000)).toBe(2000);
+    // A refusal neither advances nor resets the backoff: the next plain failure draws from the same 32 s ceiling.
+    expect(backoff.ceiling()).toBe(32_000);
+    // Never sooner than one initial interval, whatever the hub asks.
+    expect(backoff.afterRefusal(0)).toBe(1500);
   });
 
   it('never waits longer than its longest backoff, whatever the hub asks', () => {

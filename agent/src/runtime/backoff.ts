@@ -24,15 +24,16 @@ export class Backoff {
 
   /**
    * The delay after a hub refused the upgrade with `Retry-After` (503 from its admission limit, 429 from its
-   * throttle): at least what it asked plus up to one initial interval of jitter (the hint is in whole seconds, so the
-   * agents it refused in one second would otherwise come back in one), never less than this backoff's own draw, which
-   * advances as for any failed attempt (a hub that keeps refusing is not retried faster; the backoff is not reset),
-   * and never more than the longest backoff (a hub asking for an hour does not park the agent for an hour).
+   * throttle): what it asked (at least one initial interval) plus up to one initial interval of jitter, since the hint
+   * is in whole seconds and the agents it gave the same second would otherwise come back together. The hub sizes the
+   * hint to how fast it registers agents (hub/src/gateway/admission.ts), so the agent follows it rather than its own
+   * draw, which after the failures of a hub restart may be a minute. A refusal is an answer from a live hub, so it
+   * neither advances nor resets the backoff; it never waits more than the longest backoff (a hub asking for an hour
+   * does not park the agent for an hour).
    */
   afterRefusal(retryAfterMs: number): number {
-    const own = this.next();
-    const asked = retryAfterMs + Math.round(this.random() * this.initialMs);
-    return Math.min(this.maxMs, Math.max(own, asked));
+    const asked = Math.max(this.initialMs, retryAfterMs) + Math.round(this.random() * this.initialMs);
+    return Math.min(this.maxMs, asked);
   }
 
   reset(): void {

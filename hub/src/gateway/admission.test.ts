@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdmissionGate, MAX_RETRY_AFTER_S, MIN_SPREAD_S } from './admission.js';
+import { AdmissionGate, MAX_RETRY_AFTER_S, MIN_PLACES } from './admission.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
@@ -30,24 +30,75 @@ describe('AdmissionGate', () => {
     expect(gate.stats()).toEqual({ limit: 0, pending: 10_000, refused: 0 });
   });
 
-  it('spreads Retry-After over the backlog: refusals in the window over the registrations completed in it', () => {
+  it('asks the refused back one slot after another, spaced by the registration rate (places ÷ time a place is held)', () => {
     const c = clock();
-    const gate = new AdmissionGate(10, c.now, () => 0.999);
+    const gate = new AdmissionGate(10, c.now, () => 0);
     const tickets = Array.from({ length: 10 }, () => gate.enter()).map((d) => (d.admitted ? d.ticket : undefined));
-    // A fresh hub, nothing registered yet: a few refusals get the narrowest spread.
-    expect(gate.enter()).toEqual({ admitted: false, retryAfterS: MIN_SPREAD_S });
-    // 10 s later, 10 registrations done (1/s) and 30 refusals in the window: spread 30 s; the next refusal makes 31.
-    c.advance(10_000);
+    // A fresh hub, nothing registered yet: a place is taken to be held FIRST_HOLD_MS (10 places → 10 a second, slots
+    // 1 / (10 · HEADROOM) = 80 ms apart). Retry-After is the slot's whole second (the agent adds up to 1 s), at least 1:
+    // slots 0-1.92 s are asked back in 1 s, the 26th (2.0 s) in 2.
+    const first = Array.from({ length: 26 }, () => gate.enter());
+    expect(first.map((d) => (d.admitted ? 'in' : d.retryAfterS))).toEqual([...Array(25).fill(1), 2]);
+    // The places are held 500 ms each: 20 registrations a second, slots 40 ms apart from where the queue ends.
+    c.advance(500);
     for (const ticket of tickets) ticket?.release(true);
+    expect(gate.ratePerSecond()).toBe(20);
+    const queued = gate.queueS();
     for (let i = 0; i < 10; i++) gate.enter();
-    for (let i = 0; i < 30; i++) gate.enter();
-    expect(gate.spreadS()).toBe(30);
-    expect(gate.enter()).toEqual({ admitted: false, retryAfterS: 31 });
-    // A huge backlog is capped at the agent's longest backoff.
-    for (let i = 0; i < 1000; i++) gate.enter();
-    expect(gate.spreadS()).toBe(MAX_RETRY_AFTER_S);
-    // Once the window has passed with no refusals the spread is narrow again.
-    c.advance(11_000);
-    expect(gate.spreadS()).toBe(MIN_SPREAD_S);
+    for (let i = 0; i < 25; i++) gate.enter();
+    expect(gate.queueS()).toBeCloseTo(queued + 25 * 0.04, 5);
+    // The queue is FIFO: a later refusal never gets an earlier slot than one before it.
+    const later = Array.from({ length: 100 }, () => gate.enter()).map((d) => (d.admitted ? 0 : d.retryAfterS));
+    expect(later).toEqual([...later].sort((a, b) => a - b));
+    expect(later.at(-1)).toBe(Math.floor(gate.queueS() - 0.04));
+    expect(gate.stats()).toEqual({ limit: 10, pending: 10, refused: 151 });
+  });
+
+  it('never asks for more than MAX_RETRY_AFTER_S: past the horizon the refused are spread over its second half', () => {
+    const c = clock();
+    const draws = [0, 0.999];
+    const gate = new AdmissionGate(1, c.now, () => draws.shift() ?? 0.5);
+    gate.enter();
+    // One place held 1 s at first: slots 800 ms apart, so the horizon (60 s) is reached after 75 refusals.
+    const answers = Array.from({ length: 80 }, () => gate.enter()).map((d) => (d.admitted ? 0 : d.retryAfterS));
+    expect(answers.slice(0, 75)).toEqual([...answers.slice(0, 75)].sort((a, b) => a - b));
+    expect(answers[74]).toBe(59);
+    expect(answers.slice(75, 78)).toEqual([MAX_RETRY_AFTER_S / 2, MAX_RETRY_AFTER_S, 45]);
+    for (const seconds of answers.slice(75)) {
+      expect(seconds).toBeGreaterThanOrEqual(MAX_RETRY_AFTER_S / 2);
+      expect(seconds).toBeLessThanOrEqual(MAX_RETRY_AFTER_S);
+    }
+    // The queue moves with the clock: once its slots have passed, the next refused is asked back in a second.
+    c.advance(61_000);
+    expect(gate.queueS()).toBe(0);
+    expect(gate.enter()).toEqual({ admitted: false, retryAfterS: 1 });
+  });
+
+  it('uses fewer places than the cap when the hub registers fewer than the cap in 5 s, and all of them when it keeps up', () => {
+    const c = clock();
+    const gate = new AdmissionGate(200, c.now, () => 0);
+    const tickets = Array.from({ length: 200 }, () => gate.enter()).map((d) => (d.admitted ? d.ticket : undefined));
+    expect(gate.inUse()).toBe(200);
+    // A starved hub: nothing registered 6 s after the first socket came in: only MIN_PLACES until registrations show.
+    c.advance(6_000);
+    expect(gate.inUse()).toBe(MIN_PLACES);
+    // 3 registrations a second over the next 10 s: 15 places, so a place is held about 5 s, not 200 ÷ 3 = 67 s.
+    for (let second = 0; second < 10; second++) {
+      c.advance(1_000);
+      for (let i = 0; i < 3; i++) tickets[second * 3 + i]?.release(true);
+    }
+    expect(gate.inUse()).toBe(15);
+    expect(gate.enter().admitted).toBe(false);
+    // The remaining sockets go (their agents gave up): 15 newcomers are admitted, the 16th refused.
+    for (const ticket of tickets.slice(30)) ticket?.release(false);
+    const next = Array.from({ length: 16 }, () => gate.enter().admitted);
+    expect(next).toEqual([...Array(15).fill(true), false]);
+    // A hub that keeps up (100 registrations a second) uses the whole cap.
+    const fast = new AdmissionGate(200, c.now, () => 0);
+    for (let i = 0; i < 100; i++) {
+      const d = fast.enter();
+      if (d.admitted) d.ticket.release(true);
+    }
+    expect(fast.inUse()).toBe(200);
   });
 });

@@ -5,20 +5,38 @@
  * inside the hub until the agents' timers dropped them and they came back with more work. Beyond the cap an upgrade
  * is answered `503` + `Retry-After` before anything else is done for it (no credential lookup, no WebSocket state).
  *
- * `Retry-After` is drawn uniformly from whole seconds in [1, spread], so refused agents do not come back together.
- * The spread follows the backlog: the refusals of the last `WINDOW_S` seconds over the registrations completed in
- * them (the seconds the hub needs to get through the agents that are waiting), at least `MIN_SPREAD_S`, at most
- * `MAX_RETRY_AFTER_S` (the agent's longest backoff). An agent refused again counts again, so the estimate settles
- * near √(window × waiting ÷ rate) rather than waiting ÷ rate: below the drain time for a large fleet (the refused come
- * back somewhat faster than they can be served and a few are refused again, cheaply) and never above the 60 s cap.
+ * `Retry-After` is a place in a virtual queue: each refusal takes the next free slot, and slots are spaced by the
+ * hub's registration rate (with `HEADROOM`, so the admitted places stay full while some refused agents come back
+ * late), so the refused come back about as fast as the hub can register them, neither in a burst (which the kernel's
+ * accept queue and the hub pay for) nor spread wider than needed (which lengthens the fleet's tail). The rate comes
+ * from Little's law: places ÷ the mean time a place is held from admission to registration (over the last `WINDOW_S`
+ * seconds; before any registration, at least `FIRST_HOLD_MS` or the age of the oldest waiting socket). It is an optimistic estimate when
+ * the places are not all in use, which costs at most a few cheap refusals more. The agent adds up to a second of its
+ * own jitter to the whole seconds. Beyond `MAX_RETRY_AFTER_S` (the agent's longest backoff) the queue is not
+ * extended: those agents are spread over the second half of the horizon, come back, and take a slot then.
  */
 
-/** Seconds of history behind the spread of `Retry-After`. */
+/** Seconds of history behind the registration rate. */
 export const WINDOW_S = 10;
-/** The narrowest spread: even a small excess is not sent back in one second. */
-export const MIN_SPREAD_S = 2;
 /** The longest `Retry-After`: the agent's own maximum backoff (agent/src/config/schema.ts, `reconnect.maxMs`). */
 export const MAX_RETRY_AFTER_S = 60;
+/** Slots are handed out this much faster than the measured rate: an agent that is late leaves no place empty. */
+export const HEADROOM = 1.25;
+/**
+ * Before the window holds a registration, a place is taken to be held this long (a quiet 2-core host registers a
+ * fleet at ~100 a second with 100 in flight, so about 1 s): the first burst of a restart is spread at 200 a second
+ * with the default cap of 200, and the estimate follows the measured hold time from the first registration on.
+ */
+export const FIRST_HOLD_MS = 1_000;
+/**
+ * A place should be held no longer than this: well inside the hub's own registration deadline (10 s) and the agent's
+ * patience (15 s for the upgrade, 30 s for `hub.registered`). On a starved host the configured cap can be more than
+ * the hub registers in that time (measured: ~6 registrations a second at load 20-30 on 2 cores, so 200 places are
+ * held ~33 s and the agents give up on sockets the hub is still working on), so the places in use shrink to what the
+ * hub completes in this time, never below `MIN_PLACES`, never above the cap.
+ */
+export const TARGET_HOLD_MS = 5_000;
+export const MIN_PLACES = 10;
 
 export interface AdmissionStats {
   /** The cap (0: no limit). */
@@ -31,20 +49,30 @@ export interface AdmissionStats {
 
 /** A place in the gate: released once (registration done, or the socket gone), whichever comes first. */
 export interface AdmissionTicket {
-  /** `completed`: the hub finished a registration on it (counts towards the rate the spread is computed from). */
+  /** `completed`: the hub finished a registration on it (counts towards the rate the slots are spaced by). */
   release(completed: boolean): void;
 }
 
 export type AdmissionDecision = { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterS: number };
 
+interface Place {
+  at: number;
+  released: boolean;
+}
+
 export class AdmissionGate {
   private pending = 0;
   private refusedTotal = 0;
-  /** Per second of the window (index = second mod WINDOW_S): refusals and completed registrations. */
-  private readonly refusedBins = new Array<number>(WINDOW_S).fill(0);
+  /** Per second of the window (index = second mod WINDOW_S): registrations completed and the ms their places were held. */
   private readonly completedBins = new Array<number>(WINDOW_S).fill(0);
+  private readonly heldMsBins = new Array<number>(WINDOW_S).fill(0);
   private currentSecond: number;
   private readonly startedAt: number;
+  /** Places in the order they were taken (released ones are dropped from the front): the oldest waiting socket. */
+  private places: Place[] = [];
+  private placesHead = 0;
+  /** When the next refused agent is asked to come back (ms since the epoch). */
+  private nextSlotAt = 0;
 
   constructor(
     readonly limit: number,
@@ -57,25 +85,27 @@ export class AdmissionGate {
 
   /** One upgrade knocking: a ticket, or the `Retry-After` (seconds) to answer with. */
   enter(): AdmissionDecision {
-    if (this.limit > 0 && this.pending >= this.limit) {
+    if (this.limit > 0 && this.pending >= this.inUse()) {
       this.refusedTotal += 1;
-      this.advance();
-      this.refusedBins[this.currentSecond % WINDOW_S] += 1;
-      return { admitted: false, retryAfterS: 1 + Math.floor(this.random() * this.spreadS()) };
+      return { admitted: false, retryAfterS: this.slot() };
     }
     this.pending += 1;
-    let released = false;
+    const place: Place = { at: this.now(), released: false };
+    if (this.limit > 0) this.places.push(place);
     return {
       admitted: true,
       ticket: {
         release: (completed) => {
-          if (released) return;
-          released = true;
+          if (place.released) return;
+          place.released = true;
           this.pending -= 1;
           if (completed) {
             this.advance();
-            this.completedBins[this.currentSecond % WINDOW_S] += 1;
+            const bin = this.currentSecond % WINDOW_S;
+            this.completedBins[bin] += 1;
+            this.heldMsBins[bin] += Math.max(0, this.now() - place.at);
           }
+          this.dropReleased();
         },
       },
     };
@@ -85,16 +115,65 @@ export class AdmissionGate {
     return { limit: this.limit, pending: this.pending, refused: this.refusedTotal };
   }
 
-  /** Seconds over which the refused are spread: waiting agents (refusals in the window) ÷ registrations per second. */
-  spreadS(): number {
+  /**
+   * The places in use now: the cap, or fewer when the hub registers fewer than the cap in `TARGET_HOLD_MS` (registrations
+   * completed in the window ÷ its seconds × the target); with none completed while a socket has waited past the target,
+   * `MIN_PLACES`.
+   */
+  inUse(): number {
+    if (this.limit <= 0) return 0;
+    const { completed } = this.window();
+    const floor = Math.min(MIN_PLACES, this.limit);
+    if (completed === 0) return this.oldestAgeMs() > TARGET_HOLD_MS ? floor : this.limit;
+    const elapsedS = Math.min(WINDOW_S, Math.max(1, (this.now() - this.startedAt) / 1000));
+    return Math.min(this.limit, Math.max(floor, Math.ceil((completed / elapsedS) * (TARGET_HOLD_MS / 1000))));
+  }
+
+  /** Registrations a second the hub manages with its places in use: places ÷ mean time a place is held (Little's law). */
+  ratePerSecond(): number {
+    const { completed, heldMs } = this.window();
+    // No registration in the window: a place is held at least as long as the oldest waiting socket has waited, and
+    // (a hub just started, whose first burst would otherwise all be asked back in a second) at least `FIRST_HOLD_MS`.
+    const meanHeldMs = completed > 0 ? heldMs / completed : Math.max(FIRST_HOLD_MS, this.oldestAgeMs());
+    return (Math.max(this.inUse(), 1) / Math.max(meanHeldMs, 10)) * 1000;
+  }
+
+  private window(): { completed: number; heldMs: number } {
     this.advance();
-    const refused = this.refusedBins.reduce((sum, n) => sum + n, 0);
-    const completed = this.completedBins.reduce((sum, n) => sum + n, 0);
-    // A hub that just started has less than a window of history (the first half second counts as half a second, so
-    // the first refusals are not spread over a minute for want of data); before any registration the rate is 1/s.
-    const elapsedS = Math.min(WINDOW_S, Math.max(0.5, (this.now() - this.startedAt) / 1000));
-    const perSecond = Math.max(1, completed / elapsedS);
-    return Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_SPREAD_S, Math.ceil(refused / perSecond)));
+    return {
+      completed: this.completedBins.reduce((sum, n) => sum + n, 0),
+      heldMs: this.heldMsBins.reduce((sum, n) => sum + n, 0),
+    };
+  }
+
+  private oldestAgeMs(): number {
+    return this.placesHead < this.places.length ? this.now() - this.places[this.placesHead].at : 0;
+  }
+
+  /** Seconds until the last slot handed out (0: no queue). */
+  queueS(): number {
+    return Math.max(0, (this.nextSlotAt - this.now()) / 1000);
+  }
+
+  /** The next free slot, as whole seconds from now (the agent adds up to a second of jitter). */
+  private slot(): number {
+    const now = this.now();
+    const horizon = now + MAX_RETRY_AFTER_S * 1000;
+    const at = Math.max(this.nextSlotAt, now);
+    if (at >= horizon) {
+      // The queue reaches past what an agent waits at most: spread these over the horizon's second half, queue unchanged.
+      return Math.ceil(MAX_RETRY_AFTER_S / 2) + Math.floor(this.random() * Math.floor(MAX_RETRY_AFTER_S / 2 + 1));
+    }
+    this.nextSlotAt = at + 1000 / (this.ratePerSecond() * HEADROOM);
+    return Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.floor((at - now) / 1000)));
+  }
+
+  private dropReleased(): void {
+    while (this.placesHead < this.places.length && this.places[this.placesHead].released) this.placesHead += 1;
+    if (this.placesHead > 1024 && this.placesHead * 2 > this.places.length) {
+      this.places = this.places.slice(this.placesHead);
+      this.placesHead = 0;
+    }
   }
 
   /** Empties the bins of seconds that passed since the last call. */
@@ -102,8 +181,8 @@ export class AdmissionGate {
     const second = Math.floor(this.now() / 1000);
     const passed = Math.min(WINDOW_S, second - this.currentSecond);
     for (let i = 1; i <= passed; i++) {
-      this.refusedBins[(this.currentSecond + i) % WINDOW_S] = 0;
       this.completedBins[(this.currentSecond + i) % WINDOW_S] = 0;
+      this.heldMsBins[(this.currentSecond + i) % WINDOW_S] = 0;
     }
     if (second > this.currentSecond) this.currentSecond = second;
   }

@@ -202,7 +202,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     const now = Date.now();
     if (now - busyLoggedAt >= BUSY_LOG_EVERY_MS) {
       log.warn(
-        { ...admission.stats(), refusedSinceLastLog: busySinceLog },
+        {
+          ...admission.stats(),
+          refusedSinceLastLog: busySinceLog,
+          queueS: Math.round(admission.queueS()),
+          registrationsPerS: Math.round(admission.ratePerSecond()),
+        },
         'agent admission full: upgrades answered 503 with Retry-After (SONDE_AGENT_ADMISSION_MAX)',
       );
       busyLoggedAt = now;

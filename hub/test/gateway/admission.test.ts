@@ -39,7 +39,7 @@ describe('agent admission (SONDE_AGENT_ADMISSION_MAX)', () => {
     const refused = await attempt(c.apiKey);
     expect(refused).toMatchObject({ status: 503 });
     if (refused === 'open') throw new Error('unreachable');
-    // Whole seconds, spread from 1 to the backlog's spread (2 s at least): refused agents do not all come back at once.
+    // Whole seconds to its slot in the queue (at least 1, at most the agent's longest backoff).
     expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(Number(refused.retryAfter)).toBeLessThanOrEqual(60);
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'SONDE_ERR_HUB_BUSY' } });
