@@ -1,10 +1,13 @@
 // Simulated agents for the fleet benchmarks: each speaks the real wire protocol
-// with the pack-sdk helpers (every frame RSA-SHA256 signed and verified, replay
-// guarded), registers with a real attestation and pack manifests, heartbeats at
-// the interval the hub asks for and answers probe requests at once without
-// running anything.
+// with the pack-sdk helpers (every frame signed and verified, replay guarded),
+// registers with a real attestation and pack manifests, heartbeats at the
+// interval the hub asks for and answers probe requests at once without running
+// anything. An agent signs with RSA-SHA256 (as agents enrolled before issue 26
+// do) unless it was enrolled or seeded with `wire: 'ed25519'`, the default of
+// agents enrolled since: then it signs with its Ed25519 key and verifies the
+// hub's frames with the hub's CA-certified Ed25519 wire key.
 import { fork } from 'node:child_process';
-import { createPrivateKey, generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,25 +21,39 @@ const { HANDSHAKE_TIMEOUT_MS, REGISTER_TIMEOUT_MS, retryAfterMs } = await import
   pathToFileURL(path.join(REPO, 'agent/dist/index.js')).href
 );
 
-/** RSA-2048 key pairs made off the event loop; simulated agents share a small pool (key generation is ~100 ms each). */
+const pairOf = (type, options) =>
+  new Promise((resolve, reject) =>
+    generateKeyPair(type, options, (error, publicKey, privateKey) => {
+      if (error) return reject(error);
+      resolve({
+        privateKey,
+        publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      });
+    }),
+  );
+
+/**
+ * Key pairs made off the event loop; simulated agents share a small pool (RSA key generation is ~100 ms each). Each
+ * entry is an RSA-2048 pair (the CSR's key, and the wire key of an RSA agent) with an Ed25519 pair beside it
+ * (`ed25519`: the wire key of an agent enrolled with `wire: 'ed25519'`).
+ */
 export async function keyPool(size) {
   return Promise.all(
-    Array.from(
-      { length: size },
-      () =>
-        new Promise((resolve, reject) =>
-          generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) => {
-            if (error) return reject(error);
-            resolve({
-              privateKey,
-              publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-              privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-            });
-          }),
-        ),
-    ),
+    Array.from({ length: size }, async () => ({ ...(await pairOf('rsa', { modulusLength: 2048 })), ed25519: await pairOf('ed25519', {}) })),
   );
 }
+
+/** The hub's public keys as key objects, made once per PEM (decodeMessage would parse a PEM on every frame). */
+const publicKeys = new Map();
+const publicKeyOf = (pem) => {
+  let key = publicKeys.get(pem);
+  if (!key) publicKeys.set(pem, (key = createPublicKey(pem)));
+  return key;
+};
+
+/** The key an agent signs its frames with: its Ed25519 key when it enrolled with one, else its RSA key. */
+const signingKeyOf = (agent) => (agent.wire === 'ed25519' ? agent.keys.ed25519.privateKey : agent.keys.privateKey);
 
 export function csrFor(keys, name) {
   const csr = forge.pki.createCertificationRequest();
@@ -46,8 +63,12 @@ export function csrFor(keys, name) {
   return forge.pki.certificationRequestToPem(csr);
 }
 
-/** Real enrollment: an enrollment token from the REST API, then POST /api/v1/enroll with a CSR. */
-export async function enrollOverHttp(hubUrl, adminKey, name, keys) {
+/**
+ * Real enrollment: an enrollment token from the REST API, then POST /api/v1/enroll with a CSR. With `wire: 'ed25519'`
+ * the agent also offers its Ed25519 key (as agents since issue 26 do); the hub's certified wire key comes back, is
+ * checked against the CA and returned as `hubKeyPem` (what the agent verifies the hub's frames with).
+ */
+export async function enrollOverHttp(hubUrl, adminKey, name, keys, { wire = 'rsa-sha256' } = {}) {
   const tokenResponse = await fetch(`${hubUrl}/api/v1/enrollment-tokens`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -55,22 +76,32 @@ export async function enrollOverHttp(hubUrl, adminKey, name, keys) {
   });
   if (tokenResponse.status !== 201) throw new Error(`token: HTTP ${tokenResponse.status} ${await tokenResponse.text()}`);
   const { token } = await tokenResponse.json();
+  const csrPem = csrFor(keys, name);
+  const wireKey = wire === 'ed25519' ? protocol.offerWireKey(keys.ed25519.privateKey, csrPem) : undefined;
   const response = await fetch(`${hubUrl}/api/v1/enroll`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, csrPem: csrFor(keys, name), agentVersion: '0.1.0' }),
+    body: JSON.stringify({ name, csrPem, agentVersion: '0.1.0', ...(wireKey ? { wireKey } : {}) }),
   });
   if (response.status !== 201) throw new Error(`enroll: HTTP ${response.status} ${await response.text()}`);
   const body = await response.json();
-  return { id: body.agentId, name, apiKey: body.apiKey, caPem: body.caPem, keys };
+  let hubKeyPem;
+  if (wire === 'ed25519') {
+    if (!body.wire) throw new Error('enroll: the hub did not certify the Ed25519 wire key (SONDE_WIRE_SIGNATURE=rsa-sha256?)');
+    const caKey = new X509Certificate(body.caPem).publicKey;
+    hubKeyPem = protocol.verifyWireKeyCert(body.wire.hubKey, caKey).export({ type: 'spki', format: 'pem' }).toString();
+  }
+  return { id: body.agentId, name, apiKey: body.apiKey, caPem: body.caPem, keys, wire, ...(hubKeyPem ? { hubKeyPem } : {}) };
 }
 
 /**
  * Writes agents and their agent API keys straight into the hub database, as
  * enrollment would leave them, for fleets too large to enroll one CSR at a
- * time in a benchmark session (the hub signs each certificate in JS).
+ * time in a benchmark session (the hub signs each certificate in JS). With
+ * `wire: 'ed25519'` the row's frame key is the agent's Ed25519 key, as
+ * enrollment leaves an agent that offered one.
  */
-export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
+export async function seedAgents(dbPath, count, keys, prefix = 'sim', { wire = 'rsa-sha256' } = {}) {
   const { openHubStore } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/open.js')).href);
   const { createHash } = await import('node:crypto');
   const store = await openHubStore(dbPath);
@@ -88,7 +119,7 @@ export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
         certPem: null,
         certSerial: null,
         certNotAfter: null,
-        publicKeyPem: pair.publicKeyPem,
+        publicKeyPem: wire === 'ed25519' ? pair.ed25519.publicKeyPem : pair.publicKeyPem,
       });
       const apiKey = `sonde_agent_${randomBytes(24).toString('base64url')}`;
       await tx.apiKeys.create({
@@ -104,7 +135,7 @@ export async function seedAgents(dbPath, count, keys, prefix = 'sim') {
         lastUsedAt: null,
         revokedAt: null,
       });
-      agents.push({ id, name, apiKey, keys: pair });
+      agents.push({ id, name, apiKey, keys: pair, wire });
     }
   });
   await store.close();
@@ -131,7 +162,12 @@ function attestation(packs) {
  * silence of `REGISTER_TIMEOUT_MS` (30 s) before `hub.registered` drops it (the agent's liveness check, which every
  * frame from the hub re-arms). A refused upgrade rejects with `status` and, when the hub sent one, `retryAfterMs`.
  */
-export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, stats }) {
+export function connectSimAgent({ wsUrl, agent, caPem, hubKeyPem, manifests, localAddress, stats }) {
+  // The hub signs an Ed25519 agent's frames with its wire key and an RSA agent's with the CA key.
+  const hubKeyText = agent.wire === 'ed25519' ? hubKeyPem : caPem;
+  if (!hubKeyText) return Promise.reject(new Error(`${agent.name}: an Ed25519 agent needs the hub's wire key (hubKeyPem)`));
+  const hubKey = publicKeyOf(hubKeyText);
+  const signingKey = signingKeyOf(agent);
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, {
       headers: { authorization: `Bearer ${agent.apiKey}` },
@@ -143,7 +179,7 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
     let heartbeat;
     let registered = false;
     const started = Date.now();
-    const send = (type, payload) => ws.send(protocol.encodeMessage(type, payload, { agentId: agent.id, key: agent.keys.privateKey }));
+    const send = (type, payload) => ws.send(protocol.encodeMessage(type, payload, { agentId: agent.id, key: signingKey }));
     let timer;
     const armRegisterTimeout = () => {
       clearTimeout(timer);
@@ -178,7 +214,7 @@ export function connectSimAgent({ wsUrl, agent, caPem, manifests, localAddress, 
       if (heartbeat === undefined) armRegisterTimeout();
       let message;
       try {
-        message = protocol.decodeMessage(data, { key: caPem, replay, expectAgentId: agent.id });
+        message = protocol.decodeMessage(data, { key: hubKey, replay, expectAgentId: agent.id });
       } catch {
         stats.badFrames += 1;
         return;
@@ -273,7 +309,7 @@ const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'dropped', 'badF
  * signed and verified as in-process; an agent's key pair is sent to the child
  * as PEM.
  */
-export async function simFleet({ processes, keys, wsUrl, caPem, manifests, addressBase = 1 }) {
+export async function simFleet({ processes, keys, wsUrl, caPem, hubKeyPem, manifests, addressBase = 1 }) {
   const children = Array.from({ length: processes }, () =>
     fork(fileURLToPath(import.meta.url), ['--sim-fleet-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
@@ -293,12 +329,20 @@ export async function simFleet({ processes, keys, wsUrl, caPem, manifests, addre
       child.send({ ...message, id });
     });
   const keyIndex = new Map(keys.map((pair, i) => [pair.publicKeyPem, i]));
-  const pems = keys.map((pair) => pair.privateKeyPem);
-  await Promise.all(children.map((child, c) => ask(child, { type: 'init', pems, wsUrl, caPem, manifests, addressBase: addressBase + c })));
+  const pems = keys.map((pair) => ({ rsa: pair.privateKeyPem, ed25519: pair.ed25519?.privateKeyPem }));
+  await Promise.all(
+    children.map((child, c) => ask(child, { type: 'init', pems, wsUrl, caPem, hubKeyPem, manifests, addressBase: addressBase + c })),
+  );
   return {
     /** Connects agents (split over the children); resolves with how many registered and the failures. */
     async connect(agents, parallel, budgetMs) {
-      const plain = agents.map(({ id, name, apiKey, keys: pair }) => ({ id, name, apiKey, key: keyIndex.get(pair.publicKeyPem) }));
+      const plain = agents.map(({ id, name, apiKey, keys: pair, wire }) => ({
+        id,
+        name,
+        apiKey,
+        wire,
+        key: keyIndex.get(pair.publicKeyPem),
+      }));
       const answers = await Promise.all(
         children.map((child, c) =>
           ask(child, {
@@ -346,8 +390,18 @@ function serveSimFleet() {
     const reply = (answer) => process.send({ ...answer, id: message.id });
     switch (message.type) {
       case 'init':
-        keys = message.pems.map((pem) => ({ privateKey: createPrivateKey(pem) }));
-        options = { wsUrl: message.wsUrl, caPem: message.caPem, manifests: message.manifests, stats, addressBase: message.addressBase };
+        keys = message.pems.map((pem) => ({
+          privateKey: createPrivateKey(pem.rsa),
+          ...(pem.ed25519 ? { ed25519: { privateKey: createPrivateKey(pem.ed25519) } } : {}),
+        }));
+        options = {
+          wsUrl: message.wsUrl,
+          caPem: message.caPem,
+          hubKeyPem: message.hubKeyPem,
+          manifests: message.manifests,
+          stats,
+          addressBase: message.addressBase,
+        };
         return reply({});
       case 'connect': {
         const agents = message.agents.map((agent) => ({ ...agent, keys: keys[agent.key] }));
