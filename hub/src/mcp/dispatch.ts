@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ProbeManifest } from '@sonde/pack-sdk';
 import type { AgentView, DispatchResult } from '../services.js';
 import { agentServes } from './catalog.js';
@@ -124,6 +125,101 @@ export async function dispatchWithin(
         truncated: false,
       }));
     return await Promise.race([dispatched, deadline]);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onCancel);
+  }
+}
+
+export interface FanOutJob {
+  agent: AgentView;
+  probe: string;
+  manifest: ProbeManifest;
+  params: Record<string, unknown>;
+}
+
+/**
+ * A fan-out's probes (health_check): what `dispatchWithin` answers for each job, with at most `limit` in flight, but
+ * one abort controller, one deadline timer and one listener on the caller's signal for the whole fan-out instead of
+ * one of each per probe (a fan-out over 10,000 agents made 10,000 of each). Never waits past `deadlineAt`, even if
+ * the dispatcher ignores the abort; a job not started by then is a timeout.
+ */
+export async function dispatchAll(
+  ctx: CallContext,
+  jobs: readonly FanOutJob[],
+  limit: number,
+  deadlineAt: number,
+): Promise<DispatchResult[]> {
+  const controller = new AbortController();
+  // Every request in flight listens for the abort (connection.ts): `limit` of them at a time is expected, not a leak.
+  setMaxListeners(limit + 8, controller.signal);
+  const onCancel = (): void => controller.abort();
+  ctx.signal?.addEventListener('abort', onCancel, { once: true });
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(
+      () => {
+        expired = true;
+        controller.abort();
+        resolve(undefined);
+      },
+      Math.max(0, deadlineAt - Date.now()),
+    );
+  });
+  const one = async ({ agent, probe, manifest, params }: FanOutJob): Promise<DispatchResult> => {
+    const started = Date.now();
+    const remaining = deadlineAt - started;
+    const timedOut = (): DispatchResult => ({
+      agent: agent.name,
+      probe,
+      status: 'timeout',
+      error: { code: 'SONDE_ERR_TIMEOUT', message: `no answer from agent ${agent.name} within ${remaining} ms` },
+      durationMs: Date.now() - started,
+      truncated: false,
+    });
+    if (remaining <= 0 || expired) return { agent: agent.name, probe, status: 'timeout', durationMs: 0, truncated: false };
+    if (isOffline(agent)) {
+      return {
+        agent: agent.name,
+        probe,
+        status: 'offline',
+        error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: offlineMessage(agent) },
+        durationMs: 0,
+        truncated: false,
+      };
+    }
+    if (controller.signal.aborted)
+      return {
+        agent: agent.name,
+        probe,
+        status: 'error',
+        error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
+        durationMs: 0,
+        truncated: false,
+      };
+    const dispatched = ctx.services.dispatcher
+      .dispatch({
+        agent: agent.name,
+        probe,
+        params,
+        timeoutMs: Math.max(100, Math.min(manifest.timeoutMs, remaining)),
+        signal: controller.signal,
+      })
+      .catch((error: unknown): DispatchResult => ({
+        agent: agent.name,
+        probe,
+        status: 'error',
+        error: { code: 'SONDE_ERR_PROBE_FAILED', message: error instanceof Error ? error.message : String(error) },
+        durationMs: Date.now() - started,
+        truncated: false,
+      }));
+    const result = await Promise.race([dispatched, deadline]);
+    // The deadline aborted what was in flight: that is a timeout, as dispatchWithin reports it, not a cancellation.
+    return result === undefined || (expired && result.error?.code === 'SONDE_ERR_CANCELLED') ? timedOut() : result;
+  };
+  try {
+    return await mapLimit(jobs, limit, one);
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onCancel);

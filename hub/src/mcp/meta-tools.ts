@@ -8,6 +8,7 @@ import type { CallContext } from './context.js';
 import {
   CALL_DEADLINE_MS,
   checkProbeAllowed,
+  dispatchAll,
   dispatchWithin,
   isOffline,
   mapLimit,
@@ -184,9 +185,7 @@ const healthCheck: MetaTool = {
       }
     }
     const perCheckBudget = Math.max(512, Math.floor((ctx.resultBudgetBytes - 4096) / Math.max(1, jobs.length + perAgent.size)));
-    const results = await mapLimit(jobs, FANOUT_CONCURRENCY, (job) =>
-      dispatchWithin(ctx, job.agent, job.probe, job.manifest, job.params, deadlineAt),
-    );
+    const results = await dispatchAll(ctx, jobs, FANOUT_CONCURRENCY, deadlineAt);
     results.forEach((result, i) => perAgent.get(jobs[i].agent.name)!.checks.push(stepOutcome(result, jobs[i].params, perCheckBudget)));
     const agents = [...perAgent.entries()].map(([name, entry]) => ({
       agent: name,

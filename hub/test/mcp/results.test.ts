@@ -95,6 +95,33 @@ describe('results, budgets and deadlines', () => {
     expect(services.audited.at(-1)).toMatchObject({ tool: 'health_check', status: 'partial', agents: ['db-1', 'old-1', 'web-1'] });
   });
 
+  it('health_check reports a request its deadline aborted as a timeout, not as a cancellation', async () => {
+    // An agent that honours the abort answers "cancelled" when the fan-out's deadline aborts what is still in flight.
+    services.behaviour = (request) =>
+      request.agent === 'web-1'
+        ? new Promise((resolve) =>
+            request.signal?.addEventListener('abort', () =>
+              resolve({
+                agent: request.agent,
+                probe: request.probe,
+                status: 'error',
+                error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
+                durationMs: 0,
+                truncated: false,
+              }),
+            ),
+          )
+        : defaultBehaviour(request);
+    const body = textJson(await client.callTool({ name: 'health_check', arguments: { deadlineMs: 800 } }));
+    const web = body.agents.find((a: Json) => a.agent === 'web-1');
+    expect(web.status).toBe('timeout');
+    expect(web.checks[0]).toMatchObject({
+      status: 'timeout',
+      error: { code: 'SONDE_ERR_TIMEOUT', message: expect.stringMatching(/web-1/) },
+    });
+    expect(body.summary).toEqual({ ok: 1, timeout: 1, offline: 1 });
+  });
+
   it('a single probe that never answers ends with a timeout error within the call deadline', async () => {
     const started = performance.now();
     const result = await client.callTool({ name: 'system_slow_probe', arguments: { agent: 'web-1' } });
