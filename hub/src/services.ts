@@ -62,6 +62,8 @@ export interface Fleet {
   get(nameOrId: string): AgentView | undefined;
   /** Optional: changes whenever agents' packs, records or connections change, so derived views can be cached. */
   version?(): number | undefined;
+  /** Optional: id and name of an agent (by name or id) without building its view, for per-dispatch lookups. */
+  identify?(nameOrId: string): { id: string; name: string } | undefined;
 }
 
 export interface DispatchRequest {

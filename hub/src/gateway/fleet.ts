@@ -34,6 +34,12 @@ export class GatewayFleet implements Fleet {
     return record && !record.removedAt ? this.view(record) : undefined;
   }
 
+  /** What `get` names, without building the view (packs, reasons, OS): the per-agent admission asks on every dispatch. */
+  identify(nameOrId: string): { id: string; name: string } | undefined {
+    const record = this.directory.find(nameOrId);
+    return record && !record.removedAt ? record : undefined;
+  }
+
   private view(record: AgentRecord): AgentView {
     const connection = this.registry.holder(record.id);
     const session = connection?.state === 'registered' ? connection.session : null;
