@@ -107,7 +107,8 @@ export class AgentConnection {
   private eventsWindowStart = 0;
   private eventsAudited = 0;
   private readonly pongWaiters = new Set<(alive: boolean) => void>();
-  private readonly log: FastifyBaseLogger;
+  /** Made on first use: most connections never log, and a child logger per socket is ~0.3 KB held for its life. */
+  private logger: FastifyBaseLogger | undefined;
   private queue: Promise<void> = Promise.resolve();
   private failures = 0;
   private securityWindowStart = 0;
@@ -127,7 +128,10 @@ export class AgentConnection {
     this.name = identity.name;
     this.verifyKey = createPublicKey(publicKeyPem);
     this.signingKey = wireAlgorithmOf(this.verifyKey) === 'ed25519' ? ctx.wireKey : ctx.signingKey;
-    this.log = ctx.log.child({ agent: identity.name, agentId: identity.agentId });
+  }
+
+  private get log(): FastifyBaseLogger {
+    return (this.logger ??= this.ctx.log.child({ agent: this.name, agentId: this.agentId }));
   }
 
   start(): void {

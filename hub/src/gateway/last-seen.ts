@@ -4,9 +4,10 @@ import type { HubStore } from '../store/types.js';
 /** How long a last-seen time may wait before it is written (the most a crash of the hub can lose). */
 export const LAST_SEEN_FLUSH_MS = 1_000;
 /**
- * Rows per transaction. An agent row carries its pack manifests (tens of KB), which SQLite rewrites to change one
- * column (~40 µs a row): a second of 10,000 agents' heartbeats in one go would stall the event loop for ~25 ms, so a
- * flush writes in slices, one event-loop turn each.
+ * Rows per transaction, one event-loop turn each, so a second of 10,000 agents' heartbeats never stalls the loop in
+ * one go. Since migration 5 an agent row refers to its pack manifests by digest (`pack_manifests` holds each distinct
+ * manifest once), so a last-seen write rewrites a row of a few KB (certificate, attestation, pack states), not ~40 KB
+ * of manifests.
  */
 export const ROWS_PER_TRANSACTION = 100;
 
