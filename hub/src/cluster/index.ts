@@ -366,17 +366,20 @@ export class Cluster {
       );
     });
     // This hub's record writes (packs, degraded reasons, removal, new agents) are announced so every
-    // hub's directory follows without polling; last-seen-only changes are not worth a message.
-    this.stops.push(
-      store.agents.watch((change) => {
-        if (change.kind !== 'put') return;
-        const before = this.known.get(change.record.id);
-        this.known.set(change.record.id, change.record);
-        if (before && sameButLastSeen(before, change.record)) return;
-        this.announce.add(change.record.id);
-        this.announceTimer ??= setTimeout(() => this.flushAnnouncements(), ANNOUNCE_EVERY_MS);
-      }),
-    );
+    // hub's directory follows without polling; last-seen-only changes are not worth a message. On PostgreSQL
+    // every hub's store reports every hub's writes already (NOTIFY): an announcement would only make each
+    // hub read each change again, and announce what it learnt, so one registration cost a dozen reads.
+    if (!store.agents.feedCoversOtherWriters)
+      this.stops.push(
+        store.agents.watch((change) => {
+          if (change.kind !== 'put') return;
+          const before = this.known.get(change.record.id);
+          this.known.set(change.record.id, change.record);
+          if (before && sameButLastSeen(before, change.record)) return;
+          this.announce.add(change.record.id);
+          this.announceTimer ??= setTimeout(() => this.flushAnnouncements(), ANNOUNCE_EVERY_MS);
+        }),
+      );
     this.stops.push(
       this.leases.onChange((live) => {
         this.leaseChanges++;

@@ -69,6 +69,11 @@ export interface AgentStore {
    * Listeners run synchronously, before the write's Promise resolves.
    */
   watch(listener: (change: AgentChange) => void): () => void;
+  /**
+   * True when `watch` also reports, record by record, what other processes on the database write (PostgreSQL:
+   * LISTEN/NOTIFY), so hubs sharing the database need not announce their writes to each other (hub/src/cluster).
+   */
+  readonly feedCoversOtherWriters?: boolean;
 }
 
 export type AgentChange = { kind: 'put'; record: AgentRecord } | { kind: 'resync' };

@@ -111,6 +111,37 @@ describe.each(backends)('store contract, methods: $name', (backend) => {
     expect(changes.some((c) => c.kind === 'put' && c.record.id === 't2')).toBe(false);
   });
 
+  test('agents: another store on the database reaches the change feed; each own write is reported once', async (store, location) => {
+    const changes: AgentChange[] = [];
+    store.agents.watch((change) => changes.push(change));
+    await store.agents.create(agentInput('o1', 'other-1'));
+    const other = await openHubStore(location);
+    try {
+      await other.agents.setBaseline('o1', attestation('from-the-other-store'));
+      // PostgreSQL reports the record (NOTIFY); SQLite sees another connection's commit on its next read (a resync).
+      const reached = (): boolean =>
+        changes.some((c) =>
+          c.kind === 'put'
+            ? c.record.id === 'o1' && JSON.stringify(c.record.attestationBaseline).includes('from-the-other-store')
+            : !store.agents.feedCoversOtherWriters,
+        );
+      for (let i = 0; i < 200 && !reached(); i++) {
+        await store.agents.getById('o1');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(reached()).toBe(true);
+    } finally {
+      await other.close();
+    }
+    // An own write is reported when it is made, and not a second time when the database notifies it.
+    const before = changes.length;
+    await store.agents.setPacks('o1', [{ name: 'system', version: '1.0.0', state: 'active' }] as unknown as PackStatus[]);
+    await store.agents.markSeen('o1', iso(), '3.0.0');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = changes.slice(before).filter((c) => c.kind === 'put' && c.record.id === 'o1');
+    expect(after).toHaveLength(2);
+  });
+
   test('revoked certificates: add once, look up, list', async (store) => {
     await store.agents.create(agentInput('a1'));
     await store.revokedCerts.add('s1', 'a1', '2026-01-01T00:00:00.000Z', 'test');

@@ -40,6 +40,12 @@ export const PAGE_ROWS = 5_000;
  */
 export function pgAuditStore(s: Scope, inTransaction: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>): AuditStore {
   const appendIn = async (db: Queryable, entries: AuditEntry[], chain: (entry: AuditEntry, prevHash: string, seq: number) => string) => {
+    // A serializable transaction that starts with the append (the audit log's group commit) takes the head's table
+    // lock before its first query, so its snapshot is taken once the hub before it has committed: its SELECT … FOR
+    // UPDATE then finds the head as that hub left it, instead of failing with a serialization error (40001) and being
+    // run again, which every commit waiting on another hub's did. EXCLUSIVE blocks only other writers of the head
+    // (and FOR UPDATE), never a plain read. An append later in a caller's transaction keeps the row lock alone.
+    if (s.tx?.statements === 0) await db.query('LOCK TABLE audit_head IN EXCLUSIVE MODE');
     const { rows } = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
     let prev = rows[0] ?? { seq: 0, hash: GENESIS_HASH };
     const records: AuditRecord[] = [];

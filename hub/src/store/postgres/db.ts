@@ -11,6 +11,8 @@ export interface TxState {
   agentIds: Set<string>;
   /** Last-seen times written in it (reported as a patch of the last known record, see AgentFeed.seen). */
   seen: Map<string, string>;
+  /** Statements sent in it so far (an audit append that comes first takes the head's lock before its snapshot). */
+  statements: number;
 }
 
 /**

@@ -67,6 +67,16 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, application_name: 'sonde-hub' });
   // An idle client that loses its server connection emits on the pool; the next checkout gets a new one.
   pool.on('error', () => undefined);
+  // The server processes of this store's own connections: their notifications report writes the feed reported already.
+  const ownBackends = new Set<number>();
+  pool.on('connect', (client) => {
+    const pid = backendPid(client);
+    if (pid !== undefined) ownBackends.add(pid);
+  });
+  pool.on('remove', (client) => {
+    const pid = backendPid(client);
+    if (pid !== undefined) ownBackends.delete(pid);
+  });
   const listening: { client?: pg.Client } = {};
   try {
     const { to } = await withHubLock(url, (db) => migrate(db));
@@ -92,10 +102,11 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
         const claim: Claim = { active: true, savepoints: 0, conflicted: false };
-        const state: TxState = { agentIds: new Set(), seen: new Map() };
+        const state: TxState = { agentIds: new Set(), seen: new Map(), statements: 0 };
         const db: Queryable = {
           query: async (text, values) => {
             if (!claim.active) throw new Error('this transaction has already ended');
+            state.statements++;
             try {
               return await client.query(text, values);
             } catch (error) {
@@ -179,6 +190,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
           : async () => {
               if (closed) return;
               closed = true;
+              feed.stop();
               await listening.client?.end().catch(() => undefined);
               await pool.end();
             },
@@ -186,7 +198,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       return self;
     }
 
-    await listen(url, feed, listening, () => closed);
+    await listen(url, feed, listening, () => closed, ownBackends);
     return Object.defineProperty(build({ db: outer, tx: undefined }, undefined) as PostgresHubStore, 'schemaVersion', {
       value: to,
       enumerable: false,
@@ -196,6 +208,12 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await pool.end().catch(() => undefined);
     throw error;
   }
+}
+
+/** The server process of a connected client (BackendKeyData; the driver keeps it, its typings do not list it). */
+function backendPid(client: pg.PoolClient): number | undefined {
+  const pid = (client as unknown as { processID?: unknown }).processID;
+  return typeof pid === 'number' ? pid : undefined;
 }
 
 /**
@@ -219,17 +237,23 @@ async function withHubLock<T>(url: string, fn: (db: Queryable) => Promise<T>): P
 }
 
 /**
- * LISTEN sonde_agents on a connection of its own: each notification names an agent another hub (or this one, or
- * the CLI) changed; the feed reads and reports it. When the connection drops, the feed reports `resync` (the
- * directory reloads) and a new one is opened.
+ * LISTEN sonde_agents on a connection of its own: each notification names an agent another hub (or the CLI, or
+ * another store on the database) changed; the feed reads and reports it. Notifications sent by `ownBackends` (this
+ * store's pool) are skipped: the write was reported when it was made. When the connection drops, the feed reports
+ * `resync` (the directory reloads) and a new one is opened.
  */
-async function listen(url: string, feed: AgentFeed, listening: { client?: pg.Client }, closed: () => boolean): Promise<void> {
+async function listen(
+  url: string,
+  feed: AgentFeed,
+  listening: { client?: pg.Client },
+  closed: () => boolean,
+  ownBackends: ReadonlySet<number>,
+): Promise<void> {
   const client = new pg.Client({ connectionString: url, types, application_name: 'sonde-hub (listen)' });
   listening.client = client;
   await client.connect();
   client.on('notification', (message) => {
-    if (message.channel === 'sonde_agents' && message.payload)
-      void feed.changed([message.payload]).catch(() => feed.emit({ kind: 'resync' }));
+    if (message.channel === 'sonde_agents' && message.payload && !ownBackends.has(message.processId)) feed.notify(message.payload);
   });
   client.on('error', () => undefined);
   client.on('end', () => {
@@ -237,7 +261,7 @@ async function listen(url: string, feed: AgentFeed, listening: { client?: pg.Cli
     feed.emit({ kind: 'resync' });
     const retry = (): void => {
       if (closed()) return;
-      listen(url, feed, listening, closed).then(
+      listen(url, feed, listening, closed, ownBackends).then(
         () => feed.emit({ kind: 'resync' }),
         () => setTimeout(retry, 1_000).unref(),
       );
