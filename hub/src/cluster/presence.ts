@@ -30,6 +30,8 @@ const WRONG_SEQUENCE = 10071;
 
 export class Presence {
   private readonly holders = new Map<string, Holder>();
+  /** The last revision the watch saw of each key, a deletion's included: the claim's first compare-and-set uses it. */
+  private readonly revisions = new Map<string, number>();
   /** Revisions of the entries this hub wrote, so a release never deletes another hub's claim. */
   private readonly own = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
@@ -54,9 +56,11 @@ export class Presence {
     if (status.values === 0) markInitial();
     void (async () => {
       for await (const entry of watch) {
+        this.revisions.set(entry.key, entry.revision);
         if (entry.operation === 'PUT') {
           const parsed = PresenceSchema.safeParse(safeJson(entry.string()));
           if (parsed.success) this.holders.set(entry.key, { hubId: parsed.data.hubId, revision: entry.revision });
+          else this.holders.delete(entry.key);
         } else {
           this.holders.delete(entry.key);
         }
@@ -76,6 +80,7 @@ export class Presence {
   async rewatch(): Promise<void> {
     this.watcher?.stop();
     this.holders.clear();
+    this.revisions.clear();
     this.changes++;
     await this.start();
   }
@@ -101,9 +106,28 @@ export class Presence {
    * taken over; a live holder on another hub is asked (`check`) whether its socket still answers a
    * ping, and keeps the identity if it does. Every write is compare-and-set: a lost race is retried
    * from a fresh read, and three lost races refuse.
+   *
+   * When the watch shows no live holder on another hub (the usual case: a new agent, one released on
+   * disconnect, one of this hub or of a dead hub), the first write is a compare-and-set on the revision the
+   * watch last saw (none: "the key must not exist"), one round trip to NATS instead of a read and a write.
+   * If the watch was behind, the server refuses the write and the claim continues from a fresh read, so a
+   * stale view can cost a round trip but never let two hubs win.
    */
   async claim(agentId: string, check: HolderCheck): Promise<ClaimOutcome> {
     const value = JSON.stringify({ hubId: this.hubId, at: new Date().toISOString() } satisfies PresenceRecord);
+    const seen = this.holders.get(agentId);
+    if (!seen || seen.hubId === this.hubId || !this.leases.isLive(seen.hubId)) {
+      try {
+        const revision = await this.kv.put(agentId, value, {
+          previousSeq: this.own.get(agentId) ?? this.revisions.get(agentId) ?? 0,
+        });
+        this.own.set(agentId, revision);
+        return { ok: true };
+      } catch (err) {
+        if (!isWrongSequence(err)) throw err;
+        this.log.debug({ agentId }, 'presence changed since the watch saw it; reading it');
+      }
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const entry = await this.kv.get(agentId);
       const current = entry?.operation === 'PUT' ? PresenceSchema.safeParse(safeJson(entry.string())) : undefined;
