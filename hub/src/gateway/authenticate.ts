@@ -25,23 +25,25 @@ export async function authenticateUpgrade(
 ): Promise<AuthOutcome> {
   const remoteAddress = request.socket.remoteAddress ?? null;
   const cert = presentedCertificate(request);
-  let fromCert: AuthenticatedAgent | undefined;
+  let fromCert: { agent: AuthenticatedAgent; publicKeyPem: string } | undefined;
   if (cert) {
     const outcome = await authenticateCertificate(request.socket as TLSSocket, cert, store, caCert, now);
     if (!outcome.ok) return outcome;
-    fromCert = { ...outcome.agent, remoteAddress };
+    fromCert = { agent: { ...outcome.agent, remoteAddress }, publicKeyPem: outcome.publicKeyPem };
   }
   const bearer = bearerToken(request.headers.authorization);
   if (bearer === null) {
-    if (fromCert) return { ok: true, agent: fromCert };
+    if (fromCert) return { ok: true, ...fromCert };
     return { ok: false, reason: request.headers.authorization ? 'malformed Authorization header' : 'no credentials' };
   }
   const fromKey = await authenticateApiKey(bearer, store);
   if (!fromKey.ok) return fromKey;
-  if (fromCert && fromCert.agentId !== fromKey.agent.agentId) {
-    return { ok: false, reason: `certificate of ${fromCert.name} presented with the API key of ${fromKey.agent.name}` };
+  if (fromCert && fromCert.agent.agentId !== fromKey.agent.agentId) {
+    return { ok: false, reason: `certificate of ${fromCert.agent.name} presented with the API key of ${fromKey.agent.name}` };
   }
-  return { ok: true, agent: fromCert ?? { ...fromKey.agent, remoteAddress } };
+  return fromCert
+    ? { ok: true, ...fromCert }
+    : { ok: true, agent: { ...fromKey.agent, remoteAddress }, publicKeyPem: fromKey.publicKeyPem };
 }
 
 function bearerToken(header: string | undefined): string | null {
@@ -94,6 +96,7 @@ async function authenticateCertificate(
       certFingerprint: cert.fingerprint256,
       remoteAddress: null,
     },
+    publicKeyPem: record.publicKeyPem,
   };
 }
 
@@ -123,5 +126,6 @@ async function authenticateApiKey(rawKey: string, store: HubStore): Promise<Auth
   return {
     ok: true,
     agent: { agentId: record.id, name: record.name, method: 'api_key', keyId: key.id, certFingerprint: null, remoteAddress: null },
+    publicKeyPem: record.publicKeyPem,
   };
 }

@@ -272,14 +272,14 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       host: request.headers.host ?? null,
       features: agentFeatures(request.headers['x-sonde-agent-features']),
     };
-    const record = await deps.store.agents.getById(identity.agentId);
-    if (!record) return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
+    // The key the frames are verified with comes from the record the authentication just read (one read, not two).
+    const publicKeyPem = outcome.publicKeyPem;
     if (identity.keyId) await deps.store.apiKeys.touch(identity.keyId, new Date().toISOString());
     // The peer may have gone while the store answered.
     if (socket.destroyed) return;
     if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new AgentConnection(ws, identity, record.publicKeyPem, connectionContext);
+      const connection = new AgentConnection(ws, identity, publicKeyPem, connectionContext);
       tickets.set(connection, admitted.ticket);
       registry.track(connection);
       connection.start();

@@ -112,4 +112,5 @@ export interface AuthenticatedAgent {
   features?: string[];
 }
 
-export type AuthOutcome = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: string };
+/** `publicKeyPem`: the agent's stored key, as read for this decision (the connection verifies its frames with it). */
+export type AuthOutcome = { ok: true; agent: AuthenticatedAgent; publicKeyPem: string } | { ok: false; reason: string };
