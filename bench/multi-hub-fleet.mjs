@@ -15,9 +15,15 @@
 //   nice node bench/multi-hub-fleet.mjs                      # 10k, 20k, 30k
 //   nice node bench/multi-hub-fleet.mjs --steps 300,600      # smaller steps (also SONDE_BENCH_STEPS)
 //   node bench/multi-hub-fleet.mjs --smoke                   # 30, 60 agents
-// The report is printed and written to bench/results/multi-hub-fleet-latest.json.
+//   node bench/multi-hub-fleet.mjs --hubs 1 --store sqlite --steps 1500 --ramp-only   # the registration rate only
+// `--hubs N` (default 3; 1 = a single hub, no NATS) and `--store postgres|sqlite` (SQLite: one hub) compare the
+// registration path of each setup; every step also reports registrations/s over its ramp and the CPU (hubs, this
+// database's PostgreSQL server processes, the whole PostgreSQL, nats-server) and the PostgreSQL work (commits,
+// rollbacks, rows read and written, from pg_stat_database) per registration. `--ramp-only` skips the probes.
+// The report is printed and written to bench/results/multi-hub-fleet-latest.json (`--out FILE` elsewhere).
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,10 +39,20 @@ const smoke = argv.includes('--smoke');
 const steps = (arg('--steps') ?? process.env.SONDE_BENCH_STEPS ?? (smoke ? '30,60' : '10000,20000,30000')).split(',').map(Number);
 const stepBudgetMs = Number(process.env.SONDE_BENCH_STEP_BUDGET_S ?? (smoke ? 60 : 240)) * 1000;
 const procsPerHub = Number(process.env.SONDE_BENCH_PROCS_PER_HUB) || 2;
+// Handshakes in flight per hub: each one must be registered within the hub's 10 s register window.
+const inFlight = Number(process.env.SONDE_BENCH_IN_FLIGHT) || (smoke ? 10 : 60);
 const probeCalls = Number(process.env.SONDE_BENCH_PROBES) || (smoke ? 30 : 300);
 const natsUrl = process.env.SONDE_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const postgresAdmin = process.env.SONDE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const HUBS = 3;
+const HUBS = Number(arg('--hubs') ?? 3);
+const storeKind = arg('--store') ?? 'postgres';
+const rampOnly = argv.includes('--ramp-only');
+const outFile = arg('--out') ?? path.join(REPO, 'bench/results/multi-hub-fleet-latest.json');
+if (!['postgres', 'sqlite'].includes(storeKind) || !(HUBS >= 1) || (storeKind === 'sqlite' && HUBS !== 1)) {
+  console.error('--store postgres|sqlite, --hubs N (SQLite: 1)');
+  process.exit(2);
+}
+const clustered = HUBS > 1;
 const log = (line) => process.stderr.write(`multi-hub-fleet: ${line}\n`);
 const load = (p) => import(pathToFileURL(path.join(REPO, 'hub/dist', p)).href);
 
@@ -106,6 +122,44 @@ function cpuWindow(hubs) {
       postgres: pct(ticksBetween(pg0, ticksOf('postgres'))),
       nats: pct(ticksBetween(nats0, ticksOf('nats-server'))),
     };
+  };
+}
+
+/** CPU ticks of the PostgreSQL server processes serving `database` (the hubs' pools and listeners), by pid. */
+async function backendTicks(admin, database) {
+  const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  return new Map(rows.map((r) => [String(r.pid), pidTicks(r.pid)]));
+}
+
+const PG_COUNTERS = ['xact_commit', 'xact_rollback', 'tup_returned', 'tup_fetched', 'tup_inserted', 'tup_updated', 'tup_deleted'];
+async function pgCounters(admin, database) {
+  const { rows } = await admin.query(`SELECT ${PG_COUNTERS.join(', ')} FROM pg_stat_database WHERE datname = $1`, [database]);
+  return Object.fromEntries(PG_COUNTERS.map((k) => [k, Number(rows[0]?.[k] ?? 0)]));
+}
+
+/**
+ * CPU (ms) of the hubs, of this database's PostgreSQL processes, of all PostgreSQL and of nats-server between now and
+ * `end()`, and this database's statistics over the same window (pg_stat_database lags up to its 500 ms report delay:
+ * `end` waits that long first).
+ */
+async function rampWindow(hubs, admin, database) {
+  const hub0 = hubs.map((h) => pidTicks(h.pid));
+  const pg0 = ticksOf('postgres');
+  const nats0 = ticksOf('nats-server');
+  const backends0 = admin ? await backendTicks(admin, database) : new Map();
+  const counters0 = admin ? await pgCounters(admin, database) : undefined;
+  return async () => {
+    const hubTicks = hubs.map((h, i) => pidTicks(h.pid) - hub0[i]);
+    const backends = admin ? ticksBetween(backends0, await backendTicks(admin, database)) : 0;
+    const pgAll = ticksBetween(pg0, ticksOf('postgres'));
+    const nats = ticksBetween(nats0, ticksOf('nats-server'));
+    let counters;
+    if (admin) {
+      await sleep(600);
+      const after = await pgCounters(admin, database);
+      counters = Object.fromEntries(PG_COUNTERS.map((k) => [k, after[k] - counters0[k]]));
+    }
+    return { hubMs: hubTicks.map((t) => t * 10), backendMs: backends * 10, postgresMs: pgAll * 10, natsMs: nats * 10, counters };
   };
 }
 
@@ -207,7 +261,7 @@ function limitsNote(report, step) {
 async function startHubRetrying(env, failures) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startHub({ env, timeoutMs: 180_000 });
+      return await startHub({ env, timeoutMs: 180_000, ...(sqliteDir ? { dataDir: sqliteDir } : {}) });
     } catch (error) {
       failures.push(
         `${env.SONDE_HUB_ID} start ${attempt}: ${error.message.split('\n').find((l) => l.includes('SONDE_ERR')) ?? error.message.slice(0, 200)}`,
@@ -218,30 +272,49 @@ async function startHubRetrying(env, failures) {
   }
 }
 
-if (!(await natsUp())) {
+if (clustered && !(await natsUp())) {
   console.error(`no NATS server on ${natsUrl} (bash .ci/services.sh starts one)`);
   process.exit(2);
 }
 const { createTestDatabase, postgresReachable } = await load('store/testing.js');
-const reachable = await postgresReachable(postgresAdmin);
-if (!reachable.ok) {
-  console.error(`no PostgreSQL at ${postgresAdmin}: ${reachable.reason}`);
-  process.exit(2);
+let database;
+let admin;
+const sqliteDir = storeKind === 'sqlite' ? mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-fleet-')) : undefined;
+if (storeKind === 'postgres') {
+  const reachable = await postgresReachable(postgresAdmin);
+  if (!reachable.ok) {
+    console.error(`no PostgreSQL at ${postgresAdmin}: ${reachable.reason}`);
+    process.exit(2);
+  }
+  database = await createTestDatabase(postgresAdmin);
+  const { default: pg } = await import('pg');
+  admin = new pg.Client({ connectionString: postgresAdmin });
+  await admin.connect();
+} else {
+  database = { url: path.join(sqliteDir, 'sonde.db'), drop: async () => rmSync(sqliteDir, { recursive: true, force: true }) };
 }
-
-const database = await createTestDatabase(postgresAdmin);
+const databaseName = storeKind === 'postgres' ? new URL(database.url).pathname.slice(1) : undefined;
 const prefix = `bench${randomBytes(3).toString('hex')}`;
 const shared = {
   SONDE_SECRET: randomBytes(32).toString('base64'),
-  SONDE_DATABASE_URL: database.url,
-  SONDE_NATS_URL: natsUrl,
-  SONDE_NATS_PREFIX: prefix,
+  ...(storeKind === 'postgres' ? { SONDE_DATABASE_URL: database.url } : {}),
+  ...(clustered ? { SONDE_NATS_URL: natsUrl, SONDE_NATS_PREFIX: prefix } : {}),
   SONDE_LOG_LEVEL: 'error',
   ...(process.env.SONDE_BENCH_HEARTBEAT_MS ? { SONDE_HEARTBEAT_MS: process.env.SONDE_BENCH_HEARTBEAT_MS } : {}),
 };
 const report = { hubs: [], fleets: [] };
 const result = {
   at: new Date().toISOString(),
+  hubs: HUBS,
+  store: storeKind,
+  inFlightPerHub: inFlight,
+  build: (() => {
+    try {
+      return execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })(),
   cpus: os.cpus().length,
   memGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
   node: process.version,
@@ -257,7 +330,7 @@ try {
   const first = await startHubRetrying({ ...shared, SONDE_HUB_ID: 'hub-1' }, result.hubStartFailures);
   const adminKey = await first.createAdminKey();
   const enrolled = await enrollOverHttp(first.url, adminKey, 'enrolled-0', keys[0]);
-  await first.stop();
+  await first.stop({ keep: Boolean(sqliteDir) });
   let t0 = performance.now();
   const seeded = await seed(database.url, total - 1, keys);
   result.seedSeconds = +((performance.now() - t0) / 1000).toFixed(1);
@@ -269,7 +342,7 @@ try {
     Array.from({ length: HUBS }, (_, h) => startHubRetrying({ ...shared, SONDE_HUB_ID: `hub-${h + 1}` }, result.hubStartFailures)),
   );
   result.hubStartSeconds = report.hubs.map((h) => +(h.startToHealthMs / 1000).toFixed(1));
-  log(`3 hubs healthy on ${total} stored agents: ${result.hubStartSeconds.join(' / ')} s`);
+  log(`${HUBS} hub(s) (${storeKind}) healthy on ${total} stored agents: ${result.hubStartSeconds.join(' / ')} s`);
   const bench = (await import(pathToFileURL(path.join(REPO, 'bench/fixtures/noop-pack/index.js')).href)).default.manifest;
   report.fleets = await Promise.all(
     report.hubs.map((hub, h) =>
@@ -291,16 +364,19 @@ try {
     const slice = agents.slice(connected, step);
     log(`step ${step}: connecting ${slice.length} more (budget ${stepBudgetMs / 1000} s)`);
     t0 = performance.now();
+    const ramp = await rampWindow(report.hubs, admin, databaseName);
     const batches = await Promise.all(
       report.fleets.map((fleet, h) =>
         fleet.connect(
           slice.filter((_, k) => hubOf(connected + k) === h),
-          smoke ? 10 : 60,
+          inFlight,
           stepBudgetMs,
         ),
       ),
     );
-    const rampSeconds = +((performance.now() - t0) / 1000).toFixed(1);
+    const rampMs = performance.now() - t0;
+    const rampSeconds = +(rampMs / 1000).toFixed(1);
+    const rampCost = await ramp();
     batches.forEach((b, h) => (registered[h] += b.connected));
     connected = step;
     await sleep(smoke ? 2_000 : 10_000); // settle: heartbeats, presence watches, GC
@@ -311,6 +387,8 @@ try {
       rampSeconds,
       registeredThisStep: batches.reduce((s, b) => s + b.connected, 0),
       wanted: slice.length,
+      registrationsPerSecond: +(batches.reduce((s, b) => s + b.connected, 0) / (rampMs / 1000)).toFixed(1),
+      failedAttempts: batches.reduce((s, b) => s + b.failed, 0),
       firstFailures: batches.flatMap((b) => b.failures).slice(0, 3),
       // Sockets registered on each hub and still open (the simulated agents' side of each hub's share).
       connectedPerHub: registered.map((n, h) => n - dropped[h]),
@@ -322,14 +400,28 @@ try {
       hubsAlive: report.hubs.map((h) => h.child.exitCode === null),
       load: os.loadavg().map((l) => +l.toFixed(1)),
     };
+    // What one registration cost over the ramp (failed attempts included: they cost the hubs too).
+    const per = (value) => +(value / Math.max(1, row.registeredThisStep)).toFixed(2);
+    row.perRegistration = {
+      hubCpuMs: per(rampCost.hubMs.reduce((a, b) => a + b, 0)),
+      postgresBackendCpuMs: per(rampCost.backendMs),
+      postgresAllCpuMs: per(rampCost.postgresMs),
+      natsServerCpuMs: per(rampCost.natsMs),
+      ...(rampCost.counters ? { postgres: Object.fromEntries(Object.entries(rampCost.counters).map(([k, v]) => [k, per(v)])) } : {}),
+    };
     log(
-      `step ${step}: +${row.registeredThisStep}/${row.wanted} in ${rampSeconds} s; per hub ${row.connectedPerHub.join('/')}; RSS ${row.hubRssMiB.join('/')} MiB; load ${row.load[0]}`,
+      `step ${step}: +${row.registeredThisStep}/${row.wanted} in ${rampSeconds} s (${row.registrationsPerSecond}/s); per hub ${row.connectedPerHub.join('/')}; RSS ${row.hubRssMiB.join('/')} MiB; load ${row.load[0]}`,
     );
+    log(`step ${step}: per registration ${JSON.stringify(row.perRegistration)}`);
     const online = row.connectedPerHub.reduce((sum, c) => sum + c, 0);
     if (row.registeredThisStep < row.wanted) {
       result.steps.push(row);
       result.stoppedBecause = { ...limitsNote(report, step), online, failures: row.firstFailures };
       break;
+    }
+    if (rampOnly) {
+      result.steps.push(row);
+      continue;
     }
     // Probes: callers on every hub in turn, each to a random agent (a third same-hub, two thirds cross-hub), paced
     // over one heartbeat interval so the tail sees the whole heartbeat cycle.
@@ -395,18 +487,20 @@ try {
 } finally {
   await Promise.all(report.fleets.map((f) => f.close().catch(() => undefined)));
   for (const hub of report.hubs) await hub.stop().catch(() => undefined);
-  try {
-    const { connect } = await import('@nats-io/transport-node');
-    const { jetstreamManager } = await import('@nats-io/jetstream');
-    const nc = await connect({ servers: natsUrl });
-    const jsm = await jetstreamManager(nc);
-    for (const bucket of ['hubs', 'presence', 'limits']) await jsm.streams.delete(`KV_${prefix}_${bucket}`).catch(() => undefined);
-    await nc.close();
-  } catch (error) {
-    log(`NATS clean-up: ${error.message}`);
-  }
+  await admin?.end().catch(() => undefined);
+  if (clustered)
+    try {
+      const { connect } = await import('@nats-io/transport-node');
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      const nc = await connect({ servers: natsUrl });
+      const jsm = await jetstreamManager(nc);
+      for (const bucket of ['hubs', 'presence', 'limits']) await jsm.streams.delete(`KV_${prefix}_${bucket}`).catch(() => undefined);
+      await nc.close();
+    } catch (error) {
+      log(`NATS clean-up: ${error.message}`);
+    }
   await database.drop().catch((error) => log(`database drop: ${error.message}`));
 }
-mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
-writeFileSync(path.join(REPO, 'bench/results/multi-hub-fleet-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+mkdirSync(path.dirname(outFile), { recursive: true });
+writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));

@@ -353,7 +353,11 @@ export async function simFleet({ processes, keys, wsUrl, caPem, hubKeyPem, manif
           }),
         ),
       );
-      return { connected: answers.reduce((sum, a) => sum + a.connected, 0), failures: answers.flatMap((a) => a.failures) };
+      return {
+        connected: answers.reduce((sum, a) => sum + a.connected, 0),
+        failed: answers.reduce((sum, a) => sum + (a.failed ?? 0), 0),
+        failures: answers.flatMap((a) => a.failures),
+      };
     },
     /** Counters summed over the children, plus the heartbeat interval the hub asked for. */
     async stats() {
@@ -407,7 +411,7 @@ function serveSimFleet() {
         const agents = message.agents.map((agent) => ({ ...agent, keys: keys[agent.key] }));
         const batch = await connectAll(agents, options, message.parallel, performance.now() + message.budgetMs);
         sessions.push(...batch.sessions);
-        return reply({ connected: batch.sessions.length, failures: batch.failures.slice(0, 3) });
+        return reply({ connected: batch.sessions.length, failed: batch.failures.length, failures: batch.failures.slice(0, 3) });
       }
       case 'stats':
         return reply({ stats });
