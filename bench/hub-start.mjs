@@ -125,16 +125,19 @@ for (const build of builds) rmSync(build.dataDir, { recursive: true, force: true
 const summary = builds.map((b) => ({
   name: b.name,
   cli: b.cli,
+  nodeArgs: b.args ?? nodeArgs,
   cpuMs: b.cpu,
   wallMs: b.wall,
   medianCpuMs: median(b.cpu),
   medianWallMs: median(b.wall),
+  ...(b.rss.length > 0 ? { rssMiB: b.rss, medianRssMiB: median(b.rss) } : {}),
 }));
 if (values.json) console.log(JSON.stringify({ node: process.versions.node, runs, nodeArgs, load1: load, builds: summary }, null, 2));
 else {
   console.log(`node ${values.node} ${nodeArgs.join(' ')}; ${runs} starts each; 1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}`);
   for (const b of summary)
     console.log(
-      `${b.name.padEnd(12)} median CPU ${b.medianCpuMs.toFixed(0)} ms (${Math.min(...b.cpuMs)}–${Math.max(...b.cpuMs)}), median wall ${b.medianWallMs.toFixed(0)} ms`,
+      `${b.name.padEnd(12)} median CPU ${b.medianCpuMs.toFixed(0)} ms (${Math.min(...b.cpuMs)}–${Math.max(...b.cpuMs)}), ` +
+        `median wall ${b.medianWallMs.toFixed(0)} ms${b.medianRssMiB === undefined ? '' : `, median RSS ${b.medianRssMiB.toFixed(1)} MiB`}`,
     );
 }
