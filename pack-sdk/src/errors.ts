@@ -29,6 +29,12 @@ export const SondeErrorCodes = {
 
 export type SondeErrorCode = keyof typeof SondeErrorCodes;
 
+/**
+ * Marks a SondeError from any copy of this module: a program that bundles the SDK (the agent's dist/sonde/) and a
+ * pack it loads in-process with its own copy each have a SondeError class, and `instanceof` sees only its own.
+ */
+const BRAND = Symbol.for('sonde.SondeError');
+
 export class SondeError extends Error {
   readonly code: SondeErrorCode;
   readonly details: Record<string, unknown> | undefined;
@@ -38,6 +44,7 @@ export class SondeError extends Error {
     this.name = 'SondeError';
     this.code = code;
     this.details = details;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   toJSON(): { code: SondeErrorCode; message: string; details?: Record<string, unknown> } {
@@ -46,5 +53,5 @@ export class SondeError extends Error {
 }
 
 export function isSondeError(value: unknown): value is SondeError {
-  return value instanceof SondeError;
+  return value instanceof SondeError || (value instanceof Error && (value as { [BRAND]?: unknown })[BRAND] === true);
 }

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   PackManifestSchema,
   SondeError,
@@ -18,6 +17,7 @@ import { detectOsSandbox, isolationLabel, launchCommand, nodeFacts, type OsSandb
 import { SandboxLimitsSchema, type LimitReason, type SandboxLimits, type SandboxLimitsInput } from './limits.js';
 import { ChildMessageSchema, EffectArgsSchemas, type ChildMessage, type ParentMessage } from './messages.js';
 import { ProcessCpu, findChildPid, residentBytes } from './proc-stat.js';
+import { sdkPackageRoot } from './sdk-root.js';
 import { guardSigusr1 } from './signals.js';
 import { checkGrantedTrees, dependencyTree, packageEntry } from './tree.js';
 
@@ -95,11 +95,9 @@ export interface SandboxRunner {
   close(): Promise<void>;
 }
 
+/** pack-sdk's built child entry; from sources (tests) too: Node cannot load .ts inside the sandbox. */
 function defaultChildEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  // From sources (tests) the child still runs built: Node cannot load .ts inside the sandbox.
-  if (here.endsWith('.ts')) return path.resolve(path.dirname(here), '../../dist/sandbox/child.js');
-  return path.join(path.dirname(here), 'child.js');
+  return path.join(sdkPackageRoot(), 'dist/sandbox/child.js');
 }
 
 interface RunRecord {

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sdkPackageRoot } from './sdk-root.js';
 import { packageEntry } from './tree.js';
 
 /**
@@ -11,11 +11,6 @@ import { packageEntry } from './tree.js';
  */
 
 export const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod', 'picomatch'] as const;
-
-/** This module lives in pack-sdk itself (src/sandbox or dist/sandbox), two levels below the package root. */
-function packageRootOfSdk(): string {
-  return realpathSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'));
-}
 
 /** pack-sdk's own dependencies resolve from where pack-sdk is, as Node would resolve them for it. */
 function packageRoot(name: string, sdkRoot: string): string {
@@ -67,7 +62,7 @@ function keep(name: string, root: string, from: string): boolean {
 /** Makes `<nodeModulesDir>/<host package>` real, current copies; returns the packages it (re)copied. */
 export function vendorHostPackages(nodeModulesDir: string): string[] {
   const copied: string[] = [];
-  const sdkRoot = packageRootOfSdk();
+  const sdkRoot = sdkPackageRoot();
   for (const name of HOST_PACKAGES) {
     const source = packageRoot(name, sdkRoot);
     const target = path.join(nodeModulesDir, ...name.split('/'));
