@@ -72,6 +72,9 @@ try {
     '@sonde/registry': path.join(deps, `sonde-registry-${pkg.dependencies['@sonde/registry']}.tgz`),
   };
 
+  // The bundled build dist/cli.js runs (agent/src/cli.ts), made from the sources as they are now, so the signed
+  // release never carries a bundle older than its per-module build (the release has no .tsbuildinfo to compare with).
+  execFileSync(process.execPath, [path.join(root, 'agent/scripts/bundle.mjs')], { ...quiet, cwd: root });
   // The agent's own files, as `npm pack` selects them ("files"), written into a staging folder.
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { ...quiet, cwd: path.join(root, 'agent') }),

@@ -1,26 +1,18 @@
 #!/usr/bin/env node
-import nodeModule from 'node:module';
-import { refuseRoot } from './root-guard.js';
-import { printError } from './cli/output.js';
-import { enablePrivateCompileCache } from './compile-cache.js';
-import { resolveHome } from './home.js';
+/**
+ * `sonde`'s entry (the bin launcher, the systemd units and the release layout all run dist/cli.js). It runs the
+ * bundled build of the CLI, dist/sonde/main.js (agent/scripts/bundle.mjs: the agent, @sonde/pack-sdk, @sonde/registry
+ * and their dependencies in ~20 files, so a start reads a handful instead of resolving and compiling ~400), and
+ * falls back to the per-module build (./main.js) when there is no bundle or when a TypeScript build is newer than it
+ * (a checkout rebuilt with `tsc -b` alone: the bundle would run old code). Both are built from the same sources.
+ * Only node:fs is loaded here; main.ts refuses root before anything else.
+ */
+import { statSync } from 'node:fs';
 
-// First thing, before anything parses options or touches SONDE_HOME: commands
-// that read or write keys, approvals or packs never run as root. No override.
-const KEY_COMMANDS = new Set(['enroll', 'start', 'update', 'packs:install', 'packs:update', 'packs:approve', 'packs:remove']);
-const [first, second] = process.argv.slice(2);
-if (first && (KEY_COMMANDS.has(first) || KEY_COMMANDS.has(`${first}:${second ?? ''}`))) {
-  try {
-    refuseRoot();
-  } catch (error) {
-    process.exit(printError(error, process.argv.includes('--json')));
-  }
-}
+const mtime = (relative: string): number | undefined => statSync(new URL(relative, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;
 
-// Node 22.1+ keeps compiled module code on disk between runs (about a third of the import time here), in a
-// folder of the agent's own home (compile-cache.ts says why not Node's default); Node 20 skips this.
-const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
-enablePrivateCompileCache(enableCompileCache?.bind(nodeModule), resolveHome());
-// `sonde start` loads only what the agent needs to come online.
-const { runCli } = first === 'start' ? await import('./cli/start-program.js') : await import('./cli/program.js');
-process.exitCode = await runCli(process.argv);
+const bundle = mtime('./sonde/main.js');
+// The agent's own TypeScript build and, in a source checkout, those of the workspaces the bundle inlines.
+const compiled = ['./.tsbuildinfo', '../../pack-sdk/dist/.tsbuildinfo', '../../registry/dist/.tsbuildinfo'].map(mtime);
+const fresh = bundle !== undefined && compiled.every((time) => time === undefined || time <= bundle);
+await import(new URL(fresh ? './sonde/main.js' : './main.js', import.meta.url).href);

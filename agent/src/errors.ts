@@ -1,7 +1,7 @@
 /**
  * Every failure the `sonde` CLI can report: a stable code, the exit code a
  * script can branch on, a message and the next step for the operator. Commands
- * throw AgentError; cli.ts prints it (text or --json) and exits with its code.
+ * throw AgentError; main.ts prints it (text or --json) and exits with its code.
  * Users never see a stack trace.
  */
 export const ExitCodes = {

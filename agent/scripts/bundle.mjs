@@ -1,0 +1,100 @@
+// Builds agent/dist/sonde/main.js (+ chunks): the whole `sonde` CLI (src/main.ts, @sonde/pack-sdk and @sonde/registry from their
+// sources, zod, commander, pino, ws, semver, node-forge, …) as a few ES modules with linked source maps, which
+// dist/cli.js runs when they are current (see src/cli.ts). Run by `npm run build` after `tsc -b`, about a second.
+//
+// Why: at `sonde start` Node's loader resolved, read and compiled ~400 files (~45 % of the CPU to come online). A
+// few files keep every module's code but little of that per-file work; modules still evaluate lazily where the sources
+// import them lazily (esbuild keeps dynamic imports as deferred initialisers).
+//
+// What had to move with it (nothing else in the sources depends on where a module file lies):
+// - CommonJS packages the sources load with `requireCjs('name')` (src/cjs.ts, kept off Node's ESM export lexer)
+//   and registry's `createRequire(import.meta.url)('tweetnacl')` become bundled require() calls, still evaluated on
+//   first use; a `require` made from the bundle's own URL serves Node built-ins to the bundled CommonJS code.
+// - @sonde/pack-sdk finds its own package (to vendor it into the packs folder and to start `dist/sandbox/child.js`
+//   in each pack process) from import.meta.url, or through Node's resolution from here when it is bundled
+//   (pack-sdk/src/sandbox/sdk-root.ts): the pack process runs the same file under the same read grant as before.
+// - import.meta.resolve (pack detection, the packs store) resolves from dist/, as it did from dist/packs/.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const agent = path.resolve(import.meta.dirname, '..');
+const outdir = path.join(agent, 'dist/sonde');
+const entry = path.join(outdir, 'main.js');
+
+/** The names src/cjs.ts may be asked for; anything else is a build error, not a runtime surprise. */
+const CJS = ['ws', 'pino', 'semver'];
+
+const requireCalls = {
+  name: 'bundled-require',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]agent[\\/]src[\\/]cjs\.ts$/ }, () => ({
+      loader: 'js',
+      contents: [
+        '// Bundled form of src/cjs.ts (agent/scripts/bundle.mjs): each package is a lazily evaluated bundled module.',
+        'export function requireCjs(name) {',
+        '  switch (name) {',
+        ...CJS.map((name) => `    case ${JSON.stringify(name)}: return require(${JSON.stringify(name)});`),
+        '    default: throw new Error(`requireCjs(${name}): not in the agent bundle (agent/scripts/bundle.mjs)`);',
+        '  }',
+        '}',
+      ].join('\n'),
+    }));
+    // createRequire(import.meta.url)('pkg') in our own sources: the same package, bundled.
+    pluginBuild.onLoad({ filter: /[\\/](registry|pack-sdk)[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const rewritten = source.replace(/createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g, 'require($1)');
+      return rewritten === source ? undefined : { loader: 'ts', contents: rewritten };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: { main: path.join(agent, 'src/main.ts') },
+  outdir,
+  bundle: true,
+  // What only other commands load (enrollment's node-forge, install, update, doctor, the progress bar) stays in
+  // chunks of its own, read only when asked for: `sonde start` keeps them out of its memory, as before bundling.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  // Our workspaces from their TypeScript sources (the export condition the tests use), so the map points at them.
+  conditions: ['sonde-source'],
+  // The code V8 holds as source text is smaller without layout; names stay, so a stack trace still reads.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'eof',
+  banner: {
+    js: "import { createRequire as __sondeCreateRequire } from 'node:module';\nconst require = __sondeCreateRequire(import.meta.url);",
+  },
+  plugins: [requireCalls],
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+});
+// Each file is written under a temporary name and renamed into place, chunks and maps first and main.js last: a
+// `sonde` starting meanwhile (tests build and run in parallel) reads the old build or the new one, never half of one.
+// Chunk names carry their content's hash; those of earlier builds are removed once they are no longer fresh.
+mkdirSync(outdir, { recursive: true });
+const outputs = [...result.outputFiles].sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
+for (const output of outputs) {
+  const temp = `${output.path}.${process.pid}.tmp`;
+  writeFileSync(temp, output.contents);
+  renameSync(temp, output.path);
+}
+const written = new Set(outputs.map((output) => path.basename(output.path)));
+for (const name of readdirSync(outdir)) {
+  const file = path.join(outdir, name);
+  if (!written.has(name) && Date.now() - statSync(file).mtimeMs > 10 * 60_000) rmSync(file, { force: true });
+}
+const inputs = Object.keys(result.metafile.inputs).length;
+const kib = (file) => Math.round((outputs.find((output) => output.path === file)?.contents.length ?? 0) / 1024);
+const code = outputs.filter((output) => output.path.endsWith('.js'));
+console.log(
+  `agent bundle: ${path.relative(process.cwd(), entry)} + ${code.length - 1} chunks (${inputs} modules; main ${kib(entry)} KiB, ` +
+    `${Math.round(code.reduce((sum, output) => sum + output.contents.length, 0) / 1024)} KiB in all)`,
+);
