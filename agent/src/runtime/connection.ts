@@ -136,11 +136,22 @@ export class HubConnection {
     });
   }
 
-  /** Signs and sends one message; false when there is no open socket. */
+  /**
+   * Signs and sends one message; false when there is no open socket. What the agent builds from its own validated
+   * state (registration with its verified manifests, heartbeats, pack reports) is not parsed again before signing:
+   * the hub parses every frame and refuses an invalid one, and the parse of `agent.register` alone was ~20-30 ms of
+   * CPU at every start (bench/README.md, "Agent start-up"). A probe's result carries what a pack returned: checked.
+   */
   send<T extends MessageType>(type: T, payload: MessagePayload<T>): boolean {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(encodeMessage(type, payload, { agentId: this.identity.agentId, key: this.identity.signingKey }));
+    socket.send(
+      encodeMessage(type, payload, {
+        agentId: this.identity.agentId,
+        key: this.identity.signingKey,
+        validate: type === 'agent.probe.result',
+      }),
+    );
     return true;
   }
 

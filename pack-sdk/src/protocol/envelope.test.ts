@@ -121,6 +121,27 @@ describe('envelope signing', () => {
     expect(() => encodeMessage('agent.heartbeat', { uptimeS: -1, running: 0, rssBytes: 0 }, { agentId, key: rsa.privateKey })).toThrow();
   });
 
+  it('signs a payload unchecked with validate: false, and the receiver still refuses an invalid one', () => {
+    const send = (payload: unknown, key = ed.privateKey) =>
+      encodeMessage('agent.heartbeat', payload as typeof heartbeat, { agentId, key, now, validate: false });
+    // Valid: the same frame a validating sender makes, and it decodes.
+    expect(decode(send(heartbeat), { key: ed.publicKey }).payload).toEqual(heartbeat);
+    // Invalid values, an extra member (strict schema), a missing one: signed, so only the receiver's parse stops them.
+    for (const payload of [
+      { ...heartbeat, uptimeS: -1 },
+      { ...heartbeat, shell: 'id' },
+      { uptimeS: 1, running: 0 },
+    ]) {
+      const raw = send(payload);
+      expect(JSON.parse(raw)).toMatchObject({ payload, sig: expect.any(String) });
+      expect(() => decode(raw, { key: ed.publicKey })).toThrow(
+        expect.objectContaining({ code: 'SONDE_ERR_BAD_FRAME', message: expect.stringMatching(/invalid agent.heartbeat payload/) }),
+      );
+    }
+    // RSA senders too.
+    expect(() => decode(send({ ...heartbeat, running: 0.5 }, rsa.privateKey))).toThrow(code('SONDE_ERR_BAD_FRAME'));
+  });
+
   it('signs and verifies with RSA-2048 and Ed25519 keys, PEM or KeyObject', () => {
     const rsaPem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const rsaPub = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
