@@ -26,6 +26,12 @@ describe('every REST route authenticates in its own onRequest hook (hub/src/auth
         await Promise.resolve();
       }),
     ).rejects.toThrow('POST /api/v1/typo declares no authentication it knows ("admn")');
+    await expect(
+      hubWith('viewless', async (app) => {
+        app.get('/api/v1/embed/viewless', { config: { auth: 'embed-token' } }, () => ({ everything: true }));
+        await Promise.resolve();
+      }),
+    ).rejects.toThrow('GET /api/v1/embed/viewless declares auth "embed-token" without the views it serves (config.embedViews)');
   }, 60_000);
 
   it('the declaration alone protects a route, whoever registers it: the handler sees the principal, HEAD is guarded too', async () => {
@@ -100,5 +106,15 @@ describe('authentication runs before the body is parsed or validated', () => {
     const renew = await post('/api/v1/agents/renew', '{"csrPem": ');
     expect(renew.statusCode).toBe(401);
     expect(renew.json().error.code).toBe('SONDE_ERR_CLIENT_CERT_REQUIRED');
+  });
+
+  it('an embed route checks its token before its query: no token 401, an admin key is not an embed token', async () => {
+    const bad = '/api/v1/embed/probe-calls?limit=not-a-number&from=yesterday';
+    const none = await hub.app.inject({ method: 'GET', url: bad });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.message).toBe('An embed token is required (unknown, malformed or expired).');
+    expect((await hub.app.inject({ method: 'GET', url: bad, headers: hub.auth() })).statusCode).toBe(401);
+    // The event stream too: refused in the hook, before the handler would open a stream.
+    expect((await hub.app.inject({ method: 'GET', url: '/api/v1/embed/events' })).statusCode).toBe(401);
   });
 });

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type { EmbedView } from '../embed/authenticate.js';
+import type { EmbedClaims } from '../embed/tokens.js';
 import { HubError } from '../errors.js';
 import { isScoped } from '../policy/scope.js';
 import type { Principal } from '../services.js';
@@ -13,8 +15,7 @@ import { bearerOf } from './require-admin.js';
  * refused when it is registered: the hub does not start with it.
  *
  * - `none`: public (health, login, the sign-in providers), or the route checks a credential of its own kind in its
- *   handler (an embed token: its views differ per route; `auth/me` and the OAuth consents, which take a key or a
- *   session and answer each in its own way).
+ *   handler (`auth/me` and the OAuth consents, which take a key or a session and answer each in its own way).
  * - `admin`: an admin API key or an admin session (`adminGuard`); the principal is set on `request.principal`. A
  *   scoped key (limited to some agents or probes) is refused unless the route declares `scoped: true`, meaning its
  *   handler bounds what it does to the key's scope.
@@ -23,8 +24,11 @@ import { bearerOf } from './require-admin.js';
  * - `enrollment-token`: a Bearer enrollment token must be presented; it is checked and consumed with the enrollment
  *   itself (enrollment/index.ts `enroll`), in one transaction with what it creates.
  * - `client-cert`: the agent's current client certificate over mTLS; the agent is set on `request.certifiedAgent`.
+ * - `embed-token`: a portal page's embed token (embed/authenticate.ts) opening one of the route's `config.embedViews`
+ *   from an allowed page origin; its claims are set on `request.embedClaims`. A route that declares it without the
+ *   views it serves is refused when it is registered.
  */
-export const ROUTE_AUTH = ['none', 'admin', 'session', 'enrollment-token', 'client-cert'] as const;
+export const ROUTE_AUTH = ['none', 'admin', 'session', 'enrollment-token', 'client-cert', 'embed-token'] as const;
 export type RouteAuth = (typeof ROUTE_AUTH)[number];
 
 /** The agent a `client-cert` route's caller proved to be: its record as the certificate check read it. */
@@ -36,12 +40,16 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The agent a `client-cert` route's caller proved to be (set by its hook); else null. */
     certifiedAgent: CertifiedAgent | null;
+    /** The claims of an `embed-token` route's token (set by its hook); else null. */
+    embedClaims: EmbedClaims | null;
   }
   interface FastifyContextConfig {
     /** How the route's caller authenticates (defineRoute sets it); required on every `/api/` route. */
     auth?: RouteAuth;
     /** An `admin` route whose handler bounds what it does to a scoped key's agents and probes. */
     scoped?: boolean;
+    /** An `embed-token` route's views: the token must open at least one of them. */
+    embedViews?: readonly EmbedView[];
   }
 }
 
@@ -52,6 +60,8 @@ export interface RouteAuthenticators {
   session: (request: FastifyRequest) => Promise<Principal>;
   /** Resolves the enrolled agent whose current certificate the TLS peer presented, or throws 401. */
   clientCert: (request: FastifyRequest) => Promise<CertifiedAgent>;
+  /** An embed token's claims if it opens one of `views` from an allowed page origin, or throws 401/403 (embed/authenticate.ts). */
+  embed: (request: FastifyRequest, views: readonly EmbedView[]) => EmbedClaims;
 }
 
 /** The hooks this module made: a route that already carries one (a GET's HEAD twin) does not get a second. */
@@ -64,7 +74,7 @@ function isRouteAuth(value: unknown): value is RouteAuth {
 /** The `onRequest` hook that authenticates a route declaring `auth`, or undefined for `none`. */
 export function authenticationHook(
   auth: RouteAuth,
-  route: { method: string; url: string; scoped: boolean },
+  route: { method: string; url: string; scoped: boolean; embedViews?: readonly EmbedView[] },
   authenticators: RouteAuthenticators,
 ): onRequestAsyncHookHandler | undefined {
   switch (auth) {
@@ -94,6 +104,15 @@ export function authenticationHook(
       return async (request) => {
         request.certifiedAgent = await authenticators.clientCert(request);
       };
+    case 'embed-token': {
+      const views = route.embedViews ?? [];
+      if (views.length === 0)
+        throw new Error(`${route.method} ${route.url} declares auth "embed-token" without the views it serves (config.embedViews)`);
+      return async (request) => {
+        request.embedClaims = authenticators.embed(request, views);
+        await Promise.resolve();
+      };
+    }
   }
 }
 
@@ -105,6 +124,7 @@ export function authenticationHook(
 export function enforceRouteAuth(app: FastifyInstance, authenticators: RouteAuthenticators): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('certifiedAgent', null);
+  app.decorateRequest('embedClaims', null);
   app.addHook('onRoute', (route: RouteOptions) => {
     const auth = route.config?.auth;
     if (auth === undefined && !route.url.startsWith('/api/')) return;
@@ -117,7 +137,7 @@ export function enforceRouteAuth(app: FastifyInstance, authenticators: RouteAuth
     if (existing.some((hook) => authHooks.has(hook))) return;
     const hook = authenticationHook(
       auth,
-      { method: String(route.method), url: route.url, scoped: route.config?.scoped === true },
+      { method: String(route.method), url: route.url, scoped: route.config?.scoped === true, embedViews: route.config?.embedViews },
       authenticators,
     );
     if (!hook) return;

@@ -6,6 +6,8 @@ import { adminGuard, sessionGuard } from '../auth/require-admin.js';
 import { enforceRouteAuth } from '../auth/route-auth.js';
 import { createSessionService, type SessionService } from '../auth/sessions.js';
 import type { HubCore } from '../core.js';
+import { embedGuard } from '../embed/authenticate.js';
+import { createEmbedTokens } from '../embed/tokens.js';
 import { createClientSecrets, createOidcLogin, type OidcProviderConfig } from '../identity/index.js';
 import type { ClientSecrets } from '../identity/client-secret.js';
 import type { OidcLogin } from '../identity/login.js';
@@ -70,6 +72,7 @@ export const authPlugin = fp(
       admin: requireAdmin,
       session: sessionGuard(core.apiKeys, sessions),
       clientCert: clientCertGuard(core.store),
+      embed: embedGuard(createEmbedTokens(core.crypto.mcpSessionKey), new Set(config.embedOrigins)),
     });
     await Promise.resolve();
   },

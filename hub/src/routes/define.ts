@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { RouteAuth } from '../auth/route-auth.js';
+import type { EmbedView } from '../embed/authenticate.js';
+import type { EmbedClaims } from '../embed/tokens.js';
 import { ErrorBodySchema } from '../errors.js';
 import type { Principal } from '../services.js';
 
@@ -32,6 +34,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
    * a new admin route is hub-wide until someone makes it scope-aware.
    */
   scoped?: boolean;
+  /** With `auth: 'embed-token'`: the views the route serves; a token must open one of them. */
+  embedViews?: readonly EmbedView[];
 }
 
 export interface RouteContext<B, Q, P> {
@@ -42,6 +46,8 @@ export interface RouteContext<B, Q, P> {
   reply: FastifyReply;
   /** The authenticated caller of an `auth: 'admin'` or `'session'` route (`request.principal`, set by its onRequest hook). */
   principal: Principal;
+  /** The caller's embed token claims on an `auth: 'embed-token'` route (`request.embedClaims`, set by its onRequest hook). */
+  embed: EmbedClaims;
 }
 
 type AnySpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
@@ -73,7 +79,9 @@ export class ApiRegistry {
           ? [{ bearerAuth: [] }, { sessionCookie: [] }]
           : route.auth === 'enrollment-token'
             ? [{ enrollmentToken: [] }]
-            : [];
+            : route.auth === 'embed-token'
+              ? [{ embedToken: [] }]
+              : [];
       paths[path] ??= {};
       paths[path][route.method.toLowerCase()] = {
         summary: route.summary,
@@ -102,6 +110,7 @@ export class ApiRegistry {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Admin API key (sonde_…)' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sonde_session' },
           enrollmentToken: { type: 'http', scheme: 'bearer', description: 'Single-use enrollment token' },
+          embedToken: { type: 'http', scheme: 'bearer', description: 'Read-only embed token (sonde_embed_…) for the /api/v1/embed routes' },
         },
       },
       paths,
@@ -125,14 +134,16 @@ export function defineRoute<
   app.route({
     method: spec.method,
     url: spec.url,
-    config: { auth: spec.auth, scoped: spec.scoped === true },
+    config: { auth: spec.auth, scoped: spec.scoped === true, ...(spec.embedViews ? { embedViews: spec.embedViews } : {}) },
     handler: async (request, reply) => {
       const body = spec.body ? spec.body.parse(request.body ?? {}) : (undefined as z.output<B>);
       const query = spec.query ? spec.query.parse(request.query ?? {}) : (undefined as z.output<Q>);
       const params = spec.params ? spec.params.parse(request.params ?? {}) : (undefined as z.output<P>);
       // Null only on routes that authenticate no principal (auth other than 'admin'), which do not read it.
       const principal = request.principal as Principal;
-      const result = await handler({ body, query, params, request, reply, principal });
+      // Likewise null except on `embed-token` routes, whose hook set it before anything else ran.
+      const embed = request.embedClaims as EmbedClaims;
+      const result = await handler({ body, query, params, request, reply, principal, embed });
       if (reply.sent) return reply;
       reply.code(spec.status ?? 200);
       return result ?? null;

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { bearerOf } from '../auth/require-admin.js';
-import { createEmbedTokens, EMBED_VIEWS, embedSeesAgent, EmbedTokenRequestSchema, type EmbedClaims } from '../embed/tokens.js';
+import { createEmbedTokens, EMBED_VIEWS, embedSeesAgent, EmbedTokenRequestSchema } from '../embed/tokens.js';
 import { HubError } from '../errors.js';
 import type { EventBroker } from '../events/broker.js';
 import { openStream } from '../events/stream.js';
@@ -72,20 +71,6 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
     return origin && allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
   };
 
-  /** The embed token's claims, or 401/403: a token for another view, another page origin or an expired one gets nothing. */
-  const embedAuth = (request: FastifyRequest, views: readonly string[]): EmbedClaims => {
-    const bearer = bearerOf(request);
-    const claims = bearer ? tokens.verify(bearer) : undefined;
-    if (!claims) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'An embed token is required (unknown, malformed or expired).');
-    const origin = request.headers.origin;
-    // A browser names the page that sent a cross-origin request; only the pages the token was minted for may use it.
-    if (origin !== undefined && !(allowed.has(origin) && claims.origins.includes(origin)))
-      throw new HubError('SONDE_ERR_FORBIDDEN', 'This page’s origin may not use this embed token.');
-    if (!views.some((view) => claims.views.includes(view as EmbedClaims['views'][number])))
-      throw new HubError('SONDE_ERR_FORBIDDEN', `This embed token does not open the ${views.join(' or ')} view.`);
-    return claims;
-  };
-
   app.addHook('onRequest', (request, reply, done) => {
     if (request.url.startsWith('/api/v1/embed/')) reply.headers(corsHeaders(request));
     done();
@@ -148,11 +133,11 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
       url: '/api/v1/embed/agents',
       summary: 'The agents an embed token may read (fleet and health-badge views)',
       tag: 'embed',
-      auth: 'none',
+      auth: 'embed-token',
+      embedViews: ['fleet', 'health-badge'],
       response: z.array(AgentViewSchema),
     },
-    ({ request }) => {
-      const claims = embedAuth(request, ['fleet', 'health-badge']);
+    ({ embed: claims }) => {
       return sonde.fleet.list().filter((agent) => embedSeesAgent(claims, agent.name));
     },
   );
@@ -164,12 +149,12 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
       url: '/api/v1/embed/agents/:id',
       summary: 'One agent an embed token may read (by id or name); any other is not found',
       tag: 'embed',
-      auth: 'none',
+      auth: 'embed-token',
+      embedViews: ['fleet', 'agent'],
       params: IdParams,
       response: AgentViewSchema,
     },
-    ({ request, params }) => {
-      const claims = embedAuth(request, ['fleet', 'agent']);
+    ({ params, embed: claims }) => {
       const agent = sonde.fleet.get(params.id);
       // Out of scope and absent look the same: a token does not even learn that an agent exists.
       if (!agent || !embedSeesAgent(claims, agent.name)) throw new HubError('SONDE_ERR_AGENT_NOT_FOUND');
@@ -185,12 +170,12 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
       summary:
         'Probe calls on the agents an embed token may read, newest first (trends and agent views): time, probe, agents, status and duration only (no caller, parameters or details)',
       tag: 'embed',
-      auth: 'none',
+      auth: 'embed-token',
+      embedViews: ['trends', 'agent'],
       query: ProbeCallsQuery,
       response: z.object({ entries: z.array(ProbeCallSchema), nextBefore: z.number().nullable() }),
     },
-    async ({ request, query }) => {
-      const claims = embedAuth(request, ['trends', 'agent']);
+    async ({ query, embed: claims }) => {
       const to = query.to && query.to.length === 10 ? `${query.to}T23:59:59.999Z` : query.to;
       const page = await core.store.audit.query({
         agent: query.agent,
@@ -232,10 +217,10 @@ export const embedRoutes: FastifyPluginAsync<EmbedRouteOptions> = async (app, { 
       url: '/api/v1/embed/events',
       summary: 'The event stream for an embed token: its agents only, no audit entries (text/event-stream)',
       tag: 'embed',
-      auth: 'none',
+      auth: 'embed-token',
+      embedViews: ['fleet', 'health-badge', 'agent', 'trends'],
     },
-    async ({ request, reply }) => {
-      const claims = embedAuth(request, ['fleet', 'health-badge', 'agent', 'trends']);
+    async ({ request, reply, embed: claims }) => {
       const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
       await openStream(
         request,
