@@ -276,28 +276,41 @@ export function connectSimAgent({ wsUrl, agent, caPem, hubKeyPem, manifests, loc
 /**
  * Connects `agents` with at most `parallel` handshakes in flight, spread over 127.0.0.x source addresses from
  * `options.addressBase` (default 1): a bound source address has about 28,000 ephemeral ports, so processes that hold
- * many sockets each start on an address of their own.
+ * many sockets each start on an address of their own. `refusals` counts the upgrades the hub refused and that were
+ * tried again after its Retry-After.
  */
 export async function connectAll(agents, options, parallel, deadline) {
   const base = options.addressBase ?? 1;
   const sessions = [];
   const failures = [];
+  // Upgrades the hub's admission limit refused (503/429 with Retry-After): each is tried again after the delay the
+  // hub asked for plus up to 1 s, as the real agent does (Backoff.afterRefusal), while the deadline allows.
+  let refusals = 0;
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < agents.length && performance.now() < deadline) {
         const i = next++;
-        try {
-          sessions.push(
-            await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${base + (Math.floor(i / 20_000) % 250)}` }),
-          );
-        } catch (error) {
-          failures.push(error.message);
+        for (;;) {
+          try {
+            sessions.push(
+              await connectSimAgent({ ...options, agent: agents[i], localAddress: `127.0.0.${base + (Math.floor(i / 20_000) % 250)}` }),
+            );
+          } catch (error) {
+            const wait = error.retryAfterMs === undefined ? undefined : error.retryAfterMs + Math.random() * 1000;
+            if (wait !== undefined && performance.now() + wait < deadline) {
+              refusals += 1;
+              await new Promise((resolve) => setTimeout(resolve, wait));
+              continue;
+            }
+            failures.push(error.message);
+          }
+          break;
         }
       }
     }),
   );
-  return { sessions, failures };
+  return { sessions, failures, refusals };
 }
 
 const STAT_KEYS = ['heartbeats', 'probes', 'rejects', 'closed', 'dropped', 'badFrames'];
@@ -356,6 +369,7 @@ export async function simFleet({ processes, keys, wsUrl, caPem, hubKeyPem, manif
       return {
         connected: answers.reduce((sum, a) => sum + a.connected, 0),
         failed: answers.reduce((sum, a) => sum + (a.failed ?? 0), 0),
+        refused: answers.reduce((sum, a) => sum + (a.refused ?? 0), 0),
         failures: answers.flatMap((a) => a.failures),
       };
     },
@@ -411,7 +425,12 @@ function serveSimFleet() {
         const agents = message.agents.map((agent) => ({ ...agent, keys: keys[agent.key] }));
         const batch = await connectAll(agents, options, message.parallel, performance.now() + message.budgetMs);
         sessions.push(...batch.sessions);
-        return reply({ connected: batch.sessions.length, failed: batch.failures.length, failures: batch.failures.slice(0, 3) });
+        return reply({
+          connected: batch.sessions.length,
+          failed: batch.failures.length,
+          refused: batch.refusals,
+          failures: batch.failures.slice(0, 3),
+        });
       }
       case 'stats':
         return reply({ stats });
