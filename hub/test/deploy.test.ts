@@ -47,6 +47,31 @@ describe('Dockerfile and compose mirror the tested start command', () => {
     expect([...inDockerfile].sort()).toEqual([...ENV_VARS].sort());
   });
 
+  it('the image holds every workspace package the hub resolves at run time, the dashboard included', () => {
+    // No Docker engine here to build the image: what the final stage copies is read from the Dockerfile. The hub's
+    // own workspace dependencies are links in node_modules to the package folders, so each must be copied itself.
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const copied = [...finalStage.matchAll(/^COPY --from=build \/app\/(\S+) /gm)].map((match) => match[1]);
+    const hub = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    const folders: Record<string, string> = {
+      '@sonde/pack-sdk': 'pack-sdk',
+      '@sonde/registry': 'registry',
+      '@sonde/web-components': 'web-components',
+    };
+    const workspaceDeps = Object.keys(hub.dependencies).filter((name) => name.startsWith('@sonde/'));
+    expect(workspaceDeps.sort()).toEqual(Object.keys(folders).sort());
+    for (const name of workspaceDeps) {
+      const folder = folders[name];
+      expect(
+        copied.some((path) => path === folder || path === `${folder}/package.json`),
+        `${name} (${folder}/) is not copied`,
+      ).toBe(true);
+    }
+    // The dashboard: its built modules (hub/src/routes/ui.ts serves only files under dist/), built in the build stage.
+    expect(copied).toContain('web-components/dist');
+    expect(dockerfile).toMatch(/npm run build -w @sonde\/web-components/);
+  });
+
   it('binds all interfaces inside the container (the default 127.0.0.1 would be unreachable)', () => {
     expect(dockerfile).toMatch(/SONDE_HOST=0\.0\.0\.0/);
     expect(compose.services.hub.environment.SONDE_HOST).toBe('0.0.0.0');
