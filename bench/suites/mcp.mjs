@@ -8,50 +8,19 @@
 // so the rows without a label measure the default wire path. The rows labelled "RSA wire" measure an agent enrolled
 // with RSA-SHA256 on the wire (a `SONDE_WIRE_SIGNATURE=rsa-sha256` deployment, or an agent enrolled before the change):
 // every hub → agent frame then carries an RSA-2048 signature (~0.3 ms of the hub's CPU each).
-// The enrolment is done here with the tree's own pack-sdk, so `--compare` can run this file against an older build.
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { row, summarize } from '../lib.mjs';
 import { closedLoop, rawCaller } from '../mcp-raw.mjs';
-import { connectSimAgent, csrFor, enrollOverHttp, keyPool } from '../sim-agent.mjs';
+import { connectSimAgent, enrollOverHttp, keyPool } from '../sim-agent.mjs';
 import { REPO, sleep, startHub } from '../stack.mjs';
-
-const protocol = await import(pathToFileURL(path.join(REPO, 'pack-sdk/dist/protocol/index.js')).href);
 
 /** User + system CPU of a process so far, in ms (from /proc/<pid>/stat; clock ticks are 100 per second on Linux). */
 function cpuMsOf(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * Enrolment as `sonde enroll` does it: a CSR for the RSA client certificate plus an Ed25519 wire key with a proof over
- * that CSR; the hub certifies the key and hands over its own (checked here against the CA, as the agent does).
- * Returns the agent for connectSimAgent and the hub's wire key to verify its frames with.
- */
-async function enrollEd25519(hubUrl, adminKey, name, rsaKeys) {
-  const tokenResponse = await fetch(`${hubUrl}/api/v1/enrollment-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (tokenResponse.status !== 201) throw new Error(`token: HTTP ${tokenResponse.status} ${await tokenResponse.text()}`);
-  const { token } = await tokenResponse.json();
-  const csrPem = csrFor(rsaKeys, name);
-  const wire = generateKeyPairSync('ed25519');
-  const response = await fetch(`${hubUrl}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, csrPem, agentVersion: '0.1.0', wireKey: protocol.offerWireKey(wire.privateKey, csrPem) }),
-  });
-  if (response.status !== 201) throw new Error(`enroll: HTTP ${response.status} ${await response.text()}`);
-  const body = await response.json();
-  if (!body.wire) throw new Error('the hub did not certify the Ed25519 wire key (is SONDE_WIRE_SIGNATURE rsa-sha256?)');
-  const hubKey = protocol.verifyWireKeyCert(body.wire.hubKey, new X509Certificate(body.caPem).publicKey);
-  return { id: body.agentId, name, apiKey: body.apiKey, keys: { privateKey: wire.privateKey }, verifyKey: hubKey };
 }
 
 export async function run({ smoke }) {
@@ -65,18 +34,19 @@ export async function run({ smoke }) {
     const bench = (await import(pathToFileURL(path.join(REPO, 'bench/fixtures/noop-pack/index.js')).href)).default.manifest;
     const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
     // Offering no wire key is what an agent from before Ed25519 does: the hub then signs its frames with RSA-SHA256.
-    const rsaAgent = await enrollOverHttp(hub.url, key, 'mcp-bench-agent-rsa', rsaKeys);
-    rsaAgent.verifyKey = rsaAgent.caPem;
+    // The default, as `sonde enroll` does it: an Ed25519 wire key offered with the CSR, certified by the hub, whose own
+    // wire key is checked against the CA (sim-agent.mjs enrollOverHttp).
     const agents = [
-      { label: '', agent: await enrollEd25519(hub.url, key, 'mcp-bench-agent', rsaKeys), counts: [1, 8, 32] },
-      { label: ', RSA wire', agent: rsaAgent, counts: [1, 8] },
+      { label: '', agent: await enrollOverHttp(hub.url, key, 'mcp-bench-agent', rsaKeys, { wire: 'ed25519' }), counts: [1, 8, 32] },
+      { label: ', RSA wire', agent: await enrollOverHttp(hub.url, key, 'mcp-bench-agent-rsa', rsaKeys), counts: [1, 8] },
     ];
     for (const { agent } of agents) {
       sessions.push(
         await connectSimAgent({
           wsUrl: hub.url.replace('http', 'ws') + '/ws/agent',
           agent,
-          caPem: agent.verifyKey,
+          caPem: agent.caPem,
+          hubKeyPem: agent.hubKeyPem,
           manifests: [bench],
           stats,
         }),
