@@ -176,10 +176,12 @@ async function hubCounts(hub) {
 
 /**
  * Agents and their agent keys written straight into the database as enrollment leaves them (no certificate: they
- * authenticate with the key), in transactions of `batch`, `parallel` at once. 30,000 CSR enrollments would each cost
+ * authenticate with the key), in transactions of `batch`, one at a time. 30,000 CSR enrollments would each cost
  * an RSA signature in the hub's JS CA; the hubs' behaviour once agents exist is what this bench measures.
+ * One at a time: the PostgreSQL store's transactions are SERIALIZABLE, and several 500-row inserts into the same
+ * indexes at once fail each other as read/write pivots until the store's retries give up (seen on a quiet host).
  */
-async function seed(location, count, keys, { batch = 500, parallel = 4 } = {}) {
+async function seed(location, count, keys, { batch = 500, parallel = 1 } = {}) {
   const { openHubStore } = await load('store/open.js');
   const store = await openHubStore(location);
   const now = new Date().toISOString();
@@ -289,6 +291,8 @@ if (storeKind === 'postgres') {
   database = await createTestDatabase(postgresAdmin);
   const { default: pg } = await import('pg');
   admin = new pg.Client({ connectionString: postgresAdmin });
+  // Dropping the database at the end (WITH FORCE) ends other sessions; an unlistened 'error' would hide the real one.
+  admin.on('error', (error) => log(`admin connection: ${error.message}`));
   await admin.connect();
 } else {
   database = { url: path.join(sqliteDir, 'sonde.db'), drop: async () => rmSync(sqliteDir, { recursive: true, force: true }) };
