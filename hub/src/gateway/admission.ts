@@ -14,6 +14,14 @@
  * the places are not all in use, which costs at most a few cheap refusals more. The agent adds up to a second of its
  * own jitter to the whole seconds. Beyond `MAX_RETRY_AFTER_S` (the agent's longest backoff) the queue is not
  * extended: those agents are spread over the second half of the horizon, come back, and take a slot then.
+ *
+ * A fair share per caller (security review of issue 25): one caller holds at most `PLACES_PER_CALLER` places, so a
+ * single key or certificate (a compromised agent, or one stuck in a reconnect loop) cannot fill the cap and lock every
+ * other agent out of reconnecting. The caller is what the hub can tell before any lookup (admission-caller.ts: the
+ * TLS-verified client certificate, else the bearer key, else the source address), checked again against the agent the
+ * credential names once it is looked up (`AdmissionTicket.identify`), so one agent's certificate and key together still
+ * get one share. A caller over its share is answered `429` + `Retry-After` and takes no slot in the queue: the queue
+ * is for the callers the hub has no place for, not for one caller knocking again.
  */
 
 /** Seconds of history behind the registration rate. */
@@ -37,32 +45,68 @@ export const FIRST_HOLD_MS = 1_000;
  */
 export const TARGET_HOLD_MS = 5_000;
 export const MIN_PLACES = 10;
+/**
+ * Unregistered places one caller may hold. An honest agent holds one socket at a time; the second covers its previous
+ * attempt still open on the hub (the agent gave up on it, the hub has not seen the close yet). Only one socket per
+ * identity can register (`claimIdentity`), so more places never help an honest agent; with a share this small, the
+ * default cap of 200 fills only when 100 callers misbehave at once.
+ */
+export const PLACES_PER_CALLER = 2;
+/**
+ * How long an upgraded socket may stay silent before its `agent.register` (index.ts closes it 4408 after this): the
+ * hub sends `hub.hello` at once and the agent answers it at once (agent/src/runtime/connection.ts: verify the hello,
+ * sign the registration, send): one round trip and under 1 ms of CPU (measured 0.5-0.7 ms of CPU for pack-sdk's
+ * decodeMessage + encodeMessage, RSA-2048 and Ed25519 agents). 5 s covers a slow WAN round trip and a busy agent host
+ * many times over; a silent socket holds its place no longer. (The hub's own work after the frame arrived is bounded
+ * separately by the gateway's registration deadline and `inUse`.)
+ */
+export const REGISTER_FRAME_MS = 5_000;
 
 export interface AdmissionStats {
   /** The cap (0: no limit). */
   limit: number;
   /** Sockets upgrading or upgraded and not yet registered. */
   pending: number;
-  /** Upgrades answered 503 since the hub started. */
+  /** Upgrades answered 503 since the hub started (the cap was reached). */
   refused: number;
+  /** Upgrades answered 429 since the hub started: the caller already held `PLACES_PER_CALLER` places. */
+  callerRefused: number;
 }
 
 /** A place in the gate: released once (registration done, or the socket gone), whichever comes first. */
 export interface AdmissionTicket {
   /** `completed`: the hub finished a registration on it (counts towards the rate the slots are spaced by). */
   release(completed: boolean): void;
+  /**
+   * The credential was looked up and names `agentId`: the place counts towards that agent's share too. Refused (the
+   * place is not counted for the agent; the caller answers 429 and the socket's close releases the place) when the agent
+   * already holds its share under another caller key (its certificate on some sockets, its key on others).
+   */
+  identify(agentId: string): AdmissionRefusal | undefined;
 }
 
-export type AdmissionDecision = { admitted: true; ticket: AdmissionTicket } | { admitted: false; retryAfterS: number };
+/** `full`: no place for anyone (503, a slot in the queue). `caller`: this caller holds its share (429). */
+export interface AdmissionRefusal {
+  admitted: false;
+  reason: 'full' | 'caller';
+  retryAfterS: number;
+}
+
+export type AdmissionDecision = { admitted: true; ticket: AdmissionTicket } | AdmissionRefusal;
 
 interface Place {
   at: number;
   released: boolean;
+  /** The caller keys this place is counted under (the pre-lookup caller, then the agent). */
+  callers: string[];
 }
 
 export class AdmissionGate {
   private pending = 0;
   private refusedTotal = 0;
+  private callerRefusedTotal = 0;
+  /** Places held per caller key; only callers holding a place have an entry (at most 2 × the cap). */
+  private readonly held = new Map<string, number>();
   /** Per second of the window (index = second mod WINDOW_S): registrations completed and the ms their places were held. */
   private readonly completedBins = new Array<number>(WINDOW_S).fill(0);
   private readonly heldMsBins = new Array<number>(WINDOW_S).fill(0);
@@ -83,22 +127,41 @@ export class AdmissionGate {
     this.currentSecond = Math.floor(this.startedAt / 1000);
   }
 
-  /** One upgrade knocking: a ticket, or the `Retry-After` (seconds) to answer with. */
-  enter(): AdmissionDecision {
+  /**
+   * One upgrade knocking, from `caller` (admission-caller.ts): a ticket, or the refusal with its `Retry-After` (seconds).
+   * The share is checked first, so a caller over it never takes a slot in the queue.
+   */
+  enter(caller: string): AdmissionDecision {
+    if (this.limit > 0 && (this.held.get(caller) ?? 0) >= PLACES_PER_CALLER) return this.callerRefusal();
     if (this.limit > 0 && this.pending >= this.inUse()) {
       this.refusedTotal += 1;
-      return { admitted: false, retryAfterS: this.slot() };
+      return { admitted: false, reason: 'full', retryAfterS: this.slot() };
     }
     this.pending += 1;
-    const place: Place = { at: this.now(), released: false };
-    if (this.limit > 0) this.places.push(place);
+    const place: Place = { at: this.now(), released: false, callers: [] };
+    if (this.limit > 0) {
+      this.places.push(place);
+      this.hold(place, caller);
+    }
     return {
       admitted: true,
       ticket: {
+        identify: (agentId) => {
+          const key = `agent:${agentId}`;
+          if (this.limit <= 0 || place.released || place.callers.includes(key)) return undefined;
+          if ((this.held.get(key) ?? 0) >= PLACES_PER_CALLER) return this.callerRefusal();
+          this.hold(place, key);
+          return undefined;
+        },
         release: (completed) => {
           if (place.released) return;
           place.released = true;
           this.pending -= 1;
+          for (const key of place.callers) {
+            const count = (this.held.get(key) ?? 1) - 1;
+            if (count > 0) this.held.set(key, count);
+            else this.held.delete(key);
+          }
           if (completed) {
             this.advance();
             const bin = this.currentSecond % WINDOW_S;
@@ -112,7 +175,18 @@ export class AdmissionGate {
   }
 
   stats(): AdmissionStats {
-    return { limit: this.limit, pending: this.pending, refused: this.refusedTotal };
+    return { limit: this.limit, pending: this.pending, refused: this.refusedTotal, callerRefused: this.callerRefusedTotal };
+  }
+
+  private hold(place: Place, key: string): void {
+    place.callers.push(key);
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+  }
+
+  /** A caller over its share: asked back once a place of its own can have gone (its silent sockets are closed by then). */
+  private callerRefusal(): AdmissionRefusal {
+    this.callerRefusedTotal += 1;
+    return { admitted: false, reason: 'caller', retryAfterS: Math.ceil(REGISTER_FRAME_MS / 1000) };
   }
 
   /**

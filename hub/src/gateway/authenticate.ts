@@ -46,7 +46,8 @@ export async function authenticateUpgrade(
     : { ok: true, agent: { ...fromKey.agent, remoteAddress }, publicKeyPem: fromKey.publicKeyPem };
 }
 
-function bearerToken(header: string | undefined): string | null {
+/** The token of `Authorization: Bearer <token>`, or null (none, or another form). */
+export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? null;

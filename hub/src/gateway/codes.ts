@@ -12,7 +12,8 @@ export const GatewayErrorCodes = {
   SONDE_ERR_CHALLENGE_MISMATCH:
     "agent.register was signed for another connection (another nonce) or another hub (a host that is not one of this hub's names): a replayed or relayed frame.",
   SONDE_ERR_RATE_LIMITED: 'Too many refused attempts from this address; wait for Retry-After.',
-  SONDE_ERR_REGISTER_TIMEOUT: 'The agent did not register in time after connecting.',
+  SONDE_ERR_REGISTER_TIMEOUT:
+    'The agent did not register in time after connecting: no agent.register within 5 s of hub.hello, or the registration not done within 10 s.',
   SONDE_ERR_UNEXPECTED_MESSAGE: 'The agent sent a message type only the hub may send.',
   SONDE_ERR_UNKNOWN_AGENT: 'No enrolled agent has this name or id.',
   SONDE_ERR_AGENT_OFFLINE: 'The agent is not connected.',
@@ -22,6 +23,8 @@ export const GatewayErrorCodes = {
   SONDE_ERR_HUB_SHUTDOWN: 'The hub is shutting down.',
   SONDE_ERR_HUB_BUSY:
     'The hub is admitting as many agent connections as it registers at once (SONDE_AGENT_ADMISSION_MAX): HTTP 503 before the upgrade; connect again after Retry-After.',
+  SONDE_ERR_ADMISSION_SHARE:
+    'This agent (its certificate or key) already holds as many connections waiting to register as the hub admits for one caller: HTTP 429 before the upgrade; connect again after Retry-After.',
   SONDE_ERR_INTERNAL: 'The hub failed while handling the message; details are in the hub log.',
 } as const;
 

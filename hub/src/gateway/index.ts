@@ -5,7 +5,8 @@ import { MAX_FRAME_BYTES } from '@sonde/pack-sdk/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { allowedHostnames } from '../mcp/host-check.js';
-import { AdmissionGate, type AdmissionTicket } from './admission.js';
+import { AdmissionGate, REGISTER_FRAME_MS, type AdmissionRefusal, type AdmissionTicket } from './admission.js';
+import { admissionCaller } from './admission-caller.js';
 import { authenticateUpgrade } from './authenticate.js';
 import { CloseCodes } from './codes.js';
 import { AgentConnection, type ConnectionContext } from './connection.js';
@@ -46,8 +47,19 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   let sweepTimer: NodeJS.Timeout | undefined;
   let closed = false;
   const admission = new AdmissionGate(deps.admissionMax ?? 0);
-  /** The admission place each upgraded socket holds until its registration is done (or the socket goes). */
-  const tickets = new WeakMap<AgentConnection, AdmissionTicket>();
+  /** The first frame can take no longer than the whole registration. */
+  const registerFrameMs = Math.min(REGISTER_FRAME_MS, registerTimeoutMs);
+  /**
+   * The admission place each upgraded socket holds until its registration is done (or the socket goes), and the timer
+   * that closes it if its `agent.register` does not come in `registerFrameMs`.
+   */
+  const admitted = new WeakMap<AgentConnection, { ticket: AdmissionTicket; frameTimer: NodeJS.Timeout }>();
+  const settle = (connection: AgentConnection, completed: boolean): void => {
+    const place = admitted.get(connection);
+    if (!place) return;
+    clearTimeout(place.frameTimer);
+    place.ticket.release(completed);
+  };
 
   const registration: RegistrationContext = {
     store: deps.store,
@@ -76,13 +88,14 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
         await registerAgent(connection, payload, registration);
       } finally {
         // Registered or refused, the hub's work for this socket's admission is done: the next one may come in.
-        tickets.get(connection)?.release(true);
+        settle(connection, true);
       }
       // Every (re)connecting agent gets the newest revocation list; it ignores one it already holds.
       const list = await deps.revocations?.current();
       if (list && connection.state === 'registered') pushRevocations(connection, list);
     },
     closed: (connection) => {
+      settle(connection, false);
       const held = registry.holder(connection.agentId) === connection;
       registry.release(connection);
       if (held) deps.claims?.release(connection.agentId);
@@ -190,36 +203,46 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
   };
 
   /**
-   * Load shedding, not an access decision: the peer is not identified yet (the cap is checked before the credential
-   * lookup, so a refusal costs the hub almost nothing), so it is neither audited nor counted against the source's
-   * refusal budget (a fleet behind one NAT address would otherwise be throttled for the hub's own restart). Counted in
-   * /metrics (`sonde_agent_admission_refused_total`) and summed into one warning per interval.
+   * Load shedding, not an access decision: the cap and the caller's share are checked before the credential lookup (a
+   * refusal costs the hub almost nothing), so a refusal is neither audited (a flood of them would fill the chain) nor
+   * counted against the source's refusal budget (a fleet behind one NAT address would otherwise be throttled for the
+   * hub's own restart). Counted in /metrics (`sonde_agent_admission_refused_total`,
+   * `sonde_agent_admission_caller_refused_total`) and summed into one warning per interval and kind.
    */
-  let busyLoggedAt = 0;
-  let busySinceLog = 0;
-  const busy = (socket: Duplex, retryAfterS: number): void => {
-    busySinceLog += 1;
+  const shedding = {
+    full: {
+      status: 503,
+      code: 'SONDE_ERR_HUB_BUSY',
+      why: 'the hub is admitting as many agents as it can register',
+      log: 'agent admission full: upgrades answered 503 with Retry-After (SONDE_AGENT_ADMISSION_MAX)',
+    },
+    caller: {
+      status: 429,
+      code: 'SONDE_ERR_ADMISSION_SHARE',
+      why: 'this agent already has as many connections waiting to register as the hub admits for one agent',
+      log: 'agent admission: upgrades of callers already holding their share of places answered 429 with Retry-After',
+    },
+  } as const;
+  const shedLog = { full: { at: 0, since: 0 }, caller: { at: 0, since: 0 } };
+  const shed = (socket: Duplex, refusal: AdmissionRefusal): void => {
+    const answer = shedding[refusal.reason];
+    const logged = shedLog[refusal.reason];
+    logged.since += 1;
     const now = Date.now();
-    if (now - busyLoggedAt >= BUSY_LOG_EVERY_MS) {
+    if (now - logged.at >= BUSY_LOG_EVERY_MS) {
       log.warn(
         {
           ...admission.stats(),
-          refusedSinceLastLog: busySinceLog,
+          refusedSinceLastLog: logged.since,
           queueS: Math.round(admission.queueS()),
           registrationsPerS: Math.round(admission.ratePerSecond()),
         },
-        'agent admission full: upgrades answered 503 with Retry-After (SONDE_AGENT_ADMISSION_MAX)',
+        answer.log,
       );
-      busyLoggedAt = now;
-      busySinceLog = 0;
+      logged.at = now;
+      logged.since = 0;
     }
-    refuse(
-      socket,
-      503,
-      'SONDE_ERR_HUB_BUSY',
-      `the hub is admitting as many agents as it can register; retry in ${retryAfterS} s`,
-      retryAfterS,
-    );
+    refuse(socket, answer.status, answer.code, `${answer.why}; retry in ${refusal.retryAfterS} s`, refusal.retryAfterS);
   };
 
   const onUpgrade = (app: FastifyInstance) => (request: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -249,11 +272,12 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
         retryAfterS,
       );
     }
-    const admitted = admission.enter();
-    if (!admitted.admitted) return busy(socket, admitted.retryAfterS);
+    const entry = admission.enter(admissionCaller(request));
+    if (!entry.admitted) return shed(socket, entry);
+    const ticket = entry.ticket;
     // Whatever ends this socket before its registration (a refusal below, the peer leaving, a close) frees its place.
-    socket.once('close', () => admitted.ticket.release(false));
-    if (socket.destroyed) admitted.ticket.release(false);
+    socket.once('close', () => ticket.release(false));
+    if (socket.destroyed) ticket.release(false);
     let outcome;
     try {
       outcome = await authenticateUpgrade(request, deps.store, caCert);
@@ -266,6 +290,9 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
       refusedUpgrade(source, 401, outcome.reason, true);
       return refuse(socket, 401, 'SONDE_ERR_UNAUTHORIZED', 'agent authentication required');
     }
+    // One share per agent, however its sockets authenticated (certificate on some, key on others).
+    const overShare = ticket.identify(outcome.agent.agentId);
+    if (overShare) return shed(socket, overShare);
     const identity = {
       ...outcome.agent,
       remoteAddress: request.socket.remoteAddress ?? null,
@@ -280,7 +307,23 @@ export function createAgentGateway(deps: GatewayDeps): AgentGateway {
     if (closed) return refuse(socket, 503, 'SONDE_ERR_HUB_SHUTDOWN', 'the hub is shutting down');
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new AgentConnection(ws, identity, publicKeyPem, connectionContext);
-      tickets.set(connection, admitted.ticket);
+      // An agent answers hub.hello at once; a socket that stays silent gives its admission place back after
+      // `registerFrameMs` (REGISTER_FRAME_MS). The check runs on the next turn after the timer (setImmediate, after the
+      // poll phase), so a frame that arrived while this process was stalled is read before it is judged missing.
+      const frameTimer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (connection.state === 'awaiting-register')
+              connection.refuse(
+                'SONDE_ERR_REGISTER_TIMEOUT',
+                `no agent.register within ${registerFrameMs} ms of hub.hello`,
+                CloseCodes.registerTimeout,
+              );
+          }),
+        registerFrameMs,
+      );
+      frameTimer.unref();
+      admitted.set(connection, { ticket, frameTimer });
       registry.track(connection);
       connection.start();
       if (closed) connection.close(CloseCodes.goingAway, 'hub shutting down');

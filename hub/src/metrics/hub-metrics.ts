@@ -30,8 +30,11 @@ export interface MetricsSources {
   audit: { queueDepth(): number };
   /** Audit export sinks (none configured: empty). */
   exportSinks?: () => ExportSinkState[];
-  /** Agent admission (hub/src/gateway/admission.ts): the cap, sockets not yet registered, upgrades refused 503. */
-  admission?: () => { limit: number; pending: number; refused: number };
+  /**
+   * Agent admission (hub/src/gateway/admission.ts): the cap, sockets not yet registered, upgrades refused 503 (cap
+   * reached) and 429 (the caller already held its share of places).
+   */
+  admission?: () => { limit: number; pending: number; refused: number; callerRefused: number };
 }
 
 export interface HubMetrics {
@@ -164,6 +167,17 @@ export function createHubMetrics(sources: MetricsSources): HubMetrics {
         const refused = admission().refused;
         this.inc(refused - refusedSeen);
         refusedSeen = refused;
+      },
+    });
+    let callerRefusedSeen = 0;
+    new Counter({
+      name: 'sonde_agent_admission_caller_refused_total',
+      help: 'Agent upgrades answered 429 + Retry-After because one caller (certificate, key or agent) already held its share of unregistered places (not audited).',
+      registers: [registry],
+      collect() {
+        const refused = admission().callerRefused;
+        this.inc(refused - callerRefusedSeen);
+        callerRefusedSeen = refused;
       },
     });
   }
