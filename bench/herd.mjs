@@ -16,6 +16,9 @@
 //
 // Refused upgrades (503 + Retry-After from the admission limit) are retried as the agent does: `Backoff.afterRefusal`
 // from the agent's build; the upgrade and registration timeouts are the agent's exported constants.
+// Each simulated agent has an agent key of its own, as enrolled agents do, and they share 8 source addresses
+// (127.0.0.1-8), so the hub's fair share per caller (2 unregistered places per key or certificate, 429 beyond) must
+// refuse none of them: the report counts the 429s the new hub sent.
 import { fork } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,6 +42,8 @@ function failureKind(message) {
   if (/ECONNRESET|socket hang up/.test(message)) return 'reset during upgrade';
   if (/not registered within/.test(message)) return 'registration timeout (30 s silence)';
   if (/handshake has timed out/.test(message)) return 'upgrade timeout (15 s)';
+  // The hub's register window (hub/src/gateway/admission.ts REGISTER_FRAME_MS): hub.hello not answered in time.
+  if (/closed 4408/.test(message)) return 'closed 4408 (agent.register not in time)';
   if (/closed/.test(message)) return 'closed before hub.registered';
   return message.slice(0, 60);
 }
@@ -369,6 +374,8 @@ export async function runHerd({
       admission: {
         limit: metric('sonde_agent_admission_limit'),
         refusedByHub: metric('sonde_agent_admission_refused_total'),
+        // 429: a caller over its share of places. Every simulated agent has a key of its own, so honest: 0.
+        callerRefusedByHub: metric('sonde_agent_admission_caller_refused_total'),
         retryAfterS: retryAfters.length
           ? { min: retryAfters[0] / 1000, p50: pct(retryAfters, 50) / 1000, max: retryAfters[retryAfters.length - 1] / 1000 }
           : null,
@@ -413,6 +420,7 @@ function table(r) {
       'admission limit / 503s sent by the new hub',
       `${Number.isNaN(r.admission.limit) ? '— (hub without the limit)' : r.admission.limit === 0 ? 'none' : f(r.admission.limit)} / ${f(r.admission.refusedByHub)}`,
     ],
+    ['429s sent by the new hub (a caller over its share; 0 expected)', f(r.admission.callerRefusedByHub)],
     [
       'Retry-After min / median / max',
       r.admission.retryAfterS
