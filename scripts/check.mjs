@@ -7,16 +7,15 @@
 //   node scripts/check.mjs            (after `npm run build`)
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { tscCommand } from './tsc.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
 /**
- * The native TypeScript compiler (package.json's typescript-native, TypeScript 7), not node_modules/.bin/tsc, which may be
- * 5.9's (kept for typescript-eslint). Measured on this machine (2026-12-07, CPU time): tsconfig.json 10 s against 5.9's 37 s,
- * web-components 1.5 s against ~8 s. --singleThreaded: its checker threads repeat work (17.8 s of CPU with them), and
- * the other lane keeps the second core busy anyway.
+ * The native TypeScript compiler (scripts/tsc.mjs). Measured on this machine (2026-12-07, CPU time): tsconfig.json 10 s
+ * against 5.9's 37 s, web-components 1.5 s against ~8 s.
  */
-const tsc = (...args) => [path.join(root, 'node_modules/typescript-native/bin/tsc'), ...args, '--singleThreaded'];
+const tsc = (...args) => tscCommand(args);
 
 /**
  * Two lanes, balanced by CPU time measured on this machine (2026-12-07): eslint with its type-aware rules ~150 s alone;
