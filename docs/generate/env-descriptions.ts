@@ -126,7 +126,10 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
     "spaced by the hub's measured registration rate, at most 60) before its credentials are looked up, so a fleet " +
     'reconnecting after a restart comes back as fast as the hub registers it; agents wait that long, plus up to a ' +
     'second of jitter, before trying again. Refusals ' +
-    'are counted in `/metrics` (`sonde_agent_admission_refused_total`), not audited. `0`: no limit.',
+    'are counted in `/metrics` (`sonde_agent_admission_refused_total`), not audited. One caller (a client certificate, ' +
+    'else one key, else one address for a socket without a credential) holds at most 2 of these places: one more gets ' +
+    'HTTP 429 `SONDE_ERR_ADMISSION_SHARE` (`sonde_agent_admission_caller_refused_total`), and an admitted socket that ' +
+    'does not register within 5 s gives its place back. `0`: no limit and no share.',
   SONDE_METRICS_TOKEN:
     'When set, `GET /metrics` needs `Authorization: Bearer <this value>` (Prometheus: `authorization: { credentials: … }` or ' +
     '`bearer_token_file`); unset, it answers without authentication (aggregate values only). `/api/v1/health` and `/api/v1/ready` stay open.',
