@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, TEST_SECRET } from '../../../test/helpers.js';
 import { openCrypto } from '../../crypto/index.js';
+import { randomBytes } from 'node:crypto';
 import { entryHash, GENESIS_HASH } from '../../audit/chain-text.js';
 import { GOLDEN } from '../../audit/golden.js';
 import type { AuditChainSource } from './audit.js';
@@ -147,5 +148,83 @@ describe('verifying the chain in ranges', () => {
     expect([first.hash, second.hash]).toEqual([GOLDEN.hash, GOLDEN.second.hash]);
     const [[seq, hash, text]] = [...chainSourceOf(memory).textRows(1, 1)];
     expect([seq, hash, text]).toEqual([1, GOLDEN.hash, GOLDEN.text]);
+  });
+
+  /** `n` entries appended in one call, chained with `key` (any length), in a file worker threads can open. */
+  async function chainedWith(key: Buffer, n: number) {
+    const { dir, cleanup } = tempDir();
+    const store = openSqliteStore(path.join(dir, 'sonde.db'));
+    const at = '2026-12-07T05:00:00.000Z';
+    await store.audit.append(
+      Array.from({ length: n }, (_, i) => ({
+        ...GOLDEN.entry,
+        at,
+        params: { path: `/data/${i}`, text: 'é'.repeat(i % 7), line: i % 5 ? null : '\u2028' },
+        detail: i % 3 ? null : `row ${i} ${'x'.repeat(i % 300)}`,
+      })),
+      (entry, prevHash, seq) => entryHash(key, prevHash, seq, entry.at, entry),
+    );
+    const raw = new Database(path.join(dir, 'sonde.db'));
+    cleanups.push(async () => {
+      raw.close();
+      await store.close();
+      cleanup();
+    });
+    return { store, raw, source: chainSourceOf(store) };
+  }
+
+  it('confirms every row with keys shorter than, as long as and longer than a SHA-256 block, and no row with another key', async () => {
+    for (const length of [20, 64, 65]) {
+      const key = randomBytes(length);
+      const { source } = await chainedWith(key, 40);
+      const ranges = (await walkRanges(source, key, 1, 40, GENESIS_HASH, { minRowsPerThread: 1, maxThreads: 2 }))!;
+      expect(ranges.map((r) => [r.from, r.to, r.checked, r.suspects.length])).toEqual([
+        [1, 20, 20, 0],
+        [21, 40, 20, 0],
+      ]);
+      const other = (await walkRanges(source, randomBytes(length), 1, 40, GENESIS_HASH, { minRowsPerThread: 1, maxThreads: 2 }))!;
+      expect(other.map((r) => [r.checked, r.suspects.length])).toEqual([
+        [0, 20],
+        [0, 20],
+      ]);
+    }
+  });
+
+  it('finds a row edited in the middle of a read window, by its seq, in either range', async () => {
+    // Two ranges of 3,000 rows, each read in windows of 4,096 seqs: 1,234 and 4,321 sit inside a window, not at an edge.
+    const two = { minRowsPerThread: 1, maxThreads: 2 };
+    const { dir, cleanup } = tempDir();
+    const file = path.join(dir, 'sonde.db');
+    const store = openSqliteStore(file);
+    const crypto = await openCrypto(TEST_SECRET, store);
+    const log = createAuditLog(store, crypto.auditKey, crypto.sealer, two);
+    await Promise.all(
+      Array.from({ length: 6_000 }, (_, i) =>
+        log.append({ ...GOLDEN.entry, params: { i, text: 'é'.repeat(i % 7) }, detail: i % 3 ? null : `row ${i}` }),
+      ),
+    );
+    const raw = new Database(file);
+    cleanups.push(async () => {
+      raw.close();
+      await store.close();
+      cleanup();
+    });
+    const source = chainSourceOf(store);
+    const intact = (await walkRanges(source, crypto.auditKey, 1, 6_000, GENESIS_HASH, two))!;
+    expect(intact.map((r) => [r.from, r.to, r.checked, r.suspects.length, r.lastHash])).toEqual([
+      [1, 3_000, 3_000, 0, source.hashAt(3_000)],
+      [3_001, 6_000, 3_000, 0, source.hashAt(6_000)],
+    ]);
+    expect(await log.verify({ full: true })).toMatchObject({ ok: true, checked: 6_000 });
+
+    raw.prepare("UPDATE audit_log SET status = 'denied' WHERE seq = 4321").run();
+    expect(await log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 4_321 });
+    raw.prepare("UPDATE audit_log SET detail = 'edited' WHERE seq = 1234").run();
+    const edited = (await walkRanges(source, crypto.auditKey, 1, 6_000, GENESIS_HASH, two))!;
+    expect(edited.map((r) => [r.checked, r.suspects])).toEqual([
+      [2_999, [[1_234, source.hashAt(1_233)]]],
+      [2_999, [[4_321, source.hashAt(4_320)]]],
+    ]);
+    expect(await log.verify({ full: true })).toMatchObject({ ok: false, firstBrokenSeq: 1_234 });
   });
 });

@@ -30,15 +30,57 @@ export const PROGRESS_ROWS = 20_000;
  * rows that text cannot confirm go back as suspects for the slow check.
  */
 const WORKER_SOURCE = `
-const { createHmac, createSecretKey } = require('node:crypto');
+const { createHmac, hash } = require('node:crypto');
 const { workerData, parentPort } = require('node:worker_threads');
 const { driverModule, file, sql, from, to, maxSuspects, progressRows } = workerData;
 const WINDOW = 4096;
-// A KeyObject: Node 24 re-imports a raw Buffer key on every createHmac (see MacKey in audit-log.ts).
-const key = createSecretKey(Buffer.from(workerData.key));
 let prevHash = workerData.prevHash;
 let answer;
+
+/**
+ * HMAC-SHA256 (RFC 2104) from the key's two padded blocks and two one-shot hashes: H(opad || H(ipad || message)).
+ * createHmac costs a JS object and OpenSSL 3.0's HMAC_Init_ex (three digest fetches and the key's two blocks) per
+ * call, more than the hashing itself; crypto.hash (Node 20.12+) hashes with a cached digest and no object.
+ * The message (prevHash, "\\n", the row's text) is written into one buffer after the inner pad, so nothing per row
+ * is built but the two digests. Checked against createHmac before the walk starts.
+ */
+function paddedHmac(rawKey) {
+  const BLOCK = 64;
+  const block = Buffer.alloc(BLOCK);
+  (rawKey.length > BLOCK ? hash('sha256', rawKey, 'buffer') : rawKey).copy(block);
+  let inner = Buffer.allocUnsafe(BLOCK + 64 * 1024);
+  for (let i = 0; i < BLOCK; i++) inner[i] = block[i] ^ 0x36;
+  const outer = Buffer.allocUnsafe(BLOCK + 32);
+  for (let i = 0; i < BLOCK; i++) outer[i] = block[i] ^ 0x5c;
+  block.fill(0);
+  // Views of inner by length: a row's text takes one of few lengths, so most rows reuse a view instead of allocating one.
+  let views = [];
+  return (prev, text) => {
+    // Room for both at up to 3 UTF-8 bytes per UTF-16 unit (prev is the stored hash: hex, unless edited).
+    const room = BLOCK + (prev.length + 1 + text.length) * 3;
+    if (room > inner.length) {
+      const larger = Buffer.allocUnsafe(room * 2);
+      inner.copy(larger, 0, 0, BLOCK);
+      inner = larger;
+      views = [];
+    }
+    let length = BLOCK + inner.utf8Write(prev, BLOCK);
+    inner[length++] = 10;
+    length += inner.utf8Write(text, length);
+    const view = views[length] || (views[length] = inner.subarray(0, length));
+    // The inner digest as a latin1 string (one byte a char) costs less than a Buffer, and latin1Write copies it back as is.
+    outer.latin1Write(hash('sha256', view, 'latin1'), BLOCK);
+    return hash('sha256', outer, 'hex');
+  };
+}
+
 try {
+  const hmacHex = paddedHmac(Buffer.from(workerData.key));
+  // A known answer before the walk: a wrong HMAC here would make every row a suspect, never a wrong verdict, but slowly.
+  const probe = ['0'.repeat(64), '{"probe":"\\u00e9\\u2028"}'];
+  const expected = createHmac('sha256', Buffer.from(workerData.key)).update(probe[0] + '\\n' + probe[1]).digest('hex');
+  if (hmacHex(probe[0], probe[1]) !== expected)
+    throw new Error('the padded HMAC does not match createHmac');
   const Database = require(driverModule);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
@@ -58,7 +100,7 @@ try {
           result.missing = { seq: expect, next: seq };
           break walk;
         }
-        if (text === null || createHmac('sha256', key).update(prevHash + '\\n' + text).digest('hex') !== hash) {
+        if (text === null || hmacHex(prevHash, text) !== hash) {
           if (result.suspects.length === maxSuspects) {
             result.resumeAt = seq;
             result.resumePrevHash = prevHash;
