@@ -15,6 +15,8 @@ export class AgentDirectory {
   private byId = new Map<string, AgentRecord>();
   private byName = new Map<string, AgentRecord>();
   private ordered: AgentRecord[] | null = null;
+  /** Where each id sits in `ordered` (built with it): a last-seen write replaces its record in place without a scan. */
+  private positions = new Map<string, number>();
   private changes = 0;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
@@ -48,7 +50,10 @@ export class AgentDirectory {
 
   /** Every record (removed agents included), by name. */
   list(): readonly AgentRecord[] {
-    this.ordered ??= [...this.byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (!this.ordered) {
+      this.ordered = [...this.byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      this.positions = new Map(this.ordered.map((record, index) => [record.id, index]));
+    }
     return this.ordered;
   }
 
@@ -94,7 +99,8 @@ export class AgentDirectory {
     this.byId.set(record.id, record);
     this.byName.set(record.name, record);
     if (!old || old.name !== record.name) this.ordered = null;
-    else if (this.ordered) this.ordered[this.ordered.indexOf(old)] = record;
+    // Same name, same place: every heartbeat's last-seen write lands here (O(1), not a scan of the fleet).
+    else if (this.ordered) this.ordered[this.positions.get(record.id)!] = record;
     if (!old || !sameButLastSeen(old, record)) this.changes++;
   }
 
