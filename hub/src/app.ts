@@ -21,6 +21,7 @@ import {
 } from './plugins/areas.js';
 import { apiPlugin } from './plugins/api.js';
 import { authPlugin } from './plugins/auth.js';
+import { installHeadRoutes } from './plugins/head-routes.js';
 import {
   agentSocketPlugin,
   auditExportPlugin,
@@ -119,6 +120,8 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
       ...(https ? { https } : {}),
       // Request ids in logs, never request headers (they carry keys).
       genReqId: () => randomUUID(),
+      // HEAD only where load balancers, browsers and discovery clients send it (plugins/head-routes.ts), not a twin of every GET.
+      exposeHeadRoutes: false,
       schemaController: {
         compilersFactory: {
           buildValidator: lazyCompilerFactory<NonNullable<CompilersFactory['buildValidator']>>('@fastify/ajv-compiler'),
@@ -131,6 +134,7 @@ export async function buildApp(config: HubConfig, options: BuildAppOptions = {})
     throw error;
   }
   installErrorHandler(app);
+  installHeadRoutes(app);
   try {
     // The foundation (plugins/foundation.ts, auth.ts, integrations.ts, api.ts): each plugin names what it needs.
     await app.register(corePlugin, { core, config });

@@ -36,7 +36,10 @@ describe('every REST route authenticates in its own onRequest hook (hub/src/auth
 
   it('the declaration alone protects a route, whoever registers it: the handler sees the principal, HEAD is guarded too', async () => {
     const app = await hubWith('declared', async (area) => {
-      area.get('/api/v1/declared', { config: { auth: 'admin' } }, (request) => ({ who: request.principal?.name ?? null }));
+      // With a HEAD twin, which the hub gives no REST route (plugins/head-routes.ts) but a route may still ask for.
+      area.get('/api/v1/declared', { config: { auth: 'admin' }, exposeHeadRoute: true }, (request) => ({
+        who: request.principal?.name ?? null,
+      }));
       await Promise.resolve();
     });
     try {
@@ -50,6 +53,7 @@ describe('every REST route authenticates in its own onRequest hook (hub/src/auth
       expect(none.json().error.code).toBe('SONDE_ERR_UNAUTHORIZED');
       expect((await get({ authorization: `Bearer ${member}` })).statusCode).toBe(403);
       expect((await get({}, 'HEAD')).statusCode).toBe(401);
+      expect((await get({ authorization: `Bearer ${admin}` }, 'HEAD')).statusCode).toBe(200);
       const ok = await get({ authorization: `Bearer ${admin}` });
       expect(ok.statusCode).toBe(200);
       expect(ok.json()).toEqual({ who: 'declared-admin' });
