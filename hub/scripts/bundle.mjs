@@ -75,6 +75,27 @@ function workspacePackageOf(file) {
   return undefined;
 }
 
+/**
+ * zod's `z.locales` namespace holds every language's error messages (~360 KB of the ~3 MB the hub reads and compiles
+ * at start); a namespace export keeps them all in the bundle. The hub's messages are English, the locale zod itself
+ * registers by default (`classic/schemas.js` imports `locales/en.js` directly), and no code of ours selects another:
+ * inside the bundle `z.locales` has `en` only, and `z.locales.xx()` for another language would throw.
+ */
+const zodEnglishOnly = {
+  name: 'sonde-zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'en-only.js'), namespace: 'sonde-zod-locales' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'sonde-zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 const IMPORT_META_URL = /\bimport\.meta\.url\b/g;
 const LOCATION_DEPENDENT = /\bimport\.meta\b|\b__dirname\b|\b__filename\b/;
 
@@ -153,12 +174,17 @@ export async function bundleHub({ hubDir = HUB_DIR } = {}) {
         'const __sondeBundleUrl = import.meta.url;',
       ].join('\n'),
     },
+    // As the agent's bundle: no layout or comments for V8 to read, decode and scan at every start (a comment's one
+    // non-ASCII character made Node decode a whole chunk as UTF-8 into a two-byte string); names stay, so a stack
+    // trace still reads, and the linked source maps lead back to the TypeScript.
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [originPlugin(hubDir, dist)],
+    plugins: [zodEnglishOnly, originPlugin(hubDir, dist)],
   });
   const outputs = Object.keys(result.metafile.outputs);
   for (const output of outputs) {

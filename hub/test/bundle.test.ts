@@ -87,6 +87,33 @@ describe('the hub bundle (hub/scripts/bundle.mjs)', () => {
     expect(built.stderr).toContain('node_modules/fourth/index.js uses import.meta: make it external');
   });
 
+  it('keeps only zod’s English messages, the locale zod registers itself (the others are ~360 KB read at every start)', () => {
+    const root = fixture('zod-locales', "import { z } from 'zod';\nconsole.log(JSON.stringify(Object.keys(z.locales)));\n");
+    const zod = path.join(root, 'node_modules/zod');
+    write(path.join(zod, 'package.json'), JSON.stringify({ name: 'zod', type: 'module', exports: { '.': './index.js' } }));
+    write(path.join(zod, 'index.js'), "export * as z from './v4/classic/external.js';\n");
+    write(path.join(zod, 'v4/classic/external.js'), "export * as locales from '../locales/index.js';\n");
+    write(path.join(zod, 'v4/locales/index.js'), "export { default as en } from './en.js';\nexport { default as fr } from './fr.js';\n");
+    write(path.join(zod, 'v4/locales/en.js'), "export default function en() { return 'Invalid input'; }\n");
+    write(path.join(zod, 'v4/locales/fr.js'), "export default function fr() { return 'Entrée invalide'; }\n");
+    const built = bundle(root);
+    expect(built.stderr).toBe('');
+    expect(execFileSync(process.execPath, [path.join(root, 'hub/dist/cli.js')], { encoding: 'utf8' }).trim()).toBe('["en"]');
+    const output = readdirSync(path.join(root, 'hub/dist')).filter((name) => name.endsWith('.js'));
+    expect(output.map((name) => readFileSync(path.join(root, 'hub/dist', name), 'utf8')).join('')).not.toContain('Entr');
+  });
+
+  it('is plain ASCII without layout or comments: V8 reads and scans it as one-byte text at every start', () => {
+    const files = readdirSync(path.dirname(CLI_PATH)).filter((name) => /^(cli|chunk-\w+)\.js$/.test(name));
+    expect(files.length).toBeGreaterThan(5);
+    for (const name of files) {
+      const text = readFileSync(path.join(path.dirname(CLI_PATH), name), 'utf8');
+      expect(/[^\x00-\x7f]/.exec(text)?.[0], `${name} has a non-ASCII character`).toBeUndefined();
+      // Without whitespace minification esbuild heads each module with a `// hub/dist/…` comment.
+      expect(text, name).not.toMatch(/^\/\/ (hub|pack-sdk|registry|node_modules)\//m);
+    }
+  });
+
   it('is what `sonde-hub` runs after the build: one entry that loads chunks, never the tsc output', () => {
     const cli = readFileSync(CLI_PATH, 'utf8');
     expect(cli).toMatch(/^#!\/usr\/bin\/env node\n/);

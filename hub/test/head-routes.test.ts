@@ -52,7 +52,8 @@ describe('HEAD', () => {
         expect(head.headers['content-type']).toContain('application/json');
       }
       // The same read by GET still answers: only HEAD is gone (the event stream's GET would hold the stream open).
-      if (path !== '/api/v1/events') expect((await hub.app.inject({ method: 'GET', url: path, headers: hub.auth() })).statusCode, path).toBe(200);
+      if (path !== '/api/v1/events')
+        expect((await hub.app.inject({ method: 'GET', url: path, headers: hub.auth() })).statusCode, path).toBe(200);
     }
     // What the 404 says, seen through a GET of a path that does not exist (a HEAD response carries no body).
     const missing = await hub.app.inject({ method: 'GET', url: '/api/v1/no-such-read' });
