@@ -8,7 +8,10 @@
  *
  * argv: <pack entry> <pack-sdk entry> <max frame bytes>
  * Only Node built-ins and ./framing.js are imported statically: anything else
- * would be read from outside the grant.
+ * would be read from outside the grant. pack-sdk is the one the pack resolves,
+ * so both share its instance; in the agent's pack-process bundle
+ * (agent/scripts/bundle-pack-process.mjs) this file is `runner.js` and that
+ * pack-sdk re-exports the bundle's own module.
  */
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';

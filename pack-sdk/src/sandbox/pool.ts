@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { PackManifest } from '../index.js';
+import type { PackProcessBundle } from './bundle.js';
 import { detectOsSandbox, isolationLabel } from './isolation.js';
 import type { SandboxLimitsInput } from './limits.js';
 import { createSandboxRunner, type SandboxRunner, type SandboxSecurityEvent, type SandboxState } from './runner.js';
@@ -29,6 +30,11 @@ export interface PackRunnerPoolOptions {
   nodePath?: string;
   osSandbox?: 'auto' | 'none';
   onSecurityEvent: (event: SandboxSecurityEvent) => void;
+  /**
+   * The program's pack-process bundle (readPackProcessBundle): pack processes run its runner, and the packs prefix's
+   * host packages re-export its modules. Without it they run pack-sdk's dist/sandbox/child.js with copies.
+   */
+  bundle?: PackProcessBundle;
 }
 
 interface Entry {
@@ -51,12 +57,12 @@ export class PackRunnerPool {
   }
 
   /**
-   * Real copies of the host packages in the packs prefix (the pack processes cannot read the agent's own).
+   * The host packages in the packs prefix as real files (the pack processes cannot read the agent's own).
    * Runs before the first pack process starts, not at agent start: after an install or update it copies
-   * zod and pack-sdk (~0.4 s of CPU), which would otherwise delay the agent's registration.
+   * zod and pack-sdk when there is no bundle (~0.4 s of CPU), which would otherwise delay the agent's registration.
    */
   prepare(): void {
-    vendorHostPackages(path.join(this.options.packsDir, 'node_modules'));
+    vendorHostPackages(path.join(this.options.packsDir, 'node_modules'), this.options.bundle);
     this.prepared = true;
   }
 
@@ -81,6 +87,7 @@ export class PackRunnerPool {
       nodePath: this.options.nodePath,
       osSandbox: this.options.osSandbox,
       onSecurityEvent: this.options.onSecurityEvent,
+      childEntry: this.options.bundle?.runner,
       beforeSpawn: () => {
         if (!this.prepared) this.prepare();
       },

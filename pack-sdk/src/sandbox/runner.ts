@@ -68,7 +68,10 @@ export interface SandboxRunnerOptions {
   osSandbox?: 'auto' | 'none';
   credentials?: Record<string, string>;
   endpoint?: string;
-  /** Built runner entry; defaults to dist/sandbox/child.js beside this module. */
+  /**
+   * Built runner entry; defaults to dist/sandbox/child.js beside this module. Its folder is granted: a pack-process
+   * bundle's runner (PackProcessBundle.runner) brings its chunks with it.
+   */
   childEntry?: string;
   /** Runs before every process start (the pool vendors the host packages there, off the agent's start → online path). */
   beforeSpawn?: () => void;

@@ -1,13 +1,18 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BundledPackage, PackProcessBundle } from './bundle.js';
+import { BUNDLE_MANIFEST } from './bundle.js';
 import { sdkPackageRoot } from './sdk-root.js';
 import { packageEntry } from './tree.js';
 
 /**
  * A pack process may read only inside its grant, so the packages the agent
- * lends to packs (`@sonde/pack-sdk` and what it imports) must be real copies
- * inside the packs prefix, not symlinks into the agent's own installation.
- * Copies are refreshed when the agent's version differs.
+ * lends to packs (`@sonde/pack-sdk` and what it imports) must be real files
+ * inside the packs prefix, not symlinks into the agent's own installation:
+ * copies of them, or, when the agent runs pack processes from a pack-process
+ * bundle, small packages that re-export the bundle's modules. Refreshed when
+ * the agent's build differs.
  */
 
 export const HOST_PACKAGES = ['@sonde/pack-sdk', 'zod', 'picomatch'] as const;
@@ -59,8 +64,34 @@ function keep(name: string, root: string, from: string): boolean {
   return parts[0] !== 'src';
 }
 
-/** Makes `<nodeModulesDir>/<host package>` real, current copies; returns the packages it (re)copied. */
-export function vendorHostPackages(nodeModulesDir: string): string[] {
+/**
+ * A package whose every export subpath is a module re-exporting the bundle's module for it, by file URL: the pack's
+ * `import 'zod'` then reaches the very instance the runner and pack-sdk use (one zod, one pack-sdk: `instanceof` and
+ * schema identity hold), and no second copy of either is read. The files name the bundle's real path, which a bwrap
+ * sandbox binds at the same path.
+ */
+function writeReexportPackage(target: string, name: string, served: BundledPackage, bundle: PackProcessBundle): void {
+  const exports: Record<string, string> = { './package.json': './package.json' };
+  for (const [subpath, { file, default: hasDefault }] of Object.entries(served.exports)) {
+    const url = JSON.stringify(pathToFileURL(path.join(bundle.dir, file)).href);
+    const lines = [
+      `// ${name}${subpath.slice(1)}: the pack-process bundle's module (vendorHostPackages), shared with the runner.`,
+      `export * from ${url};`,
+      ...(hasDefault ? [`export { default } from ${url};`] : []),
+    ];
+    writeFileSync(path.join(target, file), `${lines.join('\n')}\n`);
+    exports[subpath] = `./${file}`;
+  }
+  const pkg = { name, version: served.version, type: 'module', exports };
+  writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+/**
+ * Makes `<nodeModulesDir>/<host package>` real and current: copies of the agent's own packages, or with `bundle`,
+ * packages re-exporting the bundle's modules for each package it serves. Returns the packages it (re)wrote.
+ */
+export function vendorHostPackages(nodeModulesDir: string, bundle?: PackProcessBundle): string[] {
+  if (bundle) return vendorFromBundle(nodeModulesDir, bundle);
   const copied: string[] = [];
   const sdkRoot = sdkPackageRoot();
   for (const name of HOST_PACKAGES) {
@@ -75,4 +106,21 @@ export function vendorHostPackages(nodeModulesDir: string): string[] {
     copied.push(name);
   }
   return copied;
+}
+
+function vendorFromBundle(nodeModulesDir: string, bundle: PackProcessBundle): string[] {
+  const written: string[] = [];
+  // The description's mtime changes with every build of the bundle; the folder is in the files written.
+  const built = statSync(path.join(bundle.dir, BUNDLE_MANIFEST)).mtimeMs;
+  for (const [name, served] of Object.entries(bundle.packages)) {
+    const target = path.join(nodeModulesDir, ...name.split('/'));
+    const stamp = `bundle:${bundle.dir}:${built}:${served.version}`;
+    if (!isLink(target) && recordedStamp(target) === stamp) continue;
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    writeReexportPackage(target, name, served, bundle);
+    writeFileSync(path.join(target, STAMP_FILE), stamp);
+    written.push(name);
+  }
+  return written;
 }
