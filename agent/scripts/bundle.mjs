@@ -14,9 +14,11 @@
 //   in each pack process) from import.meta.url, or through Node's resolution from here when it is bundled
 //   (pack-sdk/src/sandbox/sdk-root.ts): the pack process runs the same file under the same read grant as before.
 // - import.meta.resolve (pack detection, the packs store) resolves from dist/, as it did from dist/packs/.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { NODE_ESM, writeBundle } from './bundle-common.mjs';
+import { bundlePackProcess } from './bundle-pack-process.mjs';
 
 const agent = path.resolve(import.meta.dirname, '..');
 const outdir = path.join(agent, 'dist/sonde');
@@ -51,47 +53,23 @@ const requireCalls = {
 };
 
 const result = await build({
+  ...NODE_ESM,
   entryPoints: { main: path.join(agent, 'src/main.ts') },
   outdir,
-  bundle: true,
   // What only other commands load (enrollment's node-forge, install, update, doctor, the progress bar) stays in
   // chunks of its own, read only when asked for: `sonde start` keeps them out of its memory, as before bundling.
-  splitting: true,
-  chunkNames: 'chunk-[hash]',
-  platform: 'node',
-  format: 'esm',
-  target: 'node20.19',
-  // Our workspaces from their TypeScript sources (the export condition the tests use), so the map points at them.
-  conditions: ['sonde-source'],
-  // The code V8 holds as source text is smaller without layout; names stay, so a stack trace still reads.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // The map points at the sources.
   sourcemap: 'linked',
   sourcesContent: false,
-  legalComments: 'eof',
-  banner: {
-    js: "import { createRequire as __sondeCreateRequire } from 'node:module';\nconst require = __sondeCreateRequire(import.meta.url);",
-  },
   plugins: [requireCalls],
-  metafile: true,
-  write: false,
-  logLevel: 'warning',
 });
-// Each file is written under a temporary name and renamed into place, chunks and maps first and main.js last: a
-// `sonde` starting meanwhile (tests build and run in parallel) reads the old build or the new one, never half of one.
-// Chunk names carry their content's hash; those of earlier builds are removed once they are no longer fresh.
+// Chunks and maps first and main.js last (writeBundle).
 mkdirSync(outdir, { recursive: true });
 const outputs = [...result.outputFiles].sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
-for (const output of outputs) {
-  const temp = `${output.path}.${process.pid}.tmp`;
-  writeFileSync(temp, output.contents);
-  renameSync(temp, output.path);
-}
-const written = new Set(outputs.map((output) => path.basename(output.path)));
-for (const name of readdirSync(outdir)) {
-  const file = path.join(outdir, name);
-  if (!written.has(name) && Date.now() - statSync(file).mtimeMs > 10 * 60_000) rmSync(file, { force: true });
-}
+writeBundle(
+  outdir,
+  outputs.map((output) => [output.path, output.contents]),
+);
 const inputs = Object.keys(result.metafile.inputs).length;
 const kib = (file) => Math.round((outputs.find((output) => output.path === file)?.contents.length ?? 0) / 1024);
 const code = outputs.filter((output) => output.path.endsWith('.js'));
@@ -99,3 +77,5 @@ console.log(
   `agent bundle: ${path.relative(process.cwd(), entry)} + ${code.length - 1} chunks (${inputs} modules; main ${kib(entry)} KiB, ` +
     `${Math.round(code.reduce((sum, output) => sum + output.contents.length, 0) / 1024)} KiB in all)`,
 );
+// What each sandboxed pack process runs (the runner, pack-sdk and zod), beside it in dist/pack-process/.
+await bundlePackProcess();

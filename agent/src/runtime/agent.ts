@@ -17,6 +17,7 @@ import { isolationFor, sandboxGapFor } from './isolation.js';
 import { ProbeExecutor } from './executor.js';
 import { loadPacks } from './load-packs.js';
 import { PackRunnerPool, prepareOsSandbox } from '@sonde/pack-sdk/sandbox';
+import { packProcessBundle } from '../sandbox/pack-process.js';
 import { createAgentScrubber } from './scrub.js';
 import { writeAuditFile, writeStatus, type RuntimeStatus } from './status-file.js';
 
@@ -47,6 +48,7 @@ export async function startAgent(paths: HomePaths, log: Logger): Promise<Running
           limits: config.sandbox.limits,
           nodePath: config.sandbox.nodePath,
           osSandbox: config.sandbox.namespaces,
+          bundle: packProcessBundle(),
           onSecurityEvent: (event) => {
             log.warn({ pack: event.pack, probe: event.probe, kind: event.kind }, `security: ${event.detail}`);
             link.connection?.send('agent.security', event);

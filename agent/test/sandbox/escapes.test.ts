@@ -10,7 +10,7 @@ import {
   type SandboxRunner,
   type SandboxSecurityEvent,
 } from '@sonde/pack-sdk/sandbox';
-import { childNodes, makePackTree, type PackTree } from './setup.js';
+import { childNodes, makePackTree, packProcessBundle, type PackTree } from './setup.js';
 import { precondition } from '../../../test/support/preconditions.js';
 
 /** Resolves to whether something accepts TCP connections on 127.0.0.1:port. */
@@ -73,7 +73,8 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
   const eventsOf = (kind: string, probe: string): SandboxSecurityEvent[] => events.filter((e) => e.kind === kind && e.probe === probe);
 
   beforeAll(async () => {
-    tree = await makePackTree();
+    // As the agent runs it: the runner and the host packages from its pack-process bundle.
+    tree = await makePackTree(packProcessBundle());
     listener = net.createServer((socket) => {
       connections++;
       socket.destroy();
@@ -85,6 +86,7 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
       permissions: tree.permissions,
       deniedPaths: [tree.keyFile],
       nodePath,
+      childEntry: tree.childEntry,
       onSecurityEvent: (event) => events.push(event),
     });
     await runner.start();
@@ -193,6 +195,7 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
         packDir: tree.packDir,
         permissions: tree.permissions,
         nodePath,
+        childEntry: tree.childEntry,
         onSecurityEvent: (event) => local.push(event),
       });
       try {
@@ -274,6 +277,7 @@ describe.each(childNodes())('a hostile pack under %s', (nodePath) => {
       packDir: tree.packDir,
       permissions: tree.permissions,
       nodePath,
+      childEntry: tree.childEntry,
       onSecurityEvent: (event) => local.push(event),
     });
     try {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PermissionsSchema, type Permissions } from '@sonde/pack-sdk';
-import { vendorHostPackages } from '@sonde/pack-sdk/sandbox';
+import { BUNDLE_MANIFEST, readPackProcessBundle, vendorHostPackages, type PackProcessBundle } from '@sonde/pack-sdk/sandbox';
 
 export const FIXTURE = path.join(import.meta.dirname, 'fixtures/hostile-pack');
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -33,6 +33,30 @@ function ensureSandboxBuilt(): void {
     execFileSync('npx', ['tsc', '-b', 'agent'], { cwd: REPO, stdio: 'pipe' });
 }
 
+const BUNDLE_DIR = path.join(REPO, 'agent/dist/pack-process');
+
+/**
+ * The agent's pack-process bundle (agent/scripts/bundle-pack-process.mjs), what the agent's pack processes run;
+ * rebuilt when pack-sdk's sources or its TypeScript build are newer (the agent would not take a stale one).
+ */
+export function packProcessBundle(): PackProcessBundle {
+  ensureSandboxBuilt();
+  const built = statSync(path.join(BUNDLE_DIR, BUNDLE_MANIFEST), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (built < Math.max(newestMtime(path.join(REPO, 'pack-sdk/src')), builtAt('pack-sdk')))
+    execFileSync(process.execPath, [path.join(REPO, 'agent/scripts/bundle-pack-process.mjs')], { cwd: REPO, stdio: 'pipe' });
+  return readPackProcessBundle(BUNDLE_DIR);
+}
+
+/** A packs prefix like the agent's (`<root>/packs/node_modules`) with the host packages vendored, copied or from `bundle`. */
+export function makePacksPrefix(bundle?: PackProcessBundle): { root: string; nodeModules: string } {
+  ensureSandboxBuilt();
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sonde-sandbox-'));
+  const nodeModules = path.join(root, 'packs/node_modules');
+  mkdirSync(nodeModules, { recursive: true });
+  vendorHostPackages(nodeModules, bundle);
+  return { root, nodeModules };
+}
+
 /** Node binaries to run pack processes with: this one, and Node 24 when the machine has it. */
 export function childNodes(): string[] {
   const candidates = [
@@ -53,16 +77,17 @@ export interface PackTree {
   permissions: Permissions;
   /** A fake agent key under /tmp (inside the pack's declared /tmp/**), protected as a denied path. */
   keyFile: string;
+  /** The runner entry to start (a bundle's runner), when the tree was made for one. */
+  childEntry: string | undefined;
   cleanup(): void;
 }
 
-/** A packs prefix like the agent's, with the host packages vendored and the hostile pack copied in. */
-export async function makePackTree(): Promise<PackTree> {
-  ensureSandboxBuilt();
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sonde-sandbox-'));
-  const nodeModules = path.join(root, 'packs/node_modules');
-  mkdirSync(nodeModules, { recursive: true });
-  vendorHostPackages(nodeModules);
+/**
+ * A packs prefix like the agent's, with the host packages vendored and the hostile pack copied in. With `bundle`,
+ * as the agent's pool prepares it (re-export packages), and `childEntry` is the bundle's runner.
+ */
+export async function makePackTree(bundle?: PackProcessBundle): Promise<PackTree> {
+  const { root, nodeModules } = makePacksPrefix(bundle);
   const packDir = path.join(nodeModules, 'hostile-pack');
   cpSync(FIXTURE, packDir, { recursive: true });
   const home = path.join(root, 'home');
@@ -75,6 +100,7 @@ export async function makePackTree(): Promise<PackTree> {
     packDir,
     permissions: PermissionsSchema.parse(approved.permissions),
     keyFile,
+    childEntry: bundle?.runner,
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
