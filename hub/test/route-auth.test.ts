@@ -61,6 +61,58 @@ describe('every REST route authenticates in its own onRequest hook (hub/src/auth
       await app.close();
     }
   }, 60_000);
+
+  it("'key-or-session': any user key or a session reaches the handler as request.principal; neither is a 401 before the body", async () => {
+    const seen: string[] = [];
+    const app = await hubWith('key-or-session', async (area) => {
+      area.delete('/api/v1/whoami', { config: { auth: 'key-or-session' } }, (request) => {
+        seen.push(request.principal?.name ?? 'nobody');
+        return { kind: request.principal?.kind ?? null, who: request.principal?.name ?? null };
+      });
+      area.get('/api/v1/whoami', { config: { auth: 'key-or-session', unauthenticatedMessage: 'Sign in first.' } }, (request) => ({
+        who: request.principal?.name ?? null,
+      }));
+      await Promise.resolve();
+    });
+    try {
+      await app.ready();
+      const member = (await app.core.apiKeys.create({ name: 'who-member', role: 'member' })).rawKey;
+      const scoped = (await app.core.apiKeys.create({ name: 'who-scoped', role: 'admin', policy: { allowedAgents: ['web-*'] } })).rawKey;
+      const user = await app.core.store.users.getByName(app.hubConfig.adminUser);
+      const cookie = `sonde_session=${(await app.auth.sessions.create(user!.id)).id}`;
+      const del = (headers: Record<string, string>, payload = '{"malformed": ') =>
+        app.inject({ method: 'DELETE', url: '/api/v1/whoami', payload, headers: { 'content-type': 'application/json', ...headers } });
+
+      const none = await del({});
+      expect(none.statusCode).toBe(401);
+      expect(none.json().error).toEqual({
+        code: 'SONDE_ERR_UNAUTHORIZED',
+        message: 'Authentication required: send an admin API key as a Bearer token or log in.',
+      });
+      // The route's own words for a caller with no credential, on its HEAD twin too.
+      const get = await app.inject({ method: 'GET', url: '/api/v1/whoami' });
+      expect(get.json().error).toEqual({ code: 'SONDE_ERR_UNAUTHORIZED', message: 'Sign in first.' });
+      expect((await app.inject({ method: 'HEAD', url: '/api/v1/whoami' })).statusCode).toBe(401);
+      // A credential that is there but wrong is refused as on every other route.
+      expect((await del({ authorization: 'Bearer sonde_unknown' })).json().error.message).toBe(
+        'The API key is unknown, revoked or not a user key.',
+      );
+      expect((await del({ cookie })).json().error.code).toBe('SONDE_ERR_CSRF');
+      expect(seen).toEqual([]);
+
+      // Past the hook, the body is looked at: malformed is a 400 for a caller who is known.
+      expect((await del({ authorization: `Bearer ${member}` })).statusCode).toBe(400);
+      const asMember = await del({ authorization: `Bearer ${member}` }, '{}');
+      expect(asMember.statusCode).toBe(200);
+      expect(asMember.json()).toEqual({ kind: 'api_key', who: 'who-member' });
+      // A scoped key is not refused by the kind: what it may do is the route's to decide.
+      expect((await del({ authorization: `Bearer ${scoped}` }, '{}')).json()).toEqual({ kind: 'api_key', who: 'who-scoped' });
+      expect((await del({ cookie, 'x-sonde-csrf': '1' }, '{}')).json()).toEqual({ kind: 'user', who: user!.name });
+      expect(seen).toEqual(['who-member', 'who-scoped', user!.name]);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
 });
 
 describe('authentication runs before the body is parsed or validated', () => {
@@ -110,6 +162,34 @@ describe('authentication runs before the body is parsed or validated', () => {
     const renew = await post('/api/v1/agents/renew', '{"csrPem": ');
     expect(renew.statusCode).toBe(401);
     expect(renew.json().error.code).toBe('SONDE_ERR_CLIENT_CERT_REQUIRED');
+  });
+
+  it('auth/me and the OAuth consents take a key or a session in their hook: no credential is a 401 before the body', async () => {
+    const me = await hub.app.inject({ method: 'GET', url: '/api/v1/auth/me' });
+    expect(me.statusCode).toBe(401);
+    expect(me.json().error).toEqual({
+      code: 'SONDE_ERR_UNAUTHORIZED',
+      message: 'Authentication required: send an admin API key as a Bearer token or log in.',
+    });
+    const withdraw = (headers: Record<string, string> = {}) =>
+      hub.app.inject({
+        method: 'DELETE',
+        url: '/api/v1/oauth/consents/some-id',
+        payload: '{"malformed": ',
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    // A malformed body: the missing credential first, not the parser's 400.
+    for (const refused of [await hub.app.inject({ method: 'GET', url: '/api/v1/oauth/consents' }), await withdraw()]) {
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error).toEqual({ code: 'SONDE_ERR_UNAUTHORIZED', message: 'Sign in first.' });
+    }
+    // With a key the same requests reach the route: the body is parsed, and a member has no one's consents to list.
+    expect((await withdraw(hub.auth(hub.memberKey))).statusCode).toBe(400);
+    const list = await hub.app.inject({ method: 'GET', url: '/api/v1/oauth/consents', headers: hub.auth(hub.memberKey) });
+    expect(list.statusCode).toBe(403);
+    expect(list.json().error.message).toBe('Consents belong to users: sign in, or use an admin key.');
+    const who = await hub.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: hub.auth(scoped) });
+    expect(who.json()).toMatchObject({ kind: 'api_key', name: 'web-admin', role: 'admin' });
   });
 
   it('an embed route checks its token before its query: no token 401, an admin key is not an embed token', async () => {

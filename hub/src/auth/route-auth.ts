@@ -14,13 +14,17 @@ import { bearerOf } from './require-admin.js';
  * handler, and a handler cannot forget it. A route under `/api/` that declares nothing, or something unknown, is
  * refused when it is registered: the hub does not start with it.
  *
- * - `none`: public (health, login, the sign-in providers), or the route checks a credential of its own kind in its
- *   handler (`auth/me` and the OAuth consents, which take a key or a session and answer each in its own way).
+ * - `none`: public (health, readiness, login, logout, the sign-in providers, the OpenAPI document): no credential is
+ *   asked for.
  * - `admin`: an admin API key or an admin session (`adminGuard`); the principal is set on `request.principal`. A
  *   scoped key (limited to some agents or probes) is refused unless the route declares `scoped: true`, meaning its
  *   handler bounds what it does to the key's scope.
  * - `session`: a signed-in user's session cookie, never an API key (what users do for themselves: their own keys);
  *   the user is `request.principal`.
+ * - `key-or-session`: any user API key (admin or member, scoped or not) or a session (`principalOf`), set on
+ *   `request.principal`; neither is a 401 with the route's `config.unauthenticatedMessage` (else the code's default).
+ *   What each caller may do is the handler's to decide (`auth/me` answers who it is; the OAuth consents show a user
+ *   their own and an unscoped admin key everyone's).
  * - `enrollment-token`: a Bearer enrollment token must be presented; it is checked and consumed with the enrollment
  *   itself (enrollment/index.ts `enroll`), in one transaction with what it creates.
  * - `client-cert`: the agent's current client certificate over mTLS; the agent is set on `request.certifiedAgent`.
@@ -28,7 +32,7 @@ import { bearerOf } from './require-admin.js';
  *   from an allowed page origin; its claims are set on `request.embedClaims`. A route that declares it without the
  *   views it serves is refused when it is registered.
  */
-export const ROUTE_AUTH = ['none', 'admin', 'session', 'enrollment-token', 'client-cert', 'embed-token'] as const;
+export const ROUTE_AUTH = ['none', 'admin', 'session', 'key-or-session', 'enrollment-token', 'client-cert', 'embed-token'] as const;
 export type RouteAuth = (typeof ROUTE_AUTH)[number];
 
 /** The agent a `client-cert` route's caller proved to be: its record as the certificate check read it. */
@@ -36,7 +40,7 @@ export type CertifiedAgent = AgentRecord;
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who is asking, set by an `admin` or `session` route's authentication hook before anything else of it runs; else null. */
+    /** Who is asking, set by an `admin`, `session` or `key-or-session` route's hook before anything else of it runs; else null. */
     principal: Principal | null;
     /** The agent a `client-cert` route's caller proved to be (set by its hook); else null. */
     certifiedAgent: CertifiedAgent | null;
@@ -50,6 +54,8 @@ declare module 'fastify' {
     scoped?: boolean;
     /** An `embed-token` route's views: the token must open at least one of them. */
     embedViews?: readonly EmbedView[];
+    /** A `key-or-session` route's message to a caller who presents neither (the 401's default message otherwise). */
+    unauthenticatedMessage?: string;
   }
 }
 
@@ -58,6 +64,8 @@ export interface RouteAuthenticators {
   admin: (request: FastifyRequest) => Promise<Principal>;
   /** Resolves a user's session (not a key) or throws 401/403 (auth/require-admin.ts `sessionGuard`). */
   session: (request: FastifyRequest) => Promise<Principal>;
+  /** Resolves any user key or a session, undefined when neither is presented; throws 401/403 for a bad one (`principalOf`). */
+  keyOrSession: (request: FastifyRequest) => Promise<Principal | undefined>;
   /** Resolves the enrolled agent whose current certificate the TLS peer presented, or throws 401. */
   clientCert: (request: FastifyRequest) => Promise<CertifiedAgent>;
   /** An embed token's claims if it opens one of `views` from an allowed page origin, or throws 401/403 (embed/authenticate.ts). */
@@ -74,7 +82,7 @@ function isRouteAuth(value: unknown): value is RouteAuth {
 /** The `onRequest` hook that authenticates a route declaring `auth`, or undefined for `none`. */
 export function authenticationHook(
   auth: RouteAuth,
-  route: { method: string; url: string; scoped: boolean; embedViews?: readonly EmbedView[] },
+  route: { method: string; url: string; scoped: boolean; embedViews?: readonly EmbedView[]; unauthenticatedMessage?: string },
   authenticators: RouteAuthenticators,
 ): onRequestAsyncHookHandler | undefined {
   switch (auth) {
@@ -93,6 +101,12 @@ export function authenticationHook(
     case 'session':
       return async (request) => {
         request.principal = await authenticators.session(request);
+      };
+    case 'key-or-session':
+      return async (request) => {
+        const principal = await authenticators.keyOrSession(request);
+        if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', route.unauthenticatedMessage);
+        request.principal = principal;
       };
     case 'enrollment-token':
       return async (request) => {
@@ -137,7 +151,13 @@ export function enforceRouteAuth(app: FastifyInstance, authenticators: RouteAuth
     if (existing.some((hook) => authHooks.has(hook))) return;
     const hook = authenticationHook(
       auth,
-      { method: String(route.method), url: route.url, scoped: route.config?.scoped === true, embedViews: route.config?.embedViews },
+      {
+        method: String(route.method),
+        url: route.url,
+        scoped: route.config?.scoped === true,
+        embedViews: route.config?.embedViews,
+        unauthenticatedMessage: route.config?.unauthenticatedMessage,
+      },
       authenticators,
     );
     if (!hook) return;

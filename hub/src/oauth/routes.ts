@@ -1,7 +1,6 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { principalOf } from '../auth/require-admin.js';
 import { parseCookies, SESSION_COOKIE } from '../auth/sessions.js';
 import { safeEqual } from '../crypto/index.js';
 import { HubError } from '../errors.js';
@@ -320,14 +319,7 @@ function interactionRoutes(app: FastifyInstance, service: OAuthService): void {
 
 function consentRoutes(app: FastifyInstance, service: OAuthService): void {
   const { core } = app;
-  const { sessions } = app.auth;
   const staticNames = new Map(service.config.staticClients.map((c) => [c.client_id, c.client_name ?? c.client_id]));
-
-  async function caller(request: FastifyRequest) {
-    const principal = await principalOf(request, core.apiKeys, sessions);
-    if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED', 'Sign in first.');
-    return principal;
-  }
 
   defineRoute(
     app,
@@ -336,11 +328,11 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
       url: '/api/v1/oauth/consents',
       summary: 'Connected apps: the OAuth consents of the signed-in user (an admin key sees every user’s)',
       tag: 'oauth',
-      auth: 'none',
+      auth: 'key-or-session',
+      unauthenticatedMessage: 'Sign in first.',
       response: z.object({ consents: z.array(ConsentSchema) }),
     },
-    async ({ request }) => {
-      const principal = await caller(request);
+    async ({ principal }) => {
       // Every user's consents are hub-wide data: an unscoped admin key only (policy/scope.ts).
       const all = principal.kind === 'api_key' && principal.role === 'admin' && !isScoped(principal.policy);
       if (principal.kind !== 'user' && !all)
@@ -356,12 +348,12 @@ function consentRoutes(app: FastifyInstance, service: OAuthService): void {
       url: '/api/v1/oauth/consents/:id',
       summary: 'Withdraws a consent: the client’s tokens for that user stop at once',
       tag: 'oauth',
-      auth: 'none',
+      auth: 'key-or-session',
+      unauthenticatedMessage: 'Sign in first.',
       params: z.object({ id: z.string().min(1).max(200) }),
       status: 204,
     },
-    async ({ request, reply, params }) => {
-      const principal = await caller(request);
+    async ({ reply, params, principal }) => {
       // An unscoped admin withdraws anyone's consent; everyone else only their own (another's answers 404, as if absent).
       const mayAll = principal.role === 'admin' && !isScoped(principal.policy);
       await revokeConsent(

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { localAttemptCounters, type AttemptCounters } from '../auth/rate-limit.js';
 import { clientCertGuard } from '../auth/client-cert.js';
-import { adminGuard, sessionGuard } from '../auth/require-admin.js';
+import { adminGuard, principalOf, sessionGuard } from '../auth/require-admin.js';
 import { enforceRouteAuth } from '../auth/route-auth.js';
 import { createSessionService, type SessionService } from '../auth/sessions.js';
 import type { HubCore } from '../core.js';
@@ -71,6 +71,7 @@ export const authPlugin = fp(
     enforceRouteAuth(app, {
       admin: requireAdmin,
       session: sessionGuard(core.apiKeys, sessions),
+      keyOrSession: (request) => principalOf(request, core.apiKeys, sessions),
       clientCert: clientCertGuard(core.store),
       embed: embedGuard(createEmbedTokens(core.crypto.mcpSessionKey), new Set(config.embedOrigins)),
     });

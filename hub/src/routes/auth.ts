@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { principalOf } from '../auth/require-admin.js';
 import { parseCookies, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie } from '../auth/sessions.js';
 import { safeEqual } from '../crypto/index.js';
 import { HubError } from '../errors.js';
@@ -97,14 +96,10 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       url: '/api/v1/auth/me',
       summary: 'Who the caller is (API key or session)',
       tag: 'auth',
-      auth: 'none',
+      auth: 'key-or-session',
       response: MeSchema,
     },
-    async ({ request }) => {
-      const principal = await principalOf(request, core.apiKeys, sessions);
-      if (!principal) throw new HubError('SONDE_ERR_UNAUTHORIZED');
-      return { kind: principal.kind, id: principal.id, name: principal.name, role: principal.role };
-    },
+    ({ principal }) => ({ kind: principal.kind, id: principal.id, name: principal.name, role: principal.role }),
   );
   await Promise.resolve();
 };

@@ -36,6 +36,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   scoped?: boolean;
   /** With `auth: 'embed-token'`: the views the route serves; a token must open one of them. */
   embedViews?: readonly EmbedView[];
+  /** With `auth: 'key-or-session'`: the 401's message to a caller who presents neither (the code's default otherwise). */
+  unauthenticatedMessage?: string;
 }
 
 export interface RouteContext<B, Q, P> {
@@ -44,7 +46,7 @@ export interface RouteContext<B, Q, P> {
   params: P;
   request: FastifyRequest;
   reply: FastifyReply;
-  /** The authenticated caller of an `auth: 'admin'` or `'session'` route (`request.principal`, set by its onRequest hook). */
+  /** The caller of an `admin`, `session` or `key-or-session` route (`request.principal`, set by its onRequest hook). */
   principal: Principal;
   /** The caller's embed token claims on an `auth: 'embed-token'` route (`request.embedClaims`, set by its onRequest hook). */
   embed: EmbedClaims;
@@ -75,7 +77,7 @@ export class ApiRegistry {
       }
       const status = String(route.status ?? 200);
       const security =
-        route.auth === 'admin'
+        route.auth === 'admin' || route.auth === 'key-or-session'
           ? [{ bearerAuth: [] }, { sessionCookie: [] }]
           : route.auth === 'enrollment-token'
             ? [{ enrollmentToken: [] }]
@@ -134,12 +136,17 @@ export function defineRoute<
   app.route({
     method: spec.method,
     url: spec.url,
-    config: { auth: spec.auth, scoped: spec.scoped === true, ...(spec.embedViews ? { embedViews: spec.embedViews } : {}) },
+    config: {
+      auth: spec.auth,
+      scoped: spec.scoped === true,
+      ...(spec.embedViews ? { embedViews: spec.embedViews } : {}),
+      ...(spec.unauthenticatedMessage ? { unauthenticatedMessage: spec.unauthenticatedMessage } : {}),
+    },
     handler: async (request, reply) => {
       const body = spec.body ? spec.body.parse(request.body ?? {}) : (undefined as z.output<B>);
       const query = spec.query ? spec.query.parse(request.query ?? {}) : (undefined as z.output<Q>);
       const params = spec.params ? spec.params.parse(request.params ?? {}) : (undefined as z.output<P>);
-      // Null only on routes that authenticate no principal (auth other than 'admin'), which do not read it.
+      // Null only on routes that authenticate no principal (not 'admin', 'session' or 'key-or-session'), which do not read it.
       const principal = request.principal as Principal;
       // Likewise null except on `embed-token` routes, whose hook set it before anything else ran.
       const embed = request.embedClaims as EmbedClaims;
