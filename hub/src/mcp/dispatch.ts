@@ -55,6 +55,48 @@ export function requireOnline(agent: AgentView): void {
   if (isOffline(agent)) throw new ToolError('SONDE_ERR_AGENT_OFFLINE', offlineMessage(agent), 'offline');
 }
 
+function offlineResult(agent: AgentView, probe: string): DispatchResult {
+  return {
+    agent: agent.name,
+    probe,
+    status: 'offline',
+    error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: offlineMessage(agent) },
+    durationMs: 0,
+    truncated: false,
+  };
+}
+
+function cancelledResult(agent: AgentView, probe: string): DispatchResult {
+  return {
+    agent: agent.name,
+    probe,
+    status: 'error',
+    error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
+    durationMs: 0,
+    truncated: false,
+  };
+}
+
+/** One probe request through the dispatcher, within `remaining` ms; a dispatcher failure is an error result, never a throw. */
+function sendProbe(
+  ctx: CallContext,
+  { agent, probe, manifest, params }: FanOutJob,
+  remaining: number,
+  signal: AbortSignal,
+  started: number,
+): Promise<DispatchResult> {
+  return ctx.services.dispatcher
+    .dispatch({ agent: agent.name, probe, params, timeoutMs: Math.max(100, Math.min(manifest.timeoutMs, remaining)), signal })
+    .catch((error: unknown): DispatchResult => ({
+      agent: agent.name,
+      probe,
+      status: 'error',
+      error: { code: 'SONDE_ERR_PROBE_FAILED', message: error instanceof Error ? error.message : String(error) },
+      durationMs: Date.now() - started,
+      truncated: false,
+    }));
+}
+
 /**
  * Runs one probe the caller may run (policy already checked) and never waits
  * past `deadlineAt`, even if the dispatcher ignores its abort signal.
@@ -71,26 +113,11 @@ export async function dispatchWithin(
   const remaining = deadlineAt - started;
   if (remaining <= 0) return { agent: agent.name, probe, status: 'timeout', durationMs: 0, truncated: false };
   if (isOffline(agent)) {
-    return {
-      agent: agent.name,
-      probe,
-      status: 'offline',
-      error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: offlineMessage(agent) },
-      durationMs: 0,
-      truncated: false,
-    };
+    return offlineResult(agent, probe);
   }
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const cancelled: DispatchResult = {
-    agent: agent.name,
-    probe,
-    status: 'error',
-    error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
-    durationMs: 0,
-    truncated: false,
-  };
-  if (ctx.signal?.aborted) return cancelled;
+  if (ctx.signal?.aborted) return cancelledResult(agent, probe);
   // The caller's cancellation (or its connection closing) reaches the dispatcher, and through it the agent's hub.
   const onCancel = (): void => controller.abort();
   ctx.signal?.addEventListener('abort', onCancel, { once: true });
@@ -108,22 +135,7 @@ export async function dispatchWithin(
     }, remaining);
   });
   try {
-    const dispatched = ctx.services.dispatcher
-      .dispatch({
-        agent: agent.name,
-        probe,
-        params,
-        timeoutMs: Math.max(100, Math.min(manifest.timeoutMs, remaining)),
-        signal: controller.signal,
-      })
-      .catch((error: unknown): DispatchResult => ({
-        agent: agent.name,
-        probe,
-        status: 'error',
-        error: { code: 'SONDE_ERR_PROBE_FAILED', message: error instanceof Error ? error.message : String(error) },
-        durationMs: Date.now() - started,
-        truncated: false,
-      }));
+    const dispatched = sendProbe(ctx, { agent, probe, manifest, params }, remaining, controller.signal, started);
     return await Promise.race([dispatched, deadline]);
   } finally {
     clearTimeout(timer);
@@ -180,40 +192,10 @@ export async function dispatchAll(
     });
     if (remaining <= 0 || expired) return { agent: agent.name, probe, status: 'timeout', durationMs: 0, truncated: false };
     if (isOffline(agent)) {
-      return {
-        agent: agent.name,
-        probe,
-        status: 'offline',
-        error: { code: 'SONDE_ERR_AGENT_OFFLINE', message: offlineMessage(agent) },
-        durationMs: 0,
-        truncated: false,
-      };
+      return offlineResult(agent, probe);
     }
-    if (controller.signal.aborted)
-      return {
-        agent: agent.name,
-        probe,
-        status: 'error',
-        error: { code: 'SONDE_ERR_CANCELLED', message: 'the request was cancelled' },
-        durationMs: 0,
-        truncated: false,
-      };
-    const dispatched = ctx.services.dispatcher
-      .dispatch({
-        agent: agent.name,
-        probe,
-        params,
-        timeoutMs: Math.max(100, Math.min(manifest.timeoutMs, remaining)),
-        signal: controller.signal,
-      })
-      .catch((error: unknown): DispatchResult => ({
-        agent: agent.name,
-        probe,
-        status: 'error',
-        error: { code: 'SONDE_ERR_PROBE_FAILED', message: error instanceof Error ? error.message : String(error) },
-        durationMs: Date.now() - started,
-        truncated: false,
-      }));
+    if (controller.signal.aborted) return cancelledResult(agent, probe);
+    const dispatched = sendProbe(ctx, { agent, probe, manifest, params }, remaining, controller.signal, started);
     const result = await Promise.race([dispatched, deadline]);
     // The deadline aborted what was in flight: that is a timeout, as dispatchWithin reports it, not a cancellation.
     return result === undefined || (expired && result.error?.code === 'SONDE_ERR_CANCELLED') ? timedOut() : result;
