@@ -77,6 +77,18 @@ function cancelledResult(agent: AgentView, probe: string): DispatchResult {
   };
 }
 
+/** No answer within the `remaining` ms the probe had from `started`. */
+function timeoutResult(agent: AgentView, probe: string, remaining: number, started: number): DispatchResult {
+  return {
+    agent: agent.name,
+    probe,
+    status: 'timeout',
+    error: { code: 'SONDE_ERR_TIMEOUT', message: `no answer from agent ${agent.name} within ${remaining} ms` },
+    durationMs: Date.now() - started,
+    truncated: false,
+  };
+}
+
 /** One probe request through the dispatcher, within `remaining` ms; a dispatcher failure is an error result, never a throw. */
 function sendProbe(
   ctx: CallContext,
@@ -124,14 +136,7 @@ export async function dispatchWithin(
   const deadline = new Promise<DispatchResult>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolve({
-        agent: agent.name,
-        probe,
-        status: 'timeout',
-        error: { code: 'SONDE_ERR_TIMEOUT', message: `no answer from agent ${agent.name} within ${remaining} ms` },
-        durationMs: Date.now() - started,
-        truncated: false,
-      });
+      resolve(timeoutResult(agent, probe, remaining, started));
     }, remaining);
   });
   try {
@@ -182,14 +187,6 @@ export async function dispatchAll(
   const one = async ({ agent, probe, manifest, params }: FanOutJob): Promise<DispatchResult> => {
     const started = Date.now();
     const remaining = deadlineAt - started;
-    const timedOut = (): DispatchResult => ({
-      agent: agent.name,
-      probe,
-      status: 'timeout',
-      error: { code: 'SONDE_ERR_TIMEOUT', message: `no answer from agent ${agent.name} within ${remaining} ms` },
-      durationMs: Date.now() - started,
-      truncated: false,
-    });
     if (remaining <= 0 || expired) return { agent: agent.name, probe, status: 'timeout', durationMs: 0, truncated: false };
     if (isOffline(agent)) {
       return offlineResult(agent, probe);
@@ -198,7 +195,9 @@ export async function dispatchAll(
     const dispatched = sendProbe(ctx, { agent, probe, manifest, params }, remaining, controller.signal, started);
     const result = await Promise.race([dispatched, deadline]);
     // The deadline aborted what was in flight: that is a timeout, as dispatchWithin reports it, not a cancellation.
-    return result === undefined || (expired && result.error?.code === 'SONDE_ERR_CANCELLED') ? timedOut() : result;
+    return result === undefined || (expired && result.error?.code === 'SONDE_ERR_CANCELLED')
+      ? timeoutResult(agent, probe, remaining, started)
+      : result;
   };
   try {
     return await mapLimit(jobs, limit, one);
