@@ -69,9 +69,14 @@ describe('every REST route authenticates in its own onRequest hook (hub/src/auth
         seen.push(request.principal?.name ?? 'nobody');
         return { kind: request.principal?.kind ?? null, who: request.principal?.name ?? null };
       });
-      area.get('/api/v1/whoami', { config: { auth: 'key-or-session', unauthenticatedMessage: 'Sign in first.' } }, (request) => ({
-        who: request.principal?.name ?? null,
-      }));
+      // Its own HEAD copy (the hub makes none for /api/ reads since 19b25b5), so the HEAD twin's authentication is tested.
+      area.get(
+        '/api/v1/whoami',
+        { config: { auth: 'key-or-session', unauthenticatedMessage: 'Sign in first.' }, exposeHeadRoute: true },
+        (request) => ({
+          who: request.principal?.name ?? null,
+        }),
+      );
       await Promise.resolve();
     });
     try {
