@@ -220,4 +220,47 @@ describe.skipIf(!nats.holds || !postgres.available.holds)('three hubs as one', (
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
   });
+
+  // The two tests below run after the audit count above: they enroll and revoke, which it does not expect.
+  it('an enrollment token raced on hub 1 and hub 3 by two real agents is consumed once', async () => {
+    const token = (await cli(['tokens', 'create', '--name', 'raced', '--hub-url', hubs[0].url])).token as string;
+    const raceHomes = [0, 1].map((index) => trustedAgentHome(user, `sonde-e2e-race-${index}-`));
+    homes.push(...raceHomes);
+    const results = await Promise.all(
+      [hubs[0], hubs[2]].map((hub, index) =>
+        runAgentCli(['enroll', '--hub', hub.url, '--token', token, '--name', 'raced', '--json'], { home: raceHomes[index], user }),
+      ),
+    );
+    const outputs = results.map((result) => result.stdout + result.stderr);
+    expect(
+      results.filter((result) => result.code === 0),
+      outputs.join('\n'),
+    ).toHaveLength(1);
+    expect(outputs.find((_, index) => results[index].code !== 0)).toContain('SONDE_ERR_TOKEN_USED');
+    for (const hub of [hubs[0], hubs[2]]) {
+      const names = (await rest<AgentView[]>(hub, '/api/v1/agents')).map((view) => view.name);
+      expect(names.filter((name) => name === 'raced')).toHaveLength(1);
+    }
+  });
+
+  it('revoking the system pack on hub 1 stops it serving on the agent held by hub 3', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'packs/system/package.json'), 'utf8')) as { version: string };
+    const response = await fetch(`${hubs[0].url}/api/v1/revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ packs: [{ pack: '@sonde/pack-system', versions: version, reason: 'e2e: multi-hub revocation' }] }),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const systemOn = async (hub: RunningHub): Promise<{ state: string; code?: string } | undefined> =>
+      (await rest<{ packs: Array<{ name: string; state: string; code?: string }> }>(hub, '/api/v1/agents/agent-3')).packs.find(
+        (pack) => pack.name === 'system',
+      );
+    // The list is signed on hub 1 and reaches agent-3 through hub 3, which holds its socket.
+    await waitUntil('agent-3 to stop serving the revoked system pack', async () => (await systemOn(hubs[2]))?.state === 'failed');
+    expect(await systemOn(hubs[2])).toMatchObject({ state: 'failed', code: 'SONDE_ERR_PACK_VERSION_REVOKED' });
+    const client = await mcp(hubs[0], 'e2e-after-revoke');
+    const result = await client.callTool({ name: 'probe', arguments: { agent: 'agent-3', probe: 'system.load.average', params: {} } });
+    expect(JSON.stringify(result)).not.toMatch(/"status":"ok"/);
+    await client.close();
+  });
 });
