@@ -48,6 +48,9 @@ export function countResults(report, { exitCode, skips = [], required = [], root
     passed += tests.filter((t) => t.status === 'passed').length;
     const failedTests = tests.filter((t) => t.status === 'failed').length;
     failed += failedTests;
+    // Named here, above the closing line: a CI log is often read from its tail only.
+    for (const test of tests.filter((t) => t.status === 'failed'))
+      notes.push(`FAILED: ${rel} > ${test.fullName ?? test.title}: ${firstLine(test.failureMessages?.[0]) || 'no message'}`);
     if (file.status === 'failed' && failedTests === 0) {
       failed += 1;
       notes.push(`FAILED outside its tests: ${rel}: ${firstLine(file.message) || 'its setup or teardown failed (error printed above)'}`);

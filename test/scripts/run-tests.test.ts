@@ -47,6 +47,19 @@ describe.concurrent('scripts/run-tests.mjs', { timeout: 120_000 }, () => {
     expect(run.stdout).toContain('FAILED outside its tests: test/scripts/fixtures/setup-fails.fixture.ts');
   });
 
+  it('names each failed test and its first message line above the closing line', async ({ expect }) => {
+    const run = await runTests('{passes,fails}.fixture.ts');
+    expect(run.lastLine, run.stdout).toBe('1 passed, 1 failed');
+    expect(run.code).not.toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const named = lines.findIndex((line) =>
+      line.startsWith('FAILED: test/scripts/fixtures/fails.fixture.ts > a suite with a failing test fails on purpose: '),
+    );
+    expect(named, run.stdout).toBeGreaterThan(-1);
+    expect(lines[named]).toContain('the sum on purpose');
+    expect(named, 'printed after the slowest-files table, near the tail').toBeGreaterThan(lines.findIndex((l) => l.startsWith('slowest')));
+  });
+
   it('passes a clean run with exit 0 and lists the slowest files', async ({ expect }) => {
     const run = await runTests('passes.fixture.ts');
     expect(run.lastLine, run.stdout).toBe('1 passed, 0 failed');
