@@ -4,7 +4,9 @@
 //
 // Each round starts, for every tree in turn (the order alternates between rounds), that tree's own hub and either a
 // real agent with the no-op bench pack in the process sandbox (`--target real`, the default: the agent as the probe
-// suite runs it) or one simulated Ed25519 agent in this process (`--target sim`: the hub alone). After a warm-up it
+// suite runs it) or one simulated Ed25519 agent in this process (`--target sim`: the hub alone; `--target sim-rsa`: the
+// same agent enrolled without a wire key, so every frame both ways is RSA-SHA256 signed, as in builds before the
+// Ed25519 wire, which makes this the like-for-like comparison with them). After a warm-up it
 // makes `--calls` tools/call bench_noop POSTs for each caller count and divides each process's user + system CPU over
 // that window (/proc/<pid>/stat, every thread) by the number of calls: hub, agent, the agent's pack processes (with
 // their bwrap helpers) and this process (the caller). Wall time on a shared host measures the queue for a core; CPU
@@ -37,7 +39,8 @@ const trees = (values.tree ?? [path.resolve(import.meta.dirname, '..')]).map((t)
 const rounds = Number(values.rounds);
 const calls = Number(values.calls);
 const callerCounts = values.callers.split(',').map(Number);
-if (!['real', 'sim'].includes(values.target)) throw new Error('--target is real or sim');
+if (!['real', 'sim', 'sim-rsa'].includes(values.target)) throw new Error('--target is real, sim or sim-rsa');
+const simulated = values.target !== 'real';
 
 /** User + system CPU of a process so far, in ms (/proc/<pid>/stat; 100 clock ticks per second on Linux). */
 function cpuMsOf(pid) {
@@ -56,7 +59,7 @@ async function treeModules(tree) {
     const load = (file) => import(pathToFileURL(path.join(tree, file)).href);
     modules.set(tree, {
       stack: await load('bench/stack.mjs'),
-      sim: values.target === 'sim' ? await load('bench/sim-agent.mjs') : undefined,
+      sim: simulated ? await load('bench/sim-agent.mjs') : undefined,
       protocol: values.target === 'sim' ? await load('pack-sdk/dist/protocol/index.js') : undefined,
     });
   }
@@ -110,7 +113,14 @@ async function measureTree(tree, round) {
       await m.stack.waitOnline(hub, key, agent.name, 60_000);
       target = { agent: agent.name };
     } else {
-      const { agent: sim, hubKey } = await enrollEd25519(m, hub, key, 'cpu-bench-sim');
+      const { agent: sim, hubKey } =
+        values.target === 'sim'
+          ? await enrollEd25519(m, hub, key, 'cpu-bench-sim')
+          : await m.sim.keyPool(1).then(async ([rsa]) => {
+              // No wire key offered: the tree's hub signs RSA-SHA256 and expects it (older trees know no other).
+              const enrolled = await m.sim.enrollOverHttp(hub.url, key, 'cpu-bench-sim', rsa);
+              return { agent: enrolled, hubKey: enrolled.caPem };
+            });
       const bench = (await import(pathToFileURL(path.join(tree, 'bench/fixtures/noop-pack/index.js')).href)).default.manifest;
       const stats = { heartbeats: 0, probes: 0, rejects: 0, closed: 0, badFrames: 0 };
       session = await m.sim.connectSimAgent({
