@@ -59,7 +59,11 @@ let home: string;
 let fixture: string;
 
 const doctor = (args: string[] = []): Promise<CliResult> => runCli(['packs', 'doctor', ...args], { home, user });
-const packOf = (report: Report, name: string): Report['packs'][number] | undefined => report.packs.find((pack) => pack.name === name);
+const packOf = (report: Report, name: string): Report['packs'][number] | undefined => {
+  // A report without packs is an error object: say what it was (a CI run once failed here on "reading 'find'").
+  if (!Array.isArray(report.packs)) throw new Error(`sonde packs doctor printed no packs: ${JSON.stringify(report)}`);
+  return report.packs.find((pack) => pack.name === name);
+};
 
 beforeAll(async () => {
   ensureBuilt();
