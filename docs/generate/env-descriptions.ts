@@ -26,6 +26,19 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
   SONDE_HOST:
     'Address to listen on. The default serves only this machine; use `0.0.0.0` (or a specific address) when agents and clients connect ' +
     'from other hosts, ideally with TLS.',
+  SONDE_LISTEN_BACKLOG:
+    'The accept queue of the main listener (`SONDE_PORT`): connections the kernel holds for the hub before it accepts them. ' +
+    'A fleet reconnecting after a restart arrives faster than any process accepts; past this queue the kernel drops the ' +
+    'handshakes and clients retry after 1, 3, 7 s (a health check on the same port waits with them). Linux caps the value at ' +
+    '`net.core.somaxconn` (4096 on kernels since 5.4; `sysctl net.core.somaxconn`, raise it with `sysctl -w` or the ' +
+    "container's `sysctls`): the hub logs a warning when the setting is above it. See also `SONDE_DIAG_ADDR`.",
+  SONDE_DIAG_ADDR:
+    'A second, plain-HTTP listener for monitoring only, e.g. `127.0.0.1:3001` (`[::1]:3001`; a port alone means ' +
+    '127.0.0.1; `0.0.0.0:3001` every interface). It answers `GET`/`HEAD` `/api/v1/health`, `/api/v1/ready` and ' +
+    '`/metrics` with the same handlers as the main port, `/metrics` with the same `SONDE_METRICS_TOKEN` rule, and 404 to ' +
+    'everything else. Its socket and accept queue are its own, so a load balancer or Prometheus is never queued behind ' +
+    'a reconnecting fleet. No TLS: keep it on loopback or a monitoring network. Unset: no second listener. A value that ' +
+    'is not host:port, or an address the hub cannot listen on, stops the start (`SONDE_ERR_CONFIG`, exit 2).',
   SONDE_PUBLIC_URL:
     'The URL clients and agents use to reach the hub, e.g. `https://sonde.example.com` (a trailing slash is dropped). Used in the ' +
     'printed enroll command and the OpenAPI `servers` entry, and an `https` value makes session cookies `Secure`. Unset: derived from ' +

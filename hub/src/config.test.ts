@@ -92,6 +92,31 @@ describe('loadConfig', () => {
     expect(problems({ ...good, SONDE_TLS: 'yes' })[0]).toMatch(/^SONDE_TLS /);
   });
 
+  it('reads SONDE_LISTEN_BACKLOG (default 4096) and refuses what is not a positive whole number', () => {
+    expect(loadConfig(good).listenBacklog).toBe(4096);
+    expect(loadConfig({ ...good, SONDE_LISTEN_BACKLOG: '1024' }).listenBacklog).toBe(1024);
+    expect(problems({ ...good, SONDE_LISTEN_BACKLOG: '0' })[0]).toMatch(/^SONDE_LISTEN_BACKLOG /);
+    expect(problems({ ...good, SONDE_LISTEN_BACKLOG: 'lots' })[0]).toMatch(/^SONDE_LISTEN_BACKLOG /);
+  });
+
+  it('reads SONDE_DIAG_ADDR as host:port (a port alone is loopback) and refuses anything else by name', () => {
+    expect(loadConfig(good).diag).toBeUndefined();
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: '' }).diag).toBeUndefined();
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: '127.0.0.1:3001' }).diag).toEqual({ host: '127.0.0.1', port: 3001 });
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: '0.0.0.0:9100' }).diag).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: '[::1]:3001' }).diag).toEqual({ host: '::1', port: 3001 });
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: 'diag.internal:3001' }).diag).toEqual({ host: 'diag.internal', port: 3001 });
+    expect(loadConfig({ ...good, SONDE_DIAG_ADDR: '3001' }).diag).toEqual({ host: '127.0.0.1', port: 3001 });
+    for (const bad of [':3001', 'localhost', '127.0.0.1:70000', 'http://127.0.0.1:3001', '::1:3001', '127.0.0.1:3001/x']) {
+      expect(problems({ ...good, SONDE_DIAG_ADDR: bad }), bad).toEqual([
+        expect.stringMatching(/^SONDE_DIAG_ADDR ".*" is not host:port such as 127\.0\.0\.1:3001/),
+      ]);
+    }
+    expect(problems({ ...good, SONDE_PORT: '3000', SONDE_DIAG_ADDR: '127.0.0.1:3000' })).toEqual([
+      'SONDE_DIAG_ADDR must use another port than SONDE_PORT (3000): it is a listener of its own',
+    ]);
+  });
+
   it('validates numbers and URLs', () => {
     expect(problems({ ...good, SONDE_PORT: 'eighty' })[0]).toMatch(/^SONDE_PORT /);
     expect(problems({ ...good, SONDE_PUBLIC_URL: 'ftp://x' })[0]).toMatch(/^SONDE_PUBLIC_URL /);

@@ -16,6 +16,27 @@ const port = z.coerce.number().int().min(0).max(65_535);
  * seconds, not the agent's 30 s, for `hub.registered` on a loaded hub.
  */
 const DEFAULT_AGENT_ADMISSION_MAX = 200;
+/**
+ * The main listener's accept queue (SONDE_LISTEN_BACKLOG). Node's own default is 511; a fleet reconnecting after a
+ * restart overflows that (bench/herd.mjs). Linux caps it at net.core.somaxconn (4096 by default since 5.4).
+ */
+const DEFAULT_LISTEN_BACKLOG = 4096;
+/**
+ * SONDE_DIAG_ADDR: `host:port`, `[ipv6]:port`, or a port alone (loopback). `:port` (Go's "every interface") is refused:
+ * the host is named, so a diagnostics port is never published by accident.
+ */
+const diagAddr = z.string().transform((value, ctx) => {
+  const match = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(value.trim());
+  const portNumber = match ? Number(match[2]) : NaN;
+  if (!match || portNumber > 65_535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not host:port such as 127.0.0.1:3001 ([::1]:3001 for IPv6, 0.0.0.0:3001 for every interface)`,
+    });
+    return z.NEVER;
+  }
+  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port: portNumber };
+});
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const embedOrigins = z
@@ -51,6 +72,10 @@ export const EnvSchema = z.object({
   SONDE_ADMIN_PASSWORD: z.string({ error: 'is required (at least 12 characters)' }).min(12, 'must be at least 12 characters'),
   SONDE_PORT: port.default(3000),
   SONDE_HOST: z.string().min(1).default('127.0.0.1'),
+  // The main listener's accept queue; the kernel caps it at net.core.somaxconn.
+  SONDE_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LISTEN_BACKLOG),
+  // A second, plain-HTTP listener for health, readiness and metrics only (hub/src/diag.ts); unset = none.
+  SONDE_DIAG_ADDR: diagAddr.optional(),
   SONDE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sonde.example.com' }).optional(),
   SONDE_TLS: z.enum(['auto', 'off'], { error: "must be 'auto' or 'off'" }).optional(),
   SONDE_TLS_CERT: z.string().min(1).optional(),
@@ -142,6 +167,10 @@ export interface HubConfig {
   adminPassword: string;
   port: number;
   host: string;
+  /** The main listener's accept queue (SONDE_LISTEN_BACKLOG); the kernel caps it at net.core.somaxconn. */
+  listenBacklog: number;
+  /** The diagnostics listener (SONDE_DIAG_ADDR): health, readiness and metrics on their own socket; undefined: none. */
+  diag: { host: string; port: number } | undefined;
   publicUrl: string | undefined;
   tls: TlsConfig;
   heartbeatMs: number;
@@ -237,6 +266,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     problems.push(...error.problems);
   }
   const oauth = loadOAuthConfig(e, problems);
+  if (e.SONDE_DIAG_ADDR && e.SONDE_DIAG_ADDR.port !== 0 && e.SONDE_DIAG_ADDR.port === e.SONDE_PORT)
+    problems.push(`SONDE_DIAG_ADDR must use another port than SONDE_PORT (${e.SONDE_PORT}): it is a listener of its own`);
   if (e.SONDE_NATS_PASSWORD && !e.SONDE_NATS_USER) problems.push('SONDE_NATS_PASSWORD needs SONDE_NATS_USER');
   const auditExport = auditExportConfig(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -248,6 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     adminPassword: e.SONDE_ADMIN_PASSWORD,
     port: e.SONDE_PORT,
     host: e.SONDE_HOST,
+    listenBacklog: e.SONDE_LISTEN_BACKLOG,
+    diag: e.SONDE_DIAG_ADDR,
     publicUrl: e.SONDE_PUBLIC_URL?.replace(/\/+$/, ''),
     tls,
     heartbeatMs: e.SONDE_HEARTBEAT_MS,

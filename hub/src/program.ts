@@ -43,7 +43,7 @@ SONDE_AUDIT_SYSLOG_FACILITY; SONDE_AUDIT_WEBHOOK_URL with SONDE_AUDIT_WEBHOOK_SE
 
 Environment: SONDE_SECRET (required), SONDE_DB_PATH (default ./sonde.db), SONDE_DATABASE_URL
 (postgres://…: PostgreSQL instead of SQLite, one database for several hubs), SONDE_ADMIN_USER and
-SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
+SONDE_ADMIN_PASSWORD (required to serve), SONDE_PORT, SONDE_HOST, SONDE_LISTEN_BACKLOG, SONDE_DIAG_ADDR, SONDE_PUBLIC_URL, SONDE_TLS=auto|off,
 SONDE_TLS_CERT, SONDE_TLS_KEY, SONDE_TLS_HOSTNAMES, SONDE_WIRE_SIGNATURE, SONDE_HEARTBEAT_MS, SONDE_MCP_MAX_TOOLS, SONDE_LOG_LEVEL,
 SONDE_TRUST_PROXY. Single sign-on: SONDE_ENTRA_* or SONDE_OIDC_* (see docs). Admin commands (keys, tokens, agents, users, groups, oauth, audit, backup) need only SONDE_SECRET and SONDE_DB_PATH (or SONDE_DATABASE_URL) and are
 safe while the hub runs; restore wants the hub stopped. The packs and integrations commands act through the running
