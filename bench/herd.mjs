@@ -11,6 +11,10 @@
 //   node bench/herd.mjs --json          # the report as JSON instead of the table (always written to bench/results/herd-latest.json)
 //   node bench/herd.mjs --admission-max N   # SONDE_AGENT_ADMISSION_MAX for both hubs (0: no limit, the behaviour before
 //                                           # issue 25; unset: the hub's default)
+//   node bench/herd.mjs --backlog N     # SONDE_LISTEN_BACKLOG for both hubs (unset: the hub's default, 4096; 511 was
+//                                       # Node's default before; the kernel caps it at net.core.somaxconn)
+//   node bench/herd.mjs --no-diag       # no SONDE_DIAG_ADDR (by default both hubs get a diagnostics listener on a free
+//                                       # loopback port, and /api/v1/health is polled there as well as on the main port)
 //   SONDE_BENCH_HERD_RAMP_S=300             # bound the first connection of the fleet (default 600 s); on a loaded host
 //                                           # the herd is then measured with whoever registered
 //
@@ -23,6 +27,7 @@ import { fork } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -226,6 +231,24 @@ function pollHealth(url) {
   };
 }
 
+/** A loopback port free now, for the diagnostics listener both hubs open in turn. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** net.core.somaxconn: the kernel's cap on SONDE_LISTEN_BACKLOG. */
+function somaxconn() {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** Counts per `binMs` window from `from` to `to`. */
@@ -245,9 +268,16 @@ export async function runHerd({
   budgetMs = 300_000,
   rampBudgetMs = 600_000,
   admissionMax,
+  backlog,
+  diag = true,
   log = () => undefined,
 }) {
-  const admissionEnv = admissionMax === undefined ? {} : { SONDE_AGENT_ADMISSION_MAX: String(admissionMax) };
+  const diagPort = diag ? await freePort() : undefined;
+  const admissionEnv = {
+    ...(admissionMax === undefined ? {} : { SONDE_AGENT_ADMISSION_MAX: String(admissionMax) }),
+    ...(backlog === undefined ? {} : { SONDE_LISTEN_BACKLOG: String(backlog) }),
+    ...(diagPort === undefined ? {} : { SONDE_DIAG_ADDR: `127.0.0.1:${diagPort}` }),
+  };
   const [keys] = [await keyPool(8)];
   const dataDir = undefined;
   const eldFile = path.join(os.tmpdir(), `sonde-bench-herd-eld-${process.pid}.jsonl`);
@@ -312,6 +342,8 @@ export async function runHerd({
     const healthAt = Date.now();
     log(`new hub healthy ${healthAt - killAt} ms after the kill`);
     const health = pollHealth(hub.url);
+    // The same check on the diagnostics listener: its own socket and accept queue, which no agent joins.
+    const diagHealth = diagPort === undefined ? undefined : pollHealth(`http://127.0.0.1:${diagPort}`);
     const rss = [];
     let online = 0;
     let allBackAt;
@@ -329,6 +361,7 @@ export async function runHerd({
     log(`online again: ${online}/${ramped}${allBackAt ? ` after ${allBackAt - killAt} ms` : ` (budget ${budgetMs / 1000} s spent)`}`);
     const endAt = allBackAt ?? Date.now();
     const healthDuringHerd = await health.stop();
+    const diagHealthDuringHerd = (await diagHealth?.stop()) ?? null;
     const dropsAfter = listenDrops();
     const hubMetrics = await fetch(`${hub.url}/metrics`).then((r) => r.text());
     const metric = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(hubMetrics)?.[1] ?? NaN);
@@ -381,6 +414,8 @@ export async function runHerd({
           : null,
       },
       hubHealthDuringHerd: healthDuringHerd,
+      diagHealthDuringHerd,
+      listenBacklog: { requested: backlog ?? 'hub default (4096)', somaxconn: somaxconn() },
       listenQueue: { overflows: dropsAfter.overflows - dropsBefore.overflows, drops: dropsAfter.drops - dropsBefore.drops },
       hubRssMiB: { beforeKill: rssSteady / MiB, peakDuringHerd: Math.max(...rss) / MiB, afterAllBack: rssOf(hub.pid) / MiB },
       hubEventLoopDelayMs: {
@@ -406,6 +441,9 @@ export async function runHerd({
 function table(r) {
   const f = (v, d = 0) =>
     v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const polls = (h) =>
+    `${f(h.failed)} of ${f(h.polls)} / ${f(h.over1s)} / ${f(h.p50Ms)} / ${f(h.p99Ms)} / ${f(h.maxMs)} ms` +
+    (h.failures.length ? ` (${h.failures.join(', ')})` : '');
   const rows = [
     ['agents registered before the kill', `${f(r.registeredBeforeKill)} / ${f(r.agents)} (ramp ${f(r.rampSeconds, 1)} s)`],
     ['new hub healthy after SIGKILL', `${f(r.hubHealthyAfterKillMs)} ms`],
@@ -427,11 +465,9 @@ function table(r) {
         ? `${f(r.admission.retryAfterS.min)} / ${f(r.admission.retryAfterS.p50)} / ${f(r.admission.retryAfterS.max)} s`
         : '—',
     ],
-    [
-      '/health polls once up: failed / over 1 s / p50 / p99 / max',
-      `${f(r.hubHealthDuringHerd.failed)} of ${f(r.hubHealthDuringHerd.polls)} / ${f(r.hubHealthDuringHerd.over1s)} / ` +
-        `${f(r.hubHealthDuringHerd.p50Ms)} / ${f(r.hubHealthDuringHerd.p99Ms)} / ${f(r.hubHealthDuringHerd.maxMs)} ms`,
-    ],
+    ['/health polls once up: failed / over 1 s / p50 / p99 / max', polls(r.hubHealthDuringHerd)],
+    ['  the same on the diagnostics listener', r.diagHealthDuringHerd ? polls(r.diagHealthDuringHerd) : '— (--no-diag)'],
+    ['listen backlog asked / net.core.somaxconn', `${r.listenBacklog.requested} / ${f(r.listenBacklog.somaxconn)}`],
     ['kernel listen-queue overflows / drops (host-wide)', `${f(r.listenQueue.overflows)} / ${f(r.listenQueue.drops)}`],
     [
       'hub RSS before kill / peak in herd / after',
@@ -458,6 +494,8 @@ else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     processes: Number(process.env.SONDE_BENCH_HERD_PROCS) || 2,
     rampBudgetMs: (Number(process.env.SONDE_BENCH_HERD_RAMP_S) || 600) * 1000,
     admissionMax: arg('--admission-max') === undefined ? undefined : Number(arg('--admission-max')),
+    backlog: arg('--backlog') === undefined ? undefined : Number(arg('--backlog')),
+    diag: !argv.includes('--no-diag'),
     log: (line) => process.stderr.write(`herd: ${line}\n`),
   });
   mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });

@@ -130,7 +130,8 @@ export async function startHub({
       reject(new Error(`hub exited with ${code}:\n${out}`));
     });
     const poll = () => {
-      const found = listeningPort(child.pid);
+      // SONDE_DIAG_ADDR's port is the hub's too: the main listener is the other one.
+      const found = listeningPort(child.pid, Number(/(\d+)$/.exec(hubEnv.SONDE_DIAG_ADDR ?? '')?.[1] ?? NaN));
       if (found) {
         clearTimeout(timer);
         resolve(found);
@@ -177,8 +178,8 @@ export async function startHub({
   };
 }
 
-/** The TCP port a process listens on, from /proc/<pid>/fd and /proc/net/tcp. */
-function listeningPort(pid) {
+/** The TCP port a process listens on (other than `except`), from /proc/<pid>/fd and /proc/net/tcp. */
+function listeningPort(pid, except) {
   let inodes;
   try {
     inodes = new Set(
@@ -205,7 +206,8 @@ function listeningPort(pid) {
     for (const line of lines) {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 10 || cols[3] !== '0A') continue; // 0A = LISTEN
-      if (inodes.has(cols[9])) return parseInt(cols[1].split(':')[1], 16);
+      const port = parseInt(cols[1].split(':')[1], 16);
+      if (inodes.has(cols[9]) && port !== except) return port;
     }
   }
   return undefined;
