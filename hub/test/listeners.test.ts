@@ -103,6 +103,32 @@ describe('the diagnostics listener (SONDE_DIAG_ADDR) and the listen backlog (SON
     }
   });
 
+  it('answers in plain HTTP when the main listener serves HTTPS (SONDE_TLS=auto)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const hub = await startHubProcess(
+        testEnv(path.join(dir, 'sonde.db'), {
+          SONDE_LOG_LEVEL: 'info',
+          SONDE_TLS: 'auto',
+          SONDE_TLS_HOSTNAMES: '127.0.0.1',
+          SONDE_DIAG_ADDR: '127.0.0.1:0',
+        }),
+      );
+      try {
+        const diag = `http://127.0.0.1:${diagPortOf(hub.output())}`;
+        const health = await fetch(`${diag}/api/v1/health`);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toMatchObject({ status: 'ok' });
+        expect((await fetch(`${diag}/api/v1/ready`)).status).toBe(200);
+        expect(await (await fetch(`${diag}/metrics`)).text()).toMatch(/^sonde_agents_connected /m);
+      } finally {
+        await hub.stop();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it.skipIf(!hasSs())('passes SONDE_LISTEN_BACKLOG to the main socket (ss Send-Q), 4096 by default (capped by somaxconn)', async () => {
     const { dir, cleanup } = tempDir();
     try {
