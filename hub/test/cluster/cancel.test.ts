@@ -53,6 +53,9 @@ describe.skipIf(!nats.holds)('cancelling a probe across hubs', () => {
       }
       return { requestId: request.requestId, status: 'ok', result: { answeredBy: name }, durationMs: 1, truncated: false };
     };
+    // Hub 1's REST list reads the store, while its MCP catalog reads the fleet directory, which learns of the agent's
+    // packs from the change feed a moment later: wait until a call through hub 1 reaches the agent, or the slow calls
+    // below are refused as "not served" (a CI run under load failed that way).
     await waitFor(
       async () =>
         (await rest<Array<{ name: string; status: string }>>(hubs[0], adminKey, '/api/v1/agents')).body.some(
@@ -60,6 +63,10 @@ describe.skipIf(!nats.holds)('cancelling a probe across hubs', () => {
         ),
       `hub 1 sees ${name} online`,
     );
+    await waitFor(async () => {
+      const response = await mcpCall(hubs[0], name, 'system.disk.usage', AbortSignal.timeout(5_000)).catch(() => undefined);
+      return Boolean(response && (await response.text()).includes(`answeredBy`));
+    }, `a call through hub 1 reaches ${name} on hub 2`);
     return { agent, sim, slowSeen: () => slow };
   };
 
