@@ -51,4 +51,20 @@ describe('audit anchor writes', () => {
     await b.settled();
     expect(await b.read()).toEqual({ kind: 'ok', ...mark(200) });
   });
+
+  it('writes each mark that arrives after a drain ended, and a mark awaited alone is on disk when its promise settles', async () => {
+    const a = anchor();
+    for (const seq of [1, 2, 3]) {
+      // Apart by more than the interval: every drain starts, writes at once and ends before the next mark.
+      await a.advance(mark(seq));
+      expect(await a.read(), `mark ${seq}`).toEqual({ kind: 'ok', ...mark(seq) });
+      await new Promise((resolve) => setTimeout(resolve, MIN_WRITE_INTERVAL_MS + 5));
+    }
+    // Two marks in one turn: the second, arriving while the first drain is under way, is written by it.
+    const first = a.advance(mark(4));
+    const second = a.advance(mark(5));
+    await Promise.all([first, second]);
+    await a.settled();
+    expect(await a.read()).toEqual({ kind: 'ok', ...mark(5) });
+  });
 });
