@@ -1,4 +1,4 @@
-import { createHostContext, isSondeError, runProbe, splitProbeName, type SondeErrorCode } from '@sonde/pack-sdk';
+import { createHostContext, isSondeError, runProbe, splitProbeName } from '@sonde/pack-sdk';
 import { MAX_FRAME_BYTES, type ProbeRequest, type ProbeResult } from '@sonde/pack-sdk/protocol';
 import type { Logger } from 'pino';
 import type { AuditRing } from '../audit/ring.js';
@@ -24,10 +24,25 @@ export interface ExecutorOptions {
 
 const DENIED_CODES = new Set<string>(['SONDE_ERR_PERMISSION_DENIED', 'SONDE_ERR_CAPABILITY_REFUSED']);
 
+/** The wire's bounds on a result's error (WireErrorSchema): what a pack throws is cut to them here. */
+const MAX_ERROR_CODE_CHARS = 64;
+const MAX_ERROR_MESSAGE_CHARS = 2000;
+
+/** A pack's error code as the wire carries it: a string of at most 64 characters, else the generic failure. */
+function wireCode(error: unknown): string {
+  const code: unknown = isSondeError(error) ? error.code : undefined;
+  return typeof code === 'string' && code.length > 0 && code.length <= MAX_ERROR_CODE_CHARS ? code : 'SONDE_ERR_PROBE_FAILED';
+}
+
 /**
  * Runs probe requests with bounded concurrency: at most `maxConcurrency` at
  * once, up to `maxQueue` waiting, anything beyond answered `error` busy at
  * once. Every outcome, success or not, is scrubbed, capped and audited.
+ *
+ * Every ProbeResult it returns is valid for ProbeResultSchema by construction (requestId from the verified request,
+ * a status of the enum, an error code and message within the wire's bounds, durationMs ≥ 0, `result` any value, as
+ * the schema allows), so the connection signs it without a zod parse of its own; the hub parses every frame it
+ * receives (decodeMessage). executor.test.ts checks the outcomes against the schema.
  */
 export class ProbeExecutor {
   private running = 0;
@@ -96,8 +111,8 @@ export class ProbeExecutor {
         this.options.log.warn({ probe: request.probe, bytes: capped.originalBytes, budget }, 'probe result truncated to fit the frame');
       return this.finish(request, started, { status: 'ok', result: capped.value, truncated: capped.truncated });
     } catch (error) {
-      const code: SondeErrorCode | 'SONDE_ERR_PROBE_FAILED' = isSondeError(error) ? error.code : 'SONDE_ERR_PROBE_FAILED';
-      const message = String(this.options.scrub(error instanceof Error ? error.message : String(error))).slice(0, 2000);
+      const code = wireCode(error);
+      const message = String(this.options.scrub(error instanceof Error ? error.message : String(error))).slice(0, MAX_ERROR_MESSAGE_CHARS);
       const status = code === 'SONDE_ERR_TIMEOUT' ? 'timeout' : DENIED_CODES.has(code) ? 'denied' : 'error';
       if (status === 'denied') {
         this.options.log.warn({ probe: request.probe, code }, `refused effect: ${message}`);
@@ -114,7 +129,7 @@ export class ProbeExecutor {
     started: number,
     outcome: Pick<ProbeResult, 'status' | 'result' | 'error'> & { truncated?: boolean },
   ): ProbeResult {
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    const durationMs = Math.max(0, Math.round((performance.now() - started) * 1000) / 1000);
     this.options.audit.append({
       requestId: request.requestId,
       probe: request.probe,

@@ -96,6 +96,21 @@ describe.each(childNodes())('limits of a pack process under %s', (nodePath) => {
     expect(runner.state.lastTrip).toBe('cpu');
   });
 
+  it('kills the probe over its CPU time while other probes run beside it (one /proc reading per check)', async () => {
+    const runner = runnerWith({ cpuMs: 300 });
+    await runner.start();
+    const error = failure(runner.run('spin', {}, 20_000));
+    // Queued behind the first spin in the pack process: over the limit by the same reading, but not the first run.
+    const beside = failure(runner.run('spin', {}, 20_000));
+    const first = await error;
+    expect(first.message).toMatch(/cpu limit: spin used \d+ ms of CPU/);
+    expect(isSondeError(first) && first.details).toEqual({ limit: 'cpu' });
+    // The probe beside it loses its process, and is told so rather than blamed.
+    const other = await beside;
+    expect(isSondeError(other) && other.details).toEqual({ restarted: true });
+    expect(runner.state.lastTrip).toBe('cpu');
+  });
+
   it('stops a probe that exhausts its memory', async () => {
     const runner = runnerWith({ maxHeapMb: 32, maxRssMb: 256 });
     const error = await failure(runner.run('hog', {}));

@@ -40,11 +40,16 @@ function publicKey(key: VerifyKey): KeyObject {
   return typeof key === 'string' ? createPublicKey(key) : key;
 }
 
-/** Bytes covered by the signature: every envelope field except `sig`, canonically encoded. */
-export function signingInput(envelope: UnsignedEnvelope): Buffer {
+/** The text whose UTF-8 bytes the signature covers: every envelope field except `sig`, canonically encoded. */
+function signingText(envelope: UnsignedEnvelope): string {
   const { v, id, type, ts, agentId, payload, alg } = envelope;
   // canonicalJson drops an undefined `alg`: an RSA frame signs exactly the bytes it signed before the field existed.
-  return Buffer.from(canonicalJson({ v, id, type, ts, agentId, payload, alg }), 'utf8');
+  return canonicalJson({ v, id, type, ts, agentId, payload, alg });
+}
+
+/** Bytes covered by the signature: every envelope field except `sig`, canonically encoded. */
+export function signingInput(envelope: UnsignedEnvelope): Buffer {
+  return Buffer.from(signingText(envelope), 'utf8');
 }
 
 function wireAlgorithm(key: KeyObject): WireAlgorithm {
@@ -115,7 +120,8 @@ export function encodeMessage<T extends MessageType>(type: T, payload: MessagePa
     // An RSA frame carries no `alg`: byte for byte as before the field existed (signEnvelope does the same).
     ...(alg === 'ed25519' ? { alg } : {}),
   };
-  const signed = signingInput(unsigned).toString('utf8');
+  // The canonical text is encoded once for the signature and sent as it is (it was encoded, decoded and encoded again).
+  const signed = signingText(unsigned);
   const sig = sign(digestFor(alg), Buffer.from(signed, 'utf8'), keyObject).toString('base64');
   return `${signed.slice(0, -1)},"sig":${JSON.stringify(sig)}}`;
 }

@@ -53,6 +53,25 @@ describe('runProbe', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it('aborts the signal of each run when it ends, with one frozen "probe finished" reason no handler can change', async () => {
+    const signals: AbortSignal[] = [];
+    const handler = vi.fn((_params: unknown, ctx: ProbeContext) => {
+      signals.push(ctx.signal);
+      return Promise.resolve({ lines: [] });
+    });
+    await runProbe(packWith(handler), 'log.tail', { path: '/var/log/syslog' }, noContext);
+    await runProbe(packWith(handler), 'log.tail', { path: '/var/log/syslog' }, noContext);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    const reason = signals[0].reason as Error & { code: string };
+    expect(reason).toMatchObject({ code: 'SONDE_ERR_PROBE_FAILED', message: 'probe finished' });
+    expect(signals[1].reason).toBe(reason);
+    expect(Object.isFrozen(reason)).toBe(true);
+    // Modules are strict: writing to a frozen object throws.
+    expect(() => {
+      reason.message = 'changed';
+    }).toThrow(TypeError);
+  });
+
   it('passes parsed params (with defaults) to the handler', async () => {
     const handler = vi.fn(() => Promise.resolve({ lines: ['a'] }));
     const outcome = await runProbe(packWith(handler), 'log.tail', { path: '/var/log/syslog' }, noContext);

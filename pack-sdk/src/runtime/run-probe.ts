@@ -17,6 +17,13 @@ export interface ProbeOutcome {
 }
 
 /**
+ * Why a run's signal is aborted once it is over: one frozen value for every run (a new SondeError per run cost its
+ * stack trace each time, in every pack process and for every in-process probe). Frozen, so no handler can change
+ * what later runs are told.
+ */
+const PROBE_FINISHED: SondeError = Object.freeze(new SondeError('SONDE_ERR_PROBE_FAILED', 'probe finished'));
+
+/**
  * The one path from a request to a handler: params are validated before the
  * handler exists as far as the request is concerned, the time limit is
  * enforced around it, and the result must match the declared schema. A host
@@ -82,6 +89,6 @@ export async function runProbe(
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
-    if (!controller.signal.aborted) controller.abort(new SondeError('SONDE_ERR_PROBE_FAILED', 'probe finished'));
+    if (!controller.signal.aborted) controller.abort(PROBE_FINISHED);
   }
 }

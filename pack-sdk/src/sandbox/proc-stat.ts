@@ -42,9 +42,9 @@ const STAT_BYTES = 4096;
 
 /**
  * CPU time of one process from its `/proc/<pid>/stat` kept open: each reading is one `pread` at offset 0 (the kernel
- * writes the line afresh for it), where `readFileSync` opens, stats, reads and closes the file. The sandbox reads a
+ * writes the line afresh for it), where `readFileSync` opens, stats, reads and closes the file. The sandbox read a
  * pack process's CPU at the start and at the end of every run, which made those four system calls 5 % of the agent's
- * CPU per call. The descriptor belongs to the process, not to its number: once the process is gone a reading fails
+ * CPU per call (now once per run, at its start, and once per monitor tick while runs are in flight). The descriptor belongs to the process, not to its number: once the process is gone a reading fails
  * (ESRCH) even when the number is reused, and the reader reports undefined.
  */
 export class ProcessCpu {
