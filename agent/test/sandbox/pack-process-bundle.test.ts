@@ -105,6 +105,19 @@ describe.each(childNodes())('a pack process from the agent bundle under %s', (no
     expect(foreign(refused.files, started.packDir).filter((file) => !inBundle(file))).toEqual([]);
   });
 
+  it("says it is ready without its probes' JSON Schemas, which the pack process never makes", async () => {
+    // ready carries the name, the permissions (checked against the approval) and each probe's capability and limits.
+    const probes = started.runner.manifest?.probes ?? [];
+    expect(probes.map((probe) => probe.name)).toEqual(['origin', 'refused', 'schemas']);
+    for (const probe of probes) {
+      expect(Object.keys(probe).sort()).toEqual(['capability', 'description', 'maxOutputBytes', 'name', 'openWorld', 'timeoutMs']);
+    }
+    expect(started.runner.manifest?.name).toBe('identity');
+    const { made, pending } = (await started.runner.run('schemas', {})).result as { made: string[]; pending: string[] };
+    expect(made).toEqual([]);
+    expect(pending).toHaveLength(6);
+  });
+
   it('vendors packages of re-exports only, no code of either package', () => {
     for (const name of ['@sonde/pack-sdk', 'zod']) {
       const dir = path.join(started.nodeModules, name);

@@ -83,6 +83,27 @@ function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', where: string):
 }
 
 /**
+ * Gives `entry[key]` the value `compute()` returns, computed when first read (or never, when nothing reads it) and
+ * kept: an enumerable accessor in the key's place that turns itself into the plain data property it stands for, so
+ * JSON.stringify, spreads, Object.keys, structuredClone and deep equality see what an eager value would give.
+ */
+function memoisedProperty(entry: object, key: string, compute: () => unknown): void {
+  const settle = (value: unknown): void => {
+    Object.defineProperty(entry, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(entry, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
+/**
  * Validates a pack definition and derives its manifest. Everything a host needs
  * to decide whether to load a pack (permissions, probes, schemas) comes from
  * the manifest built here, so it cannot drift from the code.
@@ -113,8 +134,9 @@ export function definePack(definition: PackDefinition): Pack {
       timeoutMs: probe.timeoutMs,
       maxOutputBytes: probe.maxOutputBytes,
       openWorld: probe.openWorld ?? false,
-      params: toJsonSchema(probe.params, 'input', `${definition.name}.${probe.name} params`),
-      result: toJsonSchema(probe.result, 'output', `${definition.name}.${probe.name} result`),
+      // Stand-ins for the parse below: each JSON Schema is made from its zod schema when first read (see the loop after it).
+      params: {},
+      result: {},
     })),
     runbooks: (definition.runbooks ?? []).map((runbook) => ({
       category: runbook.category,
@@ -136,6 +158,15 @@ export function definePack(definition: PackDefinition): Pack {
       }
     }
   }
+  // A probe's JSON Schemas are for whoever lists the pack's tools (`sonde-pack manifest` writing sonde-pack.json, the
+  // testing helpers); a pack process never sends them (its `ready` names the pack, its permissions and its probes'
+  // limits), and making them was most of definePack's time there (issue 26: pack process start). So they are made when
+  // first read, once, with the same values, and a schema that JSON Schema cannot express throws then, from the read.
+  parsed.data.probes.forEach((entry, index) => {
+    const probe = definition.probes[index];
+    memoisedProperty(entry, 'params', () => toJsonSchema(probe.params, 'input', `${definition.name}.${probe.name} params`));
+    memoisedProperty(entry, 'result', () => toJsonSchema(probe.result, 'output', `${definition.name}.${probe.name} result`));
+  });
   return { manifest: parsed.data, probes, runbooks: definition.runbooks ?? [] };
 }
 

@@ -194,7 +194,7 @@ describe('definePack', () => {
     );
   });
 
-  it('refuses a schema that cannot become JSON Schema', () => {
+  it('refuses a schema that cannot become JSON Schema when its JSON Schema is made (first read, as sonde-pack manifest does)', () => {
     const bad = defineProbe({
       name: 'a',
       description: 'x',
@@ -202,7 +202,9 @@ describe('definePack', () => {
       result: z.object({}),
       handler: () => Promise.resolve({}),
     });
-    expect(() => definePack({ ...base, probes: [bad] })).toThrow(expect.objectContaining({ code: 'SONDE_ERR_INVALID_MANIFEST' }));
+    const pack = definePack({ ...base, probes: [bad] });
+    expect(() => JSON.stringify(pack.manifest)).toThrow(expect.objectContaining({ code: 'SONDE_ERR_INVALID_MANIFEST' }));
+    expect(() => pack.manifest.probes[0].params).toThrow(/params: schema cannot be expressed as JSON Schema/);
   });
 
   it('derives a manifest that validates, with JSON Schemas for params and results', () => {

@@ -100,6 +100,23 @@ function watchRefusals(pack: Pack): Pack {
 
 const runOfSignal = new WeakMap<AbortSignal, number>();
 
+/**
+ * The manifest as `ready` carries it (ReadyManifestSchema): every member but the probes' `params` and `result`, which
+ * are not read (Object.keys does not), so definePack never makes those JSON Schemas in a pack process.
+ */
+function readyManifest(manifest: Pack['manifest']): Record<string, unknown> {
+  return {
+    ...manifest,
+    probes: manifest.probes.map((probe) =>
+      Object.fromEntries(
+        Object.keys(probe)
+          .filter((key) => key !== 'params' && key !== 'result')
+          .map((key) => [key, probe[key as keyof typeof probe]]),
+      ),
+    ),
+  };
+}
+
 async function serve(sdk: Sdk, pack: Pack, message: Extract<ParentMessage, { t: 'run' }>): Promise<void> {
   const started = performance.now();
   const makeContext = brokeredContext(message.id, message.credentials, message.endpoint);
@@ -175,7 +192,7 @@ async function main(): Promise<void> {
   // The agent closing the channel is the end of this process.
   channel.on('end', () => process.exit(0));
   channel.on('error', () => process.exit(1));
-  send({ t: 'ready', manifest: pack.manifest });
+  send({ t: 'ready', manifest: readyManifest(pack.manifest) });
 }
 
 void main();

@@ -1,4 +1,5 @@
 export { createSandboxRunner } from './runner.js';
+export { ReadyManifestSchema, type ReadyManifest } from './messages.js';
 export type {
   SandboxRunner,
   SandboxRunnerOptions,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PackManifestSchema, ProbeManifestSchema } from '../manifest/schema.js';
 
 /**
  * Frames between the agent (parent) and a pack process (child). The parent
@@ -11,6 +12,17 @@ const ErrorSchema = z.object({ code: z.string().max(64), message: z.string().max
 
 export const EffectOpSchema = z.enum(['exec', 'readFile', 'listDir', 'http']);
 export type EffectOp = z.infer<typeof EffectOpSchema>;
+
+/**
+ * What a pack process says of its pack in `ready`: its manifest without the probes' JSON Schemas. The parent uses the
+ * name and the permissions (checked against the approval) and, when it was given no approved manifest, the probes'
+ * capability and limits; the schemas a client sees come from the signed sonde-pack.json. Leaving them out means the
+ * pack process never makes them (definePack makes them when first read), a cut of its start (issue 26).
+ */
+export const ReadyManifestSchema = PackManifestSchema.extend({
+  probes: z.array(ProbeManifestSchema.omit({ params: true, result: true })).min(1),
+});
+export type ReadyManifest = z.infer<typeof ReadyManifestSchema>;
 
 export const ChildMessageSchema = z.discriminatedUnion('t', [
   /** The pack loaded; its own view of its manifest (checked against the approval by the parent). */

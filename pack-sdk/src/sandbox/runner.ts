@@ -2,20 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
-import {
-  PackManifestSchema,
-  SondeError,
-  createHostContext,
-  isSondeError,
-  type PackManifest,
-  type Permissions,
-  type ProbeContext,
-} from '../index.js';
+import { SondeError, createHostContext, isSondeError, type PackManifest, type Permissions, type ProbeContext } from '../index.js';
 import { permissionsDigest } from '../manifest/permissions-digest.js';
 import { FrameDecoder, FrameTooLargeError, encodeFrame } from './framing.js';
 import { detectOsSandbox, isolationLabel, launchCommand, nodeFacts, type OsSandbox } from './isolation.js';
 import { SandboxLimitsSchema, type LimitReason, type SandboxLimits, type SandboxLimitsInput } from './limits.js';
-import { ChildMessageSchema, EffectArgsSchemas, type ChildMessage, type ParentMessage } from './messages.js';
+import {
+  ChildMessageSchema,
+  EffectArgsSchemas,
+  ReadyManifestSchema,
+  type ChildMessage,
+  type ParentMessage,
+  type ReadyManifest,
+} from './messages.js';
 import { ProcessCpu, findChildPid, residentBytes } from './proc-stat.js';
 import { sdkPackageRoot } from './sdk-root.js';
 import { guardSigusr1 } from './signals.js';
@@ -85,8 +84,8 @@ export interface SandboxRunOutcome {
 export interface SandboxRunner {
   readonly isolation: string;
   readonly state: SandboxState;
-  /** The manifest the pack's code builds (validated; permissions equal to the approved ones). */
-  readonly manifest: PackManifest | undefined;
+  /** The manifest the pack's code builds, without the probes' JSON Schemas (validated; permissions equal to the approved ones). */
+  readonly manifest: ReadyManifest | undefined;
   /** Starts the pack process now instead of on the first run. */
   start(): Promise<void>;
   /** Runs one probe; throws SondeError (`details.limit` names a tripped limit). */
@@ -157,7 +156,7 @@ const MAX_EFFECTS_IN_FLIGHT = 8;
 
 class Runner implements SandboxRunner {
   readonly isolation: string;
-  manifest: PackManifest | undefined;
+  manifest: ReadyManifest | undefined;
   private readonly limits: SandboxLimits;
   private readonly os: OsSandbox | null;
   private readonly childEntry: string;
@@ -453,7 +452,7 @@ class Runner implements SandboxRunner {
     const message: ChildMessage = parsed.data;
     switch (message.t) {
       case 'ready': {
-        const manifest = PackManifestSchema.safeParse(message.manifest);
+        const manifest = ReadyManifestSchema.safeParse(message.manifest);
         if (!manifest.success)
           return onReady(new SondeError('SONDE_ERR_INVALID_MANIFEST', `pack ${this.packLabel} builds an invalid manifest`));
         if (permissionsDigest(manifest.data.permissions) !== this.approvedDigest) {
