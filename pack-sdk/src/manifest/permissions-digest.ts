@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson } from '../protocol/canonical.js';
 
 /**
@@ -7,5 +6,7 @@ import { canonicalJson } from '../protocol/canonical.js';
  * permissions object needs no new approval and any real change does.
  */
 export function permissionsDigest(permissions: unknown): string {
-  return createHash('sha256').update(canonicalJson(permissions)).digest('hex');
+  // node:crypto is loaded when first asked, not with pack-sdk: a pack process imports pack-sdk and hashes nothing, and
+  // loading the module (with the web crypto its ES module facade reads) was ~5 % of its start (issue 26).
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(canonicalJson(permissions)).digest('hex');
 }
