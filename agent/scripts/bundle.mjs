@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { NODE_ESM, writeBundle } from './bundle-common.mjs';
+import { NODE_ESM, writeBundle, zodEnglishOnly } from './bundle-common.mjs';
 import { bundlePackProcess } from './bundle-pack-process.mjs';
 
 const agent = path.resolve(import.meta.dirname, '..');
@@ -61,7 +61,7 @@ const result = await build({
   // The map points at the sources.
   sourcemap: 'linked',
   sourcesContent: false,
-  plugins: [requireCalls],
+  plugins: [requireCalls, zodEnglishOnly],
 });
 // Chunks and maps first and main.js last (writeBundle).
 mkdirSync(outdir, { recursive: true });
