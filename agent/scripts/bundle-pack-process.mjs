@@ -51,11 +51,53 @@ function versionOf(name) {
   return JSON.parse(readFileSync(file, 'utf8')).version;
 }
 
+/** zod's other languages, in one CommonJS file beside the bundle's modules, read on first use (zodLocalesOnDemand). */
+const LOCALES_FILE = 'zod-locales.cjs';
+
+/**
+ * zod's `z.locales` namespace holds every language's error messages (~360 KB: ~11 ms of each pack process's start to
+ * read and compile, with nothing of it run unless a pack selects a language). Packs may (`z.config(z.locales.de())`),
+ * so every name stays, but only English (the locale zod registers itself, from `locales/en.js`) is in the modules a
+ * pack process loads: each other name is a function that requires LOCALES_FILE (made from zod's own locales/index.js,
+ * inside the bundle folder and so inside the read grant) on its first call and returns what zod's function returns.
+ */
+const zodLocalesOnDemand = {
+  name: 'sonde-zod-locales-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'sonde-zod-locales' };
+    });
+    build.onResolve({ filter: new RegExp(`^\\./${LOCALES_FILE.replace('.', '\\.')}$`) }, () => ({
+      path: `./${LOCALES_FILE}`,
+      external: true,
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'sonde-zod-locales' }, (args) => {
+      const names = [...readFileSync(args.path, 'utf8').matchAll(/export \{ default as (\w+) \} from/g)].map((match) => match[1]);
+      const lines = [
+        `// zod's locales/index.js for the pack-process bundle (agent/scripts/bundle-pack-process.mjs, zodLocalesOnDemand).`,
+        "export { default as en } from './en.js';",
+        `const all = () => require('./${LOCALES_FILE}');`,
+        ...names.filter((name) => name !== 'en').map((name) => `export function ${name}(...args) { return all().${name}(...args); }`),
+      ];
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 export async function bundlePackProcess({ outdir = PACK_PROCESS_DIR, quiet = false } = {}) {
   const entryPoints = { runner: path.join(sdk, 'src/sandbox/child.ts') };
   for (const subpaths of Object.values(EXPOSED))
     for (const [file, source] of Object.values(subpaths)) entryPoints[file] = resolveEsm(source);
-  const result = await build({ ...NODE_ESM, entryPoints, outdir });
+  const result = await build({ ...NODE_ESM, entryPoints, outdir, plugins: [zodLocalesOnDemand] });
+  const locales = await build({
+    ...NODE_ESM,
+    splitting: false,
+    format: 'cjs',
+    banner: {},
+    entryPoints: [path.join(path.dirname(resolveEsm('zod/v4/core')), '..', 'locales', 'index.js')],
+    outfile: path.join(outdir, LOCALES_FILE),
+  });
   const exportsOf = (file) => result.metafile.outputs[path.relative(process.cwd(), path.join(outdir, `${file}.js`))]?.exports ?? [];
   const manifest = {
     runner: 'runner.js',
@@ -79,6 +121,7 @@ export async function bundlePackProcess({ outdir = PACK_PROCESS_DIR, quiet = fal
   const isEntry = (output) => Object.keys(entryPoints).some((name) => output.path === path.join(outdir, `${name}.js`));
   const outputs = [...result.outputFiles].sort((a, b) => Number(isEntry(a)) - Number(isEntry(b)));
   writeBundle(outdir, [
+    ...locales.outputFiles.map((output) => [output.path, output.contents]),
     ...outputs.map((output) => [output.path, output.contents]),
     [path.join(outdir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`],
   ]);

@@ -108,14 +108,21 @@ describe.each(childNodes())('a pack process from the agent bundle under %s', (no
   it("says it is ready without its probes' JSON Schemas, which the pack process never makes", async () => {
     // ready carries the name, the permissions (checked against the approval) and each probe's capability and limits.
     const probes = started.runner.manifest?.probes ?? [];
-    expect(probes.map((probe) => probe.name)).toEqual(['origin', 'refused', 'schemas']);
+    expect(probes.map((probe) => probe.name)).toEqual(['origin', 'refused', 'schemas', 'locale']);
     for (const probe of probes) {
       expect(Object.keys(probe).sort()).toEqual(['capability', 'description', 'maxOutputBytes', 'name', 'openWorld', 'timeoutMs']);
     }
     expect(started.runner.manifest?.name).toBe('identity');
     const { made, pending } = (await started.runner.run('schemas', {})).result as { made: string[]; pending: string[] };
     expect(made).toEqual([]);
-    expect(pending).toHaveLength(6);
+    expect(pending).toHaveLength(8);
+  });
+
+  it("lets a pack select another of zod's languages, read from the bundle on first use under the permission model", async () => {
+    const { locales, german, english } = (await started.runner.run('locale', {})).result as Record<string, unknown>;
+    expect(locales).toBeGreaterThan(40);
+    expect(german).toBe('Ungültige Eingabe: erwartet Zahl, erhalten string');
+    expect(english).toBe('Invalid input: expected number, received string');
   });
 
   it('vendors packages of re-exports only, no code of either package', () => {
