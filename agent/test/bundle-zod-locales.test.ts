@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packProcessBundle } from './sandbox/setup.js';
 
@@ -14,8 +14,8 @@ import { packProcessBundle } from './sandbox/setup.js';
  */
 const REPO = path.resolve(import.meta.dirname, '../..');
 const { NODE_ESM, zodEnglishOnly } = (await import(pathToFileURL(path.join(REPO, 'agent/scripts/bundle-common.mjs')).href)) as {
-  NODE_ESM: Record<string, unknown>;
-  zodEnglishOnly: unknown;
+  NODE_ESM: BuildOptions;
+  zodEnglishOnly: Plugin;
 };
 const root = mkdtempSync(path.join(os.tmpdir(), 'sonde-zod-locales-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
