@@ -20,6 +20,7 @@
 // read grant stays pack-sdk/dist/sandbox). A bundled third-party module that uses import.meta, __dirname or
 // __filename fails the build: it must be made external or handled here.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -93,6 +94,110 @@ const zodEnglishOnly = {
       loader: 'js',
       resolveDir: path.dirname(args.path),
     }));
+  },
+};
+
+/**
+ * Node's built-in modules imported by ESM syntax (`import { readFileSync } from 'node:fs'`) become `require()` calls.
+ * An ESM import of a built-in goes through its ESM facade, which reads every export once at link time and so runs the
+ * lazy getters behind them: importing `node:fs` loads fs/promises and the fs streams, `node:crypto` its WebCrypto, and
+ * so on. Through `require()` and esbuild's CommonJS interop a named import is read where it is used instead.
+ *
+ * The built-ins in LAZY_BUILTINS are moreover required on the first read of one of their exports (the hub imports them
+ * for features it does not use at start: sandboxes, archives, exports, prompts, worker threads…). Their export names
+ * are taken from the Node that builds (the Dockerfile builds and runs on the same Node); each export is a getter (and a
+ * setter) reading through to the module. Only modules whose functions do not rely on `this` being the module are in the
+ * list: no EventEmitter (`process`, `cluster`, `events`). Dynamic `import('node:…')` is left as it is.
+ */
+const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+export const LAZY_BUILTINS = new Set([
+  'child_process',
+  'dgram',
+  'dns',
+  'dns/promises',
+  'fs/promises',
+  'http2',
+  'https',
+  'readline',
+  'readline/promises',
+  'stream/promises',
+  'timers/promises',
+  'tls',
+  'v8',
+  'worker_threads',
+  'zlib',
+]);
+const builtinsByRequire = {
+  name: 'sonde-builtins-by-require',
+  setup(build) {
+    build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
+      if (args.kind !== 'import-statement' || !BUILTINS.has(args.path)) return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'sonde-builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'sonde-builtin' }, (args) => {
+      const specifier = JSON.stringify(`node:${args.path}`);
+      if (!LAZY_BUILTINS.has(args.path)) return { contents: `module.exports = require(${specifier});`, loader: 'js' };
+      const names = JSON.stringify(Object.keys(createRequire(import.meta.url)(`node:${args.path}`)));
+      const contents =
+        `let loaded; const load = () => (loaded ??= require(${specifier}));\n` +
+        `for (const name of ${names}) Object.defineProperty(exports, name, { enumerable: true, ` +
+        `get: () => load()[name], set: (value) => { load()[name] = value; } });`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Third-party modules that require, when they load, what only a feature the hub does not use at start needs: each such
+ * `require` becomes one made on the first use of what it returned (a Proxy reading through to the module), so the
+ * module and Node's built-ins behind it load only then, if ever. Every statement must still be there: an update of the
+ * package that changes one fails the build instead of silently loading it again.
+ * - fastify's server.js: node:http2 (an `http2: true` server, never made by the hub) and node:https (SONDE_TLS only).
+ * - commander's command.js: node:child_process (executable subcommands; the hub's have none).
+ * - ws: node:https and node:tls (client connections: the hub only accepts) and zlib (permessage-deflate, negotiated
+ *   per connection).
+ * - prom-client's index.js: the Pushgateway client (node:https, zlib) and the cluster aggregator (node:cluster), both
+ *   unused by the hub; processCpuTotal.js: @opentelemetry/api, read only for exemplars, which the hub does not enable.
+ */
+const LAZY_REQUIRES = [
+  {
+    file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/,
+    statements: ["const https = require('node:https')", "const http2 = require('node:http2')"],
+  },
+  { file: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/, statements: ["const childProcess = require('node:child_process');"] },
+  {
+    file: /[\\/]node_modules[\\/]ws[\\/]lib[\\/]websocket\.js$/,
+    statements: ["const https = require('https');", "const tls = require('tls');"],
+  },
+  { file: /[\\/]node_modules[\\/]ws[\\/]lib[\\/]permessage-deflate\.js$/, statements: ["const zlib = require('zlib');"] },
+  {
+    file: /[\\/]node_modules[\\/]prom-client[\\/]lib[\\/]metrics[\\/]processCpuTotal\.js$/,
+    statements: ["const OtelApi = require('@opentelemetry/api');"],
+  },
+  {
+    file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,
+    statements: ["exports.Pushgateway = require('./lib/pushgateway');", "exports.AggregatorRegistry = require('./lib/cluster');"],
+  },
+];
+const STATEMENT = /^(?:const (\w+) = |exports\.(\w+) = )require\(('[^']+')\);?$/;
+const lazyRequires = {
+  name: 'sonde-lazy-requires',
+  setup(build) {
+    for (const { file, statements } of LAZY_REQUIRES) {
+      build.onLoad({ filter: file }, (args) => {
+        let source = readFileSync(args.path, 'utf8');
+        for (const statement of statements) {
+          const [, local, exported, specifier] = STATEMENT.exec(statement);
+          if (!source.includes(statement))
+            return { errors: [{ text: `${args.path} no longer has \`${statement}\`: update LAZY_REQUIRES in hub/scripts/bundle.mjs` }] };
+          const replacement = local
+            ? `let ${local}Loaded; const ${local} = new Proxy({}, { get: (_, key) => (${local}Loaded ??= require(${specifier}))[key] });`
+            : `Object.defineProperty(exports, '${exported}', { enumerable: true, get: () => require(${specifier}) });`;
+          source = source.replace(statement, replacement);
+        }
+        return { contents: source, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -184,7 +289,7 @@ export async function bundleHub({ hubDir = HUB_DIR } = {}) {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [zodEnglishOnly, originPlugin(hubDir, dist)],
+    plugins: [zodEnglishOnly, builtinsByRequire, lazyRequires, originPlugin(hubDir, dist)],
   });
   const outputs = Object.keys(result.metafile.outputs);
   for (const output of outputs) {

@@ -103,6 +103,31 @@ describe('the hub bundle (hub/scripts/bundle.mjs)', () => {
     expect(output.map((name) => readFileSync(path.join(root, 'hub/dist', name), 'utf8')).join('')).not.toContain('Entr');
   });
 
+  it('requires Node built-ins imported by ESM syntax where they are used, the LAZY_BUILTINS on first use only', () => {
+    const root = fixture(
+      'builtins',
+      [
+        "import { spawnSync } from 'node:child_process';",
+        "import zlib from 'node:zlib';",
+        "import * as os from 'node:os';",
+        "const loaded = () => ['child_process', 'zlib'].filter((name) => process.moduleLoadList.includes(`NativeModule ${name}`));",
+        'const before = loaded();',
+        "const roundTrip = zlib.gunzipSync(zlib.gzipSync('sonde')).toString();",
+        "const ran = spawnSync(process.execPath, ['-e', 'process.stdout.write(`ok`)'], { encoding: 'utf8' }).stdout;",
+        'console.log(JSON.stringify({ before, after: loaded(), roundTrip, ran, eol: os.EOL }));',
+      ].join('\n'),
+    );
+    const built = bundle(root);
+    expect(built.stderr).toBe('');
+    expect(JSON.parse(execFileSync(process.execPath, [path.join(root, 'hub/dist/cli.js')], { encoding: 'utf8' }))).toEqual({
+      before: [],
+      after: ['child_process', 'zlib'],
+      roundTrip: 'sonde',
+      ran: 'ok',
+      eol: '\n',
+    });
+  });
+
   it('is plain ASCII without layout or comments: V8 reads and scans it as one-byte text at every start', () => {
     const files = readdirSync(path.dirname(CLI_PATH)).filter((name) => /^(cli|chunk-\w+)\.js$/.test(name));
     expect(files.length).toBeGreaterThan(5);

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,30 @@ describe('sonde-hub serve (real process)', () => {
       cleanup();
     }
   });
+
+  it('loads at start none of the built-ins only unused features need (hub/scripts/bundle.mjs), and still serves', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // Node's own list of the built-in modules it loaded, written when the hub exits (after /health and one REST call).
+      const preload = path.join(dir, 'loaded.cjs');
+      const list = path.join(dir, 'loaded.txt');
+      writeFileSync(
+        preload,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`,
+      );
+      const env = testEnv(path.join(dir, 'sonde.db'), { SONDE_LOG_LEVEL: 'info', NODE_OPTIONS: `--require ${preload}` });
+      const hub = await startHubProcess(env);
+      expect((await fetch(`${hub.url}/api/v1/auth/me`)).status).toBe(401);
+      expect(await hub.stop()).toBe(0);
+      const loaded = new Set(readFileSync(list, 'utf8').split('\n'));
+      expect(loaded.has('NativeModule http')).toBe(true);
+      // http2 (Fastify's server.js), https and tls (Fastify, ws's client side, prom-client's Pushgateway), zlib (ws's
+      // permessage-deflate, archives), readline (the CLI's prompts): each loads on its feature's first use.
+      for (const name of ['http2', 'https', 'tls', 'zlib', 'readline']) expect(loaded.has(`NativeModule ${name}`), name).toBe(false);
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
 
   it('with SONDE_TLS=auto serves HTTPS with a certificate for the configured hosts (key made while loading)', async () => {
     const { dir, cleanup } = tempDir();
