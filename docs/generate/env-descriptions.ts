@@ -31,7 +31,9 @@ export const ENV_DESCRIPTIONS: Record<string, string> = {
     'A fleet reconnecting after a restart arrives faster than any process accepts; past this queue the kernel drops the ' +
     'handshakes and clients retry after 1, 3, 7 s (a health check on the same port waits with them). Linux caps the value at ' +
     '`net.core.somaxconn` (4096 on kernels since 5.4; `sysctl net.core.somaxconn`, raise it with `sysctl -w` or the ' +
-    "container's `sysctls`): the hub logs a warning when the setting is above it. See also `SONDE_DIAG_ADDR`.",
+    "container's `sysctls`): the hub logs a warning when the setting is above it. The default is Node's own, 511: a longer " +
+    'queue drops fewer handshakes but makes a health check on this port wait behind every queued agent, so raise it ' +
+    'together with `SONDE_DIAG_ADDR`.',
   SONDE_DIAG_ADDR:
     'A second, plain-HTTP listener for monitoring only, e.g. `127.0.0.1:3001` (`[::1]:3001`; a port alone means ' +
     '127.0.0.1; `0.0.0.0:3001` every interface). It answers `GET`/`HEAD` `/api/v1/health`, `/api/v1/ready` and ' +

@@ -92,8 +92,8 @@ describe('loadConfig', () => {
     expect(problems({ ...good, SONDE_TLS: 'yes' })[0]).toMatch(/^SONDE_TLS /);
   });
 
-  it('reads SONDE_LISTEN_BACKLOG (default 4096) and refuses what is not a positive whole number', () => {
-    expect(loadConfig(good).listenBacklog).toBe(4096);
+  it('reads SONDE_LISTEN_BACKLOG (default 511, as Node) and refuses what is not a positive whole number', () => {
+    expect(loadConfig(good).listenBacklog).toBe(511);
     expect(loadConfig({ ...good, SONDE_LISTEN_BACKLOG: '1024' }).listenBacklog).toBe(1024);
     expect(problems({ ...good, SONDE_LISTEN_BACKLOG: '0' })[0]).toMatch(/^SONDE_LISTEN_BACKLOG /);
     expect(problems({ ...good, SONDE_LISTEN_BACKLOG: 'lots' })[0]).toMatch(/^SONDE_LISTEN_BACKLOG /);

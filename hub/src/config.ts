@@ -17,10 +17,14 @@ const port = z.coerce.number().int().min(0).max(65_535);
  */
 const DEFAULT_AGENT_ADMISSION_MAX = 200;
 /**
- * The main listener's accept queue (SONDE_LISTEN_BACKLOG). Node's own default is 511; a fleet reconnecting after a
- * restart overflows that (bench/herd.mjs). Linux caps it at net.core.somaxconn (4096 by default since 5.4).
+ * The main listener's accept queue (SONDE_LISTEN_BACKLOG). Node's own default, 511, kept: a fleet reconnecting after a
+ * restart overflows it (bench/herd.mjs, 10,000 agents: 126k dropped SYNs), but a deeper queue is worse for a health
+ * check on the same port, which then waits behind every queued agent (with 4096: the new hub answered its first check
+ * 12.4 s after the kill against 3.0 s, and 8 of 12 checks timed out at 5 s against 1 of 72). With SONDE_DIAG_ADDR
+ * carrying the checks, 4096 cut the drops to 13k and the upgrade timeouts from 5,641 to 3,291 (bench/README.md).
+ * Linux caps it at net.core.somaxconn (4096 by default since 5.4).
  */
-const DEFAULT_LISTEN_BACKLOG = 4096;
+const DEFAULT_LISTEN_BACKLOG = 511;
 /**
  * SONDE_DIAG_ADDR: `host:port`, `[ipv6]:port`, or a port alone (loopback). `:port` (Go's "every interface") is refused:
  * the host is named, so a diagnostics port is never published by accident.
