@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuditEntryInput, AuditLog } from '../services.js';
 import type { HubStore } from '../store/types.js';
 import { packReportProblem } from '../fleet/report-bounds.js';
+import { shareManifests } from '../store/manifests.js';
 import { compareAttestation } from './attestation.js';
 import { holdPacks } from './hold-packs.js';
 import { gatePacks, servableOf } from './pack-gate.js';
@@ -76,6 +77,8 @@ export async function registerAgent(connection: AgentConnection, payload: Regist
     connection.refuse('SONDE_ERR_BAD_FRAME', `pack report refused: ${reportProblem}`, CloseCodes.policy);
     return;
   }
+  // Before the first store read: this agent's parsed manifests are dropped for the shared frozen copies while young.
+  shareManifests(payload.packs);
   const record = await ctx.store.agents.getById(connection.agentId);
   if (!record || record.removedAt) {
     connection.refuse('SONDE_ERR_AGENT_REMOVED', `agent ${connection.name} was removed`, CloseCodes.removed);

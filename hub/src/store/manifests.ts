@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { PackManifest } from '@sonde/pack-sdk';
-import type { PackStatus } from '@sonde/pack-sdk/protocol';
+import type { Attestation, PackStatus } from '@sonde/pack-sdk/protocol';
 
 /**
  * One parsed copy of each distinct pack manifest, shared by every agent that
  * runs it: 10,000 agents on the same system pack would otherwise hold 10,000
  * parsed copies of a 20-40 KB manifest (most of the hub's memory per agent).
  * Keyed by the SHA-256 of the manifest's JSON, so only identical manifests are
- * shared. Records and registered sessions never modify manifests.
+ * shared. A shared copy is deeply frozen: what one agent reported cannot be
+ * changed through another agent's record or session.
  *
  * Stored the same way (migration 5): the agents row keeps each pack's status
  * with `manifestSha256` in place of the manifest, and the manifest text is one
@@ -26,8 +27,44 @@ function share(key: string, manifest: PackManifest): PackManifest {
   const shared = manifests.get(key);
   if (shared) return shared;
   if (manifests.size >= MAX_SHARED_MANIFESTS) manifests.clear();
-  manifests.set(key, manifest);
+  manifests.set(key, deepFreeze(manifest));
   return manifest;
+}
+
+/** Freezes a parsed JSON value and everything in it; returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const member of Object.values(value)) deepFreeze(member);
+  return Object.freeze(value);
+}
+
+/**
+ * Points each reported pack's manifest at the shared copy, in place, as soon as a report is decoded: the agent's own
+ * parsed copy (the 40 KB system manifest parses to ~0.2 MB of objects) is then garbage while it is still young, instead
+ * of living through the registration's store writes and ending up in the old generation. Keyed by content like
+ * `storedPacks`, so a manifest is shared only with byte-identical ones.
+ */
+export function shareManifests(packs: PackStatus[]): void {
+  for (const pack of packs) if (pack.manifest) pack.manifest = share(manifestKey(JSON.stringify(pack.manifest)), pack.manifest);
+}
+
+/**
+ * Parsed attestations, one frozen copy per distinct JSON text (keyed by its SHA-256), shared by the records of every
+ * agent that attests the same: a fleet of identical hosts would otherwise hold one ~1 KB parsed copy per agent.
+ */
+const attestations = new Map<string, Attestation>();
+
+/** An attestation column as a record carries it (`null` for none): the shared frozen copy for its text. */
+export function sharedAttestation(text: string | null, parse: (text: string) => unknown): Attestation | null {
+  if (text === null) return null;
+  const key = manifestKey(text);
+  const known = attestations.get(key);
+  if (known) return known;
+  const parsed = parse(text) as Attestation | null;
+  if (parsed === null || typeof parsed !== 'object') return null;
+  if (attestations.size >= MAX_SHARED_MANIFESTS) attestations.clear();
+  attestations.set(key, deepFreeze(parsed));
+  return parsed;
 }
 
 /** A pack status as the agents row stores it: the manifest by reference. */
@@ -93,4 +130,5 @@ export function packsFromStored(json: string, parse: (text: string) => unknown):
 /** Tests: forget the parsed copies, as a new process starts without them. */
 export function forgetSharedManifests(): void {
   manifests.clear();
+  attestations.clear();
 }

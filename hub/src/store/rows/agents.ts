@@ -1,5 +1,4 @@
-import type { Attestation } from '@sonde/pack-sdk/protocol';
-import { packsFromStored } from '../manifests.js';
+import { packsFromStored, sharedAttestation } from '../manifests.js';
 import type { AgentRecord, AgentStore, RevokedCertStore } from '../types.js';
 import { parseJson } from './json.js';
 
@@ -36,8 +35,9 @@ export function toAgentRecord(row: AgentRow): AgentRecord {
     certNotAfter: row.cert_not_after,
     publicKeyPem: row.public_key_pem,
     removedAt: row.removed_at,
-    attestationBaseline: parseJson<Attestation | null>(row.attestation_baseline, null),
-    pendingAttestation: parseJson<Attestation | null>(row.pending_attestation, null),
+    // Shared and frozen across agents that attest the same (store/manifests.ts).
+    attestationBaseline: sharedAttestation(row.attestation_baseline, (text) => parseJson<unknown>(text, null)),
+    pendingAttestation: sharedAttestation(row.pending_attestation, (text) => parseJson<unknown>(text, null)),
     degradedReasons: parseJson<string[]>(row.degraded_reasons, []),
     lastSeenAt: row.last_seen_at,
     agentVersion: row.agent_version,
