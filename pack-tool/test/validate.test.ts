@@ -102,6 +102,35 @@ describe('sonde-pack validate', () => {
     expect(sarif.runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toContain('imports/host-effect');
   });
 
+  it('a probe schema JSON Schema cannot express is a manifest/schema finding naming the probe, not a crash', async () => {
+    const dir = pack.copy('bigint');
+    writeFileSync(
+      path.join(dir, 'dist/bigint.js'),
+      [
+        "import { definePack } from '@sonde/pack-sdk';",
+        "import { z } from 'zod';",
+        'export default definePack({',
+        "  name: 'demo',",
+        "  description: 'A pack whose result schema JSON Schema cannot express.',",
+        "  permissions: { files: ['/proc/uptime'] },",
+        "  probes: [{ name: 'big', description: 'A bigint.', params: z.object({}), result: z.object({ big: z.bigint() }),",
+        '    handler: () => Promise.resolve({ big: 1n }) }],',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    edit(dir, 'package.json', (text) => text.replaceAll('./dist/index.js', './dist/bigint.js'));
+    const { code, report } = await findings(dir);
+    expect(code).toBe(1);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        rule: 'manifest/schema',
+        level: 'error',
+        message: expect.stringMatching(/demo\.big result: .*JSON Schema/),
+      }),
+    );
+  });
+
   it('an unbuilt pack is a clear error, and bad command lines exit 2', async () => {
     const dir = pack.copy('unbuilt');
     edit(dir, 'package.json', (text) => text.replaceAll('./dist/index.js', './dist/missing.js'));

@@ -28,7 +28,14 @@ async function checkBuilt(project: Project): Promise<Finding[]> {
     ];
   }
   const findings: Finding[] = [];
-  const parsed = PackManifestSchema.safeParse(pack.manifest);
+  let parsed;
+  try {
+    parsed = PackManifestSchema.safeParse(pack.manifest);
+  } catch (error) {
+    // definePack makes each probe's JSON Schema when it is first read (here): a zod schema JSON Schema cannot express
+    // (a bigint, a Date, a transform's output) throws then, and is the author's to fix, like any other schema finding.
+    return [{ rule: 'manifest/schema', level: 'error', file: 'src/index.ts', message: (error as Error).message }];
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues)
       findings.push({
