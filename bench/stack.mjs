@@ -107,6 +107,14 @@ export async function startHub({
     SONDE_PORT: '0',
     SONDE_HOST: '127.0.0.1',
     SONDE_LOG_LEVEL: 'warn',
+    // SONDE_BENCH_HUB_ENV="MALLOC_ARENA_MAX=2 LD_PRELOAD=…": variables for the hub process alone (an allocator setting,
+    // say), which the clean environment above would otherwise drop.
+    ...Object.fromEntries(
+      (process.env.SONDE_BENCH_HUB_ENV ?? '')
+        .split(' ')
+        .filter((pair) => pair.includes('='))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
     ...env,
   };
   const started = performance.now();
