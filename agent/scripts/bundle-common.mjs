@@ -44,24 +44,5 @@ export function writeBundle(outdir, files) {
   }
 }
 
-/**
- * zod's `z.locales` namespace holds every language's error messages (~360 KB); a namespace export keeps them all in a
- * bundle. The agent's messages are English, the locale zod itself registers by default (`classic/schemas.js` imports
- * `locales/en.js` directly), and no code of the agent, pack-sdk or registry selects another: inside the agent's bundle
- * `z.locales` has `en` only (as in the hub's, hub/scripts/bundle.mjs). Not for the pack-process bundle: its zod is the
- * one packs import, whose whole API they may use.
- */
-export const zodEnglishOnly = {
-  name: 'sonde-zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'en-only.js'), namespace: 'sonde-zod-locales' };
-    });
-    build.onLoad({ filter: /.*/, namespace: 'sonde-zod-locales' }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      loader: 'js',
-      resolveDir: path.dirname(args.path),
-    }));
-  },
-};
+/** `z.locales` with `en` only in the agent's bundle, as in the hub's (scripts/esbuild-zod-english-only.mjs). */
+export { zodEnglishOnly } from '../../scripts/esbuild-zod-english-only.mjs';

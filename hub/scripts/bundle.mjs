@@ -24,6 +24,7 @@ import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { zodEnglishOnly } from '../../scripts/esbuild-zod-english-only.mjs';
 
 const HUB_DIR = path.resolve(import.meta.dirname, '..');
 
@@ -75,27 +76,6 @@ function workspacePackageOf(file) {
   }
   return undefined;
 }
-
-/**
- * zod's `z.locales` namespace holds every language's error messages (~360 KB of the ~3 MB the hub reads and compiles
- * at start); a namespace export keeps them all in the bundle. The hub's messages are English, the locale zod itself
- * registers by default (`classic/schemas.js` imports `locales/en.js` directly), and no code of ours selects another:
- * inside the bundle `z.locales` has `en` only, and `z.locales.xx()` for another language would throw.
- */
-const zodEnglishOnly = {
-  name: 'sonde-zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'en-only.js'), namespace: 'sonde-zod-locales' };
-    });
-    build.onLoad({ filter: /.*/, namespace: 'sonde-zod-locales' }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      loader: 'js',
-      resolveDir: path.dirname(args.path),
-    }));
-  },
-};
 
 /**
  * Node's built-in modules imported by ESM syntax (`import { readFileSync } from 'node:fs'`) become `require()` calls.
