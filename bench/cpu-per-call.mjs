@@ -14,12 +14,12 @@
 // spends while no call runs (timers, heartbeats, the store's poll), measured over `--idle` seconds first, is taken off.
 // Trees default to this one. A tree needs a build (`npm run build`) and bench/stack.mjs.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { summarize } from './lib.mjs';
+import { cpuMsOf as cpuMsOrThrow, summarize } from './lib.mjs';
 import { closedLoop, rawCaller } from './mcp-raw.mjs';
 
 const { values } = parseArgs({
@@ -42,12 +42,10 @@ const callerCounts = values.callers.split(',').map(Number);
 if (!['real', 'sim', 'sim-rsa'].includes(values.target)) throw new Error('--target is real, sim or sim-rsa');
 const simulated = values.target !== 'real';
 
-/** User + system CPU of a process so far, in ms (/proc/<pid>/stat; 100 clock ticks per second on Linux). */
+/** cpuMsOf, 0 for a process gone meanwhile (a pack process that exited between the listing and the read). */
 function cpuMsOf(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return cpuMsOrThrow(pid);
   } catch {
     return 0;
   }

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuMsOf } from './lib.mjs';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -37,15 +38,9 @@ const builds = positionals.map((spec) => {
 if (builds.length === 0) throw new Error('name at least one build: NAME=path/to/hub/dist/cli.js');
 const runs = Number(values.runs);
 const nodeArgs = values['node-args'].split(' ').filter(Boolean);
-const TICK_MS = 1000 / 100; // USER_HZ
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-
-function cpuMsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {

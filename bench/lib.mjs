@@ -1,4 +1,16 @@
-// Small statistics helpers shared by the benchmark suites.
+// Small statistics helpers shared by the benchmark suites, and the CPU reading the stand-alone scripts share.
+import { readFileSync } from 'node:fs';
+
+/**
+ * User + system CPU of a process so far, in ms, every thread (/proc/<pid>/stat; 100 clock ticks a second on Linux).
+ * Throws when the process is gone. The suites keep their own copy: `--compare --borrow` runs a suite against an
+ * older tree's lib.mjs, which may not have this.
+ */
+export function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -10,11 +10,12 @@
 // the run's bookkeeping) and of the pack process (from /proc), and the wall-time p50 of a call. No hub, no agent, no
 // WebSocket: the figure is what a pack process adds to each call, without the rest of the stack's noise.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMsOf } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -24,12 +25,6 @@ const { values } = parseArgs({
     child: { type: 'string' },
   },
 });
-
-function cpuMsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function child(tree, calls) {
   const sandbox = await import(pathToFileURL(path.join(tree, 'pack-sdk/dist/sandbox/index.js')).href);

@@ -8,11 +8,11 @@
 //
 //   nice node bench/store-compare.mjs [--rounds 2] [--seconds 10] [--calls 10000]
 // The report is printed (a Markdown table, then JSON) and written to bench/results/store-compare-latest.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { summarize } from './lib.mjs';
+import { cpuMsOf, summarize } from './lib.mjs';
 import { closedLoop, rawCaller } from './mcp-raw.mjs';
 import { connectSimAgent, enrollOverHttp, keyPool } from './sim-agent.mjs';
 import { MiB, REPO, rssOf, sleep, startHub } from './stack.mjs';
@@ -25,12 +25,6 @@ const calls = option('--calls', 10_000);
 const postgresAdmin = process.env.SONDE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (line) => process.stderr.write(`store-compare: ${line}\n`);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-function cpuMsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 const { createTestDatabase, postgresReachable } = await import(pathToFileURL(path.join(REPO, 'hub/dist/store/testing.js')).href);
 const reachable = await postgresReachable(postgresAdmin);
