@@ -83,7 +83,9 @@ async function enrollEd25519(m, hub, adminKey, name) {
   const body = await response.json();
   if (!body.wire) throw new Error('the hub did not certify the Ed25519 wire key');
   const hubKey = m.protocol.verifyWireKeyCert(body.wire.hubKey, new X509Certificate(body.caPem).publicKey);
-  return { agent: { id: body.agentId, name, apiKey: body.apiKey, keys: { privateKey: wire.privateKey } }, hubKey };
+  // connectSimAgent takes the hub's verify key as PEM (its `caPem`), as enrollment hands it out.
+  const hubKeyPem = hubKey.export({ type: 'spki', format: 'pem' });
+  return { agent: { id: body.agentId, name, apiKey: body.apiKey, keys: { privateKey: wire.privateKey } }, hubKey: hubKeyPem };
 }
 
 function descendants(stack, pid) {
